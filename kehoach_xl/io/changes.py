@@ -1,0 +1,61 @@
+"""What a command wants changed in the master, as plain data.
+
+Commands (refresh, merge, summary, import, validate --write) build a
+``MasterChanges`` and hand it to :func:`kehoach_xl.io.master_write.write_master`,
+which is the only code that touches the master file on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+CellValue = str | int | float | bool | dt.date | dt.datetime | None
+
+
+@dataclass
+class LogEntry:
+    action: str  # "refresh", "merge", "import", "summary", "restore" …
+    file: str = ""
+    unit: str = ""
+    task_id: str = ""
+    field: str = ""
+    old: Any = None
+    new: Any = None
+    time: dt.datetime | None = None
+    user: str = ""
+
+
+@dataclass
+class MasterChanges:
+    """Cells to set, rows to append, and log rows, addressed by sheet name.
+
+    ``cells[sheet][(row, col)] = value`` with 1-based row/col as Excel shows them.
+    ``appends[sheet]`` are whole rows added after the sheet's last used row; they
+    take the style of the row above, and an Excel Table on that sheet grows to
+    include them.
+    ``clear_from[sheet] = row`` empties every value at or below ``row`` (used for
+    program-owned sheets such as the summary and the problems list before they
+    are rewritten).
+    Strings are always written as text, even when they start with "=".
+    """
+
+    cells: dict[str, dict[tuple[int, int], CellValue]] = field(default_factory=dict)
+    appends: dict[str, list[list[CellValue]]] = field(default_factory=dict)
+    clear_from: dict[str, int] = field(default_factory=dict)
+    log: list[LogEntry] = field(default_factory=list)
+
+    def set(self, sheet: str, row: int, col: int, value: CellValue) -> None:
+        self.cells.setdefault(sheet, {})[(row, col)] = value
+
+    def append(self, sheet: str, values: list[CellValue]) -> None:
+        self.appends.setdefault(sheet, []).append(list(values))
+
+    def is_empty(self) -> bool:
+        return not (any(self.cells.values()) or any(self.appends.values()) or self.clear_from)
+
+    def cell_count(self) -> int:
+        return sum(len(v) for v in self.cells.values()) + sum(
+            len(r) for rows in self.appends.values() for r in rows
+        )

@@ -1,0 +1,453 @@
+"""Create a new master workbook (full writer) and read any master (fast reader).
+
+A new master is written from nothing with openpyxl, which is fine because there
+is nothing of the staff's to lose yet. Existing masters are only ever changed
+through :mod:`kehoach_xl.io.master_write`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from . import schema
+from .errors import DataError, SetupError
+from .schema import Sheet
+from .text import join_list, name_key, normalize_text, split_list
+
+FONT_NAME = "Times New Roman"
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(name=FONT_NAME, sz=12, bold=True, color="FFFFFF")
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
+# Conditional formats cover at least this many rows so rows staff add later are coloured too.
+CF_MIN_ROWS = 2000
+
+
+def _format_for(col: schema.Column) -> str | None:
+    return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0", "int": "0", "float": "0.00"}.get(col.type)
+
+
+def _cell_value(col: schema.Column, value: Any) -> Any:
+    if value is None:
+        return None
+    if col.type == "list" and isinstance(value, (list, tuple)):
+        return join_list(value)
+    if col.type in ("date", "datetime") and isinstance(value, str):
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value) if col.type == "date" else dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, str) and col.type in ("text", "list"):
+        return normalize_text(value, keep_newlines=True)
+    return value
+
+
+def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, Any]], *, first: bool = False) -> Any:
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = sheet.name
+    cols = sheet.columns
+    for j, col in enumerate(cols, start=1):
+        c = ws.cell(row=1, column=j, value=col.header)
+        c.font = HEADER_FONT
+        c.fill = HEADER_FILL
+        c.alignment = CENTER
+        c.border = BORDER
+        ws.column_dimensions[get_column_letter(j)].width = col.width
+    ws.row_dimensions[1].height = 32
+    # An Excel Table needs at least one data row; an empty master gets one blank row.
+    data = list(rows) or [{}]
+    for i, row in enumerate(data, start=2):
+        for j, col in enumerate(cols, start=1):
+            c = ws.cell(row=i, column=j, value=_cell_value(col, row.get(col.key)))
+            c.alignment = CENTER if col.type in ("int", "percent", "date", "datetime") or col.key in ("stt", "id", "group") else WRAP_TOP
+            c.border = BORDER
+            fmt = _format_for(col)
+            if fmt:
+                c.number_format = fmt
+    last_col = get_column_letter(len(cols))
+    ref = f"A1:{last_col}{len(data) + 1}"
+    if sheet.table_name:
+        table = Table(displayName=sheet.table_name, ref=ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        ws.add_table(table)
+    ws.freeze_panes = "B2" if sheet is schema.TASKS else "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_options.horizontalCentered = True
+    return ws
+
+
+def _col_letter(sheet: Sheet, key: str) -> str:
+    return get_column_letter(sheet.keys.index(key) + 1)
+
+
+def _add_task_rules(wb: Workbook, ws: Any, n_rows: int) -> None:
+    """Dropdowns and the colour-by-deadline-state rules of the tasks sheet."""
+    last = max(n_rows + 1, CF_MIN_ROWS)
+    settings = quote_sheetname(schema.SETTINGS.name)
+    units = quote_sheetname(schema.UNITS.name)
+    leaders = quote_sheetname(schema.LEADERS.name)
+    status_dv = DataValidation(
+        type="list", formula1=f"={settings}!$C$2:$C${1 + len(schema.STATUSES)}", allow_blank=True,
+        showErrorMessage=True, errorTitle="Trạng thái không hợp lệ",
+        error="Chọn một trong: " + ", ".join(schema.STATUSES) + ".",
+        promptTitle="Trạng thái", prompt="Chọn trạng thái thực hiện từ danh sách.",
+    )
+    # Cells may name several units/leaders ("A; B"), so the list only guides: errorStyle information.
+    unit_dv = DataValidation(type="list", formula1=f"={units}!$A$2:$A$500", allow_blank=True,
+                             showErrorMessage=True, errorStyle="information",
+                             error="Tên đơn vị chưa có trong sheet Đơn vị; nhiều đơn vị thì ngăn cách bằng dấu ;")
+    leader_dv = DataValidation(type="list", formula1=f"={leaders}!$A$2:$A$100", allow_blank=True,
+                               showErrorMessage=True, errorStyle="information",
+                               error="Tên lãnh đạo chưa có trong sheet Lãnh đạo.")
+    pct_dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True,
+                            showErrorMessage=True, error="Tiến độ là số từ 0 đến 100.")
+    date_dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                             showErrorMessage=True, error="Nhập ngày dạng dd/mm/yyyy.")
+    for dv, key in ((status_dv, "status"), (unit_dv, "lead_units"), (unit_dv, "coordinating_units"),
+                    (leader_dv, "leaders"), (pct_dv, "progress"), (date_dv, "completed_on")):
+        letter = _col_letter(schema.TASKS, key)
+        dv.add(f"{letter}2:{letter}{last}")
+    for dv in (status_dv, unit_dv, leader_dv, pct_dv, date_dv):
+        ws.add_data_validation(dv)
+    state = _col_letter(schema.TASKS, "deadline_state")
+    rng = f"A2:{get_column_letter(len(schema.TASKS.columns))}{last}"
+    for code, colour in schema.STATE_COLOURS.items():
+        label = schema.DEADLINE_STATES[code]
+        ws.conditional_formatting.add(
+            rng, FormulaRule(formula=[f'${state}2="{label}"'], fill=PatternFill("solid", bgColor=colour), stopIfTrue=True)
+        )
+
+
+def _settings_sheet(wb: Workbook, meta: Mapping[str, Any]) -> None:
+    ws = wb.create_sheet(schema.SETTINGS.name)
+    for j, col in enumerate(schema.SETTINGS.columns, start=1):
+        c = ws.cell(row=1, column=j, value=col.header)
+        c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, CENTER
+        ws.column_dimensions[get_column_letter(j)].width = col.width
+    for i, (key, label) in enumerate(schema.SETTINGS_ROWS.items(), start=2):
+        ws.cell(row=i, column=1, value=label).alignment = WRAP_TOP
+        value = meta.get(key)
+        c = ws.cell(row=i, column=2, value=value)
+        c.alignment = WRAP_TOP
+        if isinstance(value, dt.date):
+            c.number_format = DATE_FORMAT
+    for i, status in enumerate(schema.STATUSES, start=2):
+        ws.cell(row=i, column=3, value=status)
+    wb.defined_names["DanhMucTrangThai"] = DefinedName(
+        "DanhMucTrangThai", attr_text=f"{quote_sheetname(schema.SETTINGS.name)}!$C$2:$C${1 + len(schema.STATUSES)}"
+    )
+
+
+def _plain_sheet(wb: Workbook, name: str, title: str) -> None:
+    ws = wb.create_sheet(name)
+    ws["A1"] = title
+    ws["A1"].font = Font(name=FONT_NAME, sz=14, bold=True)
+    ws.column_dimensions["A"].width = 36
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def new_workbook() -> Workbook:
+    """A workbook whose default font is Times New Roman (the national document font)."""
+    wb = Workbook()
+    wb._fonts = IndexedList([Font(name=FONT_NAME, sz=12, family=1)])
+    return wb
+
+
+def create_master(
+    path: Path | str,
+    *,
+    tasks: Sequence[Mapping[str, Any]] = (),
+    units: Sequence[Mapping[str, Any]] = (),
+    leaders: Sequence[Mapping[str, Any]] = (),
+    scores: Sequence[Mapping[str, Any]] = (),
+    meta: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a new master workbook with every sheet, rule and print setting.
+
+    ``tasks`` etc. are mappings keyed by the column keys in :mod:`schema`.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise SetupError(f"Sổ theo dõi phải là tệp .xlsx hoặc .xlsm: {path.name}")
+    if path.exists() and not overwrite:
+        raise SetupError(f"Tệp {path} đã tồn tại; không ghi đè sổ theo dõi đang có.")
+    meta = dict(meta or {})
+    meta.setdefault("master_id", uuid.uuid4().hex)
+    wb = new_workbook()
+    ws = _write_table_sheet(wb, schema.TASKS, tasks, first=True)
+    _add_task_rules(wb, ws, len(tasks))
+    ws.sheet_view.zoomScale = 90
+    _write_table_sheet(wb, schema.UNITS, units)
+    _write_table_sheet(wb, schema.LEADERS, leaders)
+    _write_table_sheet(wb, schema.SCORES, scores)
+    _plain_sheet(wb, schema.SUMMARY_SHEET_NAME, "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH")
+    _plain_sheet(wb, schema.PROBLEMS_SHEET_NAME, "KẾT QUẢ KIỂM TRA DỮ LIỆU")
+    _settings_sheet(wb, meta)
+    _write_table_sheet(wb, schema.LOG, [])
+    _write_table_sheet(wb, schema.HISTORY, [])
+    try:  # the summary layer adds its chart and fixed layout when it is installed
+        from .reports.summary import build_summary_scaffold
+    except ImportError:
+        build_summary_scaffold = None
+    if build_summary_scaffold is not None:
+        build_summary_scaffold(wb)
+    wb.properties.creator = "kehoach_xl"
+    wb.properties.title = str(meta.get("plan_title") or "Sổ theo dõi thực hiện kế hoạch")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+# --- reading ----------------------------------------------------------------
+
+
+@dataclass
+class SheetData:
+    """One sheet read by header: rows as dicts plus where each value lives."""
+
+    sheet: Sheet
+    present: bool = True
+    columns: dict[str, int] = field(default_factory=dict)  # key -> 1-based column
+    headers: dict[int, str] = field(default_factory=dict)  # 1-based column -> header text as found
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)  # Excel row of each entry in rows
+    missing: list[str] = field(default_factory=list)  # required keys whose column was not found
+    header_row: int = 1
+
+    def cell(self, i: int, key: str) -> str:
+        """Address as the user sees it, e.g. ``Nhiệm vụ!H17``."""
+        return f"{self.sheet.name}!{get_column_letter(self.columns[key])}{self.row_numbers[i]}"
+
+
+@dataclass
+class MasterData:
+    path: Path
+    tasks: SheetData
+    units: SheetData
+    leaders: SheetData
+    scores: SheetData
+    history: SheetData
+    settings: dict[str, Any]
+    sheet_names: list[str]
+
+    @property
+    def plan_year(self) -> int | None:
+        y = self.settings.get("plan_year")
+        try:
+            return int(y) if y not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def task_index(self) -> dict[str, int]:
+        return {normalize_text(r.get("id")): i for i, r in enumerate(self.tasks.rows) if r.get("id")}
+
+
+def match_headers(sheet: Sheet, header_cells: Sequence[Any]) -> tuple[dict[str, int], dict[int, str]]:
+    """Find each schema column by its header (or an alias), in any order."""
+    wanted: dict[str, str] = {}
+    for col in sheet.columns:
+        for h in (col.header, *col.aliases):
+            wanted.setdefault(name_key(h), col.key)
+    found: dict[str, int] = {}
+    headers: dict[int, str] = {}
+    for j, raw in enumerate(header_cells, start=1):
+        text = normalize_text(raw)
+        if not text:
+            continue
+        headers[j] = text
+        key = wanted.get(name_key(text))
+        if key and key not in found:
+            found[key] = j
+    return found, headers
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value
+
+
+def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0) -> SheetData:
+    data = SheetData(sheet=sheet)
+    if not grid:
+        data.present = True
+        data.missing = [c.key for c in sheet.columns if c.required]
+        return data
+    # The header is the first row that matches at least two known headers.
+    hdr_idx = 0
+    for i, row in enumerate(grid[:10]):
+        if len(match_headers(sheet, row)[0]) >= 2:
+            hdr_idx = i
+            break
+    data.columns, data.headers = match_headers(sheet, grid[hdr_idx])
+    data.header_row = hdr_idx + 1 + offset_row
+    data.missing = [c.key for c in sheet.columns if c.required and c.key not in data.columns]
+    cols = list(data.columns.items())
+    for i in range(hdr_idx + 1, len(grid)):
+        row = grid[i]
+        rec = {}
+        for key, j in cols:
+            rec[key] = _to_python(row[j - 1]) if j - 1 < len(row) else None
+        if all(v is None for v in rec.values()):
+            continue
+        data.rows.append(rec)
+        data.row_numbers.append(i + 1 + offset_row)
+    return data
+
+
+def _grid(wb: Any, name: str) -> tuple[list[list[Any]], int] | None:
+    try:
+        sh = wb.get_sheet_by_name(name)
+    except Exception:  # noqa: BLE001 - calamine raises its own error types for a missing sheet
+        return None
+    grid = sh.to_python(skip_empty_area=False)
+    return grid, 0
+
+
+def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
+    key = name_key(wanted)
+    for n in names:
+        if name_key(n) == key:
+            return n
+    return None
+
+
+def read_master(path: Path | str) -> MasterData:
+    """Read every sheet of a master by header, quickly and without evaluating anything."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    if not path.exists():
+        raise SetupError(f"Không tìm thấy sổ theo dõi: {path}")
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"Không mở được tệp {path.name}: tệp hỏng hoặc không phải Excel ({exc}).") from exc
+    names = list(wb.sheet_names)
+
+    def sheet(s: Sheet) -> SheetData:
+        actual = find_sheet_name(names, s.name)
+        if actual is None:
+            d = SheetData(sheet=s, present=False)
+            d.missing = [c.key for c in s.columns if c.required]
+            return d
+        got = _grid(wb, actual)
+        return read_sheet_rows(s, got[0] if got else [])
+
+    settings: dict[str, Any] = {}
+    st_name = find_sheet_name(names, schema.SETTINGS.name)
+    if st_name:
+        grid = _grid(wb, st_name)
+        for row in (grid[0] if grid else [])[1:]:
+            if row and normalize_text(row[0]) in schema.SETTINGS_LABEL_KEYS and len(row) > 1:
+                settings[schema.SETTINGS_LABEL_KEYS[normalize_text(row[0])]] = _to_python(row[1])
+    md = MasterData(
+        path=path,
+        tasks=sheet(schema.TASKS),
+        units=sheet(schema.UNITS),
+        leaders=sheet(schema.LEADERS),
+        scores=sheet(schema.SCORES),
+        history=sheet(schema.HISTORY),
+        settings=settings,
+        sheet_names=names,
+    )
+    wb.close()
+    return md
+
+
+def settings_cell(md: MasterData, key: str) -> tuple[int, int]:
+    """(row, col) of a settings value, for writers."""
+    return 2 + list(schema.SETTINGS_ROWS).index(key), 2
+
+
+# --- the tasks view used by the CLI and reports ------------------------------------
+
+
+def _iso(v: Any) -> Any:
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return v
+
+
+def task_records(md: MasterData) -> list[dict[str, Any]]:
+    """Tasks as JSON-ready dicts with snake_case keys (lists split, dates ISO)."""
+    out = []
+    for row in md.tasks.rows:
+        rec: dict[str, Any] = {}
+        for col in schema.TASKS.columns:
+            v = row.get(col.key)
+            if col.type == "list":
+                v = split_list(v)
+            elif col.key == "deadline_state" and v:
+                v = schema.DEADLINE_STATE_CODES.get(normalize_text(v), v)
+            elif col.key == "deadline_kind" and v:
+                v = schema.DEADLINE_KIND_CODES.get(normalize_text(v), v)
+            elif col.key == "recurrence" and v:
+                v = schema.RECURRENCE_CODES.get(normalize_text(v), v)
+            elif isinstance(v, str):
+                v = normalize_text(v, keep_newlines=True)
+            rec[col.key] = _iso(v)
+        out.append(rec)
+    return out
+
+
+def tasks(master: Path | str) -> list[dict[str, Any]]:
+    """Every task of the master as a JSON-ready dict."""
+    return task_records(read_master(master))
+
+
+def init(master: Path | str, *, sample: str | None = None, overwrite: bool = False) -> Path:
+    """Create an empty master (optionally with a sample plan's registry) and a default kehoach.toml."""
+    from .config import CONFIG_NAME, DEFAULT_TOML
+    from .sample import sample_registry
+
+    master = Path(master)
+    reg: dict[str, Any] = sample_registry(sample) if sample else {}
+    path = create_master(
+        master,
+        units=reg.get("units", ()),
+        leaders=reg.get("leaders", ()),
+        scores=reg.get("scores", ()),
+        meta=reg.get("meta"),
+        overwrite=overwrite,
+    )
+    toml = path.parent / CONFIG_NAME
+    if not toml.exists():
+        toml.write_text(DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{path.name}"'), encoding="utf-8")
+    return path

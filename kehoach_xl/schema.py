@@ -1,0 +1,264 @@
+"""The master workbook's layout, declared as data.
+
+Every module that reads or writes the master finds sheets and columns through
+this file, never by position: staff may reorder or insert columns, so a column
+is located by its header text (normalised) at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColType = Literal["text", "int", "float", "percent", "date", "datetime", "list"]
+Owner = Literal["plan", "unit", "derived", "office", "id"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # snake_case identifier, also the JSON key
+    header: str  # Vietnamese header shown in the workbook
+    type: ColType = "text"
+    width: float = 14
+    owner: Owner = "plan"
+    required: bool = False
+    aliases: tuple[str, ...] = ()  # other header wordings accepted when reading
+
+
+@dataclass(frozen=True)
+class Sheet:
+    key: str
+    name: str
+    columns: tuple[Column, ...]
+    table_name: str | None = None
+    header_row: int = 1
+
+    def col(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+
+# --- value vocabularies -----------------------------------------------------
+
+STATUS_NOT_STARTED = "Chưa thực hiện"
+STATUS_IN_PROGRESS = "Đang thực hiện"
+STATUS_DONE = "Hoàn thành"
+STATUSES: tuple[str, ...] = (STATUS_NOT_STARTED, STATUS_IN_PROGRESS, STATUS_DONE)
+
+# Deadline states: code -> Vietnamese label written in the workbook.
+DEADLINE_STATES: dict[str, str] = {
+    "overdue": "Quá hạn",
+    "due_soon": "Sắp đến hạn",
+    "on_track": "Trong hạn",
+    "done_on_time": "Hoàn thành đúng hạn",
+    "done_late": "Hoàn thành trễ hạn",
+    "continuous": "Thường xuyên/định kỳ",
+    "no_deadline": "Không có hạn cụ thể",
+}
+DEADLINE_STATE_CODES: dict[str, str] = {v: k for k, v in DEADLINE_STATES.items()}
+
+# Row fill colours per deadline state (used by conditional formatting only).
+STATE_COLOURS: dict[str, str] = {
+    "overdue": "F8CBAD",  # red
+    "due_soon": "FFE699",  # amber
+    "done_on_time": "C6EFCE",  # green
+    "done_late": "F4B183",  # orange
+    "continuous": "D9D9D9",  # grey
+    "no_deadline": "D9D9D9",  # grey
+}
+
+# Deadline kinds: code -> Vietnamese label.
+DEADLINE_KINDS: dict[str, str] = {
+    "date": "Ngày cụ thể",
+    "month": "Trong tháng",
+    "quarter": "Trong quý",
+    "year": "Trong năm",
+    "year_range": "Giai đoạn nhiều năm",
+    "continuous": "Thường xuyên",
+    "recurring": "Định kỳ",
+    "relative": "Theo sự kiện",
+    "external": "Theo lịch của cơ quan khác",
+    "milestones": "Nhiều mốc",
+    "unknown": "Chưa đọc được",
+    "none": "Không ghi thời hạn",
+}
+DEADLINE_KIND_CODES: dict[str, str] = {v: k for k, v in DEADLINE_KINDS.items()}
+
+RECURRENCES: dict[str, str] = {
+    "monthly": "Hằng tháng",
+    "quarterly": "Hằng quý",
+    "yearly": "Hằng năm",
+    "monthly_quarterly": "Hằng tháng, quý",
+}
+RECURRENCE_CODES: dict[str, str] = {v: k for k, v in RECURRENCES.items()}
+
+LIST_SEP = "; "  # separator inside multi-value cells (units, leaders)
+
+# --- sheets ---------------------------------------------------------------
+
+C = Column
+
+TASKS = Sheet(
+    key="tasks",
+    name="Nhiệm vụ",
+    table_name="NhiemVu",
+    columns=(
+        C("id", "Mã nhiệm vụ", width=12, owner="id", required=True, aliases=("Mã NV", "ID")),
+        C("group", "Nhóm", width=10, aliases=("Mã nhóm",)),
+        C("group_title", "Tên nhóm", width=24),
+        C("stt", "STT", width=6, aliases=("Số TT", "TT")),
+        C("criterion", "Chỉ số/chỉ tiêu", width=32, aliases=("Chỉ số", "Chỉ tiêu", "Tiêu chí")),
+        C("task", "Nhiệm vụ/Hoạt động", width=42, required=True,
+          aliases=("Nhiệm vụ", "Hoạt động", "Nội dung", "Tên nhiệm vụ", "Nhiệm vụ cụ thể")),
+        C("output", "Kết quả đầu ra/Sản phẩm", width=32,
+          aliases=("Kết quả đầu ra", "Sản phẩm", "Kết quả/sản phẩm")),
+        C("lead_units", "Đơn vị chủ trì", type="list", width=24, required=True,
+          aliases=("Cơ quan chủ trì", "Bộ phận triển khai", "Đơn vị thực hiện")),
+        C("coordinating_units", "Đơn vị phối hợp", type="list", width=24,
+          aliases=("Cơ quan phối hợp",)),
+        C("leaders", "Lãnh đạo giám sát", type="list", width=24,
+          aliases=("Lãnh đạo phụ trách", "Lãnh đạo chỉ đạo")),
+        C("deadline_text", "Thời hạn (nguyên văn)", width=18,
+          aliases=("Thời hạn", "Thời gian hoàn thành", "Tiến độ thực hiện")),
+        C("due_date", "Hạn hoàn thành", type="date", width=13, owner="derived"),
+        C("deadline_kind", "Loại thời hạn", width=16, owner="derived"),
+        C("recurrence", "Chu kỳ", width=12, owner="derived"),
+        C("status", "Trạng thái", width=15, owner="unit", aliases=("Tình trạng",)),
+        C("progress", "Tiến độ (%)", type="percent", width=9, owner="unit", aliases=("Tiến độ %", "% hoàn thành")),
+        C("completed_on", "Ngày hoàn thành", type="date", width=13, owner="unit"),
+        C("result", "Kết quả thực hiện", width=36, owner="unit", aliases=("Kết quả",)),
+        C("difficulties", "Khó khăn, vướng mắc", width=28, owner="unit", aliases=("Khó khăn",)),
+        C("proposals", "Đề xuất, kiến nghị", width=28, owner="unit", aliases=("Đề xuất", "Kiến nghị")),
+        C("coordination_reports", "Báo cáo của đơn vị phối hợp", width=32, owner="unit"),
+        C("updated_at", "Cập nhật lần cuối", type="datetime", width=16, owner="unit"),
+        C("updated_by", "Nguồn cập nhật", width=22, owner="unit"),
+        C("days_remaining", "Số ngày còn lại", type="int", width=10, owner="derived"),
+        C("working_days_remaining", "Số ngày làm việc còn lại", type="int", width=11, owner="derived"),
+        C("deadline_state", "Tình trạng thời hạn", width=18, owner="derived"),
+        C("next_due", "Hạn kỳ tới", type="date", width=13, owner="derived"),
+        C("plan_code", "Kế hoạch", width=12),
+        C("notes", "Ghi chú", width=20, owner="office"),
+    ),
+)
+
+UNITS = Sheet(
+    key="units",
+    name="Đơn vị",
+    table_name="DonVi",
+    columns=(
+        C("name", "Tên đơn vị", width=40, required=True),
+        C("aliases", "Tên viết tắt/tên khác", type="list", width=36),
+        C("email", "Email", width=30),
+        C("head", "Thủ trưởng", width=26),
+        C("kind", "Loại", width=14),
+    ),
+)
+
+LEADERS = Sheet(
+    key="leaders",
+    name="Lãnh đạo",
+    table_name="LanhDao",
+    columns=(
+        C("name", "Họ và tên", width=28, required=True),
+        C("title", "Chức vụ", width=24),
+        C("email", "Email", width=30),
+        C("indices", "Chỉ số phụ trách", type="list", width=50),
+        C("aliases", "Tên khác", type="list", width=24),
+    ),
+)
+
+SCORES = Sheet(
+    key="scores",
+    name="Điểm chỉ số",
+    table_name="DiemChiSo",
+    columns=(
+        C("index_set", "Bộ chỉ số", width=12, required=True),
+        C("component", "Chỉ số thành phần", width=44, required=True),
+        C("year", "Năm", type="int", width=8, required=True),
+        C("score", "Điểm", type="float", width=9),
+        C("max_score", "Điểm tối đa", type="float", width=10),
+        C("rank", "Xếp hạng", type="int", width=9),
+        C("out_of", "Trên tổng số", type="int", width=10),
+    ),
+)
+
+SETTINGS = Sheet(
+    key="settings",
+    name="Cấu hình",
+    columns=(
+        C("key", "Thông số", width=32),
+        C("value", "Giá trị", width=60),
+        C("lists", "Danh mục trạng thái", width=20),
+    ),
+)
+
+LOG = Sheet(
+    key="log",
+    name="Nhật ký",
+    table_name="NhatKy",
+    columns=(
+        C("time", "Thời gian", type="datetime", width=18),
+        C("action", "Thao tác", width=14),
+        C("file", "Tệp", width=30),
+        C("unit", "Đơn vị", width=26),
+        C("task_id", "Mã nhiệm vụ", width=12),
+        C("field", "Trường", width=20),
+        C("old", "Giá trị cũ", width=30),
+        C("new", "Giá trị mới", width=30),
+        C("user", "Người/máy thực hiện", width=18),
+    ),
+)
+
+HISTORY = Sheet(
+    key="history",
+    name="Lịch sử",
+    table_name="LichSu",
+    columns=(
+        C("period", "Kỳ báo cáo", width=10),
+        C("task_id", "Mã nhiệm vụ", width=12),
+        C("unit", "Đơn vị báo cáo", width=26),
+        C("status", "Trạng thái", width=15),
+        C("progress", "Tiến độ (%)", type="percent", width=9),
+        C("completed_on", "Ngày hoàn thành", type="date", width=13),
+        C("deadline_state", "Tình trạng thời hạn", width=18),
+        C("result", "Kết quả thực hiện", width=36),
+        C("difficulties", "Khó khăn, vướng mắc", width=28),
+        C("proposals", "Đề xuất, kiến nghị", width=28),
+        C("recorded_at", "Thời điểm ghi", type="datetime", width=18),
+    ),
+)
+
+SUMMARY_SHEET_NAME = "Tổng hợp"
+PROBLEMS_SHEET_NAME = "Kiểm tra"
+
+# Plan metadata rows of the settings sheet: key -> label.
+SETTINGS_ROWS: dict[str, str] = {
+    "plan_code": "Mã kế hoạch",
+    "plan_title": "Tên kế hoạch",
+    "plan_number": "Số, ký hiệu văn bản",
+    "plan_year": "Năm kế hoạch",
+    "agency": "Cơ quan ban hành",
+    "parent_agency": "Cơ quan chủ quản",
+    "place": "Địa danh",
+    "as_of": "Số liệu tính đến ngày",
+    "master_id": "Mã định danh sổ theo dõi",
+}
+SETTINGS_LABEL_KEYS: dict[str, str] = {v: k for k, v in SETTINGS_ROWS.items()}
+
+ALL_SHEETS: tuple[Sheet, ...] = (TASKS, UNITS, LEADERS, SCORES, SETTINGS, LOG, HISTORY)
+
+# Fields units may report (the lead unit owns these on its tasks).
+UNIT_FIELDS: tuple[str, ...] = (
+    "status", "progress", "completed_on", "result", "difficulties", "proposals",
+)
+DERIVED_FIELDS: tuple[str, ...] = tuple(c.key for c in TASKS.columns if c.owner == "derived")
+DEFINITION_FIELDS: tuple[str, ...] = (
+    "group", "group_title", "stt", "criterion", "task", "output", "lead_units",
+    "coordinating_units", "leaders", "deadline_text", "plan_code",
+)

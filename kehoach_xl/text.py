@@ -1,0 +1,87 @@
+"""Text normalisation shared by every reader.
+
+Vietnamese arrives composed (NFC) or decomposed (NFD) depending on the keyboard
+tool, with zero-width and non-breaking spaces pasted from the web or PDFs. Two
+strings that a person sees as equal must compare equal here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u3000]+")
+_ALL_WS = re.compile(r"\s+")
+# Excel's XML cannot hold most C0 control characters; they arrive from PDFs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def normalize_text(value: object, *, keep_newlines: bool = False) -> str:
+    """NFC, zero-width characters removed, runs of spaces folded, trimmed."""
+    if value is None:
+        return ""
+    s = unicodedata.normalize("NFC", str(value)).translate(_ZERO_WIDTH)
+    s = _CONTROL.sub("", s)
+    if keep_newlines:
+        lines = [_SPACES.sub(" ", ln).strip() for ln in s.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        return "\n".join(ln for ln in lines if ln)
+    return _ALL_WS.sub(" ", s).strip()
+
+
+def name_key(value: object) -> str:
+    """Key for comparing names of units and people: normalised and case-folded."""
+    s = normalize_text(value).casefold()
+    s = re.sub(r"\s*([,.;:()])\s*", r"\1", s)
+    return s.strip(" .;,")
+
+
+def strip_accents(value: str) -> str:
+    """ASCII-fold Vietnamese (đ → d) for file names and loose matching."""
+    s = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+def slugify(value: str, *, max_len: int = 40) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "_", strip_accents(normalize_text(value))).strip("_")
+    return s[:max_len] or "x"
+
+
+def suggest(name: str, known: Iterable[str], *, n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """Closest known names, best first (for 'did you mean' messages)."""
+    known = list(known)
+    keys = {name_key(k): k for k in known}
+    hits = difflib.get_close_matches(name_key(name), list(keys), n=n, cutoff=cutoff)
+    if not hits:
+        folded = {strip_accents(k): v for k, v in keys.items()}
+        hits2 = difflib.get_close_matches(strip_accents(name_key(name)), list(folded), n=n, cutoff=cutoff)
+        return [folded[h] for h in hits2]
+    return [keys[h] for h in hits]
+
+
+def split_list(value: object) -> list[str]:
+    """Split a multi-value cell ("A; B" or one per line) into clean items."""
+    s = normalize_text(value, keep_newlines=True)
+    if not s:
+        return []
+    parts = re.split(r"\s*[;\n]\s*", s)
+    return [p.strip(" -–•+") for p in parts if p.strip(" -–•+")]
+
+
+def join_list(items: Iterable[str]) -> str:
+    return "; ".join(i for i in items if i)
+
+
+def vn_number(x: float | int | None, decimals: int = 2) -> str:
+    """6.39 → '6,39'; thousands with a dot as Vietnamese documents write them."""
+    if x is None:
+        return ""
+    if isinstance(x, int) or float(x).is_integer() and decimals == 0:
+        return f"{int(x):,}".replace(",", ".")
+    s = f"{x:,.{decimals}f}"
+    s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    if "," in s:
+        s = s.rstrip("0").rstrip(",")
+    return s
