@@ -331,15 +331,6 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0)
     return data
 
 
-def _grid(wb: Any, name: str) -> tuple[list[list[Any]], int] | None:
-    try:
-        sh = wb.get_sheet_by_name(name)
-    except Exception:  # noqa: BLE001 - calamine raises its own error types for a missing sheet
-        return None
-    grid = sh.to_python(skip_empty_area=False)
-    return grid, 0
-
-
 def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
     key = name_key(wanted)
     for n in names:
@@ -348,18 +339,13 @@ def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
     return None
 
 
-def read_master(path: Path | str) -> MasterData:
-    """Read every sheet of a master by header, quickly and without evaluating anything."""
-    from python_calamine import CalamineWorkbook
+def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "") -> MasterData:
+    """Build :class:`MasterData` from raw sheet grids (sheet name -> rows of values).
 
-    path = Path(path)
-    if not path.exists():
-        raise SetupError(f"Không tìm thấy sổ theo dõi: {path}")
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"Không mở được tệp {path.name}: tệp hỏng hoặc không phải Excel ({exc}).") from exc
-    names = list(wb.sheet_names)
+    This is how a live workbook inside Excel (xlwings) and a file on disk share
+    one code path: both are turned into grids first.
+    """
+    names = list(grids)
 
     def sheet(s: Sheet) -> SheetData:
         actual = find_sheet_name(names, s.name)
@@ -367,18 +353,16 @@ def read_master(path: Path | str) -> MasterData:
             d = SheetData(sheet=s, present=False)
             d.missing = [c.key for c in s.columns if c.required]
             return d
-        got = _grid(wb, actual)
-        return read_sheet_rows(s, got[0] if got else [])
+        return read_sheet_rows(s, [list(r) for r in grids[actual]])
 
     settings: dict[str, Any] = {}
     st_name = find_sheet_name(names, schema.SETTINGS.name)
     if st_name:
-        grid = _grid(wb, st_name)
-        for row in (grid[0] if grid else [])[1:]:
+        for row in list(grids[st_name])[1:]:
             if row and normalize_text(row[0]) in schema.SETTINGS_LABEL_KEYS and len(row) > 1:
                 settings[schema.SETTINGS_LABEL_KEYS[normalize_text(row[0])]] = _to_python(row[1])
-    md = MasterData(
-        path=path,
+    return MasterData(
+        path=Path(path),
         tasks=sheet(schema.TASKS),
         units=sheet(schema.UNITS),
         leaders=sheet(schema.LEADERS),
@@ -387,8 +371,37 @@ def read_master(path: Path | str) -> MasterData:
         settings=settings,
         sheet_names=names,
     )
-    wb.close()
-    return md
+
+
+# Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.
+_READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
+
+
+def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
+    """Raw values of the named sheets (all when None), read with python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    if not path.exists():
+        raise SetupError(f"Không tìm thấy tệp: {path}")
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001 - calamine raises several error types
+        raise DataError(f"Không mở được tệp {path.name}: tệp hỏng hoặc không phải Excel ({exc}).") from exc
+    try:
+        names = list(wb.sheet_names)
+        if sheets is not None:
+            keep = {name_key(s) for s in sheets}
+            names = [n for n in names if name_key(n) in keep]
+        return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
+    finally:
+        wb.close()
+
+
+def read_master(path: Path | str) -> MasterData:
+    """Read every sheet of a master by header, quickly and without evaluating anything."""
+    grids = read_grids(path, [s.name for s in _READ_SHEETS])
+    return master_from_grids(grids, path)
 
 
 def settings_cell(md: MasterData, key: str) -> tuple[int, int]:
