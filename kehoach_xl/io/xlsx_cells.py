@@ -1,0 +1,110 @@
+"""Encode Python values as SpreadsheetML ``<c>`` elements (bytes).
+
+Strings are written as inline strings (``t="inlineStr"``) so that writing a
+cell never forces xl/sharedStrings.xml to be rewritten. A string is always text,
+even when it starts with ``=``: an inline string cannot be a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from kehoach_xl.io.changes import CellValue
+
+# Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates,
+# U+FFFE/U+FFFF). They cannot be stored, so they are dropped.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel decodes "_xHHHH_" inside <t> as an escaped character; a literal one is
+# written with its underscore escaped so it reads back unchanged.
+_X_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+_EPOCH_1900 = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+
+
+def col_letters(col: int) -> str:
+    if col < 1:
+        raise ValueError(f"column must be >= 1, got {col}")
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def clean_text(text: str) -> str:
+    return _ILLEGAL_XML.sub("", text)
+
+
+def escape_text(text: str) -> str:
+    text = clean_text(text)
+    text = _X_ESCAPE.sub(r"_x005F_\1", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def excel_serial(value: dt.date | dt.datetime, date1904: bool = False) -> float | int:
+    """Excel serial number of a date or datetime (time zone dropped)."""
+    if isinstance(value, dt.datetime):
+        moment = value.replace(tzinfo=None)
+    else:
+        moment = dt.datetime(value.year, value.month, value.day)
+    delta = moment - (_EPOCH_1904 if date1904 else _EPOCH_1900)
+    serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    if not date1904 and serial < 61:
+        # Excel counts a 29/02/1900 that never existed; before it, serials are one lower.
+        serial -= 1
+    return int(serial) if serial == int(serial) else serial
+
+
+def format_number(value: int | float) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"không ghi được số không hữu hạn: {value!r}")
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def is_date_value(value: CellValue) -> bool:
+    return isinstance(value, dt.date)
+
+
+def cell_xml(
+    ref: str,
+    value: CellValue,
+    style: bytes | None,
+    prefix: bytes = b"",
+    date1904: bool = False,
+    extra_attrs: bytes = b"",
+) -> bytes:
+    """One ``<c>`` element for ``value`` at ``ref``, keeping ``style`` (the s attribute value)."""
+    s = b' s="' + style + b'"' if style is not None else b""
+    head = b"<" + prefix + b'c r="' + ref.encode("ascii") + b'"' + s + extra_attrs
+    if value is None:
+        return head + b"/>"
+    if isinstance(value, bool):
+        return head + b' t="b"><' + prefix + b"v>" + (b"1" if value else b"0") + b"</" + prefix + b"v></" + prefix + b"c>"
+    if isinstance(value, (int, float)):
+        v = format_number(value).encode("ascii")
+        return head + b"><" + prefix + b"v>" + v + b"</" + prefix + b"v></" + prefix + b"c>"
+    if isinstance(value, dt.date):
+        v = format_number(excel_serial(value, date1904)).encode("ascii")
+        return head + b"><" + prefix + b"v>" + v + b"</" + prefix + b"v></" + prefix + b"c>"
+    if isinstance(value, str):
+        text = escape_text(value)
+        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+        return (
+            head + b' t="inlineStr"><' + prefix + b"is><" + prefix + b"t" + space + b">"
+            + text.encode("utf-8") + b"</" + prefix + b"t></" + prefix + b"is></" + prefix + b"c>"
+        )
+    raise TypeError(f"unsupported cell value type: {type(value).__name__}")

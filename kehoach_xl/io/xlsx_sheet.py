@@ -1,0 +1,377 @@
+"""Splice cell changes into a worksheet part's XML without parsing it whole.
+
+The sheet XML is handled as bytes: ``<row>`` elements inside ``<sheetData>`` are
+located with a regex, and only the rows that change are rebuilt; inside such a
+row only the changed ``<c>`` elements are replaced. Every other byte of the part
+(other rows, conditional formats, data validations, extLst, …) is kept as is,
+apart from ``<dimension>`` when the used range grows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kehoach_xl.io.changes import CellValue
+from kehoach_xl.io.xlsx_cells import cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_styles import Styles
+
+_REF = re.compile(rb"([A-Z]{1,3})(\d+)")
+_ATTR_R = re.compile(rb'\sr="([^"]*)"')
+_ATTR_S = re.compile(rb'\ss="(\d+)"')
+_ATTR_SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
+_ATTR_KEEP = re.compile(rb'\s(?:s|ph)="[^"]*"')
+_ROW_TEMPLATE_ATTRS = re.compile(rb'\s(?:ht|customHeight|s|customFormat|hidden|outlineLevel)="[^"]*"')
+
+
+class SheetPatchError(ValueError):
+    """The sheet part cannot be patched safely (message in Vietnamese)."""
+
+
+@dataclass
+class SheetEdit:
+    """What to do to one worksheet part."""
+
+    cells: dict[tuple[int, int], CellValue] = field(default_factory=dict)
+    appends: list[list[CellValue]] = field(default_factory=list)
+    clear_from: int | None = None
+    # (first_col, header_row, last_row) of an Excel Table on the sheet, if any.
+    table: tuple[int, int, int] | None = None
+
+
+@dataclass
+class SheetResult:
+    xml: bytes
+    cells_written: int = 0
+    rows_appended: int = 0
+    append_rows: tuple[int, int] | None = None  # first and last appended row
+    last_col: int = 0  # right-most column written
+    removed_formulas: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    num: int
+    start: int
+    end: int
+    tag_end: int  # offset just past the start tag
+
+
+class _Tags:
+    """Byte patterns for one namespace prefix (usually none, sometimes "x:")."""
+
+    def __init__(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.prefix = prefix
+        self.row_open = re.compile(rb"<" + p + rb"row\b[^>]*>")
+        self.row_close = b"</" + prefix + b"row>"
+        self.cell = re.compile(rb"<" + p + rb"c\b[^>]*?(?:/>|>.*?</" + p + rb"c>)", re.S)
+        self.cell_open = b"<" + prefix + b"c "
+        self.cell_close = b"</" + prefix + b"c>"
+        self.value_marks = (b"<" + prefix + b"v>", b"<" + prefix + b"is>", b"<" + prefix + b"f")
+        self.formula = b"<" + prefix + b"f"
+        self.shared_master = re.compile(rb"<" + p + rb'f\b[^>]*\bt="shared"[^>]*\bref="[^"]*"[^>]*>')
+        self.si = re.compile(rb'\bsi="(\d+)"')
+
+
+def _check_prolog(xml: bytes) -> None:
+    root = re.search(rb"<(?![?!])", xml)
+    head = xml[: root.start() if root else len(xml)]
+    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in xml[:4096].upper():
+        raise SheetPatchError("phần bảng tính có khai báo DOCTYPE/ENTITY: từ chối xử lý")
+    decl = re.match(rb'<\?xml[^>]*encoding="([^"]+)"', xml)
+    if decl and decl.group(1).lower() not in (b"utf-8", b"utf8"):
+        raise SheetPatchError("phần bảng tính không mã hóa UTF-8: không hỗ trợ")
+
+
+class _RowEditor:
+    def __init__(self, tags: _Tags, styles: Styles, date1904: bool) -> None:
+        self.t = tags
+        self.styles = styles
+        self.date1904 = date1904
+        self.removed_formulas: list[str] = []
+        self.removed_shared: set[bytes] = set()
+
+    def _style_for(self, value: CellValue, style: bytes | None) -> bytes | None:
+        if is_date_value(value):
+            import datetime as dt
+
+            cur = int(style) if style is not None else None
+            s = self.styles.date_style(cur, isinstance(value, dt.datetime))
+            return str(s).encode() if s is not None else style
+        return style
+
+    def _replace(self, old: bytes, ref: str, value: CellValue) -> bytes:
+        head = old.split(b">", 1)[0]
+        m = _ATTR_S.search(head)
+        style = m.group(1) if m else None
+        keep = b"".join(a for a in _ATTR_KEEP.findall(head) if not a.lstrip().startswith(b"s="))
+        if self.t.formula in old:
+            self.removed_formulas.append(ref)
+            master = self.t.shared_master.search(old)
+            if master:
+                si = self.t.si.search(master.group(0))
+                if si:
+                    self.removed_shared.add(si.group(1))
+        return cell_xml(ref, value, self._style_for(value, style), self.t.prefix, self.date1904, keep)
+
+    def _new(self, ref: str, value: CellValue, style: int | None) -> bytes:
+        s = str(style).encode() if style is not None else None
+        return cell_xml(ref, value, self._style_for(value, s), self.t.prefix, self.date1904)
+
+    def clear(self, body: bytes, row: int) -> bytes:
+        def strip(m: re.Match[bytes]) -> bytes:
+            cell = m.group(0)
+            if not any(mark in cell for mark in self.t.value_marks):
+                return cell
+            ref = _ATTR_R.search(cell.split(b">", 1)[0])
+            return self._replace(cell, ref.group(1).decode() if ref else "", None) if ref else cell
+
+        return self.t.cell.sub(strip, body)
+
+    def edit(
+        self, row_xml: bytes, num: int, changes: dict[int, CellValue], clear: bool,
+        new_style: Callable[[int], int | None],
+    ) -> bytes:
+        t = self.t
+        if row_xml.endswith(b"/>"):
+            start_tag, body, end_tag = row_xml[:-2] + b">", b"", t.row_close
+        else:
+            tag_end = row_xml.index(b">") + 1
+            start_tag, body, end_tag = row_xml[:tag_end], row_xml[tag_end : -len(t.row_close)], t.row_close
+        if clear:
+            body = self.clear(body, num)
+        if changes:
+            body = self._edit_body(body, num, changes, new_style)
+            start_tag = self._fix_spans(start_tag, changes)
+        return start_tag + body + end_tag
+
+    def _fix_spans(self, start_tag: bytes, changes: dict[int, CellValue]) -> bytes:
+        m = _ATTR_SPANS.search(start_tag)
+        if not m:
+            return start_tag
+        lo, hi = int(m.group(1)), int(m.group(2))
+        nlo, nhi = min(lo, *changes), max(hi, *changes)
+        if (nlo, nhi) == (lo, hi):
+            return start_tag
+        return start_tag[: m.start()] + b' spans="%d:%d"' % (nlo, nhi) + start_tag[m.end() :]
+
+    def _edit_body(
+        self, body: bytes, num: int, changes: dict[int, CellValue], new_style: Callable[[int], int | None]
+    ) -> bytes:
+        # Fast path: every target cell exists and starts with its r attribute.
+        t = self.t
+        spans: list[tuple[int, int, str, CellValue]] = []
+        for col, value in changes.items():
+            ref = f"{col_letters(col)}{num}"
+            needle = t.cell_open + b'r="' + ref.encode() + b'"'
+            i = body.find(needle)
+            if i < 0:
+                return self._edit_body_slow(body, num, changes, new_style)
+            j = body.index(b">", i)
+            end = j + 1 if body[j - 1] == 0x2F else body.index(t.cell_close, j) + len(t.cell_close)
+            spans.append((i, end, ref, value))
+        spans.sort()
+        out: list[bytes] = []
+        pos = 0
+        for i, end, ref, value in spans:
+            out.append(body[pos:i])
+            out.append(self._replace(body[i:end], ref, value))
+            pos = end
+        out.append(body[pos:])
+        return b"".join(out)
+
+    def _edit_body_slow(
+        self, body: bytes, num: int, changes: dict[int, CellValue], new_style: Callable[[int], int | None]
+    ) -> bytes:
+        pending = sorted(changes.items())
+        out: list[bytes] = []
+        pos = 0
+        col = 0
+        k = 0
+        for m in self.t.cell.finditer(body):
+            head = m.group(0).split(b">", 1)[0]
+            r = _ATTR_R.search(head)
+            rm = _REF.fullmatch(r.group(1)) if r else None
+            col = col_number(rm.group(1).decode()) if rm else col + 1
+            while k < len(pending) and pending[k][0] < col:
+                c, v = pending[k]
+                out.append(body[pos : m.start()])
+                pos = m.start()
+                out.append(self._new(f"{col_letters(c)}{num}", v, new_style(c)))
+                k += 1
+            if k < len(pending) and pending[k][0] == col:
+                out.append(body[pos : m.start()])
+                ref = f"{col_letters(col)}{num}"
+                out.append(self._replace(m.group(0), ref, pending[k][1]))
+                pos = m.end()
+                k += 1
+        out.append(body[pos:])
+        for c, v in pending[k:]:
+            out.append(self._new(f"{col_letters(c)}{num}", v, new_style(c)))
+        return b"".join(out)
+
+
+def _index_rows(xml: bytes, start: int, end: int, t: _Tags) -> list[_Row]:
+    rows: list[_Row] = []
+    prev = 0
+    for m in t.row_open.finditer(xml, start, end):
+        tag = m.group(0)
+        r = _ATTR_R.search(tag)
+        num = int(r.group(1)) if r else prev + 1
+        if num <= prev:
+            raise SheetPatchError("các dòng trong bảng tính không theo thứ tự tăng dần")
+        if tag.endswith(b"/>"):
+            row_end = m.end()
+        else:
+            row_end = xml.index(t.row_close, m.end()) + len(t.row_close)
+        rows.append(_Row(num, m.start(), row_end, m.end()))
+        prev = num
+    return rows
+
+
+def _template(xml: bytes, row: _Row | None, t: _Tags) -> tuple[dict[int, int], bytes]:
+    """Per-column styles and height/format attributes of the row new rows copy."""
+    if row is None:
+        return {}, b""
+    styles: dict[int, int] = {}
+    col = 0
+    for m in t.cell.finditer(xml, row.tag_end, row.end):
+        head = m.group(0).split(b">", 1)[0]
+        r = _ATTR_R.search(head)
+        rm = _REF.fullmatch(r.group(1)) if r else None
+        col = col_number(rm.group(1).decode()) if rm else col + 1
+        s = _ATTR_S.search(head)
+        if s:
+            styles[col] = int(s.group(1))
+    attrs = b"".join(_ROW_TEMPLATE_ATTRS.findall(xml[row.start : row.tag_end]))
+    return styles, attrs
+
+
+def _update_dimension(xml: bytes, max_row: int, max_col: int, prefix: bytes) -> bytes:
+    m = re.search(rb"<" + re.escape(prefix) + rb'dimension\b[^>]*\bref="([^"]*)"', xml)
+    if not m or max_row == 0:
+        return xml
+    ref = m.group(1)
+    parts = ref.split(b":")
+    first = _REF.fullmatch(parts[0])
+    last = _REF.fullmatch(parts[-1])
+    if not first or not last:
+        return xml
+    r0, c0 = int(first.group(2)), col_number(first.group(1).decode())
+    r1, c1 = int(last.group(2)), col_number(last.group(1).decode())
+    nr1, nc1 = max(r1, max_row), max(c1, max_col)
+    if (nr1, nc1) == (r1, c1):
+        return xml
+    new = f"{col_letters(c0)}{r0}:{col_letters(nc1)}{nr1}".encode()
+    return xml[: m.start(1)] + new + xml[m.end(1) :]
+
+
+def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = False) -> SheetResult:
+    _check_prolog(xml)
+    sd = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
+    if sd is None:
+        raise SheetPatchError("không tìm thấy <sheetData> trong phần bảng tính")
+    tags = _Tags(sd.group(1) or b"")
+    if sd.group(2):  # <sheetData/>: open it so rows can be added
+        open_tag = sd.group(0)[:-2] + b">"
+        xml = xml[: sd.start()] + open_tag + b"</" + tags.prefix + b"sheetData>" + xml[sd.end() :]
+        body_start = sd.start() + len(open_tag)
+    else:
+        body_start = sd.end()
+    body_end = xml.index(b"</" + tags.prefix + b"sheetData>", body_start)
+    rows = _index_rows(xml, body_start, body_end, tags)
+    by_num = {r.num: r for r in rows}
+
+    cells = dict(edit.cells)
+    result = SheetResult(xml)
+    template_styles: dict[int, int] = {}
+    template_attrs = b""
+    append_rows: set[int] = set()
+    if edit.appends:
+        first_row = _first_append_row(xml, rows, tags, edit.table)
+        first_col = edit.table[0] if edit.table else 1
+        template_styles, template_attrs = _template(xml, by_num.get(first_row - 1), tags)
+        if edit.table and first_row - 1 == edit.table[1]:
+            template_styles, template_attrs = {}, b""  # never copy the header's look
+        for i, values in enumerate(edit.appends):
+            rnum = first_row + i
+            append_rows.add(rnum)
+            for j, v in enumerate(values):
+                cells.setdefault((rnum, first_col + j), v)
+        result.rows_appended = len(edit.appends)
+        result.append_rows = (first_row, first_row + len(edit.appends) - 1)
+
+    by_row: dict[int, dict[int, CellValue]] = {}
+    for (r, c), v in cells.items():
+        if r < 1 or c < 1:
+            raise SheetPatchError(f"địa chỉ ô không hợp lệ: dòng {r}, cột {c}")
+        by_row.setdefault(r, {})[c] = v
+    clear_from = edit.clear_from
+    touched = set(by_row)
+    if clear_from is not None:
+        touched.update(r.num for r in rows if r.num >= clear_from)
+
+    editor = _RowEditor(tags, styles, date1904)
+    out: list[bytes] = [xml[:body_start]]
+    pos = body_start
+    ri = 0
+    max_row = max_col = 0
+    for num in sorted(touched):
+        while ri < len(rows) and rows[ri].num < num:
+            ri += 1
+        changes = by_row.get(num, {})
+        clear = clear_from is not None and num >= clear_from
+
+        def new_style(col: int, _num: int = num) -> int | None:
+            return template_styles.get(col) if _num in append_rows else None
+
+        if ri < len(rows) and rows[ri].num == num:
+            row = rows[ri]
+            out.append(xml[pos : row.start])
+            out.append(editor.edit(xml[row.start : row.end], num, changes, clear, new_style))
+            pos = row.end
+        else:
+            insert_at = rows[ri].start if ri < len(rows) else body_end
+            out.append(xml[pos:insert_at])
+            pos = insert_at
+            attrs = template_attrs if num in append_rows else b""
+            row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
+            out.append(editor.edit(row_xml, num, changes, False, new_style))
+        if changes:
+            max_row = max(max_row, num)
+            max_col = max(max_col, *changes)
+        result.cells_written += len(changes)
+    out.append(xml[pos:])
+    new_xml = b"".join(out)
+
+    if editor.removed_shared:
+        _check_shared_formulas(new_xml, editor.removed_shared, tags)
+    result.xml = _update_dimension(new_xml, max_row, max_col, tags.prefix)
+    result.last_col = max_col
+    result.removed_formulas = editor.removed_formulas
+    return result
+
+
+def _first_append_row(xml: bytes, rows: list[_Row], t: _Tags, table: tuple[int, int, int] | None) -> int:
+    last_used = 0
+    for row in reversed(rows):
+        span = xml[row.tag_end : row.end]
+        if any(mark in span for mark in t.value_marks):
+            last_used = row.num
+            break
+    if table is not None:
+        last_used = max(last_used, table[1])
+    return last_used + 1
+
+
+def _check_shared_formulas(xml: bytes, removed: set[bytes], t: _Tags) -> None:
+    pat = re.compile(rb"<" + re.escape(t.prefix) + rb'f\b[^>]*\bt="shared"[^>]*>')
+    for m in pat.finditer(xml):
+        si = t.si.search(m.group(0))
+        if si and si.group(1) in removed:
+            raise SheetPatchError(
+                "ô cần ghi là ô gốc của một công thức dùng chung (shared formula) mà các ô khác "
+                "vẫn tham chiếu; hãy chuyển cột đó thành giá trị hoặc nhập lại công thức trong Excel"
+            )

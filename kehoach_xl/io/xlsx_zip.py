@@ -1,0 +1,161 @@
+"""Copy a zip package member by member, replacing only some members.
+
+Members that are not replaced are copied as raw bytes (local header, compressed
+data and any data descriptor), and their central-directory records are copied
+too with only the offset field patched. So an unchanged part keeps its name,
+timestamp, compression, extra fields and even its compressed bytes, and no time
+is spent inflating and deflating it again.
+
+Zip64 packages (over 4 GiB or 65,535 members) are refused: a master is never
+that large, and refusing keeps this writer small.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+_EOCD_SIG = b"PK\x05\x06"
+_CEN_SIG = b"PK\x01\x02"
+_LOC_SIG = b"PK\x03\x04"
+_EOCD = struct.Struct("<4sHHHHIIH")
+_CEN = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_LOC = struct.Struct("<4sHHHHHIIIHH")
+
+
+class ZipFormatError(ValueError):
+    """The package is not a plain (non-zip64, single-disk) zip archive."""
+
+
+@dataclass
+class Member:
+    name: str
+    cen: bytes  # raw central-directory record (fixed part + name + extra + comment)
+    offset: int  # local header offset in the source
+    end: int  # offset just past this member's data (and data descriptor)
+    method: int
+    csize: int
+    usize: int
+    flags: int
+
+
+class ZipPackage:
+    """A zip archive held in memory as raw bytes, indexed by member name."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.members: list[Member] = []
+        self.comment = b""
+        self._read_directory()
+        self.by_name = {m.name: m for m in self.members}
+
+    @classmethod
+    def open(cls, path: Path) -> ZipPackage:
+        return cls(Path(path).read_bytes())
+
+    def _read_directory(self) -> None:
+        data = self.data
+        pos = data.rfind(_EOCD_SIG, max(0, len(data) - 65557))
+        if pos < 0:
+            raise ZipFormatError("không phải tệp zip (thiếu bản ghi kết thúc)")
+        _, disk, cd_disk, n_here, n_total, cd_size, cd_off, clen = _EOCD.unpack_from(data, pos)
+        if disk or cd_disk or n_here != n_total or 0xFFFF in (n_total,) or cd_off == 0xFFFFFFFF:
+            raise ZipFormatError("tệp zip nhiều phần hoặc zip64 không được hỗ trợ")
+        self.comment = data[pos + 22 : pos + 22 + clen]
+        # Some writers prepend data; central-directory offsets are then shifted.
+        concat = pos - cd_size - cd_off
+        self.concat = concat
+        p = cd_off + concat
+        for _ in range(n_total):
+            f = _CEN.unpack_from(data, p)
+            if f[0] != _CEN_SIG:
+                raise ZipFormatError("thư mục trung tâm của tệp zip bị hỏng")
+            (_, _vm, _vn, flags, method, _t, _d, _crc, csize, usize, nlen, xlen, klen,
+             _disk, _ia, _ea, off) = f
+            if 0xFFFFFFFF in (csize, usize, off):
+                raise ZipFormatError("tệp zip64 không được hỗ trợ")
+            size = _CEN.size + nlen + xlen + klen
+            raw_name = data[p + _CEN.size : p + _CEN.size + nlen]
+            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+            self.members.append(
+                Member(name, data[p : p + size], off + concat, 0, method, csize, usize, flags)
+            )
+            p += size
+        # A member's raw span runs to the next member's local header (or the
+        # central directory); that includes any data descriptor.
+        ordered = sorted(self.members, key=lambda m: m.offset)
+        for m, nxt in zip(ordered, ordered[1:] + [None], strict=True):
+            m.end = nxt.offset if nxt is not None else cd_off + concat
+
+    def read(self, name: str) -> bytes:
+        m = self.by_name[name]
+        sig, _v, _fl, _meth, _t, _d, _crc, _cs, _us, nlen, xlen = _LOC.unpack_from(self.data, m.offset)
+        if sig != _LOC_SIG:
+            raise ZipFormatError(f"tiêu đề cục bộ hỏng: {name}")
+        start = m.offset + _LOC.size + nlen + xlen
+        raw = self.data[start : start + m.csize]
+        if m.method == 0:
+            return raw
+        if m.method == 8:
+            return zlib.decompress(raw, -15)
+        raise ZipFormatError(f"kiểu nén {m.method} không được hỗ trợ: {name}")
+
+    def names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+    def write(self, dst: Path, replace: dict[str, bytes], compresslevel: int = 6) -> None:
+        """Write a copy to ``dst`` with the members in ``replace`` given new content."""
+        unknown = set(replace) - set(self.by_name)
+        if unknown:
+            raise KeyError(f"members not in package: {sorted(unknown)}")
+        chunks: list[bytes] = []
+        cen: list[bytes] = []
+        pos = 0
+        # Keep the source's physical order of members.
+        for m in sorted(self.members, key=lambda m: m.offset):
+            if m.name in replace:
+                loc, cen_rec = self._rebuilt(m, replace[m.name], compresslevel, pos)
+                chunks.append(loc)
+                cen.append(cen_rec)
+                pos += len(loc)
+            else:
+                span = self.data[m.offset : m.end]
+                chunks.append(span)
+                cen.append(m.cen[:42] + struct.pack("<I", pos) + m.cen[46:])
+                pos += len(span)
+        # Central directory in the source's directory order.
+        order = {m.name: i for i, m in enumerate(sorted(self.members, key=lambda m: m.offset))}
+        cen_by_dir = [cen[order[m.name]] for m in self.members]
+        cd = b"".join(cen_by_dir)
+        eocd = _EOCD.pack(_EOCD_SIG, 0, 0, len(cen_by_dir), len(cen_by_dir), len(cd), pos, len(self.comment))
+        with open(dst, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+            fh.write(cd)
+            fh.write(eocd + self.comment)
+
+    def _rebuilt(self, m: Member, content: bytes, level: int, pos: int) -> tuple[bytes, bytes]:
+        """A new local entry and central record for ``m`` holding ``content``."""
+        sig, ver, flags, _meth, t, d, _crc, _cs, _us, nlen, xlen = _LOC.unpack_from(self.data, m.offset)
+        name_extra = self.data[m.offset + _LOC.size : m.offset + _LOC.size + nlen + xlen]
+        crc = zlib.crc32(content)
+        if m.method == 0:
+            comp = content
+            method = 0
+        else:
+            co = zlib.compressobj(level, zlib.DEFLATED, -15)
+            comp = co.compress(content) + co.flush()
+            method = 8
+        flags &= ~0x0008  # sizes are known now: no data descriptor
+        if len(comp) >= 0xFFFFFFFF or len(content) >= 0xFFFFFFFF:
+            raise ZipFormatError("phần quá lớn cho zip thường")
+        loc = _LOC.pack(sig, ver, flags, method, t, d, crc, len(comp), len(content), nlen, xlen)
+        f = list(_CEN.unpack_from(m.cen, 0))
+        f[3] = f[3] & ~0x0008
+        f[4] = method
+        f[7], f[8], f[9] = crc, len(comp), len(content)
+        f[16] = pos
+        cen = _CEN.pack(*f) + m.cen[_CEN.size :]
+        return loc + name_extra + comp, cen
