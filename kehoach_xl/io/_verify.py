@@ -1,0 +1,174 @@
+"""Re-read a freshly written workbook before it may replace the master.
+
+Checks, cheapest first: the zip is whole (CRC of every member), the workbook and
+every changed XML part parse, openpyxl can open the package, and every cell the
+changes set, every appended row and every cleared range reads back as intended
+(through python-calamine, an independent reader from the one that wrote it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from .changes import MasterChanges
+from .write_errors import VerifyFailedError
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _fail(master_name: str, what: str) -> VerifyFailedError:
+    return VerifyFailedError(
+        f"Tệp vừa ghi không đạt bước kiểm tra ({what}). Sổ theo dõi '{master_name}' vẫn giữ nguyên; "
+        f"hãy báo lỗi này cho bộ phận kỹ thuật kèm tệp nhật ký."
+    )
+
+
+def _parse(zf: zipfile.ZipFile, part: str) -> etree._Element:
+    return etree.fromstring(zf.read(part), _PARSER)
+
+
+def _rels_of(part: str) -> str:
+    d, f = posixpath.split(part)
+    return posixpath.join(d, "_rels", f + ".rels")
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
+    """The workbook part and ``{sheet name: worksheet part}``."""
+    root_rels = _parse(zf, "_rels/.rels")
+    wb_part = next(
+        r.get("Target", "").lstrip("/") for r in root_rels.iter(f"{{{_NS_PKG}}}Relationship")
+        if r.get("Type", "").endswith("/officeDocument")
+    )
+    wb = _parse(zf, wb_part)
+    rels = {r.get("Id"): r.get("Target", "") for r in _parse(zf, _rels_of(wb_part)).iter(f"{{{_NS_PKG}}}Relationship")}
+    base = posixpath.dirname(wb_part)
+    out = {}
+    for s in wb.iter(f"{{{_NS_MAIN}}}sheet"):
+        target = rels.get(s.get(f"{{{_NS_REL}}}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+        out[s.get("name", "")] = part
+    return wb_part, out
+
+
+def same_value(expected: Any, got: Any) -> bool:
+    """Equal as a reader sees it: 5 == 5.0, a date == that date at midnight, None == ''."""
+    if expected is None or expected == "":
+        return got is None or got == ""
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return isinstance(got, (bool, int, float)) and bool(got) == bool(expected) and float(got) == float(expected)
+    if isinstance(expected, (int, float)):
+        return isinstance(got, (int, float)) and math.isclose(float(expected), float(got), rel_tol=1e-12, abs_tol=1e-12)
+    if isinstance(expected, dt.date):
+        def as_dt(v: Any) -> dt.datetime | None:
+            if isinstance(v, dt.datetime):
+                return v
+            if isinstance(v, dt.date):
+                return dt.datetime.combine(v, dt.time())
+            return None
+
+        a, b = as_dt(expected), as_dt(got)
+        return b is not None and a is not None and abs((a - b).total_seconds()) < 0.001
+    if isinstance(expected, str):
+        if not isinstance(got, str):
+            return False
+        # Excel cannot store C0 control characters; a writer may drop them.
+        return got == expected or got == _ILLEGAL.sub("", expected) or got.replace("\r\n", "\n") == expected
+    return got == expected
+
+
+def _grid(wb: Any, name: str) -> list[list[Any]]:
+    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def _at(grid: list[list[Any]], r: int, c: int) -> Any:
+    if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
+        return grid[r - 1][c - 1]
+    return None
+
+
+def _empty(v: Any) -> bool:
+    return v is None or v == ""
+
+
+def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str) -> None:
+    """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                raise _fail(master_name, f"phần '{bad}' hỏng CRC")
+            _, parts = sheet_parts(zf)
+            sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
+            missing = [s for s in sheets if s not in parts]
+            if missing:
+                raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
+            names = set(zf.namelist())
+            for part in {*(parts[s] for s in sheets), *changed_parts}:
+                if part in names and part.endswith((".xml", ".rels", ".vml")):
+                    _parse(zf, part)
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
+        raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
+
+    import openpyxl
+
+    try:
+        with open(path, "rb") as fh:  # a file object: openpyxl refuses the temp file's name suffix
+            openpyxl.load_workbook(fh, read_only=True).close()
+    except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
+        raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
+
+    from python_calamine import CalamineWorkbook
+
+    with open(path, "rb") as fh:
+        wb = CalamineWorkbook.from_filelike(fh)
+        try:
+            _check_all(wb, changes, master_name)
+        finally:
+            wb.close()
+
+
+def _check_all(wb: Any, changes: MasterChanges, master_name: str) -> None:
+    for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
+        _check_sheet(_grid(wb, sheet), sheet, changes, master_name)
+
+
+def _check_sheet(grid: list[list[Any]], sheet: str, changes: MasterChanges, master_name: str) -> None:
+    cells = changes.cells.get(sheet, {})
+    for (r, c), want in cells.items():
+        got = _at(grid, r, c)
+        if not same_value(want, got):
+            raise _fail(master_name, f"ô {sheet}!R{r}C{c} đọc lại là {got!r}, cần {want!r}")
+    appended = [row for row in changes.appends.get(sheet, [])]
+    used = [i for i, row in enumerate(grid, start=1) if any(not _empty(v) for v in row)]
+    first_appended = None
+    if appended:
+        # Appended rows are the last used rows of the sheet, in order (all-empty ones cannot be seen).
+        want_rows = [row for row in appended if any(not _empty(v) for v in row)]
+        tail = used[len(used) - len(want_rows):] if want_rows else []
+        if len(tail) < len(want_rows):
+            raise _fail(master_name, f"trang {sheet} thiếu dòng được thêm")
+        for r, want in zip(tail, want_rows, strict=True):
+            for c, v in enumerate(want, start=1):
+                if not same_value(v, _at(grid, r, c)):
+                    raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {_at(grid, r, c)!r}, cần {v!r}")
+        first_appended = tail[0] if tail else None
+    start = changes.clear_from.get(sheet)
+    if start is not None:
+        for r in used:
+            if r < start or (first_appended is not None and r >= first_appended):
+                continue
+            for c, v in enumerate(grid[r - 1], start=1):
+                if not _empty(v) and (r, c) not in cells:
+                    raise _fail(master_name, f"ô {sheet}!R{r}C{c} lẽ ra đã được xóa")

@@ -1,0 +1,327 @@
+"""The one writer every command uses to change the master workbook.
+
+Every write, in this order (see docs/safe-writes.md for the reasoning):
+
+1. take the master's lock file (other runs of this program, any machine);
+2. refuse if Excel/LibreOffice has the file open (fresh ``~$name`` owner file);
+3. copy the current master into ``.kehoach_backups/`` and prune old backups;
+4. turn ``changes.log`` into rows appended to the log sheet (or one summary row);
+5. patch into a temporary file in the master's own folder;
+6. verify the temporary file (zip, XML, workbook opens, every changed cell reads back);
+7. fsync it, ``os.replace`` it onto the master, fsync the folder;
+8. release the lock; on any failure remove the temporary file.
+
+A crash at any point leaves either the old master or the new one, never a mix:
+the only step that touches the master's name is the atomic ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import schema
+from ..config import Config, load_config
+from ..errors import DataError, SetupError
+from . import backup as _backup
+from ._verify import verify_workbook
+from .backup import BackupInfo
+from .changes import CellValue, LogEntry, MasterChanges
+from .lock import MasterLock, current_user, wait_for_owner_file
+from .write_errors import (
+    MasterLockedError,
+    MasterOpenInExcelError,
+    VerifyFailedError,
+    WriteFailedError,
+    write_failed,
+)
+
+__all__ = [
+    "BackupInfo", "MasterLockedError", "MasterOpenInExcelError", "VerifyFailedError", "WriteFailedError",
+    "WriteResult", "list_backups", "restore", "write_master", "FAULT_POINTS",
+]
+
+log = logging.getLogger(__name__)
+
+# Named points where KEHOACH_FAULT_POINT=<name> kills (or, with KEHOACH_FAULT_MODE=pause,
+# parks) the writing process, so tests can prove a crash there is harmless.
+FAULT_POINTS: tuple[str, ...] = (
+    "locked", "owner_checked", "backup_copying", "backup_done", "pruned",
+    "patched", "verified", "tmp_synced", "replaced", "dir_synced",
+)
+
+
+def _fault(point: str) -> None:
+    if os.environ.get("KEHOACH_FAULT_POINT") != point:
+        return
+    if os.environ.get("KEHOACH_FAULT_MODE") == "pause":
+        print(f"KEHOACH_FAULT {point}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+    os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+    time.sleep(10)  # the signal is delivered asynchronously; never run past the fault point
+
+
+@dataclass
+class WriteResult:
+    path: Path
+    backup: Path | None
+    cells_written: int
+    log_rows: int
+    duration: float  # seconds
+    rows_appended: int = 0
+    changed_parts: list[str] = field(default_factory=list)
+
+
+# --- the patcher ------------------------------------------------------------------
+
+
+def _patcher() -> Callable[[Path, Path, MasterChanges], Any]:
+    """The byte-level patcher, imported late so reading commands never pay for it.
+
+    (An openpyxl load-and-save fallback existed while ``xlsx_patch`` was being
+    written; it was removed because it drops charts, shapes and x14 rules.)
+    """
+    from .xlsx_patch import patch_xlsx
+
+    return patch_xlsx
+
+
+# --- log rows -----------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """Old/new values as the log sheet shows them (dd/mm/yyyy, decimal comma)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Đúng" if value else "Sai"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M" if not value.second else "%d/%m/%Y %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return (str(int(value)) if value.is_integer() else repr(value)).replace(".", ",")
+    if isinstance(value, (list, tuple, set)):
+        return schema.LIST_SEP.join(_text(v) for v in value)
+    return str(value)
+
+
+def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
+    """The log sheet's actual name and where each log column sits (staff may move columns)."""
+    from python_calamine import CalamineWorkbook
+
+    from ..master import find_sheet_name, match_headers
+
+    wb = CalamineWorkbook.from_path(str(src))
+    try:
+        name = find_sheet_name(wb.sheet_names, schema.LOG.name)
+        if name is None:
+            return None
+        grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+    header = grid[schema.LOG.header_row - 1] if len(grid) >= schema.LOG.header_row else []
+    found, _ = match_headers(schema.LOG, header)
+    if not found:  # no header at all: use the layout create_master writes
+        found = {c.key: j for j, c in enumerate(schema.LOG.columns, start=1)}
+    return name, found
+
+
+def _log_rows(entries: list[LogEntry], cols: dict[str, int], default_user: str) -> list[list[CellValue]]:
+    now = dt.datetime.now().replace(microsecond=0)
+    width = max(cols.values())
+    rows = []
+    for e in entries:
+        values: dict[str, CellValue] = {
+            "time": (e.time or now).replace(microsecond=0), "action": e.action, "file": e.file,
+            "unit": e.unit, "task_id": e.task_id, "field": e.field,
+            "old": _text(e.old), "new": _text(e.new), "user": e.user or default_user,
+        }
+        row: list[CellValue] = [None] * width
+        for key, j in cols.items():
+            row[j - 1] = values.get(key)
+        rows.append(row)
+    return rows
+
+
+def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tuple[MasterChanges, int]:
+    """A copy of ``changes`` whose appends include the log rows; the caller's object is untouched."""
+    entries = list(changes.log)
+    if not entries:
+        n_cells = sum(len(v) for v in changes.cells.values())
+        n_rows = sum(len(v) for v in changes.appends.values())
+        entries = [LogEntry(action=action, new=f"Ghi {n_cells} ô, thêm {n_rows} dòng")]
+    full = MasterChanges(
+        cells=dict(changes.cells), appends={k: list(v) for k, v in changes.appends.items()},
+        clear_from=dict(changes.clear_from), log=list(changes.log),
+    )
+    found = _log_columns(src)
+    if found is None:
+        log.warning("master %s has no log sheet '%s': log rows skipped", src.name, schema.LOG.name)
+        return full, 0
+    sheet, cols = found
+    rows = _log_rows(entries, cols, user)
+    full.appends.setdefault(sheet, []).extend(rows)
+    return full, len(rows)
+
+
+# --- durable file operations --------------------------------------------------------
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _tmp_path(master: Path) -> Path:
+    return master.with_name(f".{master.name}.tmp-{os.getpid()}")
+
+
+def _clean_leftovers(master: Path) -> None:
+    """Temp files and partial backups of killed runs. Safe only while we hold the lock."""
+    prefix = f".{master.name}.tmp-"
+    with contextlib.suppress(OSError):
+        for e in os.scandir(master.parent):
+            if e.name.startswith(prefix) and e.name[len(prefix):].isdigit():
+                with contextlib.suppress(OSError):
+                    os.unlink(e.path)
+    _backup.clean_partials(master)
+
+
+def _is_sharing_violation(exc: OSError) -> bool:
+    return getattr(exc, "winerror", None) in (32, 33)  # Windows: file open in another program
+
+
+# --- the write --------------------------------------------------------------------------
+
+
+def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | None, user: str | None,
+           wait_seconds: float, source: Path | None = None) -> WriteResult:
+    t0 = time.perf_counter()
+    path = Path(path)
+    if not path.is_file():
+        raise SetupError(f"Không tìm thấy sổ theo dõi: {path}")
+    cfg = config or load_config(path)
+    if source is None and changes.is_empty() and not changes.log:
+        return WriteResult(path=path, backup=None, cells_written=0, log_rows=0,
+                           duration=time.perf_counter() - t0)
+    src = source or path
+    lock = MasterLock(path, stale_after=cfg.lock_stale_minutes * 60)
+    lock.acquire(timeout=max(wait_seconds, cfg.lock_timeout))
+    tmp = _tmp_path(path)
+    step = "kiểm tra tệp đang mở"
+    try:
+        _fault("locked")
+        wait_for_owner_file(path, stale_hours=cfg.owner_file_stale_hours, wait_seconds=wait_seconds)
+        _fault("owner_checked")
+        step = "dọn tệp tạm còn sót"
+        _clean_leftovers(path)
+        step = "tạo bản sao lưu"
+        bak = _backup.make_backup(path, on_chunk=lambda: _fault("backup_copying"))
+        _fault("backup_done")
+        step = "xóa bản sao lưu cũ"
+        _backup.prune_backups(path, cfg.backups_keep, protect=source)
+        _fault("pruned")
+        full, n_log = _with_log(src, changes, action, user or current_user())
+        step = "ghi tệp tạm"
+        try:
+            result = _patcher()(src, tmp, full)
+        except ValueError as exc:  # xlsx_patch.PatchError: the changes do not fit this workbook
+            raise DataError(f"Không ghi được vào sổ theo dõi '{path.name}': {exc}. Sổ theo dõi vẫn giữ nguyên.") from exc
+        _fault("patched")
+        step = "kiểm tra tệp tạm"
+        verify_workbook(tmp, full, getattr(result, "changed_parts", None) or [], master_name=path.name)
+        _fault("verified")
+        step = "lưu tệp tạm xuống đĩa"
+        _fsync_file(tmp)
+        _fault("tmp_synced")
+        step = "thay sổ theo dõi bằng bản mới"
+        os.replace(tmp, path)
+        _fault("replaced")
+        _backup.fsync_dir(path.parent)
+        _fault("dir_synced")
+    except OSError as exc:
+        if _is_sharing_violation(exc):
+            raise MasterOpenInExcelError(
+                f"Sổ theo dõi '{path.name}' đang được một chương trình khác (thường là Excel) mở. "
+                f"Hãy đóng tệp rồi chạy lại. Sổ theo dõi vẫn giữ nguyên."
+            ) from exc
+        raise write_failed(exc, path, step) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        lock.release()
+    return WriteResult(
+        path=path, backup=bak, cells_written=int(getattr(result, "cells_written", 0)), log_rows=n_log,
+        duration=time.perf_counter() - t0, rows_appended=_count(getattr(result, "rows_appended", 0)),
+        changed_parts=list(getattr(result, "changed_parts", None) or []),
+    )
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_count(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    return int(value or 0)
+
+
+def write_master(path: Path, changes: MasterChanges, *, action: str, config: Config | None = None,
+                 user: str | None = None, wait_seconds: float = 0) -> WriteResult:
+    """Apply ``changes`` to the master at ``path`` safely (lock, backup, verify, atomic replace).
+
+    ``action`` names the command for the log sheet ("refresh", "merge" …); ``user`` defaults to
+    ``login@host``. ``wait_seconds`` is how long to wait for Excel to close the file (and, at
+    least ``config.lock_timeout``, for another run's lock). Nothing to change → nothing is written.
+    """
+    return _write(Path(path), changes, action=action, config=config, user=user, wait_seconds=wait_seconds)
+
+
+def list_backups(path: Path, config: Config | None = None) -> list[BackupInfo]:
+    """Whole backups of the master, newest first."""
+    return _backup.list_backups(Path(path))
+
+
+def _resolve_backup(path: Path, backup: Path | str | None) -> Path:
+    backups = _backup.list_backups(path)
+    if backup is None:
+        if not backups:
+            raise SetupError(f"Chưa có bản sao lưu nào của '{path.name}' trong thư mục {_backup.BACKUP_DIR}.")
+        return backups[0].path
+    chosen = Path(backup)
+    if not chosen.is_absolute() and not chosen.exists():
+        chosen = _backup.backup_dir(path) / chosen
+    if not chosen.is_file():
+        names = ", ".join(b.path.name for b in backups[:5]) or "không có"
+        raise SetupError(f"Không tìm thấy bản sao lưu '{backup}'. Các bản gần nhất: {names}.")
+    if chosen.resolve() == path.resolve():
+        raise SetupError("Bản sao lưu cần khôi phục không thể là chính sổ theo dõi.")
+    return chosen
+
+
+def restore(path: Path, backup: Path | str | None = None, *, config: Config | None = None,
+            user: str | None = None, wait_seconds: float = 0) -> WriteResult:
+    """Put a backup back as the master (newest when ``backup`` is None).
+
+    It goes through the same safe path as any write: the current master is backed up
+    first (so a restore can be undone), and one "restore" row is added to the log sheet
+    of the restored workbook; every other byte of the backup's content is kept.
+    """
+    path = Path(path)
+    chosen = _resolve_backup(path, backup)
+    entry = LogEntry(action="restore", file=chosen.name, new=f"Khôi phục từ bản sao lưu {chosen.name}")
+    return _write(path, MasterChanges(log=[entry]), action="restore", config=config, user=user,
+                  wait_seconds=wait_seconds, source=chosen)
