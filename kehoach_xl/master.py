@@ -62,6 +62,24 @@ def _cell_value(col: schema.Column, value: Any) -> Any:
     return value
 
 
+def _row_height(row: Mapping[str, Any], cols: Sequence[schema.Column]) -> float:
+    """Height that shows wrapped text in full.
+
+    Neither Excel nor LibreOffice re-fits row heights of a file on opening, so
+    without this a printed page shows long task texts cut or overlapping.
+    """
+    lines = 1
+    for col in cols:
+        v = row.get(col.key)
+        if v is None or col.type not in ("text", "list"):
+            continue
+        text = join_list(v) if isinstance(v, (list, tuple)) else str(v)
+        per_line = max(col.width * 1.15, 4)
+        n = sum(max(1, -(-len(part) // int(per_line))) for part in text.split("\n"))
+        lines = max(lines, n)
+    return min(15.0 * lines + 3, 409.0)
+
+
 def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, Any]], *, first: bool = False) -> Any:
     ws = wb.active if first else wb.create_sheet()
     ws.title = sheet.name
@@ -84,6 +102,7 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
             fmt = _format_for(col)
             if fmt:
                 c.number_format = fmt
+        ws.row_dimensions[i].height = _row_height(row, cols)
     last_col = get_column_letter(len(cols))
     ref = f"A1:{last_col}{len(data) + 1}"
     if sheet.table_name:
@@ -91,6 +110,8 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         ws.add_table(table)
     ws.freeze_panes = "B2" if sheet is schema.TASKS else "A2"
+    if sheet is schema.TASKS:
+        ws.print_area = f"A1:{get_column_letter(schema.TASKS_PRINT_COLUMNS)}{len(data) + 1}"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

@@ -7,7 +7,7 @@ is located by its header text (normalised) at run time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ColType = Literal["text", "int", "float", "percent", "date", "datetime", "list"]
@@ -108,42 +108,44 @@ TASKS = Sheet(
     key="tasks",
     name="Nhiệm vụ",
     table_name="NhiemVu",
+    # The first PRINT_COLUMNS columns are what a printed page shows; order matters only for printing.
     columns=(
-        C("id", "Mã nhiệm vụ", width=12, owner="id", required=True, aliases=("Mã NV", "ID")),
-        C("group", "Nhóm", width=10, aliases=("Mã nhóm",)),
-        C("group_title", "Tên nhóm", width=24),
-        C("stt", "STT", width=6, aliases=("Số TT", "TT")),
-        C("criterion", "Chỉ số/chỉ tiêu", width=32, aliases=("Chỉ số", "Chỉ tiêu", "Tiêu chí")),
-        C("task", "Nhiệm vụ/Hoạt động", width=42, required=True,
+        C("id", "Mã nhiệm vụ", width=13.5, owner="id", required=True, aliases=("Mã NV", "ID")),
+        C("group", "Nhóm", width=7, aliases=("Mã nhóm",)),
+        C("stt", "STT", width=5, aliases=("Số TT", "TT")),
+        C("task", "Nhiệm vụ/Hoạt động", width=40, required=True,
           aliases=("Nhiệm vụ", "Hoạt động", "Nội dung", "Tên nhiệm vụ", "Nhiệm vụ cụ thể")),
+        C("lead_units", "Đơn vị chủ trì", type="list", width=20, required=True,
+          aliases=("Cơ quan chủ trì", "Bộ phận triển khai", "Đơn vị thực hiện")),
+        C("coordinating_units", "Đơn vị phối hợp", type="list", width=18,
+          aliases=("Cơ quan phối hợp",)),
+        C("leaders", "Lãnh đạo giám sát", type="list", width=18,
+          aliases=("Lãnh đạo phụ trách", "Lãnh đạo chỉ đạo")),
+        C("deadline_text", "Thời hạn (nguyên văn)", width=13,
+          aliases=("Thời hạn", "Thời gian hoàn thành", "Tiến độ thực hiện")),
+        C("due_date", "Hạn hoàn thành", type="date", width=11, owner="derived"),
+        C("status", "Trạng thái", width=12, owner="unit", aliases=("Tình trạng",)),
+        C("progress", "Tiến độ (%)", type="percent", width=8, owner="unit", aliases=("Tiến độ %", "% hoàn thành")),
+        C("completed_on", "Ngày hoàn thành", type="date", width=11, owner="unit"),
+        C("result", "Kết quả thực hiện", width=32, owner="unit", aliases=("Kết quả",)),
+        C("difficulties", "Khó khăn, vướng mắc", width=22, owner="unit", aliases=("Khó khăn",)),
+        C("deadline_state", "Tình trạng thời hạn", width=13, owner="derived"),
+        C("days_remaining", "Số ngày còn lại", type="int", width=8, owner="derived"),
+        C("working_days_remaining", "Số ngày làm việc còn lại", type="int", width=11, owner="derived"),
+        C("proposals", "Đề xuất, kiến nghị", width=28, owner="unit", aliases=("Đề xuất", "Kiến nghị")),
+        C("criterion", "Chỉ số/chỉ tiêu", width=32, aliases=("Chỉ số", "Chỉ tiêu", "Tiêu chí")),
         C("output", "Kết quả đầu ra/Sản phẩm", width=32,
           aliases=("Kết quả đầu ra", "Sản phẩm", "Kết quả/sản phẩm")),
-        C("lead_units", "Đơn vị chủ trì", type="list", width=24, required=True,
-          aliases=("Cơ quan chủ trì", "Bộ phận triển khai", "Đơn vị thực hiện")),
-        C("coordinating_units", "Đơn vị phối hợp", type="list", width=24,
-          aliases=("Cơ quan phối hợp",)),
-        C("leaders", "Lãnh đạo giám sát", type="list", width=24,
-          aliases=("Lãnh đạo phụ trách", "Lãnh đạo chỉ đạo")),
-        C("deadline_text", "Thời hạn (nguyên văn)", width=18,
-          aliases=("Thời hạn", "Thời gian hoàn thành", "Tiến độ thực hiện")),
-        C("due_date", "Hạn hoàn thành", type="date", width=13, owner="derived"),
+        C("group_title", "Tên nhóm", width=24),
         C("deadline_kind", "Loại thời hạn", width=16, owner="derived"),
         C("recurrence", "Chu kỳ", width=12, owner="derived"),
-        C("status", "Trạng thái", width=15, owner="unit", aliases=("Tình trạng",)),
-        C("progress", "Tiến độ (%)", type="percent", width=9, owner="unit", aliases=("Tiến độ %", "% hoàn thành")),
-        C("completed_on", "Ngày hoàn thành", type="date", width=13, owner="unit"),
-        C("result", "Kết quả thực hiện", width=36, owner="unit", aliases=("Kết quả",)),
-        C("difficulties", "Khó khăn, vướng mắc", width=28, owner="unit", aliases=("Khó khăn",)),
-        C("proposals", "Đề xuất, kiến nghị", width=28, owner="unit", aliases=("Đề xuất", "Kiến nghị")),
+        C("next_due", "Hạn kỳ tới", type="date", width=13, owner="derived"),
         C("coordination_reports", "Báo cáo của đơn vị phối hợp", width=32, owner="unit"),
         C("updated_at", "Cập nhật lần cuối", type="datetime", width=16, owner="unit"),
         C("updated_by", "Nguồn cập nhật", width=22, owner="unit"),
-        C("days_remaining", "Số ngày còn lại", type="int", width=10, owner="derived"),
-        C("working_days_remaining", "Số ngày làm việc còn lại", type="int", width=11, owner="derived"),
-        C("deadline_state", "Tình trạng thời hạn", width=18, owner="derived"),
-        C("next_due", "Hạn kỳ tới", type="date", width=13, owner="derived"),
         C("plan_code", "Kế hoạch", width=12),
         C("notes", "Ghi chú", width=20, owner="office"),
+
     ),
 )
 
@@ -233,6 +235,8 @@ HISTORY = Sheet(
         C("recorded_at", "Thời điểm ghi", type="datetime", width=18),
     ),
 )
+
+TASKS_PRINT_COLUMNS = 16  # A:P — id … days remaining
 
 SUMMARY_SHEET_NAME = "Tổng hợp"
 PROBLEMS_SHEET_NAME = "Kiểm tra"
