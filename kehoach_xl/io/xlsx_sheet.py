@@ -9,12 +9,13 @@ apart from ``<dimension>`` when the used range grows.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kehoach_xl.io.changes import CellValue
-from kehoach_xl.io.xlsx_cells import cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_cells import cell_bytes, cell_xml, col_letters, col_number, is_date_value
 from kehoach_xl.io.xlsx_styles import Styles
 
 _REF = re.compile(rb"([A-Z]{1,3})(\d+)")
@@ -92,14 +93,51 @@ class _RowEditor:
         self.date1904 = date1904
         self.removed_formulas: list[str] = []
         self.removed_shared: set[bytes] = set()
+        self._needles: dict[int, bytes] = {}
+        self._date_styles: dict[tuple[bytes | None, bool], bytes | None] = {}
+
+    def fast_row(
+        self, xml: bytes, row: _Row, num: int, changes: dict[int, CellValue]
+    ) -> list[tuple[int, int, bytes]] | None:
+        """Replacements (start, end, new bytes) when every target cell exists as a
+        plain value cell whose start tag begins with its r attribute; else None."""
+        t = self.t
+        tail = b'%d"' % num
+        found: list[tuple[int, int, bytes]] = []
+        for col, value in changes.items():
+            needle = self._needles.get(col)
+            if needle is None:
+                needle = self._needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
+            i = xml.find(needle + tail, row.tag_end, row.end)
+            if i < 0:
+                return None
+            j = xml.index(b">", i)
+            head = xml[i:j]
+            if xml[j - 1] == 0x2F:
+                end = j + 1
+            else:
+                end = xml.index(t.cell_close, j) + len(t.cell_close)
+                if t.formula in xml[j:end]:
+                    return None  # formulas go the careful way (shared masters, calc chain)
+            if b" ph=" in head:
+                return None
+            k = head.find(b' s="')
+            style = head[k + 4 : head.index(b'"', k + 4)] if k >= 0 else None
+            if is_date_value(value):
+                style = self._style_for(value, style)
+            ref = needle[len(t.cell_open) + 3 :] + tail[:-1]
+            found.append((i, end, cell_bytes(ref, value, style, t.prefix, self.date1904)))
+        found.sort()
+        return found or None
 
     def _style_for(self, value: CellValue, style: bytes | None) -> bytes | None:
         if is_date_value(value):
-            import datetime as dt
-
-            cur = int(style) if style is not None else None
-            s = self.styles.date_style(cur, isinstance(value, dt.datetime))
-            return str(s).encode() if s is not None else style
+            key = (style, isinstance(value, dt.datetime))
+            if key not in self._date_styles:
+                cur = int(style) if style is not None else None
+                s = self.styles.date_style(cur, key[1])
+                self._date_styles[key] = str(s).encode() if s is not None else style
+            return self._date_styles[key]
         return style
 
     def _replace(self, old: bytes, ref: str, value: CellValue) -> bytes:
@@ -329,9 +367,19 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
 
         if ri < len(rows) and rows[ri].num == num:
             row = rows[ri]
-            out.append(xml[pos : row.start])
-            out.append(editor.edit(xml[row.start : row.end], num, changes, clear, new_style))
-            pos = row.end
+            fast = None if clear else editor.fast_row(xml, row, num, changes)
+            if fast is not None:
+                out.append(xml[pos : fast[0][0]])
+                p = fast[0][0]
+                for i, end, new_cell in fast:
+                    out.append(xml[p:i])
+                    out.append(new_cell)
+                    p = end
+                pos = p
+            else:
+                out.append(xml[pos : row.start])
+                out.append(editor.edit(xml[row.start : row.end], num, changes, clear, new_style))
+                pos = row.end
         else:
             insert_at = rows[ri].start if ri < len(rows) else body_end
             out.append(xml[pos:insert_at])

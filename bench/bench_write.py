@@ -1,0 +1,200 @@
+"""Benchmark writes to the master: surgical patch vs. the zip floor vs. openpyxl.
+
+    .venv/bin/python bench/bench_write.py               # 1,000 and 10,000 tasks
+    .venv/bin/python bench/bench_write.py 1000 10000 50000
+
+Each measurement runs in its own subprocess; its peak RSS (VmHWM, reset just
+before the timed call) includes the interpreter and imports, ~30 MiB. Masters are built once per size under bench/out/ (ignored by git).
+
+* patch refresh: 5 derived columns written in every task row;
+* patch merge:   6 unit-reported columns written in 10% of the rows;
+* floor:         inflate every member and deflate it again (what any writer of
+                 the package must at least do if it recompresses everything);
+* openpyxl:      load_workbook + save, with no change at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kehoach_xl import schema  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+_WORDS = (
+    "Triển khai thực hiện nâng cao chỉ số năng lực cạnh tranh cấp tỉnh đẩy mạnh cải cách hành chính "
+    "chuyển đổi số tăng cường công khai minh bạch thông tin hỗ trợ doanh nghiệp tiếp cận đất đai "
+    "rà soát thủ tục giảm chi phí không chính thức đối thoại định kỳ với cộng đồng doanh nghiệp"
+).split()
+_UNITS = ["Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Sở Tư pháp", "Sở Nội vụ", "UBND thành phố",
+          "Sở Tài nguyên và Môi trường", "Sở Công Thương", "Ban Quản lý Khu kinh tế"]
+_DEADLINES = ["Quý I/2025", "Tháng 6/2025", "Thường xuyên", "Năm 2025", "Trước 30/9/2025", "Hằng quý"]
+
+
+def _text(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(n)).capitalize()
+
+
+def task_rows(n: int, seed: int = 1) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        rows.append({
+            "id": f"NV{i + 1:05d}", "group": f"G{i % 10 + 1}", "group_title": _text(rng, 5),
+            "stt": str(i % 40 + 1), "criterion": _text(rng, 6), "task": _text(rng, 18),
+            "output": _text(rng, 8), "lead_units": rng.choice(_UNITS),
+            "coordinating_units": "; ".join(rng.sample(_UNITS, 2)), "leaders": "Đ/c Nguyễn Văn A",
+            "deadline_text": rng.choice(_DEADLINES), "status": "Đang thực hiện", "progress": 0.5,
+            "result": _text(rng, 12), "plan_code": "KH-125", "notes": "",
+        })
+    return rows
+
+
+def build_master(n: int) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"master_{n}.xlsx"
+    if path.exists():
+        return path
+    from kehoach_xl.master import create_master
+
+    create_master(path, tasks=task_rows(n), meta={"plan_title": "Kế hoạch thử tải"}, overwrite=True)
+    return path
+
+
+def _col(key: str) -> int:
+    return schema.TASKS.keys.index(key) + 1
+
+
+def changes_for(kind: str, n: int):
+    from kehoach_xl.io.changes import MasterChanges
+
+    ch = MasterChanges()
+    name = schema.TASKS.name
+    today = dt.date(2025, 5, 1)
+    rng = random.Random(7)
+    if kind == "refresh":
+        for i in range(n):
+            r = i + 2
+            ch.set(name, r, _col("due_date"), today + dt.timedelta(days=i % 300))
+            ch.set(name, r, _col("days_remaining"), i % 300 - 20)
+            ch.set(name, r, _col("working_days_remaining"), (i % 300 - 20) * 5 // 7)
+            ch.set(name, r, _col("deadline_state"), rng.choice(list(schema.DEADLINE_STATES.values())))
+            ch.set(name, r, _col("next_due"), today + dt.timedelta(days=i % 90))
+    else:
+        for i in range(0, n, 10):
+            r = i + 2
+            ch.set(name, r, _col("status"), schema.STATUS_DONE)
+            ch.set(name, r, _col("progress"), 1.0)
+            ch.set(name, r, _col("completed_on"), today)
+            ch.set(name, r, _col("result"), _text(rng, 20))
+            ch.set(name, r, _col("updated_at"), dt.datetime(2025, 5, 1, 9, 30))
+            ch.set(name, r, _col("updated_by"), "Sở Tài chính")
+    return ch
+
+
+def measure(kind: str, src: Path, n: int) -> dict:
+    """Run inside the child process; returns seconds and peak RSS."""
+    dst = src.with_name(f"{src.stem}_{kind}.xlsx")
+    if kind in ("refresh", "merge"):
+        from kehoach_xl.io.xlsx_patch import patch_xlsx
+
+        ch = changes_for(kind, n)
+        _reset_peak()
+        t0 = time.perf_counter()
+        patch_xlsx(src, dst, ch)
+        secs = time.perf_counter() - t0
+    elif kind == "floor":
+        _reset_peak()
+        t0 = time.perf_counter()
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                zout.writestr(info, zin.read(info), compress_type=info.compress_type)
+        secs = time.perf_counter() - t0
+    elif kind == "openpyxl":
+        import openpyxl
+
+        _reset_peak()
+        t0 = time.perf_counter()
+        wb = openpyxl.load_workbook(src)
+        wb.save(dst)
+        secs = time.perf_counter() - t0
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    return {"kind": kind, "seconds": secs, "peak_mib": _peak_kib() / 1024}
+
+
+def _reset_peak() -> None:
+    """Forget the peak RSS so far (Linux): fork/exec and imports are not measured."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_kib() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_child(kind: str, src: Path, n: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(src), str(n)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(sizes: list[int]) -> str:
+    lines = [
+        "| tasks | master size | floor | patch refresh (5 cols × all rows) | patch merge (6 cols × 10%) "
+        "| openpyxl load+save | refresh / floor | openpyxl / refresh |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sizes:
+        src = OUT / f"master_{n}.xlsx"
+        if not src.exists():  # built in a child too, so this process stays small
+            subprocess.run([sys.executable, __file__, "--build", str(n)], check=True)
+        res = {k: run_child(k, src, n) for k in ("floor", "refresh", "merge", "openpyxl")}
+
+        def cell(k: str) -> str:
+            return f"{res[k]['seconds']:.2f} s, {res[k]['peak_mib']:.0f} MiB"
+
+        lines.append(
+            f"| {n:,} | {src.stat().st_size / 1e6:.1f} MB | {cell('floor')} | {cell('refresh')} | {cell('merge')} "
+            f"| {cell('openpyxl')} | {res['refresh']['seconds'] / res['floor']['seconds']:.2f}× "
+            f"| {res['openpyxl']['seconds'] / res['refresh']['seconds']:.1f}× |"
+        )
+        print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    note = (
+        f"Measured {dt.datetime.now():%d/%m/%Y %H:%M} on this machine "
+        f"(Python {sys.version.split()[0]}); peak = VmHWM of the measuring subprocess, reset just before the timed call.\n\n"
+    )
+    (ROOT / "bench" / "results.md").write_text("# Write benchmark\n\n" + note + table + "\n", encoding="utf-8")
+    return table
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(measure(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--build":
+        build_master(int(sys.argv[2]))
+    else:
+        sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+        print(main(sizes))
