@@ -172,7 +172,7 @@ def main(sizes: list[int]) -> str:
             subprocess.run([sys.executable, __file__, "--build", str(n)], check=True)
         res = {k: run_child(k, src, n) for k in ("floor", "refresh", "merge", "openpyxl")}
 
-        def cell(k: str) -> str:
+        def cell(k: str, res: dict = res) -> str:
             return f"{res[k]['seconds']:.2f} s, {res[k]['peak_mib']:.0f} MiB"
 
         lines.append(
