@@ -4,7 +4,8 @@ Every write, in this order (see docs/safe-writes.md for the reasoning):
 
 1. take the master's lock file (other runs of this program, any machine);
 2. refuse if Excel/LibreOffice has the file open (fresh ``~$name`` owner file);
-3. copy the current master into ``.kehoach_backups/`` and prune old backups;
+3. copy the current master into ``.kehoach_backups/`` (old backups are pruned
+   only after the write succeeded, so failing writes never push them out);
 4. turn ``changes.log`` into rows appended to the log sheet (or one summary row);
 5. patch into a temporary file in the master's own folder;
 6. verify the temporary file (zip, XML, workbook opens, every changed cell reads back);
@@ -55,8 +56,8 @@ log = logging.getLogger(__name__)
 # Named points where KEHOACH_FAULT_POINT=<name> kills (or, with KEHOACH_FAULT_MODE=pause,
 # parks) the writing process, so tests can prove a crash there is harmless.
 FAULT_POINTS: tuple[str, ...] = (
-    "locked", "owner_checked", "backup_copying", "backup_done", "pruned",
-    "patched", "verified", "tmp_synced", "replaced", "dir_synced",
+    "locked", "owner_checked", "backup_copying", "backup_done", "patched",
+    "verified", "tmp_synced", "replaced", "dir_synced", "pruned",
 )
 
 
@@ -223,6 +224,8 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
     lock.acquire(timeout=max(wait_seconds, cfg.lock_timeout))
     tmp = _tmp_path(path)
     step = "kiểm tra tệp đang mở"
+    bak: Path | None = None
+    replaced = False
     try:
         _fault("locked")
         wait_for_owner_file(path, stale_hours=cfg.owner_file_stale_hours, wait_seconds=wait_seconds)
@@ -232,9 +235,6 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         step = "tạo bản sao lưu"
         bak = _backup.make_backup(path, on_chunk=lambda: _fault("backup_copying"))
         _fault("backup_done")
-        step = "xóa bản sao lưu cũ"
-        _backup.prune_backups(path, cfg.backups_keep, protect=source)
-        _fault("pruned")
         full, n_log = _with_log(src, changes, action, user or current_user())
         step = "ghi tệp tạm"
         try:
@@ -250,9 +250,14 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         _fault("tmp_synced")
         step = "thay sổ theo dõi bằng bản mới"
         os.replace(tmp, path)
+        replaced = True
         _fault("replaced")
         _backup.fsync_dir(path.parent)
         _fault("dir_synced")
+        # Pruned only after success, so failing writes can never push good old backups out.
+        with contextlib.suppress(OSError):
+            _backup.prune_backups(path, cfg.backups_keep, protect=source)
+        _fault("pruned")
     except OSError as exc:
         if _is_sharing_violation(exc):
             raise MasterOpenInExcelError(
@@ -263,6 +268,10 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if bak is not None and not replaced:
+            # The master did not change, so this copy of it is redundant (and frees space on a full disk).
+            with contextlib.suppress(OSError):
+                bak.unlink()
         lock.release()
     return WriteResult(
         path=path, backup=bak, cells_written=int(getattr(result, "cells_written", 0)), log_rows=n_log,
