@@ -1,0 +1,190 @@
+"""The demo: one month of the cycle on the real Lạng Sơn DDCI 2024 plan.
+
+It builds the plan's Word document from the bundled appendix, imports it into
+a new master, issues unit workbooks, lets simulated units fill them in (with a
+few realistic mistakes), merges them, validates, refreshes and produces the
+summary, briefing and report, printing where each output is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SetupError
+
+DEMO_AS_OF = dt.date(2024, 6, 5)  # a day in the plan's life, so states are mixed
+DEMO_PERIOD = "2024-05"
+MASTER_NAME = "so_theo_doi_DDCI_2024.xlsx"
+
+
+@dataclass
+class DemoStep:
+    name: str
+    ok: bool
+    detail: str
+    outputs: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    master: Path
+    steps: list[DemoStep] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+
+def demo(
+    folder: Path | str,
+    *,
+    force: bool = False,
+    as_of: dt.date | None = None,
+    period: str = DEMO_PERIOD,
+    echo: Callable[[str], Any] | None = None,
+) -> DemoResult:
+    """Build a complete master in ``folder`` and run the monthly cycle on it."""
+    from .config import CONFIG_NAME, DEFAULT_TOML
+    from .master import create_master
+    from .sample import sample_registry
+
+    folder = Path(folder)
+    as_of = as_of or DEMO_AS_OF
+    say = echo or (lambda s: None)
+    if folder.exists() and any(folder.iterdir()):
+        if not force:
+            raise SetupError(f"Thư mục {folder} đã có dữ liệu; dùng --force để tạo lại bản trình diễn.")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    master = folder / MASTER_NAME
+    result = DemoResult(folder=folder, master=master)
+    (folder / CONFIG_NAME).write_text(
+        DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{MASTER_NAME}"'), encoding="utf-8"
+    )
+
+    def step(name: str, fn: Callable[[], tuple[str, list[Path]]]) -> None:
+        try:
+            detail, outputs = fn()
+            result.steps.append(DemoStep(name, True, detail, outputs))
+            say(f"✔ {name}: {detail}")
+            for p in outputs:
+                say(f"    → {p}")
+        except Exception as exc:  # noqa: BLE001 - the demo reports each step and goes on
+            result.steps.append(DemoStep(name, False, f"{type(exc).__name__}: {exc}"))
+            say(f"✘ {name}: {type(exc).__name__}: {exc}")
+
+    reg = sample_registry("langson_ddci_2024")
+
+    def s_init() -> tuple[str, list[Path]]:
+        create_master(master, units=reg["units"], leaders=reg["leaders"], scores=reg["scores"], meta=reg["meta"])
+        return f"{len(reg['units'])} đơn vị, {len(reg['leaders'])} lãnh đạo, {len(reg['scores'])} điểm chỉ số", [master]
+
+    step("Tạo sổ theo dõi", s_init)
+
+    plan_docx = folder / "ke_hoach_62_KH-STNMT_phu_luc_2.docx"
+
+    def s_import() -> tuple[str, list[Path]]:
+        from .importer import build_sample_plan_docx, import_plan
+
+        build_sample_plan_docx(plan_docx, name="langson_ddci_2024")
+        rep = import_plan(plan_docx, master, plan_code="DDCI2024")
+        d = rep.to_dict() if hasattr(rep, "to_dict") else dict(rep)
+        return (f"{d.get('tasks_added', 0)} nhiệm vụ mới, {len(d.get('warnings', []))} cảnh báo",
+                [plan_docx])
+
+    step("Nhập phụ lục kế hoạch từ Word", s_import)
+
+    def s_refresh() -> tuple[str, list[Path]]:
+        from .refresh import refresh
+
+        r = refresh(master, as_of=as_of)
+        return f"số liệu tính đến {as_of:%d/%m/%Y} ({getattr(r, 'cells_written', '?')} ô)", []
+
+    step("Cập nhật cột tính toán", s_refresh)
+
+    outbox = folder / "gui_don_vi"
+    inbox = folder / "hop_thu_den"
+    issued: list[Path] = []
+
+    def s_issue() -> tuple[str, list[Path]]:
+        from .unitbook import issue
+
+        issued.extend(issue(master, period=period, out=outbox))
+        return f"{len(issued)} tệp giao cho đơn vị, kỳ {period}", [outbox]
+
+    step("Giao tệp báo cáo cho đơn vị", s_issue)
+
+    def s_simulate() -> tuple[str, list[Path]]:
+        from .simulate import simulate_unit_submissions
+
+        files = simulate_unit_submissions(inbox, issued, seed=2024, mistakes=True)
+        return f"{len(files)} tệp đơn vị gửi về (có vài lỗi thường gặp)", [inbox]
+
+    step("Đơn vị điền báo cáo (mô phỏng)", s_simulate)
+
+    def s_merge() -> tuple[str, list[Path]]:
+        from .merge import merge
+
+        rep = merge(master, inbox, as_of=as_of) if _accepts(merge, "as_of") else merge(master, inbox)
+        d = rep.to_dict() if hasattr(rep, "to_dict") else {}
+        rejected = [f for f in d.get("files", []) if f.get("status") != "processed"]
+        return (f"{d.get('applied', 0)} ô được cập nhật, {len(rejected)} tệp bị trả lại hoặc có vấn đề, "
+                f"{len(d.get('conflicts', []))} xung đột", [inbox / "processed", inbox / "rejected"])
+
+    step("Tổng hợp báo cáo đơn vị", s_merge)
+    step("Cập nhật lại sau khi tổng hợp", s_refresh)
+
+    def s_validate() -> tuple[str, list[Path]]:
+        from .validate import validate
+
+        rep = validate(master, write=True)
+        d = rep.to_dict()
+        return f"{len(d['errors'])} lỗi, {len(d['warnings'])} cảnh báo (xem sheet Kiểm tra)", []
+
+    step("Kiểm tra dữ liệu", s_validate)
+
+    reports = folder / "bao_cao"
+
+    def s_summary() -> tuple[str, list[Path]]:
+        from .reports.summary import summary
+
+        export = reports / f"tong_hop_{period}.xlsx"
+        summary(master, as_of=as_of, export=export)
+        return "sheet Tổng hợp và tệp tổng hợp riêng", [export]
+
+    step("Lập bảng tổng hợp", s_summary)
+
+    def s_briefing() -> tuple[str, list[Path]]:
+        from .reports.briefing import briefing
+
+        res = briefing(master, period=period, out=reports, as_of=as_of) if _accepts(briefing, "as_of") \
+            else briefing(master, period=period, out=reports)
+        files = [Path(p) for p in getattr(res, "files", [])] or [reports]
+        return "nội dung giao ban (văn bản, HTML, .eml) và thư nhắc việc", files
+
+    step("Soạn nội dung giao ban", s_briefing)
+
+    def s_report() -> tuple[str, list[Path]]:
+        from .reports.docx_report import report
+
+        path = report(master, period=period, out=reports, as_of=as_of) if _accepts(report, "as_of") \
+            else report(master, period=period, out=reports)
+        return "báo cáo theo thể thức Nghị định 30/2020/NĐ-CP", [Path(path)]
+
+    step("Lập báo cáo bằng văn bản", s_report)
+    return result
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
