@@ -93,6 +93,16 @@ BRIEF_CASES: list[tuple[str, str, D | None, dict]] = [
     ("2024-06-20", "date", D(2024, 6, 20), {}),
     ("20/6/24", "date", D(2024, 6, 20), {}),
     ("   ", "none", None, {}),
+    ("trước ngày 15 tháng 7", "date", D(2024, 7, 15), {"flags": ("year_assumed",)}),
+    ("Tháng 6 - 9/2024", "month", D(2024, 9, 30), {"start": D(2024, 6, 1)}),
+    ("Từ tháng 6 đến tháng 9/2024", "month", D(2024, 9, 30), {"start": D(2024, 6, 1)}),
+    ("Tháng 12/2024 - tháng 01/2025", "month", D(2025, 1, 31), {"start": D(2024, 12, 1)}),
+    ("Quý II, III/2024", "quarter", D(2024, 9, 30), {"start": D(2024, 4, 1)}),
+    ("Quý II và Quý III năm 2024", "quarter", D(2024, 9, 30), {}),
+    ("10/2022", "month", D(2022, 10, 31), {}),
+    ("quý 5/2024", "unknown", None, {"flags": ("invalid_date",)}),
+    ("Hằng tuần", "recurring", None, {"recurrence": None}),
+    ("Theo yêu cầu của UBND tỉnh", "relative", None, {}),
 ]
 
 

@@ -162,11 +162,17 @@ _DAY_CUE = re.compile(r"(?:ngày|trước|hạn|đến|chậm nhất)\s*$", _I)
 _YEAR_RANGE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*(?:[" + _DASH + r"]|đến(?:\s*năm)?)\s*((?:19|20)\d{2})(?!\d)", _I
 )
+_Q = r"(?:iv|iii|ii|i|[1-4])(?![^\W_])"
+_LIST_SEP = r"\s*(?:,|;|-|và|đến|tới|&)\s*"
+# "Quý III/2020", "quý I năm 2024", "Quý II, III/2024", "Quý II và Quý III năm 2024"
 _QUARTER = re.compile(
-    r"quý\s*(iv|iii|ii|i|[1-4])(?![^\W_])(?:\s*(?:/|-|năm|của năm)\s*((?:19|20)\d{2})(?!\d))?", _I
+    r"quý\s*(" + _Q + r"(?:" + _LIST_SEP + r"(?:quý\s*)?" + _Q + r")*)"
+    r"(?:\s*(?:/|-|năm|của năm)\s*((?:19|20)\d{2})(?!\d))?", _I
 )
+# "tháng 9/2022", "tháng 9 năm 2022", "tháng 6 - 9/2024", "từ tháng 6 đến tháng 9/2024"
 _MONTH = re.compile(
-    r"tháng\s*(\d{1,2})(?!\d)(?:\s*(?:/|-|\.|năm)\s*((?:19|20)\d{2})(?!\d))?", _I
+    r"tháng\s*(\d{1,2}(?!\d)(?:" + _LIST_SEP + r"(?:tháng\s*)?\d{1,2}(?!\d))*)"
+    r"(?:\s*(?:/|-|\.|năm)\s*((?:19|20)\d{2})(?!\d))?", _I
 )
 _BARE_MONTH = re.compile(r"^(?:\D*\s)?(\d{1,2})\s*/\s*((?:19|20)\d{2})$", _I)
 _YEAR = re.compile(r"(?:^|năm\s*)((?:19|20)\d{2})(?!\d)", _I)
@@ -446,37 +452,6 @@ def _parse_text(original: str, raw: str, ctx: _Context) -> Deadline:
         return _done(raw, "month", ctx, start=dt.date(due.year, 1 if first else 7, 1), due=due,
                      note=f"Hạn là ngày cuối của {'6 tháng đầu năm' if first else '6 tháng cuối năm'}.")
 
-    if m := _QUARTER.search(s):
-        q = _ROMAN.get(m[1].lower()) or int(m[1])
-        if m[2]:
-            y = int(m[2])
-            return _done(raw, "quarter", ctx, start=dt.date(y, q * 3 - 2, 1), due=_quarter_end(y, q))
-        due = ctx.assume(f"Quý {q}", lambda y: _quarter_end(y, q))
-        if due is None:
-            return _year_missing(raw, ctx)
-        return _done(raw, "quarter", ctx, start=dt.date(due.year, q * 3 - 2, 1), due=due)
-
-    if m := _MONTH.search(s) or _BARE_MONTH.match(s):
-        month = int(m[1])
-        if not 1 <= month <= 12:
-            return _invalid(raw, ctx, f"Tháng {month} không hợp lệ.")
-        if m[2]:
-            y = int(m[2])
-            return _done(raw, "month", ctx, start=dt.date(y, month, 1), due=_month_end(y, month))
-        due = ctx.assume(f"Tháng {month}", lambda y: _month_end(y, month))
-        if due is None:
-            return _year_missing(raw, ctx)
-        return _done(raw, "month", ctx, start=due.replace(day=1), due=due)
-
-    if m := _YEAR.search(s):
-        y = int(m[1])
-        return _done(raw, "year", ctx, start=dt.date(y, 1, 1), due=dt.date(y, 12, 31))
-    if _YEAR_NO_NUMBER.match(s):
-        due = ctx.assume("Thời hạn “trong năm”", lambda y: dt.date(y, 12, 31))
-        if due is None:
-            return _year_missing(raw, ctx)
-        return _done(raw, "year", ctx, start=dt.date(due.year, 1, 1), due=due)
-
     if dates:  # day and month only
         f = dates[-1]
         try:
@@ -491,7 +466,68 @@ def _parse_text(original: str, raw: str, ctx: _Context) -> Deadline:
             return _year_missing(raw, ctx)
         return _done(raw, "date", ctx, due=due)
 
+    if m := re.search(r"quý\s*(\d+)(?!\d)", s, _I):
+        if not 1 <= int(m[1]) <= 4:
+            return _invalid(raw, ctx, f"Quý {m[1]} không hợp lệ.")
+    for pattern, kind in ((_QUARTER, "quarter"), (_MONTH, "month")):
+        if pattern.search(s):
+            return _periods(s, raw, pattern, kind, ctx)
+    if m := _BARE_MONTH.match(s):
+        return _periods(f"tháng {m[1]}/{m[2]}", raw, _MONTH, "month", ctx)
+
+    if m := _YEAR.search(s):
+        y = int(m[1])
+        return _done(raw, "year", ctx, start=dt.date(y, 1, 1), due=dt.date(y, 12, 31))
+    if _YEAR_NO_NUMBER.match(s):
+        due = ctx.assume("Thời hạn “trong năm”", lambda y: dt.date(y, 12, 31))
+        if due is None:
+            return _year_missing(raw, ctx)
+        return _done(raw, "year", ctx, start=dt.date(due.year, 1, 1), due=due)
+
     return _done(raw, "unknown", ctx, flags=("unparsed",), note=_NOTE_UNPARSED)
+
+
+def _periods(s: str, raw: str, pattern: re.Pattern[str], kind: str, ctx: _Context) -> Deadline:
+    """Months or quarters, one or several ("Quý II, III/2024"): from the first to the last.
+
+    A year written after a list applies to the whole list; a mention with no
+    year anywhere takes the plan year.
+    """
+    spans: list[tuple[int, int | None]] = []  # (number, year)
+    for m in pattern.finditer(s):
+        year = int(m[2]) if m[2] else None
+        for token in re.findall(r"iv|iii|ii|i|\d+", m[1], _I):
+            n = _ROMAN.get(token.lower()) or int(token)
+            spans.append((n, year))
+    word = "Quý" if kind == "quarter" else "Tháng"
+    limit = 4 if kind == "quarter" else 12
+    for n, _ in spans:
+        if not 1 <= n <= limit:
+            return _invalid(raw, ctx, f"{word} {n} không hợp lệ.")
+    # Carry a year backwards over the list it closes ("tháng 6 - 9/2024").
+    carried: list[tuple[int, int | None]] = []
+    later: int | None = None
+    for n, year in reversed(spans):
+        later = year if year is not None else later
+        carried.append((n, later))
+    carried.reverse()
+
+    def bounds(n: int, y: int) -> tuple[dt.date, dt.date]:
+        if kind == "quarter":
+            return dt.date(y, n * 3 - 2, 1), _quarter_end(y, n)
+        return dt.date(y, n, 1), _month_end(y, n)
+
+    ranges = []
+    for n, year in carried:
+        if year is None:
+            end = ctx.assume(f"{word} {n}", lambda y, n=n: bounds(n, y)[1])
+            if end is None:
+                return _year_missing(raw, ctx)
+            year = end.year
+        ranges.append(bounds(n, year))
+    start = min(r[0] for r in ranges)
+    due = max(r[1] for r in ranges)
+    return _done(raw, kind, ctx, start=start, due=due)
 
 
 def _invalid(raw: str, ctx: _Context, message: str) -> Deadline:
