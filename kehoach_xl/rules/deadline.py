@@ -341,6 +341,12 @@ def parse_deadline(
     """Read a deadline cell. See the module docstring and docs/deadlines.md."""
     if isinstance(issued_on, dt.datetime):
         issued_on = issued_on.date()
+    if plan_year is not None and not isinstance(plan_year, int):
+        # The settings sheet may hold "2024" or 2024.0.
+        try:
+            plan_year = int(float(str(plan_year).strip()))
+        except ValueError:
+            plan_year = None
     return _parse_cached(text, plan_year, issued_on)
 
 
