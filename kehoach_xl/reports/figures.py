@@ -1,0 +1,397 @@
+"""Every figure the summary, the briefing and the report show, computed once.
+
+Pure: works on :class:`MasterData` (file or live book) and an ``as_of`` date.
+The derived deadline columns of the task sheet are trusted when they are filled
+and were computed for the same date; otherwise they are recomputed here with
+:func:`kehoach_xl.rules.derive.derive_all`, so a summary never depends on
+whether refresh ran first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import schema
+from ..master import MasterData, task_records
+from ..registry import Registry, parse_leaders
+from ..rules.deadline import parse_vn_date
+from ..rules.derive import derive_all, is_done
+from ..text import normalize_text
+
+NO_GROUP = "Chưa phân nhóm"
+NO_UNIT = "Chưa ghi đơn vị chủ trì"
+NO_LEADER = "Chưa ghi lãnh đạo giám sát"
+UPCOMING_DAYS = 30
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, str) and "T" in value:
+        value = value.split("T", 1)[0]
+    try:
+        return parse_vn_date(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            d = _date(value)
+            return dt.datetime.combine(d, dt.time()) if d else None
+    return None
+
+
+def period_of(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """'2024-06' → (01/06/2024, 30/06/2024)."""
+    y, m = parse_period(period)
+    first = dt.date(y, m, 1)
+    nxt = dt.date(y + m // 12, m % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def previous_period(period: str) -> str:
+    y, m = parse_period(period)
+    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+
+
+_PERIOD_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
+_PERIOD_VN = re.compile(r"^(?:tháng|t)?\s*(\d{1,2})\s*[/.-]\s*(\d{4})$", re.I)
+
+
+def parse_period(value: Any) -> tuple[int, int]:
+    """(year, month) from "2024-06", "06/2024", "Tháng 6/2024" or a date; ValueError otherwise."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.year, value.month
+    s = normalize_text(value)
+    if m := _PERIOD_ISO.match(s):
+        y, mo = int(m[1]), int(m[2])
+    elif m := _PERIOD_VN.match(s):
+        y, mo = int(m[2]), int(m[1])
+    else:
+        raise ValueError(f"Kỳ báo cáo “{s}” không đúng dạng YYYY-MM (ví dụ 2024-06).")
+    if not 1 <= mo <= 12:
+        raise ValueError(f"Kỳ báo cáo “{s}” có tháng không hợp lệ.")
+    return y, mo
+
+
+# --- per-task facts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskFact:
+    """One task with exactly what the reports need, states as codes."""
+
+    row: int  # position in md.tasks.rows
+    id: str
+    task: str
+    group: str
+    lead_units: tuple[str, ...]
+    leaders: tuple[str, ...]
+    status: str  # "not_started" | "in_progress" | "done"
+    state: str  # code of schema.DEADLINE_STATES
+    deadline_text: str
+    due_date: dt.date | None
+    days_remaining: int | None
+    completed_on: dt.date | None
+    progress: float | None
+    result: str
+    difficulties: str
+    proposals: str
+    updated_at: dt.datetime | None
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.days_remaining if self.days_remaining is not None and self.days_remaining < 0 else 0
+
+    @property
+    def units_text(self) -> str:
+        return ", ".join(self.lead_units)
+
+
+def status_code(status: Any, progress: Any = None) -> str:
+    if is_done(status):
+        return "done"
+    s = normalize_text(status).casefold()
+    if s == schema.STATUS_NOT_STARTED.casefold() or not s:
+        try:
+            return "in_progress" if not s and progress not in (None, "") and float(progress) > 0 else "not_started"
+        except (TypeError, ValueError):
+            return "not_started"
+    return "in_progress"
+
+
+def _canonical_units(reg: Registry, items: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for it in items:
+        m = reg.match_unit(it)
+        name = m.canonical or normalize_text(it)
+        if name and name not in out:
+            out.append(name)
+    return tuple(out) or (NO_UNIT,)
+
+
+def _canonical_leaders(reg: Registry, items: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for it in items:
+        refs = parse_leaders(it) or []
+        for ref in refs:
+            m = reg.match_leader(ref.name)
+            name = m.canonical or ref.name
+            if name and name not in out:
+                out.append(name)
+    return tuple(out) or (NO_LEADER,)
+
+
+def _group_label(rec: dict[str, Any]) -> str:
+    title = normalize_text(rec.get("group_title"))
+    return title or normalize_text(rec.get("group")) or NO_GROUP
+
+
+def _stored_derived_usable(records: list[dict[str, Any]], md: MasterData, as_of: dt.date | None) -> bool:
+    if not records:
+        return True
+    if any(r.get("deadline_state") not in schema.DEADLINE_STATES for r in records):
+        return False
+    stored_as_of = _date(md.settings.get("as_of"))
+    return as_of is None or stored_as_of == as_of
+
+
+def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
+               due_soon_unit: str = "calendar") -> tuple[list[TaskFact], str]:
+    """Facts of every task and where the states came from ("sheet" or "computed")."""
+    records = task_records(md)
+    reg = Registry.from_master(md)
+    use_sheet = _stored_derived_usable(records, md, as_of)
+    derived = None if use_sheet else derive_all(
+        md.tasks.rows, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit,  # type: ignore[arg-type]
+        plan_year=md.plan_year,
+    )
+    facts = []
+    for i, rec in enumerate(records):
+        if derived is not None:
+            d = derived[i]
+            state, due, days = d.deadline_state, d.due_date, d.days_remaining
+        else:
+            state, due = rec["deadline_state"], _date(rec.get("due_date"))
+            days = rec.get("days_remaining")
+            if days is None and due is not None and state in ("overdue", "due_soon", "on_track"):
+                days = (due - as_of).days
+            days = int(days) if days is not None else None
+        progress = rec.get("progress")
+        facts.append(TaskFact(
+            row=i,
+            id=normalize_text(rec.get("id")),
+            task=normalize_text(rec.get("task")),
+            group=_group_label(rec),
+            lead_units=_canonical_units(reg, rec.get("lead_units") or []),
+            leaders=_canonical_leaders(reg, rec.get("leaders") or []),
+            status=status_code(rec.get("status"), progress),
+            state=state,
+            deadline_text=normalize_text(rec.get("deadline_text")),
+            due_date=due,
+            days_remaining=days,
+            completed_on=_date(rec.get("completed_on")),
+            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            result=normalize_text(rec.get("result"), keep_newlines=True),
+            difficulties=normalize_text(rec.get("difficulties"), keep_newlines=True),
+            proposals=normalize_text(rec.get("proposals"), keep_newlines=True),
+            updated_at=_datetime(rec.get("updated_at")),
+        ))
+    return facts, "sheet" if use_sheet else "computed"
+
+
+# --- tallies ----------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Counts over a set of tasks. The six state counts partition ``total``;
+    ``not_started`` cuts across them (a not-started task is also overdue or on track)."""
+
+    total: int = 0
+    done_on_time: int = 0
+    done_late: int = 0
+    on_track: int = 0  # not done, deadline not reached yet (including tasks without a specific deadline)
+    overdue: int = 0
+    due_soon: int = 0
+    continuous: int = 0
+    not_started: int = 0
+
+    def add(self, f: TaskFact) -> None:
+        self.total += 1
+        bucket = {"no_deadline": "on_track"}.get(f.state, f.state)
+        setattr(self, bucket, getattr(self, bucket) + 1)
+        if f.status == "not_started":
+            self.not_started += 1
+
+    @property
+    def done(self) -> int:
+        return self.done_on_time + self.done_late
+
+    @property
+    def in_progress(self) -> int:
+        """Not done and not overdue (what the chart calls "đang thực hiện")."""
+        return self.on_track + self.due_soon + self.continuous
+
+    @property
+    def percent_done(self) -> float:
+        return round(100.0 * self.done / self.total, 1) if self.total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total, "done_on_time": self.done_on_time, "done_late": self.done_late,
+            "on_track": self.on_track, "overdue": self.overdue, "due_soon": self.due_soon,
+            "not_started": self.not_started, "continuous": self.continuous, "done": self.done,
+            "in_progress": self.in_progress, "percent_done": self.percent_done,
+        }
+
+
+def tally(facts: Iterable[TaskFact]) -> Tally:
+    t = Tally()
+    for f in facts:
+        t.add(f)
+    return t
+
+
+def tally_by(facts: list[TaskFact], key: str, order: Iterable[str] = ()) -> list[tuple[str, Tally]]:
+    """Tallies per value of a fact attribute (tuples count toward each member), in ``order`` first."""
+    out: dict[str, Tally] = {name: Tally() for name in order}
+    for f in facts:
+        values = getattr(f, key)
+        for v in values if isinstance(values, tuple) else (values,):
+            out.setdefault(v, Tally()).add(f)
+    return [(k, t) for k, t in out.items() if t.total]
+
+
+# --- index scores -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    index_set: str
+    component: str
+    year: int
+    score: float | None
+    rank: int | None
+    out_of: int | None
+    prev_year: int | None = None
+    prev_score: float | None = None
+    prev_rank: int | None = None
+
+    @property
+    def delta(self) -> float | None:
+        if self.score is None or self.prev_score is None:
+            return None
+        return round(self.score - self.prev_score, 2)
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained (positive) or lost; rank 1 is best."""
+        if self.rank is None or self.prev_rank is None:
+            return None
+        return self.prev_rank - self.rank
+
+
+def _num(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(normalize_text(v).replace(".", "").replace(",", ".")) if "," in str(v) else float(v)
+    except ValueError:
+        return None
+
+
+def score_lines(md: MasterData) -> list[ScoreLine]:
+    """Latest year of each component against the year before it."""
+    by_comp: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for r in md.scores.rows:
+        comp = normalize_text(r.get("component"))
+        year = _num(r.get("year"))
+        if not comp or year is None:
+            continue
+        by_comp.setdefault((normalize_text(r.get("index_set")), comp), {})[int(year)] = r
+    out = []
+    for (iset, comp), years in by_comp.items():
+        ys = sorted(years)
+        cur = years[ys[-1]]
+        prev = years[ys[-2]] if len(ys) > 1 else None
+
+        def _int(v: Any) -> int | None:
+            n = _num(v)
+            return int(n) if n is not None else None
+
+        out.append(ScoreLine(
+            index_set=iset, component=comp, year=ys[-1], score=_num(cur.get("score")),
+            rank=_int(cur.get("rank")), out_of=_int(cur.get("out_of")),
+            prev_year=ys[-2] if prev else None,
+            prev_score=_num(prev.get("score")) if prev else None,
+            prev_rank=_int(prev.get("rank")) if prev else None,
+        ))
+    return out
+
+
+# --- history: this period against the previous one ----------------------------------------
+
+
+@dataclass
+class Comparison:
+    previous_period: str
+    previous_done: int
+    previous_overdue: int
+    newly_done: list[TaskFact] = field(default_factory=list)
+    newly_overdue: list[TaskFact] = field(default_factory=list)
+    no_longer_overdue: list[TaskFact] = field(default_factory=list)
+
+
+def compare_with_history(md: MasterData, facts: list[TaskFact], period: str) -> Comparison | None:
+    """Compare with the last snapshot of each task in the previous period; None without one."""
+    prev = previous_period(period)
+    snap: dict[str, dict[str, Any]] = {}
+    for r in md.history.rows:
+        try:
+            y, m = parse_period(r.get("period"))
+            if f"{y:04d}-{m:02d}" != prev:
+                continue
+        except ValueError:
+            continue
+        tid = normalize_text(r.get("task_id"))
+        if tid:
+            snap[tid] = r  # later rows are later snapshots
+    if not snap:
+        return None
+
+    def prev_state(r: dict[str, Any]) -> str:
+        label = normalize_text(r.get("deadline_state"))
+        return schema.DEADLINE_STATE_CODES.get(label, label)
+
+    cmp = Comparison(
+        previous_period=prev,
+        previous_done=sum(1 for r in snap.values() if is_done(r.get("status"))),
+        previous_overdue=sum(1 for r in snap.values() if prev_state(r) == "overdue"),
+    )
+    for f in facts:
+        r = snap.get(f.id)
+        was_overdue = r is not None and prev_state(r) == "overdue"
+        if f.state == "overdue" and not was_overdue:
+            cmp.newly_overdue.append(f)
+        if was_overdue and f.state != "overdue":
+            cmp.no_longer_overdue.append(f)
+        if f.status == "done" and (r is None or not is_done(r.get("status"))):
+            cmp.newly_done.append(f)
+    return cmp
