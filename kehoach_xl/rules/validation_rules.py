@@ -1,0 +1,162 @@
+"""What a valid master looks like, declared as data.
+
+The engine (:mod:`kehoach_xl.validate`) reads these tables; it holds no
+per-column knowledge of its own. Each problem kind has a stable slug (tests,
+JSON consumers and the problems sheet rely on it), a severity and a Vietnamese
+message template. Templates are ``str.format`` strings over the fields
+``value``, ``header``, ``sheet``, ``detail``, ``suggestions``, ``other`` and
+``meaning`` (missing fields render as empty text).
+
+Checks that a column table cannot express (status/percent/date consistency,
+duplicate tasks, alias conflicts …) are named in ``NAMED_CHECKS`` and
+implemented as small functions in the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from kehoach_xl import schema
+
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    severity: Severity
+    template: str
+
+
+# slug -> kind. Slugs are part of the public interface: never rename one.
+PROBLEMS: dict[str, ProblemKind] = {
+    # structure
+    "sheet_missing": ProblemKind(ERROR, "Thiếu sheet “{sheet}”. Không kiểm tra được phần dữ liệu này."),
+    "sheet_missing_optional": ProblemKind(WARNING, "Không có sheet “{sheet}”."),
+    "column_missing": ProblemKind(
+        ERROR, "Thiếu cột bắt buộc “{header}” trong sheet “{sheet}”{detail}. Các kiểm tra cần cột này bị bỏ qua."),
+    # generic cell types and vocabularies
+    "value_required": ProblemKind(ERROR, "Ô “{header}” không được để trống."),
+    "value_duplicate": ProblemKind(ERROR, "“{value}” bị trùng với dòng {other}; cột “{header}” phải là duy nhất."),
+    "value_not_allowed": ProblemKind(ERROR, "“{value}” không phải giá trị hợp lệ của cột “{header}”. Chọn một trong: {detail}."),
+    "date_invalid": ProblemKind(ERROR, "{detail}"),
+    "number_invalid": ProblemKind(ERROR, "“{value}” không phải số (cột “{header}”)."),
+    "number_as_text": ProblemKind(WARNING, "“{value}” được nhập dạng chữ; chương trình hiểu là {meaning}. Nên nhập số."),
+    "number_out_of_range": ProblemKind(ERROR, "{value} nằm ngoài khoảng cho phép của cột “{header}” ({detail})."),
+    "percent_as_fraction": ProblemKind(
+        WARNING, "Tiến độ {value} rất nhỏ: có phải ý là {meaning}%? Tiến độ nhập số từ 0 đến 100."),
+    "email_invalid": ProblemKind(ERROR, "“{value}” không phải địa chỉ email hợp lệ."),
+    # tasks
+    "task_id_missing": ProblemKind(ERROR, "Nhiệm vụ chưa có mã; mỗi nhiệm vụ cần một mã duy nhất."),
+    "task_id_duplicate": ProblemKind(ERROR, "Mã nhiệm vụ “{value}” bị trùng với dòng {other}."),
+    "task_no_lead": ProblemKind(ERROR, "Nhiệm vụ chưa có đơn vị chủ trì."),
+    "task_duplicate": ProblemKind(
+        WARNING, "Nhiệm vụ trùng nội dung và đơn vị chủ trì với dòng {other}; kiểm tra xem có nhập lặp không."),
+    "unit_unknown": ProblemKind(ERROR, "Đơn vị “{value}” chưa có trong sheet “Đơn vị”.{suggestions}"),
+    "leader_unknown": ProblemKind(WARNING, "Lãnh đạo “{value}” chưa có trong sheet “Lãnh đạo”.{suggestions}"),
+    "deadline_missing": ProblemKind(WARNING, "Nhiệm vụ chưa ghi thời hạn."),
+    "deadline_unreadable": ProblemKind(WARNING, "Không đọc được thời hạn “{value}”. {detail}"),
+    "deadline_invalid_date": ProblemKind(ERROR, "Thời hạn “{value}” chứa ngày không tồn tại. {detail}"),
+    "done_without_date": ProblemKind(ERROR, "Trạng thái “Hoàn thành” nhưng chưa có ngày hoàn thành."),
+    "done_progress_not_full": ProblemKind(
+        ERROR, "Trạng thái “Hoàn thành” nhưng tiến độ chưa là 100% (đang ghi: {value})."),
+    "completed_in_future": ProblemKind(ERROR, "Ngày hoàn thành {value} ở sau ngày kiểm tra {detail}."),
+    "completed_not_done": ProblemKind(
+        WARNING, "Có ngày hoàn thành {value} nhưng trạng thái chưa là “Hoàn thành”."),
+    "full_progress_not_done": ProblemKind(WARNING, "Tiến độ 100% nhưng trạng thái là “{value}”, chưa “Hoàn thành”."),
+    # units and leaders sheets
+    "name_duplicate": ProblemKind(ERROR, "Tên “{value}” trùng với dòng {other} (kể cả khác dấu cách hoặc kiểu gõ)."),
+    "alias_conflict": ProblemKind(
+        ERROR, "Tên khác “{value}” đã dùng cho “{other}”; mỗi tên khác chỉ được chỉ một {detail}."),
+    # scores
+    "score_above_max": ProblemKind(ERROR, "Điểm {value} lớn hơn điểm tối đa {other}."),
+    "rank_above_total": ProblemKind(ERROR, "Xếp hạng {value} lớn hơn tổng số {other}."),
+    # settings and configuration
+    "setting_invalid": ProblemKind(ERROR, "“{header}” = “{value}” không hợp lệ: {detail}"),
+    "config_invalid": ProblemKind(ERROR, "Cấu hình kehoach.toml: {detail}"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """How one column's cells must look. ``type`` follows schema.ColType plus ``email``."""
+
+    key: str
+    type: str = "text"  # text | int | float | percent | date | datetime | email | list
+    required: bool = False
+    unique: bool = False
+    allowed: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    # slug used instead of the generic one, e.g. task_id_missing for value_required
+    required_slug: str = "value_required"
+    unique_slug: str = "value_duplicate"
+
+
+@dataclass(frozen=True)
+class SheetRules:
+    sheet: schema.Sheet
+    required_sheet: bool  # a missing sheet is an error (else a warning)
+    columns: tuple[ColumnRule, ...]
+
+
+R = ColumnRule
+
+SHEET_RULES: tuple[SheetRules, ...] = (
+    SheetRules(schema.TASKS, True, (
+        R("id", required=True, unique=True, required_slug="task_id_missing", unique_slug="task_id_duplicate"),
+        R("task", required=True),
+        R("lead_units", type="list", required=True, required_slug="task_no_lead"),
+        R("status", allowed=schema.STATUSES),
+        R("progress", type="percent", min=0, max=100),
+        R("completed_on", type="date"),
+        R("due_date", type="date"),
+        R("next_due", type="date"),
+        R("days_remaining", type="int"),
+        R("working_days_remaining", type="int"),
+        R("updated_at", type="datetime"),
+    )),
+    SheetRules(schema.UNITS, True, (
+        R("name", required=True),
+        R("email", type="email"),
+    )),
+    SheetRules(schema.LEADERS, True, (
+        R("name", required=True),
+        R("email", type="email"),
+    )),
+    SheetRules(schema.SCORES, False, (
+        R("index_set", required=True),
+        R("component", required=True),
+        R("year", type="int", required=True, min=2000, max=2100),
+        R("score", type="float", min=0),
+        R("max_score", type="float", min=0),
+        R("rank", type="int", min=1),
+        R("out_of", type="int", min=1),
+    )),
+)
+
+# Settings sheet rows (schema.SETTINGS_ROWS keys) and their type.
+SETTINGS_RULES: dict[str, ColumnRule] = {
+    "plan_year": R("plan_year", type="int", min=2000, max=2100),
+    "as_of": R("as_of", type="date"),
+}
+
+# Checks the tables above cannot say; each is a function of the same name in the engine.
+NAMED_CHECKS: tuple[str, ...] = (
+    "check_task_parties",  # unit_unknown, leader_unknown (NFC/NFD/space variants are the same name)
+    "check_deadlines",  # deadline_missing, deadline_unreadable, deadline_invalid_date
+    "check_status_consistency",  # done_without_date, done_progress_not_full, completed_in_future, …
+    "check_duplicate_tasks",  # task_duplicate: same normalised task text + lead
+    "check_registry_names",  # name_duplicate, alias_conflict on the units and leaders sheets
+    "check_scores",  # score_above_max, rank_above_total
+    "check_settings",  # setting_invalid
+    "check_config",  # config_invalid
+)
+
+# Sheet names of the problems sheet columns, in order (the "Kiểm tra" sheet).
+PROBLEM_SHEET_HEADERS: tuple[str, ...] = (
+    "STT", "Mức độ", "Sheet", "Ô", "Dòng", "Cột", "Giá trị", "Nội dung", "Mã lỗi",
+)
+SEVERITY_LABELS: dict[str, str] = {ERROR: "Lỗi", WARNING: "Cảnh báo"}
