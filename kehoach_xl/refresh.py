@@ -1,0 +1,151 @@
+"""Fill the derived columns of every task and stamp the as-of date.
+
+``compute_refresh`` is pure: it compares what :func:`derive_all` says with what
+the cells hold and returns only the cells that change, so a second refresh with
+the same as-of date writes nothing (and leaves the file, its backups and its log
+alone). Colours are not written: the master's conditional formatting colours
+each row from the deadline-state label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .config import Config, load_config
+from .io.changes import CellValue, LogEntry, MasterChanges
+from .master import MasterData, find_sheet_name, master_from_grids, read_grids, settings_cell
+from .rules.deadline import format_vn_date, parse_vn_date
+from .rules.derive import Derived, derive_all
+from .text import normalize_text
+
+__all__ = ["RefreshResult", "compute_refresh", "refresh", "as_of_line", "SUMMARY_AS_OF_CELL"]
+
+SUMMARY_AS_OF_CELL = (2, 1)  # A2 of the summary sheet
+_UNKNOWN = object()  # "the caller did not read the summary cell"
+_READ = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY,
+                          schema.SETTINGS)]
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    as_of: dt.date
+    tasks: int
+    cells_changed: int
+    states: dict[str, int] = field(default_factory=dict)  # deadline-state code -> number of tasks
+    missing_columns: list[str] = field(default_factory=list)  # derived columns the sheet lacks (headers)
+    backup: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "as_of": self.as_of.isoformat(), "tasks": self.tasks,
+                "cells_changed": self.cells_changed, "states": self.states,
+                "missing_columns": self.missing_columns, "backup": str(self.backup) if self.backup else None}
+
+
+def as_of_line(as_of: dt.date) -> str:
+    return f"{schema.SETTINGS_ROWS['as_of']} {format_vn_date(as_of)}"
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as the workbook shows them (a date read back is a date; 5.0 is 5; '' is empty)."""
+    if isinstance(old, str):
+        old = normalize_text(old) or None
+    if isinstance(new, str):
+        new = normalize_text(new) or None
+    if old is None or new is None:
+        return old is None and new is None
+    if isinstance(new, dt.date):
+        try:
+            return parse_vn_date(old) == (new.date() if isinstance(new, dt.datetime) else new)
+        except (ValueError, TypeError, OverflowError):
+            return False
+    if isinstance(new, (int, float)) and isinstance(old, (int, float)) and not isinstance(old, bool):
+        return float(old) == float(new)
+    return old == new
+
+
+def _is_task(row: dict[str, Any]) -> bool:
+    # A row with neither id nor task text is a note or spacer staff typed into the table.
+    return bool(normalize_text(row.get("id")) or normalize_text(row.get("task")))
+
+
+def _derive(md: MasterData, as_of: dt.date, config: Config) -> list[Derived]:
+    return derive_all(md.tasks.rows, as_of, due_soon_days=config.due_soon_days,
+                      due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)
+
+
+def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = None,
+                    summary_a2: Any = _UNKNOWN) -> MasterChanges:
+    """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
+
+    ``summary_a2`` is the summary sheet's A2 as it stands; when the caller did not
+    read it, the line is rewritten only when the settings' as-of date changes.
+    """
+    config = config or Config()
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    ch = MasterChanges()
+    sd = md.tasks
+    tasks_name = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if tasks_name and sd.present:
+        owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
+        for i, (row, d) in enumerate(zip(sd.rows, _derive(md, as_of, config), strict=True)):
+            if not _is_task(row):
+                continue
+            new = d.cells()
+            for key in owned:
+                if not _same(row.get(key), new[key]):
+                    ch.set(tasks_name, sd.row_numbers[i], sd.columns[key], new[key])
+
+    settings_name = find_sheet_name(md.sheet_names, schema.SETTINGS.name)
+    old_as_of = md.settings.get("as_of")
+    as_of_changed = not _same(old_as_of, as_of)
+    if settings_name and as_of_changed:
+        r, c = settings_cell(md, "as_of")
+        # A date in a cell without a date format shows as a serial number; the as-of
+        # cell created empty has none, so text "dd/mm/yyyy" is written unless a date is already there.
+        value: CellValue = as_of if isinstance(old_as_of, dt.date) else format_vn_date(as_of)
+        ch.set(settings_name, r, c, value)
+
+    summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
+    line = as_of_line(as_of)
+    if summary_name:
+        stale = as_of_changed if summary_a2 is _UNKNOWN else normalize_text(summary_a2) != line
+        if stale:
+            ch.set(summary_name, *SUMMARY_AS_OF_CELL, line)
+
+    n = ch.cell_count()
+    if n:
+        ch.log.append(LogEntry(action="refresh", new=f"{line}: {n} ô thay đổi"))
+    return ch
+
+
+def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config | None = None) -> RefreshResult:
+    """Recompute the derived columns of the master file as of ``as_of`` (today by default)."""
+    from .io.master_write import write_master
+
+    master = Path(master)
+    as_of = as_of or dt.date.today()
+    config = config or load_config(master)
+    grids = read_grids(master, [*_READ, schema.SUMMARY_SHEET_NAME])
+    md = master_from_grids(grids, master)
+    summary_a2: Any = _UNKNOWN
+    summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)
+    if summary_name is not None:
+        grid = grids[summary_name]
+        r, c = SUMMARY_AS_OF_CELL
+        summary_a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
+    changes = compute_refresh(md, as_of, config=config, summary_a2=summary_a2)
+    states = Counter(d.deadline_state for row, d in zip(md.tasks.rows, _derive(md, as_of, config), strict=True)
+                     if _is_task(row))
+    missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in md.tasks.columns]
+    backup = None
+    if not changes.is_empty():
+        backup = write_master(master, changes, action="refresh", config=config).backup
+    return RefreshResult(path=master, as_of=as_of, tasks=sum(states.values()), cells_changed=changes.cell_count(),
+                         states=dict(states), missing_columns=missing, backup=backup)
