@@ -94,6 +94,8 @@ RECURRENCES: dict[str, str] = {
     "monthly": "Hằng tháng",
     "quarterly": "Hằng quý",
     "yearly": "Hằng năm",
+    "half_yearly": "6 tháng một lần",
+    "weekly": "Hằng tuần",
     "monthly_quarterly": "Hằng tháng, quý",
 }
 RECURRENCE_CODES: dict[str, str] = {v: k for k, v in RECURRENCES.items()}

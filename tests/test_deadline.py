@@ -82,7 +82,8 @@ BRIEF_CASES: list[tuple[str, str, D | None, dict]] = [
     ("Hàng năm", "recurring", None, {"recurrence": "yearly"}),
     ("Hằng tháng", "recurring", None, {"recurrence": "monthly"}),
     ("Hằng quý", "recurring", None, {"recurrence": "quarterly"}),
-    ("Định kỳ 6 tháng", "recurring", None, {"recurrence": None, "flags": ("recurrence_unlisted",)}),
+    ("Định kỳ 6 tháng", "recurring", None, {"recurrence": "half_yearly", "flags": ()}),
+    ("Định kỳ 2 tháng", "recurring", None, {"recurrence": None, "flags": ("recurrence_unlisted",)}),
     ("Khi có yêu cầu", "relative", None, {}),
     ("Theo quy định của Sở Nội vụ", "external", None, {}),
     ("Theo Kế hoạch số 62/KH-STNMT ngày 08/5/2024", "external", None, {}),
@@ -101,7 +102,7 @@ BRIEF_CASES: list[tuple[str, str, D | None, dict]] = [
     ("Quý II và Quý III năm 2024", "quarter", D(2024, 9, 30), {}),
     ("10/2022", "month", D(2022, 10, 31), {}),
     ("quý 5/2024", "unknown", None, {"flags": ("invalid_date",)}),
-    ("Hằng tuần", "recurring", None, {"recurrence": None}),
+    ("Hằng tuần", "recurring", None, {"recurrence": "weekly"}),
     ("Theo yêu cầu của UBND tỉnh", "relative", None, {}),
 ]
 

@@ -103,7 +103,9 @@ def test_continuous_and_recurring() -> None:
     assert derive(task("Hằng quý"), as_of).next_due == D(2024, 6, 30)
     assert derive(task("Hằng năm"), as_of).next_due == D(2024, 12, 31)
     assert derive(task("định kỳ hằng tháng, quý"), D(2024, 2, 10)).next_due == D(2024, 2, 29)
-    assert derive(task("Định kỳ 6 tháng"), as_of).next_due is None
+    assert derive(task("Định kỳ 6 tháng"), as_of).next_due == D(2024, 6, 30)
+    assert derive(task("Hằng tuần"), as_of).next_due == D(2024, 5, 19)
+    assert derive(task("Định kỳ 2 tháng"), as_of).next_due is None
 
 
 def test_period_end() -> None:

@@ -308,6 +308,10 @@ def _recurrence(s: str) -> tuple[str | None, str]:
             return "quarterly", ""
         if m[1] and int(m[1]) == 12:
             return "yearly", ""
+        if m[1] and int(m[1]) == 6:
+            return "half_yearly", ""
+        if not m[1]:
+            return "weekly", ""
         return None, f"Định kỳ {what}: chu kỳ này chưa có trong danh mục chu kỳ."
     has_month = bool(_REC_MONTH.search(tail))
     has_quarter = bool(_REC_QUARTER.search(tail))

@@ -62,8 +62,12 @@ def period_end(as_of: dt.date, recurrence: str | None) -> dt.date | None:
         month = as_of.month
     elif recurrence == "quarterly":
         month = (as_of.month - 1) // 3 * 3 + 3
+    elif recurrence == "half_yearly":
+        month = 6 if as_of.month <= 6 else 12
     elif recurrence == "yearly":
         month = 12
+    elif recurrence == "weekly":
+        return as_of + dt.timedelta(days=6 - as_of.weekday())  # Sunday of this week
     else:
         return None
     first_next = dt.date(as_of.year + month // 12, month % 12 + 1, 1)
