@@ -24,7 +24,7 @@ SHEET = "Nhiệm vụ"
 HEADERS = ["Mã nhiệm vụ", "Nhiệm vụ/Hoạt động", "Hạn hoàn thành", "Số ngày còn lại", "Tình trạng thời hạn", "Ghi chú"]
 
 
-def build(path: Path, n: int = 5, *, table: bool = True) -> Path:
+def build(path: Path, n: int = 5, *, table: bool = True, below: str | None = None) -> Path:
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet(SHEET)
     date_fmt = wb.add_format({"num_format": "dd/mm/yyyy", "border": 1})
@@ -43,6 +43,8 @@ def build(path: Path, n: int = 5, *, table: bool = True) -> Path:
     else:
         for c, h in enumerate(HEADERS):
             ws.write_string(0, c, h)
+    if below is not None:
+        ws.write_string(n + 1, 0, below)
     ws.freeze_panes(1, 1)
     ws.conditional_format(1, 0, n, 5, {"type": "text", "criteria": "containing", "value": "Quá hạn",
                                        "format": wb.add_format({"bg_color": "#F8CBAD"})})
@@ -138,6 +140,27 @@ def test_append_rows_grow_table_and_copy_style(master: Path, tmp_path: Path) -> 
     assert b'<dimension ref="A1:F8"/>' in xml
     assert changed_rows(sheet_xml(master), xml) == {7, 8}
     assert calamine_rows(dst)[7][:2] == ["NV007", "Nhiệm vụ mới 2"]
+
+
+def test_append_never_overwrites_rows_below_the_table(tmp_path: Path) -> None:
+    src = build(tmp_path / "below.xlsx", n=3, below="Ghi chú của cán bộ dưới bảng")
+    ch = MasterChanges()
+    ch.append(SHEET, ["NV004"])
+    with pytest.raises(PatchError, match="dòng 5 ngay dưới bảng"):
+        patch_xlsx(src, tmp_path / "o.xlsx", ch)
+
+
+def test_append_fills_empty_table_rows_first(tmp_path: Path) -> None:
+    src = build(tmp_path / "pre.xlsx", n=3)
+    ch = MasterChanges()
+    ch.clear_from[SHEET] = 4  # rows 4.. become empty rows of the Table
+    mid = tmp_path / "mid.xlsx"
+    patch_xlsx(src, mid, ch)
+    ch = MasterChanges()
+    ch.append(SHEET, ["NV003b"])
+    res = patch_xlsx(mid, tmp_path / "o.xlsx", ch)
+    assert res.changed_parts == ["xl/worksheets/sheet1.xml"]  # Table ref unchanged
+    assert calamine_rows(tmp_path / "o.xlsx")[3][0] == "NV003b"
 
 
 def test_append_without_table_goes_after_last_used_row(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ _ATTR_R = re.compile(rb'\sr="([^"]*)"')
 _ATTR_S = re.compile(rb'\ss="(\d+)"')
 _ATTR_SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
 _ATTR_KEEP = re.compile(rb'\s(?:s|ph)="[^"]*"')
-_ROW_TEMPLATE_ATTRS = re.compile(rb'\s(?:ht|customHeight|s|customFormat|hidden|outlineLevel)="[^"]*"')
+_ROW_TEMPLATE_ATTRS = re.compile(rb'\s(?:ht|customHeight|s|customFormat|outlineLevel)="[^"]*"')
 
 
 class SheetPatchError(ValueError):
@@ -328,7 +328,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     template_attrs = b""
     append_rows: set[int] = set()
     if edit.appends:
-        first_row = _first_append_row(xml, rows, tags, edit.table)
+        first_row = _first_append_row(xml, rows, tags, edit.table, len(edit.appends))
         first_col = edit.table[0] if edit.table else 1
         template_styles, template_attrs = _template(xml, by_num.get(first_row - 1), tags)
         if edit.table and first_row - 1 == edit.table[1]:
@@ -402,16 +402,32 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     return result
 
 
-def _first_append_row(xml: bytes, rows: list[_Row], t: _Tags, table: tuple[int, int, int] | None) -> int:
-    last_used = 0
-    for row in reversed(rows):
-        span = xml[row.tag_end : row.end]
-        if any(mark in span for mark in t.value_marks):
-            last_used = row.num
-            break
-    if table is not None:
-        last_used = max(last_used, table[1])
-    return last_used + 1
+def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:
+    span = xml[row.tag_end : row.end]
+    return any(mark in span for mark in t.value_marks)
+
+
+def _first_append_row(
+    xml: bytes, rows: list[_Row], t: _Tags, table: tuple[int, int, int] | None, count: int
+) -> int:
+    """First row of the appended block: after the last used row (of the Table, if any).
+
+    With a Table, rows go after its last used row, inside the Table if it has
+    empty rows left, then just below it; rows below a Table that already hold
+    values are never overwritten.
+    """
+    if table is None:
+        return next((r.num for r in reversed(rows) if _has_values(xml, r, t)), 0) + 1
+    _first_col, header, last = table
+    inside = [r for r in rows if header < r.num <= last]
+    first = next((r.num for r in reversed(inside) if _has_values(xml, r, t)), header) + 1
+    end = first + count - 1
+    blocked = [r.num for r in rows if last < r.num <= end and _has_values(xml, r, t)]
+    if blocked:
+        raise SheetPatchError(
+            f"không thể thêm {count} dòng vào cuối bảng: dòng {blocked[0]} ngay dưới bảng đã có dữ liệu"
+        )
+    return first
 
 
 def _check_shared_formulas(xml: bytes, removed: set[bytes], t: _Tags) -> None:
