@@ -1,0 +1,172 @@
+"""The monthly briefing (text, HTML, chart, .eml) and one reminder per unit with late or soon-due tasks.
+
+``compute_briefing`` is pure apart from rendering templates; ``briefing`` reads the
+master, writes the files into ``out`` and, with ``send``, delivers them over SMTP.
+The master is only read: the attached summary workbook is a new file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, load_config
+from ..errors import DataError
+from ..master import MasterData, read_master
+from ..registry import Registry
+from ..text import normalize_text, slugify
+from .charts import unit_chart
+from .context import _task, summary_context
+from .figures import TaskFact, parse_period, period_bounds
+from .mailer import Outgoing, build_message, chart_cid, recipients, send_messages, write_eml
+from .render import render
+from .summary import Summary, compute_summary, export_summary
+
+
+@dataclass
+class Reminder:
+    unit: str
+    to: list[str]
+    overdue: list[TaskFact]
+    due_soon: list[TaskFact]
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    eml_path: Path | None = None
+
+
+@dataclass
+class BriefingResult:
+    period: str
+    as_of: dt.date
+    subject: str
+    text: str
+    html: str
+    to: list[str]
+    cc: list[str]
+    text_path: Path | None = None
+    html_path: Path | None = None
+    chart_path: Path | None = None
+    eml_path: Path | None = None
+    summary_path: Path | None = None
+    reminders: list[Reminder] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period, "as_of": self.as_of, "subject": self.subject, "to": self.to, "cc": self.cc,
+            "text_path": self.text_path, "html_path": self.html_path, "chart_path": self.chart_path,
+            "eml_path": self.eml_path, "summary_path": self.summary_path,
+            "reminders": [{"unit": r.unit, "to": r.to, "overdue": len(r.overdue), "due_soon": len(r.due_soon),
+                           "eml_path": r.eml_path} for r in self.reminders],
+            "sent": self.sent, "warnings": self.warnings,
+        }
+
+
+def briefing_as_of(md: MasterData, period: str, today: dt.date | None = None) -> dt.date:
+    """The master's as-of date when it falls in the period, else the period's end (never after today)."""
+    first, last = period_bounds(period)
+    stored = md.settings.get("as_of")
+    if isinstance(stored, dt.datetime):
+        stored = stored.date()
+    if isinstance(stored, dt.date) and first <= stored <= last:
+        return stored
+    return min(last, today or dt.date.today())
+
+
+def _emails(rows: list[dict[str, Any]]) -> list[str]:
+    return [normalize_text(r.get("email")) for r in rows if normalize_text(r.get("email"))]
+
+
+def reminders_for(s: Summary, md: MasterData) -> list[Reminder]:
+    """Units (collectives expanded to their members) that lead overdue or due-soon tasks."""
+    reg = Registry.from_master(md)
+    per_unit: dict[str, Reminder] = {}
+    for f in s.facts:
+        if f.state not in ("overdue", "due_soon"):
+            continue
+        for unit in f.lead_units:
+            targets = reg.member_units() if reg.is_group(unit) else [unit]
+            for name in targets:
+                u = reg.unit(name) or {}
+                r = per_unit.setdefault(name, Reminder(name, _emails([u]) if u else [], [], []))
+                (r.overdue if f.state == "overdue" else r.due_soon).append(f)
+    order = {n: i for i, n in enumerate(reg.unit_names)}
+    return sorted(per_unit.values(), key=lambda r: (order.get(r.unit, len(order)), r.unit))
+
+
+def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = None, config: Config | None = None,
+                     chart_src: str = "") -> tuple[Summary, BriefingResult]:
+    config = config or Config()
+    try:
+        y, m = parse_period(period)
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
+    period = f"{y:04d}-{m:02d}"
+    as_of = as_of or briefing_as_of(md, period)
+    s = compute_summary(md, as_of, config=config)
+    ctx = summary_context(s, config=config, period=period)
+    subject = render("briefing_subject.txt.j2", ctx, md.path).strip()
+    ctx["subject"] = subject
+    text = render("briefing.txt.j2", ctx, md.path)
+    html = render("briefing.html.j2", {**ctx, "chart_src": chart_src}, md.path)
+    result = BriefingResult(
+        period=period, as_of=as_of, subject=subject, text=text, html=html,
+        to=[*_emails(md.leaders.rows), *config.mail.to],
+        cc=[*_emails([u for u in md.units.rows]), *config.mail.cc],
+    )
+    for r in reminders_for(s, md):
+        rctx = {**ctx, "unit": r.unit, "overdue": [_task(f) for f in r.overdue],
+                "due_soon": [_task(f) for f in r.due_soon]}
+        r.subject = render("reminder_subject.txt.j2", rctx, md.path).strip()
+        rctx["subject"] = r.subject
+        r.text = render("reminder.txt.j2", rctx, md.path)
+        r.html = render("reminder.html.j2", rctx, md.path)
+        if not r.to:
+            result.warnings.append(f"{r.unit} chưa có địa chỉ thư điện tử trong sheet Đơn vị; thư nhắc việc chỉ được lưu tệp.")
+        result.reminders.append(r)
+    return s, result
+
+
+def briefing(master: Path | str, *, period: str, out: Path | str, send: bool = False,
+             as_of: dt.date | None = None) -> BriefingResult:
+    """Write the briefing (.txt, .html, chart .png, .eml with the summary workbook) and reminders into ``out``."""
+    master, out = Path(master), Path(out)
+    md = read_master(master)
+    config = load_config(master)
+    cid = chart_cid()
+    # The HTML file on disk shows the PNG beside it; the .eml carries the same PNG inline.
+    s, res = compute_briefing(md, period=period, as_of=as_of, config=config, chart_src="")
+    tag = res.period.replace("-", "_")
+    res.chart_path = unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
+                                title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {res.as_of:%d/%m/%Y})")
+    file_html = render("briefing.html.j2", {**summary_context(s, config=config, period=res.period),
+                                            "subject": res.subject, "chart_src": res.chart_path.name}, master)
+    mail_html = render("briefing.html.j2", {**summary_context(s, config=config, period=res.period),
+                                            "subject": res.subject, "chart_src": f"cid:{cid}"}, master)
+    res.html = file_html
+    out.mkdir(parents=True, exist_ok=True)
+    res.text_path = out / f"bao_cao_giao_ban_{tag}.txt"
+    res.text_path.write_text(res.text, encoding="utf-8")
+    res.html_path = out / f"bao_cao_giao_ban_{tag}.html"
+    res.html_path.write_text(file_html, encoding="utf-8")
+    res.summary_path = export_summary(s, out / f"tong_hop_{tag}.xlsx")
+    msg = build_message(Outgoing(subject=res.subject, to=res.to, cc=res.cc, text=res.text, html=mail_html,
+                                 inline_png=res.chart_path.read_bytes(), inline_cid=cid,
+                                 attachments=[res.summary_path]), config.mail)
+    res.eml_path = write_eml(msg, out / f"bao_cao_giao_ban_{tag}.eml")
+    messages = [msg] if recipients(msg) else []
+    if not messages:
+        res.warnings.append("Chưa có người nhận báo cáo: thêm email vào sheet Lãnh đạo hoặc mục [mail] to.")
+    for r in res.reminders:
+        rmsg = build_message(Outgoing(subject=r.subject, to=r.to, cc=config.mail.cc, text=r.text, html=r.html),
+                             config.mail)
+        r.eml_path = write_eml(rmsg, out / "nhac_viec" / f"nhac_viec_{slugify(r.unit)}_{tag}.eml")
+        if r.to:
+            messages.append(rmsg)
+    if send:
+        res.sent = send_messages(messages, config.mail)
+    return res

@@ -1,0 +1,103 @@
+"""Jinja2 environment for the briefing, reminder and report templates.
+
+Templates ship in ``templates/`` at the top of the repository (``kehoach_xl/templates``
+links to it); a ``templates/`` folder next to the master overrides any of them by
+name, so the office can change the wording without touching code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..rules.deadline import format_vn_date
+from ..text import vn_number
+
+_ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def package_templates() -> Path:
+    return Path(str(resources.files("kehoach_xl") / "templates"))
+
+
+def template_dirs(master: Path | None) -> list[Path]:
+    dirs = []
+    if master is not None:
+        local = Path(master).resolve().parent / "templates"
+        if local.is_dir() and local.resolve() != package_templates().resolve():
+            dirs.append(local)
+    dirs.append(package_templates())
+    return dirs
+
+
+def roman(n: int) -> str:
+    out = ""
+    for value, sym in _ROMAN:
+        while n >= value:
+            out += sym
+            n -= value
+    return out
+
+
+def vn_list(items: Any) -> str:
+    """["a", "b", "c"] → "a, b và c" (Vietnamese enumeration)."""
+    items = [str(i) for i in items if i not in (None, "")]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " và " + items[-1]
+
+
+def vn_date(d: Any) -> str:
+    if isinstance(d, str):
+        try:
+            d = dt.date.fromisoformat(d[:10])
+        except ValueError:
+            return d
+    return format_vn_date(d)
+
+
+def vn_num(x: Any, decimals: int = 2) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and x.is_integer():
+        return vn_number(int(x))
+    return vn_number(x, decimals)
+
+
+def sentence(s: Any) -> str:
+    """Capitalise the first letter only (Jinja's ``capitalize`` lowercases the rest, names included)."""
+    s = str(s)
+    return s[:1].upper() + s[1:]
+
+
+def environment(master: Path | None = None) -> jinja2.Environment:
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(master)])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=lambda name: bool(name) and ".html" in name,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,  # a typo in an edited template fails loudly, not silently blank
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(vn_date=vn_date, vn_num=vn_num, vn_list=vn_list, roman=roman, sentence=sentence)
+    return env
+
+
+def render(name: str, context: dict[str, Any], master: Path | None = None) -> str:
+    text = environment(master).get_template(name).render(**context)
+    if not name.endswith(".html.j2"):
+        # Templates may leave runs of blank lines where a section was omitted.
+        lines = text.splitlines()
+        out: list[str] = []
+        for ln in lines:
+            ln = ln.rstrip()
+            if ln or (out and out[-1]):
+                out.append(ln)
+        text = "\n".join(out).strip() + "\n"
+    return text
