@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_write.py 1000 10000 50000
 
 Each measurement runs in its own subprocess; its peak RSS (VmHWM, reset just
-before the timed call) includes the interpreter and imports, ~30 MiB. Masters are built once per size under bench/out/ (ignored by git).
+before the timed call) includes the interpreter and imports, ~30 MiB. Masters are built afresh per size under bench/out/ (ignored by git).
 
 * patch refresh: 5 derived columns written in every task row;
 * patch merge:   6 unit-reported columns written in 10% of the rows;
@@ -64,20 +64,28 @@ def task_rows(n: int, seed: int = 1) -> list[dict]:
 def build_master(n: int) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"master_{n}.xlsx"
-    if path.exists():
-        return path
     from kehoach_xl.master import create_master
 
     create_master(path, tasks=task_rows(n), meta={"plan_title": "Kế hoạch thử tải"}, overwrite=True)
     return path
 
 
-def _col(key: str) -> int:
-    return schema.TASKS.keys.index(key) + 1
+def _columns(src: Path) -> dict[str, int]:
+    """Column of each key, found by header text as the real commands do."""
+    from python_calamine import CalamineWorkbook
+
+    header = CalamineWorkbook.from_path(str(src)).get_sheet_by_name(schema.TASKS.name).to_python(nrows=1)[0]
+    where = {str(h).strip(): i + 1 for i, h in enumerate(header)}
+    return {c.key: where[c.header] for c in schema.TASKS.columns if c.header in where}
 
 
-def changes_for(kind: str, n: int):
+def changes_for(kind: str, n: int, src: Path):
     from kehoach_xl.io.changes import MasterChanges
+
+    cols = _columns(src)
+
+    def _col(key: str) -> int:
+        return cols[key]
 
     ch = MasterChanges()
     name = schema.TASKS.name
@@ -109,7 +117,7 @@ def measure(kind: str, src: Path, n: int) -> dict:
     if kind in ("refresh", "merge"):
         from kehoach_xl.io.xlsx_patch import patch_xlsx
 
-        ch = changes_for(kind, n)
+        ch = changes_for(kind, n, src)
         _reset_peak()
         t0 = time.perf_counter()
         patch_xlsx(src, dst, ch)
@@ -168,8 +176,8 @@ def main(sizes: list[int]) -> str:
     ]
     for n in sizes:
         src = OUT / f"master_{n}.xlsx"
-        if not src.exists():  # built in a child too, so this process stays small
-            subprocess.run([sys.executable, __file__, "--build", str(n)], check=True)
+        # Built afresh (the layout follows schema.py) in a child, so this process stays small.
+        subprocess.run([sys.executable, __file__, "--build", str(n)], check=True)
         res = {k: run_child(k, src, n) for k in ("floor", "refresh", "merge", "openpyxl")}
 
         def cell(k: str, res: dict = res) -> str:
