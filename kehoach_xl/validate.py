@@ -167,12 +167,14 @@ class _Checker:
         if not sd.present:
             self.add("sheet_missing" if sr.required_sheet else "sheet_missing_optional", name)
             return False
-        unmatched = [h for j, h in sd.headers.items() if j not in sd.columns.values()]
+        unmatched = {h: j for j, h in sd.headers.items() if j not in sd.columns.values()}
         for key in sd.missing:
             header = sr.sheet.col(key).header
             near = suggest(header, unmatched, n=1, cutoff=0.5)
             detail = f" (có phải cột “{near[0]}”?)" if near else ""
-            self.add("column_missing", name, row=sd.header_row, header=header, detail=detail)
+            # Point at the look-alike header when there is one, so the user lands on what to rename.
+            self.add("column_missing", name, row=sd.header_row, col=unmatched[near[0]] if near else None,
+                     header=header, detail=detail)
         return True
 
     def check_columns(self, sr: rules.SheetRules, sd: SheetData) -> None:
@@ -351,7 +353,7 @@ class _Checker:
             if rule.type == "int":
                 number, _ = read_number(value)
                 if number is None or not number.is_integer() or not rule.min <= number <= rule.max:
-                    detail = f"cần một năm từ {int(rule.min)} đến {int(rule.max)}, ví dụ 2024."
+                    detail = f"Cần một năm từ {int(rule.min)} đến {int(rule.max)}, ví dụ 2024."
             elif rule.type == "date":
                 try:
                     parse_vn_date(value)
@@ -437,8 +439,8 @@ def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.
         r = PROBLEMS_HEADER_ROW + n
         value = p.value if isinstance(p.value, (int, float, dt.date)) and not isinstance(p.value, bool) else (
             None if p.value is None else normalize_text(p.value))
-        row = [n, rules.SEVERITY_LABELS[p.severity], p.sheet, p.cell or "", p.row, p.column or "",
-               _shown(value) if value is not None else "", p.message, p.slug]
+        row = [n, rules.SEVERITY_LABELS[p.severity], p.sheet, p.cell, p.row, p.column,
+               _shown(value) if value is not None else None, p.message, p.slug]
         for j, v in enumerate(row, start=1):
             ch.set(name, r, j, v)
     ch.log.append(LogEntry(action="validate", new=f"{n_err} lỗi, {n_warn} cảnh báo", time=now))

@@ -57,8 +57,8 @@ PROBLEMS: dict[str, ProblemKind] = {
     "unit_unknown": ProblemKind(ERROR, "Đơn vị “{value}” chưa có trong sheet “Đơn vị”.{suggestions}"),
     "leader_unknown": ProblemKind(WARNING, "Lãnh đạo “{value}” chưa có trong sheet “Lãnh đạo”.{suggestions}"),
     "deadline_missing": ProblemKind(WARNING, "Nhiệm vụ chưa ghi thời hạn."),
-    "deadline_unreadable": ProblemKind(WARNING, "Không đọc được thời hạn “{value}”. {detail}"),
-    "deadline_invalid_date": ProblemKind(ERROR, "Thời hạn “{value}” chứa ngày không tồn tại. {detail}"),
+    "deadline_unreadable": ProblemKind(WARNING, "Thời hạn “{value}”: {detail}"),
+    "deadline_invalid_date": ProblemKind(ERROR, "Thời hạn “{value}”: {detail}"),
     "done_without_date": ProblemKind(ERROR, "Trạng thái “Hoàn thành” nhưng chưa có ngày hoàn thành."),
     "done_progress_not_full": ProblemKind(
         ERROR, "Trạng thái “Hoàn thành” nhưng tiến độ chưa là 100% (đang ghi: {value})."),
@@ -74,7 +74,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "score_above_max": ProblemKind(ERROR, "Điểm {value} lớn hơn điểm tối đa {other}."),
     "rank_above_total": ProblemKind(ERROR, "Xếp hạng {value} lớn hơn tổng số {other}."),
     # settings and configuration
-    "setting_invalid": ProblemKind(ERROR, "“{header}” = “{value}” không hợp lệ: {detail}"),
+    "setting_invalid": ProblemKind(ERROR, "“{header}” = “{value}”: {detail}"),
     "config_invalid": ProblemKind(ERROR, "Cấu hình kehoach.toml: {detail}"),
 }
 
