@@ -113,18 +113,53 @@ class Registry:
         return NameMatch(t, None, tuple(dict.fromkeys(sugg))[:3])
 
 
-def split_parties(text: object) -> list[Party]:
+# Verbs that start an inline note after a unit's name in a party cell (seed 004:
+# "Văn phòng Sở đôn đốc, tổng hợp", "Các phòng, đơn vị chủ động rà soát, tham mưu").
+NOTE_VERBS: tuple[str, ...] = (
+    "theo dõi", "đôn đốc", "tổng hợp", "hướng dẫn", "kiểm tra", "chủ động", "hoàn thiện", "xây dựng",
+    "tham mưu", "thực hiện", "triển khai", "rà soát", "đề xuất", "trình",
+)
+# A note verb only splits after a name that ends like a unit name, so "Đoàn kiểm tra
+# CCHC của Sở" stays one name.
+_UNIT_END = re.compile(r"(?:\bSở|\bđơn vị|\bcông lập|\bmột cửa|\bphòng)$", re.I)
+_NOTE_VERB = re.compile(r"\s+(" + "|".join(re.escape(v) for v in NOTE_VERBS) + r")\b", re.I)
+# "X và Thanh tra Sở": split on "và" only before a word that starts a unit name.
+_AND_UNIT = re.compile(
+    r"\s+và\s+(?=(?:Thanh tra|Phòng|Chi cục|Văn phòng|Trung tâm|Ban|Bộ phận|Đoàn|Các phòng|Sở)\b)")
+
+
+def _split_note(chunk: str, known: list[str]) -> tuple[str, str]:
+    """("Văn phòng Sở", "đôn đốc, tổng hợp") from "Văn phòng Sở đôn đốc, tổng hợp"."""
+    low = name_key(chunk)
+    for k in sorted(known, key=len, reverse=True):  # a known name followed by more words
+        kk = name_key(k)
+        if kk and low.startswith(kk + " ") and len(chunk) > len(k):
+            rest = chunk[len(k):].strip(" ,")
+            if rest and not rest[:1].isupper():
+                return chunk[: len(k)].strip(), rest
+    for m in _NOTE_VERB.finditer(chunk):
+        head = chunk[: m.start()].strip(" ,")
+        if _UNIT_END.search(head):
+            return head, chunk[m.start():].strip(" ,")
+    return chunk, ""
+
+
+def split_parties(text: object, *, known: Iterable[str] = ()) -> list[Party]:
     """Split "A (chủ trì); B (phối hợp và tổng hợp chung)" into parties with roles.
 
     A marker in parentheses or trailing the name ("Văn phòng Sở chủ trì xây
-    dựng báo cáo") sets the role; the marker text is kept as a note.
+    dựng báo cáo") sets the role; the marker text is kept as a note. Other
+    inline notes ("Văn phòng Sở đôn đốc, tổng hợp") are kept as a note without a
+    role. ``known`` (registry names and aliases) helps find where a name ends.
     """
     s = normalize_text(text, keep_newlines=True)
     if not s:
         return []
+    known = list(known)
     out: list[Party] = []
-    for chunk in re.split(r"\s*[;\n]\s*", s):
-        chunk = chunk.strip(" -–•+.")
+    chunks = [c for part in re.split(r"\s*[;\n]\s*", s) for c in _AND_UNIT.split(part)]
+    for chunk in chunks:
+        chunk = chunk.strip(" -–•+.,")
         if not chunk:
             continue
         role: str | None = None
@@ -135,13 +170,16 @@ def split_parties(text: object) -> list[Party]:
             role = "lead" if _ROLE_LEAD.search(note) and not _ROLE_COORD.match(note) else "coord"
             chunk = (chunk[: m.start()] + chunk[m.end():]).strip(" ,")
         else:
-            mm = re.search(r"\s+(chủ\s*trì|phối\s*hợp)\b(.*)$", chunk, re.I)
+            mm = re.search(r"\s+(chủ\s*trì|phối\s*hợp)\b(.*)$", chunk, re.I | re.S)
             if mm:
                 role = "lead" if _ROLE_LEAD.match(mm.group(1)) else "coord"
                 note = (mm.group(1) + mm.group(2)).strip()
                 chunk = chunk[: mm.start()].strip(" ,")
+            else:
+                chunk, note = _split_note(chunk, known)
+        chunk = re.sub(r"\s+", " ", chunk)
         if chunk:
-            out.append(Party(chunk[:1].upper() + chunk[1:], role, note))
+            out.append(Party(chunk[:1].upper() + chunk[1:], role, re.sub(r"\s+", " ", note)))
     return out
 
 

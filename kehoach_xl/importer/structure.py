@@ -169,7 +169,7 @@ def _next_stt(t: RawTable, i: int, cols: dict[str, int]) -> str | None:
 
 
 def _parse_rows(t: RawTable, start: int, cols: dict[str, int], b: _Builder) -> None:
-    after_break = start == 0 and bool(b.tasks)
+    after_break = bool(b.tasks)  # a later table is the next page of the same plan table
     for i in range(start, len(t.rows)):
         row = t.rows[i]
         src = t.row_numbers[i]
