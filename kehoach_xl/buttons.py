@@ -1,0 +1,256 @@
+"""One Python function per Excel button, each a thin wrapper over the library.
+
+The VBA in ``macros/kehoach.bas`` calls them through xlwings' ``RunPython``
+(``xw.Book.caller()`` is the workbook the button sits in); the button server
+(:mod:`kehoach_xl.server`) calls them with a book built from the request. Each
+one reads the live sheets in bulk, runs the same pure ``compute_*`` function as
+the command line, applies the changes to the open workbook in bulk, never saves
+the file (Excel owns it; staff save as usual) and tells the user the result in
+Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .config import Config, load_config
+from .errors import DataError, KehoachError
+from .io.changes import MasterChanges
+from .io.livebook import LiveBook
+from .master import MasterData, find_sheet_name, master_from_grids
+
+log = logging.getLogger(__name__)
+
+# Sheets the rules read (the log and the summary are not needed to compute anything).
+_READ = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
+
+
+@dataclass
+class ButtonResult:
+    button: str
+    ok: bool
+    message: str  # what the user was told (Vietnamese)
+    calls: int = 0  # round trips to Excel, measured
+    cells: int = 0  # cells the changes touched
+    outputs: list[Path] = field(default_factory=list)
+    report: Any = None
+
+
+@dataclass
+class _Outcome:
+    message: str
+    changes: MasterChanges | None = None
+    action: str = ""
+    report: Any = None
+    outputs: list[Path] = field(default_factory=list)
+    select: tuple[str, int, int] | None = None  # sheet, row, col shown after the write
+    warning: bool = False
+
+
+def _caller() -> Any:
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def config_for_book(book: Any) -> Config:
+    """kehoach.toml beside the workbook when Excel tells us where it lives, else defaults."""
+    try:
+        full = Path(str(book.fullname))
+    except Exception:  # noqa: BLE001 - remote books have no path
+        return Config()
+    if full.is_absolute() and full.parent.is_dir():
+        return load_config(full)
+    return Config()
+
+
+def _master(live: LiveBook, extra: tuple[str, ...] = ()) -> MasterData:
+    grids = live.read_grids([*(s.name for s in _READ), *extra])
+    md = master_from_grids(grids, live.name)
+    # The pure functions look sheets up by name (problems, summary): give them every name.
+    md.sheet_names = list(live.sheet_names())
+    if not md.tasks.present:
+        raise DataError(f"Sổ “{live.name}” không có trang “{schema.TASKS.name}”: nút bấm chỉ dùng trong sổ theo dõi.")
+    if md.tasks.missing:
+        cols = ", ".join(schema.TASKS.col(k).header for k in md.tasks.missing)
+        raise DataError(f"Trang “{schema.TASKS.name}” thiếu cột bắt buộc: {cols}.")
+    return md
+
+
+def _split(result: Any) -> tuple[MasterChanges, Any]:
+    """compute_* returns (changes, report) or a report carrying ``.changes``."""
+    if isinstance(result, tuple):
+        return result[0], result[1] if len(result) > 1 else None
+    if isinstance(result, MasterChanges):
+        return result, None
+    return getattr(result, "changes", MasterChanges()), result
+
+
+def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
+         book: Any = None, config: Config | None = None) -> ButtonResult:
+    book = book if book is not None else _caller()
+    live = LiveBook(book)
+    try:
+        cfg = config or config_for_book(book)
+        out = body(live, cfg)
+        cells = 0
+        if out.changes is not None and not out.changes.is_empty():
+            live.apply(out.changes, action=out.action or name)
+            cells = out.changes.cell_count()
+        if out.select:
+            live.select(*out.select)
+        live.alert(out.message, title, critical=out.warning)
+        return ButtonResult(name, True, out.message, live.calls, cells, out.outputs, out.report)
+    except KehoachError as exc:
+        msg = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a button must always answer the user
+        log.exception("button %s failed", name)
+        msg = f"Có lỗi ngoài dự kiến: {exc}. Hãy chụp màn hình thông báo này gửi bộ phận kỹ thuật."
+    live.alert(msg, title, critical=True)
+    return ButtonResult(name, False, msg, live.calls)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _n(x: int) -> str:
+    return f"{x:,}".replace(",", ".")
+
+
+# --- Kiểm tra (validate) -----------------------------------------------------------------
+
+
+def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
+    from .validate import PROBLEMS_HEADER_ROW, compute_problems_sheet, compute_validation
+
+    md = _master(live)
+    report = compute_validation(md, config=cfg, today=_today())
+    changes = compute_problems_sheet(md, report)
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    sheet = find_sheet_name(live.sheet_names(), schema.PROBLEMS_SHEET_NAME) or schema.PROBLEMS_SHEET_NAME
+    if not report.problems:
+        return _Outcome("Dữ liệu hợp lệ: không phát hiện lỗi nào.", changes, "validate", report,
+                        select=(sheet, 1, 1))
+    first = report.problems[0]
+    msg = (f"Phát hiện {_n(n_err)} lỗi và {_n(n_warn)} cảnh báo; danh sách ở trang “{sheet}”.\n"
+           f"Đầu tiên: {first.cell or first.sheet} — {first.message}")
+    return _Outcome(msg, changes, "validate", report, select=(sheet, PROBLEMS_HEADER_ROW + 1, 1), warning=n_err > 0)
+
+
+def kiem_tra(book: Any = None, *, config: Config | None = None) -> ButtonResult:
+    """Nút “Kiểm tra”: validate the open master, list problems in the “Kiểm tra” sheet."""
+    return _run("kiem_tra", "Kiểm tra dữ liệu", _validate_body, book, config)
+
+
+# --- Cập nhật (refresh) --------------------------------------------------------------------
+
+
+def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None) -> ButtonResult:
+    """Nút “Cập nhật”: recompute the derived deadline columns as of today."""
+
+    def body(live: LiveBook, cfg: Config) -> _Outcome:
+        from .refresh import compute_refresh
+
+        day = as_of or _today()
+        md = _master(live, (schema.SUMMARY_SHEET_NAME,))
+        summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
+        a2 = live.grids.get(summary or "", [])
+        a2_value = a2[1][0] if len(a2) > 1 and a2[1] else None
+        changes = compute_refresh(md, day, config=cfg, summary_a2=a2_value)
+        counts = _state_counts(md, changes)
+        msg = (f"Đã cập nhật {_n(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {day:%d/%m/%Y}.\n"
+               f"Quá hạn: {_n(counts.get('overdue', 0))}; sắp đến hạn: {_n(counts.get('due_soon', 0))}.\n"
+               "Nhớ lưu sổ (Ctrl+S).")
+        return _Outcome(msg, changes, "refresh", counts)
+
+    return _run("cap_nhat", "Cập nhật thời hạn", body, book, config)
+
+
+def _state_counts(md: MasterData, changes: MasterChanges) -> dict[str, int]:
+    """Deadline states after the refresh: the new value where it changed, the sheet's elsewhere."""
+    col = md.tasks.columns.get("deadline_state")
+    name = find_sheet_name(md.sheet_names, schema.TASKS.name) or schema.TASKS.name
+    new = changes.cells.get(name, {})
+    counts: dict[str, int] = {}
+    if col is None:
+        return counts
+    for i, row in enumerate(md.tasks.rows):
+        label = new.get((md.tasks.row_numbers[i], col), row.get("deadline_state"))
+        code = schema.DEADLINE_STATE_CODES.get(str(label or "").strip())
+        if code:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+# --- Tổng hợp báo cáo đơn vị (merge the inbox) -------------------------------------------------
+
+
+def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
+                            inbox: Path | str | None = None) -> ButtonResult:
+    """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master."""
+
+    def body(live: LiveBook, cfg: Config) -> _Outcome:
+        from .merge import compute_merge
+
+        folder = Path(inbox) if inbox else cfg.inbox_dir
+        if not folder.is_dir():
+            raise DataError(f"Không thấy thư mục nhận báo cáo: {folder}")
+        md = _master(live)
+        changes, report = _split(compute_merge(md, folder, config=cfg))
+        accepted = getattr(report, "accepted", None)
+        rejected = getattr(report, "rejected", None)
+        parts = [f"Đã tổng hợp báo cáo trong thư mục {folder}."]
+        if accepted is not None:
+            parts.append(f"Nhận {_n(len(accepted))} tệp; từ chối {_n(len(rejected or []))} tệp.")
+        parts.append(f"Đã ghi {_n(changes.cell_count())} ô vào sổ đang mở. Nhớ lưu sổ (Ctrl+S).")
+        return _Outcome("\n".join(parts), changes, "merge", report, warning=bool(rejected))
+
+    return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config)
+
+
+# --- Lập báo cáo giao ban (summary + briefing files) -----------------------------------------
+
+
+def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None,
+                         out: Path | str | None = None) -> ButtonResult:
+    """Nút “Lập báo cáo giao ban”: rewrite the “Tổng hợp” sheet and write the briefing files."""
+
+    def body(live: LiveBook, cfg: Config) -> _Outcome:
+        from .reports.summary import compute_summary, summary_changes
+
+        day = as_of or _today()
+        md = _master(live)
+        s = compute_summary(md, day, config=cfg)
+        changes = summary_changes(s)
+        outputs = _briefing_files(md, s, day, cfg, Path(out) if out else cfg.reports_dir)
+        msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {day:%d/%m/%Y}."
+        if outputs:
+            msg += f"\nTệp giao ban đã ghi vào {outputs[0].parent}:\n" + "\n".join(p.name for p in outputs)
+        return _Outcome(msg, changes, "summary", s, outputs,
+                        select=(schema.SUMMARY_SHEET_NAME, 1, 1))
+
+    return _run("lap_bao_cao_giao_ban", "Lập báo cáo giao ban", body, book, config)
+
+
+def _briefing_files(md: MasterData, s: Any, day: dt.date, cfg: Config, out: Path) -> list[Path]:
+    try:
+        from .reports.briefing import compute_briefing, write_briefing_files  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    b = compute_briefing(md, period=f"{day:%Y-%m}", as_of=day, config=cfg)
+    return list(write_briefing_files(b, out))
+
+
+BUTTONS: dict[str, Callable[..., ButtonResult]] = {
+    "kiem_tra": kiem_tra,
+    "cap_nhat": cap_nhat,
+    "tong_hop_bao_cao_don_vi": tong_hop_bao_cao_don_vi,
+    "lap_bao_cao_giao_ban": lap_bao_cao_giao_ban,
+}

@@ -1,0 +1,168 @@
+"""The Excel buttons, run through xlwings' remote engine (no Excel on Linux).
+
+Each test builds a payload shaped like what xlwings' VBA client (RunRemotePython)
+sends, from a demo-like master, opens it with ``xw.Book(json=payload)``, presses
+the button function and inspects the actions xlwings would replay in Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import xlwings as xw  # noqa: E402
+
+from kehoach_xl import buttons, schema  # noqa: E402
+from kehoach_xl.config import Config  # noqa: E402
+from kehoach_xl.io.livebook import remote_payload  # noqa: E402
+from kehoach_xl.master import master_from_grids  # noqa: E402
+from tests.helpers import make_sample_master, sample_tasks  # noqa: E402
+
+AS_OF = dt.date(2024, 6, 5)
+
+pytestmark = pytest.mark.skipif("remote" not in [e.name for e in xw.engines],
+                                reason="xlwings remote engine (PRO, noncommercial key) not available")
+
+
+def _tasks(n: int) -> list[dict[str, Any]]:
+    base = sample_tasks()
+    out = []
+    for i in range(n):
+        t = dict(base[i % len(base)])
+        t["id"] = f"DDCI2024-{i + 1:05d}"
+        t["due_date"] = None  # the button fills it
+        out.append(t)
+    return out
+
+
+def _book(tmp_path: Path, n: int = 6, name: str = "so_theo_doi.xlsx") -> tuple[Any, dict[str, Any]]:
+    master = make_sample_master(tmp_path / name, _tasks(n))
+    payload = remote_payload(master, active_sheet=0, selection="B2")
+    return xw.Book(json=payload), payload
+
+
+def _sheet_index(payload: dict[str, Any], name: str) -> int:
+    return [s["name"] for s in payload["sheets"]].index(name)
+
+
+def _apply_actions(payload: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
+    """Replay setValues/rangeClearContents like the VBA client would, on plain grids."""
+    grids = {s["name"]: [list(r) for r in s["values"]] for s in payload["sheets"]}
+    names = list(grids)
+    for a in actions:
+        if a["func"] not in ("setValues", "rangeClearContents"):
+            continue
+        g = grids[names[a["sheet_position"]]]
+        for i in range(a["row_count"]):
+            r = a["start_row"] + i
+            while len(g) <= r:
+                g.append([])
+            for j in range(a["column_count"]):
+                c = a["start_column"] + j
+                while len(g[r]) <= c:
+                    g[r].append(None)
+                v = None if a["func"] == "rangeClearContents" else a["values"][i][j]
+                if isinstance(v, str) and v.startswith("'"):
+                    v = v[1:]
+                g[r][c] = None if v == "" else v
+    return grids
+
+
+def test_payload_has_the_vba_client_shape(tmp_path: Path) -> None:
+    _, payload = _book(tmp_path)
+    assert payload["client"] == "VBA" and payload["version"] == xw.__version__
+    assert set(payload["book"]) == {"name", "active_sheet_index", "selection"}
+    first = payload["sheets"][0]
+    assert set(first) == {"name", "pictures", "tables", "values"}
+    assert first["name"] == schema.TASKS.name
+    assert first["tables"][0]["name"] == schema.TASKS.table_name
+    # Dates travel as VBA-JSON writes them.
+    flat = [v for r in first["values"] for v in r if isinstance(v, str) and v.endswith(".000Z")]
+    assert flat and all(v[10] == "T" for v in flat)
+
+
+def test_cap_nhat_writes_derived_columns_in_bulk(tmp_path: Path) -> None:
+    book, payload = _book(tmp_path)
+    result = buttons.cap_nhat(book, config=Config(), as_of=AS_OF)
+    assert result.ok, result.message
+    actions = book.json()["actions"]
+    assert actions[-1]["func"] == "alert"
+    assert "05/06/2024" in actions[-1]["args"][0] and "Quá hạn" in actions[-1]["args"][0]
+    grids = _apply_actions(payload, actions)
+    md = master_from_grids({k: v for k, v in grids.items()}, "x.xlsx")
+    states = {r["id"]: r["deadline_state"] for r in md.tasks.rows}
+    # Task 6 of the sample: due 20/05/2024, in progress -> overdue on 05/06/2024.
+    assert states["DDCI2024-00006"] == schema.DEADLINE_STATES["overdue"]
+    assert states["DDCI2024-00001"] == schema.DEADLINE_STATES["done_on_time"]
+    assert states["DDCI2024-00005"] == schema.DEADLINE_STATES["continuous"]
+    due = {r["id"]: r["due_date"] for r in md.tasks.rows}
+    assert due["DDCI2024-00002"] in ("2024-06-10T00:00:00", "2024-06-10", dt.date(2024, 6, 10)) or \
+        str(due["DDCI2024-00002"]).startswith("2024-06-10")
+    # The workbook is never saved from Python.
+    assert not [a for a in actions if a["func"] == "save"]
+
+
+def test_refresh_action_count_does_not_grow_with_tasks(tmp_path: Path) -> None:
+    counts = {}
+    for n in (10, 5000):
+        book, _ = _book(tmp_path / str(n), n)
+        result = buttons.cap_nhat(book, config=Config(), as_of=AS_OF)
+        assert result.ok, result.message
+        actions = book.json()["actions"]
+        counts[n] = (len(actions), result.calls, [a["func"] for a in actions])
+        big = max(a["row_count"] or 0 for a in actions)
+        assert big == n  # one 2-D block spans every task row
+    assert counts[10] == counts[5000], counts
+
+
+def test_kiem_tra_writes_problems_sheet_and_selects_first(tmp_path: Path) -> None:
+    tasks = _tasks(6)
+    tasks[1]["lead_units"] = "Phòng Không Có Thật"
+    tasks[2]["progress"] = 150
+    master = make_sample_master(tmp_path / "m.xlsx", tasks)
+    payload = remote_payload(master)
+    book = xw.Book(json=payload)
+    result = buttons.kiem_tra(book, config=Config())
+    assert result.ok, result.message
+    actions = book.json()["actions"]
+    funcs = [a["func"] for a in actions]
+    assert "activateSheet" in funcs and "rangeSelect" in funcs and funcs[-1] == "alert"
+    problems_pos = _sheet_index(payload, schema.PROBLEMS_SHEET_NAME)
+    select = actions[funcs.index("rangeSelect")]
+    assert select["sheet_position"] == problems_pos and select["start_row"] == 4  # row 5: first problem
+    grids = _apply_actions(payload, actions)
+    sheet = grids[schema.PROBLEMS_SHEET_NAME]
+    text = " ".join(str(v) for r in sheet for v in r if v)
+    assert "Phòng Không Có Thật" in text
+    assert "lỗi" in actions[-1]["args"][0]
+
+
+def test_lap_bao_cao_giao_ban_writes_summary_sheet(tmp_path: Path) -> None:
+    book, payload = _book(tmp_path)
+    result = buttons.lap_bao_cao_giao_ban(book, config=Config(base_dir=tmp_path), as_of=AS_OF, out=tmp_path / "bc")
+    assert result.ok, result.message
+    actions = book.json()["actions"]
+    pos = _sheet_index(payload, schema.SUMMARY_SHEET_NAME)
+    writes = [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == pos]
+    assert writes
+    grids = _apply_actions(payload, actions)
+    assert any(v for r in grids[schema.SUMMARY_SHEET_NAME][1:] for v in r)
+    assert "Tổng hợp" in actions[-1]["args"][0]
+
+
+def test_error_becomes_a_vietnamese_message(tmp_path: Path) -> None:
+    payload = {"client": "VBA", "version": xw.__version__,
+               "book": {"name": "khac.xlsx", "active_sheet_index": 0, "selection": "A1"}, "names": [],
+               "sheets": [{"name": "Sheet1", "pictures": [], "tables": [], "values": [["a"]]}]}
+    book = xw.Book(json=payload)
+    result = buttons.cap_nhat(book, config=Config(), as_of=AS_OF)
+    assert not result.ok
+    alert = book.json()["actions"][-1]
+    assert alert["func"] == "alert" and alert["args"][3] == "critical"
+    assert "Nhiệm vụ" in alert["args"][0]

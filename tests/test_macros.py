@@ -1,0 +1,74 @@
+"""The VBA in macros/*.bas: every Sub calls something that exists, and the files import cleanly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kehoach_xl import buttons
+
+MACROS = Path(__file__).resolve().parents[1] / "macros"
+EXPECTED = {"KiemTra": "kiem_tra", "CapNhat": "cap_nhat", "TongHopBaoCaoDonVi": "tong_hop_bao_cao_don_vi",
+            "LapBaoCaoGiaoBan": "lap_bao_cao_giao_ban"}
+CAPTIONS = {"KiemTra": "Kiểm tra", "CapNhat": "Cập nhật", "TongHopBaoCaoDonVi": "Tổng hợp báo cáo đơn vị",
+            "LapBaoCaoGiaoBan": "Lập báo cáo giao ban"}
+
+
+def _subs(text: str) -> dict[str, str]:
+    """Public Sub name -> body."""
+    out = {}
+    for m in re.finditer(r"^Sub (\w+)\(\)\r?\n(.*?)^End Sub", text, re.M | re.S):
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def _vba_string(expr: str) -> str:
+    """Evaluate a VBA string expression made of "literals" & ChrW(n)."""
+    out = []
+    for part in re.split(r"\s*&\s*", expr.strip()):
+        if part.startswith('"'):
+            out.append(part[1:-1].replace('""', '"'))
+        else:
+            out.append(chr(int(re.fullmatch(r"ChrW\((\d+)\)", part).group(1))))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("name", ["kehoach.bas", "kehoach_remote.bas"])
+def test_bas_is_ascii_crlf_with_module_name(name: str) -> None:
+    raw = (MACROS / name).read_bytes()
+    raw.decode("ascii")  # the VBA editor reads .bas in the PC's ANSI code page
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert raw.startswith(b'Attribute VB_Name = "')
+
+
+def test_local_subs_call_existing_button_functions() -> None:
+    subs = _subs((MACROS / "kehoach.bas").read_text(encoding="ascii"))
+    assert {k: v for k, v in subs.items() if k in EXPECTED}.keys() == EXPECTED.keys()
+    for sub, fn in EXPECTED.items():
+        lines = [ln.strip() for ln in subs[sub].splitlines() if ln.strip()]
+        assert len(lines) == 1, f"{sub} must be one line"
+        m = re.fullmatch(r'RunPython "import kehoach_xl\.buttons as b; b\.(\w+)\(\)"', lines[0])
+        assert m, lines[0]
+        assert m.group(1) == fn and callable(getattr(buttons, m.group(1)))
+
+
+def test_remote_subs_post_to_server_routes() -> None:
+    text = (MACROS / "kehoach_remote.bas").read_text(encoding="ascii")
+    subs = _subs(text)
+    url = re.search(r'Const KEHOACH_URL As String = "([^"]+)"', text).group(1)
+    assert url.endswith("/kehoach") and url.startswith("http://127.0.0.1:")
+    for sub, fn in EXPECTED.items():
+        lines = [ln.strip() for ln in subs[sub].splitlines() if ln.strip()]
+        assert len(lines) == 1
+        m = re.fullmatch(r'RunRemotePython KEHOACH_URL & "/(\w+)", auth:=KehoachAuth\(\), timeout:=\w+', lines[0])
+        assert m, lines[0]
+        assert m.group(1) == fn and m.group(1) in buttons.BUTTONS
+
+
+@pytest.mark.parametrize("name", ["kehoach.bas", "kehoach_remote.bas"])
+def test_button_placer_captions_are_vietnamese(name: str) -> None:
+    text = (MACROS / name).read_text(encoding="ascii")
+    calls = re.findall(r'ThemNut "(\w+)", (.+?), x \+ \d+, y', text)
+    assert {sub: _vba_string(expr) for sub, expr in calls} == CAPTIONS
