@@ -74,6 +74,14 @@ def sentence(s: Any) -> str:
     return s[:1].upper() + s[1:]
 
 
+def lower_first(s: Any) -> str:
+    """"Kế hoạch nâng cao …" → "kế hoạch nâng cao …" for use mid-sentence (leaves acronyms such as "DDCI")."""
+    s = str(s)
+    if len(s) > 1 and s[1].isupper():
+        return s
+    return s[:1].lower() + s[1:]
+
+
 def environment(master: Path | None = None) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(master)])
     env = jinja2.Environment(
@@ -85,7 +93,8 @@ def environment(master: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a typo in an edited template fails loudly, not silently blank
         extensions=["jinja2.ext.do"],
     )
-    env.filters.update(vn_date=vn_date, vn_num=vn_num, vn_list=vn_list, roman=roman, sentence=sentence)
+    env.filters.update(vn_date=vn_date, vn_num=vn_num, vn_list=vn_list, roman=roman, sentence=sentence,
+                       lower_first=lower_first)
     return env
 
 

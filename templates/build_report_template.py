@@ -1,0 +1,185 @@
+"""Build templates/bao_cao.docx, the docxtpl template of the formal report.
+
+Run ``python templates/build_report_template.py`` after changing this script. The
+office may instead edit bao_cao.docx in Word directly (keep the {{ }} and {%p %}
+tags); a bao_cao.docx in a ``templates/`` folder next to the master wins.
+
+Layout follows Nghị định 30/2020/NĐ-CP, Phụ lục I: A4, margins top/bottom 20 mm,
+left 30 mm, right 15 mm; Times New Roman; national motto block at the top right,
+issuing body at the top left, "Số: …/BC-…", place and date in italics, title,
+body 14 pt, "Nơi nhận:" (12 pt bold italic, list 11 pt) and the signature block.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+
+FONT = "Times New Roman"
+OUT = Path(__file__).resolve().with_name("bao_cao.docx")
+
+
+def _font(run, size: float, *, bold: bool = False, italic: bool = False) -> None:
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.italic = italic
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def para(container, text: str = "", size: float = 14, *, bold: bool = False, italic: bool = False,
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent: float | None = None, before: float = 0, after: float = 6):
+    p = container.add_paragraph()
+    p.alignment = align
+    pf = p.paragraph_format
+    pf.space_before, pf.space_after = Pt(before), Pt(after)
+    pf.line_spacing = 1.1
+    if indent is not None:
+        pf.first_line_indent = Cm(indent)
+    if text:
+        _font(p.add_run(text), size, bold=bold, italic=italic)
+    return p
+
+
+def short_rule(container, width_cm: float, cell_width_cm: float):
+    """A centred short horizontal line (the rule under the motto and the agency name)."""
+    p = para(container, "", 6, align=WD_ALIGN_PARAGRAPH.CENTER, after=4)
+    side = max(0.0, (cell_width_cm - width_cm) / 2)
+    p.paragraph_format.left_indent = Cm(side)
+    p.paragraph_format.right_indent = Cm(side)
+    pbdr = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for k, v in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        bottom.set(qn(k), v)
+    pbdr.append(bottom)
+    p._p.get_or_add_pPr().append(pbdr)
+    return p
+
+
+def _no_borders(table) -> None:
+    tbl_pr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tbl_pr.append(borders)
+
+
+def _cell(table, r: int, c: int, width_cm: float):
+    cell = table.cell(r, c)
+    cell.width = Cm(width_cm)
+    cell.paragraphs[0]._element.getparent().remove(cell.paragraphs[0]._element)
+    return cell
+
+
+def build(out: Path = OUT) -> Path:
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(14)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    sec = doc.sections[0]
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
+    sec.left_margin, sec.right_margin = Mm(30), Mm(15)
+
+    # Header: issuing body (left) and national motto (right), no borders.
+    head = doc.add_table(rows=1, cols=2)
+    head.alignment = WD_TABLE_ALIGNMENT.CENTER
+    head.autofit = False
+    _no_borders(head)
+    left, right = _cell(head, 0, 0, 6.0), _cell(head, 0, 1, 10.5)
+    head.columns[0].width, head.columns[1].width = Cm(6.0), Cm(10.5)
+    para(left, "{{ parent_agency_upper }}", 13, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(left, "{{ agency_upper }}", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    short_rule(left, 2.5, 6.0)
+    para(left, "Số:       /BC-{{ agency_code }}", 13, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(right, "Độc lập - Tự do - Hạnh phúc", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    short_rule(right, 5.5, 10.5)
+    para(right, "{{ place }}, ngày {{ day }} tháng {{ month }} năm {{ year }}", 14, italic=True,
+         align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+
+    para(doc, "BÁO CÁO", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, before=18, after=0)
+    para(doc, "{{ title }}", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    short_rule(doc, 4, 16.5)
+
+    # Body: blocks rendered from report_body.txt.j2 (h1 / h2 / bullet / text).
+    para(doc, "{%p for b in body %}", 14)
+    para(doc, "{%p if b.kind == 'h1' %}", 14)
+    para(doc, "{{ b.text }}", 14, bold=True, indent=1.0, before=6)
+    para(doc, "{%p elif b.kind == 'h2' %}", 14)
+    para(doc, "{{ b.text }}", 14, bold=True, italic=False, indent=1.0)
+    para(doc, "{%p elif b.kind == 'bullet' %}", 14)
+    para(doc, "- {{ b.text }}", 14, indent=1.0)
+    para(doc, "{%p else %}", 14)
+    para(doc, "{{ b.text }}", 14, indent=1.0)
+    para(doc, "{%p endif %}", 14)
+    para(doc, "{%p endfor %}", 14)
+
+    # Distribution list (left) and signature (right).
+    sign = doc.add_table(rows=1, cols=2)
+    _no_borders(sign)
+    recv, signer = _cell(sign, 0, 0, 8.0), _cell(sign, 0, 1, 8.0)
+    para(recv, "Nơi nhận:", 12, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=6, after=0)
+    para(recv, "{%p for r in recipients %}", 11, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
+    para(recv, "- {{ r }}", 11, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
+    para(recv, "{%p endfor %}", 11, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
+    para(signer, "{{ sign_authority }}", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=0)
+    para(signer, "{{ sign_title }}", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    for _ in range(3):
+        para(signer, "", 14, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(signer, "{{ signer }}", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+
+    # Appendix: the task table on a new page.
+    brk = para(doc, "", 14)
+    brk.add_run().add_break(WD_BREAK.PAGE)
+    para(doc, "Phụ lục", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(doc, "DANH MỤC NHIỆM VỤ VÀ TÌNH HÌNH THỰC HIỆN", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(doc, "(Kèm theo Báo cáo số       /BC-{{ agency_code }} ngày {{ date_text }} của {{ agency }})", 13,
+         italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
+    headers = ("STT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Tình hình thực hiện", "Kết quả")
+    widths = (1.0, 5.2, 3.0, 2.2, 2.4, 2.7)
+    table = doc.add_table(rows=4, cols=len(headers))
+    table.style = "Table Grid"
+    for j, (h, w) in enumerate(zip(headers, widths, strict=True)):
+        c = _cell(table, 0, j, w)
+        para(c, h, 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    _repeat_header(table.rows[0])
+    fields = ("{{ x.stt }}", "{{ x.task }}", "{{ x.units }}", "{{ x.deadline }}", "{{ x.state }}", "{{ x.result }}")
+    for j, w in enumerate(widths):
+        para(_cell(table, 1, j, w), "{%tr for x in appendix %}" if j == 0 else "", 12, after=0)
+        para(_cell(table, 2, j, w), fields[j], 12,
+             align=WD_ALIGN_PARAGRAPH.CENTER if j in (0, 3) else WD_ALIGN_PARAGRAPH.LEFT, after=0)
+        para(_cell(table, 3, j, w), "{%tr endfor %}" if j == 0 else "", 12, after=0)
+    doc.core_properties.author = "kehoach_xl"
+    doc.core_properties.title = "Mẫu báo cáo tình hình thực hiện kế hoạch"
+    doc.save(out)
+    return out
+
+
+def _repeat_header(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))
