@@ -26,6 +26,8 @@ import os
 import threading
 from typing import Any
 
+from fastapi import Request  # module level: FastAPI resolves the endpoint's annotations here
+
 from .config import Config, load_config
 from .errors import SetupError
 
@@ -122,7 +124,7 @@ class _Runner:
 
 def create_app(config: Config | None = None) -> Any:
     """The FastAPI app: ``POST /kehoach/<button>`` for each button, ``GET /kehoach/health``."""
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
     from fastapi.responses import JSONResponse, PlainTextResponse
     from starlette.concurrency import run_in_threadpool
 
