@@ -240,6 +240,14 @@ def test_write_lists_problems_in_the_problems_sheet(tmp_path: Path) -> None:
         assert [[c.value for c in r] for r in before[name].iter_rows()] == \
                [[c.value for c in r] for r in wb[name].iter_rows()]
     # A second write with fewer problems leaves no stale rows behind.
+    fixed = openpyxl.load_workbook(path)
+    fixed[schema.TASKS.name]["A3"] = "T-02"
+    fixed.save(path)
+    again = validate(path, write=True, today=TODAY)
+    assert len(again.problems) == len(report.problems) - 1
+    ws = openpyxl.load_workbook(path)[schema.PROBLEMS_SHEET_NAME]
+    assert ws.cell(4 + len(again.problems), 9).value and ws.cell(5 + len(again.problems), 1).value is None
+    assert all(ws.cell(5 + len(again.problems), c).value is None for c in range(1, 10))
     path2 = make_sample_master(tmp_path / "ok.xlsx")
     validate(path2, write=True, today=TODAY)
     ws2 = openpyxl.load_workbook(path2)[schema.PROBLEMS_SHEET_NAME]
