@@ -70,9 +70,14 @@ def config_for_book(book: Any) -> Config:
     return Config()
 
 
-def _master(live: LiveBook, extra: tuple[str, ...] = ()) -> MasterData:
+def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterData:
     grids = live.read_grids([*(s.name for s in _READ), *extra])
-    md = master_from_grids(grids, live.name)
+    # The workbook's own folder when Excel says where it is (templates beside it win), else the config's.
+    try:
+        full = Path(str(live.book.fullname))
+    except Exception:  # noqa: BLE001 - remote books have only a name
+        full = Path(live.name)
+    md = master_from_grids(grids, full if full.is_absolute() else cfg.base_dir / live.name)
     # The pure functions look sheets up by name (problems, summary): give them every name.
     md.sheet_names = list(live.sheet_names())
     if not md.tasks.present:
@@ -130,7 +135,7 @@ def _n(x: int) -> str:
 def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
     from .validate import PROBLEMS_HEADER_ROW, compute_problems_sheet, compute_validation
 
-    md = _master(live)
+    md = _master(live, cfg)
     report = compute_validation(md, config=cfg, today=_today())
     changes = compute_problems_sheet(md, report)
     n_err, n_warn = len(report.errors), len(report.warnings)
@@ -159,7 +164,7 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
         from .refresh import compute_refresh
 
         day = as_of or _today()
-        md = _master(live, (schema.SUMMARY_SHEET_NAME,))
+        md = _master(live, cfg, (schema.SUMMARY_SHEET_NAME,))
         summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
         a2 = live.grids.get(summary or "", [])
         a2_value = a2[1][0] if len(a2) > 1 and a2[1] else None
@@ -202,7 +207,7 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
         folder = Path(inbox) if inbox else cfg.inbox_dir
         if not folder.is_dir():
             raise DataError(f"Không thấy thư mục nhận báo cáo: {folder}")
-        md = _master(live)
+        md = _master(live, cfg)
         changes, report = _split(compute_merge(md, folder, config=cfg))
         accepted = getattr(report, "accepted", None)
         rejected = getattr(report, "rejected", None)
@@ -226,10 +231,10 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
         from .reports.summary import compute_summary, summary_changes
 
         day = as_of or _today()
-        md = _master(live)
+        md = _master(live, cfg)
         s = compute_summary(md, day, config=cfg)
         changes = summary_changes(s)
-        outputs = _briefing_files(md, s, day, cfg, Path(out) if out else cfg.reports_dir)
+        outputs = _briefing_files(md, day, cfg, Path(out) if out else cfg.reports_dir)
         msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {day:%d/%m/%Y}."
         if outputs:
             msg += f"\nTệp giao ban đã ghi vào {outputs[0].parent}:\n" + "\n".join(p.name for p in outputs)
@@ -239,13 +244,28 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
     return _run("lap_bao_cao_giao_ban", "Lập báo cáo giao ban", body, book, config)
 
 
-def _briefing_files(md: MasterData, s: Any, day: dt.date, cfg: Config, out: Path) -> list[Path]:
-    try:
-        from .reports.briefing import compute_briefing, write_briefing_files  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    b = compute_briefing(md, period=f"{day:%Y-%m}", as_of=day, config=cfg)
-    return list(write_briefing_files(b, out))
+def _briefing_files(md: MasterData, day: dt.date, cfg: Config, out: Path) -> list[Path]:
+    """The briefing's text, HTML, chart, summary workbook and .eml, as ``kehoach-xl briefing`` writes them."""
+    from .reports import briefing as bf
+
+    s, res = bf.compute_briefing(md, period=f"{day:%Y-%m}", as_of=day, config=cfg, chart_src="")
+    tag = res.period.replace("-", "_")
+    out.mkdir(parents=True, exist_ok=True)
+    chart = bf.unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
+                          title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {res.as_of:%d/%m/%Y})")
+    ctx = {**bf.summary_context(s, config=cfg, period=res.period), "subject": res.subject}
+    cid = bf.chart_cid()
+    text_path = out / f"bao_cao_giao_ban_{tag}.txt"
+    text_path.write_text(res.text, encoding="utf-8")
+    html_path = out / f"bao_cao_giao_ban_{tag}.html"
+    html_path.write_text(bf.render("briefing.html.j2", {**ctx, "chart_src": chart.name}, md.path), encoding="utf-8")
+    summary_path = bf.export_summary(s, out / f"tong_hop_{tag}.xlsx")
+    mail_html = bf.render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, md.path)
+    msg = bf.build_message(bf.Outgoing(subject=res.subject, to=res.to, cc=res.cc, text=res.text, html=mail_html,
+                                       inline_png=chart.read_bytes(), inline_cid=cid, attachments=[summary_path]),
+                           cfg.mail)
+    eml = bf.write_eml(msg, out / f"bao_cao_giao_ban_{tag}.eml")
+    return [text_path, html_path, chart, summary_path, eml]
 
 
 BUTTONS: dict[str, Callable[..., ButtonResult]] = {

@@ -154,6 +154,10 @@ def test_lap_bao_cao_giao_ban_writes_summary_sheet(tmp_path: Path) -> None:
     grids = _apply_actions(payload, actions)
     assert any(v for r in grids[schema.SUMMARY_SHEET_NAME][1:] for v in r)
     assert "Tổng hợp" in actions[-1]["args"][0]
+    # The briefing files, written beside the configuration (never into the open workbook).
+    names = sorted(p.suffix for p in result.outputs)
+    assert names == [".eml", ".html", ".png", ".txt", ".xlsx"]
+    assert all(p.exists() and p.stat().st_size > 0 for p in result.outputs)
 
 
 def test_error_becomes_a_vietnamese_message(tmp_path: Path) -> None:
