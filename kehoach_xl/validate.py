@@ -133,6 +133,19 @@ class _Checker:
         self.today = today
         self.registry = Registry.from_master(md)
         self.out: list[tuple[tuple[int, int, int], Problem]] = []
+        # The same unit/leader cell text repeats across thousands of rows: match each text once.
+        self._units: dict[Any, list[tuple[str, Any]]] = {}
+        self._leaders: dict[Any, list[tuple[str, Any]]] = {}
+
+    def unit_matches(self, cell: Any) -> list[tuple[str, Any]]:
+        if cell not in self._units:
+            self._units[cell] = [(p.name, self.registry.match_unit(p.name)) for p in split_parties(cell)]
+        return self._units[cell]
+
+    def leader_matches(self, cell: Any) -> list[tuple[str, Any]]:
+        if cell not in self._leaders:
+            self._leaders[cell] = [(r.name, self.registry.match_leader(r.name)) for r in parse_leaders(cell) if r.name]
+        return self._leaders[cell]
 
     # a problem at a cell (or a sheet/column when row/col are None)
     def add(self, slug: str, sheet: str, *, row: int | None = None, col: int | None = None,
@@ -239,17 +252,14 @@ class _Checker:
             if key not in sd.columns:
                 continue
             for i, row in enumerate(sd.rows):
-                for party in split_parties(row.get(key)):
-                    m = self.registry.match_unit(party.name)
+                for name, m in self.unit_matches(row.get(key)):
                     if not m.known:
-                        self.at("unit_unknown", sd, i, key, party.name, suggestions=_did_you_mean(m.suggestions))
+                        self.at("unit_unknown", sd, i, key, name, suggestions=_did_you_mean(m.suggestions))
         if "leaders" in sd.columns:
             for i, row in enumerate(sd.rows):
-                for ref in parse_leaders(row.get("leaders")):
-                    m = self.registry.match_leader(ref.name)
-                    if ref.name and not m.known:
-                        self.at("leader_unknown", sd, i, "leaders", ref.name,
-                                suggestions=_did_you_mean(m.suggestions))
+                for name, m in self.leader_matches(row.get("leaders")):
+                    if not m.known:
+                        self.at("leader_unknown", sd, i, "leaders", name, suggestions=_did_you_mean(m.suggestions))
 
     def check_deadlines(self) -> None:
         sd = self.md.tasks
@@ -295,10 +305,7 @@ class _Checker:
             text = name_key(row.get("task"))
             if not text:
                 continue
-            leads = tuple(sorted(
-                (self.registry.match_unit(p.name).canonical or name_key(p.name))
-                for p in split_parties(row.get("lead_units"))
-            ))
+            leads = tuple(sorted(m.canonical or name_key(n) for n, m in self.unit_matches(row.get("lead_units"))))
             k = (text, leads)
             if k in seen:
                 self.at("task_duplicate", sd, i, "task", row.get("task"), other=seen[k])
