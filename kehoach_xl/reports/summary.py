@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 
 from .. import schema
 from ..config import Config, load_config
@@ -315,10 +317,14 @@ def _scaffold_sheet(ws: Any, chart_rows: int) -> None:
     chart.height = max(8.0, 0.6 * chart_rows + 3)
     chart.width = 18
     first, last = UNIT_FIRST_ROW, UNIT_FIRST_ROW + chart_rows - 1
-    data = Reference(ws, min_col=CHART_COLS[0], max_col=CHART_COLS[-1], min_row=UNIT_HEADER_ROW, max_row=last)
-    cats = Reference(ws, min_col=1, min_row=first, max_row=last)
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(cats)
+    # Series are built one by one: their titles sit in the header row but their values start
+    # below the total row, so a single block reference with titles_from_data would misalign them.
+    sheet_ref = quote_sheetname(ws.title)
+    for col in CHART_COLS:
+        series = Series(Reference(ws, min_col=col, min_row=first, max_row=last))
+        series.tx = SeriesLabel(strRef=StrRef(f"{sheet_ref}!${get_column_letter(col)}${UNIT_HEADER_ROW}"))
+        chart.series.append(series)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first unit on top
     for series, colour in zip(chart.series, ("70AD47", "E06666", "F4B183"), strict=True):
         series.graphicalProperties.solidFill = colour

@@ -1,0 +1,147 @@
+"""Summary figures agree with the task list; the summary sheet and its chart survive the safe writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kehoach_xl import schema
+from kehoach_xl.master import read_master, tasks
+from kehoach_xl.reports.summary import (
+    UNIT_FIRST_ROW,
+    UNIT_TOTAL_ROW,
+    compute_summary,
+    score_sentence,
+    summary,
+)
+from tests.reports_sample import AS_OF, make_master
+
+DONE = schema.STATUS_DONE
+
+
+@pytest.fixture()
+def master(tmp_path: Path) -> Path:
+    return make_master(tmp_path / "so_theo_doi.xlsx", with_derived=True)
+
+
+def independent_counts(rows: list[dict]) -> dict[str, Counter]:
+    """Counts straight from `tasks()` (derived columns as written), by lead unit and in total."""
+    alias = {"Các phòng, đơn vị có giải quyết thủ tục hành chính": "Các phòng, đơn vị"}
+    by_unit: dict[str, Counter] = {}
+    total: Counter = Counter()
+    for r in rows:
+        state = r["deadline_state"]
+        c = Counter({state: 1, "total": 1})
+        if state == "no_deadline":
+            c["on_track"] += 1
+        if r["status"] in (None, schema.STATUS_NOT_STARTED):
+            c["not_started"] += 1
+        total.update(c)
+        for u in r["lead_units"]:
+            by_unit.setdefault(alias.get(u, u), Counter()).update(c)
+    return {"total": total, **by_unit}
+
+
+def test_every_state_occurs_in_the_sample(master: Path) -> None:
+    states = {r["deadline_state"] for r in tasks(master)}
+    assert states == set(schema.DEADLINE_STATES)
+
+
+def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> None:
+    expected = independent_counts(tasks(master))
+    s = summary(master, export=tmp_path / "tong_hop.xlsx")
+    assert s.derived_source == "sheet"
+    for wb_path in (master, s.export_path):
+        ws = openpyxl.load_workbook(wb_path)[schema.SUMMARY_SHEET_NAME]
+        header = [c.value for c in ws[UNIT_TOTAL_ROW - 1]]
+        col: dict[str, int] = {}
+        for i, h in enumerate(header):
+            if h:
+                col.setdefault(h, i)  # "Quá hạn" is also a chart series further right
+        rows = {ws.cell(r, 1).value: [c.value for c in ws[r]] for r in range(UNIT_TOTAL_ROW, UNIT_FIRST_ROW + 40)
+                if ws.cell(r, 1).value}
+        seen = set()
+        for name, values in rows.items():
+            key = "total" if name.startswith("Tổng cộng") else name
+            exp = expected[key]
+            seen.add(key)
+            assert values[col["Tổng số nhiệm vụ"]] == exp["total"], name
+            assert values[col["Hoàn thành đúng hạn"]] == exp["done_on_time"], name
+            assert values[col["Hoàn thành trễ hạn"]] == exp["done_late"], name
+            assert values[col["Quá hạn"]] == exp["overdue"], name
+            assert values[col["Sắp đến hạn"]] == exp["due_soon"], name
+            assert values[col["Thường xuyên, định kỳ"]] == exp["continuous"], name
+            assert values[col["Chưa thực hiện"]] == exp["not_started"], name
+            assert values[col["Đang thực hiện trong hạn"]] == exp["on_track"], name
+            done = exp["done_on_time"] + exp["done_late"]
+            assert values[col["Tỷ lệ hoàn thành (%)"]] == pytest.approx(round(100 * done / exp["total"], 1))
+            if key != "total":  # the chart's series
+                assert values[col["Đã hoàn thành"]] == done
+                assert values[header.index("Quá hạn", col["Đã hoàn thành"])] == exp["overdue"]
+                assert values[col["Đang thực hiện"]] == exp["total"] - done - exp["overdue"]
+        assert seen == set(expected)
+
+
+def test_chart_is_kept_and_bound_to_the_unit_block(master: Path) -> None:
+    summary(master)
+    with zipfile.ZipFile(master) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert charts, "the native chart was lost by the write"
+        xml = z.read(charts[0]).decode()
+    assert "'Tổng hợp'!$A$8:$A$" in xml and "$L$8:$L$" in xml
+    ws = openpyxl.load_workbook(master)["Tổng hợp"]
+    assert ws.cell(UNIT_FIRST_ROW, 1).value == "Văn phòng Sở"
+    assert "15/07/2024" in ws["A3"].value
+
+
+def test_recomputed_when_derived_columns_are_empty(tmp_path: Path, master: Path) -> None:
+    bare = make_master(tmp_path / "chua_lam_moi.xlsx", with_derived=False)
+    a = compute_summary(read_master(bare), AS_OF)
+    b = compute_summary(read_master(master), None)
+    assert a.derived_source == "computed" and b.derived_source == "sheet"
+    assert a.total.as_dict() == b.total.as_dict()
+    assert [(k, t.as_dict()) for k, t in a.by_unit] == [(k, t.as_dict()) for k, t in b.by_unit]
+    # A different date than the one refresh used: states are recomputed for it.
+    later = compute_summary(read_master(master), AS_OF + dt.timedelta(days=30))
+    assert later.derived_source == "computed" and later.total.overdue > b.total.overdue
+
+
+def test_lists_scores_and_comparison(master: Path) -> None:
+    s = compute_summary(read_master(master))
+    assert [(f.id, f.days_overdue) for f in s.overdue] == [("DDCI-03", 35), ("DDCI-04", 15), ("DDCI-11", 3)]
+    assert [f.id for f in s.upcoming] == ["DDCI-05", "DDCI-09"]
+    assert [f.id for f in s.issues] == ["DDCI-03", "DDCI-11"]  # DDCI-05's difficulty is from May
+    assert [f.id for f in s.finished] == ["DDCI-02", "DDCI-12"]
+    assert s.comparison is not None
+    assert [f.id for f in s.comparison.newly_overdue] == ["DDCI-04", "DDCI-11"]
+    assert (s.comparison.previous_done, s.comparison.previous_overdue) == (1, 2)
+    line = next(score_sentence(x) for x in s.scores if x.component.startswith("Chỉ số 2"))
+    assert "6,39 điểm, giảm 0,42 điểm so với năm 2022" in line and "23/25" in line
+    leaders = dict(s.by_leader)
+    assert leaders["Nguyễn Ngọc Thiều"].total == sum(1 for r in tasks(master) if "Thiều" in r["leaders"][0])
+
+
+def test_summary_is_logged_and_rewritten_cleanly(master: Path) -> None:
+    summary(master)
+    first = openpyxl.load_workbook(master)["Tổng hợp"].max_row
+    summary(master, as_of=AS_OF)
+    wb = openpyxl.load_workbook(master)
+    assert wb["Tổng hợp"].max_row <= first + 1
+    actions = [r[1] for r in wb[schema.LOG.name].iter_rows(min_row=2, values_only=True)]
+    assert actions.count("summary") >= 2
+
+
+def test_cli_summary(master: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kehoach_xl.cli import cli
+
+    res = CliRunner().invoke(cli, ["summary", str(master), "--json", "--export", str(tmp_path / "x.xlsx")])
+    assert res.exit_code == 0, res.output
+    assert '"overdue": 3' in res.output
+    assert (tmp_path / "x.xlsx").exists()
