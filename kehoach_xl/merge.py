@@ -1,0 +1,447 @@
+"""Merge unit submissions into the master.
+
+``compute_merge`` is pure (MasterData + parsed submissions → MasterChanges + report) so
+the Excel button can merge into a live book; ``merge`` reads the inbox, writes through
+the safe writer and only then moves files to ``processed/`` or ``rejected/``.
+
+Rules (docs/units-merge-nightly.md):
+* the owner (lead, or the synthesiser of a collective task) sets status, progress,
+  completion date, result, difficulties, proposals; members of a collective lead and
+  coordinating units get one attributed line each in "Báo cáo của đơn vị phối hợp";
+* an empty input cell reports nothing: a submission never clears the master;
+* a later period wins; within a period the lead wins; otherwise two different values
+  are a conflict and neither is applied;
+* if the office changed a field after the file was issued (its fingerprint in the
+  signed metadata no longer matches, and the value did not come from an earlier merge)
+  and the unit changed it too, that is a conflict: not applied, both values reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .config import Config, load_config
+from .io.changes import LogEntry, MasterChanges
+from .master import MasterData, read_master
+from .signing import canon_value, value_hash
+from .submission import Problem, Submission, read_submission
+from .text import normalize_text
+from .unitbook import assignments, parse_period
+
+log = logging.getLogger(__name__)
+
+PROCESSED_DIR = "processed"
+REJECTED_DIR = "rejected"
+_LINE = re.compile(r"^\[(?P<unit>[^\]–]+?)\s+–\s+kỳ\s+(?P<m>\d{2})/(?P<y>\d{4})\]\s*(?P<text>.*)$")
+FIELD_LABELS = {k: schema.TASKS.col(k).header for k in schema.TASKS.keys}
+
+
+@dataclass
+class Conflict:
+    task_id: str
+    field: str
+    reason: str
+    master_value: Any = None
+    values: list[dict[str, Any]] = field(default_factory=list)  # [{"file","unit","period","value"}]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "field": self.field, "reason": self.reason,
+                "master_value": canon_value(self.master_value),
+                "values": [{**v, "value": canon_value(v["value"])} for v in self.values]}
+
+
+@dataclass
+class FileReport:
+    file: str
+    unit: str = ""
+    period: str = ""
+    kind: str = ""
+    status: str = "processed"  # processed | partial | rejected
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    moved_to: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "unit": self.unit, "period": self.period, "kind": self.kind,
+                "status": self.status, "changes": self.changes,
+                "problems": [p.to_dict() for p in self.problems], "moved_to": self.moved_to}
+
+
+@dataclass
+class MergeReport:
+    applied: int = 0
+    files: list[FileReport] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    history_rows: int = 0
+    dry_run: bool = False
+    written: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"applied": self.applied, "files": [f.to_dict() for f in self.files],
+                "conflicts": [c.to_dict() for c in self.conflicts], "history_rows": self.history_rows,
+                "dry_run": self.dry_run, "written": self.written}
+
+
+def _period_key(period: str) -> tuple[int, int]:
+    return parse_period(period)
+
+
+def _period_label(period: str) -> str:
+    y, m = parse_period(period)
+    return f"{m:02d}/{y}"
+
+
+def _member_text(values: dict[str, Any]) -> str:
+    if "contribution" in values:
+        return normalize_text(values["contribution"], keep_newlines=True).replace("\n", " ")
+    parts = []
+    if values.get("status"):
+        parts.append(str(values["status"]))
+    if values.get("progress") is not None:
+        parts.append(f"{canon_value(values['progress']).replace('.', ',')}%")
+    if values.get("completed_on"):
+        parts.append(f"hoàn thành ngày {values['completed_on']:%d/%m/%Y}")
+    text = "; ".join(parts)
+    for key, label in (("result", ""), ("difficulties", "Khó khăn: "), ("proposals", "Đề xuất: ")):
+        if values.get(key):
+            text += (". " if text else "") + label + normalize_text(values[key], keep_newlines=True).replace("\n", " ")
+    return text
+
+
+def _parse_lines(cell: Any) -> tuple[dict[str, tuple[tuple[int, int], str]], list[str]]:
+    """Attributed lines by unit, plus lines staff typed by hand (kept as they are, first)."""
+    by_unit: dict[str, tuple[tuple[int, int], str]] = {}
+    other: list[str] = []
+    for line in normalize_text(cell, keep_newlines=True).split("\n"):
+        if not line:
+            continue
+        m = _LINE.match(line)
+        if m:
+            by_unit[m["unit"].strip()] = ((int(m["y"]), int(m["m"])), line)
+        else:
+            other.append(line)
+    return by_unit, other
+
+
+def _history_index(md: MasterData) -> tuple[dict[tuple[str, str, str], list[dict[str, Any]]], dict[str, list[dict]]]:
+    by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    if not md.history.present:
+        return by_key, by_task
+    for row in md.history.rows:
+        p, t, u = (normalize_text(row.get(k)) for k in ("period", "task_id", "unit"))
+        if not (p and t):
+            continue
+        by_key.setdefault((p, t, u), []).append(row)
+        by_task.setdefault(t, []).append(row)
+    return by_key, by_task
+
+
+_HIST_FIELDS = ("status", "progress", "completed_on", "result", "difficulties", "proposals")
+
+
+def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: Config | None = None,
+                  now: dt.datetime | None = None) -> tuple[MasterChanges, MergeReport]:
+    """Pure merge: what to write and what to tell people. Deterministic for a given input set."""
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    changes = MasterChanges()
+    report = MergeReport()
+    files: dict[str, FileReport] = {}
+    subs = sorted(submissions, key=lambda s: (s.rejected, s.period or "", s.kind, s.name))
+    for s in subs:
+        files[s.name] = FileReport(file=s.name, unit=s.unit, period=s.period, kind=s.kind,
+                                   status="rejected" if s.rejected else "processed", problems=list(s.problems))
+    live = [s for s in subs if not s.rejected]
+    plan = assignments(md)
+    owners: dict[str, set[str]] = {}
+    for unit, items in plan.items():
+        for a in items:
+            if a.role in ("lead", "synth"):
+                owners.setdefault(a.task_id, set()).add(unit)
+    index = md.task_index()
+    hist_key, hist_task = _history_index(md)
+
+    def latest_owner_period(tid: str) -> tuple[int, int] | None:
+        ps = [_period_key(normalize_text(r["period"])) for r in hist_task.get(tid, [])
+              if normalize_text(r.get("unit")) in owners.get(tid, set()) and re.fullmatch(r"\d{4}-\d{2}", str(r["period"]))]
+        return max(ps) if ps else None
+
+    def from_merge(tid: str, key: str, cur: Any) -> bool:
+        rows = [r for r in hist_task.get(tid, []) if normalize_text(r.get("unit")) in owners.get(tid, set())]
+        return any(canon_value(r.get(key)) == canon_value(cur) for r in rows[-3:]) if cur not in (None, "") else False
+
+    # --- the owner's fields --------------------------------------------------------------------
+    cand: dict[tuple[str, str], list[tuple[Submission, Any]]] = {}
+    contrib: dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]] = {}
+    per_sub_values: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in live:
+        grouped: dict[str, dict[str, Any]] = {}
+        for e in s.entries:
+            grouped.setdefault(e.task_id, {"_role": e.role})[e.field] = e.value
+            if e.role in ("lead", "synth") and e.field in schema.UNIT_FIELDS:
+                cand.setdefault((e.task_id, e.field), []).append((s, e.value))
+        for tid, vals in grouped.items():
+            per_sub_values[(s.name, tid)] = vals
+            if vals["_role"] in ("member", "coord"):
+                contrib.setdefault((tid, s.unit), []).append((s, {k: v for k, v in vals.items() if k != "_role"}))
+
+    touched_tasks: dict[str, Submission] = {}
+    for (tid, key), cands in sorted(cand.items()):
+        i = index.get(tid)
+        if i is None or key not in md.tasks.columns:
+            for s, _ in cands:
+                files[s.name].problems.append(Problem(s.name, f"Sổ theo dõi không có nhiệm vụ {tid} hoặc cột "
+                                                              f"“{FIELD_LABELS[key]}”; không ghi được.", severity="error"))
+            continue
+        cur = md.tasks.rows[i].get(key)
+        # Values the unit left as issued are not reports: the office's later edit must survive them.
+        cands = [(s, v) for s, v in cands if not (s.base.get(tid, {}).get(key) == value_hash(v))]
+        if not cands:
+            continue
+        top = max(_period_key(s.period) for s, _ in cands)
+        hist_top = latest_owner_period(tid)
+        if hist_top and top < hist_top:
+            for s, _ in cands:
+                files[s.name].problems.append(Problem(s.name, f"Nhiệm vụ {tid}: sổ đã có báo cáo kỳ mới hơn "
+                    f"({hist_top[1]:02d}/{hist_top[0]}); “{FIELD_LABELS[key]}” của kỳ {_period_label(s.period)} "
+                    "chỉ được ghi vào Lịch sử.", severity="warning"))
+            continue
+        late = [(s, v) for s, v in cands if _period_key(s.period) == top]
+        if len({canon_value(v) for _, v in late}) > 1:
+            leads = [(s, v) for s, v in late if (per_sub_values[(s.name, tid)]["_role"] == "lead")]
+            if leads and len({canon_value(v) for _, v in leads}) == 1:
+                late = leads
+            else:
+                report.conflicts.append(Conflict(tid, key, "Nhiều tệp cùng kỳ báo cáo giá trị khác nhau", cur,
+                                                 [{"file": s.name, "unit": s.unit, "period": s.period, "value": v}
+                                                  for s, v in late]))
+                for s, _ in late:
+                    files[s.name].status = "partial"
+                continue
+        s, new = late[-1]
+        if canon_value(new) == canon_value(cur):
+            continue
+        base = s.base.get(tid, {}).get(key)
+        if base is not None and value_hash(cur) != base and not from_merge(tid, key, cur):
+            report.conflicts.append(Conflict(tid, key, "Văn phòng đã sửa ô này sau khi giao tệp", cur,
+                                             [{"file": s.name, "unit": s.unit, "period": s.period, "value": new}]))
+            files[s.name].status = "partial"
+            continue
+        row, col = md.tasks.row_numbers[i], md.tasks.columns[key]
+        changes.set(schema.TASKS.name, row, col, new)
+        changes.log.append(LogEntry("merge", file=s.name, unit=s.unit, task_id=tid, field=FIELD_LABELS[key],
+                                    old=cur, new=new, time=now))
+        files[s.name].changes.append({"task_id": tid, "field": key, "old": canon_value(cur), "new": canon_value(new),
+                                      "cell": md.tasks.cell(i, key)})
+        touched_tasks[tid] = s
+
+    # --- attributed lines of members and coordinators ------------------------------------------------
+    lines_by_task: dict[str, dict[str, tuple[tuple[int, int], str, Submission]]] = {}
+    for (tid, unit), items in sorted(contrib.items()):
+        top = max(_period_key(s.period) for s, _ in items)
+        late = [(s, v) for s, v in items if _period_key(s.period) == top]
+        texts = {_member_text(v) for _, v in late}
+        if len(texts) > 1:
+            report.conflicts.append(Conflict(tid, "coordination_reports", "Cùng đơn vị gửi nhiều tệp cùng kỳ khác nhau",
+                                             None, [{"file": s.name, "unit": unit, "period": s.period,
+                                                     "value": _member_text(v)} for s, v in late]))
+            for s, _ in late:
+                files[s.name].status = "partial"
+            continue
+        s, vals = late[-1]
+        text = texts.pop()
+        if text:
+            line = f"[{unit} – kỳ {top[1]:02d}/{top[0]}] {text}"
+            lines_by_task.setdefault(tid, {})[unit] = (top, line, s)
+    for tid, new_lines in sorted(lines_by_task.items()):
+        i = index.get(tid)
+        key = "coordination_reports"
+        if i is None or key not in md.tasks.columns:
+            for _, _, s in new_lines.values():
+                files[s.name].problems.append(Problem(s.name, f"Sổ theo dõi thiếu cột “{FIELD_LABELS[key]}”; "
+                                                              f"báo cáo phối hợp nhiệm vụ {tid} chỉ ghi vào Lịch sử.",
+                                                      severity="warning"))
+            continue
+        cur = md.tasks.rows[i].get(key)
+        existing, manual = _parse_lines(cur)
+        merged = {u: (p, line) for u, (p, line) in existing.items()}
+        for unit, (p, line, s) in new_lines.items():
+            if unit in merged and merged[unit][0] > p:
+                continue  # a later period is already there
+            merged[unit] = (p, line)
+        text = "\n".join(manual + [merged[u][1] for u in sorted(merged)])
+        if canon_value(text) == canon_value(cur):
+            continue
+        changes.set(schema.TASKS.name, md.tasks.row_numbers[i], md.tasks.columns[key], text)
+        for unit, (p, line, s) in sorted(new_lines.items()):
+            if existing.get(unit, (None, None))[1] != line and merged[unit][1] == line:
+                changes.log.append(LogEntry("merge", file=s.name, unit=unit, task_id=tid, field=FIELD_LABELS[key],
+                                            old=existing.get(unit, (None, ""))[1], new=line, time=now))
+                files[s.name].changes.append({"task_id": tid, "field": key, "old": existing.get(unit, (None, ""))[1],
+                                              "new": line, "cell": md.tasks.cell(i, key)})
+                touched_tasks.setdefault(tid, s)
+
+    for tid, s in sorted(touched_tasks.items()):
+        i = index[tid]
+        for key, value in (("updated_at", now), ("updated_by", f"{s.unit} ({s.name})")):
+            if key in md.tasks.columns:
+                changes.set(schema.TASKS.name, md.tasks.row_numbers[i], md.tasks.columns[key], value)
+
+    # --- history: each period's reported state -------------------------------------------------------
+    report.history_rows = _history(md, live, per_sub_values, hist_key, changes, now)
+    report.applied = sum(len(f.changes) for f in files.values())
+    for f in files.values():
+        if f.status == "processed" and any(p.severity == "error" for p in f.problems):
+            f.status = "partial"
+    report.files = [files[s.name] for s in sorted(submissions, key=lambda s: s.name)]
+    return changes, report
+
+
+def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tuple[str, str], dict[str, Any]],
+             hist_key: dict[tuple[str, str, str], list[dict[str, Any]]], changes: MasterChanges,
+             now: dt.datetime) -> int:
+    cols = md.history.columns if md.history.present else {}
+    if not cols or "task_id" not in cols:
+        return 0
+    width = max(cols.values())
+    index = md.task_index()
+    seen: set[tuple[str, str, str]] = set()
+    added = 0
+    for s in sorted(live, key=lambda s: (s.period, s.unit, s.name)):
+        for (name, tid), vals in sorted(per_sub_values.items()):
+            if name != s.name:
+                continue
+            rec = {k: vals.get(k) for k in _HIST_FIELDS}
+            if "contribution" in vals:
+                rec["result"] = vals["contribution"]
+            sig = tuple(canon_value(rec[k]) for k in _HIST_FIELDS)
+            key = (s.period, tid, s.unit)
+            prev = hist_key.get(key, [])
+            if (prev and tuple(canon_value(prev[-1].get(k)) for k in _HIST_FIELDS) == sig) or (key, sig) in seen:
+                continue
+            seen.add((key, sig))  # type: ignore[arg-type]
+            i = index.get(tid)
+            state = md.tasks.rows[i].get("deadline_state") if i is not None else None
+            full = {**rec, "period": s.period, "task_id": tid, "unit": s.unit, "deadline_state": state,
+                    "recorded_at": now}
+            row: list[Any] = [None] * width
+            for k, j in cols.items():
+                row[j - 1] = full.get(k)
+            changes.append(schema.HISTORY.name, row)
+            added += 1
+    return added
+
+
+# --- the file wrapper ---------------------------------------------------------------------------
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Every file waiting in the inbox (Excel owner files and hidden files are not submissions)."""
+    if not inbox.is_dir():
+        return []
+    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(("~$", ".", ".~lock"))
+                  and not p.name.endswith(".txt"))
+
+
+def _unique(dest: Path) -> Path:
+    if not dest.exists():
+        return dest
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    n = 1
+    while True:
+        cand = dest.with_name(f"{dest.stem}.{stamp}-{n}{dest.suffix}")
+        if not cand.exists():
+            return cand
+        n += 1
+
+
+def problem_report_text(f: FileReport, conflicts: Sequence[Conflict]) -> str:
+    lines = [f"BÁO CÁO KIỂM TRA TỆP: {f.file}",
+             f"Đơn vị: {f.unit or '(không xác định)'}    Kỳ báo cáo: {f.period or '(không xác định)'}",
+             "Kết quả: " + {"rejected": "KHÔNG TỔNG HỢP — tệp bị trả lại.",
+                            "partial": "Đã tổng hợp một phần; các ô dưới đây chưa được ghi.",
+                            "processed": "Đã tổng hợp."}[f.status], ""]
+    for n, p in enumerate(f.problems, start=1):
+        sev = "Lỗi" if p.severity == "error" else "Lưu ý"
+        where = ", ".join(x for x in (f"sheet “{p.sheet}”" if p.sheet else "", f"ô {p.cell}" if p.cell else "") if x)
+        lines.append(f"{n}. [{sev}] {where + ': ' if where else ''}{p.message}")
+    for c in conflicts:
+        if any(v["file"] == f.file for v in c.values):
+            vals = "; ".join(f"{v['unit']} ({v['file']}): “{canon_value(v['value'])}”" for v in c.values)
+            lines.append(f"- [Xung đột] Nhiệm vụ {c.task_id}, cột “{FIELD_LABELS.get(c.field, c.field)}”: {c.reason}. "
+                         f"Sổ theo dõi: “{canon_value(c.master_value)}”; báo cáo: {vals}. Văn phòng Sở sẽ quyết định.")
+    lines += ["", "Cách khắc phục: sửa các ô nêu trên trong tệp được giao (không đổi tên sheet, cột, không đổi mã "
+                  "nhiệm vụ), lưu dạng .xlsx rồi gửi lại cho Văn phòng Sở."]
+    return "\n".join(lines) + "\n"
+
+
+def _progress(items: list[Path], enabled: bool | None) -> Any:
+    import click
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return _Null(items)
+    return click.progressbar(items, label="Đọc tệp đơn vị", file=sys.stderr, show_pos=True)
+
+
+class _Null:
+    def __init__(self, items: list[Path]) -> None:
+        self.items = items
+
+    def __enter__(self) -> list[Path]:
+        return self.items
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | None = None, dry_run: bool = False,
+          config: Config | None = None, as_of: dt.date | None = None, wait_seconds: float = 0,
+          now: dt.datetime | None = None, progress: bool | None = None,
+          unit_by_file: dict[str, str] | None = None) -> MergeReport:
+    """Merge every submission in ``inbox`` (default: the configured inbox) into ``master``.
+
+    ``period`` applies to copies of the master sent back (unit workbooks carry their own).
+    Files move to processed/ or rejected/ only after the master was written successfully;
+    if writing fails (e.g. the master is open in Excel) they stay in the inbox.
+    """
+    from .io.master_write import write_master
+
+    master = Path(master)
+    cfg = config or load_config(master)
+    inbox = Path(inbox) if inbox else cfg.inbox_dir
+    today = as_of or dt.date.today()
+    md = read_master(master)
+    paths = inbox_files(inbox)
+    subs = []
+    with _progress(paths, progress) as bar:
+        for p in bar:
+            subs.append(read_submission(p, md, config=cfg, today=today, period=period, unit_by_file=unit_by_file))
+    changes, report = compute_merge(md, subs, config=cfg, now=now)
+    report.dry_run = dry_run
+    if dry_run:
+        return report
+    if not changes.is_empty():
+        write_master(master, changes, action="merge", config=cfg, wait_seconds=wait_seconds)
+        report.written = True
+    for f in report.files:
+        src = inbox / f.file
+        folder = inbox / (REJECTED_DIR if f.status == "rejected" else PROCESSED_DIR)
+        folder.mkdir(exist_ok=True)
+        dest = _unique(folder / f.file)
+        shutil.move(str(src), dest)
+        f.moved_to = str(dest)
+        if f.status != "processed" or any(c for c in report.conflicts if any(v["file"] == f.file for v in c.values)):
+            dest.with_name(dest.name + ".bao_cao_loi.txt").write_text(
+                problem_report_text(f, report.conflicts), encoding="utf-8")
+    return report

@@ -1,0 +1,644 @@
+"""Reading unit submissions, which are untrusted.
+
+Order of defence (every step before any XML parser sees a byte):
+file size → container type (OLE = password-protected or old .xls; text = a renamed
+CSV) → zip directory (member count, declared sizes, ratio) → each member streamed
+with a hard cap on the bytes actually inflated (a zip can lie about sizes) → every
+XML part scanned for DOCTYPE/ENTITY (refused, never expanded) → macros refused,
+external links reported → only then openpyxl parses an in-memory copy built from
+the checked members. Formulas are never evaluated: a formula cell is reported and
+skipped, text that merely starts with = + - @ stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import get_column_letter, range_boundaries
+
+from . import schema
+from .config import Config, LimitsConfig
+from .errors import DataError
+from .master import MasterData, find_sheet_name, match_headers, read_sheet_rows
+from .registry import Registry
+from .rules.deadline import parse_vn_date
+from .signing import verify
+from .text import name_key, normalize_text, slugify, strip_accents
+from .unitbook import (
+    INPUT_FIELDS,
+    META_MARK,
+    META_SHEET,
+    REPORT_SHEET,
+    REPORTING_ROLES,
+    UNIT_SHEET,
+    assignments,
+    parse_period,
+)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_MEMBERS = 5000
+RATIO_MIN_BYTES = 1 << 20  # small parts may compress very well legitimately
+MAX_COLUMNS = 200
+
+
+@dataclass
+class Problem:
+    file: str
+    message: str
+    sheet: str = ""
+    cell: str = ""
+    severity: str = "error"  # "error" (row/file refused) | "warning" (taken, but look)
+
+    def where(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet “{self.sheet}”")
+        if self.cell:
+            parts.append(f"ô {self.cell}")
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "cell": self.cell, "severity": self.severity,
+                "message": self.message}
+
+
+class SubmissionRejected(DataError):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(f"{problem.where()}: {problem.message}")
+        self.problem = problem
+
+
+@dataclass
+class Entry:
+    task_id: str
+    role: str
+    field: str
+    value: Any
+    cell: str  # "Báo cáo!I5"
+
+
+@dataclass
+class Submission:
+    file: Path
+    kind: str = "unitbook"  # "unitbook" | "master_copy"
+    unit: str = ""
+    period: str = ""
+    issued_at: str = ""
+    entries: list[Entry] = field(default_factory=list)
+    base: dict[str, dict[str, str]] = field(default_factory=dict)  # task → field → value hash when issued
+    problems: list[Problem] = field(default_factory=list)
+    rejected: bool = False
+    mtime: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+
+# --- the container ------------------------------------------------------------------
+
+
+@dataclass
+class SafeBook:
+    sheets: dict[str, list[list[Any]]]
+    formulas: set[tuple[str, int, int]]
+    merged: dict[str, list[str]]
+    external_links: int = 0
+
+
+def _reject(path: Path, message: str, **kw: str) -> SubmissionRejected:
+    return SubmissionRejected(Problem(path.name, message, **kw))
+
+
+def _sniff_ole(path: Path, data: bytes) -> SubmissionRejected:
+    # CFB directory entries are UTF-16LE names; an encrypted OOXML package has these streams.
+    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+        return _reject(path, "Tệp được đặt mật khẩu nên không đọc được. Hãy mở tệp, bỏ mật khẩu "
+                             "(Tệp → Thông tin → Bảo vệ sổ làm việc) rồi lưu lại dạng .xlsx và gửi lại.")
+    return _reject(path, "Tệp là định dạng Excel cũ (.xls, Excel 97–2003). Hãy mở tệp và chọn "
+                         "Lưu thành → Sổ làm việc Excel (.xlsx) rồi gửi lại.")
+
+
+def _looks_text(data: bytes) -> bool:
+    if b"\x00" in data[:4096]:
+        return False
+    try:
+        sample = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        sample = data[:4096].decode("cp1258", errors="replace")
+    return any(sep in sample for sep in (",", ";", "\t"))
+
+
+_XML_BAD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+def _xml_is_safe(data: bytes) -> bool:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return _XML_BAD.search(data) is None
+
+
+def safe_open(path: Path, limits: LimitsConfig) -> SafeBook:
+    """Open an untrusted workbook under ``limits``; raises SubmissionRejected with a Vietnamese reason."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise _reject(path, f"Tệp nặng {size / 1048576:.1f} MB, vượt giới hạn {limits.max_file_mb:g} MB. "
+                            "Hãy xóa ảnh, sheet thừa hoặc ô quá dài rồi gửi lại.")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head == OLE_MAGIC:
+            raise _sniff_ole(path, head + fh.read(min(size, 4 << 20)))
+        if head[:4] != ZIP_MAGIC:
+            fh.seek(0)
+            sample = fh.read(4096)
+            if sample and _looks_text(sample):
+                raise _reject(path, "Tệp là văn bản/CSV được đổi đuôi thành Excel, không phải sổ làm việc Excel. "
+                                    "Hãy điền vào tệp .xlsx do Văn phòng Sở gửi rồi gửi lại.")
+            raise _reject(path, "Tệp không phải sổ làm việc Excel (.xlsx) hoặc đã hỏng. Hãy gửi lại tệp gốc.")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (gửi/tải về chưa hết). Hãy lưu lại và gửi lại tệp.") from None
+    with zf:
+        return _open_zip(path, zf, limits)
+
+
+def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook:
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _reject(path, f"Tệp chứa {len(infos)} thành phần, quá nhiều cho một sổ làm việc; không xử lý.")
+    budget = int(limits.max_uncompressed_mb * 1024 * 1024)
+    declared = sum(i.file_size for i in infos)
+    bomb = ("Tệp giải nén ra quá lớn ({what}), có dấu hiệu “bom nén” (zip bomb); không xử lý. "
+            "Nếu đây là tệp thật, hãy xóa dữ liệu thừa rồi gửi lại.")
+    if declared > budget:
+        raise _reject(path, bomb.format(what=f"{declared / 1048576:.0f} MB > {limits.max_uncompressed_mb:g} MB"))
+    names = [i.filename for i in infos]
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise _reject(path, "Tệp chứa macro (VBA). Vì an toàn, Văn phòng Sở không nhận tệp có macro. "
+                            "Hãy lưu lại dạng “Sổ làm việc Excel (.xlsx)” (không macro) rồi gửi lại.")
+    members: dict[str, bytes] = {}
+    used = 0
+    for info in infos:
+        if info.filename.endswith("/"):
+            continue
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > max(info.compress_size, 1) * limits.max_ratio:
+            raise _reject(path, bomb.format(what=f"tỉ lệ nén {info.file_size // max(info.compress_size, 1)}:1"))
+        chunks = []
+        got = 0
+        try:
+            with zf.open(info) as member:
+                while True:
+                    chunk = member.read(1 << 16)
+                    if not chunk:
+                        break
+                    got += len(chunk)
+                    used += len(chunk)
+                    if used > budget:
+                        raise _reject(path, bomb.format(what=f"hơn {limits.max_uncompressed_mb:g} MB"))
+                    if got > RATIO_MIN_BYTES and got > max(info.compress_size, 1) * limits.max_ratio:
+                        raise _reject(path, bomb.format(what=f"tỉ lệ nén vượt {limits.max_ratio:g}:1"))
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (một phần của tệp không giải nén được). "
+                                "Hãy lưu lại và gửi lại tệp.") from None
+        data = b"".join(chunks)
+        low = info.filename.lower()
+        if (low.endswith((".xml", ".rels", ".vml")) or low == "[content_types].xml") and not _xml_is_safe(data):
+            raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
+                                "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
+        members[info.filename] = data
+    ext_links = sum(1 for n in members if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    buf.seek(0)
+    return _parse_book(path, buf, limits, ext_links)
+
+
+def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(buf, read_only=False, data_only=False, keep_links=False, keep_vba=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed parts
+        raise _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
+                            f"{type(exc).__name__}). Hãy lưu lại bằng Excel rồi gửi lại.") from None
+    book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)
+    try:
+        for ws in wb.worksheets:
+            if ws.max_row > limits.max_rows:
+                raise _reject(path, f"Sheet có {ws.max_row} dòng, vượt giới hạn {limits.max_rows}.", sheet=ws.title)
+            grid: list[list[Any]] = []
+            ncol = min(ws.max_column, MAX_COLUMNS)
+            for r, row in enumerate(ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ncol), start=1):
+                vals = []
+                for c, cell in enumerate(row, start=1):
+                    v = cell.value
+                    if cell.data_type == "f" or (hasattr(v, "text") and not isinstance(v, str)):
+                        book.formulas.add((ws.title, r, c))
+                        v = str(getattr(v, "text", v))
+                    if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                        raise _reject(path, f"Ô có {len(v):,} ký tự, vượt giới hạn {limits.max_cell_chars:,} ký tự. "
+                                            "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
+                                      sheet=ws.title, cell=f"{get_column_letter(c)}{r}")
+                    vals.append(v)
+                grid.append(vals)
+            book.sheets[ws.title] = grid
+            book.merged[ws.title] = [str(m) for m in ws.merged_cells.ranges]
+    finally:
+        wb.close()
+    return book
+
+
+# --- values staff type ----------------------------------------------------------------------
+
+_DIGITS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5,
+           "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8, "chín": 9}
+
+
+def _vn_words(s: str) -> int | None:
+    toks = s.split()
+    if toks[-2:] == ["phần", "trăm"]:
+        toks = toks[:-2]
+    if toks in (["một", "trăm"], ["trăm"]):
+        return 100
+    if not toks:
+        return None
+    n, i = 0, 0
+    if toks[0] == "mười":
+        n, i = 10, 1
+    elif len(toks) >= 2 and toks[1] == "mươi" and toks[0] in _DIGITS:
+        n, i = 10 * _DIGITS[toks[0]], 2
+    if i < len(toks) and toks[i] in _DIGITS:
+        n += _DIGITS[toks[i]]
+        i += 1
+    return n if i == len(toks) and i > 0 else None
+
+
+def parse_percent(value: Any) -> float | int:
+    """'80%', '80', 80, 0.8 (a cell formatted as %), '0,8', 'tám mươi' → 80. ValueError in Vietnamese otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("Tiến độ phải là số từ 0 đến 100.")
+    if isinstance(value, (int, float)):
+        x = float(value)
+    else:
+        s = normalize_text(value).casefold().replace("%", " ").replace("phần trăm", " ").strip()
+        s = re.sub(r"^(đạt|khoảng|được)\s+", "", s)
+        num = s.replace(" ", "").replace(",", ".")
+        if re.fullmatch(r"\d+(\.\d+)?", num):
+            x = float(num)
+        else:
+            w = _vn_words(s)
+            if w is None:
+                raise ValueError(f"“{normalize_text(value)}” không phải tiến độ: nhập số từ 0 đến 100, ví dụ 80.")
+            x = float(w)
+    if 0 < x < 1 and not x.is_integer():
+        x *= 100  # 0,8 or a cell formatted as percent: nobody reports 0.8 %
+    if not 0 <= x <= 100:
+        raise ValueError(f"Tiến độ {x:g} nằm ngoài khoảng 0–100.")
+    x = round(x, 2)
+    return int(x) if float(x).is_integer() else x
+
+
+_WORD_DATE = re.compile(r"(?:ngày\s*)?(\d{1,2})\s*tháng\s*(\d{1,2})(?:\s*(?:năm|,|/)\s*(\d{2,4}))?", re.I)
+_DM = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})")
+
+
+def parse_any_date(value: Any, *, default_year: int) -> dt.date | None:
+    """Every form staff type: real dates, serials, 5/6/2024, 05-06-24, 5.6.2024, 2024-06-05,
+    'ngày 5 tháng 6 năm 2024', '5/6' (year of the period). Impossible dates raise ValueError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        return parse_vn_date(value)
+    s = normalize_text(value)
+    s = re.sub(r"^(ngày|ngay|đã xong ngày|xong ngày|hoàn thành ngày)\s+", "", s, flags=re.I).strip(" .")
+    try:
+        return parse_vn_date(s)
+    except ValueError:
+        pass
+    if m := _WORD_DATE.fullmatch(s):
+        y = int(m[3]) if m[3] else default_year
+        return parse_vn_date(f"{int(m[1])}/{int(m[2])}/{y}")
+    if m := _DM.fullmatch(s):
+        return parse_vn_date(f"{int(m[1])}/{int(m[2])}/{default_year}")
+    return parse_vn_date(s)  # raises the parser's Vietnamese message
+
+
+_STATUS_WORDS = {
+    schema.STATUS_DONE: ("hoan thanh", "da hoan thanh", "xong", "da xong", "hoan tat", "da thuc hien xong"),
+    schema.STATUS_IN_PROGRESS: ("dang thuc hien", "dang trien khai", "dang", "dang lam", "dang xu ly"),
+    schema.STATUS_NOT_STARTED: ("chua thuc hien", "chua trien khai", "chua", "chua bat dau"),
+}
+
+
+def parse_status(value: Any) -> str:
+    key = strip_accents(name_key(value)).strip(" .!")
+    for status, words in _STATUS_WORDS.items():
+        if key in words:
+            return status
+    raise ValueError(f"Trạng thái “{normalize_text(value)}” không hợp lệ; chọn một trong: {', '.join(schema.STATUSES)}.")
+
+
+def clean_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        value = value.strftime("%d/%m/%Y")
+    elif isinstance(value, float):
+        value = str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+    s = normalize_text(value, keep_newlines=True)
+    return s or None
+
+
+def parse_field(fieldname: str, value: Any, *, period: str, today: dt.date) -> Any:
+    """One input value → the master's value, or ValueError with a Vietnamese message."""
+    if fieldname == "status":
+        return parse_status(value)
+    if fieldname == "progress":
+        return parse_percent(value)
+    if fieldname == "completed_on":
+        d = parse_any_date(value, default_year=parse_period(period)[0])
+        if d is not None and d > today:
+            raise ValueError(f"Ngày hoàn thành {d:%d/%m/%Y} ở tương lai.")
+        if d is not None and d.year < 2000:
+            raise ValueError(f"Ngày hoàn thành {d:%d/%m/%Y} không hợp lý.")
+        return d
+    return clean_text(value)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not normalize_text(v))
+
+
+# --- a unit workbook ------------------------------------------------------------------------------
+
+
+def _read_meta(path: Path, book: SafeBook) -> tuple[dict[str, Any], str] | None:
+    name = find_sheet_name(book.sheets, META_SHEET)
+    if name is None:
+        return None
+    grid = book.sheets[name]
+    kv: dict[str, Any] = {}
+    tasks = []
+    try:
+        for row in grid:
+            if not row or row[0] is None:
+                continue
+            k, v = str(row[0]), (row[1] if len(row) > 1 else None)
+            if k == "task":
+                tasks.append(json.loads(str(v)))
+            else:
+                kv[k] = v
+        if kv.get("marker") != META_MARK:
+            return None
+        payload = json.loads(str(kv.get("header")))
+        payload["tasks"] = tasks
+    except (ValueError, TypeError):
+        raise _reject(path, "Phần dữ liệu ẩn của tệp bị sửa hoặc hỏng; không xác định được đơn vị và kỳ báo cáo. "
+                            "Hãy điền lại vào tệp gốc do Văn phòng Sở gửi.", sheet=META_SHEET) from None
+    return payload, str(kv.get("signature") or "")
+
+
+def _find_report_sheet(book: SafeBook, file: str, problems: list[Problem]) -> tuple[str, int, dict[str, int]] | None:
+    names = [n for n in book.sheets if n != META_SHEET]
+    exact = find_sheet_name(names, REPORT_SHEET)
+    ordered = ([exact] if exact else []) + [n for n in names if n != exact]
+    for n in ordered:
+        for i, row in enumerate(book.sheets[n][:12]):
+            found, _ = match_headers(UNIT_SHEET, row)
+            if "id" in found and len(found) >= 3:
+                if n != exact:
+                    problems.append(Problem(file, f"Sheet “{REPORT_SHEET}” đã bị đổi tên thành “{n}”; vẫn đọc "
+                                                  "được nhưng lần sau xin giữ nguyên tên sheet.", sheet=n,
+                                            severity="warning"))
+                return n, i + 1, found
+    return None
+
+
+def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config, today: dt.date) -> Submission:
+    sub = Submission(file=path)
+    meta = _read_meta(path, book)
+    if meta is None:
+        raise _reject(path, "Tệp không có phần chữ ký ẩn của Văn phòng Sở (có thể đã chép dữ liệu sang tệp khác "
+                            "hoặc xóa sheet ẩn). Hãy điền vào đúng tệp được giao rồi gửi lại.")
+    payload, signature = meta
+    if not verify(payload, signature, config.secret):
+        raise _reject(path, "Chữ ký của tệp không khớp: phần ẩn đã bị sửa hoặc tệp không do Văn phòng Sở phát hành "
+                            "cho đơn vị này. Hãy dùng đúng tệp được giao cho đơn vị.", sheet=META_SHEET)
+    sub.unit, sub.period, sub.issued_at = payload["unit"], payload["period"], payload.get("issued_at", "")
+    master_id = str(md.settings.get("master_id") or "")
+    if payload.get("master_id") and master_id and payload["master_id"] != master_id:
+        raise _reject(path, "Tệp được giao từ một sổ theo dõi khác (mã định danh không khớp); không tổng hợp vào sổ này.")
+    y, m = parse_period(sub.period)
+    if (y, m) > (today.year, today.month):
+        raise _reject(path, f"Kỳ báo cáo {m:02d}/{y} ở tương lai (hôm nay {today:%d/%m/%Y}); không tổng hợp.")
+    if slugify(sub.unit, max_len=60).casefold() not in slugify(path.stem, max_len=200).casefold():
+        sub.problems.append(Problem(path.name, f"Tên tệp không khớp đơn vị trong chữ ký; tệp được tính cho "
+                                               f"“{sub.unit}”.", severity="warning"))
+    roles = {t["id"]: t["role"] for t in payload["tasks"]}
+    sub.base = {t["id"]: dict(t.get("h", {})) for t in payload["tasks"]}
+    if book.external_links:
+        sub.problems.append(Problem(path.name, f"Tệp có {book.external_links} liên kết tới tệp khác; liên kết bị bỏ qua, "
+                                               "chỉ lấy giá trị đã nhập.", severity="warning"))
+    found = _find_report_sheet(book, path.name, sub.problems)
+    if found is None:
+        raise _reject(path, f"Không tìm thấy sheet “{REPORT_SHEET}” có cột “Mã nhiệm vụ” (sheet hoặc cột đã bị đổi "
+                            "tên hay xóa). Hãy điền lại vào tệp gốc.")
+    sheet, header_row, cols = found
+    for key in INPUT_FIELDS:
+        if key not in cols:
+            sub.problems.append(Problem(path.name, f"Không tìm thấy cột “{UNIT_SHEET.col(key).header}” (cột đã bị đổi tên "
+                                                   "hoặc xóa); nội dung cột này không được tổng hợp.", sheet=sheet,
+                                        cell=f"dòng {header_row}"))
+    _merged_warnings(sub, book, sheet, header_row, cols)
+    known = md.task_index()
+    seen: set[str] = set()
+    grid = book.sheets[sheet]
+    for r in range(header_row, len(grid)):
+        row = grid[r]
+        excel_row = r + 1
+
+        def at(key: str) -> Any:
+            j = cols.get(key)
+            return row[j - 1] if j and j - 1 < len(row) else None
+
+        def addr(key: str) -> str:
+            return f"{get_column_letter(cols[key])}{excel_row}"
+
+        tid = normalize_text(at("id"))
+        if not tid:
+            if any(not _blank(at(k)) for k in INPUT_FIELDS if k in cols):
+                sub.problems.append(Problem(path.name, "Dòng có nội dung báo cáo nhưng không có mã nhiệm vụ; bỏ qua.",
+                                            sheet=sheet, cell=addr("id")))
+            continue
+        if tid not in roles:
+            msg = (f"Mã nhiệm vụ “{tid}” không có trong sổ theo dõi; bỏ qua dòng này." if tid not in known else
+                   f"Nhiệm vụ “{tid}” không giao cho {sub.unit} trong tệp này; bỏ qua dòng này.")
+            sub.problems.append(Problem(path.name, msg, sheet=sheet, cell=addr("id")))
+            continue
+        if tid in seen:
+            sub.problems.append(Problem(path.name, f"Nhiệm vụ “{tid}” xuất hiện hai lần; chỉ lấy dòng đầu.",
+                                        sheet=sheet, cell=addr("id")))
+            continue
+        seen.add(tid)
+        role = roles[tid]
+        allowed = schema.UNIT_FIELDS if role in REPORTING_ROLES else ("contribution",)
+        for key in INPUT_FIELDS:
+            if key not in cols:
+                continue
+            raw = at(key)
+            if _blank(raw):
+                continue  # empty = nothing reported; a submission never clears the master
+            if key not in allowed:
+                sub.problems.append(Problem(path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
+                                                       "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
+                                            sheet=sheet, cell=addr(key), severity="warning"))
+                continue
+            if (sheet, excel_row, cols[key]) in book.formulas:
+                sub.problems.append(Problem(path.name, "Ô chứa công thức; chương trình không tính công thức. "
+                                                       "Hãy nhập giá trị.", sheet=sheet, cell=addr(key)))
+                continue
+            try:
+                value = parse_field(key, raw, period=sub.period, today=today)
+            except ValueError as exc:
+                sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=addr(key)))
+                continue
+            if value is not None:
+                sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
+    return sub
+
+
+def _merged_warnings(sub: Submission, book: SafeBook, sheet: str, header_row: int, cols: dict[str, int]) -> None:
+    inputs = {cols[k] for k in INPUT_FIELDS if k in cols} | ({cols["id"]} if "id" in cols else set())
+    for rng in book.merged.get(sheet, []):
+        c1, r1, c2, r2 = range_boundaries(rng)
+        if r2 <= header_row or not any(c1 <= c <= c2 for c in inputs):
+            continue
+        sub.problems.append(Problem(sub.name, f"Ô gộp {rng}: chỉ lấy giá trị cho dòng {r1}, các dòng còn lại "
+                                              "của vùng gộp coi như để trống. Xin đừng gộp ô trong bảng báo cáo.",
+                                    sheet=sheet, cell=rng, severity="warning"))
+
+
+# --- a copy of the master sent back ------------------------------------------------------------
+
+
+def unit_from_filename(name: str, registry: Registry) -> str | None:
+    """The unit whose name or alias (ASCII-folded) appears in the file name; the longest match wins."""
+    stem = "_" + slugify(Path(name).stem, max_len=300).casefold() + "_"
+    best: tuple[int, str] | None = None
+    for u in registry.units:
+        canon = normalize_text(u.get("name"))
+        if not canon or registry.is_group(canon):
+            continue
+        aliases = u.get("aliases")
+        from .text import split_list
+        for n in [canon, *(aliases if isinstance(aliases, list) else split_list(aliases))]:
+            s = "_" + slugify(n, max_len=300).casefold() + "_"
+            if len(s) > 4 and s in stem and (best is None or len(s) > best[0]):
+                best = (len(s), canon)
+    return best[1] if best else None
+
+
+def period_from_filename(name: str) -> str | None:
+    m = re.search(r"(20\d\d)[-_.](0[1-9]|1[0-2])(?!\d)", name) or re.search(r"(?<!\d)(0[1-9]|1[0-2])[-_.](20\d\d)", name)
+    if not m:
+        return None
+    a, b = m.group(1), m.group(2)
+    return f"{a}-{b}" if len(a) == 4 else f"{b}-{a}"
+
+
+def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str | None, today: dt.date,
+                     unit_by_file: dict[str, str] | None = None) -> Submission:
+    registry = Registry.from_master(md)
+    sub = Submission(file=path, kind="master_copy")
+    unit = (unit_by_file or {}).get(path.name) or unit_from_filename(path.name, registry)
+    if unit is None:
+        raise _reject(path, "Tệp là bản sao sổ theo dõi nhưng tên tệp không cho biết đơn vị gửi. Hãy đặt tên tệp "
+                            "có tên đơn vị, ví dụ “2024-05_Thanh_tra_So.xlsx”, hoặc dùng tệp báo cáo được giao.")
+    sub.unit = registry.match_unit(unit).canonical or unit
+    sub.period = period or period_from_filename(path.name) or f"{today:%Y-%m}"
+    y, m = parse_period(sub.period)
+    if (y, m) > (today.year, today.month):
+        raise _reject(path, f"Kỳ báo cáo {m:02d}/{y} ở tương lai (hôm nay {today:%d/%m/%Y}); không tổng hợp.")
+    sheet = find_sheet_name(book.sheets, schema.TASKS.name)
+    data = read_sheet_rows(schema.TASKS, book.sheets[sheet])
+    if "id" not in data.columns:
+        raise _reject(path, "Bản sao sổ theo dõi không còn cột “Mã nhiệm vụ”; không biết dòng nào là nhiệm vụ nào.",
+                      sheet=sheet)
+    mine = {a.task_id: a.role for a in assignments(md, registry).get(sub.unit, []) if a.role in ("lead", "synth")}
+    current = {normalize_text(r.get("id")): r for r in md.tasks.rows if r.get("id")}
+    ignored = 0
+    sub.problems.append(Problem(path.name, f"Bản sao sổ theo dõi (không có chữ ký): đơn vị “{sub.unit}” xác định theo "
+                                           f"tên tệp; chỉ lấy các cột báo cáo của nhiệm vụ do đơn vị chủ trì.",
+                                severity="warning"))
+    for i, row in enumerate(data.rows):
+        tid = normalize_text(row.get("id"))
+        if tid not in current:
+            continue
+        for key in schema.UNIT_FIELDS:
+            if key not in data.columns or _blank(row.get(key)):
+                continue
+            cell = data.cell(i, key)
+            if tid not in mine:
+                try:
+                    same = parse_field(key, row.get(key), period=sub.period, today=today) == current[tid].get(key)
+                except ValueError:
+                    same = False
+                ignored += 0 if same else 1
+                continue
+            r, c = data.row_numbers[i], data.columns[key]
+            if (sheet, r, c) in book.formulas:
+                sub.problems.append(Problem(path.name, "Ô chứa công thức; không lấy.", sheet=sheet,
+                                            cell=cell.split("!")[1]))
+                continue
+            try:
+                value = parse_field(key, row.get(key), period=sub.period, today=today)
+            except ValueError as exc:
+                sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=cell.split("!")[1]))
+                continue
+            if value is not None:
+                sub.entries.append(Entry(tid, mine[tid], key, value, cell))
+    if ignored:
+        sub.problems.append(Problem(path.name, f"{ignored} ô khác sổ theo dõi nhưng không thuộc phần của {sub.unit} "
+                                               "(nhiệm vụ đơn vị khác hoặc cột kế hoạch) đã bị bỏ qua.",
+                                    severity="warning"))
+    return sub
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def read_submission(path: Path | str, md: MasterData, *, config: Config, today: dt.date | None = None,
+                    period: str | None = None, unit_by_file: dict[str, str] | None = None) -> Submission:
+    """Read one file of the inbox; a refused file comes back with ``rejected=True`` and its reason."""
+    path = Path(path)
+    today = today or dt.date.today()
+    try:
+        book = safe_open(path, config.limits)
+        if find_sheet_name(book.sheets, META_SHEET) is None and find_sheet_name(book.sheets, schema.TASKS.name):
+            sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file)
+        else:
+            sub = read_unitbook(path, book, md, config=config, today=today)
+    except SubmissionRejected as exc:
+        sub = Submission(file=path, problems=[exc.problem], rejected=True)
+    try:
+        sub.mtime = os.stat(path).st_mtime
+    except OSError:
+        pass
+    return sub
