@@ -274,7 +274,7 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         cur = md.tasks.rows[i].get(key)
         existing, manual = _parse_lines(cur)
         merged = {u: (p, line) for u, (p, line) in existing.items()}
-        for unit, (p, line, s) in new_lines.items():
+        for unit, (p, line, _s) in new_lines.items():
             if unit in merged and merged[unit][0] > p:
                 continue  # a later period is already there
             merged[unit] = (p, line)
@@ -282,7 +282,7 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         if canon_value(text) == canon_value(cur):
             continue
         changes.set(schema.TASKS.name, md.tasks.row_numbers[i], md.tasks.columns[key], text)
-        for unit, (p, line, s) in sorted(new_lines.items()):
+        for unit, (_p, line, s) in sorted(new_lines.items()):
             if existing.get(unit, (None, None))[1] != line and merged[unit][1] == line:
                 changes.log.append(LogEntry("merge", file=s.name, unit=unit, task_id=tid, field=FIELD_LABELS[key],
                                             old=existing.get(unit, (None, ""))[1], new=line, time=now))

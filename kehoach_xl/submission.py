@@ -474,11 +474,11 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
         row = grid[r]
         excel_row = r + 1
 
-        def at(key: str) -> Any:
+        def at(key: str, row: list[Any] = row) -> Any:
             j = cols.get(key)
             return row[j - 1] if j and j - 1 < len(row) else None
 
-        def addr(key: str) -> str:
+        def addr(key: str, excel_row: int = excel_row) -> str:
             return f"{get_column_letter(cols[key])}{excel_row}"
 
         tid = normalize_text(at("id"))
