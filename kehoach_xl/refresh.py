@@ -17,6 +17,7 @@ from typing import Any
 
 from . import schema
 from .config import Config, load_config
+from .errors import DataError
 from .io.changes import CellValue, LogEntry, MasterChanges
 from .master import MasterData, find_sheet_name, master_from_grids, read_grids, settings_cell
 from .rules.deadline import format_vn_date, parse_vn_date
@@ -134,6 +135,8 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     config = config or load_config(master)
     grids = read_grids(master, [*_READ, schema.SUMMARY_SHEET_NAME])
     md = master_from_grids(grids, master)
+    if not md.tasks.present:
+        raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_a2: Any = _UNKNOWN
     summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)
     if summary_name is not None:
