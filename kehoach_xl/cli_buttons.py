@@ -1,12 +1,15 @@
-"""``kehoach-xl serve`` (the button server) and ``kehoach-xl xlsm`` (macro-enabled master)."""
+"""``kehoach-xl serve``: the button server.
+
+There is no ``xlsm`` command: no tool available here writes a VBA project without
+hand-writing the binary format (LibreOffice's xlsm export drops Basic modules), so
+the macro-enabled master is made once in Excel by the steps in docs/excel-buttons.md.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-
-from .cli import master_argument
 
 
 def register(cli: click.Group) -> None:
@@ -31,19 +34,3 @@ def register(cli: click.Group) -> None:
 
         click.echo("Máy chủ nút bấm đang chạy; nhấn Ctrl+C để dừng.")
         serve(load_config(config_path), host=host, port=port)
-
-    @cli.command("xlsm")
-    @master_argument
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                  help="The .xlsm file to write (the master itself is not changed).")
-    def xlsm_cmd(master: Path, out: Path) -> None:
-        """Build a macro-enabled copy of the master with the button macros and buttons.
-
-        \b
-        Example:
-          kehoach-xl xlsm so_theo_doi.xlsx --out so_theo_doi.xlsm
-        """
-        from .xlsm import build_xlsm
-
-        path = build_xlsm(master, out)
-        click.echo(f"Đã tạo sổ có nút bấm: {path}")
