@@ -30,7 +30,7 @@ from .errors import DataError
 from .master import MasterData, find_sheet_name, match_headers, read_sheet_rows
 from .registry import Registry
 from .rules.deadline import parse_vn_date
-from .signing import verify
+from .signing import value_hash, verify
 from .text import name_key, normalize_text, slugify, strip_accents
 from .unitbook import (
     INPUT_FIELDS,
@@ -510,6 +510,8 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                                                        "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
                                             sheet=sheet, cell=addr(key), severity="warning"))
                 continue
+            if sub.base.get(tid, {}).get(key) == value_hash(raw):
+                continue  # left as issued: not a report, and not the unit's slip to answer for
             if (sheet, excel_row, cols[key]) in book.formulas:
                 sub.problems.append(Problem(path.name, "Ô chứa công thức; chương trình không tính công thức. "
                                                        "Hãy nhập giá trị.", sheet=sheet, cell=addr(key)))
