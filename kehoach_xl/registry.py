@@ -123,9 +123,10 @@ NOTE_VERBS: tuple[str, ...] = (
 # CCHC của Sở" stays one name.
 _UNIT_END = re.compile(r"(?:\bSở|\bđơn vị|\bcông lập|\bmột cửa|\bphòng)$", re.I)
 _NOTE_VERB = re.compile(r"\s+(" + "|".join(re.escape(v) for v in NOTE_VERBS) + r")\b", re.I)
-# "X và Thanh tra Sở": split on "và" only before a word that starts a unit name.
+# "X và Thanh tra Sở", "Các phòng, đơn vị, Bộ phận một cửa": split on "và" or a comma only
+# before a capitalised word that starts a unit name.
 _AND_UNIT = re.compile(
-    r"\s+và\s+(?=(?:Thanh tra|Phòng|Chi cục|Văn phòng|Trung tâm|Ban|Bộ phận|Đoàn|Các phòng|Sở)\b)")
+    r"(?:\s+và\s+|,\s+)(?=(?:Thanh tra|Phòng|Chi cục|Văn phòng|Trung tâm|Ban|Bộ phận|Đoàn|Các phòng|Sở)\b)")
 
 
 def _split_note(chunk: str, known: list[str]) -> tuple[str, str]:

@@ -18,7 +18,6 @@ from pathlib import Path
 from docx import Document
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Pt
 
 _RUN = re.compile(r"<(b|i)>(.*?)</\1>", re.S)
