@@ -21,7 +21,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Mm, Pt, Twips
 
 FONT = "Times New Roman"
 OUT = Path(__file__).resolve().with_name("bao_cao.docx")
@@ -96,8 +96,9 @@ def build(out: Path = OUT) -> Path:
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Mm(210), Mm(297)
-    sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
-    sec.left_margin, sec.right_margin = Mm(30), Mm(15)
+    # Word stores margins in whole twips; round up so 20/30/15 mm never come back as 19.99 mm.
+    sec.top_margin, sec.bottom_margin = Twips(1134), Twips(1134)
+    sec.left_margin, sec.right_margin = Twips(1701), Twips(851)
 
     # Header: issuing body (left) and national motto (right), no borders.
     head = doc.add_table(rows=1, cols=2)
