@@ -51,6 +51,7 @@ class _Outcome:
     outputs: list[Path] = field(default_factory=list)
     select: tuple[str, int, int] | None = None  # sheet, row, col shown after the write
     warning: bool = False
+    after: Callable[[], None] | None = None  # runs once the changes are in the open book
 
 
 def _caller() -> Any:
@@ -108,6 +109,8 @@ def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
         if out.changes is not None and not out.changes.is_empty():
             live.apply(out.changes, action=out.action or name)
             cells = out.changes.cell_count()
+        if out.after is not None:
+            out.after()
         if out.select:
             live.select(*out.select)
         live.alert(out.message, title, critical=out.warning)
@@ -202,22 +205,51 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
     """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master."""
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
-        from .merge import compute_merge
+        from . import merge as mg
 
         folder = Path(inbox) if inbox else cfg.inbox_dir
         if not folder.is_dir():
             raise DataError(f"Không thấy thư mục nhận báo cáo: {folder}")
         md = _master(live, cfg)
-        changes, report = _split(compute_merge(md, folder, config=cfg))
-        accepted = getattr(report, "accepted", None)
-        rejected = getattr(report, "rejected", None)
-        parts = [f"Đã tổng hợp báo cáo trong thư mục {folder}."]
-        if accepted is not None:
-            parts.append(f"Nhận {_n(len(accepted))} tệp; từ chối {_n(len(rejected or []))} tệp.")
-        parts.append(f"Đã ghi {_n(changes.cell_count())} ô vào sổ đang mở. Nhớ lưu sổ (Ctrl+S).")
-        return _Outcome("\n".join(parts), changes, "merge", report, warning=bool(rejected))
+        paths = mg.inbox_files(folder)
+        if not paths:
+            return _Outcome(f"Thư mục {folder} chưa có báo cáo nào của đơn vị.")
+        today = _today()
+        subs = [mg.read_submission(p, md, config=cfg, today=today) for p in paths]
+        changes, report = mg.compute_merge(md, subs, config=cfg)
+        processed = [f for f in report.files if f.status != "rejected"]
+        rejected = [f for f in report.files if f.status == "rejected"]
+        lines = [f"Đã tổng hợp {_n(len(processed))} tệp báo cáo, ghi {_n(report.applied)} thay đổi vào sổ đang mở.",
+                 "Nhớ lưu sổ (Ctrl+S)."]
+        if rejected:
+            lines.append(f"Từ chối {_n(len(rejected))} tệp: " + ", ".join(f.file for f in rejected[:5])
+                         + (" …" if len(rejected) > 5 else "") + " (xem tệp .bao_cao_loi.txt bên cạnh).")
+        if report.conflicts:
+            lines.append(f"Có {_n(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
+        return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected),
+                        after=lambda: _file_away(folder, report))
 
     return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config)
+
+
+def _file_away(inbox: Path, report: Any) -> None:
+    """Move merged files to processed/ or rejected/, as ``kehoach-xl merge`` does after writing."""
+    import shutil
+
+    from . import merge as mg
+
+    for f in report.files:
+        src = inbox / f.file
+        if not src.exists():
+            continue
+        folder = inbox / (mg.REJECTED_DIR if f.status == "rejected" else mg.PROCESSED_DIR)
+        folder.mkdir(exist_ok=True)
+        dest = mg._unique(folder / f.file)
+        shutil.move(str(src), dest)
+        f.moved_to = str(dest)
+        if f.status != "processed" or any(any(v["file"] == f.file for v in c.values) for c in report.conflicts):
+            dest.with_name(dest.name + ".bao_cao_loi.txt").write_text(
+                mg.problem_report_text(f, report.conflicts), encoding="utf-8")
 
 
 # --- Lập báo cáo giao ban (summary + briefing files) -----------------------------------------

@@ -170,3 +170,38 @@ def test_error_becomes_a_vietnamese_message(tmp_path: Path) -> None:
     alert = book.json()["actions"][-1]
     assert alert["func"] == "alert" and alert["args"][3] == "critical"
     assert "Nhiệm vụ" in alert["args"][0]
+
+
+def test_tong_hop_merges_inbox_into_the_open_book(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from kehoach_xl.unitbook import issue
+
+    master = make_sample_master(tmp_path / "so_theo_doi.xlsx", _tasks(6))
+    issued = issue(master, period="2024-05", out=tmp_path / "phat_hanh")
+    inbox = tmp_path / "hop_thu_den"
+    inbox.mkdir()
+    src = next(p for p in issued if "Van_phong_Dang_ky" in p.name)
+    wb = load_workbook(src)
+    ws = wb["Báo cáo"]
+    header = [c.value for c in ws[4]]
+    row = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value == "DDCI2024-00002")
+    for title, value in (("Trạng thái", "Hoàn thành"), ("Tiến độ (%)", 100),
+                         ("Ngày hoàn thành", dt.datetime(2024, 5, 30)), ("Kết quả thực hiện", "Đã cập nhật lên web")):
+        ws.cell(row, header.index(title) + 1, value)
+    wb.save(inbox / src.name)
+
+    payload = remote_payload(master)
+    book = xw.Book(json=payload)
+    result = buttons.tong_hop_bao_cao_don_vi(book, config=Config(base_dir=tmp_path), inbox=inbox)
+    assert result.ok, result.message
+    actions = book.json()["actions"]
+    assert actions[-1]["func"] == "alert" and "Đã tổng hợp 1 tệp" in actions[-1]["args"][0]
+    grids = _apply_actions(payload, actions)
+    md = master_from_grids(grids, "x.xlsx")
+    task = next(r for r in md.tasks.rows if r["id"] == "DDCI2024-00002")
+    assert task["status"] == "Hoàn thành" and task["progress"] == 100
+    assert task["result"] == "Đã cập nhật lên web"
+    # Other tasks untouched; the submission filed away like the command line does.
+    assert next(r for r in md.tasks.rows if r["id"] == "DDCI2024-00004")["status"] == "Chưa thực hiện"
+    assert not (inbox / src.name).exists() and (inbox / "processed" / src.name).exists()
