@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
@@ -280,6 +280,8 @@ def test_prune_calc_chain_carries_sheet_index() -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(min_size=1, max_size=40))
+@example(text="dòng 1\r\ndòng 2\r")
+@example(text="_x0041_ &amp; ]]> \x00\ud800 ")
 def test_any_text_reads_back_as_text(master: Path, tmp_path: Path, text: str) -> None:
     dst = tmp_path / "h.xlsx"
     ch = MasterChanges()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 
 from kehoach_xl.io.changes import CellValue
@@ -48,7 +49,9 @@ def clean_text(text: str) -> str:
 def escape_text(text: str) -> str:
     text = clean_text(text)
     text = _X_ESCAPE.sub(r"_x005F_\1", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A raw CR would be read back as LF (XML end-of-line handling); a reference survives.
+    return text.replace("\r", "&#13;")
 
 
 def excel_serial(value: dt.date | dt.datetime, date1904: bool = False) -> float | int:
@@ -88,6 +91,12 @@ def cell_xml(
     extra_attrs: bytes = b"",
 ) -> bytes:
     """One ``<c>`` element for ``value`` at ``ref``, keeping ``style`` (the s attribute value)."""
+    if not isinstance(value, (str, bool, int, float, dt.date)) and value is not None:
+        # numpy/pandas scalars and the like: store as the plain number they stand for
+        if isinstance(value, numbers.Integral):
+            value = int(value)
+        elif isinstance(value, numbers.Real):
+            value = float(value)
     s = b' s="' + style + b'"' if style is not None else b""
     head = b"<" + prefix + b'c r="' + ref.encode("ascii") + b'"' + s + extra_attrs
     if value is None:
@@ -102,7 +111,7 @@ def cell_xml(
         return head + b"><" + prefix + b"v>" + v + b"</" + prefix + b"v></" + prefix + b"c>"
     if isinstance(value, str):
         text = escape_text(value)
-        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text or "\r" in value else b""
         return (
             head + b' t="inlineStr"><' + prefix + b"is><" + prefix + b"t" + space + b">"
             + text.encode("utf-8") + b"</" + prefix + b"t></" + prefix + b"is></" + prefix + b"c>"
@@ -110,7 +119,7 @@ def cell_xml(
     raise TypeError(f"unsupported cell value type: {type(value).__name__}")
 
 
-_NEEDS_ESCAPE = re.compile("[&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NEEDS_ESCAPE = re.compile("[&<>_\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def cell_bytes(ref: bytes, value: CellValue, style: bytes | None, prefix: bytes = b"", date1904: bool = False) -> bytes:
@@ -123,7 +132,7 @@ def cell_bytes(ref: bytes, value: CellValue, style: bytes | None, prefix: bytes 
     cls = type(value)
     if cls is str:
         text = escape_text(value) if _NEEDS_ESCAPE.search(value) else value
-        if text != text.strip() or "\n" in text:
+        if text != text.strip() or "\n" in text or "\r" in value:
             return head + b' t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % text.encode()
         return head + b' t="inlineStr"><is><t>%s</t></is></c>' % text.encode()
     if cls is int:

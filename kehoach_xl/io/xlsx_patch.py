@@ -30,7 +30,7 @@ from kehoach_xl.io.changes import MasterChanges
 from kehoach_xl.io.xlsx_cells import col_letters, col_number
 from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
 from kehoach_xl.io.xlsx_styles import Styles
-from kehoach_xl.io.xlsx_zip import ZipFormatError, ZipPackage
+from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
 
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -193,7 +193,7 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
     wb = _Workbook(pkg)
     styles = Styles(pkg.read(wb.styles_part) if wb.styles_part else None)
     result = PatchResult()
-    replace: dict[str, bytes] = {}
+    replace: dict[str, Content] = {}
     calc_xml = pkg.read(wb.calc_part) if wb.calc_part and wb.calc_part in pkg.by_name else None
 
     sheet_names = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
@@ -215,8 +215,8 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
             res = patch_sheet(old_xml, edit, styles, wb.date1904)
         except SheetPatchError as exc:
             raise PatchError(f"trang tính “{name}”: {exc}") from exc
-        if res.xml != old_xml:
-            replace[part] = res.xml
+        if res.cells_written or clear_from is not None:
+            replace[part] = res.chunks
         result.cells_written += res.cells_written
         if appends:
             result.rows_appended[name] = res.rows_appended

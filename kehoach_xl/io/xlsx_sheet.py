@@ -43,12 +43,16 @@ class SheetEdit:
 
 @dataclass
 class SheetResult:
-    xml: bytes
+    chunks: list[bytes | memoryview]  # the new part is their concatenation
     cells_written: int = 0
     rows_appended: int = 0
     append_rows: tuple[int, int] | None = None  # first and last appended row
     last_col: int = 0  # right-most column written
     removed_formulas: list[str] = field(default_factory=list)
+
+    @property
+    def xml(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 @dataclass
@@ -323,7 +327,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     by_num = {r.num: r for r in rows}
 
     cells = dict(edit.cells)
-    result = SheetResult(xml)
+    result = SheetResult([xml])
     template_styles: dict[int, int] = {}
     template_attrs = b""
     append_rows: set[int] = set()
@@ -352,7 +356,9 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         touched.update(r.num for r in rows if r.num >= clear_from)
 
     editor = _RowEditor(tags, styles, date1904)
-    out: list[bytes] = [xml[:body_start]]
+    # Unchanged stretches are memoryview slices: no copy of a 100 MB part.
+    view = memoryview(xml)
+    out: list[bytes | memoryview] = [xml[:body_start]]
     pos = body_start
     ri = 0
     max_row = max_col = 0
@@ -369,20 +375,20 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             row = rows[ri]
             fast = None if clear else editor.fast_row(xml, row, num, changes)
             if fast is not None:
-                out.append(xml[pos : fast[0][0]])
+                out.append(view[pos : fast[0][0]])
                 p = fast[0][0]
                 for i, end, new_cell in fast:
-                    out.append(xml[p:i])
+                    out.append(view[p:i])
                     out.append(new_cell)
                     p = end
                 pos = p
             else:
-                out.append(xml[pos : row.start])
+                out.append(view[pos : row.start])
                 out.append(editor.edit(xml[row.start : row.end], num, changes, clear, new_style))
                 pos = row.end
         else:
             insert_at = rows[ri].start if ri < len(rows) else body_end
-            out.append(xml[pos:insert_at])
+            out.append(view[pos:insert_at])
             pos = insert_at
             attrs = template_attrs if num in append_rows else b""
             row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
@@ -391,12 +397,12 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             max_row = max(max_row, num)
             max_col = max(max_col, *changes)
         result.cells_written += len(changes)
-    out.append(xml[pos:])
-    new_xml = b"".join(out)
-
+    out.append(view[pos:])
+    # <dimension> sits before <sheetData>, so only the first chunk can change.
+    out[0] = _update_dimension(bytes(out[0]), max_row, max_col, tags.prefix)
+    result.chunks = out
     if editor.removed_shared:
-        _check_shared_formulas(new_xml, editor.removed_shared, tags)
-    result.xml = _update_dimension(new_xml, max_row, max_col, tags.prefix)
+        _check_shared_formulas(result.xml, editor.removed_shared, tags)
     result.last_col = max_col
     result.removed_formulas = editor.removed_formulas
     return result

@@ -24,6 +24,8 @@ _EOCD = struct.Struct("<4sHHHHIIH")
 _CEN = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOC = struct.Struct("<4sHHHHHIIIHH")
 
+Content = bytes | list[bytes | memoryview]
+
 
 class ZipFormatError(ValueError):
     """The package is not a plain (non-zip64, single-disk) zip archive."""
@@ -105,8 +107,12 @@ class ZipPackage:
     def names(self) -> list[str]:
         return [m.name for m in self.members]
 
-    def write(self, dst: Path, replace: dict[str, bytes], compresslevel: int = 6) -> None:
-        """Write a copy to ``dst`` with the members in ``replace`` given new content."""
+    def write(self, dst: Path, replace: dict[str, Content], compresslevel: int = 6) -> None:
+        """Write a copy to ``dst`` with the members in ``replace`` given new content.
+
+        New content may be a list of byte chunks: they are checksummed and
+        deflated one after the other, never joined into one big copy.
+        """
         unknown = set(replace) - set(self.by_name)
         if unknown:
             raise KeyError(f"members not in package: {sorted(unknown)}")
@@ -136,26 +142,31 @@ class ZipPackage:
             fh.write(cd)
             fh.write(eocd + self.comment)
 
-    def _rebuilt(self, m: Member, content: bytes, level: int, pos: int) -> tuple[bytes, bytes]:
+    def _rebuilt(self, m: Member, content: Content, level: int, pos: int) -> tuple[bytes, bytes]:
         """A new local entry and central record for ``m`` holding ``content``."""
         sig, ver, flags, _meth, t, d, _crc, _cs, _us, nlen, xlen = _LOC.unpack_from(self.data, m.offset)
         name_extra = self.data[m.offset + _LOC.size : m.offset + _LOC.size + nlen + xlen]
-        crc = zlib.crc32(content)
-        if m.method == 0:
-            comp = content
-            method = 0
-        else:
-            co = zlib.compressobj(level, zlib.DEFLATED, -15)
-            comp = co.compress(content) + co.flush()
-            method = 8
+        chunks = [content] if isinstance(content, (bytes, bytearray, memoryview)) else content
+        crc = 0
+        size = 0
+        co = zlib.compressobj(level, zlib.DEFLATED, -15) if m.method != 0 else None
+        parts: list[bytes] = []
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            parts.append(co.compress(chunk) if co else bytes(chunk))
+        if co:
+            parts.append(co.flush())
+        comp = b"".join(parts)
+        method = 8 if co else 0
         flags &= ~0x0008  # sizes are known now: no data descriptor
-        if len(comp) >= 0xFFFFFFFF or len(content) >= 0xFFFFFFFF:
+        if len(comp) >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
             raise ZipFormatError("phần quá lớn cho zip thường")
-        loc = _LOC.pack(sig, ver, flags, method, t, d, crc, len(comp), len(content), nlen, xlen)
+        loc = _LOC.pack(sig, ver, flags, method, t, d, crc, len(comp), size, nlen, xlen)
         f = list(_CEN.unpack_from(m.cen, 0))
         f[3] = f[3] & ~0x0008
         f[4] = method
-        f[7], f[8], f[9] = crc, len(comp), len(content)
+        f[7], f[8], f[9] = crc, len(comp), size
         f[16] = pos
         cen = _CEN.pack(*f) + m.cen[_CEN.size :]
         return loc + name_extra + comp, cen
