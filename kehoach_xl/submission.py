@@ -221,6 +221,7 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
                                 "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
         members[info.filename] = data
+    _check_long_strings(path, members, limits)
     ext_links = sum(1 for n in members if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
@@ -228,6 +229,53 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             out.writestr(name, data)
     buf.seek(0)
     return _parse_book(path, buf, limits, ext_links)
+
+
+def _vn(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+_SI = re.compile(rb"<si>(.*?)</si>", re.S)
+_T = re.compile(rb"<t[^>]*>([^<]*)</t>")
+_INLINE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*t="inlineStr"[^>]*>\s*<is>(.*?)</is>', re.S)
+
+
+def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
+    """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML."""
+    sst = members.get("xl/sharedStrings.xml", b"")
+    for idx, m in enumerate(_SI.finditer(sst)):
+        n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(1)))
+        if n > limits.max_cell_chars:
+            cell = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*t="s"[^>]*>\s*<v>' + str(idx).encode() + rb"</v>")
+            where = {"sheet": "", "cell": ""}
+            for name, data in members.items():
+                if name.startswith("xl/worksheets/") and (hit := cell.search(data)):
+                    where = {"sheet": _sheet_title(members, name), "cell": hit.group(1).decode()}
+                    break
+            raise _reject(path, f"Ô có {_vn(n)} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                                "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", **where)
+    for name, data in members.items():
+        if not name.startswith("xl/worksheets/") or b"inlineStr" not in data:
+            continue
+        for m in _INLINE.finditer(data):
+            n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(2)))
+            if n > limits.max_cell_chars:
+                raise _reject(path, f"Ô có {_vn(n)} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                                    "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
+                              sheet=_sheet_title(members, name), cell=m.group(1).decode())
+
+
+def _sheet_title(members: dict[str, bytes], part: str) -> str:
+    rels = members.get("xl/_rels/workbook.xml.rels", b"").decode("utf-8", "replace")
+    target = part.removeprefix("xl/")
+    rid = re.search(r'Id="([^"]+)"[^>]*Target="/?(?:xl/)?' + re.escape(target) + '"', rels) or re.search(
+        r'Target="/?(?:xl/)?' + re.escape(target) + r'"[^>]*Id="([^"]+)"', rels)
+    wbx = members.get("xl/workbook.xml", b"").decode("utf-8", "replace")
+    if rid:
+        m = re.search(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="' + re.escape(rid.group(1)) + '"', wbx)
+        if m:
+            return m.group(1)
+    return part
 
 
 def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
@@ -253,7 +301,7 @@ def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: in
                         book.formulas.add((ws.title, r, c))
                         v = str(getattr(v, "text", v))
                     if isinstance(v, str) and len(v) > limits.max_cell_chars:
-                        raise _reject(path, f"Ô có {len(v):,} ký tự, vượt giới hạn {limits.max_cell_chars:,} ký tự. "
+                        raise _reject(path, f"Ô có {_vn(len(v))} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
                                             "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
                                       sheet=ws.title, cell=f"{get_column_letter(c)}{r}")
                     vals.append(v)
