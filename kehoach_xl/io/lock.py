@@ -126,6 +126,15 @@ class FileLock:
         self.label = label or path.name
         self.token = ""
         self._unreadable_seen: dict[tuple[int, int, int], float] = {}
+        self._guard_lock: FileLock | None = None
+
+    @property
+    def _guard(self) -> FileLock:
+        # One instance per lock, so what it has observed of an empty guard file persists across retries.
+        if self._guard_lock is None:
+            self._guard_lock = FileLock(self.path.with_name(self.path.name + ".takeover"),
+                                        stale_after=TAKEOVER_STALE)
+        return self._guard_lock
 
     # -- staleness -----------------------------------------------------------
 
@@ -150,7 +159,7 @@ class FileLock:
             return True
         if not self.is_stale(info, key):
             return False
-        guard = FileLock(self.path.with_name(self.path.name + ".takeover"), stale_after=TAKEOVER_STALE)
+        guard = self._guard
         if not guard._try_create():
             g_info, g_key = read_lock(guard.path), _stat_key(guard.path)
             if guard.is_stale(g_info, g_key):
@@ -169,10 +178,8 @@ class FileLock:
     # -- taking and releasing ---------------------------------------------------
 
     def _try_create(self) -> bool:
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
+        # The body is ready before the file exists: a kill between create and write leaves an
+        # empty lock, which is recoverable (UNREADABLE_GRACE) but slower, so keep that window tiny.
         token = uuid.uuid4().hex
         body = json.dumps({
             "program": "kehoach_xl", "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(),
@@ -180,7 +187,11 @@ class FileLock:
             "boot": _boot_id(), "token": token,
         }).encode()
         try:
-            os.write(fd, body)  # one write: the window with an empty lock file is tiny
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        try:
+            os.write(fd, body)
             os.fsync(fd)
         except OSError:
             os.close(fd)
@@ -195,6 +206,7 @@ class FileLock:
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             if self._try_create():
+                self._tidy_guard()
                 return
             if self._break_if_stale():
                 continue
@@ -206,6 +218,14 @@ class FileLock:
                     f"Hãy đợi lần chạy đó kết thúc rồi thử lại (tệp khóa: {self.path.name})."
                 )
             time.sleep(min(POLL, max(0.0, deadline - time.monotonic())) or POLL)
+
+    def _tidy_guard(self) -> None:
+        """Remove a takeover guard left by a run killed while holding it (only if its owner is gone)."""
+        guard = self._guard
+        info = read_lock(guard.path)
+        if info is not None and guard.is_stale(info, _stat_key(guard.path)):
+            with contextlib.suppress(OSError):
+                guard.path.unlink()
 
     def release(self) -> None:
         if not self.token:
