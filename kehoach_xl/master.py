@@ -177,8 +177,8 @@ def _settings_sheet(wb: Workbook, meta: Mapping[str, Any]) -> None:
         value = meta.get(key)
         c = ws.cell(row=i, column=2, value=value)
         c.alignment = WRAP_TOP
-        if isinstance(value, dt.date):
-            c.number_format = DATE_FORMAT
+        if isinstance(value, dt.date) or key == "as_of":
+            c.number_format = DATE_FORMAT  # refresh writes a real date here later
     for i, status in enumerate(schema.STATUSES, start=2):
         ws.cell(row=i, column=3, value=status)
     wb.defined_names["DanhMucTrangThai"] = DefinedName(
@@ -282,6 +282,7 @@ class MasterData:
     history: SheetData
     settings: dict[str, Any]
     sheet_names: list[str]
+    settings_rows: dict[str, int] = field(default_factory=dict)  # key -> Excel row on the settings sheet
 
     @property
     def plan_year(self) -> int | None:
@@ -377,11 +378,16 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         return read_sheet_rows(s, [list(r) for r in grids[actual]])
 
     settings: dict[str, Any] = {}
+    settings_rows: dict[str, int] = {}
     st_name = find_sheet_name(names, schema.SETTINGS.name)
     if st_name:
-        for row in list(grids[st_name])[1:]:
-            if row and normalize_text(row[0]) in schema.SETTINGS_LABEL_KEYS and len(row) > 1:
-                settings[schema.SETTINGS_LABEL_KEYS[normalize_text(row[0])]] = _to_python(row[1])
+        # Found by label, so staff may move or insert rows on the settings sheet.
+        for r, row in enumerate(list(grids[st_name])[1:], start=2):
+            label = normalize_text(row[0]) if row else ""
+            if label in schema.SETTINGS_LABEL_KEYS:
+                key = schema.SETTINGS_LABEL_KEYS[label]
+                settings[key] = _to_python(row[1]) if len(row) > 1 else None
+                settings_rows[key] = r
     return MasterData(
         path=Path(path),
         tasks=sheet(schema.TASKS),
@@ -391,6 +397,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         history=sheet(schema.HISTORY),
         settings=settings,
         sheet_names=names,
+        settings_rows=settings_rows,
     )
 
 
@@ -426,7 +433,9 @@ def read_master(path: Path | str) -> MasterData:
 
 
 def settings_cell(md: MasterData, key: str) -> tuple[int, int]:
-    """(row, col) of a settings value, for writers."""
+    """(row, col) of a settings value, for writers: where its label is, else its place in a new master."""
+    if key in md.settings_rows:
+        return md.settings_rows[key], 2
     return 2 + list(schema.SETTINGS_ROWS).index(key), 2
 
 

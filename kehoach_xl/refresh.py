@@ -108,9 +108,9 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
     as_of_changed = not _same(old_as_of, as_of)
     if settings_name and as_of_changed:
         r, c = settings_cell(md, "as_of")
-        # A date in a cell without a date format shows as a serial number; the as-of
-        # cell created empty has none, so text "dd/mm/yyyy" is written unless a date is already there.
-        value: CellValue = as_of if isinstance(old_as_of, dt.date) else format_vn_date(as_of)
+        # New masters give this cell a dd/mm/yyyy format, so a real date is written; a
+        # master whose cell holds text keeps text, since a date there would show as a serial.
+        value: CellValue = format_vn_date(as_of) if isinstance(old_as_of, str) else as_of
         ch.set(settings_name, r, c, value)
 
     summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)

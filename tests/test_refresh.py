@@ -79,7 +79,7 @@ def test_refresh_stamps_as_of_and_a_second_run_writes_nothing(tmp_path: Path) ->
     first = refresh(path, as_of=D(2024, 6, 5), config=Config())
     assert first.cells_changed > 0 and first.backup is not None
     md = read_master(path)
-    assert md.settings["as_of"] == "05/06/2024"
+    assert md.settings["as_of"] == dt.date(2024, 6, 5)  # a real date in a dd/mm/yyyy cell
     ws = openpyxl.load_workbook(path)[schema.SUMMARY_SHEET_NAME]
     assert ws["A2"].value == "Số liệu tính đến ngày 05/06/2024"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -144,7 +144,7 @@ def test_columns_found_by_header_in_any_order_and_missing_ones_skipped() -> None
     ch = compute_refresh(md, D(2024, 6, 5), config=Config())
     cells = ch.cells["Nhiệm vụ"]
     assert cells == {(2, 1): "Sắp đến hạn", (2, 6): 5, (4, 1): "Thường xuyên/định kỳ", (4, 6): None}
-    assert ch.cells["Cấu hình"] == {settings_cell(md, "as_of"): "05/06/2024"}
+    assert ch.cells["Cấu hình"] == {settings_cell(md, "as_of"): dt.date(2024, 6, 5)}
 
 
 def test_cli_refresh(tmp_path: Path) -> None:
