@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import schema
 from .errors import SetupError
 
 DEMO_AS_OF = dt.date(2024, 6, 5)  # a day in the plan's life, so states are mixed
@@ -104,7 +105,8 @@ def demo(
         from .refresh import refresh
 
         r = refresh(master, as_of=as_of)
-        return f"số liệu tính đến {as_of:%d/%m/%Y} ({getattr(r, 'cells_written', '?')} ô)", []
+        states = ", ".join(f"{schema.DEADLINE_STATES[k].lower()}: {v}" for k, v in sorted(r.states.items()) if v)
+        return f"số liệu tính đến {as_of:%d/%m/%Y}, {r.cells_changed} ô thay đổi ({states})", []
 
     step("Cập nhật cột tính toán", s_refresh)
 
@@ -131,8 +133,7 @@ def demo(
     def s_merge() -> tuple[str, list[Path]]:
         from .merge import merge
 
-        rep = merge(master, inbox, as_of=as_of) if _accepts(merge, "as_of") else merge(master, inbox)
-        d = rep.to_dict() if hasattr(rep, "to_dict") else {}
+        d = merge(master, inbox, as_of=as_of).to_dict()
         rejected = [f for f in d.get("files", []) if f.get("status") != "processed"]
         return (f"{d.get('applied', 0)} ô được cập nhật, {len(rejected)} tệp bị trả lại hoặc có vấn đề, "
                 f"{len(d.get('conflicts', []))} xung đột", [inbox / "processed", inbox / "rejected"])
@@ -163,28 +164,17 @@ def demo(
     def s_briefing() -> tuple[str, list[Path]]:
         from .reports.briefing import briefing
 
-        res = briefing(master, period=period, out=reports, as_of=as_of) if _accepts(briefing, "as_of") \
-            else briefing(master, period=period, out=reports)
-        files = [Path(p) for p in getattr(res, "files", [])] or [reports]
-        return "nội dung giao ban (văn bản, HTML, .eml) và thư nhắc việc", files
+        res = briefing(master, period=period, out=reports, as_of=as_of)
+        files = [p for p in (res.text_path, res.html_path, res.eml_path) if p]
+        return f"nội dung giao ban (văn bản, HTML, .eml) và {len(res.reminders)} thư nhắc việc", files
 
     step("Soạn nội dung giao ban", s_briefing)
 
     def s_report() -> tuple[str, list[Path]]:
         from .reports.docx_report import report
 
-        path = report(master, period=period, out=reports, as_of=as_of) if _accepts(report, "as_of") \
-            else report(master, period=period, out=reports)
+        path = report(master, period=period, out=reports, as_of=as_of)
         return "báo cáo theo thể thức Nghị định 30/2020/NĐ-CP", [Path(path)]
 
     step("Lập báo cáo bằng văn bản", s_report)
     return result
-
-
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    import inspect
-
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False

@@ -1,0 +1,38 @@
+"""The demo runs the whole monthly cycle end to end on the bundled plan."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from kehoach_xl import schema
+from kehoach_xl.cli import cli
+from kehoach_xl.master import read_master, tasks
+
+
+def test_demo_runs_every_step(tmp_path):
+    folder = tmp_path / "demo"
+    res = CliRunner().invoke(cli, ["demo", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert "✘" not in res.output
+    master = folder / "so_theo_doi_DDCI_2024.xlsx"
+    rows = tasks(master)
+    assert len(rows) == 14  # the Lạng Sơn appendix has 14 tasks under 4 index groups
+    assert {r["group"] for r in rows} == {"I", "II", "III", "IV"}
+    # The merge brought unit reports in, and refresh classified every task.
+    assert any(r["status"] == schema.STATUS_DONE for r in rows)
+    assert all(r["deadline_state"] in schema.DEADLINE_STATES for r in rows)
+    md = read_master(master)
+    assert md.settings["as_of"].isoformat() == "2024-06-05"
+    assert (folder / "hop_thu_den" / "processed").is_dir()
+    assert list((folder / "hop_thu_den" / "rejected").glob("*"))  # the simulated mistakes were refused
+    assert list((folder / "gui_don_vi").glob("*.xlsx"))
+    reports = folder / "bao_cao"
+    for pattern in ("*.txt", "*.html", "*.eml", "*.docx", "tong_hop_*.xlsx"):
+        assert list(reports.glob(pattern)), pattern
+    # Running it again over the same folder needs --force and then rebuilds it.
+    again = CliRunner().invoke(cli, ["demo", str(folder)])
+    assert again.exit_code == 2 and "--force" in again.output
+    out = CliRunner().invoke(cli, ["tasks", str(master), "--json"])
+    assert json.loads(out.output)[0]["id"] == "DDCI2024-001"
