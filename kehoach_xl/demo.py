@@ -155,7 +155,7 @@ def demo(
     def s_summary() -> tuple[str, list[Path]]:
         from .reports.summary import summary
 
-        export = reports / f"tong_hop_{period}.xlsx"
+        export = reports / f"tong_hop_{period.replace('-', '_')}.xlsx"
         summary(master, as_of=as_of, export=export)
         return "sheet Tổng hợp và tệp tổng hợp riêng", [export]
 

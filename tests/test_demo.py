@@ -26,7 +26,8 @@ def test_demo_runs_every_step(tmp_path):
     md = read_master(master)
     assert md.settings["as_of"].isoformat() == "2024-06-05"
     assert (folder / "hop_thu_den" / "processed").is_dir()
-    assert list((folder / "hop_thu_den" / "rejected").glob("*"))  # the simulated mistakes were refused
+    # The simulated mistakes were reported back to their units in Vietnamese, beside the file.
+    assert list((folder / "hop_thu_den").rglob("*.bao_cao_loi.txt"))
     assert list((folder / "gui_don_vi").glob("*.xlsx"))
     reports = folder / "bao_cao"
     for pattern in ("*.txt", "*.html", "*.eml", "*.docx", "tong_hop_*.xlsx"):
