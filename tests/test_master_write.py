@@ -442,3 +442,22 @@ def test_immutable_master_gives_clear_error(master: Path) -> None:
         assert leftovers(master.parent) == [] and list_backups(master) == []
     finally:
         subprocess.run(["chattr", "-i", str(master)], check=True)
+
+
+def test_verify_compares_stored_values() -> None:
+    from kehoach_xl.io._verify import same_value
+
+    assert same_value(5, 5.0) and same_value(None, "") and same_value(dt.date(2024, 6, 20), dt.datetime(2024, 6, 20))
+    assert same_value(45000, dt.date(2023, 3, 15))  # a number in a date-formatted cell reads back as a date
+    assert same_value(dt.date(2023, 3, 15), 45000.0)  # and a date in a number-formatted cell as its serial
+    assert same_value(60, dt.date(1900, 2, 28)) and same_value(0.5, dt.time(12, 0))
+    assert not same_value(5, 6) and not same_value("a", "b") and not same_value("5", 5)
+    assert not same_value(dt.date(2024, 6, 20), dt.date(2024, 6, 21)) and not same_value(None, 0)
+
+
+def test_number_into_date_formatted_column(master: Path) -> None:
+    ch = MasterChanges()
+    ch.set(TASKS, 2, schema.TASKS.keys.index("next_due") + 1, 60)
+    ch.set(TASKS, 3, schema.TASKS.keys.index("due_date") + 1, dt.date(2024, 6, 20))
+    res = write_master(master, ch, action="refresh", config=cfg())
+    assert res.cells_written == 2

@@ -62,13 +62,37 @@ def sheet_parts(zf: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
     return wb_part, out
 
 
+def _serials(v: Any) -> list[float]:
+    """Excel serial numbers a date/time read back may stand for (1900 and 1904 date systems).
+
+    A reader shows a number as a date when the cell's format is a date format, so a
+    number written into a date-formatted cell reads back as a date; the stored value
+    is still the number.
+    """
+    if isinstance(v, dt.timedelta):
+        return [v.total_seconds() / 86400]
+    if isinstance(v, dt.time):
+        return [(v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6) / 86400]
+    if isinstance(v, dt.date):
+        d = v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time())
+        # Excel's 1900 system counts the non-existent 29/02/1900, so readers map serials
+        # below 61 one way or the other; accept either there.
+        epochs = [dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)]
+        if d < dt.datetime(1900, 3, 1):
+            epochs.append(dt.datetime(1899, 12, 31))
+        return [(d - e).total_seconds() / 86400 for e in epochs]
+    return []
+
+
 def same_value(expected: Any, got: Any) -> bool:
-    """Equal as a reader sees it: 5 == 5.0, a date == that date at midnight, None == ''."""
+    """Equal as stored: 5 == 5.0, a date == that date at midnight, None == ''."""
     if expected is None or expected == "":
         return got is None or got == ""
     if isinstance(expected, bool) or isinstance(got, bool):
         return isinstance(got, (bool, int, float)) and bool(got) == bool(expected) and float(got) == float(expected)
     if isinstance(expected, (int, float)):
+        if isinstance(got, (dt.date, dt.time, dt.timedelta)):
+            return any(math.isclose(float(expected), s, abs_tol=1e-6) for s in _serials(got))
         return isinstance(got, (int, float)) and math.isclose(float(expected), float(got), rel_tol=1e-12, abs_tol=1e-12)
     if isinstance(expected, dt.date):
         def as_dt(v: Any) -> dt.datetime | None:
@@ -78,6 +102,8 @@ def same_value(expected: Any, got: Any) -> bool:
                 return dt.datetime.combine(v, dt.time())
             return None
 
+        if isinstance(got, (int, float)):  # the cell kept a number format: compare the stored serial
+            return any(math.isclose(float(got), s, abs_tol=1e-6) for s in _serials(expected))
         a, b = as_dt(expected), as_dt(got)
         return b is not None and a is not None and abs((a - b).total_seconds()) < 0.001
     if isinstance(expected, str):
