@@ -23,7 +23,6 @@ import datetime as dt
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,7 +64,7 @@ def _fault(point: str) -> None:
     if os.environ.get("KEHOACH_FAULT_POINT") != point:
         return
     if os.environ.get("KEHOACH_FAULT_MODE") == "pause":
-        print(f"KEHOACH_FAULT {point}", file=sys.stderr, flush=True)
+        os.write(2, f"KEHOACH_FAULT {point}\n".encode())  # fd 2 itself: sys.stderr may be redirected
         time.sleep(3600)
     os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
     time.sleep(10)  # the signal is delivered asynchronously; never run past the fault point
