@@ -306,3 +306,67 @@ def test_libreoffice_reads_inline_strings(master: Path, tmp_path: Path, soffice_
     assert rows[2][2] == "31/12/2026"
     assert rows[3][3] == "42"
     assert rows[6][:2] == ["NV006", "Đẩy mạnh chuyển đổi số"]
+
+
+class _NoSeek:
+    """A write-only stream: zipfile then writes data descriptors (flag bit 3)."""
+
+    def __init__(self, fh) -> None:
+        self.fh = fh
+
+    def write(self, b: bytes) -> int:
+        return self.fh.write(b)
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+
+def _rezip(src: Path, dst: Path, edit=None, extra: dict[str, bytes] | None = None, stream: bool = False) -> Path:
+    with zipfile.ZipFile(src) as zin, open(dst, "wb") as fh:
+        with zipfile.ZipFile(_NoSeek(fh) if stream else fh, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                zout.writestr(info.filename, edit(info.filename, data) if edit else data)
+            for name, data in (extra or {}).items():
+                zout.writestr(name, data)
+    return dst
+
+
+def test_data_descriptors_are_copied_raw(master: Path, tmp_path: Path) -> None:
+    src = _rezip(master, tmp_path / "dd.xlsx", stream=True)
+    assert all(i.flag_bits & 0x08 for i in zipfile.ZipFile(src).infolist())
+    dst = tmp_path / "out.xlsx"
+    ch = MasterChanges()
+    ch.set(SHEET, 2, 5, "Quá hạn")
+    patch_xlsx(src, dst, ch)
+    d = diff_packages(src, dst)
+    assert d.changed == ["xl/worksheets/sheet1.xml"] and len(d.raw_identical) == len(ZipPackage.open(src).names()) - 1
+    with zipfile.ZipFile(dst) as zf:
+        assert zf.testzip() is None
+    assert calamine_rows(dst)[1][4] == "Quá hạn"
+
+
+def test_calc_chain_entry_removed_with_the_formula(master: Path, tmp_path: Path) -> None:
+    """Excel keeps xl/calcChain.xml; a cell without a formula must leave it."""
+    chain = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="http://schemas.'
+             b'openxmlformats.org/spreadsheetml/2006/main"><c r="D2" i="1"/><c r="D3"/><c r="D4"/></calcChain>')
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "[Content_Types].xml":
+            return data.replace(b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/'
+                                b'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+        if name == "xl/_rels/workbook.xml.rels":
+            return data.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxml'
+                                b'formats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>'
+                                b"</Relationships>")
+        return data
+
+    src = _rezip(master, tmp_path / "cc.xlsx", edit, {"xl/calcChain.xml": chain})
+    dst = tmp_path / "out.xlsx"
+    ch = MasterChanges()
+    ch.set(SHEET, 2, 4, 0)
+    res = patch_xlsx(src, dst, ch)
+    assert res.changed_parts == ["xl/worksheets/sheet1.xml", "xl/calcChain.xml"]
+    new_chain = zipfile.ZipFile(dst).read("xl/calcChain.xml")
+    assert new_chain.endswith(b'<c r="D3" i="1"/><c r="D4"/></calcChain>')
+    assert openpyxl.load_workbook(dst)[SHEET]["D3"].value == "=C3-DATE(2025,1,1)"

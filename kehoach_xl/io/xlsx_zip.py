@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,10 +152,10 @@ class ZipPackage:
         size = 0
         co = zlib.compressobj(level, zlib.DEFLATED, -15) if m.method != 0 else None
         parts: list[bytes] = []
-        for chunk in chunks:
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
-            parts.append(co.compress(chunk) if co else bytes(chunk))
+        for block in _batches(chunks):
+            crc = zlib.crc32(block, crc)
+            size += len(block)
+            parts.append(co.compress(block) if co else block)
         if co:
             parts.append(co.flush())
         comp = b"".join(parts)
@@ -170,3 +171,18 @@ class ZipPackage:
         f[16] = pos
         cen = _CEN.pack(*f) + m.cen[_CEN.size :]
         return loc + name_extra + comp, cen
+
+
+def _batches(chunks: list[bytes | memoryview], target: int = 4 << 20) -> Iterator[bytes]:
+    """Join small chunks into blocks of about ``target`` bytes: one zlib call per
+    block is much cheaper than one per chunk, and memory stays bounded."""
+    buf: list[bytes | memoryview] = []
+    size = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        size += len(chunk)
+        if size >= target:
+            yield b"".join(buf)
+            buf, size = [], 0
+    if buf:
+        yield b"".join(buf)
