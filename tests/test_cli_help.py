@@ -29,3 +29,15 @@ def test_every_option_has_help(name):
     for param in cli.commands[name].params:
         if param.param_type_name == "option" and param.name != "help":
             assert param.help, f"option --{param.name} of '{name}' has no help"
+
+
+# A command is named like the library function it wraps (sqlite-utils' rule).
+FUNCTION_FOR = {"import": "import_plan", "xlsm": "build_xlsm"}
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_wraps_public_function_of_the_same_name(name):
+    import kehoach_xl
+
+    fn = getattr(kehoach_xl, FUNCTION_FOR.get(name, name))
+    assert callable(fn) and fn.__doc__
