@@ -306,3 +306,89 @@ BUTTONS: dict[str, Callable[..., ButtonResult]] = {
     "tong_hop_bao_cao_don_vi": tong_hop_bao_cao_don_vi,
     "lap_bao_cao_giao_ban": lap_bao_cao_giao_ban,
 }
+
+
+# --- one entry point for the macro-enabled master (kehoach-xl xlsm) --------------------------
+#
+# The .xlsm made by ``kehoach-xl xlsm`` carries xlwings' own, unmodified VBA project, whose only
+# macro is ``SampleCall``: it runs ``import <workbook stem>; <workbook stem>.main()``. Every button
+# on the control sheet calls that one macro, so ``main`` must work out which button was pressed:
+# first from Excel's ``Application.Caller`` (the clicked button's name, Windows), then from the
+# choice in the control sheet's dropdown, which works wherever Caller does not (Mac, remote).
+
+
+@dataclass(frozen=True)
+class ControlButton:
+    name: str  # the name Excel gives the form button (XlsxWriter leaves Excel's default, by order)
+    action: str | None  # key of BUTTONS; None = run what the dropdown says
+    caption: str  # what staff read on the button (Vietnamese)
+
+
+CONTROL_SHEET = "Điều khiển"
+CHOICE_CELL = (3, 2)  # B3: "Chọn việc cần làm"
+CHOICE_LABEL = "Chọn việc cần làm"
+ACTION_CAPTIONS: dict[str, str] = {
+    "kiem_tra": "Kiểm tra",
+    "cap_nhat": "Cập nhật",
+    "tong_hop_bao_cao_don_vi": "Tổng hợp báo cáo đơn vị",
+    "lap_bao_cao_giao_ban": "Lập báo cáo giao ban",
+}
+CONTROL_BUTTONS: tuple[ControlButton, ...] = (
+    *(ControlButton(f"Button {i}", key, caption) for i, (key, caption) in enumerate(ACTION_CAPTIONS.items(), 1)),
+    ControlButton(f"Button {len(ACTION_CAPTIONS) + 1}", None, "Thực hiện việc đã chọn ở ô B3"),
+)
+_NOT_CHOSEN = object()
+
+
+def _button_from_caller(book: Any) -> ControlButton | None:
+    """The clicked form button, from Application.Caller (COM only; None elsewhere)."""
+    from .text import name_key
+
+    try:
+        caller = book.app.api.Caller
+    except Exception:  # noqa: BLE001 - remote/Mac engines have no Caller
+        return None
+    if not isinstance(caller, str) or not caller:
+        return None  # an error value: not started from a shape
+    for b in CONTROL_BUTTONS:
+        if b.name == caller:
+            return b
+    try:  # a button staff renamed or copied: recognise it by its caption
+        caption = str(book.app.api.ActiveSheet.Buttons(caller).Caption)
+    except Exception:  # noqa: BLE001
+        return None
+    return next((b for b in CONTROL_BUTTONS if name_key(b.caption) == name_key(caption)), None)
+
+
+def _action_from_choice(book: Any) -> str | object | None:
+    """The action chosen in B3 of the control sheet; None when the sheet is absent."""
+    from .text import name_key
+
+    names = [s.name for s in book.sheets]
+    sheet = find_sheet_name(names, CONTROL_SHEET)
+    if sheet is None:
+        return None
+    value = book.sheets[sheet].range(CHOICE_CELL).value
+    for key, caption in ACTION_CAPTIONS.items():
+        if name_key(str(value or "")) in (name_key(caption), name_key(key)):
+            return key
+    return _NOT_CHOSEN
+
+
+def main(book: Any = None, *, config: Config | None = None) -> ButtonResult:
+    """Entry point of xlwings' ``SampleCall`` macro: run the pressed button, or the one chosen in B3."""
+    book = book if book is not None else _caller()
+    pressed = _button_from_caller(book)
+    action: str | object | None = pressed.action if pressed is not None else None
+    if action is None:
+        action = _action_from_choice(book)
+    if isinstance(action, str):
+        log.info("button %s (caller %s)", action, pressed.name if pressed else "-")
+        return BUTTONS[action](book, config=config)
+    choices = ", ".join(f"“{c}”" for c in ACTION_CAPTIONS.values())
+    msg = (f"Chưa biết cần làm việc gì: hãy chọn một việc ở ô B3 trang “{CONTROL_SHEET}” ({choices}) "
+           "rồi bấm lại nút.")
+    if action is None:
+        msg = f"Sổ này không có trang “{CONTROL_SHEET}”: hãy dùng các nút bấm của sổ theo dõi."
+    LiveBook(book).alert(msg, "Nút bấm", critical=True)
+    return ButtonResult("main", False, msg, 1)
