@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from . import schema
 from .config import Config, check_config, load_config
 from .errors import DataError, SetupError
-from .io.changes import LogEntry, MasterChanges
+from .io.changes import Link, LogEntry, MasterChanges
 from .master import MasterData, SheetData, find_sheet_name, master_from_grids, read_grids, settings_cell
 from .registry import Registry, parse_leaders, split_parties
 from .rules import validation_rules as rules
@@ -424,8 +424,7 @@ PROBLEMS_HEADER_ROW = 4
 def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.datetime | None = None) -> MasterChanges:
     """The problems sheet's content as changes: title, time, one row per problem.
 
-    Cell addresses are written as text ("Nhiệm vụ!H17"): the master writer writes
-    values only, so a clickable link would need a hyperlink element (see docs).
+    Each cell address is a link ("Nhiệm vụ!H17") that jumps to the cell to fix.
     """
     name = find_sheet_name(md.sheet_names, schema.PROBLEMS_SHEET_NAME)
     if name is None:
@@ -438,7 +437,7 @@ def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.
     summary = (f"Kiểm tra lúc {now:%H:%M} ngày {format_vn_date(now)}: {n_err} lỗi, {n_warn} cảnh báo."
                if report.problems else f"Kiểm tra lúc {now:%H:%M} ngày {format_vn_date(now)}: không có lỗi.")
     ch.set(name, 2, 1, summary)
-    ch.set(name, 3, 1, "Cột “Ô” là địa chỉ cần sửa: gõ địa chỉ đó vào ô Name Box (góc trên bên trái) rồi nhấn Enter.")
+    ch.set(name, 3, 1, "Bấm vào địa chỉ ở cột “Ô” để đến ngay ô cần sửa.")
     ch.clear_from[name] = 2
     for j, h in enumerate(rules.PROBLEM_SHEET_HEADERS, start=1):
         ch.set(name, PROBLEMS_HEADER_ROW, j, h)
@@ -446,12 +445,22 @@ def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.
         r = PROBLEMS_HEADER_ROW + n
         value = p.value if isinstance(p.value, (int, float, dt.date)) and not isinstance(p.value, bool) else (
             None if p.value is None else normalize_text(p.value))
-        row = [n, rules.SEVERITY_LABELS[p.severity], p.sheet, p.cell, p.row, p.column,
+        row = [n, rules.SEVERITY_LABELS[p.severity], p.sheet, _cell_link(p.cell, md.sheet_names), p.row, p.column,
                _shown(value) if value is not None else None, p.message, p.slug]
         for j, v in enumerate(row, start=1):
             ch.set(name, r, j, v)
     ch.log.append(LogEntry(action="validate", new=f"{n_err} lỗi, {n_warn} cảnh báo", time=now))
     return ch
+
+
+def _cell_link(cell: str | None, sheet_names: list[str]) -> Link | str | None:
+    """A clickable link for "Sheet!A1" when that sheet exists, else the text as it is."""
+    if not cell or "!" not in cell:
+        return cell
+    sheet, _, addr = cell.rpartition("!")
+    if sheet not in sheet_names:
+        return cell
+    return Link(target="'" + sheet.replace("'", "''") + "'!" + addr, text=cell)
 
 
 # --- the file wrapper ----------------------------------------------------------------

@@ -232,8 +232,13 @@ def test_write_lists_problems_in_the_problems_sheet(tmp_path: Path) -> None:
     assert ws["A1"].value == "KẾT QUẢ KIỂM TRA DỮ LIỆU"
     assert f"{len(report.errors)} lỗi" in ws["A2"].value
     assert [c.value for c in ws[4]][:9] == list(rules.PROBLEM_SHEET_HEADERS)
-    listed = [(ws.cell(r, 4).value, ws.cell(r, 9).value) for r in range(5, 5 + len(report.problems))]
+    shown = openpyxl.load_workbook(path, data_only=True)[schema.PROBLEMS_SHEET_NAME]
+    listed = [(shown.cell(r, 4).value, ws.cell(r, 9).value) for r in range(5, 5 + len(report.problems))]
     assert listed == [(p.cell or None, p.slug) for p in report.problems]
+    # Each address is a link that jumps to the cell to fix.
+    first = report.problems[0]
+    sheet, _, addr = first.cell.rpartition("!")
+    assert ws.cell(5, 4).value == f'=HYPERLINK("#\'{sheet}\'!{addr}","{first.cell}")'
     assert ws.cell(5 + len(report.problems), 1).value is None
     # Nothing else changed: the tasks sheet is byte-for-byte the same values.
     for name in (schema.TASKS.name, schema.UNITS.name):

@@ -11,7 +11,28 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-CellValue = str | int | float | bool | dt.date | dt.datetime | None
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a cell of the same workbook, shown as ``text``.
+
+    Written as ``=HYPERLINK("#target","text")`` with ``text`` as its cached value:
+    the one formula the program itself writes, and only into sheets it owns (the
+    problems list). Text coming from users is never turned into a formula.
+    """
+
+    target: str  # e.g. "'Nhiệm vụ'!H17"
+    text: str
+
+    @property
+    def formula(self) -> str:
+        def q(s: str) -> str:
+            return '"' + s.replace('"', '""') + '"'
+
+        return f"HYPERLINK({q('#' + self.target)},{q(self.text)})"
+
+
+CellValue = str | int | float | bool | dt.date | dt.datetime | Link | None
 
 
 @dataclass

@@ -29,7 +29,7 @@ from typing import Any
 from .. import schema
 from ..master import find_sheet_name, match_headers
 from ..text import name_key
-from .changes import CellValue, LogEntry, MasterChanges
+from .changes import CellValue, Link, LogEntry, MasterChanges
 
 # Sheets the program rewrites wholesale: any gap inside a block may be filled.
 _OWNED_SHEETS = (schema.SUMMARY_SHEET_NAME, schema.PROBLEMS_SHEET_NAME)
@@ -41,6 +41,8 @@ _RISKY_TEXT = re.compile(r"^[=+\-@]|^[\s\d.,/:%()eE$€₫-]+$")
 
 def excel_text(value: CellValue) -> CellValue:
     """A value ready for ``Range.value``: risky text gets Excel's text prefix (')."""
+    if isinstance(value, Link):
+        return "=" + value.formula
     if isinstance(value, str) and value and _RISKY_TEXT.search(value):
         return "'" + value
     return value

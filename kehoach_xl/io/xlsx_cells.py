@@ -12,7 +12,7 @@ import math
 import numbers
 import re
 
-from kehoach_xl.io.changes import CellValue
+from kehoach_xl.io.changes import CellValue, Link
 
 # Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates,
 # U+FFFE/U+FFFF). They cannot be stored, so they are dropped.
@@ -91,6 +91,14 @@ def cell_xml(
     extra_attrs: bytes = b"",
 ) -> bytes:
     """One ``<c>`` element for ``value`` at ``ref``, keeping ``style`` (the s attribute value)."""
+    if isinstance(value, Link):
+        # Cached value included so readers that do not calculate (calamine, openpyxl) see the text.
+        f = escape_text(value.formula).encode("utf-8")
+        t = escape_text(value.text).encode("utf-8")
+        s_attr = b' s="' + style + b'"' if style is not None else b""
+        return (b"<" + prefix + b'c r="' + ref.encode("ascii") + b'"' + s_attr + extra_attrs + b' t="str"><'
+                + prefix + b"f>" + f + b"</" + prefix + b"f><" + prefix + b"v>" + t + b"</" + prefix + b"v></"
+                + prefix + b"c>")
     if not isinstance(value, (str, bool, int, float, dt.date)) and value is not None:
         # numpy/pandas scalars and the like: store as the plain number they stand for
         if isinstance(value, numbers.Integral):
