@@ -62,7 +62,7 @@ def _cell_value(col: schema.Column, value: Any) -> Any:
     return value
 
 
-def _row_height(row: Mapping[str, Any], cols: Sequence[schema.Column]) -> float:
+def row_height(row: Mapping[str, Any], cols: Sequence[schema.Column]) -> float:
     """Height that shows wrapped text in full.
 
     Neither Excel nor LibreOffice re-fits row heights of a file on opening, so
@@ -102,7 +102,7 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
             fmt = _format_for(col)
             if fmt:
                 c.number_format = fmt
-        ws.row_dimensions[i].height = _row_height(row, cols)
+        ws.row_dimensions[i].height = row_height(row, cols)
     last_col = get_column_letter(len(cols))
     ref = f"A1:{last_col}{len(data) + 1}"
     if sheet.table_name:
@@ -111,7 +111,8 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
         ws.add_table(table)
     ws.freeze_panes = "B2" if sheet is schema.TASKS else "A2"
     if sheet is schema.TASKS:
-        ws.print_area = f"A1:{get_column_letter(schema.TASKS_PRINT_COLUMNS)}{len(data) + 1}"
+        # Whole columns, so rows added later print too (empty pages are not printed).
+        ws.print_area = f"A1:{get_column_letter(schema.TASKS_PRINT_COLUMNS)}1048576"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

@@ -65,10 +65,10 @@ DEADLINE_STATE_CODES: dict[str, str] = {v: k for k, v in DEADLINE_STATES.items()
 
 # Row fill colours per deadline state (used by conditional formatting only).
 STATE_COLOURS: dict[str, str] = {
-    "overdue": "F8CBAD",  # red
+    "overdue": "F28B82",  # red
     "due_soon": "FFE699",  # amber
     "done_on_time": "C6EFCE",  # green
-    "done_late": "F4B183",  # orange
+    "done_late": "F8CBAD",  # light orange
     "continuous": "D9D9D9",  # grey
     "no_deadline": "D9D9D9",  # grey
 }

@@ -22,6 +22,7 @@ from typing import Any
 from .. import schema
 from ..errors import DataError, SetupError
 from ..io.changes import LogEntry, MasterChanges
+from ..master import row_height
 from ..registry import GROUP_KIND, Registry, parse_leaders, split_parties
 from ..rules.deadline import parse_deadline
 from ..text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
@@ -401,7 +402,7 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
             rec["id"] = next(new_ids)
             rec["status"] = schema.STATUS_NOT_STARTED
             report.added_ids.append(rec["id"])
-            changes.append(tasks_sheet, _row_values(cols, rec))
+            changes.append(tasks_sheet, _row_values(cols, rec), height=row_height(rec, schema.TASKS.columns))
             changes.log.append(LogEntry("import", file=parsed.source, task_id=rec["id"], field="(nhiệm vụ mới)",
                                         new=rec["task"][:200], time=now))
     taken = set(matched.values())

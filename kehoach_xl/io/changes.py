@@ -66,12 +66,19 @@ class MasterChanges:
     appends: dict[str, list[list[CellValue]]] = field(default_factory=dict)
     clear_from: dict[str, int] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
+    # Row height (points) of each appended row, parallel to ``appends``; None keeps the copied one.
+    append_heights: dict[str, list[float | None]] = field(default_factory=dict)
 
     def set(self, sheet: str, row: int, col: int, value: CellValue) -> None:
         self.cells.setdefault(sheet, {})[(row, col)] = value
 
-    def append(self, sheet: str, values: list[CellValue]) -> None:
-        self.appends.setdefault(sheet, []).append(list(values))
+    def append(self, sheet: str, values: list[CellValue], *, height: float | None = None) -> None:
+        rows = self.appends.setdefault(sheet, [])
+        heights = self.append_heights.setdefault(sheet, [])
+        # Rows added straight to ``appends`` have no height: keep the lists aligned.
+        heights.extend([None] * (len(rows) - len(heights)))
+        rows.append(list(values))
+        heights.append(height)
 
     def is_empty(self) -> bool:
         return not (any(self.cells.values()) or any(self.appends.values()) or self.clear_from)

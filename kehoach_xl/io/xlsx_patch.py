@@ -209,6 +209,7 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         edit = SheetEdit(
             cells=cells, appends=appends, clear_from=clear_from,
             table=(table.first_col, table.header_row, table.last_row) if table else None,
+            append_heights=changes.append_heights.get(name, []),
         )
         old_xml = pkg.read(part)
         try:

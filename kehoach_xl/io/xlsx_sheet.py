@@ -39,6 +39,7 @@ class SheetEdit:
     clear_from: int | None = None
     # (first_col, header_row, last_row) of an Excel Table on the sheet, if any.
     table: tuple[int, int, int] | None = None
+    append_heights: list[float | None] = field(default_factory=list)
 
 
 @dataclass
@@ -331,12 +332,20 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     template_styles: dict[int, int] = {}
     template_attrs = b""
     append_rows: set[int] = set()
+    heights: dict[int, float] = {}
     if edit.appends:
         first_row = _first_append_row(xml, rows, tags, edit.table, len(edit.appends))
         first_col = edit.table[0] if edit.table else 1
-        template_styles, template_attrs = _template(xml, by_num.get(first_row - 1), tags)
+        template_row = by_num.get(first_row - 1)
         if edit.table and first_row - 1 == edit.table[1]:
-            template_styles, template_attrs = {}, b""  # never copy the header's look
+            # Never copy the header's look; an empty styled row inside the Table (a new
+            # master's placeholder row) shows how data rows should look.
+            template_row = by_num.get(first_row)
+        template_styles, template_attrs = _template(xml, template_row, tags)
+        heights = {first_row + i: h for i, h in enumerate(edit.append_heights) if h}
+        if first_row in by_num and first_row in heights:
+            xml, rows, by_num, body_end = _set_row_height(xml, by_num[first_row], heights[first_row], tags,
+                                                          body_start)
         for i, values in enumerate(edit.appends):
             rnum = first_row + i
             append_rows.add(rnum)
@@ -391,6 +400,8 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             out.append(view[pos:insert_at])
             pos = insert_at
             attrs = template_attrs if num in append_rows else b""
+            if num in heights:
+                attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
             row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
             out.append(editor.edit(row_xml, num, changes, False, new_style))
         if changes:
@@ -411,6 +422,25 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
 def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:
     span = xml[row.tag_end : row.end]
     return any(mark in span for mark in t.value_marks)
+
+
+_ROW_HEIGHT_ATTRS = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
+
+
+def _fmt_height(h: float) -> bytes:
+    return (b"%d" % h) if float(h).is_integer() else (b"%.2f" % h)
+
+
+def _set_row_height(xml: bytes, row: _Row, height: float, t: _Tags, body_start: int):
+    """Give an existing row a custom height; returns the re-indexed document."""
+    tag = xml[row.start: row.tag_end]
+    new_tag = _ROW_HEIGHT_ATTRS.sub(b"", tag)
+    end = b"/>" if new_tag.endswith(b"/>") else b">"
+    new_tag = new_tag[: -len(end)] + b' ht="%s" customHeight="1"' % _fmt_height(height) + end
+    xml = xml[: row.start] + new_tag + xml[row.tag_end:]
+    body_end = xml.index(b"</" + t.prefix + b"sheetData>", body_start)
+    rows = _index_rows(xml, body_start, body_end, t)
+    return xml, rows, {r.num: r for r in rows}, body_end
 
 
 def _first_append_row(
