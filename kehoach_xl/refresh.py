@@ -81,7 +81,7 @@ def _derive(md: MasterData, as_of: dt.date, config: Config) -> list[Derived]:
 
 
 def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = None,
-                    summary_a2: Any = _UNKNOWN) -> MasterChanges:
+                    summary_a2: Any = _UNKNOWN, derived: list[Derived] | None = None) -> MasterChanges:
     """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
 
     ``summary_a2`` is the summary sheet's A2 as it stands; when the caller did not
@@ -95,7 +95,7 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
     tasks_name = find_sheet_name(md.sheet_names, schema.TASKS.name)
     if tasks_name and sd.present:
         owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
-        for i, (row, d) in enumerate(zip(sd.rows, _derive(md, as_of, config), strict=True)):
+        for i, (row, d) in enumerate(zip(sd.rows, derived if derived is not None else _derive(md, as_of, config), strict=True)):
             if not _is_task(row):
                 continue
             new = d.cells()
@@ -143,9 +143,9 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
         grid = grids[summary_name]
         r, c = SUMMARY_AS_OF_CELL
         summary_a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
-    changes = compute_refresh(md, as_of, config=config, summary_a2=summary_a2)
-    states = Counter(d.deadline_state for row, d in zip(md.tasks.rows, _derive(md, as_of, config), strict=True)
-                     if _is_task(row))
+    derived = _derive(md, as_of, config)
+    changes = compute_refresh(md, as_of, config=config, summary_a2=summary_a2, derived=derived)
+    states = Counter(d.deadline_state for row, d in zip(md.tasks.rows, derived, strict=True) if _is_task(row))
     missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in md.tasks.columns]
     backup = None
     if not changes.is_empty():

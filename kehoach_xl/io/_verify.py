@@ -39,6 +39,33 @@ def _parse(zf: zipfile.ZipFile, part: str) -> etree._Element:
     return etree.fromstring(zf.read(part), _PARSER)
 
 
+class _NotWellFormed(Exception):
+    pass
+
+
+def _check_well_formed(zf: zipfile.ZipFile, part: str) -> None:
+    """Strict XML well-formedness of a part, streamed: no tree, so a 100 MB sheet costs no memory.
+
+    expat is strict (every tag closed, attributes quoted, legal characters); a
+    DOCTYPE is refused outright so no entity can ever be declared or expanded.
+    """
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+
+    def no_doctype(*_args: object) -> None:
+        raise _NotWellFormed("DOCTYPE")
+
+    parser.StartDoctypeDeclHandler = no_doctype
+    try:
+        with zf.open(part) as fh:
+            while chunk := fh.read(1 << 20):
+                parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise _NotWellFormed(f"{part}: {exc}") from exc
+
+
 def _rels_of(part: str) -> str:
     d, f = posixpath.split(part)
     return posixpath.join(d, "_rels", f + ".rels")
@@ -145,8 +172,8 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
             names = set(zf.namelist())
             for part in {*(parts[s] for s in sheets), *changed_parts}:
                 if part in names and part.endswith((".xml", ".rels", ".vml")):
-                    _parse(zf, part)
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
+                    _check_well_formed(zf, part)
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
 
     import openpyxl
