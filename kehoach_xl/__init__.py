@@ -11,27 +11,31 @@ import importlib
 from typing import Any
 
 from .config import Config, load_config
+
+# These functions share their name with the module that defines them. Importing
+# the module sets the package attribute to the module, so they are bound here,
+# eagerly, after which later imports of the module no longer shadow them.
+from .demo import demo  # noqa: E402  (after the core imports on purpose)
 from .errors import DataError, KehoachError, SetupError
 from .master import create_master, init, read_master, tasks
+from .merge import merge  # noqa: E402
+from .nightly import nightly  # noqa: E402
+from .refresh import refresh  # noqa: E402
+from .validate import validate  # noqa: E402
 
 __version__ = "0.1.0"
 
 # name -> module that defines it; loaded lazily so `import kehoach_xl` stays fast.
 _LAZY = {
-    "demo": "kehoach_xl.demo",
     "import_plan": "kehoach_xl.importer",
     "compute_import": "kehoach_xl.importer",
-    "validate": "kehoach_xl.validate",
     "compute_validation": "kehoach_xl.validate",
-    "refresh": "kehoach_xl.refresh",
     "compute_refresh": "kehoach_xl.refresh",
     "write_master": "kehoach_xl.io.master_write",
     "restore": "kehoach_xl.io.master_write",
     "list_backups": "kehoach_xl.io.master_write",
     "issue": "kehoach_xl.unitbook",
-    "merge": "kehoach_xl.merge",
     "compute_merge": "kehoach_xl.merge",
-    "nightly": "kehoach_xl.nightly",
     "schedule": "kehoach_xl.nightly",
     "summary": "kehoach_xl.reports.summary",
     "compute_summary": "kehoach_xl.reports.summary",
@@ -56,8 +60,13 @@ __all__ = [
     "KehoachError",
     "SetupError",
     "create_master",
+    "demo",
     "init",
     "load_config",
+    "merge",
+    "nightly",
+    "refresh",
+    "validate",
     "read_master",
     "tasks",
     "__version__",

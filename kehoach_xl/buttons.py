@@ -12,6 +12,7 @@ Vietnamese.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
     """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master."""
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
-        from . import merge as mg
+        mg = importlib.import_module("kehoach_xl.merge")  # the package attribute `merge` is the function
 
         folder = Path(inbox) if inbox else cfg.inbox_dir
         if not folder.is_dir():
@@ -236,7 +237,7 @@ def _file_away(inbox: Path, report: Any) -> None:
     """Move merged files to processed/ or rejected/, as ``kehoach-xl merge`` does after writing."""
     import shutil
 
-    from . import merge as mg
+    mg = importlib.import_module("kehoach_xl.merge")
 
     for f in report.files:
         src = inbox / f.file
