@@ -1,9 +1,5 @@
-"""``kehoach-xl serve``: the button server.
-
-There is no ``xlsm`` command: no tool available here writes a VBA project without
-hand-writing the binary format (LibreOffice's xlsm export drops Basic modules), so
-the macro-enabled master is made once in Excel by the steps in docs/excel-buttons.md.
-"""
+"""``kehoach-xl xlsm`` (the macro-enabled master with its buttons) and ``kehoach-xl serve``
+(the button server for PCs without Python)."""
 
 from __future__ import annotations
 
@@ -13,6 +9,32 @@ import click
 
 
 def register(cli: click.Group) -> None:
+    @cli.command("xlsm")
+    @click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Where to write the .xlsm (default: beside MASTER, same name).")
+    @click.option("--overwrite", is_flag=True, help="Replace an existing .xlsm and its .py.")
+    def xlsm_cmd(master: Path, out: Path | None, overwrite: bool) -> None:
+        """Make the macro-enabled master (.xlsm) with the buttons already placed.
+
+        Copies MASTER (.xlsx) with every sheet unchanged, adds the sheet
+        “Điều khiển” with the four buttons and xlwings' own VBA project, and
+        writes <name>.py beside it (the module the buttons' macro imports).
+        MASTER itself is not changed.
+
+        \b
+        Example:
+          kehoach-xl init so_theo_doi.xlsx --sample langson_ddci_2024
+          kehoach-xl xlsm so_theo_doi.xlsx
+          kehoach-xl xlsm so_theo_doi.xlsx --out D:\\KeHoach\\so_theo_doi.xlsm
+        """
+        from .xlsm import build_xlsm, module_name
+
+        path = build_xlsm(master, out, overwrite=overwrite)
+        click.echo(f"Đã tạo sổ có nút bấm: {path}")
+        click.echo(f"Kèm tệp {module_name(path)}.py (để cạnh sổ). Nhớ sửa master = \"{path.name}\" "
+                   "trong kehoach.toml nếu dùng sổ này làm sổ chính.")
+
     @cli.command("serve")
     @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
                   help="kehoach.toml, or the folder (or master) it sits beside. Default: current folder.")
