@@ -464,15 +464,18 @@ def build_xlsm(master: Path | str, out: Path | str | None = None, *, overwrite: 
     tmp = dest.with_name(dest.name + ".tmp")
     with src:
         new = _graft(src, parts)
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-            zout.writestr("[Content_Types].xml", new.pop("[Content_Types].xml"))
-            for info in src.infolist():
-                if info.filename == "[Content_Types].xml":
-                    continue
-                data = new.pop(info.filename, None)
-                zout.writestr(info.filename, data if data is not None else src.read(info.filename))
-            for name in sorted(new):
-                zout.writestr(name, new[name])
-    tmp.replace(dest)
+        try:  # written aside and moved into place, so a failure never leaves half a workbook
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+                zout.writestr("[Content_Types].xml", new.pop("[Content_Types].xml"))
+                for info in src.infolist():
+                    if info.filename == "[Content_Types].xml":
+                        continue
+                    data = new.pop(info.filename, None)
+                    zout.writestr(info.filename, data if data is not None else src.read(info.filename))
+                for name in sorted(new):
+                    zout.writestr(name, new[name])
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
     stub.write_text(module_stub(module, dest.name), encoding="utf-8")
     return dest
