@@ -221,8 +221,8 @@ def create_master(
     ``tasks`` etc. are mappings keyed by the column keys in :mod:`schema`.
     """
     path = Path(path)
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise SetupError(f"Sổ theo dõi phải là tệp .xlsx hoặc .xlsm: {path.name}")
+    if path.suffix.lower() != ".xlsx":
+        raise SetupError(f"create_master viết tệp .xlsx (dùng init hoặc build_xlsm cho .xlsm): {path.name}")
     if path.exists() and not overwrite:
         raise SetupError(f"Tệp {path} đã tồn tại; không ghi đè sổ theo dõi đang có.")
     meta = dict(meta or {})
@@ -483,14 +483,26 @@ def init(master: Path | str, *, sample: str | None = None, overwrite: bool = Fal
 
     master = Path(master)
     reg: dict[str, Any] = sample_registry(sample) if sample else {}
+    macro = master.suffix.lower() == ".xlsm"
+    if macro and master.exists() and not overwrite:
+        raise SetupError(f"Tệp {master} đã tồn tại; không ghi đè sổ theo dõi đang có.")
+    # An .xlsm is the .xlsx master plus xlwings' VBA project and the buttons (see xlsm.py).
+    plain = master.with_name(f".{master.stem}.tao-moi.xlsx") if macro else master
     path = create_master(
-        master,
+        plain,
         units=reg.get("units", ()),
         leaders=reg.get("leaders", ()),
         scores=reg.get("scores", ()),
         meta=reg.get("meta"),
-        overwrite=overwrite,
+        overwrite=overwrite or macro,
     )
+    if macro:
+        from .xlsm import build_xlsm
+
+        try:
+            path = build_xlsm(plain, master, overwrite=overwrite)
+        finally:
+            plain.unlink(missing_ok=True)
     toml = path.parent / CONFIG_NAME
     if not toml.exists():
         toml.write_text(DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{path.name}"'), encoding="utf-8")

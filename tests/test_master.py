@@ -150,3 +150,20 @@ def test_master_prints_as_pdf(master, soffice_convert, artifacts_dir):
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
                         str(artifacts_dir / "master_page")], check=True)
         assert list(artifacts_dir.glob("master_page*.png"))
+
+
+def test_init_xlsm_builds_macro_enabled_master_with_buttons(tmp_path):
+    import kehoach_xl
+
+    path = kehoach_xl.init(tmp_path / "so_theo_doi.xlsm", sample="langson_ddci_2024")
+    assert path.suffix == ".xlsm" and path.exists()
+    assert "from kehoach_xl.buttons import main" in (tmp_path / "so_theo_doi.py").read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".*.xlsx"))  # the intermediate .xlsx is gone
+    with zipfile.ZipFile(path) as z:
+        assert "xl/vbaProject.bin" in z.namelist()
+        assert b"macroEnabled" in z.read("[Content_Types].xml")
+    md = read_master(path)
+    assert len(md.units.rows) == 9 and md.tasks.missing == []
+    from kehoach_xl.config import load_config
+
+    assert load_config(path).master == "so_theo_doi.xlsm"
