@@ -113,6 +113,7 @@ def _member_text(values: dict[str, Any]) -> str:
     text = "; ".join(parts)
     for key, label in (("result", ""), ("difficulties", "Khó khăn: "), ("proposals", "Đề xuất: ")):
         if values.get(key):
+            text = text.rstrip(".")  # "…đơn vị.. Đề xuất" otherwise
             text += (". " if text else "") + label + normalize_text(values[key], keep_newlines=True).replace("\n", " ")
     return text
 

@@ -80,6 +80,40 @@ def _no_borders(table) -> None:
     tbl_pr.append(borders)
 
 
+def _fixed_widths(table, widths_cm: tuple[float, ...]) -> None:
+    """Column widths every reader honours: LibreOffice lays a table out from w:tblGrid, Word
+    from the cell widths; python-docx leaves the grid equal, so set both and fix the layout."""
+    tbl = table._tbl
+    grid = tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm, strict=True):
+        col.set(qn("w:w"), str(int(Cm(w).twips)))
+    tbl_pr = tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:w"), str(int(Cm(sum(widths_cm)).twips)))
+    tbl_w.set(qn("w:type"), "dxa")
+    table.autofit = False  # writes <w:tblLayout w:type="fixed"/>
+    _order_tbl_pr(tbl_pr)
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(w)
+
+
+_TBL_PR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+                 "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook")
+
+
+def _order_tbl_pr(tbl_pr) -> None:
+    """Children of w:tblPr in the order the schema requires (Word rejects some files otherwise)."""
+    rank = {qn(f"w:{n}"): i for i, n in enumerate(_TBL_PR_ORDER)}
+    children = sorted(tbl_pr, key=lambda el: rank.get(el.tag, len(rank)))
+    for el in children:
+        tbl_pr.remove(el)
+        tbl_pr.append(el)
+
+
 def _cell(table, r: int, c: int, width_cm: float):
     cell = table.cell(r, c)
     cell.width = Cm(width_cm)
@@ -105,15 +139,18 @@ def build(out: Path = OUT) -> Path:
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     head.autofit = False
     _no_borders(head)
-    left, right = _cell(head, 0, 0, 6.0), _cell(head, 0, 1, 10.5)
-    head.columns[0].width, head.columns[1].width = Cm(6.0), Cm(10.5)
-    para(left, "{{ parent_agency_upper }}", 13, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    para(left, "{{ agency_upper }}", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    short_rule(left, 2.5, 6.0)
+    # Rendered widths (LibreOffice, 12 pt bold): "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG" needs a 7.6 cm cell,
+    # "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" 9.3 cm. Together 0.5 cm wider than the text block, so
+    # the centred table reaches a quarter centimetre into each margin, as printed forms do.
+    left, right = _cell(head, 0, 0, 7.6), _cell(head, 0, 1, 9.4)
+    _fixed_widths(head, (7.6, 9.4))
+    para(left, "{{ parent_agency_upper }}", 12, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    para(left, "{{ agency_upper }}", 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    short_rule(left, 2.5, 7.6)
     para(left, "Số:       /BC-{{ agency_code }}", 13, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     para(right, "Độc lập - Tự do - Hạnh phúc", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    short_rule(right, 5.5, 10.5)
+    short_rule(right, 5.5, 9.4)
     para(right, "{{ place }}, ngày {{ day }} tháng {{ month }} năm {{ year }}", 14, italic=True,
          align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
 
@@ -137,7 +174,8 @@ def build(out: Path = OUT) -> Path:
     # Distribution list (left) and signature (right).
     sign = doc.add_table(rows=1, cols=2)
     _no_borders(sign)
-    recv, signer = _cell(sign, 0, 0, 8.0), _cell(sign, 0, 1, 8.0)
+    recv, signer = _cell(sign, 0, 0, 8.0), _cell(sign, 0, 1, 8.5)
+    _fixed_widths(sign, (8.0, 8.5))
     para(recv, "Nơi nhận:", 12, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=6, after=0)
     para(recv, "{%p for r in recipients %}", 11, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
     para(recv, "- {{ r }}", 11, align=WD_ALIGN_PARAGRAPH.LEFT, after=0)
@@ -156,12 +194,13 @@ def build(out: Path = OUT) -> Path:
     para(doc, "(Kèm theo Báo cáo số       /BC-{{ agency_code }} ngày {{ date_text }} của {{ agency }})", 13,
          italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
     headers = ("STT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Tình hình thực hiện", "Kết quả")
-    widths = (1.0, 5.2, 3.0, 2.2, 2.4, 2.7)
+    widths = (1.0, 5.0, 2.6, 2.1, 2.3, 3.5)
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = "Table Grid"
     for j, (h, w) in enumerate(zip(headers, widths, strict=True)):
         c = _cell(table, 0, j, w)
         para(c, h, 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    _fixed_widths(table, widths)
     _repeat_header(table.rows[0])
     fields = ("{{ x.stt }}", "{{ x.task }}", "{{ x.units }}", "{{ x.deadline }}", "{{ x.state }}", "{{ x.result }}")
     for j, w in enumerate(widths):

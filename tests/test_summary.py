@@ -63,8 +63,11 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
         for i, h in enumerate(header):
             if h:
                 col.setdefault(h, i)  # "Quá hạn" is also a chart series further right
-        rows = {ws.cell(r, 1).value: [c.value for c in ws[r]] for r in range(UNIT_TOTAL_ROW, UNIT_FIRST_ROW + 40)
-                if ws.cell(r, 1).value}
+        rows = {}
+        r = UNIT_TOTAL_ROW  # the by-unit block runs down to its first empty row
+        while ws.cell(r, 1).value:
+            rows[ws.cell(r, 1).value] = [c.value for c in ws[r]]
+            r += 1
         seen = set()
         for name, values in rows.items():
             key = "total" if name.startswith("Tổng cộng") else name

@@ -107,7 +107,7 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
         raise DataError(str(exc)) from exc
     period = f"{y:04d}-{m:02d}"
     as_of = as_of or briefing_as_of(md, period)
-    s = compute_summary(md, as_of, config=config)
+    s = compute_summary(md, as_of, config=config, period=period)
     ctx = summary_context(s, config=config, period=period)
     subject = render("briefing_subject.txt.j2", ctx, md.path).strip()
     ctx["subject"] = subject

@@ -6,21 +6,31 @@ them knowing only the names documented in docs/reports.md.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
 from ..config import Config
 from ..rules.deadline import format_vn_date
-from ..text import vn_number
+from ..text import normalize_text, vn_number
 from .figures import UPCOMING_DAYS, Tally, TaskFact, period_bounds
+from .render import lower_first, mid_sentence, vn_list
 from .summary import Summary, month_label, score_sentence
+
+
+def _units_mid(units: tuple[str, ...]) -> str:
+    """Lead units inside a sentence: "Văn phòng Sở và các phòng, đơn vị"."""
+    # A collective name has a comma of its own ("các phòng, đơn vị"): list it last, after "và",
+    # so the enumeration's commas never split it.
+    ordered = sorted(units, key=lambda u: "," in u)
+    return vn_list([mid_sentence(u) for u in ordered])
 
 
 def _task(f: TaskFact) -> dict[str, Any]:
     return {
-        "id": f.id, "task": f.task.rstrip("."), "units": f.units_text, "due": format_vn_date(f.due_date),
+        "id": f.id, "task": f.task.rstrip("."), "units": _units_mid(f.lead_units), "due": format_vn_date(f.due_date),
         "deadline_text": f.deadline_text, "days_overdue": f.days_overdue, "days_left": f.days_remaining,
-        "result": f.result, "difficulties": f.difficulties.rstrip("."), "proposals": f.proposals.rstrip("."),
+        "result": f.result.rstrip("."), "difficulties": f.difficulties.rstrip("."), "proposals": f.proposals.rstrip("."),
         "progress": vn_number(f.progress, 0) if f.progress is not None else "",
         "completed": format_vn_date(f.completed_on),
     }
@@ -37,12 +47,33 @@ def _count_by_unit(facts: list[TaskFact]) -> list[dict[str, Any]]:
     for f in facts:
         for u in f.lead_units:
             c[u] += 1
-    return [{"unit": u, "count": n} for u, n in c.most_common()]
+    return [{"unit": mid_sentence(u), "count": n} for u, n in c.most_common()]
+
+
+def _grouped(facts: list[TaskFact], attr: str) -> list[dict[str, Any]]:
+    """Identical difficulties (or proposals) once, with every unit and task that reported them."""
+    groups: dict[str, dict[str, Any]] = {}
+    for f in facts:
+        text = normalize_text(getattr(f, attr)).rstrip(".")
+        if not text:
+            continue
+        g = groups.setdefault(text.casefold(), {"text": text, "units": [], "ids": []})
+        g["ids"].append(f.id)
+        g["units"] += [u for u in f.lead_units if u not in g["units"]]
+    return [{"text": g["text"], "units": _units_mid(tuple(g["units"])), "ids": ", ".join(g["ids"]),
+             "count": len(g["ids"])} for g in groups.values()]
 
 
 def plan_reference(meta: dict[str, Any]) -> str:
     number = meta.get("plan_number")
     return f"Kế hoạch số {number}" if number else (meta.get("plan_title") or "kế hoạch")
+
+
+def plan_topic(meta: dict[str, Any]) -> str:
+    """What the plan is about, to follow "Kế hoạch số 62/KH-STNMT về …" without repeating "kế hoạch"."""
+    title = normalize_text(meta.get("plan_title"))
+    title = re.sub(r"^(kế hoạch|chương trình|đề án)\s+(về\s+|thực hiện\s+)?", "", title, flags=re.I)
+    return lower_first(title) if title else ""
 
 
 def summary_context(s: Summary, *, config: Config, period: str | None = None) -> dict[str, Any]:
@@ -52,6 +83,7 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
     return {
         "plan": {k: ("" if v is None else v) for k, v in s.meta.items()},
         "plan_ref": plan_reference(s.meta),
+        "plan_topic": plan_topic(s.meta),
         "period": period,
         "period_label": month_label(period),
         "period_first": format_vn_date(first),
@@ -68,6 +100,8 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
         "issues": [_task(f) for f in s.issues],
         "difficulties": [_task(f) for f in s.issues if f.difficulties],
         "proposals": [_task(f) for f in s.issues if f.proposals],
+        "difficulty_groups": _grouped(s.issues, "difficulties"),
+        "proposal_groups": _grouped(s.issues, "proposals"),
         "finished": [_task(f) for f in s.finished],
         "scores": [score_sentence(x) for x in s.scores],
         "score_year": max((x.year for x in s.scores), default=None),

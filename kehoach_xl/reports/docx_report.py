@@ -127,7 +127,7 @@ def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
     config = config or Config()
     y, m = parse_period(period)
     period = f"{y:04d}-{m:02d}"
-    s = compute_summary(md, as_of or briefing_as_of(md, period), config=config)
+    s = compute_summary(md, as_of or briefing_as_of(md, period), config=config, period=period)
     return s, report_context(s, md, config=config, period=period)
 
 

@@ -88,6 +88,37 @@ def parse_period(value: Any) -> tuple[int, int]:
     return y, mo
 
 
+_BULLET = re.compile(r"^\s*(?:[-+*•–—]|\d{1,2}[.)]|[a-zđ]\))\s+")
+_BULLET_INLINE = re.compile(r"(?:(?<=[.;:])|^)\s+[-+•–]\s+")
+# Words that start proper names: keep their capital when an item moves mid-sentence.
+_PROPER_START = ("Sở", "UBND", "Ủy ban", "Uỷ ban", "Văn phòng", "Phòng", "Chi cục", "Trung tâm", "Thanh tra", "Bộ",
+                 "Tỉnh", "Nhà nước", "Đảng", "Hội đồng", "Cổng", "Chính phủ", "Thủ tướng", "Ban Chỉ đạo", "Kế hoạch số")
+
+
+def _lower_item(s: str) -> str:
+    if len(s) > 1 and s[1].isupper() or any(s == w or s.startswith(w + " ") for w in _PROPER_START):
+        return s
+    return s[:1].lower() + s[1:]
+
+
+def inline_text(value: Any) -> str:
+    """A cell written as a bullet list, as one sentence for running text.
+
+    "- Cập nhật thông tin.\n- Cập nhật và nâng cấp chức năng." → "Cập nhật thông tin; cập nhật và
+    nâng cấp chức năng" (list markers dropped, items joined with semicolons, no final full stop).
+    """
+    text = normalize_text(value, keep_newlines=True)
+    items: list[str] = []
+    for line in text.split("\n"):
+        for part in _BULLET_INLINE.split(line) if _BULLET.match(line) else [line]:
+            part = _BULLET.sub("", part).strip().rstrip(".;, ")
+            if part:
+                items.append(part)
+    if not items:
+        return ""
+    return "; ".join([items[0], *(_lower_item(x) for x in items[1:])])
+
+
 # --- per-task facts ------------------------------------------------------------------
 
 
@@ -119,7 +150,8 @@ class TaskFact:
 
     @property
     def units_text(self) -> str:
-        return ", ".join(self.lead_units)
+        # Semicolons: a collective name ("Các phòng, đơn vị") has a comma of its own.
+        return "; ".join(self.lead_units)
 
 
 def status_code(status: Any, progress: Any = None) -> str:
@@ -195,7 +227,7 @@ def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
         facts.append(TaskFact(
             row=i,
             id=normalize_text(rec.get("id")),
-            task=normalize_text(rec.get("task")),
+            task=inline_text(rec.get("task")),
             group=_group_label(rec),
             lead_units=_canonical_units(reg, rec.get("lead_units") or []),
             leaders=_canonical_leaders(reg, rec.get("leaders") or []),
@@ -359,39 +391,74 @@ class Comparison:
     no_longer_overdue: list[TaskFact] = field(default_factory=list)
 
 
-def compare_with_history(md: MasterData, facts: list[TaskFact], period: str) -> Comparison | None:
-    """Compare with the last snapshot of each task in the previous period; None without one."""
-    prev = previous_period(period)
-    snap: dict[str, dict[str, Any]] = {}
-    for r in md.history.rows:
-        try:
-            y, m = parse_period(r.get("period"))
-            if f"{y:04d}-{m:02d}" != prev:
-                continue
-        except ValueError:
-            continue
-        tid = normalize_text(r.get("task_id"))
-        if tid:
-            snap[tid] = r  # later rows are later snapshots
-    if not snap:
+def _iso_period(value: Any) -> str | None:
+    try:
+        y, m = parse_period(value)
+    except (ValueError, TypeError):
         return None
+    return f"{y:04d}-{m:02d}"
+
+
+def history_periods(md: MasterData) -> list[str]:
+    """Reporting periods present in the history sheet, oldest first."""
+    return sorted({p for r in md.history.rows if (p := _iso_period(r.get("period")))})
+
+
+def compare_with_history(md: MasterData, facts: list[TaskFact], period: str) -> Comparison | None:
+    """This period against the latest earlier period in the history sheet; None when there is none.
+
+    History rows are one per unit and submission (merge writes the submission's period), so
+    members of a collective and coordinating units add rows for tasks they do not own: only
+    the owner's row (a lead unit, the collective itself, or a row without a unit) stands for
+    the task. A task without such a row up to that period counts as done then when its
+    completion date falls within it.
+    """
+    current = _iso_period(period)
+    earlier = [p for p in history_periods(md) if current is None or p < current]
+    if not earlier:
+        return None
+    prev = earlier[-1]
+    _, prev_end = period_bounds(prev)
+    reg = Registry.from_master(md)
+    owners = {f.id: set(f.lead_units) for f in facts}
+    snap: dict[str, tuple[str, int, dict[str, Any]]] = {}
+    for n, r in enumerate(md.history.rows):
+        p = _iso_period(r.get("period"))
+        tid = normalize_text(r.get("task_id"))
+        if p is None or p > prev or not tid:
+            continue
+        unit = normalize_text(r.get("unit"))
+        if unit and tid in owners:
+            name = reg.match_unit(unit).canonical or unit
+            if name not in owners[tid]:
+                continue
+        key = (p, n)  # later periods, then later rows, are later snapshots
+        if tid not in snap or key > snap[tid][:2]:
+            snap[tid] = (p, n, r)
 
     def prev_state(r: dict[str, Any]) -> str:
         label = normalize_text(r.get("deadline_state"))
         return schema.DEADLINE_STATE_CODES.get(label, label)
 
+    def was_done(f: TaskFact) -> bool:
+        if f.id in snap:
+            return is_done(snap[f.id][2].get("status"))
+        return f.status == "done" and f.completed_on is not None and f.completed_on <= prev_end
+
+    def was_overdue(f: TaskFact) -> bool:
+        return f.id in snap and not was_done(f) and prev_state(snap[f.id][2]) == "overdue"
+
     cmp = Comparison(
         previous_period=prev,
-        previous_done=sum(1 for r in snap.values() if is_done(r.get("status"))),
-        previous_overdue=sum(1 for r in snap.values() if prev_state(r) == "overdue"),
+        previous_done=sum(1 for f in facts if was_done(f)),
+        previous_overdue=sum(1 for f in facts if was_overdue(f)),
     )
     for f in facts:
-        r = snap.get(f.id)
-        was_overdue = r is not None and prev_state(r) == "overdue"
-        if f.state == "overdue" and not was_overdue:
+        before = was_overdue(f)
+        if f.state == "overdue" and not before:
             cmp.newly_overdue.append(f)
-        if was_overdue and f.state != "overdue":
+        if before and f.state != "overdue":
             cmp.no_longer_overdue.append(f)
-        if f.status == "done" and (r is None or not is_done(r.get("status"))):
+        if f.status == "done" and not was_done(f):
             cmp.newly_done.append(f)
     return cmp

@@ -8,6 +8,7 @@ import smtplib
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -45,9 +46,22 @@ def _dedupe(addresses: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
+def _set_subject(msg: EmailMessage, subject: str) -> None:
+    """Set a Vietnamese subject that survives folding.
+
+    The stdlib folder drops the space between two encoded words when it wraps a long
+    non-ASCII subject ("nhiệm vụ quá hạn" arrives as "nhiệm vụquá hạn"); Header.encode
+    keeps spaces inside the encoded words, and set_raw stops the policy from refolding.
+    """
+    if subject.isascii():
+        msg["Subject"] = subject
+        return
+    msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n"))
+
+
 def build_message(out: Outgoing, mail: MailConfig) -> EmailMessage:
     msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = out.subject
+    _set_subject(msg, out.subject)
     msg["From"] = Address(mail.sender_name, addr_spec=mail.sender) if mail.sender_name else mail.sender
     to = _dedupe(out.to)
     cc = [a for a in _dedupe(out.cc) if a.casefold() not in {t.casefold() for t in to}]

@@ -82,6 +82,16 @@ def lower_first(s: Any) -> str:
     return s[:1].lower() + s[1:]
 
 
+def mid_sentence(name: Any) -> str:
+    """A unit name inside a sentence: "Các phòng, đơn vị" → "các phòng, đơn vị"; proper names unchanged.
+
+    Only collective names (starting with "Các"/"Những") are common nouns; "Văn phòng Sở",
+    "Thanh tra Sở" … keep their capitals wherever they stand.
+    """
+    s = str(name)
+    return s[:1].lower() + s[1:] if s.startswith(("Các ", "Những ")) else s
+
+
 def environment(master: Path | None = None) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(master)])
     env = jinja2.Environment(
@@ -94,7 +104,7 @@ def environment(master: Path | None = None) -> jinja2.Environment:
         extensions=["jinja2.ext.do"],
     )
     env.filters.update(vn_date=vn_date, vn_num=vn_num, vn_list=vn_list, roman=roman, sentence=sentence,
-                       lower_first=lower_first)
+                       lower_first=lower_first, mid=mid_sentence)
     return env
 
 

@@ -27,7 +27,7 @@ from ..errors import DataError
 from ..io.changes import LogEntry, MasterChanges
 from ..master import FONT_NAME, MasterData, new_workbook, read_master
 from ..rules.deadline import format_vn_date
-from ..text import vn_number
+from ..text import normalize_text, vn_number
 from .figures import (
     UPCOMING_DAYS,
     Comparison,
@@ -35,6 +35,7 @@ from .figures import (
     Tally,
     TaskFact,
     compare_with_history,
+    parse_period,
     period_bounds,
     period_of,
     score_lines,
@@ -61,7 +62,7 @@ CHART_HEADERS = ("Đã hoàn thành", "Quá hạn", "Đang thực hiện")
 @dataclass
 class Summary:
     as_of: dt.date
-    period: str  # YYYY-MM of as_of
+    period: str  # YYYY-MM reported on (default: the month of as_of)
     meta: dict[str, Any]
     facts: list[TaskFact]
     total: Tally
@@ -96,24 +97,54 @@ class Summary:
         }
 
 
-def _in_period(f: TaskFact, first: dt.date, last: dt.date) -> bool:
-    # A report without a timestamp is the latest one the office has: keep it.
-    return f.updated_at is None or first <= f.updated_at.date() <= last
+def _reported_in(md: MasterData, period: str) -> set[str]:
+    """Tasks whose difficulties or proposals came in with a submission of ``period`` (history sheet)."""
+    out = set()
+    for r in md.history.rows:
+        if not (r.get("difficulties") or r.get("proposals")):
+            continue
+        try:
+            y, m = parse_period(r.get("period"))
+        except (ValueError, TypeError):
+            continue
+        if f"{y:04d}-{m:02d}" == period:
+            out.add(normalize_text(r.get("task_id")))
+    return out
 
 
-def compute_summary(md: MasterData, as_of: dt.date | None = None, *, config: Config | None = None) -> Summary:
-    """Every figure of the summary for ``as_of`` (default: the master's as-of date, else today)."""
+def _in_period(f: TaskFact, first: dt.date, last: dt.date, reported: set[str]) -> bool:
+    # A report without a timestamp is the latest one the office has: keep it. Reports of a month
+    # are merged in the days after it ends, so "last" is the later of the month's end and as_of.
+    return f.id in reported or f.updated_at is None or first <= f.updated_at.date() <= last
+
+
+def compute_summary(md: MasterData, as_of: dt.date | None = None, *, config: Config | None = None,
+                    period: str | None = None) -> Summary:
+    """Every figure of the summary for ``as_of`` (default: the master's as-of date, else today).
+
+    ``period`` (YYYY-MM) is the month reported on; it defaults to the month of ``as_of``. A May
+    report is usually made early in June: tasks finished and problems raised are those of the
+    period, and the comparison is with the period before it.
+    """
     config = config or Config()
     stored = md.settings.get("as_of")
     if as_of is None:
         as_of = stored.date() if isinstance(stored, dt.datetime) else stored if isinstance(stored, dt.date) else None
     as_of = as_of or dt.date.today()
     facts, source = task_facts(md, as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit)
-    period = period_of(as_of)
+    if period is None:
+        period = period_of(as_of)
+    else:
+        try:
+            y, m = parse_period(period)
+        except ValueError as exc:
+            raise DataError(str(exc)) from exc
+        period = f"{y:04d}-{m:02d}"
     first, last = period_bounds(period)
     unit_order = [str(u.get("name")) for u in md.units.rows if u.get("name")]
     leader_order = [str(x.get("name")) for x in md.leaders.rows if x.get("name")]
     horizon = as_of + dt.timedelta(days=UPCOMING_DAYS)
+    reported = _reported_in(md, period)
     return Summary(
         as_of=as_of,
         period=period,
@@ -129,7 +160,8 @@ def compute_summary(md: MasterData, as_of: dt.date | None = None, *, config: Con
              and f.due_date is not None and as_of <= f.due_date <= horizon),
             key=lambda f: (f.due_date, f.row),
         ),
-        issues=[f for f in facts if (f.difficulties or f.proposals) and _in_period(f, first, last)],
+        issues=[f for f in facts if (f.difficulties or f.proposals)
+                and _in_period(f, first, max(last, as_of), reported)],
         finished=[f for f in facts if f.status == "done" and f.completed_on and first <= f.completed_on <= last],
         scores=score_lines(md),
         comparison=compare_with_history(md, facts, period),
@@ -177,8 +209,12 @@ def _tally_row(t: Tally) -> list[Any]:
             t.continuous, t.percent_done]
 
 
-def summary_cells(s: Summary) -> dict[tuple[int, int], Any]:
-    """(row, col) → value for the whole summary sheet below its title."""
+def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int], Any]:
+    """(row, col) → value for the whole summary sheet below its title.
+
+    ``unit_rows`` is the room kept for the by-unit block: the master keeps UNIT_ROWS so the
+    chart's fixed range and the blocks below never move; an export packs it tight.
+    """
     cells: dict[tuple[int, int], Any] = {}
 
     def put(r: int, values: list[Any], c0: int = 1) -> None:
@@ -198,42 +234,51 @@ def summary_cells(s: Summary) -> dict[tuple[int, int], Any]:
         r = UNIT_FIRST_ROW + i
         put(r, [name, *_tally_row(t)])
         put(r, [t.done, t.overdue, t.in_progress], CHART_COLS[0])
-    row = UNIT_FIRST_ROW + max(UNIT_ROWS, len(s.by_unit)) + 1
+    row = UNIT_FIRST_ROW + max(unit_rows, len(s.by_unit)) + 1
+
+    section = 1
 
     def block(heading: str, header: list[str], rows: list[list[Any]]) -> None:
-        nonlocal row
+        nonlocal row, section
         if not rows:
-            return  # no empty sections
-        put(row, [heading])
+            return  # no empty sections, and no gap in the numbering
+        section += 1
+        put(row, [f"{section}. {heading}"])
         put(row + 1, header)
         for k, values in enumerate(rows):
             put(row + 2 + k, values)
         row += len(rows) + 3
 
-    n = iter(range(2, 20))
-    block(f"{next(n)}. TỔNG HỢP THEO CHỈ SỐ, NHÓM NHIỆM VỤ", ["Chỉ số/nhóm nhiệm vụ", *TALLY_HEADERS],
+    block("TỔNG HỢP THEO CHỈ SỐ, NHÓM NHIỆM VỤ", ["Chỉ số/nhóm nhiệm vụ", *TALLY_HEADERS],
           [[k, *_tally_row(t)] for k, t in s.by_group])
-    block(f"{next(n)}. TỔNG HỢP THEO LÃNH ĐẠO GIÁM SÁT", ["Lãnh đạo giám sát", *TALLY_HEADERS],
+    block("TỔNG HỢP THEO LÃNH ĐẠO GIÁM SÁT", ["Lãnh đạo giám sát", *TALLY_HEADERS],
           [[k, *_tally_row(t)] for k, t in s.by_leader])
-    block(f"{next(n)}. NHIỆM VỤ QUÁ HẠN", ["Mã nhiệm vụ", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành",
-                                            "Số ngày quá hạn", "Thời hạn (nguyên văn)"],
-          [[f.id, f.task, f.units_text, format_vn_date(f.due_date), f.days_overdue, f.deadline_text]
+    # Task lists: the task (with its code) in the wide first column, short facts after it.
+    block("NHIỆM VỤ QUÁ HẠN", ["Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày quá hạn",
+                               "Tiến độ (%)", "Thời hạn (nguyên văn)"],
+          [[_task_cell(f), f.units_text, format_vn_date(f.due_date), f.days_overdue, f.progress, f.deadline_text]
            for f in s.overdue])
-    block(f"{next(n)}. NHIỆM VỤ ĐẾN HẠN TRONG {UPCOMING_DAYS} NGÀY TỚI",
-          ["Mã nhiệm vụ", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày còn lại", "Trạng thái"],
-          [[f.id, f.task, f.units_text, format_vn_date(f.due_date), f.days_remaining, _status_label(f)]
+    block(f"NHIỆM VỤ ĐẾN HẠN TRONG {UPCOMING_DAYS} NGÀY TỚI",
+          ["Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày còn lại", "Tiến độ (%)", "Trạng thái"],
+          [[_task_cell(f), f.units_text, format_vn_date(f.due_date), f.days_remaining, f.progress, _status_label(f)]
            for f in s.upcoming])
-    block(f"{next(n)}. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT TRONG KỲ",
-          ["Mã nhiệm vụ", "Nhiệm vụ", "Đơn vị chủ trì", "Khó khăn, vướng mắc", "Đề xuất, kiến nghị"],
-          [[f.id, f.task, f.units_text, f.difficulties, f.proposals] for f in s.issues])
-    block(f"{next(n)}. ĐIỂM CHỈ SỐ", ["Chỉ số thành phần", "Năm", "Điểm", "Năm trước", "Điểm năm trước",
-                                       "Thay đổi", "Xếp hạng", "Nhận xét"],
+    block("KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT TRONG KỲ",
+          ["Nhiệm vụ", "Đơn vị chủ trì", "Khó khăn, vướng mắc", "Đề xuất, kiến nghị"],
+          [[_task_cell(f), f.units_text, f.difficulties, f.proposals] for f in s.issues])
+    block("ĐIỂM CHỈ SỐ", ["Chỉ số thành phần", "Năm", "Điểm", "Năm trước", "Điểm năm trước",
+                          "Thay đổi", "Xếp hạng", "Nhận xét"],
           [[sc.component, sc.year, sc.score, sc.prev_year, sc.prev_score, change_phrase(sc.delta),
             f"{sc.rank}/{sc.out_of}" if sc.rank and sc.out_of else sc.rank, score_sentence(sc)]
            for sc in s.scores])
-    cmp_rows = _comparison_rows(s)
-    block(f"{next(n)}. SO SÁNH VỚI KỲ TRƯỚC", ["Nội dung", "Kỳ trước", "Kỳ này", "Ghi chú"], cmp_rows)
+    cmp = s.comparison
+    block("SO SÁNH VỚI KỲ TRƯỚC" if cmp else f"KẾT QUẢ TRONG {month_label(s.period).upper()}",
+          ["Nội dung", (f"Kỳ trước ({month_label(cmp.previous_period)})" if cmp else ""),
+           f"Kỳ này ({month_label(s.period)})", "Ghi chú"], _comparison_rows(s))
     return cells
+
+
+def _task_cell(f: TaskFact) -> str:
+    return f"{f.id}: {f.task}" if f.id else f.task
 
 
 def _status_label(f: TaskFact) -> str:
@@ -283,7 +328,7 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def _scaffold_sheet(ws: Any, chart_rows: int) -> None:
+def _scaffold_sheet(ws: Any, chart_rows: int, *, styled_rows: int = UNIT_ROWS, chart_anchor: str = "P5") -> None:
     ws["A1"] = "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH"
     ws["A1"].font = Font(name=FONT_NAME, sz=14, bold=True)
     ws["A5"].font = Font(name=FONT_NAME, sz=12, bold=True)
@@ -293,7 +338,7 @@ def _scaffold_sheet(ws: Any, chart_rows: int) -> None:
     ws.column_dimensions["K"].width = 3
     for j in CHART_COLS:
         ws.column_dimensions[get_column_letter(j)].width = 12
-    last_unit_row = UNIT_FIRST_ROW + UNIT_ROWS - 1
+    last_unit_row = UNIT_FIRST_ROW + styled_rows - 1
     for r in range(UNIT_HEADER_ROW, last_unit_row + 1):
         for c in [*range(1, 11), *CHART_COLS]:
             cell = ws.cell(row=r, column=c)
@@ -329,7 +374,7 @@ def _scaffold_sheet(ws: Any, chart_rows: int) -> None:
     for series, colour in zip(chart.series, ("70AD47", "E06666", "F4B183"), strict=True):
         series.graphicalProperties.solidFill = colour
         series.graphicalProperties.line.solidFill = colour
-    ws.add_chart(chart, "P5")
+    ws.add_chart(chart, chart_anchor)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
 
@@ -348,17 +393,76 @@ def build_summary_scaffold(wb: Any) -> None:
     _scaffold_sheet(ws, _chart_rows_for(wb))
 
 
+_EXPORT_WIDTHS = {"A": 58, "B": 22, "C": 16, "D": 16, "E": 13, "F": 13, "G": 13, "H": 13, "I": 13, "J": 13}
+
+
+def _style_blocks(ws: Any, first_row: int) -> int:
+    """Headings bold; each block's header and rows bordered and wrapped, rows as tall as their text.
+
+    Returns the last row used. openpyxl writes no row heights of its own and Excel does not
+    grow rows for wrapped text on opening, so heights are estimated from the text length.
+    """
+    heading = Font(name=FONT_NAME, sz=12, bold=True)
+    head_font = Font(name=FONT_NAME, sz=11, bold=True)
+    body_font = Font(name=FONT_NAME, sz=11)
+    r, last = first_row, first_row
+    in_block = False
+    while r <= ws.max_row:
+        values = [ws.cell(row=r, column=c).value for c in range(1, 11)]
+        width = max((c for c, v in enumerate(values, start=1) if v not in (None, "")), default=0)
+        a = values[0]
+        if width == 1 and isinstance(a, str) and a[:1].isdigit() and a.isupper():
+            ws.cell(row=r, column=1).font = heading
+            in_block, header = True, r + 1
+            ncols = max((c for c in range(1, 11) if ws.cell(row=header, column=c).value not in (None, "")), default=1)
+        elif width and in_block:
+            lines = 1
+            for c in range(1, ncols + 1):
+                cell = ws.cell(row=r, column=c)
+                cell.border = _BORDER
+                cell.font = head_font if r == header else body_font
+                if r == header:
+                    cell.fill = _HEAD_FILL
+                text = "" if cell.value is None else str(cell.value)
+                numeric = isinstance(cell.value, (int, float))
+                cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
+                                           horizontal="center" if r == header or numeric else "left")
+                if numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]:
+                    cell.number_format = "0.0"
+                col_w = _EXPORT_WIDTHS.get(get_column_letter(c), 13)
+                # Times New Roman 11 pt fits about 1.2 characters per unit of column width.
+                lines = max(lines, -(-len(text) * 10 // (col_w * 12)) if text else 1)
+            ws.row_dimensions[r].height = max(15.0, 15.0 * lines + 2)
+            last = r
+        elif not width:
+            in_block = False
+        r += 1
+    return last
+
+
 def export_summary(s: Summary, path: Path) -> Path:
-    """The summary as its own new workbook (full writer), with its chart."""
+    """The summary as its own new workbook (full writer), with its chart: compact, bordered, printable."""
     wb = new_workbook()
     ws = wb.active
     ws.title = SHEET
-    _scaffold_sheet(ws, max(1, min(UNIT_ROWS, len(s.by_unit))))
-    bold = Font(name=FONT_NAME, sz=12, bold=True)
-    for (r, c), v in summary_cells(s).items():
-        cell = ws.cell(row=r, column=c, value=v)
-        if c == 1 and isinstance(v, str) and v[:2].rstrip(".").isdigit() and v.isupper():
-            cell.font = bold
+    n_units = max(1, min(UNIT_ROWS, len(s.by_unit)))
+    cells = summary_cells(s, unit_rows=n_units)
+    last_value_row = max((r for r, _ in cells), default=UNIT_FIRST_ROW)
+    _scaffold_sheet(ws, n_units, styled_rows=n_units, chart_anchor=f"A{last_value_row + 3}")
+    for (r, c), v in cells.items():
+        ws.cell(row=r, column=c, value=v)
+    for col, w in _EXPORT_WIDTHS.items():
+        ws.column_dimensions[col].width = w
+    _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1)
+    # The chart's helper columns stay in the file but not on paper; the chart still plots them.
+    for col in CHART_COLS:
+        ws.column_dimensions[get_column_letter(col)].hidden = True
+    ws.column_dimensions["K"].hidden = True
+    for chart in ws._charts:
+        chart.visible_cells_only = False
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -375,8 +479,12 @@ def _has_sheet(path: Path, name: str) -> bool:
         wb.close()
 
 
-def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | None = None) -> Summary:
-    """Compute the summary, write it into the master's summary sheet (safe writer) and optionally export it."""
+def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | None = None,
+            period: str | None = None) -> Summary:
+    """Compute the summary, write it into the master's summary sheet (safe writer) and optionally export it.
+
+    ``period`` (YYYY-MM) is the month reported on, default the month of ``as_of``.
+    """
     from ..io.master_write import write_master
 
     master = Path(master)
@@ -384,7 +492,7 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
     if md.tasks.missing:
         raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
     config = load_config(master)
-    s = compute_summary(md, as_of, config=config)
+    s = compute_summary(md, as_of, config=config, period=period)
     if not _has_sheet(master, SHEET):
         s.warnings.append(f"Sổ theo dõi chưa có sheet “{SHEET}”; chỉ xuất tệp tổng hợp riêng.")
     else:
