@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import os
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from kehoach_xl import schema
-from kehoach_xl.master import tasks
+from kehoach_xl.master import read_master, tasks
 from kehoach_xl.reports.briefing import BriefingResult, briefing
-from tests.reports_sample import AS_OF, PERIOD, make_master
+from kehoach_xl.reports.docx_report import compute_report
+from tests.reports_sample import AS_OF, PERIOD, _add_history, make_master
 
 GOLDEN = Path(__file__).parent / "golden"
 # Words that would betray untranslated text or leaked Python values in a Vietnamese email.
@@ -93,7 +95,19 @@ def test_eml_structure(run: tuple[Path, BriefingResult]) -> None:
     for r in res.reminders:
         rm = email.message_from_bytes(r.eml_path.read_bytes(), policy=email.policy.default)
         assert [a.addr_spec for a in rm["To"].addresses] == r.to
-        assert rm.get_body(("html",)) is not None and r.unit in rm["Subject"]
+        assert rm.get_body(("html",)) is not None and rm["Subject"] == r.subject  # no space lost when folded
+
+
+def test_long_vietnamese_subject_keeps_its_spaces() -> None:
+    # The stdlib folder used to turn "nhiệm vụ quá hạn" into "nhiệm vụquá hạn" across encoded words.
+    from kehoach_xl.config import Config
+    from kehoach_xl.reports.mailer import Outgoing, build_message
+
+    subject = ("Nhắc việc: Phòng Quản lý Tài nguyên nước và Khoáng sản có 2 nhiệm vụ quá hạn và 1 nhiệm vụ "
+               "sắp đến hạn (Kế hoạch số 62/KH-STNMT)")
+    raw = build_message(Outgoing(subject=subject, to=["a@b.vn"], text="x"), Config().mail).as_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
 
 
 def test_templates_next_to_master_override(tmp_path: Path) -> None:
@@ -131,3 +145,35 @@ def test_html_email_renders(run: tuple[Path, BriefingResult], soffice: str, arti
     shutil.copy(res.chart_path, artifacts_dir / "briefing_chart.png")
     chart = Image.open(res.chart_path)
     assert chart.width > 500 and len(set(chart.convert("RGB").get_flattened_data())) > 10
+
+
+def _history_row(period: str, tid: str, unit: str, status: str, state: str) -> dict:
+    return {"period": period, "task_id": tid, "unit": unit, "status": status, "deadline_state": state,
+            "recorded_at": dt.datetime(2024, 7, 1, 8, 0)}
+
+
+def test_comparison_is_with_the_period_before_the_reported_one(tmp_path: Path) -> None:
+    """History holds June (the sample) and here May; members' rows do not stand for a task."""
+    master = make_master(tmp_path / "so.xlsx", with_derived=True)
+    _add_history(master, [
+        _history_row("2024-05", "DDCI-02", "Văn phòng Sở", "Đang thực hiện", "Trong hạn"),
+        # Thanh tra Sở does not lead DDCI-04: its "done" must not count as the task's state in June.
+        _history_row("2024-06", "DDCI-04", "Thanh tra Sở", "Hoàn thành", "Trong hạn"),
+    ])
+    july = briefing(master, period="2024-07", out=tmp_path / "t7", as_of=AS_OF)
+    assert "So với tháng 6/2024, số nhiệm vụ đã hoàn thành tăng từ 1 lên 3;" in july.text
+    assert "2 nhiệm vụ mới quá hạn (DDCI-04, DDCI-11)" in july.text
+    # Reporting on June: the previous period is May, never June itself.
+    june = briefing(master, period="2024-06", out=tmp_path / "t6", as_of=dt.date(2024, 7, 5))
+    assert "So với tháng 5/2024" in june.text
+    assert "so với tháng 6/2024" not in june.text.casefold()
+
+
+def test_no_comparison_section_without_an_earlier_period(tmp_path: Path) -> None:
+    # The demo's situation: the only history is the reported month's own, reported early next month.
+    master = make_master(tmp_path / "so.xlsx", with_derived=True)  # history: 2024-06 only
+    res = briefing(master, period="2024-06", out=tmp_path / "out", as_of=dt.date(2024, 7, 5))
+    assert "SO VỚI KỲ TRƯỚC" not in res.text and "So với tháng" not in res.text
+    assert "So với kỳ trước" not in res.html
+    _, ctx = compute_report(read_master(master), period="2024-06", as_of=dt.date(2024, 7, 5))
+    assert "So sánh với kỳ trước" not in ctx["body_text"]
