@@ -30,6 +30,7 @@ from typing import Any
 
 from . import schema
 from .config import Config, load_config
+from .errors import KehoachError
 from .io.changes import LogEntry, MasterChanges
 from .master import MasterData, read_master
 from .signing import canon_value, value_hash
@@ -365,9 +366,19 @@ def _unique(dest: Path) -> Path:
         n += 1
 
 
+def _period_text(period: str) -> str:
+    """"2024-05" → "tháng 05/2024", as the unit workbook shows it."""
+    if not period:
+        return "(không xác định)"
+    try:
+        return f"tháng {_period_label(period)}"
+    except (ValueError, TypeError, KehoachError):
+        return period
+
+
 def problem_report_text(f: FileReport, conflicts: Sequence[Conflict]) -> str:
     lines = [f"BÁO CÁO KIỂM TRA TỆP: {f.file}",
-             f"Đơn vị: {f.unit or '(không xác định)'}    Kỳ báo cáo: {f.period or '(không xác định)'}",
+             f"Đơn vị: {f.unit or '(không xác định)'}    Kỳ báo cáo: {_period_text(f.period)}",
              "Kết quả: " + {"rejected": "KHÔNG TỔNG HỢP — tệp bị trả lại.",
                             "partial": "Đã tổng hợp một phần; các ô dưới đây chưa được ghi.",
                             "processed": "Đã tổng hợp."}[f.status], ""]
