@@ -15,18 +15,21 @@ def register(cli: click.Group) -> None:
     @click.option("--as-of", help="Report date YYYY-MM-DD (default: the master's as-of date, else today).")
     @click.option("--export", type=click.Path(dir_okay=False, path_type=Path),
                   help="Also write the summary as its own workbook (.xlsx).")
+    @click.option("--period", default=None,
+                  help="Reporting month YYYY-MM (default: the month of the as-of date).")
     @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
-    def summary_cmd(master: Path, as_of: str | None, export: Path | None, as_json: bool) -> None:
+    def summary_cmd(master: Path, as_of: str | None, export: Path | None, period: str | None,
+                    as_json: bool) -> None:
         """Write the summary sheet ("Tổng hợp") of the master; optionally export it.
 
         \b
         Example:
           kehoach-xl summary so_theo_doi.xlsx --as-of 2024-07-15
-          kehoach-xl summary so_theo_doi.xlsx --export bao_cao/tong_hop.xlsx --json
+          kehoach-xl summary so_theo_doi.xlsx --period 2024-05 --export bao_cao/tong_hop.xlsx --json
         """
         from .reports.summary import summary
 
-        s = summary(master, as_of=parse_date_option(as_of), export=export)
+        s = summary(master, as_of=parse_date_option(as_of), export=export, period=period)
         if as_json:
             emit_json(s.to_dict())
             return

@@ -118,7 +118,7 @@ def demo(
         from .unitbook import issue
 
         issued.extend(issue(master, period=period, out=outbox))
-        return f"{len(issued)} tệp giao cho đơn vị, kỳ {period}", [outbox]
+        return f"{len(issued)} tệp giao cho đơn vị, tháng {period[5:]}/{period[:4]}", [outbox]
 
     step("Giao tệp báo cáo cho đơn vị", s_issue)
 
@@ -126,7 +126,10 @@ def demo(
         from .simulate import simulate_unit_submissions
 
         files = simulate_unit_submissions(inbox, issued, seed=2024, mistakes=True)
-        return f"{len(files)} tệp đơn vị gửi về (có vài lỗi thường gặp)", [inbox]
+        # A unit that saved its report as a CSV and renamed it: the merge must refuse it, not guess.
+        stray = inbox / "bao_cao_thang_5_Phong_QLDD.xlsx"
+        stray.write_text("Mã nhiệm vụ,Trạng thái,Tiến độ (%)\nDDCI2024-001,Hoàn thành,100\n", encoding="utf-8")
+        return f"{len(files) + 1} tệp đơn vị gửi về (có vài lỗi thường gặp)", [inbox]
 
     step("Đơn vị điền báo cáo (mô phỏng)", s_simulate)
 
@@ -156,7 +159,7 @@ def demo(
         from .reports.summary import summary
 
         export = reports / f"tong_hop_{period.replace('-', '_')}.xlsx"
-        summary(master, as_of=as_of, export=export)
+        summary(master, as_of=as_of, export=export, period=period)
         return "sheet Tổng hợp và tệp tổng hợp riêng", [export]
 
     step("Lập bảng tổng hợp", s_summary)

@@ -391,8 +391,13 @@ def problem_report_text(f: FileReport, conflicts: Sequence[Conflict]) -> str:
             vals = "; ".join(f"{v['unit']} ({v['file']}): “{canon_value(v['value'])}”" for v in c.values)
             lines.append(f"- [Xung đột] Nhiệm vụ {c.task_id}, cột “{FIELD_LABELS.get(c.field, c.field)}”: {c.reason}. "
                          f"Sổ theo dõi: “{canon_value(c.master_value)}”; báo cáo: {vals}. Văn phòng Sở sẽ quyết định.")
-    lines += ["", "Cách khắc phục: sửa các ô nêu trên trong tệp được giao (không đổi tên sheet, cột, không đổi mã "
-                  "nhiệm vụ), lưu dạng .xlsx rồi gửi lại cho Văn phòng Sở."]
+    if any(p.cell for p in f.problems):
+        hint = ("Cách khắc phục: sửa các ô nêu trên trong tệp được giao (không đổi tên sheet, cột, không đổi mã "
+                "nhiệm vụ), lưu dạng .xlsx rồi gửi lại cho Văn phòng Sở.")
+    else:
+        hint = ("Cách khắc phục: mở đúng tệp .xlsx Văn phòng Sở đã giao cho đơn vị, điền báo cáo vào đó, "
+                "lưu lại (Excel Workbook .xlsx) rồi gửi lại cho Văn phòng Sở.")
+    lines += ["", hint]
     return "\n".join(lines) + "\n"
 
 

@@ -211,7 +211,7 @@ LOG = Sheet(
         C("action", "Thao tác", width=14),
         C("file", "Tệp", width=30),
         C("unit", "Đơn vị", width=26),
-        C("task_id", "Mã nhiệm vụ", width=12),
+        C("task_id", "Mã nhiệm vụ", width=14),
         C("field", "Trường", width=20),
         C("old", "Giá trị cũ", width=30),
         C("new", "Giá trị mới", width=30),
@@ -225,7 +225,7 @@ HISTORY = Sheet(
     table_name="LichSu",
     columns=(
         C("period", "Kỳ báo cáo", width=10),
-        C("task_id", "Mã nhiệm vụ", width=12),
+        C("task_id", "Mã nhiệm vụ", width=14),
         C("unit", "Đơn vị báo cáo", width=26),
         C("status", "Trạng thái", width=15),
         C("progress", "Tiến độ (%)", type="percent", width=9),

@@ -26,8 +26,11 @@ def test_demo_runs_every_step(tmp_path):
     md = read_master(master)
     assert md.settings["as_of"].isoformat() == "2024-06-05"
     assert (folder / "hop_thu_den" / "processed").is_dir()
-    # The simulated mistakes were reported back to their units in Vietnamese, beside the file.
-    assert list((folder / "hop_thu_den").rglob("*.bao_cao_loi.txt"))
+    # The simulated mistakes were reported back to their units in Vietnamese, beside the file,
+    # and the CSV renamed .xlsx was refused whole.
+    assert list((folder / "hop_thu_den" / "processed").glob("*.bao_cao_loi.txt"))
+    rejected = list((folder / "hop_thu_den" / "rejected").glob("*.bao_cao_loi.txt"))
+    assert len(rejected) == 1 and "CSV" in rejected[0].read_text(encoding="utf-8")
     assert list((folder / "gui_don_vi").glob("*.xlsx"))
     reports = folder / "bao_cao"
     for pattern in ("*.txt", "*.html", "*.eml", "*.docx", "tong_hop_*.xlsx"):
