@@ -228,29 +228,9 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
         if report.conflicts:
             lines.append(f"Có {_n(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
         return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected),
-                        after=lambda: _file_away(folder, report))
+                        after=lambda: mg.file_away(folder, report))
 
     return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config)
-
-
-def _file_away(inbox: Path, report: Any) -> None:
-    """Move merged files to processed/ or rejected/, as ``kehoach-xl merge`` does after writing."""
-    import shutil
-
-    mg = importlib.import_module("kehoach_xl.merge")
-
-    for f in report.files:
-        src = inbox / f.file
-        if not src.exists():
-            continue
-        folder = inbox / (mg.REJECTED_DIR if f.status == "rejected" else mg.PROCESSED_DIR)
-        folder.mkdir(exist_ok=True)
-        dest = mg._unique(folder / f.file)
-        shutil.move(str(src), dest)
-        f.moved_to = str(dest)
-        if f.status != "processed" or any(any(v["file"] == f.file for v in c.values) for c in report.conflicts):
-            dest.with_name(dest.name + ".bao_cao_loi.txt").write_text(
-                mg.problem_report_text(f, report.conflicts), encoding="utf-8")
 
 
 # --- Lập báo cáo giao ban (summary + briefing files) -----------------------------------------
@@ -278,27 +258,11 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
 
 
 def _briefing_files(md: MasterData, day: dt.date, cfg: Config, out: Path) -> list[Path]:
-    """The briefing's text, HTML, chart, summary workbook and .eml, as ``kehoach-xl briefing`` writes them."""
-    from .reports import briefing as bf
+    """The briefing's files, written exactly as ``kehoach-xl briefing`` writes them."""
+    from .reports.briefing import write_briefing_files
 
-    s, res = bf.compute_briefing(md, period=f"{day:%Y-%m}", as_of=day, config=cfg, chart_src="")
-    tag = res.period.replace("-", "_")
-    out.mkdir(parents=True, exist_ok=True)
-    chart = bf.unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
-                          title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {res.as_of:%d/%m/%Y})")
-    ctx = {**bf.summary_context(s, config=cfg, period=res.period), "subject": res.subject}
-    cid = bf.chart_cid()
-    text_path = out / f"bao_cao_giao_ban_{tag}.txt"
-    text_path.write_text(res.text, encoding="utf-8")
-    html_path = out / f"bao_cao_giao_ban_{tag}.html"
-    html_path.write_text(bf.render("briefing.html.j2", {**ctx, "chart_src": chart.name}, md.path), encoding="utf-8")
-    summary_path = bf.export_summary(s, out / f"tong_hop_{tag}.xlsx")
-    mail_html = bf.render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, md.path)
-    msg = bf.build_message(bf.Outgoing(subject=res.subject, to=res.to, cc=res.cc, text=res.text, html=mail_html,
-                                       inline_png=chart.read_bytes(), inline_cid=cid, attachments=[summary_path]),
-                           cfg.mail)
-    eml = bf.write_eml(msg, out / f"bao_cao_giao_ban_{tag}.eml")
-    return [text_path, html_path, chart, summary_path, eml]
+    res, _messages = write_briefing_files(md, period=f"{day:%Y-%m}", as_of=day, config=cfg, out=out)
+    return [p for p in (res.text_path, res.html_path, res.chart_path, res.summary_path, res.eml_path) if p]
 
 
 BUTTONS: dict[str, Callable[..., ButtonResult]] = {

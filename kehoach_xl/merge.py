@@ -451,8 +451,20 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     if not changes.is_empty():
         write_master(master, changes, action="merge", config=cfg, wait_seconds=wait_seconds)
         report.written = True
+    file_away(inbox, report)
+    return report
+
+
+def file_away(inbox: Path, report: MergeReport) -> None:
+    """Move each merged file to processed/ or rejected/, with a Vietnamese report beside the ones with problems.
+
+    Called only after the master (file or live book) holds the changes, so a failed
+    write leaves the submissions in the inbox to be merged again.
+    """
     for f in report.files:
         src = inbox / f.file
+        if not src.exists():
+            continue
         folder = inbox / (REJECTED_DIR if f.status == "rejected" else PROCESSED_DIR)
         folder.mkdir(exist_ok=True)
         dest = _unique(folder / f.file)
@@ -461,4 +473,3 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
         if f.status != "processed" or any(c for c in report.conflicts if any(v["file"] == f.file for v in c.values)):
             dest.with_name(dest.name + ".bao_cao_loi.txt").write_text(
                 problem_report_text(f, report.conflicts), encoding="utf-8")
-    return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -131,22 +132,23 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     return s, result
 
 
-def briefing(master: Path | str, *, period: str, out: Path | str, send: bool = False,
-             as_of: dt.date | None = None) -> BriefingResult:
-    """Write the briefing (.txt, .html, chart .png, .eml with the summary workbook) and reminders into ``out``."""
-    master, out = Path(master), Path(out)
-    md = read_master(master)
-    config = load_config(master)
+def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, config: Config,
+                         out: Path | str) -> tuple[BriefingResult, list[EmailMessage]]:
+    """Write the briefing (.txt, .html, chart .png, .eml with the summary workbook) and reminders into ``out``.
+
+    Returns the result and the messages that have recipients, ready to send. Shared by
+    the command line and the Excel button, which reads ``md`` from the open workbook.
+    """
+    out = Path(out)
     cid = chart_cid()
     # The HTML file on disk shows the PNG beside it; the .eml carries the same PNG inline.
     s, res = compute_briefing(md, period=period, as_of=as_of, config=config, chart_src="")
     tag = res.period.replace("-", "_")
     res.chart_path = unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
                                 title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {res.as_of:%d/%m/%Y})")
-    file_html = render("briefing.html.j2", {**summary_context(s, config=config, period=res.period),
-                                            "subject": res.subject, "chart_src": res.chart_path.name}, master)
-    mail_html = render("briefing.html.j2", {**summary_context(s, config=config, period=res.period),
-                                            "subject": res.subject, "chart_src": f"cid:{cid}"}, master)
+    ctx = {**summary_context(s, config=config, period=res.period), "subject": res.subject}
+    file_html = render("briefing.html.j2", {**ctx, "chart_src": res.chart_path.name}, md.path)
+    mail_html = render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, md.path)
     res.html = file_html
     out.mkdir(parents=True, exist_ok=True)
     res.text_path = out / f"bao_cao_giao_ban_{tag}.txt"
@@ -167,6 +169,15 @@ def briefing(master: Path | str, *, period: str, out: Path | str, send: bool = F
         r.eml_path = write_eml(rmsg, out / "nhac_viec" / f"nhac_viec_{slugify(r.unit)}_{tag}.eml")
         if r.to:
             messages.append(rmsg)
+    return res, messages
+
+
+def briefing(master: Path | str, *, period: str, out: Path | str, send: bool = False,
+             as_of: dt.date | None = None) -> BriefingResult:
+    """Write the briefing (.txt, .html, chart .png, .eml with the summary workbook) and reminders into ``out``."""
+    master = Path(master)
+    config = load_config(master)
+    res, messages = write_briefing_files(read_master(master), period=period, as_of=as_of, config=config, out=out)
     if send:
         res.sent = send_messages(messages, config.mail)
     return res
