@@ -31,6 +31,9 @@ from .text import join_list, name_key, normalize_text, split_list
 FONT_NAME = "Times New Roman"
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+# [$-42A] is the Vietnamese locale: Excel and LibreOffice show 6,39 (decimal comma) on any PC.
+DECIMAL_FORMAT = "[$-42A]#,##0.00"
+DECIMAL1_FORMAT = "[$-42A]0.0"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(name=FONT_NAME, sz=12, bold=True, color="FFFFFF")
 THIN = Side(style="thin", color="808080")
@@ -42,7 +45,8 @@ CF_MIN_ROWS = 2000
 
 
 def _format_for(col: schema.Column) -> str | None:
-    return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0", "int": "0", "float": "0.00"}.get(col.type)
+    return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0", "int": "0",
+            "float": DECIMAL_FORMAT}.get(col.type)
 
 
 def _cell_value(col: schema.Column, value: Any) -> Any:

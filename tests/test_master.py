@@ -135,6 +135,8 @@ def test_libreoffice_opens_master_and_shows_values(master, soffice_sheets):
     assert tasks[1][due_col] == "20/06/2024"  # dd/mm/yyyy as LibreOffice shows it
     units = sheets[schema.UNITS.name]
     assert units[1][0] == "Văn phòng Sở"
+    scores = sheets[schema.SCORES.name]
+    assert ["DDCI", "Chỉ số 2: Chi phí thời gian", "2023", "6,39"] in [r[:4] for r in scores]  # decimal comma
     settings = sheets[schema.SETTINGS.name]
     assert ["Mã kế hoạch", "DDCI2024", "Hoàn thành"] == settings[2][:3] or settings[1][:2] == ["Mã kế hoạch", "DDCI2024"]
 

@@ -25,7 +25,7 @@ from .. import schema
 from ..config import Config, load_config
 from ..errors import DataError
 from ..io.changes import LogEntry, MasterChanges
-from ..master import FONT_NAME, MasterData, new_workbook, read_master
+from ..master import DECIMAL1_FORMAT, FONT_NAME, MasterData, new_workbook, read_master
 from ..rules.deadline import format_vn_date
 from ..text import normalize_text, vn_number
 from .figures import (
@@ -351,7 +351,7 @@ def _scaffold_sheet(ws: Any, chart_rows: int, *, styled_rows: int = UNIT_ROWS, c
             elif r == UNIT_TOTAL_ROW:
                 cell.font = Font(name=FONT_NAME, sz=11, bold=True)
             if c == 10 and r > UNIT_HEADER_ROW:
-                cell.number_format = "0.0"
+                cell.number_format = DECIMAL1_FORMAT
     ws.row_dimensions[UNIT_HEADER_ROW].height = 45
     chart = BarChart()
     chart.type = "bar"  # horizontal: long unit names read well on the axis
@@ -428,7 +428,7 @@ def _style_blocks(ws: Any, first_row: int) -> int:
                 cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
                                            horizontal="center" if r == header or numeric else "left")
                 if numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]:
-                    cell.number_format = "0.0"
+                    cell.number_format = DECIMAL1_FORMAT
                 col_w = _EXPORT_WIDTHS.get(get_column_letter(c), 13)
                 # Times New Roman 11 pt fits about 1.2 characters per unit of column width.
                 lines = max(lines, -(-len(text) * 10 // (col_w * 12)) if text else 1)
