@@ -26,10 +26,11 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from . import schema
 from .config import Config, LimitsConfig
-from .errors import DataError
+from .errors import DataError, KehoachError
 from .master import MasterData, find_sheet_name, match_headers, read_sheet_rows
 from .registry import Registry
 from .rules.deadline import parse_vn_date
+from .rules.period import parse_period, period_label, period_ym
 from .signing import value_hash, verify
 from .text import name_key, normalize_text, slugify, strip_accents
 from .unitbook import (
@@ -40,7 +41,6 @@ from .unitbook import (
     REPORTING_ROLES,
     UNIT_SHEET,
     assignments,
-    parse_period,
 )
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -113,6 +113,12 @@ class SafeBook:
     formulas: set[tuple[str, int, int]]
     merged: dict[str, list[str]]
     external_links: int = 0
+    # (sheet, row, col) → number format, for numeric cells with a non-General format: "100%" typed
+    # in Excel is stored as 1 with format "0%", so the value alone does not say what was typed.
+    formats: dict[tuple[str, int, int], str] = field(default_factory=dict)
+
+    def number_format(self, sheet: str, row: int, col: int) -> str:
+        return self.formats.get((sheet, row, col), "")
 
 
 def _reject(path: Path, message: str, **kw: str) -> SubmissionRejected:
@@ -304,6 +310,8 @@ def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: in
                         raise _reject(path, f"Ô có {_vn(len(v))} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
                                             "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
                                       sheet=ws.title, cell=f"{get_column_letter(c)}{r}")
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and cell.number_format != "General":
+                        book.formats[(ws.title, r, c)] = str(cell.number_format)
                     vals.append(v)
                 grid.append(vals)
             book.sheets[ws.title] = grid
@@ -338,25 +346,33 @@ def _vn_words(s: str) -> int | None:
     return n if i == len(toks) and i > 0 else None
 
 
-def parse_percent(value: Any) -> float | int:
-    """'80%', '80', 80, 0.8 (a cell formatted as %), '0,8', 'tám mươi' → 80. ValueError in Vietnamese otherwise."""
+def parse_percent(value: Any, number_format: str = "") -> float | int:
+    """'80%', '80', 80, 1 in a "0%" cell, '0,8', 'tám mươi' → the percent (0–100). ValueError in Vietnamese otherwise.
+
+    A number is taken as typed unless its cell is %-formatted (Excel stores "80%" as 0.8):
+    a plain 0.8 in the 0–100 column is 0.8 %, not a guess at 80. Typed *text* "0,8"/"0.8"
+    keeps the documented reading (docs/units-merge-nightly.md): a decimal fraction below 1
+    written as text means ×100, since nobody writes "0,8" to mean 0.8 %.
+    """
     if isinstance(value, bool):
         raise ValueError("Tiến độ phải là số từ 0 đến 100.")
     if isinstance(value, (int, float)):
         x = float(value)
+        if "%" in (number_format or ""):
+            x *= 100
     else:
         s = normalize_text(value).casefold().replace("%", " ").replace("phần trăm", " ").strip()
         s = re.sub(r"^(đạt|khoảng|được)\s+", "", s)
         num = s.replace(" ", "").replace(",", ".")
         if re.fullmatch(r"\d+(\.\d+)?", num):
             x = float(num)
+            if 0 < x < 1:
+                x *= 100  # documented: text "0,8" is 80 %
         else:
             w = _vn_words(s)
             if w is None:
                 raise ValueError(f"“{normalize_text(value)}” không phải tiến độ: nhập số từ 0 đến 100, ví dụ 80.")
             x = float(w)
-    if 0 < x < 1 and not x.is_integer():
-        x *= 100  # 0,8 or a cell formatted as percent: nobody reports 0.8 %
     if not 0 <= x <= 100:
         raise ValueError(f"Tiến độ {x:g} nằm ngoài khoảng 0–100.")
     x = round(x, 2)
@@ -414,14 +430,14 @@ def clean_text(value: Any) -> str | None:
     return s or None
 
 
-def parse_field(fieldname: str, value: Any, *, period: str, today: dt.date) -> Any:
+def parse_field(fieldname: str, value: Any, *, period: str, today: dt.date, number_format: str = "") -> Any:
     """One input value → the master's value, or ValueError with a Vietnamese message."""
     if fieldname == "status":
         return parse_status(value)
     if fieldname == "progress":
-        return parse_percent(value)
+        return parse_percent(value, number_format)
     if fieldname == "completed_on":
-        d = parse_any_date(value, default_year=parse_period(period)[0])
+        d = parse_any_date(value, default_year=period_ym(period)[0])
         if d is not None and d > today:
             raise ValueError(f"Ngày hoàn thành {d:%d/%m/%Y} ở tương lai.")
         if d is not None and d.year < 2000:
@@ -493,9 +509,13 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
     master_id = str(md.settings.get("master_id") or "")
     if payload.get("master_id") and master_id and payload["master_id"] != master_id:
         raise _reject(path, "Tệp được giao từ một sổ theo dõi khác (mã định danh không khớp); không tổng hợp vào sổ này.")
-    y, m = parse_period(sub.period)
-    if (y, m) > (today.year, today.month):
-        raise _reject(path, f"Kỳ báo cáo {m:02d}/{y} ở tương lai (hôm nay {today:%d/%m/%Y}); không tổng hợp.")
+    try:
+        sub.period = parse_period(sub.period)
+    except KehoachError:
+        raise _reject(path, f"Kỳ báo cáo “{sub.period}” trong tệp không hợp lệ; không tổng hợp.") from None
+    if sub.period > f"{today:%Y-%m}":
+        raise _reject(path, f"Kỳ báo cáo {period_label(sub.period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
+                            "không tổng hợp.")
     if slugify(sub.unit, max_len=60).casefold() not in slugify(path.stem, max_len=200).casefold():
         sub.problems.append(Problem(path.name, f"Tên tệp không khớp đơn vị trong chữ ký; tệp được tính cho "
                                                f"“{sub.unit}”.", severity="warning"))
@@ -565,7 +585,8 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                                                        "Hãy nhập giá trị.", sheet=sheet, cell=addr(key)))
                 continue
             try:
-                value = parse_field(key, raw, period=sub.period, today=today)
+                value = parse_field(key, raw, period=sub.period, today=today,
+                                    number_format=book.number_format(sheet, excel_row, cols[key]))
             except ValueError as exc:
                 sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=addr(key)))
                 continue
@@ -623,9 +644,13 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
                             "có tên đơn vị, ví dụ “2024-05_Thanh_tra_So.xlsx”, hoặc dùng tệp báo cáo được giao.")
     sub.unit = registry.match_unit(unit).canonical or unit
     sub.period = period or period_from_filename(path.name) or f"{today:%Y-%m}"
-    y, m = parse_period(sub.period)
-    if (y, m) > (today.year, today.month):
-        raise _reject(path, f"Kỳ báo cáo {m:02d}/{y} ở tương lai (hôm nay {today:%d/%m/%Y}); không tổng hợp.")
+    try:
+        sub.period = parse_period(sub.period)
+    except KehoachError:
+        raise _reject(path, f"Kỳ báo cáo “{sub.period}” trong tệp không hợp lệ; không tổng hợp.") from None
+    if sub.period > f"{today:%Y-%m}":
+        raise _reject(path, f"Kỳ báo cáo {period_label(sub.period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
+                            "không tổng hợp.")
     sheet = find_sheet_name(book.sheets, schema.TASKS.name)
     data = read_sheet_rows(schema.TASKS, book.sheets[sheet])
     if "id" not in data.columns:
@@ -645,9 +670,11 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
             if key not in data.columns or _blank(row.get(key)):
                 continue
             cell = data.cell(i, key)
+            fmt = book.number_format(sheet, data.row_numbers[i], data.columns[key])
             if tid not in mine:
                 try:
-                    same = parse_field(key, row.get(key), period=sub.period, today=today) == current[tid].get(key)
+                    same = parse_field(key, row.get(key), period=sub.period, today=today,
+                                       number_format=fmt) == current[tid].get(key)
                 except ValueError:
                     same = False
                 ignored += 0 if same else 1
@@ -658,7 +685,7 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
                                             cell=cell.split("!")[1]))
                 continue
             try:
-                value = parse_field(key, row.get(key), period=sub.period, today=today)
+                value = parse_field(key, row.get(key), period=sub.period, today=today, number_format=fmt)
             except ValueError as exc:
                 sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=cell.split("!")[1]))
                 continue

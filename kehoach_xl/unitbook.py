@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from .master import (
     read_master,
 )
 from .registry import Registry, split_parties
+from .rules.period import parse_period, period_label, period_ym
 from .signing import sign, value_hash
 from .text import normalize_text, slugify
 
@@ -150,22 +150,9 @@ def assignments(md: MasterData, registry: Registry | None = None) -> dict[str, l
     return {u: sorted(a.values(), key=lambda x: x.index) for u, a in out.items()}
 
 
-def parse_period(period: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(period))
-    if not m or not 1 <= int(m[2]) <= 12:
-        raise SetupError(f"Kỳ báo cáo phải có dạng YYYY-MM (ví dụ 2024-05), nhận được '{period}'.")
-    return int(m[1]), int(m[2])
-
-
-def period_label(period: str) -> str:
-    y, m = parse_period(period)
-    return f"{m:02d}/{y}"
-
-
 def unitbook_name(unit: str, period: str) -> str:
     """'2024-05_Van_phong_So.xlsx': period first so files sort by month, then the unit, ASCII only."""
-    y, m = parse_period(period)
-    return f"{y:04d}-{m:02d}_{slugify(unit, max_len=60)}.xlsx"
+    return f"{parse_period(period)}_{slugify(unit, max_len=60)}.xlsx"
 
 
 def meta_payload(unit: str, period: str, master_id: str, plan_code: str, issued_at: str,
@@ -285,6 +272,7 @@ def _meta_sheet(wb: Any, payload: dict[str, Any], signature: str) -> None:
 def build_unitbook(md: MasterData, unit: str, period: str, items: list[Assignment], *, secret: bytes,
                    issued_at: dt.datetime | None = None) -> Any:
     """The openpyxl workbook for one unit (not saved)."""
+    period = parse_period(period)
     issued = (issued_at or dt.datetime.now()).replace(microsecond=0).isoformat()
     tasks = []
     for a in items:
@@ -295,7 +283,7 @@ def build_unitbook(md: MasterData, unit: str, period: str, items: list[Assignmen
                            str(md.settings.get("plan_code") or ""), issued, tasks)
     wb = new_workbook()
     _report_sheet(wb, md, unit, period, items)
-    y, m = parse_period(period)
+    y, m = period_ym(period)
     nxt = dt.date(y + (m == 12), m % 12 + 1, 5)
     _guide(wb, unit, period, f"7. Gửi tệp về Văn phòng Sở trước ngày {nxt:%d/%m/%Y}.")
     _meta_sheet(wb, payload, sign(payload, secret))
@@ -307,7 +295,7 @@ def build_unitbook(md: MasterData, unit: str, period: str, items: list[Assignmen
 def issue(master: Path | str, *, period: str, out: Path | str, config: Config | None = None,
           units: Sequence[str] | None = None, issued_at: dt.datetime | None = None) -> list[Path]:
     """Write one workbook per unit that leads or coordinates a task; returns the paths written."""
-    parse_period(period)
+    period = parse_period(period)  # "2024-5" is signed as "2024-05", the form merge and history compare
     master = Path(master)
     cfg = config or load_config(master)
     md = read_master(master)

@@ -125,15 +125,31 @@ def test_xml_bomb_entities_never_expanded(month):
     _rejected(master, inbox, "2024-05_Thanh_tra_So.xlsx", "DOCTYPE")
 
 
-def test_40mb_cell(month):
+def test_40mb_cell(month, tmp_path):
+    """A 40 MB shared string that is not a zip bomb (low ratio) must reach the overlong-cell check."""
+    import os
+    import re
+
     master, files, inbox = month
-    with zipfile.ZipFile(files["Thanh_tra_So"]) as z:
-        names = z.namelist()
-    assert "xl/sharedStrings.xml" not in names or True
-    big = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-           b'main" count="1" uniqueCount="1"><si><t>' + b"A" * (40 << 20) + b"</t></si></sst>")
-    rezip(files["Thanh_tra_So"], inbox / "2024-05_Thanh_tra_So.xlsx", add={"xl/big.xml": big})
-    _rejected(master, inbox, "2024-05_Thanh_tra_So.xlsx", "bom nén")
+    filled = fill(files["Thanh_tra_So"], tmp_path / "f.xlsx", {T3: {"result": "LONGMARKER"}})
+    with zipfile.ZipFile(filled) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    m = re.search(rb'<c r="([A-Z]+\d+)"[^>]*t="inlineStr"[^>]*><is><t>LONGMARKER</t></is></c>', sheet)
+    assert m is not None
+    ref = m.group(1).decode()
+    # The cell now points at shared string 0, which is 40 MB of random text over a 4-letter alphabet:
+    # ~4:1 compression, far under the 200:1 bomb limit, so only the overlong-cell check can refuse it.
+    text = os.urandom(40 << 20).translate(bytes(b"ACGT"[i % 4] for i in range(256)))
+    sst = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+           b'2006/main" count="1" uniqueCount="1"><si><t>' + text + b"</t></si></sst>")
+    rezip(filled, inbox / "2024-05_Thanh_tra_So.xlsx",
+          replace={"xl/worksheets/sheet1.xml": sheet.replace(m.group(0), f'<c r="{ref}" t="s"><v>0</v></c>'.encode())},
+          add={"xl/sharedStrings.xml": sst})
+    msg = _rejected(master, inbox, "2024-05_Thanh_tra_So.xlsx", "41.943.040 ký tự", "vượt giới hạn 32.767")
+    assert "bom nén" not in msg
+    # The note beside the refused file names the sheet and the cell.
+    note = (inbox / "rejected" / "2024-05_Thanh_tra_So.xlsx.bao_cao_loi.txt").read_text(encoding="utf-8")
+    assert f"sheet “Báo cáo”, ô {ref}:" in note and ref.startswith("K")
 
 
 def test_overlong_cell_names_the_cell(month, tmp_path):
@@ -294,11 +310,33 @@ def test_period_in_future(month):
     assert _tasks(master) == before
 
 
-@pytest.mark.parametrize("raw,want", [("80%", 80), ("80 %", 80), ("0,8", 80), (0.8, 80), ("tám mươi", 80),
+@pytest.mark.parametrize("raw,want", [("80%", 80), ("80 %", 80), ("0,8", 80), ("0.8", 80), ("tám mươi", 80),
                                       ("Tám mươi lăm phần trăm", 85), ("mười", 10), ("một trăm", 100), (100, 100),
                                       ("62,5", 62.5), ("đạt 90%", 90)])
 def test_percent_forms(raw, want):
     assert parse_percent(raw) == want
+
+
+@pytest.mark.parametrize("raw,fmt,want", [(1, "0%", 100), (0.8, "0%", 80), (0.625, "0.0%", 62.5),
+                                          (1, "0", 1), (1, "", 1), (0.8, "General", 0.8), (80, "0", 80)])
+def test_percent_number_format(raw, fmt, want):
+    """A typed "100%" is stored as 1 with a "0%" format; a plain number is taken as typed, never guessed."""
+    assert parse_percent(raw, fmt) == want
+
+
+def test_hundred_percent_typed_in_excel_is_read_as_100(month):
+    master, files, inbox = month
+
+    def as_percent(wb, cols):
+        ws = wb["Báo cáo"]
+        for r in range(5, ws.max_row + 1):
+            if ws.cell(r, cols["id"]).value == T3:
+                ws.cell(r, cols["progress"]).value = 1
+                ws.cell(r, cols["progress"]).number_format = "0%"  # what Excel does when "100%" is typed
+
+    fill(files["Thanh_tra_So"], inbox / "2024-05_Thanh_tra_So.xlsx", {}, edit=as_percent)
+    _run(master, inbox)
+    assert _tasks(master)[2]["progress"] == 100
 
 
 @pytest.mark.parametrize("raw", ["tám", "120", "-5", "xong", "80 phần"])

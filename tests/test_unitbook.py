@@ -19,8 +19,20 @@ from tests.bad_inputs.make import setup_month
 def test_names_show_period_and_unit():
     assert unitbook_name("Văn phòng Sở", "2024-05") == "2024-05_Van_phong_So.xlsx"
     assert unitbook_name("Phòng Quản lý đất đai", "2024-5") == "2024-05_Phong_Quan_ly_dat_dai.xlsx"
+    assert unitbook_name("X", "5/2024") == "2024-05_X.xlsx"
     with pytest.raises(SetupError):
-        unitbook_name("X", "05/2024")
+        unitbook_name("X", "2024-13")
+
+
+def test_issue_signs_the_padded_period(tmp_path):
+    from tests.bad_inputs.make import setup_month as _setup
+
+    master, _, _ = _setup(tmp_path)
+    (path, *_rest) = issue(master, period="2024-5", out=tmp_path / "gui", units=["Thanh tra Sở"])
+    assert path.name.startswith("2024-05_")
+    wb = load_workbook(path)
+    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True) if r[0] != "task"}
+    assert json.loads(meta["header"])["period"] == "2024-05"
 
 
 def test_collective_lead_expanded_to_members_with_synthesiser(tmp_path):

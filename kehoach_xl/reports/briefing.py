@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, load_config
-from ..errors import DataError
 from ..master import MasterData, read_master
 from ..registry import Registry
+from ..rules.period import parse_period, period_bounds
 from ..text import normalize_text, slugify
 from .charts import unit_chart
 from .context import _task, summary_context
-from .figures import TaskFact, parse_period, period_bounds
+from .figures import TaskFact
 from .mailer import Outgoing, build_message, chart_cid, recipients, send_messages, write_eml
 from .render import render
 from .summary import Summary, compute_summary, export_summary
@@ -102,11 +102,7 @@ def reminders_for(s: Summary, md: MasterData) -> list[Reminder]:
 def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = None, config: Config | None = None,
                      chart_src: str = "") -> tuple[Summary, BriefingResult]:
     config = config or Config()
-    try:
-        y, m = parse_period(period)
-    except ValueError as exc:
-        raise DataError(str(exc)) from exc
-    period = f"{y:04d}-{m:02d}"
+    period = parse_period(period)
     as_of = as_of or briefing_as_of(md, period)
     s = compute_summary(md, as_of, config=config, period=period)
     ctx = summary_context(s, config=config, period=period)

@@ -20,10 +20,10 @@ from ..config import Config, load_config
 from ..errors import SetupError
 from ..master import MasterData, read_master
 from ..rules.deadline import format_vn_date
+from ..rules.period import parse_period
 from ..text import normalize_text
 from .briefing import briefing_as_of
 from .context import summary_context
-from .figures import parse_period
 from .render import render, template_dirs
 from .summary import Summary, compute_summary, month_label
 
@@ -125,8 +125,7 @@ def _template_path(master: Path) -> Path:
 def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
                    config: Config | None = None) -> tuple[Summary, dict[str, Any]]:
     config = config or Config()
-    y, m = parse_period(period)
-    period = f"{y:04d}-{m:02d}"
+    period = parse_period(period)
     s = compute_summary(md, as_of or briefing_as_of(md, period), config=config, period=period)
     return s, report_context(s, md, config=config, period=period)
 
@@ -134,6 +133,9 @@ def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
 def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date | None = None) -> Path:
     """Write the formal report for ``period`` (YYYY-MM). ``out`` is a folder or a .docx path."""
     master, out = Path(master), Path(out)
+    period = parse_period(period)  # SetupError naming the value, before the master is read
+    if out.exists() and not out.is_dir() and out.suffix.lower() != ".docx":
+        raise SetupError(f"--out “{out}” là một tệp không phải .docx; hãy chỉ một thư mục hoặc một tệp .docx.")
     md = read_master(master)
     config = load_config(master)
     _, ctx = compute_report(md, period=period, as_of=as_of, config=config)

@@ -20,6 +20,7 @@ from ..master import MasterData, task_records
 from ..registry import Registry, parse_leaders
 from ..rules.deadline import parse_vn_date
 from ..rules.derive import derive_all, is_done
+from ..rules.period import period_bounds, period_ym, try_parse_period
 from ..text import normalize_text
 
 NO_GROUP = "Chưa phân nhóm"
@@ -55,37 +56,9 @@ def period_of(d: dt.date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def period_bounds(period: str) -> tuple[dt.date, dt.date]:
-    """'2024-06' → (01/06/2024, 30/06/2024)."""
-    y, m = parse_period(period)
-    first = dt.date(y, m, 1)
-    nxt = dt.date(y + m // 12, m % 12 + 1, 1)
-    return first, nxt - dt.timedelta(days=1)
-
-
 def previous_period(period: str) -> str:
-    y, m = parse_period(period)
+    y, m = period_ym(period)
     return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
-
-
-_PERIOD_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")
-_PERIOD_VN = re.compile(r"^(?:tháng|t)?\s*(\d{1,2})\s*[/.-]\s*(\d{4})$", re.I)
-
-
-def parse_period(value: Any) -> tuple[int, int]:
-    """(year, month) from "2024-06", "06/2024", "Tháng 6/2024" or a date; ValueError otherwise."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.year, value.month
-    s = normalize_text(value)
-    if m := _PERIOD_ISO.match(s):
-        y, mo = int(m[1]), int(m[2])
-    elif m := _PERIOD_VN.match(s):
-        y, mo = int(m[2]), int(m[1])
-    else:
-        raise ValueError(f"Kỳ báo cáo “{s}” không đúng dạng YYYY-MM (ví dụ 2024-06).")
-    if not 1 <= mo <= 12:
-        raise ValueError(f"Kỳ báo cáo “{s}” có tháng không hợp lệ.")
-    return y, mo
 
 
 _BULLET = re.compile(r"^\s*(?:[-+*•–—]|\d{1,2}[.)]|[a-zđ]\))\s+")
@@ -392,11 +365,7 @@ class Comparison:
 
 
 def _iso_period(value: Any) -> str | None:
-    try:
-        y, m = parse_period(value)
-    except (ValueError, TypeError):
-        return None
-    return f"{y:04d}-{m:02d}"
+    return try_parse_period(value)
 
 
 def history_periods(md: MasterData) -> list[str]:
