@@ -30,13 +30,14 @@ from typing import Any
 
 from . import schema
 from .config import Config, load_config
-from .errors import KehoachError
+from .errors import KehoachError, SetupError
 from .io.changes import LogEntry, MasterChanges
 from .master import MasterData, read_master
+from .rules.period import parse_period, period_label, period_ym, try_parse_period
 from .signing import canon_value, value_hash
 from .submission import Problem, Submission, read_submission
 from .text import normalize_text
-from .unitbook import assignments, parse_period
+from .unitbook import assignments
 
 log = logging.getLogger(__name__)
 
@@ -79,26 +80,21 @@ class FileReport:
 
 @dataclass
 class MergeReport:
-    applied: int = 0
     files: list[FileReport] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     history_rows: int = 0
     dry_run: bool = False
     written: bool = False
 
+    @property
+    def applied(self) -> int:
+        """Cells changed, counted from the files so the two can never disagree."""
+        return sum(len(f.changes) for f in self.files)
+
     def to_dict(self) -> dict[str, Any]:
         return {"applied": self.applied, "files": [f.to_dict() for f in self.files],
                 "conflicts": [c.to_dict() for c in self.conflicts], "history_rows": self.history_rows,
                 "dry_run": self.dry_run, "written": self.written}
-
-
-def _period_key(period: str) -> tuple[int, int]:
-    return parse_period(period)
-
-
-def _period_label(period: str) -> str:
-    y, m = parse_period(period)
-    return f"{m:02d}/{y}"
 
 
 def _member_text(values: dict[str, Any]) -> str:
@@ -141,6 +137,7 @@ def _history_index(md: MasterData) -> tuple[dict[tuple[str, str, str], list[dict
         return by_key, by_task
     for row in md.history.rows:
         p, t, u = (normalize_text(row.get(k)) for k in ("period", "task_id", "unit"))
+        p = try_parse_period(p) or p  # a hand-typed "2024-5" is the same period as "2024-05"
         if not (p and t):
             continue
         by_key.setdefault((p, t, u), []).append(row)
@@ -173,8 +170,10 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
     hist_key, hist_task = _history_index(md)
 
     def latest_owner_period(tid: str) -> tuple[int, int] | None:
-        ps = [_period_key(normalize_text(r["period"])) for r in hist_task.get(tid, [])
-              if normalize_text(r.get("unit")) in owners.get(tid, set()) and re.fullmatch(r"\d{4}-\d{2}", str(r["period"]))]
+        # Every form a history cell may hold ("2024-5" typed by hand, "05/2024") counts: an unread
+        # row would let an older report overwrite a newer one.
+        ps = [period_ym(p) for r in hist_task.get(tid, [])
+              if normalize_text(r.get("unit")) in owners.get(tid, set()) and (p := try_parse_period(r.get("period")))]
         return max(ps) if ps else None
 
     def from_merge(tid: str, key: str, cur: Any) -> bool:
@@ -209,15 +208,15 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         cands = [(s, v) for s, v in cands if not (s.base.get(tid, {}).get(key) == value_hash(v))]
         if not cands:
             continue
-        top = max(_period_key(s.period) for s, _ in cands)
+        top = max(period_ym(s.period) for s, _ in cands)
         hist_top = latest_owner_period(tid)
         if hist_top and top < hist_top:
             for s, _ in cands:
                 files[s.name].problems.append(Problem(s.name, f"Nhiệm vụ {tid}: sổ đã có báo cáo kỳ mới hơn "
-                    f"({hist_top[1]:02d}/{hist_top[0]}); “{FIELD_LABELS[key]}” của kỳ {_period_label(s.period)} "
+                    f"({hist_top[1]:02d}/{hist_top[0]}); “{FIELD_LABELS[key]}” của kỳ {period_label(s.period)} "
                     "chỉ được ghi vào Lịch sử.", severity="warning"))
             continue
-        late = [(s, v) for s, v in cands if _period_key(s.period) == top]
+        late = [(s, v) for s, v in cands if period_ym(s.period) == top]
         if len({canon_value(v) for _, v in late}) > 1:
             leads = [(s, v) for s, v in late if (per_sub_values[(s.name, tid)]["_role"] == "lead")]
             if leads and len({canon_value(v) for _, v in leads}) == 1:
@@ -249,8 +248,8 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
     # --- attributed lines of members and coordinators ------------------------------------------------
     lines_by_task: dict[str, dict[str, tuple[tuple[int, int], str, Submission]]] = {}
     for (tid, unit), items in sorted(contrib.items()):
-        top = max(_period_key(s.period) for s, _ in items)
-        late = [(s, v) for s, v in items if _period_key(s.period) == top]
+        top = max(period_ym(s.period) for s, _ in items)
+        late = [(s, v) for s, v in items if period_ym(s.period) == top]
         texts = {_member_text(v) for _, v in late}
         if len(texts) > 1:
             report.conflicts.append(Conflict(tid, "coordination_reports", "Cùng đơn vị gửi nhiều tệp cùng kỳ khác nhau",
@@ -300,7 +299,6 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
 
     # --- history: each period's reported state -------------------------------------------------------
     report.history_rows = _history(md, live, per_sub_values, hist_key, changes, now)
-    report.applied = sum(len(f.changes) for f in files.values())
     for f in files.values():
         if f.status == "processed" and any(p.severity == "error" for p in f.problems):
             f.status = "partial"
@@ -371,7 +369,7 @@ def _period_text(period: str) -> str:
     if not period:
         return "(không xác định)"
     try:
-        return f"tháng {_period_label(period)}"
+        return f"tháng {period_label(period)}"
     except (ValueError, TypeError, KehoachError):
         return period
 
@@ -437,6 +435,12 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     master = Path(master)
     cfg = config or load_config(master)
     inbox = Path(inbox) if inbox else cfg.inbox_dir
+    if period is not None:
+        period = parse_period(period)  # SetupError (exit 2) before any file is read
+    if not inbox.is_dir():
+        # An empty merge would look like "nothing came in" when the folder is wrong (same as the button).
+        raise SetupError(f"Không thấy thư mục nhận báo cáo: {inbox}. Kiểm tra đường dẫn hoặc khóa "
+                         "'inbox' trong kehoach.toml.")
     today = as_of or dt.date.today()
     md = read_master(master)
     paths = inbox_files(inbox)
@@ -449,7 +453,8 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     if dry_run:
         return report
     if not changes.is_empty():
-        write_master(master, changes, action="merge", config=cfg, wait_seconds=wait_seconds)
+        # expect: if someone saved the master while the inbox was read, refuse rather than overwrite.
+        write_master(master, changes, action="merge", config=cfg, wait_seconds=wait_seconds, expect=md.stamp)
         report.written = True
     file_away(inbox, report)
     return report

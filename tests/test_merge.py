@@ -228,3 +228,55 @@ def test_order_independent_and_duplicate_safe(tmp_path_factory, order, dup):
     # the same file present twice (sent twice) changes nothing more
     ch2, rep2 = compute_merge(md, [*shuffled, subs[dup]], config=cfg, now=NOW)
     assert _norm(ch2)[0] == _norm(base)[0] and rep2.conflicts == []
+
+
+# --- review fixes -----------------------------------------------------------------------------------
+
+
+def test_hand_typed_unpadded_history_period_still_blocks_an_older_report(tmp_path):
+    """A history row "2024-5" is May: an April file arriving later must not overwrite May's report."""
+    from kehoach_xl import schema
+
+    master, _, inbox = setup_month(tmp_path)
+    md = read_master(master)
+    cols = md.history.columns
+    row: list = [None] * max(cols.values())
+    for k, v in {"period": "2024-5", "task_id": T3, "unit": "Thanh tra Sở", "result": "Kết quả tháng 5"}.items():
+        row[cols[k] - 1] = v
+    ch = MasterChanges()
+    ch.append(schema.HISTORY.name, row)
+    write_master(master, ch, action="test")
+    before = _row(master, T3)["result"]
+    april = issue(master, period="2024-04", out=tmp_path / "t4", units=["Thanh tra Sở"])[0]
+    fill(april, inbox / april.name, {T3: {"result": "Kết quả tháng 4 (gửi muộn)"}})
+    d = merge(master, inbox, as_of=AS_OF, now=NOW).to_dict()
+    assert _row(master, T3)["result"] == before != "Kết quả tháng 4 (gửi muộn)"
+    assert any("kỳ mới hơn (05/2024)" in p["message"] for p in d["files"][0]["problems"])
+
+
+def test_missing_inbox_is_a_setup_error_naming_the_folder(tmp_path):
+    import pytest
+
+    from kehoach_xl.errors import SetupError
+
+    master, _, _ = setup_month(tmp_path)
+    missing = tmp_path / "khong_co"
+    with pytest.raises(SetupError, match="khong_co"):
+        merge(master, missing, as_of=AS_OF)
+    res = CliRunner().invoke(cli, ["merge", str(master), str(missing)])
+    assert res.exit_code == 2 and "khong_co" in res.output
+
+
+def test_bad_period_is_a_setup_error(tmp_path):
+    master, _, inbox = setup_month(tmp_path)
+    res = CliRunner().invoke(cli, ["merge", str(master), str(inbox), "--period", "2024-13"])
+    assert res.exit_code == 2 and "2024-13" in res.output
+
+
+def test_applied_is_counted_from_the_files(tmp_path):
+    from kehoach_xl.merge import FileReport, MergeReport
+
+    rep = MergeReport(files=[FileReport("a", changes=[{}, {}]), FileReport("b", changes=[{}])])
+    assert rep.applied == 3 and rep.to_dict()["applied"] == 3
+    rep.files[1].changes.append({})
+    assert rep.applied == 4  # a property: it cannot go stale
