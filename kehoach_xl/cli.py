@@ -41,13 +41,24 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_default))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Text Excel would run as a formula (=HYPERLINK(…) typed into a task) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def emit_csv(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in r.items()})
+        w.writerow({k: csv_safe("; ".join(v) if isinstance(v, list) else ("" if v is None else v))
+                    for k, v in r.items()})
 
 
 def parse_date_option(value: str | None) -> dt.date | None:

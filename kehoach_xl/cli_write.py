@@ -32,7 +32,7 @@ def register(cli: click.Group) -> None:
             raise SetupError(f"Không tìm thấy sổ theo dõi: {master}")
         config = load_config(master)
         if list_only:
-            backups = list_backups(master, config)
+            backups = list_backups(master)
             if as_json:
                 emit_json([{"file": b.path.name, "path": str(b.path), "time": b.time.isoformat(), "size": b.size}
                            for b in backups])

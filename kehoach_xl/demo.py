@@ -21,6 +21,9 @@ from .errors import SetupError
 DEMO_AS_OF = dt.date(2024, 6, 5)  # a day in the plan's life, so states are mixed
 DEMO_PERIOD = "2024-05"
 MASTER_NAME = "so_theo_doi_DDCI_2024.xlsx"
+# Written into every folder the demo creates: --force deletes only folders that carry it,
+# never a real master folder someone pointed the demo at by mistake.
+DEMO_MARKER = ".kehoach_demo"
 
 
 @dataclass
@@ -61,8 +64,14 @@ def demo(
     if folder.exists() and any(folder.iterdir()):
         if not force:
             raise SetupError(f"Thư mục {folder} đã có dữ liệu; dùng --force để tạo lại bản trình diễn.")
+        if not (folder / DEMO_MARKER).is_file():
+            raise SetupError(
+                f"Thư mục {folder} có dữ liệu không phải do bản trình diễn tạo ra; không xóa. "
+                f"Hãy chọn một thư mục trống khác."
+            )
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).write_text("Thư mục do 'kehoach-xl demo' tạo; --force được phép xóa.\n", encoding="utf-8")
     master = folder / MASTER_NAME
     result = DemoResult(folder=folder, master=master)
     (folder / CONFIG_NAME).write_text(

@@ -7,9 +7,11 @@ through :mod:`kehoach_xl.io.master_write`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +212,48 @@ def new_workbook() -> Workbook:
     return wb
 
 
+@contextlib.contextmanager
+def replacing_master(path: Path) -> Iterator[Path | None]:
+    """Guard for replacing a whole workbook at ``path``: yields the backup of the old one (None if new).
+
+    Holds the master's lock, refuses when Excel/LibreOffice has the file open and copies it into
+    the writer's backup folder first, so ``init --overwrite`` can be undone with ``restore``.
+    """
+    if not path.exists():
+        yield None
+        return
+    from .config import Config, load_config
+    from .io import backup as _backup
+    from .io.lock import MasterLock, wait_for_owner_file
+
+    try:
+        cfg = load_config(path)
+    except SetupError:  # a broken kehoach.toml must not stop a re-init
+        cfg = Config()
+    lock = MasterLock(path, stale_after=cfg.lock_stale_minutes * 60)
+    lock.acquire(timeout=cfg.lock_timeout)
+    try:
+        wait_for_owner_file(path, stale_hours=cfg.owner_file_stale_hours, wait_seconds=0)
+        yield _backup.make_backup(path)
+    finally:
+        lock.release()
+
+
+def _save_atomic(wb: Workbook, path: Path) -> None:
+    """Save beside ``path`` and rename over it, so a crash never leaves half a workbook."""
+    from .io.backup import fsync_dir
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # the name the writer cleans up after crashes
+    try:
+        wb.save(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def create_master(
     path: Path | str,
     *,
@@ -243,16 +287,14 @@ def create_master(
     _settings_sheet(wb, meta)
     _write_table_sheet(wb, schema.LOG, [])
     _write_table_sheet(wb, schema.HISTORY, [])
-    try:  # the summary layer adds its chart and fixed layout when it is installed
-        from .reports.summary import build_summary_scaffold
-    except ImportError:
-        build_summary_scaffold = None
-    if build_summary_scaffold is not None:
-        build_summary_scaffold(wb)
+    from .reports.summary import build_summary_scaffold  # late: reports imports this module
+
+    build_summary_scaffold(wb)
     wb.properties.creator = "kehoach_xl"
     wb.properties.title = str(meta.get("plan_title") or "Sổ theo dõi thực hiện kế hoạch")
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    with replacing_master(path):
+        _save_atomic(wb, path)
     return path
 
 
@@ -288,6 +330,9 @@ class MasterData:
     settings: dict[str, Any]
     sheet_names: list[str]
     settings_rows: dict[str, int] = field(default_factory=dict)  # key -> Excel row on the settings sheet
+    # (st_mtime_ns, st_size) of the file when it was read; None for a live book. Writers pass it
+    # as write_master(expect=...) so a save by staff in between is refused, not patched over.
+    stamp: tuple[int, int] | None = None
 
     @property
     def plan_year(self) -> int | None:
@@ -366,7 +411,8 @@ def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
     return None
 
 
-def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "") -> MasterData:
+def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "",
+                      stamp: tuple[int, int] | None = None) -> MasterData:
     """Build :class:`MasterData` from raw sheet grids (sheet name -> rows of values).
 
     This is how a live workbook inside Excel (xlwings) and a file on disk share
@@ -403,11 +449,32 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         settings=settings,
         sheet_names=names,
         settings_rows=settings_rows,
+        stamp=stamp,
     )
 
 
 # Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.
 _READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
+
+
+def file_stamp(path: Path | str) -> tuple[int, int]:
+    """(st_mtime_ns, st_size) of a file: changes whenever anyone saves it."""
+    st = Path(path).stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None
+                       ) -> tuple[dict[str, list[list[Any]]], tuple[int, int]]:
+    """:func:`read_grids` plus the file's stamp, taken before reading.
+
+    Taken before, so a save during the read makes the stamp stale (the write is refused)
+    rather than hiding the save.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SetupError(f"Không tìm thấy tệp: {path}")
+    stamp = file_stamp(path)
+    return read_grids(path, sheets), stamp
 
 
 def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
@@ -433,15 +500,19 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[st
 
 def read_master(path: Path | str) -> MasterData:
     """Read every sheet of a master by header, quickly and without evaluating anything."""
-    grids = read_grids(path, [s.name for s in _READ_SHEETS])
-    return master_from_grids(grids, path)
+    grids, stamp = read_stamped_grids(path, [s.name for s in _READ_SHEETS])
+    return master_from_grids(grids, path, stamp)
 
 
-def settings_cell(md: MasterData, key: str) -> tuple[int, int]:
-    """(row, col) of a settings value, for writers: where its label is, else its place in a new master."""
+def settings_cell(md: MasterData, key: str) -> tuple[int, int] | None:
+    """(row, col) of a settings value, for writers; None when its label row is missing.
+
+    No fallback to the row a new master uses: staff may have deleted or moved rows, and that
+    row may now hold another setting (the master_id).
+    """
     if key in md.settings_rows:
         return md.settings_rows[key], 2
-    return 2 + list(schema.SETTINGS_ROWS).index(key), 2
+    return None
 
 
 # --- the tasks view used by the CLI and reports ------------------------------------
@@ -492,19 +563,22 @@ def init(master: Path | str, *, sample: str | None = None, overwrite: bool = Fal
         raise SetupError(f"Tệp {master} đã tồn tại; không ghi đè sổ theo dõi đang có.")
     # An .xlsm is the .xlsx master plus xlwings' VBA project and the buttons (see xlsm.py).
     plain = master.with_name(f".{master.stem}.tao-moi.xlsx") if macro else master
+    if macro:
+        plain.unlink(missing_ok=True)  # left by a killed run; a scratch file, not a master to back up
     path = create_master(
         plain,
         units=reg.get("units", ()),
         leaders=reg.get("leaders", ()),
         scores=reg.get("scores", ()),
         meta=reg.get("meta"),
-        overwrite=overwrite or macro,
+        overwrite=overwrite and not macro,
     )
     if macro:
         from .xlsm import build_xlsm
 
         try:
-            path = build_xlsm(plain, master, overwrite=overwrite)
+            with replacing_master(master):  # an existing .xlsm is backed up like any master
+                path = build_xlsm(plain, master, overwrite=overwrite)
         finally:
             plain.unlink(missing_ok=True)
     toml = path.parent / CONFIG_NAME

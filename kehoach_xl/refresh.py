@@ -19,7 +19,7 @@ from . import schema
 from .config import Config, load_config
 from .errors import DataError
 from .io.changes import CellValue, LogEntry, MasterChanges
-from .master import MasterData, find_sheet_name, master_from_grids, read_grids, settings_cell
+from .master import MasterData, find_sheet_name, master_from_grids, read_stamped_grids, settings_cell
 from .rules.deadline import format_vn_date, parse_vn_date
 from .rules.derive import Derived, derive_all
 from .text import normalize_text
@@ -107,11 +107,14 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
     old_as_of = md.settings.get("as_of")
     as_of_changed = not _same(old_as_of, as_of)
     if settings_name and as_of_changed:
-        r, c = settings_cell(md, "as_of")
         # New masters give this cell a dd/mm/yyyy format, so a real date is written; a
         # master whose cell holds text keeps text, since a date there would show as a serial.
         value: CellValue = format_vn_date(as_of) if isinstance(old_as_of, str) else as_of
-        ch.set(settings_name, r, c, value)
+        cell = settings_cell(md, "as_of")
+        if cell is not None:
+            ch.set(settings_name, *cell, value)
+        else:  # label row deleted by staff: add it back rather than guess a cell (it may hold the master_id)
+            ch.append(settings_name, [schema.SETTINGS_ROWS["as_of"], value])
 
     summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
     line = as_of_line(as_of)
@@ -133,8 +136,8 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     master = Path(master)
     as_of = as_of or dt.date.today()
     config = config or load_config(master)
-    grids = read_grids(master, [*_READ, schema.SUMMARY_SHEET_NAME])
-    md = master_from_grids(grids, master)
+    grids, stamp = read_stamped_grids(master, [*_READ, schema.SUMMARY_SHEET_NAME])
+    md = master_from_grids(grids, master, stamp)
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_a2: Any = _UNKNOWN
@@ -149,6 +152,6 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in md.tasks.columns]
     backup = None
     if not changes.is_empty():
-        backup = write_master(master, changes, action="refresh", config=config).backup
+        backup = write_master(master, changes, action="refresh", config=config, expect=md.stamp).backup
     return RefreshResult(path=master, as_of=as_of, tasks=sum(states.values()), cells_changed=changes.cell_count(),
                          states=dict(states), missing_columns=missing, backup=backup)

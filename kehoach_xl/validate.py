@@ -24,7 +24,7 @@ from . import schema
 from .config import Config, check_config, load_config
 from .errors import DataError, SetupError
 from .io.changes import Link, LogEntry, MasterChanges
-from .master import MasterData, SheetData, find_sheet_name, master_from_grids, read_grids, settings_cell
+from .master import MasterData, SheetData, find_sheet_name, master_from_grids, read_stamped_grids, settings_cell
 from .registry import Registry, parse_leaders, split_parties
 from .rules import validation_rules as rules
 from .rules.deadline import format_vn_date, parse_deadline, parse_vn_date
@@ -367,7 +367,8 @@ class _Checker:
                 except (ValueError, TypeError, OverflowError) as exc:
                     detail = str(exc)
             if detail:
-                row, col = settings_cell(self.md, key)
+                # Values come only from found labels, so the cell is normally known; no guessed cell otherwise.
+                row, col = settings_cell(self.md, key) or (None, None)
                 self.add("setting_invalid", name, row=row, col=col, header=schema.SETTINGS_ROWS[key],
                          value=value, detail=detail)
 
@@ -473,7 +474,8 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
 
     master = Path(master)
     # The problems sheet is read too (names only matter) so the pure part can find it.
-    md = master_from_grids(read_grids(master, [*_RULE_SHEETS, schema.PROBLEMS_SHEET_NAME]), master)
+    grids, stamp = read_stamped_grids(master, [*_RULE_SHEETS, schema.PROBLEMS_SHEET_NAME])
+    md = master_from_grids(grids, master, stamp)
     config_error = None
     if config is None:
         try:
@@ -486,5 +488,6 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
         report.problems.append(Problem("config_invalid", kind.severity, CONFIG_SOURCE, None, None, None, None,
                                        kind.template.format(detail=config_error)))
     if write:
-        write_master(master, compute_problems_sheet(md, report), action="validate", config=config or Config())
+        write_master(master, compute_problems_sheet(md, report), action="validate", config=config or Config(),
+                     expect=md.stamp)
     return report

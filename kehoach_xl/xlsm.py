@@ -31,9 +31,10 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from . import schema
 from .buttons import ACTION_CAPTIONS, CHOICE_CELL, CHOICE_LABEL, CONTROL_BUTTONS, CONTROL_SHEET
-from .errors import SetupError
-from .master import FONT_NAME, find_sheet_name
+from .errors import DataError, SetupError
+from .master import FONT_NAME, find_sheet_name, read_master
 from .text import slugify
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -338,19 +339,19 @@ def set_code_name(sheet_xml: bytes, code_name: str) -> bytes:
 # --- the graft ---------------------------------------------------------------------------------
 
 
-def _main_part(zf: zipfile.ZipFile) -> str:
+def _main_part(zf: zipfile.ZipFile, name: str) -> str:
     for target, rel_type in _rels(zf.read("_rels/.rels")).values():
         if rel_type == REL_OFFICE_DOC:
             return target.lstrip("/")
-    raise SetupError("Tệp không phải sổ Excel (thiếu phần workbook).")
+    raise DataError(f"Tệp '{name}' không phải sổ Excel (thiếu phần workbook).")
 
 
-def _graft(zf: zipfile.ZipFile, parts: XlsmParts) -> dict[str, bytes]:
+def _graft(zf: zipfile.ZipFile, parts: XlsmParts, name: str) -> dict[str, bytes]:
     """Every member of the new package whose content differs from (or is absent in) the master."""
     names = set(zf.namelist())
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise SetupError("Sổ này đã có macro (vbaProject.bin); không ghép thêm.")
-    wb_part = _main_part(zf)
+        raise SetupError(f"Sổ '{name}' đã có macro (vbaProject.bin); không ghép thêm.")
+    wb_part = _main_part(zf, name)
     wb_rels_part = _rels_part(wb_part)
     out: dict[str, bytes] = {}
 
@@ -358,8 +359,10 @@ def _graft(zf: zipfile.ZipFile, parts: XlsmParts) -> dict[str, bytes]:
     wb = etree.fromstring(zf.read(wb_part))
     m = f"{{{NS_MAIN}}}"
     sheets = wb.find(f"{m}sheets")
+    if sheets is None:
+        raise DataError(f"Tệp '{name}' không phải sổ Excel (phần workbook không có danh sách trang tính).")
     if find_sheet_name([s.get("name") for s in sheets], CONTROL_SHEET):
-        raise SetupError(f"Sổ đã có trang “{CONTROL_SHEET}”.")
+        raise SetupError(f"Sổ '{name}' đã có trang “{CONTROL_SHEET}”.")
     pr = wb.find(f"{m}workbookPr")
     if pr is None:
         pr = etree.Element(f"{m}workbookPr")
@@ -455,15 +458,21 @@ def build_xlsm(master: Path | str, out: Path | str | None = None, *, overwrite: 
     for p in (dest, stub):
         if p.exists() and not overwrite:
             raise SetupError(f"Tệp {p} đã tồn tại; thêm --overwrite để ghi đè.")
+    # Read as a master first: any other workbook (or a renamed .docx) is refused with its name.
+    if not read_master(master).tasks.present:
+        raise DataError(f"Tệp '{master.name}' không phải sổ theo dõi: không có sheet “{schema.TASKS.name}”.")
     parts = _template_parts(control_template())
     try:
         src = zipfile.ZipFile(master)
     except zipfile.BadZipFile as exc:
-        raise SetupError(f"Không mở được {master.name}: không phải tệp Excel .xlsx.") from exc
+        raise DataError(f"Không mở được '{master.name}': không phải tệp Excel .xlsx.") from exc
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
     with src:
-        new = _graft(src, parts)
+        try:
+            new = _graft(src, parts, master.name)
+        except (KeyError, etree.XMLSyntaxError) as exc:  # a part missing or broken inside the zip
+            raise DataError(f"Không đọc được cấu trúc của '{master.name}': tệp hỏng ({exc}).") from exc
         try:  # written aside and moved into place, so a failure never leaves half a workbook
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
                 zout.writestr("[Content_Types].xml", new.pop("[Content_Types].xml"))

@@ -22,7 +22,6 @@ import pytest
 from kehoach_xl import schema
 from kehoach_xl.config import Config
 from kehoach_xl.io import lock as lockmod
-from kehoach_xl.io import master_write as mw
 from kehoach_xl.io.backup import BACKUP_DIR
 from kehoach_xl.io.changes import LogEntry, MasterChanges
 from kehoach_xl.io.lock import decode_excel_owner, lock_path
@@ -159,7 +158,7 @@ def test_verify_rejects_a_wrong_temp_file(master: Path, monkeypatch: pytest.Monk
                             appends=changes.appends)
         return patch_xlsx(src, dst, bad)
 
-    monkeypatch.setattr(mw, "_patcher", lambda: lying_patcher)
+    monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
     before = master.read_bytes()
     with pytest.raises(VerifyFailedError, match="giữ nguyên"):
         write_master(master, status_change(schema.STATUS_DONE), action="merge", config=cfg())

@@ -144,7 +144,9 @@ def test_columns_found_by_header_in_any_order_and_missing_ones_skipped() -> None
     ch = compute_refresh(md, D(2024, 6, 5), config=Config())
     cells = ch.cells["Nhiệm vụ"]
     assert cells == {(2, 1): "Sắp đến hạn", (2, 6): 5, (4, 1): "Thường xuyên/định kỳ", (4, 6): None}
-    assert ch.cells["Cấu hình"] == {settings_cell(md, "as_of"): dt.date(2024, 6, 5)}
+    # The settings sheet has no as-of label row: a new row is added, no guessed cell is written.
+    assert settings_cell(md, "as_of") is None and "Cấu hình" not in ch.cells
+    assert ch.appends["Cấu hình"] == [[schema.SETTINGS_ROWS["as_of"], dt.date(2024, 6, 5)]]
 
 
 def test_cli_refresh(tmp_path: Path) -> None:

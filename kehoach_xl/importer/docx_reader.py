@@ -15,6 +15,7 @@ from pathlib import Path
 from docx import Document
 from docx.oxml.ns import qn
 
+from ..errors import DataError
 from ..text import normalize_text
 from .model import RawCell, RawTable
 
@@ -66,7 +67,10 @@ def _row_breaks_page(tr) -> bool:
 
 def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
     """Every top-level table of the document, and the text of the paragraphs before the first table."""
-    doc = Document(str(path))
+    try:
+        doc = Document(str(path))
+    except Exception as exc:  # noqa: BLE001 - PackageNotFoundError, BadZipFile, KeyError, XML errors …
+        raise DataError(f"Không mở được tệp Word '{Path(path).name}': tệp hỏng hoặc không phải .docx ({exc}).") from exc
     body = doc.element.body
     tables: list[RawTable] = []
     preamble: list[str] = []

@@ -66,7 +66,7 @@ def parse_plan(plan_file: Path | str, *, plan_year: int | None = None) -> Parsed
         raise DataError(f"Chưa đọc được tệp {suffix}: hãy lưu '{path.name}' thành .docx hoặc .xlsx rồi nhập lại.")
     else:
         raise DataError(f"Không nhận dạng được loại tệp '{path.name}' (cần .docx, .xlsx, .csv, .tsv hoặc .txt).")
-    tasks, groups, used, skipped, warnings, layout = parse_tables(tables)
+    tasks, groups, used, skipped, warnings, layout = parse_tables(tables, source=f"'{path.name}'")
     return ParsedPlan(path.name, tasks, list(dict.fromkeys(groups)), used, skipped, warnings, layout,
                       plan_year or _plan_year_from(preamble))
 
@@ -452,7 +452,7 @@ def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | Non
     report.master = str(into)
     report.dry_run = dry_run
     if not dry_run and not changes.is_empty():
-        res = write_master(into, changes, action="import", config=config)
+        res = write_master(into, changes, action="import", config=config, expect=md.stamp)
         report.backup = str(res.backup) if res.backup else None
     return report
 

@@ -119,7 +119,7 @@ def _group_of(f: dict[str, RawCell], next_stt: str | None, b: _Builder) -> tuple
     return None
 
 
-def parse_tables(tables: list[RawTable]) -> tuple[list[ParsedTask], list[tuple[str, str]], list[str], list[str],
+def parse_tables(tables: list[RawTable], *, source: str = "") -> tuple[list[ParsedTask], list[tuple[str, str]], list[str], list[str],
                                                   list[ImportWarning], dict[str, str]]:
     b = _Builder()
     used: list[str] = []
@@ -151,7 +151,7 @@ def parse_tables(tables: list[RawTable]) -> tuple[list[ParsedTask], list[tuple[s
         found = "\n".join(f"  - {h}" for h in seen_headers if h) or "  (không có bảng nào)"
         exp = "\n".join(f"  - {h}" for h in expected_headers())
         raise DataError(
-            "Không nhận ra bảng nhiệm vụ trong tệp: không có dòng tiêu đề nào có ít nhất 3 cột quen thuộc "
+            f"Không nhận ra bảng nhiệm vụ trong tệp {source or '(không tên)'}: không có dòng tiêu đề nào có ít nhất 3 cột quen thuộc "
             f"(trong đó có cột nhiệm vụ hoặc chỉ số).\nTiêu đề tìm thấy:\n{found}\nTiêu đề cần có (ít nhất 3):\n{exp}"
         )
     return b.tasks, b.groups, used, skipped, b.warnings, layout

@@ -29,19 +29,21 @@ def _markup_cell(raw: str) -> RawCell:
     return RawCell(normalize_text(_TAG.sub("", s), keep_newlines=True), bold, italic)
 
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "utf-16", "cp1258"):
+def _decode(data: bytes, name: str = "") -> str:
+    # UTF-16 only with its BOM: without one, any even-length Windows-1258 file "decodes" as UTF-16 garbage.
+    encs = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1258")
+    for enc in encs:
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise DataError("Không đọc được tệp văn bản: mã hóa ký tự không phải UTF-8.")
+    raise DataError(f"Không đọc được tệp văn bản '{name}': mã hóa ký tự không phải UTF-8, UTF-16 hay Windows-1258.")
 
 
 def read_text_table(path: Path | str) -> tuple[list[RawTable], str]:
     """One table from delimited text; lines before the first delimited line are the preamble."""
     path = Path(path)
-    text = _decode(path.read_bytes())
+    text = _decode(path.read_bytes(), path.name)
     lines = text.splitlines()
     delim = "\t" if sum("\t" in ln for ln in lines) >= max(1, len(lines) // 4) or path.suffix.lower() in (
         ".tsv", ".txt") else None

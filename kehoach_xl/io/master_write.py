@@ -24,7 +24,6 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,20 +78,6 @@ class WriteResult:
     duration: float  # seconds
     rows_appended: int = 0
     changed_parts: list[str] = field(default_factory=list)
-
-
-# --- the patcher ------------------------------------------------------------------
-
-
-def _patcher() -> Callable[[Path, Path, MasterChanges], Any]:
-    """The byte-level patcher, imported late so reading commands never pay for it.
-
-    (An openpyxl load-and-save fallback existed while ``xlsx_patch`` was being
-    written; it was removed because it drops charts, shapes and x14 rules.)
-    """
-    from .xlsx_patch import patch_xlsx
-
-    return patch_xlsx
 
 
 # --- log rows -----------------------------------------------------------------------
@@ -209,8 +194,20 @@ def _is_sharing_violation(exc: OSError) -> bool:
 # --- the write --------------------------------------------------------------------------
 
 
+def _check_unchanged(path: Path, expect: tuple[int, int] | None) -> None:
+    """Refuse when the master was saved after the command read it: the patch would land on shifted rows."""
+    if expect is None:
+        return
+    st = os.stat(path)
+    if (st.st_mtime_ns, st.st_size) != tuple(expect):
+        raise DataError(
+            f"Sổ theo dõi '{path.name}' vừa được thay đổi trong lúc chương trình đang xử lý; hãy chạy lại lệnh. "
+            f"Sổ theo dõi vẫn giữ nguyên."
+        )
+
+
 def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | None, user: str | None,
-           wait_seconds: float, source: Path | None = None) -> WriteResult:
+           wait_seconds: float, source: Path | None = None, expect: tuple[int, int] | None = None) -> WriteResult:
     t0 = time.perf_counter()
     path = Path(path)
     if not path.is_file():
@@ -230,6 +227,8 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         _fault("locked")
         wait_for_owner_file(path, stale_hours=cfg.owner_file_stale_hours, wait_seconds=wait_seconds)
         _fault("owner_checked")
+        step = "kiểm tra sổ theo dõi có bị sửa"
+        _check_unchanged(path, expect)
         step = "dọn tệp tạm còn sót"
         _clean_leftovers(path)
         step = "tạo bản sao lưu"
@@ -237,13 +236,15 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         _fault("backup_done")
         full, n_log = _with_log(src, changes, action, user or current_user())
         step = "ghi tệp tạm"
+        from .xlsx_patch import patch_xlsx  # late: reading commands never pay for the patcher
+
         try:
-            result = _patcher()(src, tmp, full)
+            result = patch_xlsx(src, tmp, full)
         except ValueError as exc:  # xlsx_patch.PatchError: the changes do not fit this workbook
             raise DataError(f"Không ghi được vào sổ theo dõi '{path.name}': {exc}. Sổ theo dõi vẫn giữ nguyên.") from exc
         _fault("patched")
         step = "kiểm tra tệp tạm"
-        verify_workbook(tmp, full, getattr(result, "changed_parts", None) or [], master_name=path.name)
+        verify_workbook(tmp, full, result.changed_parts, master_name=path.name)
         _fault("verified")
         step = "lưu tệp tạm xuống đĩa"
         _fsync_file(tmp)
@@ -274,32 +275,29 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
                 bak.unlink()
         lock.release()
     return WriteResult(
-        path=path, backup=bak, cells_written=int(getattr(result, "cells_written", 0)), log_rows=n_log,
-        duration=time.perf_counter() - t0, rows_appended=_count(getattr(result, "rows_appended", 0)),
-        changed_parts=list(getattr(result, "changed_parts", None) or []),
+        path=path, backup=bak, cells_written=result.cells_written, log_rows=n_log,
+        duration=time.perf_counter() - t0, rows_appended=sum(result.rows_appended.values()),
+        changed_parts=list(result.changed_parts),
     )
 
 
-def _count(value: Any) -> int:
-    if isinstance(value, dict):
-        return sum(_count(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return len(value)
-    return int(value or 0)
-
-
 def write_master(path: Path, changes: MasterChanges, *, action: str, config: Config | None = None,
-                 user: str | None = None, wait_seconds: float = 0) -> WriteResult:
+                 user: str | None = None, wait_seconds: float = 0,
+                 expect: tuple[int, int] | None = None) -> WriteResult:
     """Apply ``changes`` to the master at ``path`` safely (lock, backup, verify, atomic replace).
 
     ``action`` names the command for the log sheet ("refresh", "merge" …); ``user`` defaults to
     ``login@host``. ``wait_seconds`` is how long to wait for Excel to close the file (and, at
     least ``config.lock_timeout``, for another run's lock). Nothing to change → nothing is written.
+    ``expect`` is ``MasterData.stamp`` of the read the changes were computed from: when the file
+    was saved since (staff inserted a row …), the cell addresses may be stale, so nothing is
+    written and :class:`DataError` asks to run the command again.
     """
-    return _write(Path(path), changes, action=action, config=config, user=user, wait_seconds=wait_seconds)
+    return _write(Path(path), changes, action=action, config=config, user=user, wait_seconds=wait_seconds,
+                  expect=expect)
 
 
-def list_backups(path: Path, config: Config | None = None) -> list[BackupInfo]:
+def list_backups(path: Path) -> list[BackupInfo]:
     """Whole backups of the master, newest first."""
     return _backup.list_backups(Path(path))
 
@@ -310,15 +308,42 @@ def _resolve_backup(path: Path, backup: Path | str | None) -> Path:
         if not backups:
             raise SetupError(f"Chưa có bản sao lưu nào của '{path.name}' trong thư mục {_backup.BACKUP_DIR}.")
         return backups[0].path
+    folder = _backup.backup_dir(path)
     chosen = Path(backup)
     if not chosen.is_absolute() and not chosen.exists():
-        chosen = _backup.backup_dir(path) / chosen
+        chosen = folder / chosen
     if not chosen.is_file():
         names = ", ".join(b.path.name for b in backups[:5]) or "không có"
         raise SetupError(f"Không tìm thấy bản sao lưu '{backup}'. Các bản gần nhất: {names}.")
     if chosen.resolve() == path.resolve():
         raise SetupError("Bản sao lưu cần khôi phục không thể là chính sổ theo dõi.")
+    # Only the master's own backups: any other workbook (an empty master, a unit's file) would
+    # silently replace months of work.
+    if chosen.resolve().parent != folder.resolve():
+        raise SetupError(
+            f"Tệp '{chosen.name}' không nằm trong thư mục sao lưu {folder} của '{path.name}'; "
+            f"chỉ khôi phục được từ các bản sao lưu của sổ theo dõi (xem: restore --list)."
+        )
+    _check_is_master(chosen)
     return chosen
+
+
+def _check_is_master(chosen: Path) -> None:
+    """The backup must read as a master; a corrupt file is a DataError naming it, not a traceback."""
+    from ..master import read_master
+
+    try:
+        md = read_master(chosen)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - calamine raises several error types on damaged files
+        raise DataError(f"Không đọc được bản sao lưu '{chosen.name}': tệp hỏng ({exc}). Sổ theo dõi vẫn giữ nguyên.") \
+            from exc
+    if not md.tasks.present:
+        raise DataError(
+            f"Bản sao lưu '{chosen.name}' không phải sổ theo dõi (không có sheet “{schema.TASKS.name}”). "
+            f"Sổ theo dõi vẫn giữ nguyên."
+        )
 
 
 def restore(path: Path, backup: Path | str | None = None, *, config: Config | None = None,
