@@ -1,7 +1,7 @@
 """The nightly job (merge → validate → refresh → summary) and its daily scheduler.
 
-Each step after merge is imported lazily and skipped (and logged) when its module is not
-installed yet, so the job works while the project grows. If the master is open in Excel,
+A merge that refused a file or found a conflict is "partial": the later steps still run, but
+the run is not ok, so ``kehoach-xl nightly`` exits 1 (data problems). If the master is open in Excel,
 the job waits and retries ``config.nightly_retries`` times, then gives up for tonight:
 the submissions stay in the inbox and the report says so. It never writes over the open file.
 """
@@ -9,8 +9,6 @@ the submissions stay in the inbox and the report says so. It never writes over t
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -29,7 +27,7 @@ LOG_DIR = "nhat_ky_chay_dem"
 @dataclass
 class StepResult:
     step: str
-    status: str  # ok | skipped | failed | blocked
+    status: str  # ok | partial (data problems) | failed | blocked
     message: str = ""
 
     def to_dict(self) -> dict[str, str]:
@@ -47,7 +45,7 @@ class NightlyReport:
 
     @property
     def ok(self) -> bool:
-        return all(s.status in ("ok", "skipped") for s in self.steps)
+        return all(s.status == "ok" for s in self.steps)
 
     def to_dict(self) -> dict[str, Any]:
         return {"master": self.master, "started": self.started.isoformat(),
@@ -65,24 +63,15 @@ def _resolve(config_path_or_master: Path | str | None) -> tuple[Path, Config]:
     return cfg.resolve(cfg.master), cfg
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _call(fn: Callable[..., Any], master: Path, **kw: Any) -> Any:
-    params = inspect.signature(fn).parameters
-    return fn(master, **{k: v for k, v in kw.items() if k in params})
-
-
 def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: float | None = None,
             as_of: dt.date | None = None, retries: int | None = None, progress: bool | None = None,
             sleep: Callable[[float], None] = time.sleep) -> NightlyReport:
     """Run the whole nightly chain once for the configured master and write a log file."""
     from .io.write_errors import MasterLockedError, MasterOpenInExcelError
     from .merge import merge
+    from .refresh import refresh
+    from .reports.summary import summary
+    from .validate import validate
 
     master, cfg = _resolve(config_path_or_master)
     if not master.is_file():
@@ -108,8 +97,12 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
                 m = merge(master, cfg.inbox_dir, config=cfg, as_of=as_of, progress=progress)
                 rep.merge = m.to_dict()
                 n_rej = sum(1 for f in m.files if f.status == "rejected")
-                rep.steps.append(StepResult("merge", "ok", f"{m.applied} ô cập nhật từ {len(m.files)} tệp, "
-                                                           f"{n_rej} tệp bị trả lại, {len(m.conflicts)} xung đột"))
+                n_part = sum(1 for f in m.files if f.status == "partial")
+                # Same rule as `kehoach-xl merge`: a refused or partly merged file, or a conflict, needs a person.
+                status = "partial" if (n_rej or n_part or m.conflicts) else "ok"
+                rep.steps.append(StepResult("merge", status, f"{m.applied} ô cập nhật từ {len(m.files)} tệp, "
+                                                             f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
+                                                             f"{len(m.conflicts)} xung đột"))
                 break
             except (MasterOpenInExcelError, MasterLockedError) as exc:
                 log.warning("master busy (attempt %d/%d): %s", attempt + 1, retries + 1, exc)
@@ -125,18 +118,14 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
                 rep.steps.append(StepResult("merge", "failed", str(exc)))
                 break
         if not blocked:
-            for step, module, fn_name, kw in (
-                ("validate", "kehoach_xl.validate", "validate", {"write": True, "config": cfg, "today": as_of}),
-                ("refresh", "kehoach_xl.refresh", "refresh", {"as_of": as_of, "config": cfg}),
-                ("summary", "kehoach_xl.reports.summary", "summary", {"as_of": as_of}),
-            ):
-                fn = _optional(module, fn_name)
-                if fn is None:
-                    log.info("step %s skipped: %s.%s not installed", step, module, fn_name)
-                    rep.steps.append(StepResult(step, "skipped", "chưa có chức năng này"))
-                    continue
+            steps: tuple[tuple[str, Callable[[], Any]], ...] = (
+                ("validate", lambda: validate(master, write=True, config=cfg, today=as_of)),
+                ("refresh", lambda: refresh(master, as_of=as_of, config=cfg)),
+                ("summary", lambda: summary(master, as_of=as_of, config=cfg)),
+            )
+            for step, run in steps:
                 try:
-                    _call(fn, master, **kw)
+                    run()
                     rep.steps.append(StepResult(step, "ok"))
                 except Exception as exc:  # noqa: BLE001 - one failing step must not stop the others
                     log.exception("step %s failed", step)

@@ -107,3 +107,28 @@ def test_cli_report(built: tuple[Path, Path], tmp_path: Path) -> None:
                                    "--out", str(tmp_path / "bc.docx")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "bc.docx").exists()
+
+
+def test_cli_report_bad_period_names_the_value(built: tuple[Path, Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kehoach_xl.cli import cli
+
+    master, _ = built
+    res = CliRunner().invoke(cli, ["report", str(master), "--period", "xx", "--out", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert "Kỳ báo cáo “xx”" in res.output and "Traceback" not in res.output
+
+
+def test_cli_report_out_existing_non_docx_file_is_refused(built: tuple[Path, Path], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kehoach_xl.cli import cli
+
+    master, _ = built
+    target = tmp_path / "ghi_chu.txt"
+    target.write_text("giữ nguyên", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["report", str(master), "--period", PERIOD, "--out", str(target)])
+    assert res.exit_code == 2, res.output
+    assert "ghi_chu.txt" in res.output and ".docx" in res.output
+    assert target.read_text(encoding="utf-8") == "giữ nguyên"

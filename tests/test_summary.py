@@ -148,3 +148,46 @@ def test_cli_summary(master: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert '"overdue": 3' in res.output
     assert (tmp_path / "x.xlsx").exists()
+
+
+def test_cli_summary_refuses_to_export_over_the_master(master: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kehoach_xl.cli import cli
+
+    before = master.read_bytes()
+    res = CliRunner().invoke(cli, ["summary", str(master), "--export", str(master)])
+    assert res.exit_code == 2, res.output
+    assert "chính là sổ theo dõi" in res.output and master.name in res.output
+    assert master.read_bytes() == before  # refused before anything was written
+    assert read_master(master).tasks.rows  # still a master
+
+
+def test_cli_summary_refuses_to_overwrite_another_tracking_workbook(master: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kehoach_xl.cli import cli
+
+    other = make_master(tmp_path / "so_khac.xlsx", with_derived=True)
+    before = other.read_bytes()
+    res = CliRunner().invoke(cli, ["summary", str(master), "--export", str(other)])
+    assert res.exit_code == 2, res.output
+    assert "so_khac.xlsx" in res.output and "Nhiệm vụ" in res.output
+    assert other.read_bytes() == before
+    # An earlier export (no task sheet) may still be replaced.
+    res = CliRunner().invoke(cli, ["summary", str(master), "--export", str(tmp_path / "x.xlsx")])
+    res = CliRunner().invoke(cli, ["summary", str(master), "--export", str(tmp_path / "x.xlsx")])
+    assert res.exit_code == 0, res.output
+
+
+def test_summary_uses_the_config_it_is_given(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """nightly passes its config: summary must not load kehoach.toml again."""
+    from kehoach_xl.config import Config
+    from kehoach_xl.reports import summary as mod
+
+    def no_reload(*a: object, **k: object) -> None:
+        raise AssertionError("config reloaded")
+
+    monkeypatch.setattr(mod, "load_config", no_reload)
+    s = mod.summary(master, config=Config())
+    assert s.total.total == 12

@@ -23,10 +23,11 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from .. import schema
 from ..config import Config, load_config
-from ..errors import DataError
+from ..errors import DataError, SetupError
 from ..io.changes import LogEntry, MasterChanges
 from ..master import DECIMAL1_FORMAT, FONT_NAME, MasterData, new_workbook, read_master
 from ..rules.deadline import format_vn_date
+from ..rules.period import parse_period, period_bounds, try_parse_period
 from ..text import normalize_text, vn_number
 from .figures import (
     UPCOMING_DAYS,
@@ -35,8 +36,6 @@ from .figures import (
     Tally,
     TaskFact,
     compare_with_history,
-    parse_period,
-    period_bounds,
     period_of,
     score_lines,
     tally,
@@ -103,11 +102,7 @@ def _reported_in(md: MasterData, period: str) -> set[str]:
     for r in md.history.rows:
         if not (r.get("difficulties") or r.get("proposals")):
             continue
-        try:
-            y, m = parse_period(r.get("period"))
-        except (ValueError, TypeError):
-            continue
-        if f"{y:04d}-{m:02d}" == period:
+        if try_parse_period(r.get("period")) == period:
             out.add(normalize_text(r.get("task_id")))
     return out
 
@@ -132,14 +127,7 @@ def compute_summary(md: MasterData, as_of: dt.date | None = None, *, config: Con
         as_of = stored.date() if isinstance(stored, dt.datetime) else stored if isinstance(stored, dt.date) else None
     as_of = as_of or dt.date.today()
     facts, source = task_facts(md, as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit)
-    if period is None:
-        period = period_of(as_of)
-    else:
-        try:
-            y, m = parse_period(period)
-        except ValueError as exc:
-            raise DataError(str(exc)) from exc
-        period = f"{y:04d}-{m:02d}"
+    period = period_of(as_of) if period is None else parse_period(period)
     first, last = period_bounds(period)
     unit_order = [str(u.get("name")) for u in md.units.rows if u.get("name")]
     leader_order = [str(x.get("name")) for x in md.leaders.rows if x.get("name")]
@@ -479,24 +467,42 @@ def _has_sheet(path: Path, name: str) -> bool:
         wb.close()
 
 
+def _check_export_target(master: Path, export: Path) -> None:
+    """Refuse an export that would replace the master or another tracking workbook (data loss)."""
+    if export.resolve() == master.resolve():
+        raise SetupError(f"Tệp xuất “{export}” chính là sổ theo dõi; ghi vào đó sẽ mất toàn bộ dữ liệu. "
+                         "Hãy chọn tên tệp khác cho --export.")
+    if export.exists() and export.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            holds_tasks = _has_sheet(export, schema.TASKS.name)
+        except Exception:  # noqa: BLE001 - an unreadable file is not a master; the export may replace it
+            holds_tasks = False
+        if holds_tasks:
+            raise SetupError(f"Tệp “{export}” đã có và chứa sheet “{schema.TASKS.name}” (có thể là một sổ theo dõi); "
+                             "không ghi đè. Hãy chọn tên tệp khác cho --export.")
+
+
 def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | None = None,
-            period: str | None = None) -> Summary:
+            period: str | None = None, config: Config | None = None) -> Summary:
     """Compute the summary, write it into the master's summary sheet (safe writer) and optionally export it.
 
     ``period`` (YYYY-MM) is the month reported on, default the month of ``as_of``.
+    ``config`` defaults to the kehoach.toml found for ``master``.
     """
     from ..io.master_write import write_master
 
     master = Path(master)
+    if export is not None:
+        _check_export_target(master, Path(export))  # before the master is touched
     md = read_master(master)
     if md.tasks.missing:
         raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
-    config = load_config(master)
+    config = config or load_config(master)
     s = compute_summary(md, as_of, config=config, period=period)
     if not _has_sheet(master, SHEET):
         s.warnings.append(f"Sổ theo dõi chưa có sheet “{SHEET}”; chỉ xuất tệp tổng hợp riêng.")
     else:
-        write_master(master, summary_changes(s), action="summary", config=config)
+        write_master(master, summary_changes(s), action="summary", config=config, expect=md.stamp)
     if export is not None:
         s.export_path = export_summary(s, Path(export))
     return s
