@@ -33,6 +33,7 @@ from .config import Config, load_config
 from .errors import KehoachError, SetupError
 from .io.changes import LogEntry, MasterChanges
 from .master import MasterData, read_master
+from .rules.deadline import parse_vn_date
 from .rules.period import parse_period, period_label, period_ym, try_parse_period
 from .signing import canon_value, value_hash
 from .submission import Problem, Submission, read_submission
@@ -146,6 +147,13 @@ def _history_index(md: MasterData) -> tuple[dict[tuple[str, str, str], list[dict
 
 
 _HIST_FIELDS = ("status", "progress", "completed_on", "result", "difficulties", "proposals")
+
+
+def _as_date(value: object) -> dt.date | None:
+    try:
+        return parse_vn_date(value)
+    except (ValueError, TypeError):
+        return None
 
 
 def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: Config | None = None,
@@ -296,6 +304,12 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         for key, value in (("updated_at", now), ("updated_by", f"{s.unit} ({s.name})")):
             if key in md.tasks.columns:
                 changes.set(schema.TASKS.name, md.tasks.row_numbers[i], md.tasks.columns[key], value)
+
+    # Deadline state and colours follow the new statuses at once, as of the master's as-of date.
+    from .refresh import derived_cells_for
+
+    as_of = _as_date(md.settings.get("as_of")) or now.date()
+    derived_cells_for(md, changes, sorted(index[tid] for tid in touched_tasks), as_of, config=config)
 
     # --- history: each period's reported state -------------------------------------------------------
     report.history_rows = _history(md, live, per_sub_values, hist_key, changes, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,31 @@ def _is_task(row: dict[str, Any]) -> bool:
 def _derive(md: MasterData, as_of: dt.date, config: Config) -> list[Derived]:
     return derive_all(md.tasks.rows, as_of, due_soon_days=config.due_soon_days,
                       due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)
+
+
+def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int], as_of: dt.date, *,
+                      config: Config | None = None) -> None:
+    """Add to ``changes`` the derived cells of the task rows ``rows`` (indexes into md.tasks.rows)
+    as they will be once ``changes`` is applied, so colours follow a merge without a refresh."""
+    config = config or Config()
+    sd = md.tasks
+    name = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if not name or not sd.present:
+        return
+    pending = changes.cells.get(name, {})
+    by_col = {col: key for key, col in sd.columns.items()}
+    owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
+    for i in rows:
+        r = sd.row_numbers[i]
+        row = dict(sd.rows[i])
+        for (rr, c), v in pending.items():
+            if rr == r and c in by_col:
+                row[by_col[c]] = v
+        new = derive_all([row], as_of, due_soon_days=config.due_soon_days,
+                         due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)[0].cells()
+        for key in owned:
+            if not _same(row.get(key), new[key]):
+                changes.set(name, r, sd.columns[key], new[key])
 
 
 def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = None,

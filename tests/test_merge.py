@@ -280,3 +280,21 @@ def test_applied_is_counted_from_the_files(tmp_path):
     assert rep.applied == 3 and rep.to_dict()["applied"] == 3
     rep.files[1].changes.append({})
     assert rep.applied == 4  # a property: it cannot go stale
+
+
+def test_deadline_state_follows_the_merge_without_a_refresh(tmp_path):
+    """Colours come from the state column: a task reported done turns green at once."""
+    from kehoach_xl import schema
+    from kehoach_xl.refresh import refresh
+
+    master, files, inbox = setup_month(tmp_path)
+    refresh(master, as_of=dt.date(2024, 6, 5))
+    assert _row(master, T2)["deadline_state"] == schema.DEADLINE_STATES["due_soon"]  # due 10/6, 5 days left
+    fill(files["Van_phong_Dang_ky_dat_dai"], inbox / files["Van_phong_Dang_ky_dat_dai"].name, {
+        T2: {"status": "Hoàn thành", "progress": 100, "completed_on": "29/5/2024", "result": "Đã cập nhật xong."},
+    })
+    merge(master, inbox, as_of=AS_OF, now=NOW)
+    row = _row(master, T2)
+    assert row["status"] == schema.STATUS_DONE
+    assert row["deadline_state"] == schema.DEADLINE_STATES["done_on_time"]
+    assert row["days_remaining"] is None

@@ -55,7 +55,7 @@ def test_every_state_occurs_in_the_sample(master: Path) -> None:
 def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> None:
     expected = independent_counts(tasks(master))
     s = summary(master, export=tmp_path / "tong_hop.xlsx")
-    assert s.derived_source == "sheet"
+    assert s.derived_source == "computed"
     for wb_path in (master, s.export_path):
         ws = openpyxl.load_workbook(wb_path)[schema.SUMMARY_SHEET_NAME]
         header = [c.value for c in ws[UNIT_TOTAL_ROW - 1]]
@@ -106,7 +106,7 @@ def test_recomputed_when_derived_columns_are_empty(tmp_path: Path, master: Path)
     bare = make_master(tmp_path / "chua_lam_moi.xlsx", with_derived=False)
     a = compute_summary(read_master(bare), AS_OF)
     b = compute_summary(read_master(master), None)
-    assert a.derived_source == "computed" and b.derived_source == "sheet"
+    assert a.derived_source == b.derived_source == "computed"
     assert a.total.as_dict() == b.total.as_dict()
     assert [(k, t.as_dict()) for k, t in a.by_unit] == [(k, t.as_dict()) for k, t in b.by_unit]
     # A different date than the one refresh used: states are recomputed for it.
@@ -191,3 +191,22 @@ def test_summary_uses_the_config_it_is_given(master: Path, monkeypatch: pytest.M
     monkeypatch.setattr(mod, "load_config", no_reload)
     s = mod.summary(master, config=Config())
     assert s.total.total == 12
+
+
+def test_statuses_merged_after_the_last_refresh_count(master: Path, tmp_path: Path) -> None:
+    """A merge changes statuses without refreshing: the summary must not trust stale states."""
+    from kehoach_xl.io.changes import MasterChanges
+    from kehoach_xl.io.master_write import write_master
+
+    md = read_master(master)
+    before = compute_summary(md, AS_OF)
+    i = next(k for k, r in enumerate(md.tasks.rows) if r.get("status") != schema.STATUS_DONE
+             and r.get("deadline_state") == schema.DEADLINE_STATES["on_track"])
+    ch = MasterChanges()
+    r = md.tasks.row_numbers[i]
+    ch.set(schema.TASKS.name, r, md.tasks.columns["status"], schema.STATUS_DONE)
+    ch.set(schema.TASKS.name, r, md.tasks.columns["progress"], 100)
+    ch.set(schema.TASKS.name, r, md.tasks.columns["completed_on"], AS_OF)
+    write_master(master, ch, action="test")
+    after = compute_summary(read_master(master), AS_OF)
+    assert after.total.done == before.total.done + 1
