@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import posixpath
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,10 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     import openpyxl
 
     try:
-        with open(path, "rb") as fh:  # a file object: openpyxl refuses the temp file's name suffix
+        # openpyxl warns about what it does not model (e.g. a whole-column print area saved by
+        # LibreOffice); that is not a fault of the file, and staff should not see it on every write.
+        with open(path, "rb") as fh, warnings.catch_warnings():  # a file object: openpyxl refuses the temp suffix
+            warnings.simplefilter("ignore", UserWarning)
             openpyxl.load_workbook(fh, read_only=True).close()
     except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
         raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
