@@ -282,7 +282,7 @@ def create_master(
     _write_table_sheet(wb, schema.UNITS, units)
     _write_table_sheet(wb, schema.LEADERS, leaders)
     _write_table_sheet(wb, schema.SCORES, scores)
-    _plain_sheet(wb, schema.SUMMARY_SHEET_NAME, "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH")
+    _plain_sheet(wb, schema.SUMMARY_SHEET_NAME, schema.SUMMARY_TITLE)
     _plain_sheet(wb, schema.PROBLEMS_SHEET_NAME, "KẾT QUẢ KIỂM TRA DỮ LIỆU")
     _settings_sheet(wb, meta)
     _write_table_sheet(wb, schema.LOG, [])
@@ -485,7 +485,7 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[st
     if not path.exists():
         raise SetupError(f"Không tìm thấy tệp: {path}")
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_path(str(path), load_tables=True)
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
         raise DataError(f"Không mở được tệp {path.name}: tệp hỏng hoặc không phải Excel ({exc}).") from exc
     try:
@@ -493,9 +493,31 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[st
         if sheets is not None:
             keep = {name_key(s) for s in sheets}
             names = [n for n in names if name_key(n) in keep]
-        return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
+        grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
+        _cut_below_task_table(wb, grids)
+        return grids
     finally:
         wb.close()
+
+
+def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]]) -> None:
+    """On a tasks sheet that holds an Excel Table, the tasks are the Table's rows.
+
+    Staff write notes, links and merged captions below the table; read as tasks,
+    refresh would write deadline states into them. Rows the program appends grow
+    the Table, so nothing of the program's is lost by the cut.
+    """
+    tasks_key = name_key(schema.TASKS.name)
+    try:
+        tables = [wb.get_table_by_name(t) for t in wb.table_names]
+    except Exception:  # noqa: BLE001 - a workbook whose tables calamine cannot read: keep every row
+        return
+    for name, grid in grids.items():
+        if name_key(name) != tasks_key:
+            continue
+        ends = [t.end[0] for t in tables if name_key(t.sheet) == tasks_key]
+        if ends:
+            del grid[max(ends) + 1:]
 
 
 def read_master(path: Path | str) -> MasterData:

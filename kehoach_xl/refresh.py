@@ -29,6 +29,7 @@ __all__ = ["RefreshResult", "compute_refresh", "refresh", "as_of_line", "SUMMARY
 
 SUMMARY_AS_OF_CELL = (2, 1)  # A2 of the summary sheet
 _UNKNOWN = object()  # "the caller did not read the summary cell"
+_NOT_OURS: Any = object()  # the summary sheet exists but was not made by the program
 _READ = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY,
                           schema.SETTINGS)]
 
@@ -144,7 +145,7 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
 
     summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
     line = as_of_line(as_of)
-    if summary_name:
+    if summary_name and summary_a2 is not _NOT_OURS:
         stale = as_of_changed if summary_a2 is _UNKNOWN else normalize_text(summary_a2) != line
         if stale:
             ch.set(summary_name, *SUMMARY_AS_OF_CELL, line)
@@ -172,6 +173,9 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
         grid = grids[summary_name]
         r, c = SUMMARY_AS_OF_CELL
         summary_a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
+        # A "Tổng hợp" sheet the program did not make (a pivot table of the staff's) is not ours to write.
+        if not grid or not grid[0] or normalize_text(grid[0][0]) != schema.SUMMARY_TITLE:
+            summary_a2 = _NOT_OURS
     derived = _derive(md, as_of, config)
     changes = compute_refresh(md, as_of, config=config, summary_a2=summary_a2, derived=derived)
     states = Counter(d.deadline_state for row, d in zip(md.tasks.rows, derived, strict=True) if _is_task(row))

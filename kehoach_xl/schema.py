@@ -241,6 +241,7 @@ HISTORY = Sheet(
 TASKS_PRINT_COLUMNS = 16  # A:P — id … days remaining
 
 SUMMARY_SHEET_NAME = "Tổng hợp"
+SUMMARY_TITLE = "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH"  # A1 of a summary sheet the program made
 PROBLEMS_SHEET_NAME = "Kiểm tra"
 
 # Plan metadata rows of the settings sheet: key -> label.

@@ -169,3 +169,12 @@ def test_init_xlsm_builds_macro_enabled_master_with_buttons(tmp_path):
     from kehoach_xl.config import load_config
 
     assert load_config(path).master == "so_theo_doi.xlsm"
+
+
+def test_rows_below_the_task_table_are_staff_notes_not_tasks(tmp_path, master):
+    wb = openpyxl.load_workbook(master)
+    ws = wb[schema.TASKS.name]
+    ws.cell(row=20, column=1, value="Ghi chú: số liệu tổng hợp đến hết tháng")  # below the Table
+    wb.save(tmp_path / "ghi_chu.xlsx")
+    md = read_master(tmp_path / "ghi_chu.xlsx")
+    assert [r["id"] for r in md.tasks.rows] == [t["id"] for t in sample_tasks()]

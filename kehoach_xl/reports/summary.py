@@ -317,7 +317,7 @@ _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def _scaffold_sheet(ws: Any, chart_rows: int, *, styled_rows: int = UNIT_ROWS, chart_anchor: str = "P5") -> None:
-    ws["A1"] = "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH"
+    ws["A1"] = schema.SUMMARY_TITLE
     ws["A1"].font = Font(name=FONT_NAME, sz=14, bold=True)
     ws["A5"].font = Font(name=FONT_NAME, sz=12, bold=True)
     ws.column_dimensions["A"].width = 44
