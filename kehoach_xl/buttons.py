@@ -24,7 +24,7 @@ from .config import Config, load_config
 from .errors import DataError, KehoachError
 from .io.changes import MasterChanges
 from .io.livebook import LiveBook
-from .master import MasterData, find_sheet_name, master_from_grids
+from .master import MasterData, cut_tasks_below_table, find_sheet_name, master_from_grids
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,9 @@ def config_for_book(book: Any) -> Config:
 
 def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterData:
     grids = live.read_grids([*(s.name for s in _READ), *extra])
+    tasks_sheet = find_sheet_name(grids, schema.TASKS.name)
+    if tasks_sheet:  # notes staff keep below the task Table are not tasks (as for files)
+        cut_tasks_below_table(grids, {n: t[2] for n, t in live.tables([tasks_sheet]).items()})
     # The workbook's own folder when Excel says where it is (templates beside it win), else the config's.
     try:
         full = Path(str(live.book.fullname))

@@ -477,8 +477,13 @@ def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None
     return read_grids(path, sheets), stamp
 
 
-def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[str, list[list[Any]]]:
-    """Raw values of the named sheets (all when None), read with python-calamine."""
+def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
+               tasks_table_only: bool = True) -> dict[str, list[list[Any]]]:
+    """Raw values of the named sheets (all when None), read with python-calamine.
+
+    ``tasks_table_only``: drop the rows below the task sheet's Excel Table (see
+    :func:`cut_tasks_below_table`); False gives the whole used range, as Excel sends it.
+    """
     from python_calamine import CalamineWorkbook
 
     path = Path(path)
@@ -494,30 +499,38 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None) -> dict[st
             keep = {name_key(s) for s in sheets}
             names = [n for n in names if name_key(n) in keep]
         grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
-        _cut_below_task_table(wb, grids)
+        if tasks_table_only:
+            _cut_below_task_table(wb, grids)
         return grids
     finally:
         wb.close()
 
 
 def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]]) -> None:
-    """On a tasks sheet that holds an Excel Table, the tasks are the Table's rows.
-
-    Staff write notes, links and merged captions below the table; read as tasks,
-    refresh would write deadline states into them. Rows the program appends grow
-    the Table, so nothing of the program's is lost by the cut.
-    """
-    tasks_key = name_key(schema.TASKS.name)
     try:
         tables = [wb.get_table_by_name(t) for t in wb.table_names]
     except Exception:  # noqa: BLE001 - a workbook whose tables calamine cannot read: keep every row
         return
+    # calamine's table end is 0-based; the Excel row of the last table row is one more.
+    cut_tasks_below_table(grids, {t.sheet: t.end[0] + 1 for t in tables})
+
+
+def cut_tasks_below_table(grids: dict[str, list[list[Any]]], table_last_row: Mapping[str, int]) -> None:
+    """On a tasks sheet that holds an Excel Table, the tasks are the Table's rows.
+
+    Staff write notes, links and merged captions below the table; read as tasks,
+    refresh would write deadline states into them. Rows the program appends grow
+    the Table, so nothing of the program's is lost by the cut. ``table_last_row``
+    maps a sheet name to the Excel row of its Table's last row (from calamine for a
+    file, from Excel for a live book).
+    """
+    tasks_key = name_key(schema.TASKS.name)
+    last = max((r for sheet, r in table_last_row.items() if name_key(sheet) == tasks_key), default=None)
+    if last is None:
+        return
     for name, grid in grids.items():
-        if name_key(name) != tasks_key:
-            continue
-        ends = [t.end[0] for t in tables if name_key(t.sheet) == tasks_key]
-        if ends:
-            del grid[max(ends) + 1:]
+        if name_key(name) == tasks_key:
+            del grid[last:]
 
 
 def read_master(path: Path | str) -> MasterData:

@@ -205,3 +205,20 @@ def test_tong_hop_merges_inbox_into_the_open_book(tmp_path: Path) -> None:
     # Other tasks untouched; the submission filed away like the command line does.
     assert next(r for r in md.tasks.rows if r["id"] == "DDCI2024-00004")["status"] == "Chưa thực hiện"
     assert not (inbox / src.name).exists() and (inbox / "processed" / src.name).exists()
+
+
+def test_cap_nhat_leaves_notes_below_the_task_table_alone(tmp_path: Path) -> None:
+    master = make_sample_master(tmp_path / "so.xlsx", _tasks(6))
+    payload = remote_payload(master, active_sheet=0, selection="B2")
+    # Excel sends the whole used range: a note staff typed in A12, below the Table (rows 1-7).
+    values = payload["sheets"][_sheet_index(payload, schema.TASKS.name)]["values"]
+    width = len(values[0])
+    values.extend([[""] * width for _ in range(12 - len(values))])
+    values[11][0] = "Ghi chú của Văn phòng: số liệu đến hết tháng 5"
+    book = xw.Book(json=payload)
+    result = buttons.cap_nhat(book, config=Config(), as_of=AS_OF)
+    assert result.ok, result.message
+    tasks_pos = _sheet_index(payload, schema.TASKS.name)
+    for a in book.json()["actions"]:
+        if a["func"] in ("setValues", "rangeClearContents") and a["sheet_position"] == tasks_pos:
+            assert a["start_row"] + a["row_count"] - 1 <= 6, a  # 0-based rows 1..6 are the six tasks

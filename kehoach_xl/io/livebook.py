@@ -400,7 +400,7 @@ def remote_payload(path: Any, *, active_sheet: int = 0, selection: str | None = 
     from ..master import read_grids
 
     path = Path(path)
-    grids = read_grids(path)
+    grids = read_grids(path, tasks_table_only=False)  # Excel's client sends the whole used range
     wb = load_workbook(path, read_only=False)
     sheets = []
     try:
