@@ -463,7 +463,8 @@ def file_stamp(path: Path | str) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
-def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None
+def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
+                       below: dict[str, tuple[int, list[list[Any]]]] | None = None
                        ) -> tuple[dict[str, list[list[Any]]], tuple[int, int]]:
     """:func:`read_grids` plus the file's stamp, taken before reading.
 
@@ -474,15 +475,16 @@ def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None
     if not path.exists():
         raise SetupError(f"Không tìm thấy tệp: {path}")
     stamp = file_stamp(path)
-    return read_grids(path, sheets), stamp
+    return read_grids(path, sheets, below=below), stamp
 
 
-def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
-               tasks_table_only: bool = True) -> dict[str, list[list[Any]]]:
+def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_table_only: bool = True,
+               below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> dict[str, list[list[Any]]]:
     """Raw values of the named sheets (all when None), read with python-calamine.
 
     ``tasks_table_only``: drop the rows below the task sheet's Excel Table (see
     :func:`cut_tasks_below_table`); False gives the whole used range, as Excel sends it.
+    ``below``: when given, receives {sheet: (first Excel row, rows)} of what was cut.
     """
     from python_calamine import CalamineWorkbook
 
@@ -500,22 +502,39 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
             names = [n for n in names if name_key(n) in keep]
         grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
         if tasks_table_only:
-            _cut_below_task_table(wb, grids)
+            _cut_below_task_table(wb, grids, below)
         return grids
     finally:
         wb.close()
 
 
-def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]]) -> None:
+def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]],
+                          below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> None:
     try:
         tables = [wb.get_table_by_name(t) for t in wb.table_names]
     except Exception:  # noqa: BLE001 - a workbook whose tables calamine cannot read: keep every row
         return
     # calamine's table end is 0-based; the Excel row of the last table row is one more.
-    cut_tasks_below_table(grids, {t.sheet: t.end[0] + 1 for t in tables})
+    cut_tasks_below_table(grids, {t.sheet: t.end[0] + 1 for t in tables}, below)
 
 
-def cut_tasks_below_table(grids: dict[str, list[list[Any]]], table_last_row: Mapping[str, int]) -> None:
+def rows_below_task_table(below: Mapping[str, tuple[int, list[list[Any]]]]) -> list[tuple[int, Any]]:
+    """(Excel row, first value) of the non-empty rows cut below the task Table by :func:`read_grids`.
+
+    LibreOffice does not grow a Table when a row is typed under it, so a task added
+    there would go unseen: validation points at such rows instead of guessing.
+    """
+    out = []
+    for first, rows in below.values():
+        for i, row in enumerate(rows, start=first):
+            values = [v for v in row if v not in (None, "")]
+            if values:
+                out.append((i, values[0]))
+    return out
+
+
+def cut_tasks_below_table(grids: dict[str, list[list[Any]]], table_last_row: Mapping[str, int],
+                          below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> None:
     """On a tasks sheet that holds an Excel Table, the tasks are the Table's rows.
 
     Staff write notes, links and merged captions below the table; read as tasks,
@@ -530,6 +549,8 @@ def cut_tasks_below_table(grids: dict[str, list[list[Any]]], table_last_row: Map
         return
     for name, grid in grids.items():
         if name_key(name) == tasks_key:
+            if below is not None:
+                below[name] = (last + 1, grid[last:])
             del grid[last:]
 
 

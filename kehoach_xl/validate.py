@@ -24,7 +24,15 @@ from . import schema
 from .config import Config, check_config, load_config
 from .errors import DataError, SetupError
 from .io.changes import Link, LogEntry, MasterChanges
-from .master import MasterData, SheetData, find_sheet_name, master_from_grids, read_stamped_grids, settings_cell
+from .master import (
+    MasterData,
+    SheetData,
+    find_sheet_name,
+    master_from_grids,
+    read_stamped_grids,
+    rows_below_task_table,
+    settings_cell,
+)
 from .registry import Registry, parse_leaders, split_parties
 from .rules import validation_rules as rules
 from .rules.deadline import format_vn_date, parse_deadline, parse_vn_date
@@ -474,7 +482,8 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
 
     master = Path(master)
     # The problems sheet is read too (names only matter) so the pure part can find it.
-    grids, stamp = read_stamped_grids(master, [*_RULE_SHEETS, schema.PROBLEMS_SHEET_NAME])
+    below: dict[str, Any] = {}
+    grids, stamp = read_stamped_grids(master, [*_RULE_SHEETS, schema.PROBLEMS_SHEET_NAME], below=below)
     md = master_from_grids(grids, master, stamp)
     config_error = None
     if config is None:
@@ -483,6 +492,12 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
         except SetupError as exc:
             config_error = str(exc)
     report = compute_validation(md, config=config, today=today)
+    tasks_sheet = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if tasks_sheet:
+        kind = rules.PROBLEMS["task_below_table"]
+        for row, value in rows_below_task_table(below):
+            report.problems.append(Problem("task_below_table", kind.severity, tasks_sheet, f"{tasks_sheet}!A{row}",
+                                           row, None, value, kind.template))
     if config_error:
         kind = rules.PROBLEMS["config_invalid"]
         report.problems.append(Problem("config_invalid", kind.severity, CONFIG_SOURCE, None, None, None, None,

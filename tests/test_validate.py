@@ -110,8 +110,10 @@ def test_golden_covers_every_rule_except_missing_sheets(tmp_path: Path) -> None:
     md = read_master(build_broken_master(tmp_path / "hong.xlsx"))
     report = compute_validation(md, config=Config(due_soon_days=-1), today=TODAY)
     assert not report.valid
-    # value_duplicate is the generic slug of ColumnRule.unique; the current rules use specific ones.
-    missing = set(rules.PROBLEMS) - set(report.slugs()) - {"sheet_missing", "sheet_missing_optional", "value_duplicate"}
+    # value_duplicate is the generic slug of ColumnRule.unique (the rules use specific ones);
+    # task_below_table needs the file (the Table's extent) and has its own test below.
+    missing = set(rules.PROBLEMS) - set(report.slugs()) - {"sheet_missing", "sheet_missing_optional", "value_duplicate",
+                                                           "task_below_table"}
     assert not missing, missing
     # The valid reference row 2 has no problem; every problem has a Vietnamese message and a location.
     assert all(p.row != 2 or p.sheet != schema.TASKS.name for p in report.problems)
@@ -270,3 +272,20 @@ def test_done_variants_need_a_date(status: str) -> None:
 def test_sample_tasks_helper_unchanged() -> None:
     # The fixture above relies on the shared helper's six tasks staying valid.
     assert len(sample_tasks()) == 6
+
+
+def test_rows_typed_below_the_task_table_are_pointed_at(tmp_path: Path) -> None:
+    """LibreOffice does not grow a Table: a task typed under it is flagged, not silently ignored."""
+    path = make_sample_master(tmp_path / "so.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[schema.TASKS.name]
+    last = ws.tables["NhiemVu"].ref.split(":")[1]
+    below = int("".join(ch for ch in last if ch.isdigit())) + 1
+    ws.cell(row=below, column=1, value="DDCI2024-099")
+    ws.cell(row=below, column=4, value="Nhiệm vụ thêm bằng tay dưới bảng")
+    wb.save(path)
+    report = validate(path, today=TODAY)
+    hits = [p for p in report.warnings if p.slug == "task_below_table"]
+    assert [(p.cell, p.value) for p in hits] == [(f"Nhiệm vụ!A{below}", "DDCI2024-099")]
+    assert "Resize Table" in hits[0].message
+    assert "DDCI2024-099" not in [r["id"] for r in read_master(path).tasks.rows]

@@ -52,6 +52,9 @@ PROBLEMS: dict[str, ProblemKind] = {
     "task_id_missing": ProblemKind(ERROR, "Nhiệm vụ chưa có mã; mỗi nhiệm vụ cần một mã duy nhất."),
     "task_id_duplicate": ProblemKind(ERROR, "Mã nhiệm vụ “{value}” bị trùng với dòng {other}."),
     "task_no_lead": ProblemKind(ERROR, "Nhiệm vụ chưa có đơn vị chủ trì."),
+    "task_below_table": ProblemKind(
+        WARNING, "Dòng này nằm dưới bảng nhiệm vụ nên chương trình không coi là nhiệm vụ. Nếu đây là nhiệm vụ, "
+                 "hãy kéo góc dưới phải của bảng (hoặc Table Design › Resize Table) để bảng bao gồm dòng này."),
     "task_duplicate": ProblemKind(
         WARNING, "Nhiệm vụ trùng nội dung và đơn vị chủ trì với dòng {other}; kiểm tra xem có nhập lặp không."),
     "unit_unknown": ProblemKind(ERROR, "Đơn vị “{value}” chưa có trong sheet “Đơn vị”.{suggestions}"),
