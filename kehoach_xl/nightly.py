@@ -118,15 +118,25 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
                 rep.steps.append(StepResult("merge", "failed", str(exc)))
                 break
         if not blocked:
-            steps: tuple[tuple[str, Callable[[], Any]], ...] = (
-                ("validate", lambda: validate(master, write=True, config=cfg, today=as_of)),
-                ("refresh", lambda: refresh(master, as_of=as_of, config=cfg)),
-                ("summary", lambda: summary(master, as_of=as_of, config=cfg)),
+            def _validate() -> str:
+                v = validate(master, write=True, config=cfg, today=as_of)
+                return f"{len(v.errors)} lỗi, {len(v.warnings)} cảnh báo (sheet Kiểm tra)"
+
+            def _refresh() -> str:
+                r = refresh(master, as_of=as_of, config=cfg)
+                overdue = r.states.get("overdue", 0)
+                return f"số liệu đến {r.as_of:%d/%m/%Y}: {r.tasks} nhiệm vụ, {overdue} quá hạn, {r.cells_changed} ô thay đổi"
+
+            def _summary() -> str:
+                t = summary(master, as_of=as_of, config=cfg).total
+                return f"hoàn thành {t.done}/{t.total}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}"
+
+            steps: tuple[tuple[str, Callable[[], str]], ...] = (
+                ("validate", _validate), ("refresh", _refresh), ("summary", _summary),
             )
             for step, run in steps:
                 try:
-                    run()
-                    rep.steps.append(StepResult(step, "ok"))
+                    rep.steps.append(StepResult(step, "ok", run()))
                 except Exception as exc:  # noqa: BLE001 - one failing step must not stop the others
                     log.exception("step %s failed", step)
                     rep.steps.append(StepResult(step, "failed", str(exc)))
