@@ -13,5 +13,12 @@ if [ ! -x .venv/bin/python ]; then
   # Debian ships venv separately from python3.
   "$PY" -m venv .venv 2>/dev/null || { apt_install python3-venv && rm -rf .venv && "$PY" -m venv .venv; }
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[test]"
+# pip's and setuptools' chatter goes to a log, shown only when the install fails.
+pip_log="$(mktemp)"
+if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e ".[test]"; } \
+     >"$pip_log" 2>&1; then
+  cat "$pip_log" >&2
+  echo "Installing the package failed (log above)." >&2
+  exit 1
+fi
+rm -f "$pip_log"
