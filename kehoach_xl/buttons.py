@@ -244,14 +244,20 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
     """Nút “Lập báo cáo giao ban”: rewrite the “Tổng hợp” sheet and write the briefing files."""
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
-        from .reports.summary import compute_summary, summary_changes
+        from .reports.summary import compute_summary, sheet_is_ours, summary_changes
 
         day = as_of or _today()
         md = _master(live, cfg)
         s = compute_summary(md, day, config=cfg)
-        changes = summary_changes(s)
+        summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
+        ours = summary_name is not None and sheet_is_ours(live.read_grids([summary_name]).get(summary_name))
+        changes = summary_changes(s) if ours else MasterChanges()
         outputs = _briefing_files(md, day, cfg, Path(out) if out else cfg.reports_dir)
-        msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {day:%d/%m/%Y}."
+        if ours:
+            msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {day:%d/%m/%Y}."
+        else:
+            msg = (f"Sheet “{schema.SUMMARY_SHEET_NAME}” không do chương trình tạo nên không ghi đè; "
+                   f"số liệu đến ngày {day:%d/%m/%Y} có trong các tệp giao ban.")
         if outputs:
             msg += f"\nTệp giao ban đã ghi vào {outputs[0].parent}:\n" + "\n".join(p.name for p in outputs)
         return _Outcome(msg, changes, "summary", s, outputs,

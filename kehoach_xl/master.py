@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -514,8 +514,22 @@ def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]],
         tables = [wb.get_table_by_name(t) for t in wb.table_names]
     except Exception:  # noqa: BLE001 - a workbook whose tables calamine cannot read: keep every row
         return
-    # calamine's table end is 0-based; the Excel row of the last table row is one more.
-    cut_tasks_below_table(grids, {t.sheet: t.end[0] + 1 for t in tables}, below)
+    tasks_key = name_key(schema.TASKS.name)
+    on_tasks = [t for t in tables if name_key(t.sheet) == tasks_key]
+    if not on_tasks:
+        return
+    # Staff may add a small Table of their own (a legend) beside the tasks: the task list is the
+    # Table the program named, else the longest one. calamine's end row is 0-based.
+    chosen = task_table(on_tasks, name=lambda t: t.name, rows=lambda t: t.end[0] - t.start[0])
+    cut_tasks_below_table(grids, {chosen.sheet: chosen.end[0] + 1}, below)
+
+
+def task_table(tables: Sequence[Any], *, name: Callable[[Any], str], rows: Callable[[Any], int]) -> Any:
+    """The task list among the Excel Tables of the tasks sheet: ours by name, else the longest."""
+    for t in tables:
+        if name_key(name(t)) == name_key(schema.TASKS.table_name or ""):
+            return t
+    return max(tables, key=rows)
 
 
 def rows_below_task_table(below: Mapping[str, tuple[int, list[list[Any]]]]) -> list[tuple[int, Any]]:

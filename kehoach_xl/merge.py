@@ -137,8 +137,9 @@ def _history_index(md: MasterData) -> tuple[dict[tuple[str, str, str], list[dict
     if not md.history.present:
         return by_key, by_task
     for row in md.history.rows:
-        p, t, u = (normalize_text(row.get(k)) for k in ("period", "task_id", "unit"))
-        p = try_parse_period(p) or p  # a hand-typed "2024-5" is the same period as "2024-05"
+        t, u = (normalize_text(row.get(k)) for k in ("task_id", "unit"))
+        # The raw cell: a hand-typed "2024-5", or a date Excel made of "05/2024", is the same period.
+        p = try_parse_period(row.get("period")) or normalize_text(row.get("period"))
         if not (p and t):
             continue
         by_key.setdefault((p, t, u), []).append(row)

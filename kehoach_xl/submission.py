@@ -358,16 +358,18 @@ def parse_percent(value: Any, number_format: str = "") -> float | int:
         raise ValueError("Tiến độ phải là số từ 0 đến 100.")
     if isinstance(value, (int, float)):
         x = float(value)
-        if "%" in (number_format or ""):
+        # A real percent format scales the stored fraction; a literal "%" (0"%" or 0\%) does not.
+        if "%" in re.sub(r'"[^"]*"|\\.', "", number_format or ""):
             x *= 100
     else:
+        had_pct = "%" in str(value) or "phần trăm" in normalize_text(value).casefold()
         s = normalize_text(value).casefold().replace("%", " ").replace("phần trăm", " ").strip()
         s = re.sub(r"^(đạt|khoảng|được)\s+", "", s)
         num = s.replace(" ", "").replace(",", ".")
         if re.fullmatch(r"\d+(\.\d+)?", num):
             x = float(num)
-            if 0 < x < 1:
-                x *= 100  # documented: text "0,8" is 80 %
+            if 0 < x < 1 and not had_pct:
+                x *= 100  # documented: text "0,8" is 80 % ("0,5%" is half a percent)
         else:
             w = _vn_words(s)
             if w is None:

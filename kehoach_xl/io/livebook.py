@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import schema
-from ..master import find_sheet_name, match_headers
+from ..master import find_sheet_name, match_headers, task_table
 from ..text import name_key
 from .changes import CellValue, Link, LogEntry, MasterChanges
 
@@ -299,13 +299,18 @@ class LiveBook:
         return grid
 
     def tables(self, sheets: Iterable[str]) -> dict[str, tuple[int, int, int, int]]:
-        """First Excel Table of each sheet: (header row, first col, last row, last col)."""
+        """The main Excel Table of each sheet: (header row, first col, last row, last col).
+
+        The program's own Table by name, else the longest (a sheet may also hold a small one of the staff's).
+        """
         out: dict[str, tuple[int, int, int, int]] = {}
         for name in sheets:
             self.calls += 1
             tbls = list(self.book.sheets[name].tables)
             if tbls:
-                rng = tbls[0].range
+                self.calls += len(tbls)
+                main = task_table(tbls, name=lambda t: t.name, rows=lambda t: t.range.rows.count)
+                rng = main.range
                 self.calls += 1
                 out[name] = (rng.row, rng.column, rng.last_cell.row, rng.last_cell.column)
         return out

@@ -65,6 +65,7 @@ class _Table:
     header_row: int
     last_col: int
     last_row: int
+    name: str = ""
 
 
 def _local(tag: str) -> str:
@@ -134,7 +135,7 @@ class _Workbook:
             if int(root.get("totalsRowCount", "0") or 0):
                 raise PatchError(f"bảng {root.get('name')} có dòng tổng: không thể thêm dòng tự động")
             out.append(_Table(target, xml, col_number(m.group(1)), int(m.group(2)),
-                              col_number(m.group(3)), int(m.group(4))))
+                              col_number(m.group(3)), int(m.group(4)), root.get("displayName") or root.get("name", "")))
         return out
 
 
@@ -205,7 +206,10 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
             continue
         part, sheet_id = wb.sheet_part(name)
         tables = wb.tables(part) if appends else []
-        table = tables[0] if tables else None
+        # Rows are appended to the sheet's task list: the Table the program named, else the longest.
+        from kehoach_xl.master import task_table  # here: master imports the writer's modules
+
+        table = task_table(tables, name=lambda t: t.name, rows=lambda t: t.last_row - t.header_row) if tables else None
         edit = SheetEdit(
             cells=cells, appends=appends, clear_from=clear_from,
             table=(table.first_col, table.header_row, table.last_row) if table else None,

@@ -457,14 +457,21 @@ def export_summary(s: Summary, path: Path) -> Path:
     return path
 
 
-def _has_sheet(path: Path, name: str) -> bool:
-    from python_calamine import CalamineWorkbook
+def sheet_is_ours(grid: list[list[Any]] | None) -> bool:
+    """A summary sheet the program made starts with its title in A1.
 
-    wb = CalamineWorkbook.from_path(str(path))
-    try:
-        return name in wb.sheet_names
-    finally:
-        wb.close()
+    A "Tổng hợp" sheet of the staff's own (a pivot table, a hand-made table) is theirs:
+    the program must not clear and rewrite it.
+    """
+    return bool(grid and grid[0] and normalize_text(grid[0][0]) == schema.SUMMARY_TITLE)
+
+
+def _summary_grid(path: Path) -> list[list[Any]] | None:
+    from ..master import find_sheet_name, read_grids
+
+    grids = read_grids(path, [SHEET])
+    name = find_sheet_name(grids, SHEET)
+    return grids[name] if name else None
 
 
 def _check_export_target(master: Path, export: Path) -> None:
@@ -474,7 +481,11 @@ def _check_export_target(master: Path, export: Path) -> None:
                          "Hãy chọn tên tệp khác cho --export.")
     if export.exists() and export.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            holds_tasks = _has_sheet(export, schema.TASKS.name)
+            from python_calamine import CalamineWorkbook
+
+            wb = CalamineWorkbook.from_path(str(export))
+            holds_tasks = schema.TASKS.name in wb.sheet_names
+            wb.close()
         except Exception:  # noqa: BLE001 - an unreadable file is not a master; the export may replace it
             holds_tasks = False
         if holds_tasks:
@@ -499,8 +510,12 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
         raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
     config = config or load_config(master)
     s = compute_summary(md, as_of, config=config, period=period)
-    if not _has_sheet(master, SHEET):
+    grid = _summary_grid(master)
+    if grid is None:
         s.warnings.append(f"Sổ theo dõi chưa có sheet “{SHEET}”; chỉ xuất tệp tổng hợp riêng.")
+    elif not sheet_is_ours(grid):
+        s.warnings.append(f"Sheet “{SHEET}” không do chương trình tạo (ô A1 không phải “{schema.SUMMARY_TITLE}”) "
+                          "nên không ghi đè; đổi tên sheet đó nếu muốn chương trình lập bảng tổng hợp.")
     else:
         write_master(master, summary_changes(s), action="summary", config=config, expect=md.stamp)
     if export is not None:
