@@ -121,6 +121,18 @@ class SafeBook:
         return self.formats.get((sheet, row, col), "")
 
 
+def _checked_period(path: Path, period: str, today: dt.date) -> str:
+    """The submission's period as "YYYY-MM"; refused when unreadable or in the future."""
+    try:
+        period = parse_period(period)
+    except KehoachError:
+        raise _reject(path, f"Kỳ báo cáo “{period}” trong tệp không hợp lệ; không tổng hợp.") from None
+    if period > f"{today:%Y-%m}":
+        raise _reject(path, f"Kỳ báo cáo {period_label(period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
+                            "không tổng hợp.")
+    return period
+
+
 def _reject(path: Path, message: str, **kw: str) -> SubmissionRejected:
     return SubmissionRejected(Problem(path.name, message, **kw))
 
@@ -511,13 +523,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
     master_id = str(md.settings.get("master_id") or "")
     if payload.get("master_id") and master_id and payload["master_id"] != master_id:
         raise _reject(path, "Tệp được giao từ một sổ theo dõi khác (mã định danh không khớp); không tổng hợp vào sổ này.")
-    try:
-        sub.period = parse_period(sub.period)
-    except KehoachError:
-        raise _reject(path, f"Kỳ báo cáo “{sub.period}” trong tệp không hợp lệ; không tổng hợp.") from None
-    if sub.period > f"{today:%Y-%m}":
-        raise _reject(path, f"Kỳ báo cáo {period_label(sub.period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
-                            "không tổng hợp.")
+    sub.period = _checked_period(path, sub.period, today)
     if slugify(sub.unit, max_len=60).casefold() not in slugify(path.stem, max_len=200).casefold():
         sub.problems.append(Problem(path.name, f"Tên tệp không khớp đơn vị trong chữ ký; tệp được tính cho "
                                                f"“{sub.unit}”.", severity="warning"))
@@ -646,13 +652,7 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
                             "có tên đơn vị, ví dụ “2024-05_Thanh_tra_So.xlsx”, hoặc dùng tệp báo cáo được giao.")
     sub.unit = registry.match_unit(unit).canonical or unit
     sub.period = period or period_from_filename(path.name) or f"{today:%Y-%m}"
-    try:
-        sub.period = parse_period(sub.period)
-    except KehoachError:
-        raise _reject(path, f"Kỳ báo cáo “{sub.period}” trong tệp không hợp lệ; không tổng hợp.") from None
-    if sub.period > f"{today:%Y-%m}":
-        raise _reject(path, f"Kỳ báo cáo {period_label(sub.period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
-                            "không tổng hợp.")
+    sub.period = _checked_period(path, sub.period, today)
     sheet = find_sheet_name(book.sheets, schema.TASKS.name)
     data = read_sheet_rows(schema.TASKS, book.sheets[sheet])
     if "id" not in data.columns:
