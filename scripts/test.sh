@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (LibreOffice included) and run the whole suite.
 source "$(dirname "$0")/_env.sh"
-if ! command -v soffice >/dev/null; then
+if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
   apt_install libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-liberation \
     || echo "LibreOffice could not be installed: tests that open files in it will be skipped." >&2
 fi
