@@ -24,12 +24,18 @@ from .config import Config, load_config
 from .errors import DataError, KehoachError
 from .io.changes import MasterChanges
 from .io.livebook import LiveBook
-from .master import MasterData, cut_tasks_below_table, find_sheet_name, master_from_grids
+from .master import (
+    MASTER_SHEETS,
+    MasterData,
+    cut_tasks_below_table,
+    find_sheet_name,
+    master_from_grids,
+    summary_sheet_is_ours,
+)
 
 log = logging.getLogger(__name__)
 
 # Sheets the rules read (the log and the summary are not needed to compute anything).
-_READ = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
 
 
 @dataclass
@@ -73,7 +79,7 @@ def config_for_book(book: Any) -> Config:
 
 
 def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterData:
-    grids = live.read_grids([*(s.name for s in _READ), *extra])
+    grids = live.read_grids([*MASTER_SHEETS, *extra])
     tasks_sheet = find_sheet_name(grids, schema.TASKS.name)
     if tasks_sheet:  # notes staff keep below the task Table are not tasks (as for files)
         cut_tasks_below_table(grids, {n: t[2] for n, t in live.tables([tasks_sheet]).items()})
@@ -244,13 +250,13 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
     """Nút “Lập báo cáo giao ban”: rewrite the “Tổng hợp” sheet and write the briefing files."""
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
-        from .reports.summary import compute_summary, sheet_is_ours, summary_changes
+        from .reports.summary import compute_summary, summary_changes
 
         day = as_of or _today()
         md = _master(live, cfg)
         s = compute_summary(md, day, config=cfg)
         summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
-        ours = summary_name is not None and sheet_is_ours(live.read_grids([summary_name]).get(summary_name))
+        ours = summary_name is not None and summary_sheet_is_ours(live.read_grids([summary_name]).get(summary_name))
         changes = summary_changes(s) if ours else MasterChanges()
         outputs = _briefing_files(md, day, cfg, Path(out) if out else cfg.reports_dir)
         if ours:

@@ -455,6 +455,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
 
 # Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.
 _READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
+MASTER_SHEETS: tuple[str, ...] = tuple(s.name for s in _READ_SHEETS)  # what the rules read, files and live books
 
 
 def file_stamp(path: Path | str) -> tuple[int, int]:
@@ -570,8 +571,24 @@ def cut_tasks_below_table(grids: dict[str, list[list[Any]]], table_last_row: Map
 
 def read_master(path: Path | str) -> MasterData:
     """Read every sheet of a master by header, quickly and without evaluating anything."""
-    grids, stamp = read_stamped_grids(path, [s.name for s in _READ_SHEETS])
-    return master_from_grids(grids, path, stamp)
+    return read_master_and(path)[0]
+
+
+def read_master_and(path: Path | str, extra: Iterable[str] = (), *,
+                    below: dict[str, tuple[int, list[list[Any]]]] | None = None
+                    ) -> tuple[MasterData, dict[str, list[list[Any]]]]:
+    """:func:`read_master` plus the raw grids of ``extra`` sheets, in one read of the file."""
+    grids, stamp = read_stamped_grids(path, [*MASTER_SHEETS, *extra], below=below)
+    return master_from_grids(grids, path, stamp), grids
+
+
+def summary_sheet_is_ours(grid: list[list[Any]] | None) -> bool:
+    """A summary sheet the program made starts with its title in A1.
+
+    A "Tổng hợp" sheet of the staff's own (a pivot table, a hand-made table) is
+    theirs: neither refresh nor summary may write into it.
+    """
+    return bool(grid and grid[0] and normalize_text(grid[0][0]) == schema.SUMMARY_TITLE)
 
 
 def settings_cell(md: MasterData, key: str) -> tuple[int, int] | None:

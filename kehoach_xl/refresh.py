@@ -20,7 +20,7 @@ from . import schema
 from .config import Config, load_config
 from .errors import DataError
 from .io.changes import CellValue, LogEntry, MasterChanges
-from .master import MasterData, find_sheet_name, master_from_grids, read_stamped_grids, settings_cell
+from .master import MasterData, find_sheet_name, read_master_and, settings_cell, summary_sheet_is_ours
 from .rules.deadline import format_vn_date, parse_vn_date
 from .rules.derive import Derived, derive_all
 from .text import normalize_text
@@ -30,8 +30,6 @@ __all__ = ["RefreshResult", "compute_refresh", "refresh", "as_of_line", "SUMMARY
 SUMMARY_AS_OF_CELL = (2, 1)  # A2 of the summary sheet
 _UNKNOWN = object()  # "the caller did not read the summary cell"
 _NOT_OURS: Any = object()  # the summary sheet exists but was not made by the program
-_READ = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY,
-                          schema.SETTINGS)]
 
 
 @dataclass
@@ -163,8 +161,7 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     master = Path(master)
     as_of = as_of or dt.date.today()
     config = config or load_config(master)
-    grids, stamp = read_stamped_grids(master, [*_READ, schema.SUMMARY_SHEET_NAME])
-    md = master_from_grids(grids, master, stamp)
+    md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME])
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_a2: Any = _UNKNOWN
@@ -174,7 +171,7 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
         r, c = SUMMARY_AS_OF_CELL
         summary_a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
         # A "Tổng hợp" sheet the program did not make (a pivot table of the staff's) is not ours to write.
-        if not grid or not grid[0] or normalize_text(grid[0][0]) != schema.SUMMARY_TITLE:
+        if not summary_sheet_is_ours(grid):
             summary_a2 = _NOT_OURS
     derived = _derive(md, as_of, config)
     changes = compute_refresh(md, as_of, config=config, summary_a2=summary_a2, derived=derived)

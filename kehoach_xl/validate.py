@@ -28,8 +28,7 @@ from .master import (
     MasterData,
     SheetData,
     find_sheet_name,
-    master_from_grids,
-    read_stamped_grids,
+    read_master_and,
     rows_below_task_table,
     settings_cell,
 )
@@ -45,8 +44,6 @@ CONFIG_SOURCE = "kehoach.toml"
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 _NUMBER_TEXT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(%?)$")
 # Sheets the rules read (the same set as master.read_master).
-_RULE_SHEETS = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY,
-                                 schema.SETTINGS)]
 _SHEET_ORDER = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.SETTINGS)]
 
 
@@ -483,8 +480,7 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
     master = Path(master)
     # The problems sheet is read too (names only matter) so the pure part can find it.
     below: dict[str, Any] = {}
-    grids, stamp = read_stamped_grids(master, [*_RULE_SHEETS, schema.PROBLEMS_SHEET_NAME], below=below)
-    md = master_from_grids(grids, master, stamp)
+    md, _grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME], below=below)
     config_error = None
     if config is None:
         try:

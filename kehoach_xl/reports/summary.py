@@ -25,7 +25,15 @@ from .. import schema
 from ..config import Config, load_config
 from ..errors import DataError, SetupError
 from ..io.changes import LogEntry, MasterChanges
-from ..master import DECIMAL1_FORMAT, FONT_NAME, MasterData, new_workbook, read_master
+from ..master import (
+    DECIMAL1_FORMAT,
+    FONT_NAME,
+    MasterData,
+    find_sheet_name,
+    new_workbook,
+    read_master_and,
+    summary_sheet_is_ours,
+)
 from ..rules.deadline import format_vn_date
 from ..rules.period import parse_period, period_bounds, try_parse_period
 from ..text import normalize_text, vn_number
@@ -457,23 +465,6 @@ def export_summary(s: Summary, path: Path) -> Path:
     return path
 
 
-def sheet_is_ours(grid: list[list[Any]] | None) -> bool:
-    """A summary sheet the program made starts with its title in A1.
-
-    A "Tổng hợp" sheet of the staff's own (a pivot table, a hand-made table) is theirs:
-    the program must not clear and rewrite it.
-    """
-    return bool(grid and grid[0] and normalize_text(grid[0][0]) == schema.SUMMARY_TITLE)
-
-
-def _summary_grid(path: Path) -> list[list[Any]] | None:
-    from ..master import find_sheet_name, read_grids
-
-    grids = read_grids(path, [SHEET])
-    name = find_sheet_name(grids, SHEET)
-    return grids[name] if name else None
-
-
 def _check_export_target(master: Path, export: Path) -> None:
     """Refuse an export that would replace the master or another tracking workbook (data loss)."""
     if export.resolve() == master.resolve():
@@ -505,15 +496,16 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
     master = Path(master)
     if export is not None:
         _check_export_target(master, Path(export))  # before the master is touched
-    md = read_master(master)
+    md, grids = read_master_and(master, [SHEET])
     if md.tasks.missing:
         raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
     config = config or load_config(master)
     s = compute_summary(md, as_of, config=config, period=period)
-    grid = _summary_grid(master)
+    name = find_sheet_name(grids, SHEET)
+    grid = grids[name] if name else None
     if grid is None:
         s.warnings.append(f"Sổ theo dõi chưa có sheet “{SHEET}”; chỉ xuất tệp tổng hợp riêng.")
-    elif not sheet_is_ours(grid):
+    elif not summary_sheet_is_ours(grid):
         s.warnings.append(f"Sheet “{SHEET}” không do chương trình tạo (ô A1 không phải “{schema.SUMMARY_TITLE}”) "
                           "nên không ghi đè; đổi tên sheet đó nếu muốn chương trình lập bảng tổng hợp.")
     else:
