@@ -179,9 +179,7 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
         day = as_of or _today()
         md = _master(live, cfg, (schema.SUMMARY_SHEET_NAME,))
         summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
-        a2 = live.grids.get(summary or "", [])
-        a2_value = a2[1][0] if len(a2) > 1 and a2[1] else None
-        changes = compute_refresh(md, day, config=cfg, summary_a2=a2_value)
+        changes = compute_refresh(md, day, config=cfg, summary_grid=live.grids.get(summary) if summary else None)
         counts = _state_counts(md, changes)
         msg = (f"Đã cập nhật {_n(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {day:%d/%m/%Y}.\n"
                f"Quá hạn: {_n(counts.get('overdue', 0))}; sắp đến hạn: {_n(counts.get('due_soon', 0))}.\n"

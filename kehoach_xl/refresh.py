@@ -29,7 +29,6 @@ __all__ = ["RefreshResult", "compute_refresh", "refresh", "as_of_line", "SUMMARY
 
 SUMMARY_AS_OF_CELL = (2, 1)  # A2 of the summary sheet
 _UNKNOWN = object()  # "the caller did not read the summary cell"
-_NOT_OURS: Any = object()  # the summary sheet exists but was not made by the program
 
 
 @dataclass
@@ -106,11 +105,13 @@ def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int
 
 
 def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = None,
-                    summary_a2: Any = _UNKNOWN, derived: list[Derived] | None = None) -> MasterChanges:
+                    summary_grid: Any = _UNKNOWN, derived: list[Derived] | None = None) -> MasterChanges:
     """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
 
-    ``summary_a2`` is the summary sheet's A2 as it stands; when the caller did not
-    read it, the line is rewritten only when the settings' as-of date changes.
+    ``summary_grid`` is the summary sheet as it stands (rows of values). The as-of line
+    goes into its A2 only when the program made that sheet (a staff's own "Tổng hợp"
+    is left alone); when the caller did not read it, the line is rewritten only when
+    the settings' as-of date changes.
     """
     config = config or Config()
     if isinstance(as_of, dt.datetime):
@@ -143,8 +144,14 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
 
     summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
     line = as_of_line(as_of)
-    if summary_name and summary_a2 is not _NOT_OURS:
-        stale = as_of_changed if summary_a2 is _UNKNOWN else normalize_text(summary_a2) != line
+    if summary_grid is _UNKNOWN:
+        ours, stale = True, as_of_changed
+    else:
+        r, c = SUMMARY_AS_OF_CELL
+        grid = summary_grid or []
+        a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
+        ours, stale = summary_sheet_is_ours(grid), normalize_text(a2) != line
+    if summary_name and ours:
         if stale:
             ch.set(summary_name, *SUMMARY_AS_OF_CELL, line)
 
@@ -164,17 +171,10 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME])
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
-    summary_a2: Any = _UNKNOWN
     summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)
-    if summary_name is not None:
-        grid = grids[summary_name]
-        r, c = SUMMARY_AS_OF_CELL
-        summary_a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
-        # A "Tổng hợp" sheet the program did not make (a pivot table of the staff's) is not ours to write.
-        if not summary_sheet_is_ours(grid):
-            summary_a2 = _NOT_OURS
     derived = _derive(md, as_of, config)
-    changes = compute_refresh(md, as_of, config=config, summary_a2=summary_a2, derived=derived)
+    changes = compute_refresh(md, as_of, config=config, derived=derived,
+                              summary_grid=grids[summary_name] if summary_name else None)
     states = Counter(d.deadline_state for row, d in zip(md.tasks.rows, derived, strict=True) if _is_task(row))
     missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in md.tasks.columns]
     backup = None

@@ -222,3 +222,14 @@ def test_cap_nhat_leaves_notes_below_the_task_table_alone(tmp_path: Path) -> Non
     for a in book.json()["actions"]:
         if a["func"] in ("setValues", "rangeClearContents") and a["sheet_position"] == tasks_pos:
             assert a["start_row"] + a["row_count"] - 1 <= 6, a  # 0-based rows 1..6 are the six tasks
+
+
+def test_cap_nhat_does_not_write_into_a_staff_made_tong_hop_sheet(tmp_path: Path) -> None:
+    book_unused, payload = _book(tmp_path)
+    pos = _sheet_index(payload, schema.SUMMARY_SHEET_NAME)
+    payload["sheets"][pos]["values"] = [["Bảng theo dõi riêng của phòng", ""], ["Ghi chú quan trọng", ""]]
+    book = xw.Book(json=payload)
+    result = buttons.cap_nhat(book, config=Config(), as_of=AS_OF)
+    assert result.ok, result.message
+    assert not [a for a in book.json()["actions"]
+                if a["func"] in ("setValues", "rangeClearContents") and a["sheet_position"] == pos]
