@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kehoach_xl import schema  # noqa: E402
+from kehoach_xl.model import schema  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -65,7 +65,7 @@ def task_rows(n: int, seed: int = 1) -> list[dict]:
 def build_master(n: int) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"master_{n}.xlsx"
-    from kehoach_xl.master import create_master
+    from kehoach_xl.commands.init import create_master
 
     create_master(path, tasks=task_rows(n), meta={"plan_title": "Kế hoạch thử tải"}, overwrite=True)
     return path
@@ -81,7 +81,7 @@ def _columns(src: Path) -> dict[str, int]:
 
 
 def changes_for(kind: str, n: int, src: Path):
-    from kehoach_xl.io.changes import MasterChanges
+    from kehoach_xl.model.changes import MasterChanges
 
     cols = _columns(src)
 
@@ -128,7 +128,7 @@ def measure(kind: str, src: Path, n: int) -> dict:
         # back up, patch, re-read and verify, atomic replace, log row.
         import shutil
 
-        from kehoach_xl.refresh import refresh
+        from kehoach_xl.commands.refresh import refresh
 
         work = src.with_name(f"{src.stem}_command.xlsx")
         shutil.copyfile(src, work)

@@ -31,7 +31,7 @@ def to_png(src: Path, name: str, work: Path, *, filt: str = "pdf", dpi: int = 70
 
 
 def main() -> int:
-    from kehoach_xl.demo import demo
+    from kehoach_xl.commands.demo import demo
 
     if not shutil.which("soffice") or not shutil.which("pdftoppm"):
         print("needs LibreOffice (soffice) and poppler-utils (pdftoppm)", file=sys.stderr)

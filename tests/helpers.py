@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from kehoach_xl.master import create_master
-from kehoach_xl.sample import sample_registry
+from kehoach_xl.commands.init import create_master
+from kehoach_xl.model.sample import sample_registry
 
 
 def sample_tasks() -> list[dict[str, Any]]:

@@ -11,9 +11,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from kehoach_xl.master import create_master
+from kehoach_xl.commands.init import create_master
+from kehoach_xl.model.sample import sample_registry
 from kehoach_xl.rules.derive import derive
-from kehoach_xl.sample import sample_registry
 
 AS_OF = dt.date(2024, 7, 15)
 PERIOD = "2024-07"
@@ -104,9 +104,9 @@ def make_master(path: Path, *, with_derived: bool = False) -> Path:
 
 
 def _add_history(path: Path, rows: list[dict[str, Any]]) -> None:
-    from kehoach_xl import schema
-    from kehoach_xl.io.changes import MasterChanges
     from kehoach_xl.io.master_write import write_master
+    from kehoach_xl.model import schema
+    from kehoach_xl.model.changes import MasterChanges
 
     ch = MasterChanges()
     for r in rows:

@@ -6,10 +6,10 @@ import datetime as dt
 
 import openpyxl
 
-from kehoach_xl import schema
-from kehoach_xl.io.changes import MasterChanges
+from kehoach_xl.commands.init import create_master
 from kehoach_xl.io.master_write import write_master
-from kehoach_xl.master import create_master
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import MasterChanges
 
 
 def test_rows_appended_to_a_new_master_take_the_data_row_style_and_a_fitting_height(tmp_path):

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kehoach_xl import schema
-from kehoach_xl.master import read_master, tasks
-from kehoach_xl.reports.briefing import BriefingResult, briefing
+from kehoach_xl.commands.briefing import briefing
+from kehoach_xl.commands.tasks import tasks
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model import schema
+from kehoach_xl.reports.briefing import BriefingResult
 from kehoach_xl.reports.docx_report import compute_report
 from tests.reports_sample import AS_OF, PERIOD, _add_history, make_master
 
@@ -100,7 +102,7 @@ def test_eml_structure(run: tuple[Path, BriefingResult]) -> None:
 
 def test_long_vietnamese_subject_keeps_its_spaces() -> None:
     # The stdlib folder used to turn "nhiệm vụ quá hạn" into "nhiệm vụquá hạn" across encoded words.
-    from kehoach_xl.config import Config
+    from kehoach_xl.model.config import Config
     from kehoach_xl.reports.mailer import Outgoing, build_message
 
     subject = ("Nhắc việc: Phòng Quản lý Tài nguyên nước và Khoáng sản có 2 nhiệm vụ quá hạn và 1 nhiệm vụ "

@@ -18,10 +18,11 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import xlwings as xw  # noqa: E402
 
-from kehoach_xl import buttons, schema  # noqa: E402
-from kehoach_xl.config import Config  # noqa: E402
+from kehoach_xl.excel import buttons
 from kehoach_xl.io.livebook import remote_payload  # noqa: E402
-from kehoach_xl.master import master_from_grids  # noqa: E402
+from kehoach_xl.model import schema  # noqa: E402
+from kehoach_xl.model.config import Config  # noqa: E402
+from kehoach_xl.model.master import master_from_grids  # noqa: E402
 from tests.helpers import make_sample_master, sample_tasks  # noqa: E402
 
 AS_OF = dt.date(2024, 6, 5)
@@ -175,7 +176,7 @@ def test_error_becomes_a_vietnamese_message(tmp_path: Path) -> None:
 def test_tong_hop_merges_inbox_into_the_open_book(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from kehoach_xl.unitbook import issue
+    from kehoach_xl.commands.issue import issue
 
     master = make_sample_master(tmp_path / "so_theo_doi.xlsx", _tasks(6))
     issued = issue(master, period="2024-05", out=tmp_path / "phat_hanh")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kehoach_xl.cli import cli
+from kehoach_xl.cli.main import cli
 
 COMMANDS = sorted(cli.commands)
 

@@ -6,10 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from kehoach_xl.cli import cli
-from kehoach_xl.io.changes import MasterChanges
+from kehoach_xl.cli.main import cli
+from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.master_write import write_master
-from kehoach_xl.master import read_master
+from kehoach_xl.model.changes import MasterChanges
 from tests.helpers import make_sample_master
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kehoach_xl import schema
+from kehoach_xl.model import schema
 from kehoach_xl.rules.deadline import Deadline, format_vn_date, parse_deadline, parse_vn_date
 
 D = dt.date

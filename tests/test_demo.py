@@ -6,9 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from kehoach_xl import schema
-from kehoach_xl.cli import cli
-from kehoach_xl.master import read_master, tasks
+from kehoach_xl.cli.main import cli
+from kehoach_xl.commands.tasks import tasks
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model import schema
 
 
 def test_demo_runs_every_step(tmp_path):

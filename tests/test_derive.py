@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from kehoach_xl import schema
+from kehoach_xl.model import schema
 from kehoach_xl.rules.derive import derive, derive_all, is_done, period_end
 
 D = dt.date

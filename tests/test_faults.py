@@ -29,13 +29,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kehoach_xl import schema
-from kehoach_xl.config import Config
+from kehoach_xl.commands.init import create_master
 from kehoach_xl.io import lock as lockmod
 from kehoach_xl.io.backup import BACKUP_DIR, list_backups
-from kehoach_xl.io.changes import LogEntry, MasterChanges
 from kehoach_xl.io.master_write import FAULT_POINTS, write_master
-from kehoach_xl.master import create_master
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.config import Config
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 

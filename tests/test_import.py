@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kehoach_xl import schema
-from kehoach_xl.cli import cli
+from kehoach_xl.cli.main import cli
+from kehoach_xl.commands.init import create_master
 from kehoach_xl.errors import DataError
 from kehoach_xl.importer import build_sample_plan_docx, import_plan, parse_plan
-from kehoach_xl.io.changes import MasterChanges
+from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.master_write import write_master
-from kehoach_xl.master import create_master, read_master, task_records
-from kehoach_xl.sample import sample_dir, sample_registry
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.master import task_records
+from kehoach_xl.model.sample import sample_dir, sample_registry
 
 SEED_000 = sample_dir("langson_ddci_2024") / "phu_luc_2.txt"
 TSV_004 = sample_dir("khanhhoa_parindex_2022") / "phu_luc.tsv"

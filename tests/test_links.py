@@ -6,9 +6,9 @@ import zipfile
 
 from python_calamine import CalamineWorkbook
 
-from kehoach_xl import schema
-from kehoach_xl.io.changes import Link, MasterChanges
 from kehoach_xl.io.xlsx_patch import patch_xlsx
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import Link, MasterChanges
 from tests.helpers import make_sample_master
 
 

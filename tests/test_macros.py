@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kehoach_xl import buttons
+from kehoach_xl.excel import buttons
 
 MACROS = Path(__file__).resolve().parents[1] / "macros"
 EXPECTED = {"KiemTra": "kiem_tra", "CapNhat": "cap_nhat", "TongHopBaoCaoDonVi": "tong_hop_bao_cao_don_vi",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from kehoach_xl.commands.briefing import briefing
 from kehoach_xl.errors import SetupError
-from kehoach_xl.reports.briefing import briefing
 from tests.reports_sample import AS_OF, PERIOD, make_master
 
 aiosmtpd = pytest.importorskip("aiosmtpd")

@@ -10,9 +10,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from kehoach_xl import schema
-from kehoach_xl.cli import cli
-from kehoach_xl.master import read_master, task_records
+from kehoach_xl.cli.main import cli
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model import schema
+from kehoach_xl.model.master import task_records
 from tests.helpers import make_sample_master, sample_tasks
 
 
@@ -111,7 +112,7 @@ def test_init_writes_config_and_refuses_overwrite(tmp_path):
     target = tmp_path / "so.xlsx"
     assert runner.invoke(cli, ["init", str(target), "--sample", "langson_ddci_2024"]).exit_code == 0
     assert (tmp_path / "kehoach.toml").exists()
-    from kehoach_xl.config import load_config
+    from kehoach_xl.model.config import load_config
 
     assert load_config(target).master == "so.xlsx"
     res = runner.invoke(cli, ["init", str(target)])
@@ -159,14 +160,14 @@ def test_init_xlsm_builds_macro_enabled_master_with_buttons(tmp_path):
 
     path = kehoach_xl.init(tmp_path / "so_theo_doi.xlsm", sample="langson_ddci_2024")
     assert path.suffix == ".xlsm" and path.exists()
-    assert "from kehoach_xl.buttons import main" in (tmp_path / "so_theo_doi.py").read_text(encoding="utf-8")
+    assert "from kehoach_xl.excel.buttons import main" in (tmp_path / "so_theo_doi.py").read_text(encoding="utf-8")
     assert not list(tmp_path.glob(".*.xlsx"))  # the intermediate .xlsx is gone
     with zipfile.ZipFile(path) as z:
         assert "xl/vbaProject.bin" in z.namelist()
         assert b"macroEnabled" in z.read("[Content_Types].xml")
     md = read_master(path)
     assert len(md.units.rows) == 9 and md.tasks.missing == []
-    from kehoach_xl.config import load_config
+    from kehoach_xl.model.config import load_config
 
     assert load_config(path).master == "so_theo_doi.xlsm"
 

@@ -19,11 +19,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kehoach_xl import schema
-from kehoach_xl.config import Config
+from kehoach_xl.commands.init import create_master
 from kehoach_xl.io import lock as lockmod
 from kehoach_xl.io.backup import BACKUP_DIR
-from kehoach_xl.io.changes import LogEntry, MasterChanges
 from kehoach_xl.io.lock import decode_excel_owner, lock_path
 from kehoach_xl.io.master_write import (
     MasterLockedError,
@@ -34,7 +32,9 @@ from kehoach_xl.io.master_write import (
     restore,
     write_master,
 )
-from kehoach_xl.master import create_master
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = schema.TASKS.name
@@ -205,8 +205,8 @@ def test_lock_held_by_another_process_refuses_then_waits(master: Path) -> None:
 WRITE_LOOP = """
 import sys
 from pathlib import Path
-from kehoach_xl.config import Config
-from kehoach_xl.io.changes import LogEntry, MasterChanges
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.io.master_write import write_master
 for i in range(int(sys.argv[2])):
     ch = MasterChanges(log=[LogEntry("merge", file=sys.argv[3], task_id=str(i))])

@@ -11,14 +11,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kehoach_xl.cli import cli
-from kehoach_xl.config import load_config
-from kehoach_xl.io.changes import MasterChanges
+from kehoach_xl.cli.main import cli
+from kehoach_xl.commands.issue import issue
+from kehoach_xl.commands.merge import merge
+from kehoach_xl.io.master_read import read_grids, read_master
 from kehoach_xl.io.master_write import write_master
-from kehoach_xl.master import read_grids, read_master
-from kehoach_xl.merge import compute_merge, merge
-from kehoach_xl.submission import read_submission
-from kehoach_xl.unitbook import issue
+from kehoach_xl.io.submission import read_submission
+from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.config import load_config
+from kehoach_xl.rules.merge import compute_merge
 from tests.bad_inputs.make import AS_OF, fill, setup_month
 
 NOW = dt.datetime(2024, 5, 31, 20)
@@ -235,7 +236,7 @@ def test_order_independent_and_duplicate_safe(tmp_path_factory, order, dup):
 
 def test_hand_typed_unpadded_history_period_still_blocks_an_older_report(tmp_path):
     """A history row "2024-5" is May: an April file arriving later must not overwrite May's report."""
-    from kehoach_xl import schema
+    from kehoach_xl.model import schema
 
     master, _, inbox = setup_month(tmp_path)
     md = read_master(master)
@@ -274,7 +275,7 @@ def test_bad_period_is_a_setup_error(tmp_path):
 
 
 def test_applied_is_counted_from_the_files(tmp_path):
-    from kehoach_xl.merge import FileReport, MergeReport
+    from kehoach_xl.rules.merge import FileReport, MergeReport
 
     rep = MergeReport(files=[FileReport("a", changes=[{}, {}]), FileReport("b", changes=[{}])])
     assert rep.applied == 3 and rep.to_dict()["applied"] == 3
@@ -284,8 +285,8 @@ def test_applied_is_counted_from_the_files(tmp_path):
 
 def test_deadline_state_follows_the_merge_without_a_refresh(tmp_path):
     """Colours come from the state column: a task reported done turns green at once."""
-    from kehoach_xl import schema
-    from kehoach_xl.refresh import refresh
+    from kehoach_xl.commands.refresh import refresh
+    from kehoach_xl.model import schema
 
     master, files, inbox = setup_month(tmp_path)
     refresh(master, as_of=dt.date(2024, 6, 5))

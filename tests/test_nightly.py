@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from kehoach_xl.master import read_master
-from kehoach_xl.nightly import nightly, schedule
-from kehoach_xl.simulate import simulate_unit_submissions
+from kehoach_xl.commands.nightly import nightly, schedule
+from kehoach_xl.commands.simulate import simulate_unit_submissions
+from kehoach_xl.io.master_read import read_master
 from tests.bad_inputs.make import AS_OF, setup_month
 
 
@@ -34,7 +34,7 @@ def test_nightly_runs_every_step_and_logs(tmp_path):
 def test_merge_with_partial_files_makes_the_run_not_ok_and_exit_1(tmp_path):
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     _setup(tmp_path, mistakes=True)  # the simulated mistakes leave some files merged only in part
     res = CliRunner().invoke(cli, ["nightly", str(tmp_path / "kehoach.toml"), "--json"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kehoach_xl import schema
-from kehoach_xl.cli import cli
+from kehoach_xl.cli.main import cli
+from kehoach_xl.model import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -12,11 +12,13 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from kehoach_xl import schema
-from kehoach_xl.config import Config
+from kehoach_xl.commands.refresh import refresh
 from kehoach_xl.io.backup import list_backups
-from kehoach_xl.master import master_from_grids, read_master, settings_cell
-from kehoach_xl.refresh import compute_refresh, refresh
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model import schema
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import master_from_grids, settings_cell
+from kehoach_xl.rules.refresh import compute_refresh
 from tests.helpers import make_sample_master
 
 D = dt.date
@@ -150,7 +152,7 @@ def test_columns_found_by_header_in_any_order_and_missing_ones_skipped() -> None
 
 
 def test_cli_refresh(tmp_path: Path) -> None:
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     path = make_sample_master(tmp_path / "m.xlsx")
     res = CliRunner().invoke(cli, ["refresh", str(path), "--as-of", "2024-06-05"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from kehoach_xl.registry import Party, Registry, parse_leaders, split_parties
-from kehoach_xl.sample import sample_registry
+from kehoach_xl.model.registry import Party, Registry, parse_leaders, split_parties
+from kehoach_xl.model.sample import sample_registry
 
 
 def test_split_parties_role_markers():

@@ -10,8 +10,8 @@ import docx
 import pytest
 from docx.shared import Mm
 
-from kehoach_xl.master import tasks
-from kehoach_xl.reports.docx_report import report
+from kehoach_xl.commands.report import report
+from kehoach_xl.commands.tasks import tasks
 from tests.reports_sample import AS_OF, PERIOD, make_master
 
 
@@ -100,7 +100,7 @@ def test_pdf_first_page(built: tuple[Path, Path], soffice_convert, artifacts_dir
 def test_cli_report(built: tuple[Path, Path], tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     master, _ = built
     res = CliRunner().invoke(cli, ["report", str(master), "--period", PERIOD, "--as-of", AS_OF.isoformat(),
@@ -112,7 +112,7 @@ def test_cli_report(built: tuple[Path, Path], tmp_path: Path) -> None:
 def test_cli_report_bad_period_names_the_value(built: tuple[Path, Path], tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     master, _ = built
     res = CliRunner().invoke(cli, ["report", str(master), "--period", "xx", "--out", str(tmp_path)])
@@ -123,7 +123,7 @@ def test_cli_report_bad_period_names_the_value(built: tuple[Path, Path], tmp_pat
 def test_cli_report_out_existing_non_docx_file_is_refused(built: tuple[Path, Path], tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     master, _ = built
     target = tmp_path / "ghi_chu.txt"

@@ -14,14 +14,17 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from kehoach_xl import schema
-from kehoach_xl.cli import cli, csv_safe
-from kehoach_xl.config import Config
+from kehoach_xl.cli.main import cli
+from kehoach_xl.cli.options import csv_safe
+from kehoach_xl.commands.init import init
 from kehoach_xl.errors import DataError
 from kehoach_xl.io.backup import BACKUP_DIR, list_backups
-from kehoach_xl.io.changes import MasterChanges
+from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.master_write import MasterOpenInExcelError, write_master
-from kehoach_xl.master import init, read_master, settings_cell
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import settings_cell
 from tests.helpers import make_sample_master
 
 D = dt.date
@@ -75,16 +78,16 @@ def test_commands_pass_their_read_stamp(tmp_path: Path, monkeypatch: pytest.Monk
         monkeypatch.setattr(mod, name, wrapped)
 
     if command == "refresh":
-        from kehoach_xl.refresh import refresh
+        from kehoach_xl.commands.refresh import refresh
 
-        saving_in_between("kehoach_xl.refresh", "compute_refresh")
+        saving_in_between("kehoach_xl.commands.refresh", "compute_refresh")
         before = master.read_bytes()
         with pytest.raises(DataError, match="vừa được thay đổi"):
             refresh(master, as_of=D(2024, 6, 5), config=Config())
     elif command == "validate":
-        from kehoach_xl.validate import validate
+        from kehoach_xl.commands.validate import validate
 
-        saving_in_between("kehoach_xl.validate", "compute_validation")
+        saving_in_between("kehoach_xl.commands.validate", "compute_validation")
         before = master.read_bytes()
         with pytest.raises(DataError, match="vừa được thay đổi"):
             validate(master, write=True, config=Config(), today=D(2024, 6, 5))
@@ -107,7 +110,7 @@ def test_commands_pass_their_read_stamp(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_refresh_adds_missing_as_of_row_instead_of_overwriting_master_id(tmp_path: Path) -> None:
-    from kehoach_xl.refresh import refresh
+    from kehoach_xl.commands.refresh import refresh
 
     master = make_sample_master(tmp_path / "so.xlsx")
     md = read_master(master)
@@ -147,7 +150,7 @@ def test_init_overwrite_backs_up_and_refuses_when_open(tmp_path: Path) -> None:
 
 
 def test_demo_force_deletes_only_demo_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    demo_mod = importlib.import_module("kehoach_xl.demo")  # the package exports the function as `demo`
+    demo_mod = importlib.import_module("kehoach_xl.commands.demo")  # the package exports the function as `demo`
 
     real = tmp_path / "that"
     real.mkdir()
@@ -165,16 +168,16 @@ def test_demo_force_deletes_only_demo_folders(tmp_path: Path, monkeypatch: pytes
     def stop(name: str):
         raise RuntimeError("stop")
 
-    monkeypatch.setattr("kehoach_xl.sample.sample_registry", stop)
+    monkeypatch.setattr("kehoach_xl.model.sample.sample_registry", stop)
     with pytest.raises(RuntimeError):
         demo_mod.demo(made, force=True)
     assert not (made / "cu.txt").exists() and (made / demo_mod.DEMO_MARKER).is_file()
 
 
 def test_demo_marks_new_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    demo_mod = importlib.import_module("kehoach_xl.demo")  # the package exports the function as `demo`
+    demo_mod = importlib.import_module("kehoach_xl.commands.demo")  # the package exports the function as `demo`
 
-    monkeypatch.setattr("kehoach_xl.sample.sample_registry", lambda name: (_ for _ in ()).throw(RuntimeError()))
+    monkeypatch.setattr("kehoach_xl.model.sample.sample_registry", lambda name: (_ for _ in ()).throw(RuntimeError()))
     with pytest.raises(RuntimeError):
         demo_mod.demo(tmp_path / "new")
     assert (tmp_path / "new" / demo_mod.DEMO_MARKER).is_file()

@@ -8,13 +8,13 @@ import shutil
 import openpyxl
 from openpyxl.worksheet.table import Table
 
-from kehoach_xl import schema
-from kehoach_xl.io.changes import MasterChanges
+from kehoach_xl.commands.merge import merge
+from kehoach_xl.commands.summary import summary
+from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.master_write import write_master
-from kehoach_xl.master import read_master
-from kehoach_xl.merge import merge
-from kehoach_xl.reports.summary import summary
-from kehoach_xl.submission import parse_percent
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.rules.values import parse_percent
 from tests.bad_inputs.make import AS_OF, fill, setup_month
 from tests.helpers import make_sample_master, sample_tasks
 

@@ -20,10 +20,10 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import uvicorn  # noqa: E402
 import xlwings as xw  # noqa: E402
 
-from kehoach_xl.config import Config  # noqa: E402
 from kehoach_xl.errors import SetupError  # noqa: E402
+from kehoach_xl.excel.server import create_app  # noqa: E402
 from kehoach_xl.io.livebook import remote_payload  # noqa: E402
-from kehoach_xl.server import create_app  # noqa: E402
+from kehoach_xl.model.config import Config  # noqa: E402
 from tests.helpers import make_sample_master  # noqa: E402
 
 TOKEN = "thu-nghiem-0123456789abcdef"

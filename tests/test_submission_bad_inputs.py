@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kehoach_xl.config import Config
-from kehoach_xl.master import read_master
-from kehoach_xl.merge import merge
-from kehoach_xl.submission import parse_any_date, parse_percent, parse_status
+from kehoach_xl.commands.merge import merge
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model.config import Config
+from kehoach_xl.rules.values import parse_any_date, parse_percent, parse_status
 from tests.bad_inputs.make import AS_OF, copy, fill, forge_meta, rezip, setup_month
 
 T2 = "DDCI2024-002"  # led by Văn phòng Đăng ký đất đai

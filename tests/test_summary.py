@@ -10,15 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kehoach_xl import schema
-from kehoach_xl.master import read_master, tasks
-from kehoach_xl.reports.summary import (
-    UNIT_FIRST_ROW,
-    UNIT_TOTAL_ROW,
-    compute_summary,
-    score_sentence,
-    summary,
-)
+from kehoach_xl.commands.summary import summary
+from kehoach_xl.commands.tasks import tasks
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model import schema
+from kehoach_xl.reports.summary import UNIT_FIRST_ROW, UNIT_TOTAL_ROW, compute_summary, score_sentence
 from tests.reports_sample import AS_OF, make_master
 
 DONE = schema.STATUS_DONE
@@ -142,7 +138,7 @@ def test_summary_is_logged_and_rewritten_cleanly(master: Path) -> None:
 def test_cli_summary(master: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     res = CliRunner().invoke(cli, ["summary", str(master), "--json", "--export", str(tmp_path / "x.xlsx")])
     assert res.exit_code == 0, res.output
@@ -153,7 +149,7 @@ def test_cli_summary(master: Path, tmp_path: Path) -> None:
 def test_cli_summary_refuses_to_export_over_the_master(master: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     before = master.read_bytes()
     res = CliRunner().invoke(cli, ["summary", str(master), "--export", str(master)])
@@ -166,7 +162,7 @@ def test_cli_summary_refuses_to_export_over_the_master(master: Path, tmp_path: P
 def test_cli_summary_refuses_to_overwrite_another_tracking_workbook(master: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     other = make_master(tmp_path / "so_khac.xlsx", with_derived=True)
     before = other.read_bytes()
@@ -182,8 +178,8 @@ def test_cli_summary_refuses_to_overwrite_another_tracking_workbook(master: Path
 
 def test_summary_uses_the_config_it_is_given(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """nightly passes its config: summary must not load kehoach.toml again."""
-    from kehoach_xl.config import Config
-    from kehoach_xl.reports import summary as mod
+    from kehoach_xl.commands import summary as mod
+    from kehoach_xl.model.config import Config
 
     def no_reload(*a: object, **k: object) -> None:
         raise AssertionError("config reloaded")
@@ -195,8 +191,8 @@ def test_summary_uses_the_config_it_is_given(master: Path, monkeypatch: pytest.M
 
 def test_statuses_merged_after_the_last_refresh_count(master: Path, tmp_path: Path) -> None:
     """A merge changes statuses without refreshing: the summary must not trust stale states."""
-    from kehoach_xl.io.changes import MasterChanges
     from kehoach_xl.io.master_write import write_master
+    from kehoach_xl.model.changes import MasterChanges
 
     md = read_master(master)
     before = compute_summary(md, AS_OF)

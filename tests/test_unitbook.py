@@ -8,11 +8,13 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from kehoach_xl.config import Config
+from kehoach_xl.commands.issue import issue
 from kehoach_xl.errors import SetupError
-from kehoach_xl.master import read_master
-from kehoach_xl.signing import verify
-from kehoach_xl.unitbook import META_SHEET, assignments, issue, unitbook_name
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.unitbook import META_SHEET, unitbook_name
+from kehoach_xl.rules.assignments import assignments
+from kehoach_xl.rules.signing import verify
 from tests.bad_inputs.make import setup_month
 
 

@@ -17,12 +17,15 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from kehoach_xl import schema
-from kehoach_xl.config import Config
-from kehoach_xl.master import create_master, master_from_grids, read_master
+from kehoach_xl.commands.init import create_master
+from kehoach_xl.commands.validate import validate
+from kehoach_xl.io.master_read import read_master
+from kehoach_xl.model import schema
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import master_from_grids
+from kehoach_xl.model.sample import sample_registry
 from kehoach_xl.rules import validation_rules as rules
-from kehoach_xl.sample import sample_registry
-from kehoach_xl.validate import compute_validation, validate
+from kehoach_xl.rules.validate import compute_validation
 from tests.helpers import make_sample_master, sample_tasks
 
 GOLDEN = Path(__file__).parent / "golden" / "validate_broken.json"
@@ -211,7 +214,7 @@ def test_bad_config_file_is_reported_not_raised(tmp_path: Path) -> None:
 
 
 def test_cli_json_and_exit_code(tmp_path: Path) -> None:
-    from kehoach_xl.cli import cli
+    from kehoach_xl.cli.main import cli
 
     path = build_broken_master(tmp_path / "hong.xlsx")
     res = CliRunner().invoke(cli, ["validate", str(path), "--json"])

@@ -26,12 +26,16 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import xlwings as xw  # noqa: E402
 
-from kehoach_xl import buttons, schema  # noqa: E402
-from kehoach_xl.cli import cli  # noqa: E402
-from kehoach_xl.config import Config  # noqa: E402
+from kehoach_xl.cli.main import cli  # noqa: E402
 from kehoach_xl.errors import SetupError  # noqa: E402
-from kehoach_xl.master import read_master  # noqa: E402
-from kehoach_xl.xlsm import XLWINGS_STANDALONE, build_xlsm, module_name, set_code_name  # noqa: E402
+from kehoach_xl.excel import buttons
+from kehoach_xl.io.master_read import read_master  # noqa: E402
+from kehoach_xl.model import (
+    controls,
+    schema,  # noqa: E402
+)
+from kehoach_xl.model.config import Config  # noqa: E402
+from kehoach_xl.reports.xlsm import XLWINGS_STANDALONE, build_xlsm, module_name, set_code_name  # noqa: E402
 from tests.helpers import make_sample_master  # noqa: E402
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -72,7 +76,7 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _vml(zf: zipfile.ZipFile) -> tuple[str, bytes]:
-    part = _sheet_parts(zf)[buttons.CONTROL_SHEET]
+    part = _sheet_parts(zf)[controls.CONTROL_SHEET]
     rels_part = f"{PurePosixPath(part).parent}/_rels/{PurePosixPath(part).name}.rels"
     target = next(r.get("Target") for r in etree.fromstring(zf.read(rels_part)) if r.get("Type").endswith("/vmlDrawing"))
     name = _join(part, target)
@@ -141,10 +145,10 @@ def test_buttons_call_samplecall_with_vietnamese_captions(built: tuple[Path, Pat
     root = etree.fromstring(vml)
     ns = {"v": "urn:schemas-microsoft-com:vml", "x": "urn:schemas-microsoft-com:office:excel"}
     shapes = root.findall("v:shape", ns)
-    assert [s.find("x:ClientData", ns).get("ObjectType") for s in shapes] == ["Button"] * len(buttons.CONTROL_BUTTONS)
+    assert [s.find("x:ClientData", ns).get("ObjectType") for s in shapes] == ["Button"] * len(controls.CONTROL_BUTTONS)
     assert {s.findtext("x:ClientData/x:FmlaMacro", namespaces=ns) for s in shapes} == {"[0]!SampleCall"}
     captions = ["".join(s.find("v:textbox", ns).itertext()).strip() for s in shapes]
-    assert captions == [b.caption for b in buttons.CONTROL_BUTTONS]
+    assert captions == [b.caption for b in controls.CONTROL_BUTTONS]
     assert captions[:4] == ["Kiểm tra", "Cập nhật", "Tổng hợp báo cáo đơn vị", "Lập báo cáo giao ban"]
 
 
@@ -156,7 +160,7 @@ def test_code_names_follow_the_vba_project(built: tuple[Path, Path]) -> None:
         for sheet, part in _sheet_parts(zf).items():
             pr = etree.fromstring(zf.read(part)).find(f"{M}sheetPr")
             names.append((sheet, pr.get("codeName")))
-    assert names[0] == (buttons.CONTROL_SHEET, "Sheet1")
+    assert names[0] == (controls.CONTROL_SHEET, "Sheet1")
     assert [c for _, c in names] == [f"Sheet{i}" for i in range(1, len(names) + 1)]
     assert names[1][0] == schema.TASKS.name
     # The project's document modules (read independently when oletools is installed).
@@ -189,13 +193,13 @@ def test_openpyxl_and_calamine_read_the_same_values(built: tuple[Path, Path]) ->
     assert a.tasks.rows == b.tasks.rows and len(b.tasks.rows) == 6
     assert a.settings == b.settings and a.units.rows == b.units.rows
     wa, wb = load_workbook(master), load_workbook(xlsm)
-    assert wb.sheetnames == [buttons.CONTROL_SHEET, *wa.sheetnames]
+    assert wb.sheetnames == [controls.CONTROL_SHEET, *wa.sheetnames]
     for name in wa.sheetnames:
         assert [[c.value for c in r] for r in wa[name].iter_rows()] == [[c.value for c in r] for r in wb[name].iter_rows()]
         assert wa[name].freeze_panes == wb[name].freeze_panes
     assert wb[schema.TASKS.name].tables.keys() == wa[schema.TASKS.name].tables.keys()
-    ctl = wb[buttons.CONTROL_SHEET]
-    assert ctl.cell(*buttons.CHOICE_CELL).value == "Kiểm tra"
+    ctl = wb[controls.CONTROL_SHEET]
+    assert ctl.cell(*controls.CHOICE_CELL).value == "Kiểm tra"
     dv = ctl.data_validations.dataValidation[0]
     assert str(dv.sqref) == "B3" and "Lập báo cáo giao ban" in dv.formula1
     assert ctl.cell(1, 1).font.b and ctl.cell(1, 1).font.name == "Times New Roman"
@@ -210,7 +214,7 @@ def test_libreoffice_opens_it_shows_values_and_loads_the_vba(built: tuple[Path, 
     old, new = soffice_sheets(master), soffice_sheets(xlsm)
     assert new[schema.TASKS.name] == old[schema.TASKS.name]
     assert any("Nguyễn Ngọc Thiều" in " ".join(r) for r in new[schema.TASKS.name])
-    assert new[buttons.CONTROL_SHEET][2][:2] == [buttons.CHOICE_LABEL, "Kiểm tra"]
+    assert new[controls.CONTROL_SHEET][2][:2] == [controls.CHOICE_LABEL, "Kiểm tra"]
     # Converted to .ods, LibreOffice keeps the VBA modules as Basic and each button bound to SampleCall.
     ods = soffice_convert(xlsm, "ods")
     with zipfile.ZipFile(ods) as zf:
@@ -219,8 +223,8 @@ def test_libreoffice_opens_it_shows_values_and_loads_the_vba(built: tuple[Path, 
         assert b"Sub SampleCall()" in zf.read("Basic/VBAProject/Module1.xml")
         content = zf.read("content.xml").decode()
     labels = re.findall(r'form:button form:name="([^"]+)"[^>]*form:label="([^"]+)"', content)
-    assert labels == [(b.name, b.caption) for b in buttons.CONTROL_BUTTONS]
-    assert content.count("vnd.sun.star.script:VBAProject.Module1.SampleCall") == len(buttons.CONTROL_BUTTONS)
+    assert labels == [(b.name, b.caption) for b in controls.CONTROL_BUTTONS]
+    assert content.count("vnd.sun.star.script:VBAProject.Module1.SampleCall") == len(controls.CONTROL_BUTTONS)
 
 
 # --- the Python module the macro imports ---------------------------------------------------------
@@ -229,7 +233,7 @@ def test_libreoffice_opens_it_shows_values_and_loads_the_vba(built: tuple[Path, 
 def test_module_stub_hands_over_to_buttons_main(built: tuple[Path, Path]) -> None:
     _, xlsm = built
     stub = xlsm.with_name("so_theo_doi.py")
-    assert "from kehoach_xl.buttons import main" in stub.read_text(encoding="utf-8")
+    assert "from kehoach_xl.excel.buttons import main" in stub.read_text(encoding="utf-8")
     sys.path.insert(0, str(stub.parent))
     try:
         mod = importlib.import_module("so_theo_doi")
@@ -239,7 +243,7 @@ def test_module_stub_hands_over_to_buttons_main(built: tuple[Path, Path]) -> Non
         sys.modules.pop("so_theo_doi", None)
 
 
-@pytest.mark.parametrize("name", ["Sổ 2024.xlsm", "2024.xlsm", "json.xlsm", "kehoach_xl.xlsm", "so-theo-doi.xlsm"])
+@pytest.mark.parametrize("name", ["Sổ 2024.xlsm", "2024.xlsm", "json.xlsm", "kehoach_xl.reports.xlsm", "so-theo-doi.xlsm"])
 def test_workbook_names_python_cannot_import_are_refused(name: str) -> None:
     with pytest.raises(SetupError, match="không dùng được"):
         module_name(name)
@@ -266,7 +270,7 @@ def test_cli_xlsm(tmp_path: Path) -> None:
 
 
 def test_safe_writer_keeps_vba_and_buttons(built: tuple[Path, Path], tmp_path: Path) -> None:
-    from kehoach_xl.refresh import refresh
+    from kehoach_xl.commands.refresh import refresh
 
     _, src = built
     xlsm = tmp_path / "so_theo_doi.xlsm"
@@ -330,8 +334,8 @@ def _payload(xlsm: Path, choice: Any = "Kiểm tra") -> dict[str, Any]:
     from kehoach_xl.io.livebook import remote_payload
 
     payload = remote_payload(xlsm)
-    ctl = next(s for s in payload["sheets"] if s["name"] == buttons.CONTROL_SHEET)
-    r, c = buttons.CHOICE_CELL
+    ctl = next(s for s in payload["sheets"] if s["name"] == controls.CONTROL_SHEET)
+    r, c = controls.CHOICE_CELL
     ctl["values"][r - 1][c - 1] = choice
     return payload
 
@@ -377,4 +381,4 @@ def test_main_without_a_choice_tells_the_user(built: tuple[Path, Path]) -> None:
 
     plain = xw.Book(json=remote_payload(built[0]))
     result = buttons.main(plain, config=Config())
-    assert not result.ok and buttons.CONTROL_SHEET in result.message
+    assert not result.ok and controls.CONTROL_SHEET in result.message

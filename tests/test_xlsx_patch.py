@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from kehoach_xl.io.changes import MasterChanges
 from kehoach_xl.io.xlsx_cells import clean_text, excel_serial
 from kehoach_xl.io.xlsx_diff import changed_rows, diff_packages
 from kehoach_xl.io.xlsx_patch import PatchError, _prune_calc_chain, patch_xlsx
 from kehoach_xl.io.xlsx_zip import ZipPackage
+from kehoach_xl.model.changes import MasterChanges
 
 SHEET = "Nhiệm vụ"
 HEADERS = ["Mã nhiệm vụ", "Nhiệm vụ/Hoạt động", "Hạn hoàn thành", "Số ngày còn lại", "Tình trạng thời hạn", "Ghi chú"]

@@ -15,9 +15,9 @@ from pathlib import Path
 from docx import Document
 from docx.oxml.ns import qn
 
-from ..errors import DataError
-from ..text import normalize_text
-from .model import RawCell, RawTable
+from kehoach_xl.errors import DataError
+from kehoach_xl.importer.model import RawCell, RawTable
+from kehoach_xl.text import normalize_text
 
 _W_P, _W_R, _W_T, _W_BR, _W_TAB, _W_CR = (qn("w:p"), qn("w:r"), qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:cr"))
 

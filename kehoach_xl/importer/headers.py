@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..text import normalize_text, strip_accents
+from kehoach_xl.text import normalize_text, strip_accents
 
 # field -> (patterns on folded header text, header shown in messages)
 HEADER_VOCAB: dict[str, tuple[tuple[str, ...], str]] = {

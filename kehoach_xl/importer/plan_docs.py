@@ -160,7 +160,7 @@ def build_plan_docx(text_path: Path | str, out: Path | str, *, page_rows: int | 
 
 def build_sample_plan_docx(path: Path | str, name: str = "langson_ddci_2024", *, table_per_page: bool = False) -> Path:
     """The appendix of a bundled sample plan as the Word document it was issued in."""
-    from ..sample import sample_dir
+    from kehoach_xl.model.sample import sample_dir
 
     d = sample_dir(name)
     if (d / "phu_luc_2.txt").exists():

@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import schema
-from ..errors import DataError, SetupError
-from ..io.changes import LogEntry, MasterChanges
-from ..master import row_height
-from ..registry import GROUP_KIND, Registry, parse_leaders, split_parties
-from ..rules.deadline import parse_deadline
-from ..text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
-from .model import ImportWarning, ParsedPlan, ParsedTask
-from .structure import parse_tables
+from kehoach_xl.errors import DataError, SetupError
+from kehoach_xl.importer.model import ImportWarning, ParsedPlan, ParsedTask
+from kehoach_xl.importer.structure import parse_tables
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.registry import GROUP_KIND, Registry, parse_leaders, split_parties
+from kehoach_xl.rules.deadline import parse_deadline
+from kehoach_xl.rules.layout import row_height
+from kehoach_xl.text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _BARE_MARKERS = {"chủ trì", "phối hợp"}
@@ -51,15 +51,15 @@ def parse_plan(plan_file: Path | str, *, plan_year: int | None = None) -> Parsed
         raise SetupError(f"Không tìm thấy tệp kế hoạch: {path}")
     suffix = path.suffix.lower()
     if suffix == ".docx":
-        from .docx_reader import read_docx
+        from kehoach_xl.importer.docx_reader import read_docx
 
         tables, preamble = read_docx(path)
     elif suffix in (".xlsx", ".xlsm"):
-        from .table_reader import read_xlsx_tables
+        from kehoach_xl.importer.table_reader import read_xlsx_tables
 
         tables, preamble = read_xlsx_tables(path)
     elif suffix in TEXT_SUFFIXES:
-        from .table_reader import read_text_table
+        from kehoach_xl.importer.table_reader import read_text_table
 
         tables, preamble = read_text_table(path)
     elif suffix in (".doc", ".xls", ".pdf"):
@@ -444,8 +444,8 @@ def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | Non
     parsed = parse_plan(plan_file, plan_year=plan_year)
     if not into.exists():
         return _create(parsed, into, plan_code=plan_code, dry_run=dry_run)
-    from ..io.master_write import write_master
-    from ..master import read_master
+    from kehoach_xl.io.master_read import read_master
+    from kehoach_xl.io.master_write import write_master
 
     md = read_master(into)
     changes, report = compute_import(md, parsed, plan_code=plan_code, add_unknown=add_unknown)
@@ -459,7 +459,7 @@ def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | Non
 
 def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: bool) -> ImportReport:
     """A new master whose registry is the units and leaders the plan names."""
-    from ..master import create_master
+    from kehoach_xl.commands.init import create_master
 
     code = normalize_text(plan_code) or _default_code(parsed)
     report = _new_report(parsed, str(into), code)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..errors import DataError
-from .headers import expected_headers, match_header_row
-from .model import ImportWarning, ParsedTask, RawCell, RawTable
+from kehoach_xl.errors import DataError
+from kehoach_xl.importer.headers import expected_headers, match_header_row
+from kehoach_xl.importer.model import ImportWarning, ParsedTask, RawCell, RawTable
 
 _CODE_LETTER = re.compile(r"^[A-ZĐ]$")
 _CODE_ROMAN = re.compile(r"^[IVXLC]+$")

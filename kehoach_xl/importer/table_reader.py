@@ -13,9 +13,9 @@ import io
 import re
 from pathlib import Path
 
-from ..errors import DataError
-from ..text import normalize_text
-from .model import RawCell, RawTable
+from kehoach_xl.errors import DataError
+from kehoach_xl.importer.model import RawCell, RawTable
+from kehoach_xl.text import normalize_text
 
 _TAG = re.compile(r"</?(b|i|strong|em)>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)

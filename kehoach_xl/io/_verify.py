@@ -19,8 +19,8 @@ from typing import Any
 
 from lxml import etree
 
-from .changes import Link, MasterChanges
-from .write_errors import VerifyFailedError
+from kehoach_xl.io.write_errors import VerifyFailedError
+from kehoach_xl.model.changes import Link, MasterChanges
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

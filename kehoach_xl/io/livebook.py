@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import schema
-from ..master import find_sheet_name, match_headers, task_table
-from ..text import name_key
-from .changes import CellValue, Link, LogEntry, MasterChanges
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import CellValue, Link, LogEntry, MasterChanges
+from kehoach_xl.model.master import find_sheet_name, match_headers, task_table
+from kehoach_xl.text import name_key
 
 # Sheets the program rewrites wholesale: any gap inside a block may be filled.
 _OWNED_SHEETS = (schema.SUMMARY_SHEET_NAME, schema.PROBLEMS_SHEET_NAME)
@@ -402,7 +402,7 @@ def remote_payload(path: Any, *, active_sheet: int = 0, selection: str | None = 
     import xlwings
     from openpyxl import load_workbook
 
-    from ..master import read_grids
+    from kehoach_xl.io.master_read import read_grids
 
     path = Path(path)
     grids = read_grids(path, tasks_table_only=False)  # Excel's client sends the whole used range

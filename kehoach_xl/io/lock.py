@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .write_errors import MasterLockedError, MasterOpenInExcelError, write_failed
+from kehoach_xl.io.write_errors import MasterLockedError, MasterOpenInExcelError, write_failed
 
 UNREADABLE_GRACE = 2.0  # seconds an empty lock file may stay unchanged before it is stale
 TAKEOVER_STALE = 10.0  # seconds; the takeover guard is held for milliseconds only

@@ -28,21 +28,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import schema
-from ..config import Config, load_config
-from ..errors import DataError, SetupError
-from . import backup as _backup
-from ._verify import verify_workbook
-from .backup import BackupInfo
-from .changes import CellValue, LogEntry, MasterChanges
-from .lock import MasterLock, current_user, wait_for_owner_file
-from .write_errors import (
+from kehoach_xl.errors import DataError, SetupError
+from kehoach_xl.io import backup as _backup
+from kehoach_xl.io._verify import verify_workbook
+from kehoach_xl.io.backup import BackupInfo
+from kehoach_xl.io.lock import MasterLock, current_user, wait_for_owner_file
+from kehoach_xl.io.write_errors import (
     MasterLockedError,
     MasterOpenInExcelError,
     VerifyFailedError,
     WriteFailedError,
     write_failed,
 )
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
+from kehoach_xl.model.config import Config, load_config
 
 __all__ = [
     "BackupInfo", "MasterLockedError", "MasterOpenInExcelError", "VerifyFailedError", "WriteFailedError",
@@ -104,7 +104,7 @@ def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
     """The log sheet's actual name and where each log column sits (staff may move columns)."""
     from python_calamine import CalamineWorkbook
 
-    from ..master import find_sheet_name, match_headers
+    from kehoach_xl.model.master import find_sheet_name, match_headers
 
     wb = CalamineWorkbook.from_path(str(src))
     try:
@@ -236,7 +236,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         _fault("backup_done")
         full, n_log = _with_log(src, changes, action, user or current_user())
         step = "ghi tệp tạm"
-        from .xlsx_patch import patch_xlsx  # late: reading commands never pay for the patcher
+        from kehoach_xl.io.xlsx_patch import patch_xlsx  # late: reading commands never pay for the patcher
 
         try:
             result = patch_xlsx(src, tmp, full)
@@ -330,7 +330,7 @@ def _resolve_backup(path: Path, backup: Path | str | None) -> Path:
 
 def _check_is_master(chosen: Path) -> None:
     """The backup must read as a master; a corrupt file is a DataError naming it, not a traceback."""
-    from ..master import read_master
+    from kehoach_xl.io.master_read import read_master
 
     try:
         md = read_master(chosen)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from ..errors import KehoachError
+from kehoach_xl.errors import KehoachError
 
 
 class MasterLockedError(KehoachError):

@@ -12,7 +12,7 @@ import math
 import numbers
 import re
 
-from kehoach_xl.io.changes import CellValue, Link
+from kehoach_xl.model.changes import CellValue, Link
 
 # Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates,
 # U+FFFE/U+FFFF). They cannot be stored, so they are dropped.

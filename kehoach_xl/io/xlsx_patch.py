@@ -26,11 +26,11 @@ from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 
-from kehoach_xl.io.changes import MasterChanges
 from kehoach_xl.io.xlsx_cells import col_letters, col_number
 from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
+from kehoach_xl.model.changes import MasterChanges
 
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -207,7 +207,7 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         part, sheet_id = wb.sheet_part(name)
         tables = wb.tables(part) if appends else []
         # Rows are appended to the sheet's task list: the Table the program named, else the longest.
-        from kehoach_xl.master import task_table  # here: master imports the writer's modules
+        from kehoach_xl.model.master import task_table  # here: master imports the writer's modules
 
         table = task_table(tables, name=lambda t: t.name, rows=lambda t: t.last_row - t.header_row) if tables else None
         edit = SheetEdit(

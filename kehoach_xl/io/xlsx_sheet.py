@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kehoach_xl.io.changes import CellValue
 from kehoach_xl.io.xlsx_cells import cell_bytes, cell_xml, col_letters, col_number, is_date_value
 from kehoach_xl.io.xlsx_styles import Styles
+from kehoach_xl.model.changes import CellValue
 
 _REF = re.compile(rb"([A-Z]{1,3})(\d+)")
 _ATTR_R = re.compile(rb'\sr="([^"]*)"')

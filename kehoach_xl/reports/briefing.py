@@ -2,8 +2,7 @@
 
 ``compute_briefing`` is pure apart from rendering templates; ``briefing`` reads the
 master, writes the files into ``out`` and, with ``send``, delivers them over SMTP.
-The master is only read: the attached summary workbook is a new file.
-"""
+The master is only read: the attached summary workbook is a new file."""
 
 from __future__ import annotations
 
@@ -13,17 +12,17 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, load_config
-from ..master import MasterData, read_master
-from ..registry import Registry
-from ..rules.period import parse_period, period_bounds
-from ..text import normalize_text, slugify
-from .charts import unit_chart
-from .context import _task, summary_context
-from .figures import TaskFact
-from .mailer import Outgoing, build_message, chart_cid, recipients, send_messages, write_eml
-from .render import render
-from .summary import Summary, compute_summary, export_summary
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.registry import Registry
+from kehoach_xl.reports.charts import unit_chart
+from kehoach_xl.reports.context import _task, summary_context
+from kehoach_xl.reports.figures import TaskFact
+from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
+from kehoach_xl.reports.render import render
+from kehoach_xl.reports.summary import Summary, compute_summary, export_summary
+from kehoach_xl.rules.period import parse_period, period_bounds
+from kehoach_xl.text import normalize_text, slugify
 
 
 @dataclass
@@ -166,14 +165,3 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
         if r.to:
             messages.append(rmsg)
     return res, messages
-
-
-def briefing(master: Path | str, *, period: str, out: Path | str, send: bool = False,
-             as_of: dt.date | None = None) -> BriefingResult:
-    """Write the briefing (.txt, .html, chart .png, .eml with the summary workbook) and reminders into ``out``."""
-    master = Path(master)
-    config = load_config(master)
-    res, messages = write_briefing_files(read_master(master), period=period, as_of=as_of, config=config, out=out)
-    if send:
-        res.sent = send_messages(messages, config.mail)
-    return res

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on the server that runs the nightly job
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .figures import Tally  # noqa: E402
+from kehoach_xl.reports.figures import Tally  # noqa: E402
 
 COLOURS = ("#70AD47", "#E06666", "#F4B183")  # same as the native chart of the summary sheet
 LABELS = ("Đã hoàn thành", "Quá hạn", "Đang thực hiện")

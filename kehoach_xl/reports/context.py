@@ -10,12 +10,12 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..config import Config
-from ..rules.deadline import format_vn_date
-from ..text import normalize_text, vn_number
-from .figures import UPCOMING_DAYS, Tally, TaskFact, period_bounds
-from .render import lower_first, mid_sentence, vn_list
-from .summary import Summary, month_label, score_sentence
+from kehoach_xl.model.config import Config
+from kehoach_xl.reports.figures import UPCOMING_DAYS, Tally, TaskFact, period_bounds
+from kehoach_xl.reports.render import lower_first, mid_sentence, vn_list
+from kehoach_xl.reports.summary import Summary, month_label, score_sentence
+from kehoach_xl.rules.deadline import format_vn_date
+from kehoach_xl.text import normalize_text, vn_number
 
 
 def _units_mid(units: tuple[str, ...]) -> str:

@@ -3,31 +3,28 @@
 docxtpl fills ``templates/bao_cao.docx`` (built by templates/build_report_template.py,
 editable in Word); the body text comes from ``report_body.txt.j2`` so wording and
 layout can be changed separately. A ``templates/`` folder next to the master
-overrides either file.
-"""
+overrides either file."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
-
-from .. import schema
-from ..config import Config, load_config
-from ..errors import SetupError
-from ..master import MasterData, read_master
-from ..rules.deadline import format_vn_date
-from ..rules.period import parse_period
-from ..text import normalize_text
-from .briefing import briefing_as_of
-from .context import summary_context
-from .render import render, template_dirs
-from .summary import Summary, compute_summary, month_label
+from kehoach_xl.model import schema
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import MasterData
+from kehoach_xl.reports.briefing import briefing_as_of
+from kehoach_xl.reports.context import summary_context
+from kehoach_xl.reports.render import render
+from kehoach_xl.reports.summary import Summary, compute_summary, month_label
+from kehoach_xl.rules.deadline import format_vn_date
+from kehoach_xl.rules.period import parse_period
+from kehoach_xl.text import normalize_text
 
 TEMPLATE = "bao_cao.docx"
+
+
 _BLOCK = re.compile(r"^(#{1,2}|-)\s+(.*)$")
 
 
@@ -115,34 +112,9 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
     }
 
 
-def _template_path(master: Path) -> Path:
-    for d in template_dirs(master):
-        if (d / TEMPLATE).exists():
-            return d / TEMPLATE
-    raise SetupError(f"Không tìm thấy mẫu báo cáo {TEMPLATE}; chạy templates/build_report_template.py để tạo lại.")
-
-
 def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
                    config: Config | None = None) -> tuple[Summary, dict[str, Any]]:
     config = config or Config()
     period = parse_period(period)
     s = compute_summary(md, as_of or briefing_as_of(md, period), config=config, period=period)
     return s, report_context(s, md, config=config, period=period)
-
-
-def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date | None = None) -> Path:
-    """Write the formal report for ``period`` (YYYY-MM). ``out`` is a folder or a .docx path."""
-    master, out = Path(master), Path(out)
-    period = parse_period(period)  # SetupError naming the value, before the master is read
-    if out.exists() and not out.is_dir() and out.suffix.lower() != ".docx":
-        raise SetupError(f"--out “{out}” là một tệp không phải .docx; hãy chỉ một thư mục hoặc một tệp .docx.")
-    md = read_master(master)
-    config = load_config(master)
-    _, ctx = compute_report(md, period=period, as_of=as_of, config=config)
-    if out.suffix.lower() != ".docx":
-        out = out / f"bao_cao_{ctx['period'].replace('-', '_')}.docx"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tpl = DocxTemplate(str(_template_path(master)))
-    tpl.render(ctx, autoescape=True)
-    tpl.save(str(out))
-    return out

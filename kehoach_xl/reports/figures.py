@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import schema
-from ..master import MasterData, task_records
-from ..registry import Registry, parse_leaders
-from ..rules.deadline import parse_vn_date
-from ..rules.derive import derive_all, is_done
-from ..rules.period import period_bounds, period_ym, try_parse_period
-from ..text import normalize_text
+from kehoach_xl.model import schema
+from kehoach_xl.model.master import MasterData, task_records
+from kehoach_xl.model.registry import Registry, parse_leaders
+from kehoach_xl.rules.deadline import parse_vn_date
+from kehoach_xl.rules.derive import derive_all, is_done
+from kehoach_xl.rules.period import period_bounds, period_ym, try_parse_period
+from kehoach_xl.text import normalize_text
 
 NO_GROUP = "Chưa phân nhóm"
 NO_UNIT = "Chưa ghi đơn vị chủ trì"

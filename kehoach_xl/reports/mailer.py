@@ -14,8 +14,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from ..config import MailConfig
-from ..errors import SetupError
+from kehoach_xl.errors import SetupError
+from kehoach_xl.model.config import MailConfig
 
 
 @dataclass

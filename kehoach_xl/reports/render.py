@@ -14,8 +14,8 @@ from typing import Any
 
 import jinja2
 
-from ..rules.deadline import format_vn_date
-from ..text import vn_number
+from kehoach_xl.rules.deadline import format_vn_date
+from kehoach_xl.text import vn_number
 
 _ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
 

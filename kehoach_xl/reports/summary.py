@@ -5,8 +5,7 @@
 safe writer; ``summary`` is the file wrapper. The chart is created once, when
 the master is created (:func:`build_summary_scaffold`), bound to a fixed range
 of the by-unit block: the safe writer only writes cell values, so the chart
-follows the new figures without being rewritten.
-"""
+follows the new figures without being rewritten."""
 
 from __future__ import annotations
 
@@ -21,23 +20,11 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-from .. import schema
-from ..config import Config, load_config
-from ..errors import DataError, SetupError
-from ..io.changes import LogEntry, MasterChanges
-from ..master import (
-    DECIMAL1_FORMAT,
-    FONT_NAME,
-    MasterData,
-    find_sheet_name,
-    new_workbook,
-    read_master_and,
-    summary_sheet_is_ours,
-)
-from ..rules.deadline import format_vn_date
-from ..rules.period import parse_period, period_bounds, try_parse_period
-from ..text import normalize_text, vn_number
-from .figures import (
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import MasterData
+from kehoach_xl.reports.figures import (
     UPCOMING_DAYS,
     Comparison,
     ScoreLine,
@@ -50,19 +37,36 @@ from .figures import (
     tally_by,
     task_facts,
 )
+from kehoach_xl.reports.master_book import DECIMAL1_FORMAT, FONT_NAME, new_workbook
+from kehoach_xl.rules.deadline import format_vn_date
+from kehoach_xl.rules.period import parse_period, period_bounds, try_parse_period
+from kehoach_xl.text import normalize_text, vn_number
 
 SHEET = schema.SUMMARY_SHEET_NAME
 
+
 # Fixed layout of the by-unit block: the chart is bound to these rows.
 UNIT_HEADER_ROW = 6
+
+
 UNIT_TOTAL_ROW = 7
+
+
 UNIT_FIRST_ROW = 8
+
+
 UNIT_ROWS = 40  # capacity the chart covers
+
+
 CHART_COLS = (12, 13, 14)  # L, M, N: done / overdue / in progress, the chart's series
+
+
 TALLY_HEADERS = (
     "Tổng số nhiệm vụ", "Hoàn thành đúng hạn", "Hoàn thành trễ hạn", "Đang thực hiện trong hạn",
     "Quá hạn", "Sắp đến hạn", "Chưa thực hiện", "Thường xuyên, định kỳ", "Tỷ lệ hoàn thành (%)",
 )
+
+
 CHART_HEADERS = ("Đã hoàn thành", "Quá hạn", "Đang thực hiện")
 
 
@@ -165,9 +169,6 @@ def compute_summary(md: MasterData, as_of: dt.date | None = None, *, config: Con
     )
 
 
-# --- Vietnamese phrases shared by the sheet and the templates ----------------------------
-
-
 def change_phrase(delta: float | None, unit: str = "điểm") -> str:
     if delta is None:
         return ""
@@ -195,9 +196,6 @@ def score_sentence(s: ScoreLine) -> str:
                 r += f" so với năm {s.prev_year}"
         parts.append(r)
     return f"{s.component}: " + "; ".join(parts) if parts else s.component
-
-
-# --- the sheet layout ------------------------------------------------------------------------
 
 
 def _tally_row(t: Tally) -> list[Any]:
@@ -317,10 +315,12 @@ def summary_changes(s: Summary) -> MasterChanges:
     return ch
 
 
-# --- scaffold: fixed styles and the native chart -------------------------------------------
-
 _THIN = Side(style="thin", color="808080")
+
+
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
@@ -463,53 +463,3 @@ def export_summary(s: Summary, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
-
-
-def _check_export_target(master: Path, export: Path) -> None:
-    """Refuse an export that would replace the master or another tracking workbook (data loss)."""
-    if export.resolve() == master.resolve():
-        raise SetupError(f"Tệp xuất “{export}” chính là sổ theo dõi; ghi vào đó sẽ mất toàn bộ dữ liệu. "
-                         "Hãy chọn tên tệp khác cho --export.")
-    if export.exists() and export.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            from python_calamine import CalamineWorkbook
-
-            wb = CalamineWorkbook.from_path(str(export))
-            holds_tasks = schema.TASKS.name in wb.sheet_names
-            wb.close()
-        except Exception:  # noqa: BLE001 - an unreadable file is not a master; the export may replace it
-            holds_tasks = False
-        if holds_tasks:
-            raise SetupError(f"Tệp “{export}” đã có và chứa sheet “{schema.TASKS.name}” (có thể là một sổ theo dõi); "
-                             "không ghi đè. Hãy chọn tên tệp khác cho --export.")
-
-
-def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | None = None,
-            period: str | None = None, config: Config | None = None) -> Summary:
-    """Compute the summary, write it into the master's summary sheet (safe writer) and optionally export it.
-
-    ``period`` (YYYY-MM) is the month reported on, default the month of ``as_of``.
-    ``config`` defaults to the kehoach.toml found for ``master``.
-    """
-    from ..io.master_write import write_master
-
-    master = Path(master)
-    if export is not None:
-        _check_export_target(master, Path(export))  # before the master is touched
-    md, grids = read_master_and(master, [SHEET])
-    if md.tasks.missing:
-        raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
-    config = config or load_config(master)
-    s = compute_summary(md, as_of, config=config, period=period)
-    name = find_sheet_name(grids, SHEET)
-    grid = grids[name] if name else None
-    if grid is None:
-        s.warnings.append(f"Sổ theo dõi chưa có sheet “{SHEET}”; chỉ xuất tệp tổng hợp riêng.")
-    elif not summary_sheet_is_ours(grid):
-        s.warnings.append(f"Sheet “{SHEET}” không do chương trình tạo (ô A1 không phải “{schema.SUMMARY_TITLE}”) "
-                          "nên không ghi đè; đổi tên sheet đó nếu muốn chương trình lập bảng tổng hợp.")
-    else:
-        write_master(master, summary_changes(s), action="summary", config=config, expect=md.stamp)
-    if export is not None:
-        s.export_path = export_summary(s, Path(export))
-    return s

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kehoach_xl import schema
+from kehoach_xl.model import schema
 from kehoach_xl.rules.deadline import Deadline, parse_deadline, parse_vn_date
 from kehoach_xl.rules.workdays import working_days_between
 from kehoach_xl.text import normalize_text

@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..errors import SetupError
-from ..text import normalize_text
+from kehoach_xl.errors import SetupError
+from kehoach_xl.text import normalize_text
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})")
 _VN = re.compile(r"(?:tháng|t)?\s*(\d{1,2})\s*[/.-]\s*(\d{4})", re.I)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from kehoach_xl import schema
+from kehoach_xl.model import schema
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"

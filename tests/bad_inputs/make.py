@@ -12,8 +12,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from kehoach_xl.master import match_headers
-from kehoach_xl.unitbook import HEADER_ROW, META_SHEET, REPORT_SHEET, UNIT_SHEET, issue
+from kehoach_xl.commands.issue import issue
+from kehoach_xl.model.master import match_headers
+from kehoach_xl.model.unitbook import HEADER_ROW, META_SHEET, REPORT_SHEET, UNIT_SHEET
 from tests.helpers import make_sample_master
 
 PERIOD = "2024-05"

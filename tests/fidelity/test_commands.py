@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from kehoach_xl.commands.issue import issue
+from kehoach_xl.commands.merge import merge
+from kehoach_xl.commands.refresh import refresh
+from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.xlsx_diff import changed_rows, diff_packages
-from kehoach_xl.master import read_master
-from kehoach_xl.merge import merge
-from kehoach_xl.refresh import refresh
-from kehoach_xl.unitbook import issue
 from tests.bad_inputs.make import fill
 from tests.fidelity.builders import TASKS, build_libreoffice, build_xlsm_with_button, build_xlsxwriter_rich
 

@@ -21,9 +21,9 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from kehoach_xl.io.changes import MasterChanges
 from kehoach_xl.io.xlsx_diff import changed_rows, diff_packages
 from kehoach_xl.io.xlsx_patch import patch_xlsx
+from kehoach_xl.model.changes import MasterChanges
 from tests.fidelity.builders import (
     N_TASKS,
     TASKS,

@@ -1,0 +1,32 @@
+"""``kehoach-xl demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    from kehoach_xl.cli.options import parse_date_option
+
+    @cli.command("demo")
+    @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("workbooks/demo"))
+    @click.option("--force", is_flag=True, help="Delete and rebuild FOLDER if it already holds files.")
+    @click.option("--as-of", "as_of", default=None, help="As-of date YYYY-MM-DD (default 2024-06-05, inside the plan).")
+    @click.option("--period", default="2024-05", show_default=True, help="Reporting period YYYY-MM.")
+    def demo_cmd(folder: Path, force: bool, as_of: str | None, period: str) -> None:
+        """Build a complete master from the bundled Lạng Sơn DDCI 2024 plan and run one monthly cycle.
+
+        \b
+        Example:
+          kehoach-xl demo workbooks/demo --force
+        """
+        from kehoach_xl.commands.demo import demo
+
+        res = demo(folder, force=force, as_of=parse_date_option(as_of), period=period, echo=click.echo)
+        click.echo(f"\nSổ theo dõi: {res.master}")
+        if not res.ok:
+            failed = ", ".join(s.name for s in res.steps if not s.ok)
+            click.echo(f"Một số bước chưa chạy được: {failed}", err=True)
+            raise SystemExit(1)

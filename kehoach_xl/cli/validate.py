@@ -1,0 +1,77 @@
+"""``kehoach-xl validate`` and ``kehoach-xl refresh``: thin wrappers over the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kehoach_xl.cli.options import EXIT_DATA, emit_json, master_argument, parse_date_option
+from kehoach_xl.rules.validation_rules import SEVERITY_LABELS
+
+
+def _print_table(report) -> None:  # noqa: ANN001 - ValidationReport, imported lazily
+    if not report.problems:
+        click.echo("Không phát hiện lỗi nào.")
+        return
+    width = max(len(p.cell or p.sheet) for p in report.problems)
+    click.echo(f"{'Mức độ':<9} {'Ô':<{width}}  Nội dung")
+    for p in report.problems:
+        click.echo(f"{SEVERITY_LABELS[p.severity]:<9} {(p.cell or p.sheet):<{width}}  {p.message}  [{p.slug}]")
+    click.echo(f"Tổng cộng: {len(report.errors)} lỗi, {len(report.warnings)} cảnh báo.")
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("validate")
+    @master_argument
+    @click.option("--json", "as_json", is_flag=True, help='Print {"valid", "errors", "warnings"} as JSON.')
+    @click.option("--write", is_flag=True, help="Also list the problems in the master's “Kiểm tra” sheet.")
+    @click.pass_context
+    def validate_cmd(ctx: click.Context, master: Path, as_json: bool, write: bool) -> None:
+        """Check every sheet of the master and list every problem (exit 1 when there are errors).
+
+        \b
+        Example:
+          kehoach-xl validate so_theo_doi.xlsx
+          kehoach-xl validate so_theo_doi.xlsx --json
+          kehoach-xl validate so_theo_doi.xlsx --write
+        """
+        from kehoach_xl.commands.validate import validate
+
+        report = validate(master, write=write)
+        if as_json:
+            emit_json(report.to_dict())
+        else:
+            _print_table(report)
+            if write:
+                click.echo("Đã ghi kết quả vào sheet “Kiểm tra”.")
+        if not report.valid:
+            ctx.exit(EXIT_DATA)
+
+    @cli.command("refresh")
+    @master_argument
+    @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Report date (default: today).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    def refresh_cmd(master: Path, as_of: str | None, as_json: bool) -> None:
+        """Recompute the derived deadline columns and stamp the as-of date.
+
+        \b
+        Example:
+          kehoach-xl refresh so_theo_doi.xlsx
+          kehoach-xl refresh so_theo_doi.xlsx --as-of 2024-06-30
+        """
+        from kehoach_xl.commands.refresh import refresh
+        from kehoach_xl.model import schema
+        from kehoach_xl.rules.deadline import format_vn_date
+
+        result = refresh(master, as_of=parse_date_option(as_of))
+        if as_json:
+            emit_json(result.to_dict())
+            return
+        click.echo(f"Số liệu tính đến ngày {format_vn_date(result.as_of)}: {result.tasks} nhiệm vụ, "
+                   f"{result.cells_changed} ô thay đổi.")
+        for code, label in schema.DEADLINE_STATES.items():
+            if result.states.get(code):
+                click.echo(f"  {label}: {result.states[code]}")
+        if result.missing_columns:
+            click.echo("Thiếu cột (không ghi được): " + ", ".join(result.missing_columns), err=True)

@@ -1,0 +1,51 @@
+"""``kehoach-xl restore``: roll the master back to a backup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    from kehoach_xl.cli.options import emit_json, master_argument
+
+    @cli.command("restore")
+    @master_argument
+    @click.option("--list", "list_only", is_flag=True, help="List the backups, newest first, and change nothing.")
+    @click.option("--to", "backup", default=None,
+                  help="Backup file (path or name from --list) to restore; the newest when omitted.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    def restore_cmd(master: Path, list_only: bool, backup: str | None, as_json: bool) -> None:
+        """Roll the master back to one of its automatic backups (the current master is backed up first).
+
+        \b
+        Example:
+          kehoach-xl restore so_theo_doi.xlsx --list
+          kehoach-xl restore so_theo_doi.xlsx --to so_theo_doi-20240605-220000-000000.xlsx
+        """
+        from kehoach_xl.errors import SetupError
+        from kehoach_xl.io.master_write import list_backups, restore
+        from kehoach_xl.model.config import load_config
+
+        if not master.exists():
+            raise SetupError(f"Không tìm thấy sổ theo dõi: {master}")
+        config = load_config(master)
+        if list_only:
+            backups = list_backups(master)
+            if as_json:
+                emit_json([{"file": b.path.name, "path": str(b.path), "time": b.time.isoformat(), "size": b.size}
+                           for b in backups])
+                return
+            if not backups:
+                click.echo("Chưa có bản sao lưu nào.")
+                return
+            for b in backups:
+                click.echo(f"{b.label}  {b.size:>10,} byte  {b.path.name}")
+            click.echo(f"Tổng số: {len(backups)} bản sao lưu.")
+            return
+        res = restore(master, backup, config=config)
+        if as_json:
+            emit_json({"path": str(res.path), "backup_of_previous": str(res.backup) if res.backup else None})
+        else:
+            click.echo(f"Đã khôi phục {master.name}. Bản trước khi khôi phục được lưu tại: {res.backup}")

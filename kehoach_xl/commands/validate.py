@@ -1,0 +1,53 @@
+"""``kehoach-xl validate``: read the master, check every sheet, optionally write the problems sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from kehoach_xl.errors import SetupError
+from kehoach_xl.io.master_read import read_master_and
+from kehoach_xl.model import schema
+from kehoach_xl.model.config import Config, load_config
+from kehoach_xl.model.master import find_sheet_name, rows_below_task_table
+from kehoach_xl.rules import validation_rules as rules
+from kehoach_xl.rules.validate import (
+    CONFIG_SOURCE,
+    Problem,
+    ValidationReport,
+    compute_problems_sheet,
+    compute_validation,
+)
+
+
+def validate(master: Path | str, *, write: bool = False, config: Config | None = None,
+             today: dt.date | None = None) -> ValidationReport:
+    """Validate the master file; with ``write`` also list the problems in its "Kiểm tra" sheet."""
+    from kehoach_xl.io.master_write import write_master
+
+    master = Path(master)
+    # The problems sheet is read too (names only matter) so the pure part can find it.
+    below: dict[str, Any] = {}
+    md, _grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME], below=below)
+    config_error = None
+    if config is None:
+        try:
+            config = load_config(master)
+        except SetupError as exc:
+            config_error = str(exc)
+    report = compute_validation(md, config=config, today=today)
+    tasks_sheet = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if tasks_sheet:
+        kind = rules.PROBLEMS["task_below_table"]
+        for row, value in rows_below_task_table(below):
+            report.problems.append(Problem("task_below_table", kind.severity, tasks_sheet, f"{tasks_sheet}!A{row}",
+                                           row, None, value, kind.template))
+    if config_error:
+        kind = rules.PROBLEMS["config_invalid"]
+        report.problems.append(Problem("config_invalid", kind.severity, CONFIG_SOURCE, None, None, None, None,
+                                       kind.template.format(detail=config_error)))
+    if write:
+        write_master(master, compute_problems_sheet(md, report), action="validate", config=config or Config(),
+                     expect=md.stamp)
+    return report

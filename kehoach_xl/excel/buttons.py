@@ -1,0 +1,328 @@
+"""One Python function per Excel button, each a thin wrapper over the library.
+
+The VBA in ``macros/kehoach.bas`` calls them through xlwings' ``RunPython``
+(``xw.Book.caller()`` is the workbook the button sits in); the button server
+(:mod:`kehoach_xl.excel.server`) calls them with a book built from the request. Each
+one reads the live sheets in bulk, runs the same pure ``compute_*`` function as
+the command line, applies the changes to the open workbook in bulk, never saves
+the file (Excel owns it; staff save as usual) and tells the user the result in
+Vietnamese."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kehoach_xl.errors import DataError, KehoachError
+from kehoach_xl.io.livebook import LiveBook
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.config import Config, load_config
+from kehoach_xl.model.controls import ACTION_CAPTIONS, CHOICE_CELL, CONTROL_BUTTONS, CONTROL_SHEET, ControlButton
+from kehoach_xl.model.master import (
+    MasterData,
+    cut_tasks_below_table,
+    find_sheet_name,
+    master_from_grids,
+    summary_sheet_is_ours,
+)
+from kehoach_xl.reports.master_book import MASTER_SHEETS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ButtonResult:
+    button: str
+    ok: bool
+    message: str  # what the user was told (Vietnamese)
+    calls: int = 0  # round trips to Excel, measured
+    cells: int = 0  # cells the changes touched
+    outputs: list[Path] = field(default_factory=list)
+    report: Any = None
+
+
+@dataclass
+class _Outcome:
+    message: str
+    changes: MasterChanges | None = None
+    action: str = ""
+    report: Any = None
+    outputs: list[Path] = field(default_factory=list)
+    select: tuple[str, int, int] | None = None  # sheet, row, col shown after the write
+    warning: bool = False
+    after: Callable[[], None] | None = None  # runs once the changes are in the open book
+
+
+def _caller() -> Any:
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def config_for_book(book: Any) -> Config:
+    """kehoach.toml beside the workbook when Excel tells us where it lives, else defaults."""
+    try:
+        full = Path(str(book.fullname))
+    except Exception:  # noqa: BLE001 - remote books have no path
+        return Config()
+    if full.is_absolute() and full.parent.is_dir():
+        return load_config(full)
+    return Config()
+
+
+def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterData:
+    grids = live.read_grids([*MASTER_SHEETS, *extra])
+    tasks_sheet = find_sheet_name(grids, schema.TASKS.name)
+    if tasks_sheet:  # notes staff keep below the task Table are not tasks (as for files)
+        cut_tasks_below_table(grids, {n: t[2] for n, t in live.tables([tasks_sheet]).items()})
+    # The workbook's own folder when Excel says where it is (templates beside it win), else the config's.
+    try:
+        full = Path(str(live.book.fullname))
+    except Exception:  # noqa: BLE001 - remote books have only a name
+        full = Path(live.name)
+    md = master_from_grids(grids, full if full.is_absolute() else cfg.base_dir / live.name)
+    # The pure functions look sheets up by name (problems, summary): give them every name.
+    md.sheet_names = list(live.sheet_names())
+    if not md.tasks.present:
+        raise DataError(f"Sổ “{live.name}” không có trang “{schema.TASKS.name}”: nút bấm chỉ dùng trong sổ theo dõi.")
+    if md.tasks.missing:
+        cols = ", ".join(schema.TASKS.col(k).header for k in md.tasks.missing)
+        raise DataError(f"Trang “{schema.TASKS.name}” thiếu cột bắt buộc: {cols}.")
+    return md
+
+
+def _split(result: Any) -> tuple[MasterChanges, Any]:
+    """compute_* returns (changes, report) or a report carrying ``.changes``."""
+    if isinstance(result, tuple):
+        return result[0], result[1] if len(result) > 1 else None
+    if isinstance(result, MasterChanges):
+        return result, None
+    return getattr(result, "changes", MasterChanges()), result
+
+
+def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
+         book: Any = None, config: Config | None = None) -> ButtonResult:
+    book = book if book is not None else _caller()
+    live = LiveBook(book)
+    try:
+        cfg = config or config_for_book(book)
+        out = body(live, cfg)
+        cells = 0
+        if out.changes is not None and not out.changes.is_empty():
+            live.apply(out.changes, action=out.action or name)
+            cells = out.changes.cell_count()
+        if out.after is not None:
+            out.after()
+        if out.select:
+            live.select(*out.select)
+        live.alert(out.message, title, critical=out.warning)
+        return ButtonResult(name, True, out.message, live.calls, cells, out.outputs, out.report)
+    except KehoachError as exc:
+        msg = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a button must always answer the user
+        log.exception("button %s failed", name)
+        msg = f"Có lỗi ngoài dự kiến: {exc}. Hãy chụp màn hình thông báo này gửi bộ phận kỹ thuật."
+    live.alert(msg, title, critical=True)
+    return ButtonResult(name, False, msg, live.calls)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _n(x: int) -> str:
+    return f"{x:,}".replace(",", ".")
+
+
+def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
+    from kehoach_xl.rules.validate import PROBLEMS_HEADER_ROW, compute_problems_sheet, compute_validation
+
+    md = _master(live, cfg)
+    report = compute_validation(md, config=cfg, today=_today())
+    changes = compute_problems_sheet(md, report)
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    sheet = find_sheet_name(live.sheet_names(), schema.PROBLEMS_SHEET_NAME) or schema.PROBLEMS_SHEET_NAME
+    if not report.problems:
+        return _Outcome("Dữ liệu hợp lệ: không phát hiện lỗi nào.", changes, "validate", report,
+                        select=(sheet, 1, 1))
+    first = report.problems[0]
+    msg = (f"Phát hiện {_n(n_err)} lỗi và {_n(n_warn)} cảnh báo; danh sách ở trang “{sheet}”.\n"
+           f"Đầu tiên: {first.cell or first.sheet} — {first.message}")
+    return _Outcome(msg, changes, "validate", report, select=(sheet, PROBLEMS_HEADER_ROW + 1, 1), warning=n_err > 0)
+
+
+def kiem_tra(book: Any = None, *, config: Config | None = None) -> ButtonResult:
+    """Nút “Kiểm tra”: validate the open master, list problems in the “Kiểm tra” sheet."""
+    return _run("kiem_tra", "Kiểm tra dữ liệu", _validate_body, book, config)
+
+
+def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None) -> ButtonResult:
+    """Nút “Cập nhật”: recompute the derived deadline columns as of today."""
+
+    def body(live: LiveBook, cfg: Config) -> _Outcome:
+        from kehoach_xl.rules.refresh import compute_refresh
+
+        day = as_of or _today()
+        md = _master(live, cfg, (schema.SUMMARY_SHEET_NAME,))
+        summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
+        changes = compute_refresh(md, day, config=cfg, summary_grid=live.grids.get(summary) if summary else None)
+        counts = _state_counts(md, changes)
+        msg = (f"Đã cập nhật {_n(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {day:%d/%m/%Y}.\n"
+               f"Quá hạn: {_n(counts.get('overdue', 0))}; sắp đến hạn: {_n(counts.get('due_soon', 0))}.\n"
+               "Nhớ lưu sổ (Ctrl+S).")
+        return _Outcome(msg, changes, "refresh", counts)
+
+    return _run("cap_nhat", "Cập nhật thời hạn", body, book, config)
+
+
+def _state_counts(md: MasterData, changes: MasterChanges) -> dict[str, int]:
+    """Deadline states after the refresh: the new value where it changed, the sheet's elsewhere."""
+    col = md.tasks.columns.get("deadline_state")
+    name = find_sheet_name(md.sheet_names, schema.TASKS.name) or schema.TASKS.name
+    new = changes.cells.get(name, {})
+    counts: dict[str, int] = {}
+    if col is None:
+        return counts
+    for i, row in enumerate(md.tasks.rows):
+        label = new.get((md.tasks.row_numbers[i], col), row.get("deadline_state"))
+        code = schema.DEADLINE_STATE_CODES.get(str(label or "").strip())
+        if code:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
+                            inbox: Path | str | None = None) -> ButtonResult:
+    """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master."""
+
+    def body(live: LiveBook, cfg: Config) -> _Outcome:
+        from kehoach_xl.commands import merge as mg
+
+        folder = Path(inbox) if inbox else cfg.inbox_dir
+        if not folder.is_dir():
+            raise DataError(f"Không thấy thư mục nhận báo cáo: {folder}")
+        md = _master(live, cfg)
+        paths = mg.inbox_files(folder)
+        if not paths:
+            return _Outcome(f"Thư mục {folder} chưa có báo cáo nào của đơn vị.")
+        today = _today()
+        subs = [mg.read_submission(p, md, config=cfg, today=today) for p in paths]
+        changes, report = mg.compute_merge(md, subs, config=cfg)
+        processed = [f for f in report.files if f.status != "rejected"]
+        rejected = [f for f in report.files if f.status == "rejected"]
+        lines = [f"Đã tổng hợp {_n(len(processed))} tệp báo cáo, ghi {_n(report.applied)} thay đổi vào sổ đang mở.",
+                 "Nhớ lưu sổ (Ctrl+S)."]
+        if rejected:
+            lines.append(f"Từ chối {_n(len(rejected))} tệp: " + ", ".join(f.file for f in rejected[:5])
+                         + (" …" if len(rejected) > 5 else "") + " (xem tệp .bao_cao_loi.txt bên cạnh).")
+        if report.conflicts:
+            lines.append(f"Có {_n(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
+        return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected),
+                        after=lambda: mg.file_away(folder, report))
+
+    return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config)
+
+
+def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None,
+                         out: Path | str | None = None) -> ButtonResult:
+    """Nút “Lập báo cáo giao ban”: rewrite the “Tổng hợp” sheet and write the briefing files."""
+
+    def body(live: LiveBook, cfg: Config) -> _Outcome:
+        from kehoach_xl.reports.summary import compute_summary, summary_changes
+
+        day = as_of or _today()
+        md = _master(live, cfg)
+        s = compute_summary(md, day, config=cfg)
+        summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
+        ours = summary_name is not None and summary_sheet_is_ours(live.read_grids([summary_name]).get(summary_name))
+        changes = summary_changes(s) if ours else MasterChanges()
+        outputs = _briefing_files(md, day, cfg, Path(out) if out else cfg.reports_dir)
+        if ours:
+            msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {day:%d/%m/%Y}."
+        else:
+            msg = (f"Sheet “{schema.SUMMARY_SHEET_NAME}” không do chương trình tạo nên không ghi đè; "
+                   f"số liệu đến ngày {day:%d/%m/%Y} có trong các tệp giao ban.")
+        if outputs:
+            msg += f"\nTệp giao ban đã ghi vào {outputs[0].parent}:\n" + "\n".join(p.name for p in outputs)
+        return _Outcome(msg, changes, "summary", s, outputs,
+                        select=(schema.SUMMARY_SHEET_NAME, 1, 1))
+
+    return _run("lap_bao_cao_giao_ban", "Lập báo cáo giao ban", body, book, config)
+
+
+def _briefing_files(md: MasterData, day: dt.date, cfg: Config, out: Path) -> list[Path]:
+    """The briefing's files, written exactly as ``kehoach-xl briefing`` writes them."""
+    from kehoach_xl.reports.briefing import write_briefing_files
+
+    res, _messages = write_briefing_files(md, period=f"{day:%Y-%m}", as_of=day, config=cfg, out=out)
+    return [p for p in (res.text_path, res.html_path, res.chart_path, res.summary_path, res.eml_path) if p]
+
+
+BUTTONS: dict[str, Callable[..., ButtonResult]] = {
+    "kiem_tra": kiem_tra,
+    "cap_nhat": cap_nhat,
+    "tong_hop_bao_cao_don_vi": tong_hop_bao_cao_don_vi,
+    "lap_bao_cao_giao_ban": lap_bao_cao_giao_ban,
+}
+
+
+_NOT_CHOSEN = object()
+
+
+def _button_from_caller(book: Any) -> ControlButton | None:
+    """The clicked form button, from Application.Caller (COM only; None elsewhere)."""
+    from kehoach_xl.text import name_key
+
+    try:
+        caller = book.app.api.Caller
+    except Exception:  # noqa: BLE001 - remote/Mac engines have no Caller
+        return None
+    if not isinstance(caller, str) or not caller:
+        return None  # an error value: not started from a shape
+    for b in CONTROL_BUTTONS:
+        if b.name == caller:
+            return b
+    try:  # a button staff renamed or copied: recognise it by its caption
+        caption = str(book.app.api.ActiveSheet.Buttons(caller).Caption)
+    except Exception:  # noqa: BLE001
+        return None
+    return next((b for b in CONTROL_BUTTONS if name_key(b.caption) == name_key(caption)), None)
+
+
+def _action_from_choice(book: Any) -> str | object | None:
+    """The action chosen in B3 of the control sheet; None when the sheet is absent."""
+    from kehoach_xl.text import name_key
+
+    names = [s.name for s in book.sheets]
+    sheet = find_sheet_name(names, CONTROL_SHEET)
+    if sheet is None:
+        return None
+    value = book.sheets[sheet].range(CHOICE_CELL).value
+    for key, caption in ACTION_CAPTIONS.items():
+        if name_key(str(value or "")) in (name_key(caption), name_key(key)):
+            return key
+    return _NOT_CHOSEN
+
+
+def main(book: Any = None, *, config: Config | None = None) -> ButtonResult:
+    """Entry point of xlwings' ``SampleCall`` macro: run the pressed button, or the one chosen in B3."""
+    book = book if book is not None else _caller()
+    pressed = _button_from_caller(book)
+    action: str | object | None = pressed.action if pressed is not None else None
+    if action is None:
+        action = _action_from_choice(book)
+    if isinstance(action, str):
+        log.info("button %s (caller %s)", action, pressed.name if pressed else "-")
+        return BUTTONS[action](book, config=config)
+    choices = ", ".join(f"“{c}”" for c in ACTION_CAPTIONS.values())
+    msg = (f"Chưa biết cần làm việc gì: hãy chọn một việc ở ô B3 trang “{CONTROL_SHEET}” ({choices}) "
+           "rồi bấm lại nút.")
+    if action is None:
+        msg = f"Sổ này không có trang “{CONTROL_SHEET}”: hãy dùng các nút bấm của sổ theo dõi."
+    LiveBook(book).alert(msg, "Nút bấm", critical=True)
+    return ButtonResult("main", False, msg, 1)

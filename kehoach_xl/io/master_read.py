@@ -1,0 +1,93 @@
+"""Read a master from disk fast (calamine): only the sheets asked for, tasks from the Table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kehoach_xl.errors import DataError, SetupError
+from kehoach_xl.model import schema
+from kehoach_xl.model.master import MasterData, cut_tasks_below_table, master_from_grids, task_table
+from kehoach_xl.reports.master_book import MASTER_SHEETS
+from kehoach_xl.text import name_key
+
+
+def file_stamp(path: Path | str) -> tuple[int, int]:
+    """(st_mtime_ns, st_size) of a file: changes whenever anyone saves it."""
+    st = Path(path).stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
+                       below: dict[str, tuple[int, list[list[Any]]]] | None = None
+                       ) -> tuple[dict[str, list[list[Any]]], tuple[int, int]]:
+    """:func:`read_grids` plus the file's stamp, taken before reading.
+
+    Taken before, so a save during the read makes the stamp stale (the write is refused)
+    rather than hiding the save.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SetupError(f"Không tìm thấy tệp: {path}")
+    stamp = file_stamp(path)
+    return read_grids(path, sheets, below=below), stamp
+
+
+def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_table_only: bool = True,
+               below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> dict[str, list[list[Any]]]:
+    """Raw values of the named sheets (all when None), read with python-calamine.
+
+    ``tasks_table_only``: drop the rows below the task sheet's Excel Table (see
+    :func:`cut_tasks_below_table`); False gives the whole used range, as Excel sends it.
+    ``below``: when given, receives {sheet: (first Excel row, rows)} of what was cut.
+    """
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    if not path.exists():
+        raise SetupError(f"Không tìm thấy tệp: {path}")
+    try:
+        wb = CalamineWorkbook.from_path(str(path), load_tables=True)
+    except Exception as exc:  # noqa: BLE001 - calamine raises several error types
+        raise DataError(f"Không mở được tệp {path.name}: tệp hỏng hoặc không phải Excel ({exc}).") from exc
+    try:
+        names = list(wb.sheet_names)
+        if sheets is not None:
+            keep = {name_key(s) for s in sheets}
+            names = [n for n in names if name_key(n) in keep]
+        grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
+        if tasks_table_only:
+            _cut_below_task_table(wb, grids, below)
+        return grids
+    finally:
+        wb.close()
+
+
+def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]],
+                          below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> None:
+    try:
+        tables = [wb.get_table_by_name(t) for t in wb.table_names]
+    except Exception:  # noqa: BLE001 - a workbook whose tables calamine cannot read: keep every row
+        return
+    tasks_key = name_key(schema.TASKS.name)
+    on_tasks = [t for t in tables if name_key(t.sheet) == tasks_key]
+    if not on_tasks:
+        return
+    # Staff may add a small Table of their own (a legend) beside the tasks: the task list is the
+    # Table the program named, else the longest one. calamine's end row is 0-based.
+    chosen = task_table(on_tasks, name=lambda t: t.name, rows=lambda t: t.end[0] - t.start[0])
+    cut_tasks_below_table(grids, {chosen.sheet: chosen.end[0] + 1}, below)
+
+
+def read_master(path: Path | str) -> MasterData:
+    """Read every sheet of a master by header, quickly and without evaluating anything."""
+    return read_master_and(path)[0]
+
+
+def read_master_and(path: Path | str, extra: Iterable[str] = (), *,
+                    below: dict[str, tuple[int, list[list[Any]]]] | None = None
+                    ) -> tuple[MasterData, dict[str, list[list[Any]]]]:
+    """:func:`read_master` plus the raw grids of ``extra`` sheets, in one read of the file."""
+    grids, stamp = read_stamped_grids(path, [*MASTER_SHEETS, *extra], below=below)
+    return master_from_grids(grids, path, stamp), grids

@@ -1,0 +1,522 @@
+"""The hardened reader for untrusted submissions: limits, no DTDs, no macros, no formulas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import get_column_letter, range_boundaries
+
+from kehoach_xl.errors import KehoachError
+from kehoach_xl.model import schema
+from kehoach_xl.model.config import Config, LimitsConfig
+from kehoach_xl.model.master import MasterData, find_sheet_name, match_headers, read_sheet_rows
+from kehoach_xl.model.registry import Registry
+from kehoach_xl.model.submission import Entry, Problem, Submission, SubmissionRejected
+from kehoach_xl.model.unitbook import INPUT_FIELDS, META_MARK, META_SHEET, REPORT_SHEET, REPORTING_ROLES, UNIT_SHEET
+from kehoach_xl.rules.assignments import assignments
+from kehoach_xl.rules.period import parse_period, period_label
+from kehoach_xl.rules.signing import value_hash, verify
+from kehoach_xl.rules.values import _blank, parse_field
+from kehoach_xl.text import normalize_text, slugify
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+MAX_MEMBERS = 5000
+
+
+RATIO_MIN_BYTES = 1 << 20  # small parts may compress very well legitimately
+
+
+MAX_COLUMNS = 200
+
+
+@dataclass
+class SafeBook:
+    sheets: dict[str, list[list[Any]]]
+    formulas: set[tuple[str, int, int]]
+    merged: dict[str, list[str]]
+    external_links: int = 0
+    # (sheet, row, col) → number format, for numeric cells with a non-General format: "100%" typed
+    # in Excel is stored as 1 with format "0%", so the value alone does not say what was typed.
+    formats: dict[tuple[str, int, int], str] = field(default_factory=dict)
+
+    def number_format(self, sheet: str, row: int, col: int) -> str:
+        return self.formats.get((sheet, row, col), "")
+
+
+def _checked_period(path: Path, period: str, today: dt.date) -> str:
+    """The submission's period as "YYYY-MM"; refused when unreadable or in the future."""
+    try:
+        period = parse_period(period)
+    except KehoachError:
+        raise _reject(path, f"Kỳ báo cáo “{period}” trong tệp không hợp lệ; không tổng hợp.") from None
+    if period > f"{today:%Y-%m}":
+        raise _reject(path, f"Kỳ báo cáo {period_label(period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
+                            "không tổng hợp.")
+    return period
+
+
+def _reject(path: Path, message: str, **kw: str) -> SubmissionRejected:
+    return SubmissionRejected(Problem(path.name, message, **kw))
+
+
+def _sniff_ole(path: Path, data: bytes) -> SubmissionRejected:
+    # CFB directory entries are UTF-16LE names; an encrypted OOXML package has these streams.
+    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+        return _reject(path, "Tệp được đặt mật khẩu nên không đọc được. Hãy mở tệp, bỏ mật khẩu "
+                             "(Tệp → Thông tin → Bảo vệ sổ làm việc) rồi lưu lại dạng .xlsx và gửi lại.")
+    return _reject(path, "Tệp là định dạng Excel cũ (.xls, Excel 97–2003). Hãy mở tệp và chọn "
+                         "Lưu thành → Sổ làm việc Excel (.xlsx) rồi gửi lại.")
+
+
+def _looks_text(data: bytes) -> bool:
+    if b"\x00" in data[:4096]:
+        return False
+    try:
+        sample = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        sample = data[:4096].decode("cp1258", errors="replace")
+    return any(sep in sample for sep in (",", ";", "\t"))
+
+
+_XML_BAD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+def _xml_is_safe(data: bytes) -> bool:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return _XML_BAD.search(data) is None
+
+
+def safe_open(path: Path, limits: LimitsConfig) -> SafeBook:
+    """Open an untrusted workbook under ``limits``; raises SubmissionRejected with a Vietnamese reason."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise _reject(path, f"Tệp nặng {size / 1048576:.1f} MB, vượt giới hạn {limits.max_file_mb:g} MB. "
+                            "Hãy xóa ảnh, sheet thừa hoặc ô quá dài rồi gửi lại.")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head == OLE_MAGIC:
+            raise _sniff_ole(path, head + fh.read(min(size, 4 << 20)))
+        if head[:4] != ZIP_MAGIC:
+            fh.seek(0)
+            sample = fh.read(4096)
+            if sample and _looks_text(sample):
+                raise _reject(path, "Tệp là văn bản/CSV được đổi đuôi thành Excel, không phải sổ làm việc Excel. "
+                                    "Hãy điền vào tệp .xlsx do Văn phòng Sở gửi rồi gửi lại.")
+            raise _reject(path, "Tệp không phải sổ làm việc Excel (.xlsx) hoặc đã hỏng. Hãy gửi lại tệp gốc.")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (gửi/tải về chưa hết). Hãy lưu lại và gửi lại tệp.") from None
+    with zf:
+        return _open_zip(path, zf, limits)
+
+
+def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook:
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _reject(path, f"Tệp chứa {len(infos)} thành phần, quá nhiều cho một sổ làm việc; không xử lý.")
+    budget = int(limits.max_uncompressed_mb * 1024 * 1024)
+    declared = sum(i.file_size for i in infos)
+    bomb = ("Tệp giải nén ra quá lớn ({what}), có dấu hiệu “bom nén” (zip bomb); không xử lý. "
+            "Nếu đây là tệp thật, hãy xóa dữ liệu thừa rồi gửi lại.")
+    if declared > budget:
+        raise _reject(path, bomb.format(what=f"{declared / 1048576:.0f} MB > {limits.max_uncompressed_mb:g} MB"))
+    names = [i.filename for i in infos]
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise _reject(path, "Tệp chứa macro (VBA). Vì an toàn, Văn phòng Sở không nhận tệp có macro. "
+                            "Hãy lưu lại dạng “Sổ làm việc Excel (.xlsx)” (không macro) rồi gửi lại.")
+    members: dict[str, bytes] = {}
+    used = 0
+    for info in infos:
+        if info.filename.endswith("/"):
+            continue
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > max(info.compress_size, 1) * limits.max_ratio:
+            raise _reject(path, bomb.format(what=f"tỉ lệ nén {info.file_size // max(info.compress_size, 1)}:1"))
+        chunks = []
+        got = 0
+        try:
+            with zf.open(info) as member:
+                while True:
+                    chunk = member.read(1 << 16)
+                    if not chunk:
+                        break
+                    got += len(chunk)
+                    used += len(chunk)
+                    if used > budget:
+                        raise _reject(path, bomb.format(what=f"hơn {limits.max_uncompressed_mb:g} MB"))
+                    if got > RATIO_MIN_BYTES and got > max(info.compress_size, 1) * limits.max_ratio:
+                        raise _reject(path, bomb.format(what=f"tỉ lệ nén vượt {limits.max_ratio:g}:1"))
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (một phần của tệp không giải nén được). "
+                                "Hãy lưu lại và gửi lại tệp.") from None
+        data = b"".join(chunks)
+        low = info.filename.lower()
+        if (low.endswith((".xml", ".rels", ".vml")) or low == "[content_types].xml") and not _xml_is_safe(data):
+            raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
+                                "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
+        members[info.filename] = data
+    _check_long_strings(path, members, limits)
+    ext_links = sum(1 for n in members if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    buf.seek(0)
+    return _parse_book(path, buf, limits, ext_links)
+
+
+def _vn(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+_SI = re.compile(rb"<si>(.*?)</si>", re.S)
+
+
+_T = re.compile(rb"<t[^>]*>([^<]*)</t>")
+
+
+_INLINE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*t="inlineStr"[^>]*>\s*<is>(.*?)</is>', re.S)
+
+
+def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
+    """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML."""
+    sst = members.get("xl/sharedStrings.xml", b"")
+    for idx, m in enumerate(_SI.finditer(sst)):
+        n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(1)))
+        if n > limits.max_cell_chars:
+            cell = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*t="s"[^>]*>\s*<v>' + str(idx).encode() + rb"</v>")
+            where = {"sheet": "", "cell": ""}
+            for name, data in members.items():
+                if name.startswith("xl/worksheets/") and (hit := cell.search(data)):
+                    where = {"sheet": _sheet_title(members, name), "cell": hit.group(1).decode()}
+                    break
+            raise _reject(path, f"Ô có {_vn(n)} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                                "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", **where)
+    for name, data in members.items():
+        if not name.startswith("xl/worksheets/") or b"inlineStr" not in data:
+            continue
+        for m in _INLINE.finditer(data):
+            n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(2)))
+            if n > limits.max_cell_chars:
+                raise _reject(path, f"Ô có {_vn(n)} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                                    "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
+                              sheet=_sheet_title(members, name), cell=m.group(1).decode())
+
+
+def _sheet_title(members: dict[str, bytes], part: str) -> str:
+    rels = members.get("xl/_rels/workbook.xml.rels", b"").decode("utf-8", "replace")
+    target = part.removeprefix("xl/")
+    rid = re.search(r'Id="([^"]+)"[^>]*Target="/?(?:xl/)?' + re.escape(target) + '"', rels) or re.search(
+        r'Target="/?(?:xl/)?' + re.escape(target) + r'"[^>]*Id="([^"]+)"', rels)
+    wbx = members.get("xl/workbook.xml", b"").decode("utf-8", "replace")
+    if rid:
+        m = re.search(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="' + re.escape(rid.group(1)) + '"', wbx)
+        if m:
+            return m.group(1)
+    return part
+
+
+def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(buf, read_only=False, data_only=False, keep_links=False, keep_vba=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed parts
+        raise _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
+                            f"{type(exc).__name__}). Hãy lưu lại bằng Excel rồi gửi lại.") from None
+    book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)
+    try:
+        for ws in wb.worksheets:
+            if ws.max_row > limits.max_rows:
+                raise _reject(path, f"Sheet có {ws.max_row} dòng, vượt giới hạn {limits.max_rows}.", sheet=ws.title)
+            grid: list[list[Any]] = []
+            ncol = min(ws.max_column, MAX_COLUMNS)
+            for r, row in enumerate(ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ncol), start=1):
+                vals = []
+                for c, cell in enumerate(row, start=1):
+                    v = cell.value
+                    if cell.data_type == "f" or (hasattr(v, "text") and not isinstance(v, str)):
+                        book.formulas.add((ws.title, r, c))
+                        v = str(getattr(v, "text", v))
+                    if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                        raise _reject(path, f"Ô có {_vn(len(v))} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                                            "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
+                                      sheet=ws.title, cell=f"{get_column_letter(c)}{r}")
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and cell.number_format != "General":
+                        book.formats[(ws.title, r, c)] = str(cell.number_format)
+                    vals.append(v)
+                grid.append(vals)
+            book.sheets[ws.title] = grid
+            book.merged[ws.title] = [str(m) for m in ws.merged_cells.ranges]
+    finally:
+        wb.close()
+    return book
+
+
+def _read_meta(path: Path, book: SafeBook) -> tuple[dict[str, Any], str] | None:
+    name = find_sheet_name(book.sheets, META_SHEET)
+    if name is None:
+        return None
+    grid = book.sheets[name]
+    kv: dict[str, Any] = {}
+    tasks = []
+    try:
+        for row in grid:
+            if not row or row[0] is None:
+                continue
+            k, v = str(row[0]), (row[1] if len(row) > 1 else None)
+            if k == "task":
+                tasks.append(json.loads(str(v)))
+            else:
+                kv[k] = v
+        if kv.get("marker") != META_MARK:
+            return None
+        payload = json.loads(str(kv.get("header")))
+        payload["tasks"] = tasks
+    except (ValueError, TypeError):
+        raise _reject(path, "Phần dữ liệu ẩn của tệp bị sửa hoặc hỏng; không xác định được đơn vị và kỳ báo cáo. "
+                            "Hãy điền lại vào tệp gốc do Văn phòng Sở gửi.", sheet=META_SHEET) from None
+    return payload, str(kv.get("signature") or "")
+
+
+def _find_report_sheet(book: SafeBook, file: str, problems: list[Problem]) -> tuple[str, int, dict[str, int]] | None:
+    names = [n for n in book.sheets if n != META_SHEET]
+    exact = find_sheet_name(names, REPORT_SHEET)
+    ordered = ([exact] if exact else []) + [n for n in names if n != exact]
+    for n in ordered:
+        for i, row in enumerate(book.sheets[n][:12]):
+            found, _ = match_headers(UNIT_SHEET, row)
+            if "id" in found and len(found) >= 3:
+                if n != exact:
+                    problems.append(Problem(file, f"Sheet “{REPORT_SHEET}” đã bị đổi tên thành “{n}”; vẫn đọc "
+                                                  "được nhưng lần sau xin giữ nguyên tên sheet.", sheet=n,
+                                            severity="warning"))
+                return n, i + 1, found
+    return None
+
+
+def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config, today: dt.date) -> Submission:
+    sub = Submission(file=path)
+    meta = _read_meta(path, book)
+    if meta is None:
+        raise _reject(path, "Tệp không có phần chữ ký ẩn của Văn phòng Sở (có thể đã chép dữ liệu sang tệp khác "
+                            "hoặc xóa sheet ẩn). Hãy điền vào đúng tệp được giao rồi gửi lại.")
+    payload, signature = meta
+    if not verify(payload, signature, config.secret):
+        raise _reject(path, "Chữ ký của tệp không khớp: phần ẩn đã bị sửa hoặc tệp không do Văn phòng Sở phát hành "
+                            "cho đơn vị này. Hãy dùng đúng tệp được giao cho đơn vị.", sheet=META_SHEET)
+    sub.unit, sub.period, sub.issued_at = payload["unit"], payload["period"], payload.get("issued_at", "")
+    master_id = str(md.settings.get("master_id") or "")
+    if payload.get("master_id") and master_id and payload["master_id"] != master_id:
+        raise _reject(path, "Tệp được giao từ một sổ theo dõi khác (mã định danh không khớp); không tổng hợp vào sổ này.")
+    sub.period = _checked_period(path, sub.period, today)
+    if slugify(sub.unit, max_len=60).casefold() not in slugify(path.stem, max_len=200).casefold():
+        sub.problems.append(Problem(path.name, f"Tên tệp không khớp đơn vị trong chữ ký; tệp được tính cho "
+                                               f"“{sub.unit}”.", severity="warning"))
+    roles = {t["id"]: t["role"] for t in payload["tasks"]}
+    sub.base = {t["id"]: dict(t.get("h", {})) for t in payload["tasks"]}
+    if book.external_links:
+        sub.problems.append(Problem(path.name, f"Tệp có {book.external_links} liên kết tới tệp khác; liên kết bị bỏ qua, "
+                                               "chỉ lấy giá trị đã nhập.", severity="warning"))
+    found = _find_report_sheet(book, path.name, sub.problems)
+    if found is None:
+        raise _reject(path, f"Không tìm thấy sheet “{REPORT_SHEET}” có cột “Mã nhiệm vụ” (sheet hoặc cột đã bị đổi "
+                            "tên hay xóa). Hãy điền lại vào tệp gốc.")
+    sheet, header_row, cols = found
+    for key in INPUT_FIELDS:
+        if key not in cols:
+            sub.problems.append(Problem(path.name, f"Không tìm thấy cột “{UNIT_SHEET.col(key).header}” (cột đã bị đổi tên "
+                                                   "hoặc xóa); nội dung cột này không được tổng hợp.", sheet=sheet,
+                                        cell=f"dòng {header_row}"))
+    _merged_warnings(sub, book, sheet, header_row, cols)
+    known = md.task_index()
+    seen: set[str] = set()
+    grid = book.sheets[sheet]
+    for r in range(header_row, len(grid)):
+        row = grid[r]
+        excel_row = r + 1
+
+        def at(key: str, row: list[Any] = row) -> Any:
+            j = cols.get(key)
+            return row[j - 1] if j and j - 1 < len(row) else None
+
+        def addr(key: str, excel_row: int = excel_row) -> str:
+            return f"{get_column_letter(cols[key])}{excel_row}"
+
+        tid = normalize_text(at("id"))
+        if not tid:
+            if any(not _blank(at(k)) for k in INPUT_FIELDS if k in cols):
+                sub.problems.append(Problem(path.name, "Dòng có nội dung báo cáo nhưng không có mã nhiệm vụ; bỏ qua.",
+                                            sheet=sheet, cell=addr("id")))
+            continue
+        if tid not in roles:
+            msg = (f"Mã nhiệm vụ “{tid}” không có trong sổ theo dõi; bỏ qua dòng này." if tid not in known else
+                   f"Nhiệm vụ “{tid}” không giao cho {sub.unit} trong tệp này; bỏ qua dòng này.")
+            sub.problems.append(Problem(path.name, msg, sheet=sheet, cell=addr("id")))
+            continue
+        if tid in seen:
+            sub.problems.append(Problem(path.name, f"Nhiệm vụ “{tid}” xuất hiện hai lần; chỉ lấy dòng đầu.",
+                                        sheet=sheet, cell=addr("id")))
+            continue
+        seen.add(tid)
+        role = roles[tid]
+        allowed = schema.UNIT_FIELDS if role in REPORTING_ROLES else ("contribution",)
+        for key in INPUT_FIELDS:
+            if key not in cols:
+                continue
+            raw = at(key)
+            if _blank(raw):
+                continue  # empty = nothing reported; a submission never clears the master
+            if key not in allowed:
+                sub.problems.append(Problem(path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
+                                                       "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
+                                            sheet=sheet, cell=addr(key), severity="warning"))
+                continue
+            if sub.base.get(tid, {}).get(key) == value_hash(raw):
+                continue  # left as issued: not a report, and not the unit's slip to answer for
+            if (sheet, excel_row, cols[key]) in book.formulas:
+                sub.problems.append(Problem(path.name, "Ô chứa công thức; chương trình không tính công thức. "
+                                                       "Hãy nhập giá trị.", sheet=sheet, cell=addr(key)))
+                continue
+            try:
+                value = parse_field(key, raw, period=sub.period, today=today,
+                                    number_format=book.number_format(sheet, excel_row, cols[key]))
+            except ValueError as exc:
+                sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=addr(key)))
+                continue
+            if value is not None:
+                sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
+    return sub
+
+
+def _merged_warnings(sub: Submission, book: SafeBook, sheet: str, header_row: int, cols: dict[str, int]) -> None:
+    inputs = {cols[k] for k in INPUT_FIELDS if k in cols} | ({cols["id"]} if "id" in cols else set())
+    for rng in book.merged.get(sheet, []):
+        c1, r1, c2, r2 = range_boundaries(rng)
+        if r2 <= header_row or not any(c1 <= c <= c2 for c in inputs):
+            continue
+        sub.problems.append(Problem(sub.name, f"Ô gộp {rng}: chỉ lấy giá trị cho dòng {r1}, các dòng còn lại "
+                                              "của vùng gộp coi như để trống. Xin đừng gộp ô trong bảng báo cáo.",
+                                    sheet=sheet, cell=rng, severity="warning"))
+
+
+def unit_from_filename(name: str, registry: Registry) -> str | None:
+    """The unit whose name or alias (ASCII-folded) appears in the file name; the longest match wins."""
+    stem = "_" + slugify(Path(name).stem, max_len=300).casefold() + "_"
+    best: tuple[int, str] | None = None
+    for u in registry.units:
+        canon = normalize_text(u.get("name"))
+        if not canon or registry.is_group(canon):
+            continue
+        aliases = u.get("aliases")
+        from kehoach_xl.text import split_list
+        for n in [canon, *(aliases if isinstance(aliases, list) else split_list(aliases))]:
+            s = "_" + slugify(n, max_len=300).casefold() + "_"
+            if len(s) > 4 and s in stem and (best is None or len(s) > best[0]):
+                best = (len(s), canon)
+    return best[1] if best else None
+
+
+def period_from_filename(name: str) -> str | None:
+    m = re.search(r"(20\d\d)[-_.](0[1-9]|1[0-2])(?!\d)", name) or re.search(r"(?<!\d)(0[1-9]|1[0-2])[-_.](20\d\d)", name)
+    if not m:
+        return None
+    a, b = m.group(1), m.group(2)
+    return f"{a}-{b}" if len(a) == 4 else f"{b}-{a}"
+
+
+def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str | None, today: dt.date,
+                     unit_by_file: dict[str, str] | None = None) -> Submission:
+    registry = Registry.from_master(md)
+    sub = Submission(file=path, kind="master_copy")
+    unit = (unit_by_file or {}).get(path.name) or unit_from_filename(path.name, registry)
+    if unit is None:
+        raise _reject(path, "Tệp là bản sao sổ theo dõi nhưng tên tệp không cho biết đơn vị gửi. Hãy đặt tên tệp "
+                            "có tên đơn vị, ví dụ “2024-05_Thanh_tra_So.xlsx”, hoặc dùng tệp báo cáo được giao.")
+    sub.unit = registry.match_unit(unit).canonical or unit
+    sub.period = period or period_from_filename(path.name) or f"{today:%Y-%m}"
+    sub.period = _checked_period(path, sub.period, today)
+    sheet = find_sheet_name(book.sheets, schema.TASKS.name)
+    data = read_sheet_rows(schema.TASKS, book.sheets[sheet])
+    if "id" not in data.columns:
+        raise _reject(path, "Bản sao sổ theo dõi không còn cột “Mã nhiệm vụ”; không biết dòng nào là nhiệm vụ nào.",
+                      sheet=sheet)
+    mine = {a.task_id: a.role for a in assignments(md, registry).get(sub.unit, []) if a.role in ("lead", "synth")}
+    current = {normalize_text(r.get("id")): r for r in md.tasks.rows if r.get("id")}
+    ignored = 0
+    sub.problems.append(Problem(path.name, f"Bản sao sổ theo dõi (không có chữ ký): đơn vị “{sub.unit}” xác định theo "
+                                           f"tên tệp; chỉ lấy các cột báo cáo của nhiệm vụ do đơn vị chủ trì.",
+                                severity="warning"))
+    for i, row in enumerate(data.rows):
+        tid = normalize_text(row.get("id"))
+        if tid not in current:
+            continue
+        for key in schema.UNIT_FIELDS:
+            if key not in data.columns or _blank(row.get(key)):
+                continue
+            cell = data.cell(i, key)
+            fmt = book.number_format(sheet, data.row_numbers[i], data.columns[key])
+            if tid not in mine:
+                try:
+                    same = parse_field(key, row.get(key), period=sub.period, today=today,
+                                       number_format=fmt) == current[tid].get(key)
+                except ValueError:
+                    same = False
+                ignored += 0 if same else 1
+                continue
+            r, c = data.row_numbers[i], data.columns[key]
+            if (sheet, r, c) in book.formulas:
+                sub.problems.append(Problem(path.name, "Ô chứa công thức; không lấy.", sheet=sheet,
+                                            cell=cell.split("!")[1]))
+                continue
+            try:
+                value = parse_field(key, row.get(key), period=sub.period, today=today, number_format=fmt)
+            except ValueError as exc:
+                sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=cell.split("!")[1]))
+                continue
+            if value is not None:
+                sub.entries.append(Entry(tid, mine[tid], key, value, cell))
+    if ignored:
+        sub.problems.append(Problem(path.name, f"{ignored} ô khác sổ theo dõi nhưng không thuộc phần của {sub.unit} "
+                                               "(nhiệm vụ đơn vị khác hoặc cột kế hoạch) đã bị bỏ qua.",
+                                    severity="warning"))
+    return sub
+
+
+def read_submission(path: Path | str, md: MasterData, *, config: Config, today: dt.date | None = None,
+                    period: str | None = None, unit_by_file: dict[str, str] | None = None) -> Submission:
+    """Read one file of the inbox; a refused file comes back with ``rejected=True`` and its reason."""
+    path = Path(path)
+    today = today or dt.date.today()
+    try:
+        book = safe_open(path, config.limits)
+        if find_sheet_name(book.sheets, META_SHEET) is None and find_sheet_name(book.sheets, schema.TASKS.name):
+            sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file)
+        else:
+            sub = read_unitbook(path, book, md, config=config, today=today)
+    except SubmissionRejected as exc:
+        sub = Submission(file=path, problems=[exc.problem], rejected=True)
+    try:
+        sub.mtime = os.stat(path).st_mtime
+    except OSError:
+        pass
+    return sub

@@ -1,0 +1,215 @@
+"""Configuration read from ``kehoach.toml`` beside the master.
+
+Every setting has a default that works, so a master with no configuration file
+next to it behaves sensibly. Unknown keys and wrong types are reported as a
+``SetupError`` naming the key, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kehoach_xl.errors import SetupError
+
+CONFIG_NAME = "kehoach.toml"
+
+
+@dataclass
+class MailConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    user: str = ""
+    password_env: str = "KEHOACH_SMTP_PASSWORD"
+    sender: str = "vanphong@stnmt.example.gov.vn"
+    sender_name: str = "Văn phòng Sở"
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    timeout: float = 30.0
+
+    @property
+    def password(self) -> str:
+        return os.environ.get(self.password_env, "")
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token_env: str = "KEHOACH_SERVER_TOKEN"
+    max_request_bytes: int = 5_000_000
+
+    @property
+    def token(self) -> str:
+        return os.environ.get(self.token_env, "")
+
+
+@dataclass
+class LimitsConfig:
+    max_file_mb: float = 20.0
+    max_uncompressed_mb: float = 200.0
+    max_ratio: float = 200.0
+    max_cell_chars: int = 32_767
+    max_rows: int = 100_000
+
+
+@dataclass
+class Config:
+    master: str = ""  # master workbook for the nightly job, relative to this file
+    due_soon_days: int = 7
+    due_soon_unit: str = "calendar"  # "calendar" | "working"
+    inbox: str = "hop_thu_den"
+    outbox: str = "gui_don_vi"
+    reports: str = "bao_cao"
+    backups_keep: int = 20
+    lock_timeout: float = 30.0
+    lock_stale_minutes: float = 30.0
+    owner_file_stale_hours: float = 12.0
+    nightly_time: str = "22:00"
+    nightly_retries: int = 3
+    nightly_retry_wait: float = 60.0
+    signing_key_env: str = "KEHOACH_SIGNING_KEY"
+    signing_key: str = ""
+    place: str = ""
+    mail: MailConfig = field(default_factory=MailConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    base_dir: Path = field(default_factory=Path.cwd)
+    source: Path | None = None  # the toml file read, if any
+
+    def resolve(self, rel: str) -> Path:
+        p = Path(rel)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.resolve(self.inbox)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.outbox)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.resolve(self.reports)
+
+    @property
+    def secret(self) -> bytes:
+        key = os.environ.get(self.signing_key_env) or self.signing_key
+        if not key:
+            # A per-installation default still stops casual forgery between units
+            # but the README tells IT staff to set their own.
+            key = "kehoach-xl-mac-dinh-hay-doi-khoa-nay"
+        return key.encode()
+
+
+_SECTIONS = {"mail": MailConfig, "server": ServerConfig, "limits": LimitsConfig}
+
+
+def _apply(obj: Any, data: dict[str, Any], where: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in fields or name in ("base_dir", "source"):
+            raise SetupError(f"Cấu hình {where}: khóa '{key}' không được hỗ trợ.")
+        if name in _SECTIONS:
+            if not isinstance(value, dict):
+                raise SetupError(f"Cấu hình {where}: '[{key}]' phải là một mục.")
+            _apply(getattr(obj, name), value, f"{where} [{key}]")
+            continue
+        current = getattr(obj, name)
+        if isinstance(current, bool) and not isinstance(value, bool):
+            raise SetupError(f"Cấu hình {where}: '{key}' phải là true/false, nhận được {value!r}.")
+        if isinstance(current, (int, float)) and not isinstance(current, bool):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SetupError(f"Cấu hình {where}: '{key}' phải là số, nhận được {value!r}.")
+            value = type(current)(value) if isinstance(current, float) else value
+        if isinstance(current, list) and not isinstance(value, list):
+            value = [value]
+        if isinstance(current, str) and not isinstance(value, str):
+            raise SetupError(f"Cấu hình {where}: '{key}' phải là chuỗi, nhận được {value!r}.")
+        setattr(obj, name, value)
+
+
+def check_config(cfg: Config) -> list[str]:
+    """Problems with values (not types), in Vietnamese; empty when fine."""
+    problems = []
+    if cfg.due_soon_days < 0 or cfg.due_soon_days > 366:
+        problems.append(f"due_soon_days = {cfg.due_soon_days} phải trong khoảng 0–366.")
+    if cfg.due_soon_unit not in ("calendar", "working"):
+        problems.append(f"due_soon_unit = '{cfg.due_soon_unit}' phải là 'calendar' hoặc 'working'.")
+    if cfg.backups_keep < 1:
+        problems.append("backups_keep phải ít nhất là 1 để luôn giữ một bản sao lưu.")
+    hh, _, mm = cfg.nightly_time.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+        problems.append(f"nightly_time = '{cfg.nightly_time}' phải có dạng HH:MM.")
+    if not (0 < cfg.server.port < 65536):
+        problems.append(f"[server] port = {cfg.server.port} không hợp lệ.")
+    return problems
+
+
+def load_config(near: Path | str | None = None) -> Config:
+    """Read ``kehoach.toml`` beside ``near`` (a master file or a folder).
+
+    ``near`` may also be the toml file itself. Absent file → defaults.
+    """
+    cfg = Config()
+    if near is None:
+        near = Path.cwd()
+    near = Path(near)
+    if near.suffix == ".toml":
+        toml_path = near
+    else:
+        folder = near if near.is_dir() else near.parent
+        toml_path = folder / CONFIG_NAME
+    cfg.base_dir = toml_path.parent.resolve()
+    if not toml_path.exists():
+        if near.suffix == ".toml":
+            raise SetupError(f"Không tìm thấy tệp cấu hình {toml_path}.")
+        return cfg
+    try:
+        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SetupError(f"Tệp cấu hình {toml_path} sai cú pháp: {exc}") from exc
+    _apply(cfg, data, str(toml_path.name))
+    cfg.source = toml_path
+    bad = check_config(cfg)
+    if bad:
+        raise SetupError(f"Tệp cấu hình {toml_path.name} có giá trị không hợp lệ: " + " ".join(bad))
+    return cfg
+
+
+DEFAULT_TOML = """\
+# Cấu hình kehoach_xl — đặt tệp này cạnh sổ theo dõi (master).
+# Mọi khóa đều có giá trị mặc định; xóa dòng nào thì dùng mặc định dòng đó.
+
+master = "so_theo_doi.xlsx"      # sổ theo dõi mà lệnh nightly xử lý
+due_soon_days = 7                # còn bao nhiêu ngày thì coi là "Sắp đến hạn"
+due_soon_unit = "calendar"       # "calendar" (ngày lịch) hoặc "working" (ngày làm việc)
+inbox = "hop_thu_den"            # thư mục nhận báo cáo của đơn vị
+outbox = "gui_don_vi"            # thư mục tệp giao cho đơn vị
+reports = "bao_cao"              # thư mục báo cáo giao ban
+backups_keep = 20                # số bản sao lưu giữ lại
+nightly_time = "22:00"           # giờ chạy hằng đêm
+signing_key_env = "KEHOACH_SIGNING_KEY"   # biến môi trường chứa khóa ký tệp đơn vị
+
+[mail]
+host = "127.0.0.1"
+port = 25
+starttls = false
+user = ""
+password_env = "KEHOACH_SMTP_PASSWORD"
+sender = "vanphong@stnmt.example.gov.vn"
+to = []
+
+[server]
+host = "127.0.0.1"
+port = 8765
+token_env = "KEHOACH_SERVER_TOKEN"
+"""

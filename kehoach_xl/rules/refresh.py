@@ -1,0 +1,155 @@
+"""Derived columns of every task (days remaining, working days, deadline state) as a change set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kehoach_xl.model import schema
+from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
+from kehoach_xl.model.config import Config
+from kehoach_xl.model.master import MasterData, find_sheet_name, settings_cell, summary_sheet_is_ours
+from kehoach_xl.rules.deadline import format_vn_date, parse_vn_date
+from kehoach_xl.rules.derive import Derived, derive_all
+from kehoach_xl.text import normalize_text
+
+__all__ = ["RefreshResult", "compute_refresh", "as_of_line", "SUMMARY_AS_OF_CELL"]
+
+
+SUMMARY_AS_OF_CELL = (2, 1)  # A2 of the summary sheet
+
+
+_UNKNOWN = object()  # "the caller did not read the summary cell"
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    as_of: dt.date
+    tasks: int
+    cells_changed: int
+    states: dict[str, int] = field(default_factory=dict)  # deadline-state code -> number of tasks
+    missing_columns: list[str] = field(default_factory=list)  # derived columns the sheet lacks (headers)
+    backup: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "as_of": self.as_of.isoformat(), "tasks": self.tasks,
+                "cells_changed": self.cells_changed, "states": self.states,
+                "missing_columns": self.missing_columns, "backup": str(self.backup) if self.backup else None}
+
+
+def as_of_line(as_of: dt.date) -> str:
+    return f"{schema.SETTINGS_ROWS['as_of']} {format_vn_date(as_of)}"
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as the workbook shows them (a date read back is a date; 5.0 is 5; '' is empty)."""
+    if isinstance(old, str):
+        old = normalize_text(old) or None
+    if isinstance(new, str):
+        new = normalize_text(new) or None
+    if old is None or new is None:
+        return old is None and new is None
+    if isinstance(new, dt.date):
+        try:
+            return parse_vn_date(old) == (new.date() if isinstance(new, dt.datetime) else new)
+        except (ValueError, TypeError, OverflowError):
+            return False
+    if isinstance(new, (int, float)) and isinstance(old, (int, float)) and not isinstance(old, bool):
+        return float(old) == float(new)
+    return old == new
+
+
+def _is_task(row: dict[str, Any]) -> bool:
+    # A row with neither id nor task text is a note or spacer staff typed into the table.
+    return bool(normalize_text(row.get("id")) or normalize_text(row.get("task")))
+
+
+def _derive(md: MasterData, as_of: dt.date, config: Config) -> list[Derived]:
+    return derive_all(md.tasks.rows, as_of, due_soon_days=config.due_soon_days,
+                      due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)
+
+
+def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int], as_of: dt.date, *,
+                      config: Config | None = None) -> None:
+    """Add to ``changes`` the derived cells of the task rows ``rows`` (indexes into md.tasks.rows)
+    as they will be once ``changes`` is applied, so colours follow a merge without a refresh."""
+    config = config or Config()
+    sd = md.tasks
+    name = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if not name or not sd.present:
+        return
+    pending = changes.cells.get(name, {})
+    by_col = {col: key for key, col in sd.columns.items()}
+    owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
+    for i in rows:
+        r = sd.row_numbers[i]
+        row = dict(sd.rows[i])
+        for (rr, c), v in pending.items():
+            if rr == r and c in by_col:
+                row[by_col[c]] = v
+        new = derive_all([row], as_of, due_soon_days=config.due_soon_days,
+                         due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)[0].cells()
+        for key in owned:
+            if not _same(row.get(key), new[key]):
+                changes.set(name, r, sd.columns[key], new[key])
+
+
+def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = None,
+                    summary_grid: Any = _UNKNOWN, derived: list[Derived] | None = None) -> MasterChanges:
+    """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
+
+    ``summary_grid`` is the summary sheet as it stands (rows of values). The as-of line
+    goes into its A2 only when the program made that sheet (a staff's own "Tổng hợp"
+    is left alone); when the caller did not read it, the line is rewritten only when
+    the settings' as-of date changes.
+    """
+    config = config or Config()
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    ch = MasterChanges()
+    sd = md.tasks
+    tasks_name = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if tasks_name and sd.present:
+        owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
+        for i, (row, d) in enumerate(zip(sd.rows, derived if derived is not None else _derive(md, as_of, config), strict=True)):
+            if not _is_task(row):
+                continue
+            new = d.cells()
+            for key in owned:
+                if not _same(row.get(key), new[key]):
+                    ch.set(tasks_name, sd.row_numbers[i], sd.columns[key], new[key])
+
+    settings_name = find_sheet_name(md.sheet_names, schema.SETTINGS.name)
+    old_as_of = md.settings.get("as_of")
+    as_of_changed = not _same(old_as_of, as_of)
+    if settings_name and as_of_changed:
+        # New masters give this cell a dd/mm/yyyy format, so a real date is written; a
+        # master whose cell holds text keeps text, since a date there would show as a serial.
+        value: CellValue = format_vn_date(as_of) if isinstance(old_as_of, str) else as_of
+        cell = settings_cell(md, "as_of")
+        if cell is not None:
+            ch.set(settings_name, *cell, value)
+        else:  # label row deleted by staff: add it back rather than guess a cell (it may hold the master_id)
+            ch.append(settings_name, [schema.SETTINGS_ROWS["as_of"], value])
+
+    summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
+    line = as_of_line(as_of)
+    if summary_grid is _UNKNOWN:
+        ours, stale = True, as_of_changed
+    else:
+        r, c = SUMMARY_AS_OF_CELL
+        grid = summary_grid or []
+        a2 = grid[r - 1][c - 1] if len(grid) >= r and len(grid[r - 1]) >= c else None
+        ours, stale = summary_sheet_is_ours(grid), normalize_text(a2) != line
+    if summary_name and ours:
+        if stale:
+            ch.set(summary_name, *SUMMARY_AS_OF_CELL, line)
+
+    n = ch.cell_count()
+    if n:
+        ch.log.append(LogEntry(action="refresh", new=f"{line}: {n} ô thay đổi"))
+    return ch
