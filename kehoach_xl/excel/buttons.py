@@ -24,13 +24,13 @@ from kehoach_xl.model.changes import MasterChanges
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.controls import ACTION_CAPTIONS, CHOICE_CELL, CONTROL_BUTTONS, CONTROL_SHEET, ControlButton
 from kehoach_xl.model.master import (
+    MASTER_SHEETS,
     MasterData,
     cut_tasks_below_table,
     find_sheet_name,
     master_from_grids,
     summary_sheet_is_ours,
 )
-from kehoach_xl.reports.master_book import MASTER_SHEETS
 
 log = logging.getLogger(__name__)
 

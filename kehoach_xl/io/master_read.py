@@ -8,8 +8,7 @@ from typing import Any
 
 from kehoach_xl.errors import DataError, SetupError
 from kehoach_xl.model import schema
-from kehoach_xl.model.master import MasterData, cut_tasks_below_table, master_from_grids, task_table
-from kehoach_xl.reports.master_book import MASTER_SHEETS
+from kehoach_xl.model.master import MASTER_SHEETS, MasterData, cut_tasks_below_table, master_from_grids, task_table
 from kehoach_xl.text import name_key
 
 

@@ -169,6 +169,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
 
 # Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.
 _READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
+MASTER_SHEETS: tuple[str, ...] = tuple(s.name for s in _READ_SHEETS)  # what the rules read, files and live books
 
 
 def task_table(tables: Sequence[Any], *, name: Callable[[Any], str], rows: Callable[[Any], int]) -> Any:

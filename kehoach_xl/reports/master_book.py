@@ -21,7 +21,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from kehoach_xl.model import schema
-from kehoach_xl.model.master import _READ_SHEETS
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.text import join_list, normalize_text
@@ -212,4 +211,3 @@ def new_workbook() -> Workbook:
     return wb
 
 
-MASTER_SHEETS: tuple[str, ...] = tuple(s.name for s in _READ_SHEETS)  # what the rules read, files and live books
