@@ -222,12 +222,14 @@ def _norm(ch: MasterChanges) -> tuple:
 @given(order=st.permutations([0, 1, 2]), dup=st.sampled_from([0, 1, 2]))
 def test_order_independent_and_duplicate_safe(tmp_path_factory, order, dup):
     md, subs, cfg = _prepared(tmp_path_factory)
-    base, _ = compute_merge(md, subs, config=cfg, now=NOW)
+    base = compute_merge(md, subs, config=cfg, as_of=NOW).changes
     shuffled = [subs[i] for i in order]
-    ch, rep = compute_merge(md, shuffled, config=cfg, now=NOW)
+    out = compute_merge(md, shuffled, config=cfg, as_of=NOW)
+    ch = out.changes
     assert _norm(ch) == _norm(base)
     # the same file present twice (sent twice) changes nothing more
-    ch2, rep2 = compute_merge(md, [*shuffled, subs[dup]], config=cfg, now=NOW)
+    out2 = compute_merge(md, [*shuffled, subs[dup]], config=cfg, as_of=NOW)
+    ch2, rep2 = out2.changes, out2.result
     assert _norm(ch2)[0] == _norm(base)[0] and rep2.conflicts == []
 
 

@@ -143,7 +143,7 @@ def test_columns_found_by_header_in_any_order_and_missing_ones_skipped() -> None
             [None, None, None, None, None, None, None],
             ["Quá hạn", "Việc B", "B", "Thường xuyên", "Đang thực hiện", 3, "Văn phòng Sở"]]
     md = master_from_grids({"Nhiệm vụ": grid, "Cấu hình": [["Thông số", "Giá trị"]]}, "live.xlsx")
-    ch = compute_refresh(md, D(2024, 6, 5), config=Config())
+    ch = compute_refresh(md, as_of=D(2024, 6, 5), config=Config()).changes
     cells = ch.cells["Nhiệm vụ"]
     assert cells == {(2, 1): "Sắp đến hạn", (2, 6): 5, (4, 1): "Thường xuyên/định kỳ", (4, 6): None}
     # The settings sheet has no as-of label row: a new row is added, no guessed cell is written.

@@ -90,7 +90,7 @@ def test_commands_pass_their_read_stamp(tmp_path: Path, monkeypatch: pytest.Monk
         saving_in_between("kehoach_xl.commands.validate", "compute_validation")
         before = master.read_bytes()
         with pytest.raises(DataError, match="vừa được thay đổi"):
-            validate(master, write=True, config=Config(), today=D(2024, 6, 5))
+            validate(master, write=True, config=Config(), as_of=D(2024, 6, 5))
     else:
         from kehoach_xl.importer import import_plan
         from kehoach_xl.importer.plan_docs import build_sample_plan_docx

@@ -100,18 +100,18 @@ def test_chart_is_kept_and_bound_to_the_unit_block(master: Path) -> None:
 
 def test_recomputed_when_derived_columns_are_empty(tmp_path: Path, master: Path) -> None:
     bare = make_master(tmp_path / "chua_lam_moi.xlsx", with_derived=False)
-    a = compute_summary(read_master(bare), AS_OF)
-    b = compute_summary(read_master(master), None)
+    a = compute_summary(read_master(bare), as_of=AS_OF).result
+    b = compute_summary(read_master(master), as_of=None).result
     assert a.derived_source == b.derived_source == "computed"
     assert a.total.as_dict() == b.total.as_dict()
     assert [(k, t.as_dict()) for k, t in a.by_unit] == [(k, t.as_dict()) for k, t in b.by_unit]
     # A different date than the one refresh used: states are recomputed for it.
-    later = compute_summary(read_master(master), AS_OF + dt.timedelta(days=30))
+    later = compute_summary(read_master(master), as_of=AS_OF + dt.timedelta(days=30)).result
     assert later.derived_source == "computed" and later.total.overdue > b.total.overdue
 
 
 def test_lists_scores_and_comparison(master: Path) -> None:
-    s = compute_summary(read_master(master))
+    s = compute_summary(read_master(master)).result
     assert [(f.id, f.days_overdue) for f in s.overdue] == [("DDCI-03", 35), ("DDCI-04", 15), ("DDCI-11", 3)]
     assert [f.id for f in s.upcoming] == ["DDCI-05", "DDCI-09"]
     assert [f.id for f in s.issues] == ["DDCI-03", "DDCI-11"]  # DDCI-05's difficulty is from May
@@ -195,7 +195,7 @@ def test_statuses_merged_after_the_last_refresh_count(master: Path, tmp_path: Pa
     from kehoach_xl.model.changes import MasterChanges
 
     md = read_master(master)
-    before = compute_summary(md, AS_OF)
+    before = compute_summary(md, as_of=AS_OF).result
     i = next(k for k, r in enumerate(md.tasks.rows) if r.get("status") != schema.STATUS_DONE
              and r.get("deadline_state") == schema.DEADLINE_STATES["on_track"])
     ch = MasterChanges()
@@ -204,5 +204,5 @@ def test_statuses_merged_after_the_last_refresh_count(master: Path, tmp_path: Pa
     ch.set(schema.TASKS.name, r, md.tasks.columns["progress"], 100)
     ch.set(schema.TASKS.name, r, md.tasks.columns["completed_on"], AS_OF)
     write_master(master, ch, action="test")
-    after = compute_summary(read_master(master), AS_OF)
+    after = compute_summary(read_master(master), as_of=AS_OF).result
     assert after.total.done == before.total.done + 1

@@ -101,7 +101,7 @@ def flat(report: Any) -> dict[str, Any]:
 
 def test_broken_master_matches_golden(tmp_path: Path) -> None:
     md = read_master(build_broken_master(tmp_path / "hong.xlsx"))
-    report = compute_validation(md, config=Config(due_soon_days=-1), today=TODAY)
+    report = compute_validation(md, config=Config(due_soon_days=-1), as_of=TODAY).result
     got = flat(report)
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ def test_broken_master_matches_golden(tmp_path: Path) -> None:
 
 def test_golden_covers_every_rule_except_missing_sheets(tmp_path: Path) -> None:
     md = read_master(build_broken_master(tmp_path / "hong.xlsx"))
-    report = compute_validation(md, config=Config(due_soon_days=-1), today=TODAY)
+    report = compute_validation(md, config=Config(due_soon_days=-1), as_of=TODAY).result
     assert not report.valid
     # value_duplicate is the generic slug of ColumnRule.unique (the rules use specific ones);
     # task_below_table needs the file (the Table's extent) and has its own test below.
@@ -129,7 +129,7 @@ def test_golden_covers_every_rule_except_missing_sheets(tmp_path: Path) -> None:
 def test_specific_problem_records(tmp_path: Path) -> None:
     md = read_master(build_broken_master(tmp_path / "hong.xlsx"))
     by = {}
-    for p in compute_validation(md, today=TODAY).problems:
+    for p in compute_validation(md, as_of=TODAY).problems:
         by.setdefault(p.slug, p)
     unit = by["unit_unknown"]
     assert (unit.cell, unit.column, unit.value) == ("Nhiệm vụ!E7", "Đơn vị chủ trì", "Thanh tra So")
@@ -143,11 +143,11 @@ def test_specific_problem_records(tmp_path: Path) -> None:
     assert "Văn phòng Sở" in by["alias_conflict"].message
     assert "Bộ chỉ sô" in by["column_missing"].message
     assert by["completed_in_future"].severity == "error"
-    assert {p.slug for p in compute_validation(md, today=TODAY).problems if p.slug == "config_invalid"} == set()
+    assert {p.slug for p in compute_validation(md, as_of=TODAY).problems if p.slug == "config_invalid"} == set()
 
 
 def test_sample_master_is_valid(tmp_path: Path) -> None:
-    report = validate(make_sample_master(tmp_path / "m.xlsx"), today=TODAY)
+    report = validate(make_sample_master(tmp_path / "m.xlsx"), as_of=TODAY)
     assert report.valid and report.problems == []
 
 
@@ -164,7 +164,7 @@ def test_name_variants_count_as_the_same_unit() -> None:
     units_grid = [[c.header for c in schema.UNITS.columns]] + [
         [u["name"], "; ".join(u["aliases"]), u["email"], u["head"], u["kind"]] for u in reg["units"]]
     md = master_from_grids({"Nhiệm vụ": tasks_grid, "Đơn vị": units_grid}, "live.xlsx")
-    slugs = compute_validation(md, today=TODAY).slugs()
+    slugs = compute_validation(md, as_of=TODAY).result.slugs()
     assert "unit_unknown" not in slugs
     # Missing sheets are one problem each, not a crash.
     assert slugs.count("sheet_missing") == 2  # leaders, settings
@@ -183,7 +183,7 @@ def test_dates_in_every_form_are_accepted_and_impossible_ones_caught() -> None:
     ]
     units = [["Tên đơn vị"], ["Văn phòng Sở"]]
     md = master_from_grids({"Nhiệm vụ": [headers, *rows], "Đơn vị": units}, "x.xlsx")
-    bad = [p for p in compute_validation(md, today=TODAY).problems if p.sheet == "Nhiệm vụ"]
+    bad = [p for p in compute_validation(md, as_of=TODAY).problems if p.sheet == "Nhiệm vụ"]
     assert [(p.slug, p.cell) for p in bad] == [("date_invalid", "Nhiệm vụ!D6")]
     assert "28 ngày" in bad[0].message
 
@@ -197,7 +197,7 @@ def test_missing_and_renamed_columns_are_one_problem_each(tmp_path: Path) -> Non
     ws.delete_cols(headers["Mã nhiệm vụ"].column)
     del wb[schema.LEADERS.name]
     wb.save(path)
-    report = validate(path, today=TODAY)
+    report = validate(path, as_of=TODAY)
     got = [(p.slug, p.column) for p in report.errors]
     assert ("column_missing", "Mã nhiệm vụ") in got and ("column_missing", "Đơn vị chủ trì") in got
     assert sum(1 for s, _ in got if s == "column_missing") == 2
@@ -208,7 +208,7 @@ def test_missing_and_renamed_columns_are_one_problem_each(tmp_path: Path) -> Non
 def test_bad_config_file_is_reported_not_raised(tmp_path: Path) -> None:
     path = make_sample_master(tmp_path / "m.xlsx")
     (tmp_path / "kehoach.toml").write_text("due_soon_days = 999\n", encoding="utf-8")
-    report = validate(path, today=TODAY)
+    report = validate(path, as_of=TODAY)
     assert [p.slug for p in report.errors] == ["config_invalid"]
     assert "due_soon_days" in report.errors[0].message
 
@@ -231,7 +231,7 @@ def test_cli_json_and_exit_code(tmp_path: Path) -> None:
 def test_write_lists_problems_in_the_problems_sheet(tmp_path: Path) -> None:
     path = build_broken_master(tmp_path / "hong.xlsx")
     before = openpyxl.load_workbook(path)
-    report = validate(path, write=True, today=TODAY)
+    report = validate(path, write=True, as_of=TODAY)
     wb = openpyxl.load_workbook(path)
     ws = wb[schema.PROBLEMS_SHEET_NAME]
     assert ws["A1"].value == "KẾT QUẢ KIỂM TRA DỮ LIỆU"
@@ -253,13 +253,13 @@ def test_write_lists_problems_in_the_problems_sheet(tmp_path: Path) -> None:
     fixed = openpyxl.load_workbook(path)
     fixed[schema.TASKS.name]["A3"] = "T-02"
     fixed.save(path)
-    again = validate(path, write=True, today=TODAY)
+    again = validate(path, write=True, as_of=TODAY)
     assert len(again.problems) == len(report.problems) - 1
     ws = openpyxl.load_workbook(path)[schema.PROBLEMS_SHEET_NAME]
     assert ws.cell(4 + len(again.problems), 9).value and ws.cell(5 + len(again.problems), 1).value is None
     assert all(ws.cell(5 + len(again.problems), c).value is None for c in range(1, 10))
     path2 = make_sample_master(tmp_path / "ok.xlsx")
-    validate(path2, write=True, today=TODAY)
+    validate(path2, write=True, as_of=TODAY)
     ws2 = openpyxl.load_workbook(path2)[schema.PROBLEMS_SHEET_NAME]
     assert "không có lỗi" in ws2["A2"].value and ws2["A5"].value is None
 
@@ -269,7 +269,7 @@ def test_done_variants_need_a_date(status: str) -> None:
     headers = ["Mã nhiệm vụ", "Nhiệm vụ/Hoạt động", "Đơn vị chủ trì", "Trạng thái", "Ngày hoàn thành", "Tiến độ (%)"]
     md = master_from_grids({"Nhiệm vụ": [headers, ["A", "x", "Văn phòng Sở", status, None, 100]],
                             "Đơn vị": [["Tên đơn vị"], ["Văn phòng Sở"]]}, "x.xlsx")
-    assert "done_without_date" in compute_validation(md, today=TODAY).slugs()
+    assert "done_without_date" in compute_validation(md, as_of=TODAY).result.slugs()
 
 
 def test_sample_tasks_helper_unchanged() -> None:
@@ -287,7 +287,7 @@ def test_rows_typed_below_the_task_table_are_pointed_at(tmp_path: Path) -> None:
     ws.cell(row=below, column=1, value="DDCI2024-099")
     ws.cell(row=below, column=4, value="Nhiệm vụ thêm bằng tay dưới bảng")
     wb.save(path)
-    report = validate(path, today=TODAY)
+    report = validate(path, as_of=TODAY)
     hits = [p for p in report.warnings if p.slug == "task_below_table"]
     assert [(p.cell, p.value) for p in hits] == [(f"Nhiệm vụ!A{below}", "DDCI2024-099")]
     assert "Resize Table" in hits[0].message

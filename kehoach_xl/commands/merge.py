@@ -90,7 +90,8 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     with _progress(paths, progress) as bar:
         for p in bar:
             subs.append(read_submission(p, md, config=cfg, today=today, period=period, unit_by_file=unit_by_file))
-    changes, report = compute_merge(md, subs, config=cfg, now=now)
+    out = compute_merge(md, subs, as_of=now, config=cfg)
+    changes, report = out.changes, out.result
     report.dry_run = dry_run
     if dry_run:
         return report

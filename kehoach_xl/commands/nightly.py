@@ -119,7 +119,7 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
                 break
         if not blocked:
             def _validate() -> str:
-                v = validate(master, write=True, config=cfg, today=as_of)
+                v = validate(master, write=True, config=cfg, as_of=as_of)
                 return f"{len(v.errors)} lỗi, {len(v.warnings)} cảnh báo (sheet Kiểm tra)"
 
             def _refresh() -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from pathlib import Path
 
 from kehoach_xl.errors import DataError
@@ -11,7 +10,7 @@ from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.master import find_sheet_name
-from kehoach_xl.rules.refresh import RefreshResult, _derive, _is_task, compute_refresh
+from kehoach_xl.rules.refresh import RefreshResult, compute_refresh
 
 
 def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config | None = None) -> RefreshResult:
@@ -25,13 +24,10 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)
-    derived = _derive(md, as_of, config)
-    changes = compute_refresh(md, as_of, config=config, derived=derived,
-                              summary_grid=grids[summary_name] if summary_name else None)
-    states = Counter(d.deadline_state for row, d in zip(md.tasks.rows, derived, strict=True) if _is_task(row))
-    missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in md.tasks.columns]
+    out = compute_refresh(md, as_of=as_of, config=config, summary_grid=grids[summary_name] if summary_name else None)
     backup = None
-    if not changes.is_empty():
-        backup = write_master(master, changes, action="refresh", config=config, expect=md.stamp).backup
-    return RefreshResult(path=master, as_of=as_of, tasks=sum(states.values()), cells_changed=changes.cell_count(),
-                         states=dict(states), missing_columns=missing, backup=backup)
+    if not out.changes.is_empty():
+        backup = write_master(master, out.changes, action="refresh", config=config, expect=md.stamp).backup
+    f = out.figures
+    return RefreshResult(path=master, as_of=as_of, tasks=f["tasks"], cells_changed=f["cells_changed"],
+                         states=f["states"], missing_columns=f["missing_columns"], backup=backup)

@@ -10,7 +10,7 @@ from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.master import find_sheet_name, summary_sheet_is_ours
-from kehoach_xl.reports.summary import SHEET, Summary, compute_summary, export_summary, summary_changes
+from kehoach_xl.reports.summary import SHEET, Summary, export_summary, summary_changes, summary_of
 
 
 def _check_export_target(master: Path, export: Path) -> None:
@@ -48,7 +48,7 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
     if md.tasks.missing:
         raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
     config = config or load_config(master)
-    s = compute_summary(md, as_of, config=config, period=period)
+    s = summary_of(md, as_of, config=config, period=period)
     name = find_sheet_name(grids, SHEET)
     grid = grids[name] if name else None
     if grid is None:

@@ -22,7 +22,7 @@ from kehoach_xl.rules.validate import (
 
 
 def validate(master: Path | str, *, write: bool = False, config: Config | None = None,
-             today: dt.date | None = None) -> ValidationReport:
+             as_of: dt.date | None = None) -> ValidationReport:
     """Validate the master file; with ``write`` also list the problems in its "Kiểm tra" sheet."""
     from kehoach_xl.io.master_write import write_master
 
@@ -36,17 +36,17 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
             config = load_config(master)
         except SetupError as exc:
             config_error = str(exc)
-    report = compute_validation(md, config=config, today=today)
+    report = compute_validation(md, as_of=as_of, config=config).result
     tasks_sheet = find_sheet_name(md.sheet_names, schema.TASKS.name)
     if tasks_sheet:
         kind = rules.PROBLEMS["task_below_table"]
         for row, value in rows_below_task_table(below):
-            report.problems.append(Problem("task_below_table", kind.severity, tasks_sheet, f"{tasks_sheet}!A{row}",
-                                           row, None, value, kind.template))
+            report.problems.append(Problem("task_below_table", kind.template, kind.severity, sheet=tasks_sheet,
+                                           cell=f"{tasks_sheet}!A{row}", row=row, value=value))
     if config_error:
         kind = rules.PROBLEMS["config_invalid"]
-        report.problems.append(Problem("config_invalid", kind.severity, CONFIG_SOURCE, None, None, None, None,
-                                       kind.template.format(detail=config_error)))
+        report.problems.append(Problem("config_invalid", kind.template.format(detail=config_error), kind.severity,
+                                       sheet=CONFIG_SOURCE))
     if write:
         write_master(master, compute_problems_sheet(md, report), action="validate", config=config or Config(),
                      expect=md.stamp)

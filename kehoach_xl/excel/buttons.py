@@ -96,15 +96,6 @@ def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterD
     return md
 
 
-def _split(result: Any) -> tuple[MasterChanges, Any]:
-    """compute_* returns (changes, report) or a report carrying ``.changes``."""
-    if isinstance(result, tuple):
-        return result[0], result[1] if len(result) > 1 else None
-    if isinstance(result, MasterChanges):
-        return result, None
-    return getattr(result, "changes", MasterChanges()), result
-
-
 def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
          book: Any = None, config: Config | None = None) -> ButtonResult:
     book = book if book is not None else _caller()
@@ -143,7 +134,7 @@ def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
     from kehoach_xl.rules.validate import PROBLEMS_HEADER_ROW, compute_problems_sheet, compute_validation
 
     md = _master(live, cfg)
-    report = compute_validation(md, config=cfg, today=_today())
+    report = compute_validation(md, as_of=_today(), config=cfg).result
     changes = compute_problems_sheet(md, report)
     n_err, n_warn = len(report.errors), len(report.warnings)
     sheet = find_sheet_name(live.sheet_names(), schema.PROBLEMS_SHEET_NAME) or schema.PROBLEMS_SHEET_NAME
@@ -170,30 +161,14 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
         day = as_of or _today()
         md = _master(live, cfg, (schema.SUMMARY_SHEET_NAME,))
         summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
-        changes = compute_refresh(md, day, config=cfg, summary_grid=live.grids.get(summary) if summary else None)
-        counts = _state_counts(md, changes)
+        out = compute_refresh(md, as_of=day, config=cfg, summary_grid=live.grids.get(summary) if summary else None)
+        changes, counts = out.changes, out.figures["states"]
         msg = (f"Đã cập nhật {_n(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {day:%d/%m/%Y}.\n"
                f"Quá hạn: {_n(counts.get('overdue', 0))}; sắp đến hạn: {_n(counts.get('due_soon', 0))}.\n"
                "Nhớ lưu sổ (Ctrl+S).")
         return _Outcome(msg, changes, "refresh", counts)
 
     return _run("cap_nhat", "Cập nhật thời hạn", body, book, config)
-
-
-def _state_counts(md: MasterData, changes: MasterChanges) -> dict[str, int]:
-    """Deadline states after the refresh: the new value where it changed, the sheet's elsewhere."""
-    col = md.tasks.columns.get("deadline_state")
-    name = find_sheet_name(md.sheet_names, schema.TASKS.name) or schema.TASKS.name
-    new = changes.cells.get(name, {})
-    counts: dict[str, int] = {}
-    if col is None:
-        return counts
-    for i, row in enumerate(md.tasks.rows):
-        label = new.get((md.tasks.row_numbers[i], col), row.get("deadline_state"))
-        code = schema.DEADLINE_STATE_CODES.get(str(label or "").strip())
-        if code:
-            counts[code] = counts.get(code, 0) + 1
-    return counts
 
 
 def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
@@ -212,7 +187,8 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
             return _Outcome(f"Thư mục {folder} chưa có báo cáo nào của đơn vị.")
         today = _today()
         subs = [mg.read_submission(p, md, config=cfg, today=today) for p in paths]
-        changes, report = mg.compute_merge(md, subs, config=cfg)
+        merged = mg.compute_merge(md, subs, config=cfg)
+        changes, report = merged.changes, merged.result
         processed = [f for f in report.files if f.status != "rejected"]
         rejected = [f for f in report.files if f.status == "rejected"]
         lines = [f"Đã tổng hợp {_n(len(processed))} tệp báo cáo, ghi {_n(report.applied)} thay đổi vào sổ đang mở.",
@@ -237,7 +213,7 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
 
         day = as_of or _today()
         md = _master(live, cfg)
-        s = compute_summary(md, day, config=cfg)
+        s = compute_summary(md, as_of=day, config=cfg).result
         summary_name = find_sheet_name(md.sheet_names, schema.SUMMARY_SHEET_NAME)
         ours = summary_name is not None and summary_sheet_is_ours(live.read_grids([summary_name]).get(summary_name))
         changes = summary_changes(s) if ours else MasterChanges()

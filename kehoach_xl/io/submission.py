@@ -18,8 +18,9 @@ from kehoach_xl.errors import KehoachError
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, LimitsConfig
 from kehoach_xl.model.master import MasterData, find_sheet_name, match_headers, read_sheet_rows
+from kehoach_xl.model.problem import Problem
 from kehoach_xl.model.registry import Registry
-from kehoach_xl.model.submission import Entry, Problem, Submission, SubmissionRejected
+from kehoach_xl.model.submission import Entry, Submission, SubmissionRejected, file_problem
 from kehoach_xl.model.unitbook import INPUT_FIELDS, META_MARK, META_SHEET, REPORT_SHEET, REPORTING_ROLES, UNIT_SHEET
 from kehoach_xl.rules.assignments import assignments
 from kehoach_xl.rules.period import parse_period, period_label
@@ -68,8 +69,8 @@ def _checked_period(path: Path, period: str, today: dt.date) -> str:
     return period
 
 
-def _reject(path: Path, message: str, **kw: str) -> SubmissionRejected:
-    return SubmissionRejected(Problem(path.name, message, **kw))
+def _reject(path: Path, message: str, slug: str = "file_refused", **kw: str) -> SubmissionRejected:
+    return SubmissionRejected(file_problem(slug, path.name, message, **kw))
 
 
 def _sniff_ole(path: Path, data: bytes) -> SubmissionRejected:
@@ -307,7 +308,7 @@ def _find_report_sheet(book: SafeBook, file: str, problems: list[Problem]) -> tu
             found, _ = match_headers(UNIT_SHEET, row)
             if "id" in found and len(found) >= 3:
                 if n != exact:
-                    problems.append(Problem(file, f"Sheet “{REPORT_SHEET}” đã bị đổi tên thành “{n}”; vẫn đọc "
+                    problems.append(file_problem("sheet_renamed", file, f"Sheet “{REPORT_SHEET}” đã bị đổi tên thành “{n}”; vẫn đọc "
                                                   "được nhưng lần sau xin giữ nguyên tên sheet.", sheet=n,
                                             severity="warning"))
                 return n, i + 1, found
@@ -330,12 +331,12 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
         raise _reject(path, "Tệp được giao từ một sổ theo dõi khác (mã định danh không khớp); không tổng hợp vào sổ này.")
     sub.period = _checked_period(path, sub.period, today)
     if slugify(sub.unit, max_len=60).casefold() not in slugify(path.stem, max_len=200).casefold():
-        sub.problems.append(Problem(path.name, f"Tên tệp không khớp đơn vị trong chữ ký; tệp được tính cho "
+        sub.problems.append(file_problem("filename_unit_mismatch", path.name, f"Tên tệp không khớp đơn vị trong chữ ký; tệp được tính cho "
                                                f"“{sub.unit}”.", severity="warning"))
     roles = {t["id"]: t["role"] for t in payload["tasks"]}
     sub.base = {t["id"]: dict(t.get("h", {})) for t in payload["tasks"]}
     if book.external_links:
-        sub.problems.append(Problem(path.name, f"Tệp có {book.external_links} liên kết tới tệp khác; liên kết bị bỏ qua, "
+        sub.problems.append(file_problem("external_links_ignored", path.name, f"Tệp có {book.external_links} liên kết tới tệp khác; liên kết bị bỏ qua, "
                                                "chỉ lấy giá trị đã nhập.", severity="warning"))
     found = _find_report_sheet(book, path.name, sub.problems)
     if found is None:
@@ -344,7 +345,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
     sheet, header_row, cols = found
     for key in INPUT_FIELDS:
         if key not in cols:
-            sub.problems.append(Problem(path.name, f"Không tìm thấy cột “{UNIT_SHEET.col(key).header}” (cột đã bị đổi tên "
+            sub.problems.append(file_problem("column_missing", path.name, f"Không tìm thấy cột “{UNIT_SHEET.col(key).header}” (cột đã bị đổi tên "
                                                    "hoặc xóa); nội dung cột này không được tổng hợp.", sheet=sheet,
                                         cell=f"dòng {header_row}"))
     _merged_warnings(sub, book, sheet, header_row, cols)
@@ -365,16 +366,16 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
         tid = normalize_text(at("id"))
         if not tid:
             if any(not _blank(at(k)) for k in INPUT_FIELDS if k in cols):
-                sub.problems.append(Problem(path.name, "Dòng có nội dung báo cáo nhưng không có mã nhiệm vụ; bỏ qua.",
+                sub.problems.append(file_problem("row_without_task_id", path.name, "Dòng có nội dung báo cáo nhưng không có mã nhiệm vụ; bỏ qua.",
                                             sheet=sheet, cell=addr("id")))
             continue
         if tid not in roles:
             msg = (f"Mã nhiệm vụ “{tid}” không có trong sổ theo dõi; bỏ qua dòng này." if tid not in known else
                    f"Nhiệm vụ “{tid}” không giao cho {sub.unit} trong tệp này; bỏ qua dòng này.")
-            sub.problems.append(Problem(path.name, msg, sheet=sheet, cell=addr("id")))
+            sub.problems.append(file_problem("task_not_yours", path.name, msg, sheet=sheet, cell=addr("id")))
             continue
         if tid in seen:
-            sub.problems.append(Problem(path.name, f"Nhiệm vụ “{tid}” xuất hiện hai lần; chỉ lấy dòng đầu.",
+            sub.problems.append(file_problem("task_repeated", path.name, f"Nhiệm vụ “{tid}” xuất hiện hai lần; chỉ lấy dòng đầu.",
                                         sheet=sheet, cell=addr("id")))
             continue
         seen.add(tid)
@@ -387,21 +388,21 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
             if _blank(raw):
                 continue  # empty = nothing reported; a submission never clears the master
             if key not in allowed:
-                sub.problems.append(Problem(path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
+                sub.problems.append(file_problem("coordinating_field_ignored", path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
                                                        "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
                                             sheet=sheet, cell=addr(key), severity="warning"))
                 continue
             if sub.base.get(tid, {}).get(key) == value_hash(raw):
                 continue  # left as issued: not a report, and not the unit's slip to answer for
             if (sheet, excel_row, cols[key]) in book.formulas:
-                sub.problems.append(Problem(path.name, "Ô chứa công thức; chương trình không tính công thức. "
+                sub.problems.append(file_problem("formula_ignored", path.name, "Ô chứa công thức; chương trình không tính công thức. "
                                                        "Hãy nhập giá trị.", sheet=sheet, cell=addr(key)))
                 continue
             try:
                 value = parse_field(key, raw, period=sub.period, today=today,
                                     number_format=book.number_format(sheet, excel_row, cols[key]))
             except ValueError as exc:
-                sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=addr(key)))
+                sub.problems.append(file_problem("value_invalid", path.name, str(exc), sheet=sheet, cell=addr(key)))
                 continue
             if value is not None:
                 sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
@@ -414,7 +415,7 @@ def _merged_warnings(sub: Submission, book: SafeBook, sheet: str, header_row: in
         c1, r1, c2, r2 = range_boundaries(rng)
         if r2 <= header_row or not any(c1 <= c <= c2 for c in inputs):
             continue
-        sub.problems.append(Problem(sub.name, f"Ô gộp {rng}: chỉ lấy giá trị cho dòng {r1}, các dòng còn lại "
+        sub.problems.append(file_problem("merged_cells", sub.name, f"Ô gộp {rng}: chỉ lấy giá trị cho dòng {r1}, các dòng còn lại "
                                               "của vùng gộp coi như để trống. Xin đừng gộp ô trong bảng báo cáo.",
                                     sheet=sheet, cell=rng, severity="warning"))
 
@@ -463,7 +464,7 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
     mine = {a.task_id: a.role for a in assignments(md, registry).get(sub.unit, []) if a.role in ("lead", "synth")}
     current = {normalize_text(r.get("id")): r for r in md.tasks.rows if r.get("id")}
     ignored = 0
-    sub.problems.append(Problem(path.name, f"Bản sao sổ theo dõi (không có chữ ký): đơn vị “{sub.unit}” xác định theo "
+    sub.problems.append(file_problem("master_copy_unsigned", path.name, f"Bản sao sổ theo dõi (không có chữ ký): đơn vị “{sub.unit}” xác định theo "
                                            f"tên tệp; chỉ lấy các cột báo cáo của nhiệm vụ do đơn vị chủ trì.",
                                 severity="warning"))
     for i, row in enumerate(data.rows):
@@ -485,18 +486,18 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
                 continue
             r, c = data.row_numbers[i], data.columns[key]
             if (sheet, r, c) in book.formulas:
-                sub.problems.append(Problem(path.name, "Ô chứa công thức; không lấy.", sheet=sheet,
+                sub.problems.append(file_problem("formula_ignored", path.name, "Ô chứa công thức; không lấy.", sheet=sheet,
                                             cell=cell.split("!")[1]))
                 continue
             try:
                 value = parse_field(key, row.get(key), period=sub.period, today=today, number_format=fmt)
             except ValueError as exc:
-                sub.problems.append(Problem(path.name, str(exc), sheet=sheet, cell=cell.split("!")[1]))
+                sub.problems.append(file_problem("value_invalid", path.name, str(exc), sheet=sheet, cell=cell.split("!")[1]))
                 continue
             if value is not None:
                 sub.entries.append(Entry(tid, mine[tid], key, value, cell))
     if ignored:
-        sub.problems.append(Problem(path.name, f"{ignored} ô khác sổ theo dõi nhưng không thuộc phần của {sub.unit} "
+        sub.problems.append(file_problem("cells_outside_part", path.name, f"{ignored} ô khác sổ theo dõi nhưng không thuộc phần của {sub.unit} "
                                                "(nhiệm vụ đơn vị khác hoặc cột kế hoạch) đã bị bỏ qua.",
                                     severity="warning"))
     return sub

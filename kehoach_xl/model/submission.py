@@ -7,27 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from kehoach_xl.errors import DataError
+from kehoach_xl.model.problem import ERROR, Problem
 
 
-@dataclass
-class Problem:
-    file: str
-    message: str
-    sheet: str = ""
-    cell: str = ""
-    severity: str = "error"  # "error" (row/file refused) | "warning" (taken, but look)
-
-    def where(self) -> str:
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"sheet “{self.sheet}”")
-        if self.cell:
-            parts.append(f"ô {self.cell}")
-        return ", ".join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "sheet": self.sheet, "cell": self.cell, "severity": self.severity,
-                "message": self.message}
+def file_problem(slug: str, file: str, message: str, *, sheet: str = "", cell: str = "",
+                 severity: str = ERROR) -> Problem:
+    """A problem found in a submission: the file by the name the unit gave it, the cell inside ``sheet``."""
+    return Problem(slug, message, severity, file=file, sheet=sheet, cell=cell or None)
 
 
 class SubmissionRejected(DataError):

@@ -20,7 +20,7 @@ from kehoach_xl.reports.context import _task, summary_context
 from kehoach_xl.reports.figures import TaskFact
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
 from kehoach_xl.reports.render import render
-from kehoach_xl.reports.summary import Summary, compute_summary, export_summary
+from kehoach_xl.reports.summary import Summary, export_summary, summary_of
 from kehoach_xl.rules.period import parse_period, period_bounds
 from kehoach_xl.text import normalize_text, slugify
 
@@ -103,7 +103,7 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     config = config or Config()
     period = parse_period(period)
     as_of = as_of or briefing_as_of(md, period)
-    s = compute_summary(md, as_of, config=config, period=period)
+    s = summary_of(md, as_of, config=config, period=period)
     ctx = summary_context(s, config=config, period=period)
     subject = render("briefing_subject.txt.j2", ctx, md.path).strip()
     ctx["subject"] = subject

@@ -17,7 +17,7 @@ from kehoach_xl.model.master import MasterData
 from kehoach_xl.reports.briefing import briefing_as_of
 from kehoach_xl.reports.context import summary_context
 from kehoach_xl.reports.render import render
-from kehoach_xl.reports.summary import Summary, compute_summary, month_label
+from kehoach_xl.reports.summary import Summary, month_label, summary_of
 from kehoach_xl.rules.deadline import format_vn_date
 from kehoach_xl.rules.period import parse_period
 from kehoach_xl.text import normalize_text
@@ -116,5 +116,5 @@ def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
                    config: Config | None = None) -> tuple[Summary, dict[str, Any]]:
     config = config or Config()
     period = parse_period(period)
-    s = compute_summary(md, as_of or briefing_as_of(md, period), config=config, period=period)
+    s = summary_of(md, as_of or briefing_as_of(md, period), config=config, period=period)
     return s, report_context(s, md, config=config, period=period)

@@ -24,6 +24,7 @@ from kehoach_xl.model import schema
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.reports.figures import (
     UPCOMING_DAYS,
     Comparison,
@@ -125,8 +126,18 @@ def _in_period(f: TaskFact, first: dt.date, last: dt.date, reported: set[str]) -
     return f.id in reported or f.updated_at is None or first <= f.updated_at.date() <= last
 
 
-def compute_summary(md: MasterData, as_of: dt.date | None = None, *, config: Config | None = None,
-                    period: str | None = None) -> Summary:
+def compute_summary(md: MasterData, *, as_of: dt.date | None = None, config: Config | None = None,
+                    period: str | None = None) -> Outcome:
+    """The summary as an outcome: ``result`` is the :class:`Summary`, ``changes`` the summary sheet's
+    cells (written only where the program owns that sheet: the caller checks), ``figures`` the totals."""
+    s = summary_of(md, as_of, config=config, period=period)
+    t = s.total
+    return Outcome(as_of=s.as_of, changes=summary_changes(s), result=s,
+                   figures={"tasks": t.total, "done": t.done_on_time + t.done_late, "overdue": t.overdue, "period": s.period})
+
+
+def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config | None = None,
+               period: str | None = None) -> Summary:
     """Every figure of the summary for ``as_of`` (default: the master's as-of date, else today).
 
     ``period`` (YYYY-MM) is the month reported on; it defaults to the month of ``as_of``. A May

@@ -14,7 +14,9 @@ from kehoach_xl.model import schema
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
-from kehoach_xl.model.submission import Problem, Submission
+from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.problem import WARNING, Problem
+from kehoach_xl.model.submission import Submission, file_problem
 from kehoach_xl.rules.assignments import assignments
 from kehoach_xl.rules.deadline import parse_vn_date
 from kehoach_xl.rules.period import period_label, period_ym, try_parse_period
@@ -37,6 +39,14 @@ class Conflict:
     reason: str
     master_value: Any = None
     values: list[dict[str, Any]] = field(default_factory=list)  # [{"file","unit","period","value"}]
+
+    def problem(self) -> Problem:
+        """The conflict as the one problem record every output reads."""
+        files = ", ".join(f"{v['file']} ({v['unit']}: {canon_value(v['value'])})" for v in self.values)
+        label = FIELD_LABELS.get(self.field, self.field)
+        return Problem("merge_conflict", f"Nhiệm vụ {self.task_id}, cột “{label}”: {self.reason}"
+                       + (f" Các tệp: {files}." if files else ""), WARNING, file=", ".join(v["file"] for v in self.values),
+                       sheet=schema.TASKS.name, column=label, value=canon_value(self.master_value), task_id=self.task_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "field": self.field, "reason": self.reason,
@@ -139,10 +149,15 @@ def _as_date(value: object) -> dt.date | None:
         return None
 
 
-def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: Config | None = None,
-                  now: dt.datetime | None = None) -> tuple[MasterChanges, MergeReport]:
-    """Pure merge: what to write and what to tell people. Deterministic for a given input set."""
-    now = (now or dt.datetime.now()).replace(microsecond=0)
+def compute_merge(md: MasterData, submissions: Sequence[Submission], *, as_of: dt.datetime | None = None,
+                  config: Config | None = None) -> Outcome:
+    """Pure merge: what to write and what to tell people. Deterministic for a given input set.
+
+    ``as_of`` is the moment of the merge (the time stamped on changed rows and log entries).
+    ``outcome.result`` is the :class:`MergeReport`; ``outcome.problems`` holds every file's
+    problems and every conflict, as :class:`~kehoach_xl.model.problem.Problem` records.
+    """
+    now = (as_of or dt.datetime.now()).replace(microsecond=0)
     changes = MasterChanges()
     report = MergeReport()
     files: dict[str, FileReport] = {}
@@ -191,7 +206,7 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         i = index.get(tid)
         if i is None or key not in md.tasks.columns:
             for s, _ in cands:
-                files[s.name].problems.append(Problem(s.name, f"Sổ theo dõi không có nhiệm vụ {tid} hoặc cột "
+                files[s.name].problems.append(file_problem("task_or_column_missing", s.name, f"Sổ theo dõi không có nhiệm vụ {tid} hoặc cột "
                                                               f"“{FIELD_LABELS[key]}”; không ghi được.", severity="error"))
             continue
         cur = md.tasks.rows[i].get(key)
@@ -203,7 +218,7 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         hist_top = latest_owner_period(tid)
         if hist_top and top < hist_top:
             for s, _ in cands:
-                files[s.name].problems.append(Problem(s.name, f"Nhiệm vụ {tid}: sổ đã có báo cáo kỳ mới hơn "
+                files[s.name].problems.append(file_problem("newer_report_exists", s.name, f"Nhiệm vụ {tid}: sổ đã có báo cáo kỳ mới hơn "
                     f"({hist_top[1]:02d}/{hist_top[0]}); “{FIELD_LABELS[key]}” của kỳ {period_label(s.period)} "
                     "chỉ được ghi vào Lịch sử.", severity="warning"))
             continue
@@ -259,7 +274,7 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         key = "coordination_reports"
         if i is None or key not in md.tasks.columns:
             for _, _, s in new_lines.values():
-                files[s.name].problems.append(Problem(s.name, f"Sổ theo dõi thiếu cột “{FIELD_LABELS[key]}”; "
+                files[s.name].problems.append(file_problem("column_missing", s.name, f"Sổ theo dõi thiếu cột “{FIELD_LABELS[key]}”; "
                                                               f"báo cáo phối hợp nhiệm vụ {tid} chỉ ghi vào Lịch sử.",
                                                       severity="warning"))
             continue
@@ -300,7 +315,11 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, config: 
         if f.status == "processed" and any(p.severity == "error" for p in f.problems):
             f.status = "partial"
     report.files = [files[s.name] for s in sorted(submissions, key=lambda s: s.name)]
-    return changes, report
+    problems = [p for f in report.files for p in f.problems] + [c.problem() for c in report.conflicts]
+    return Outcome(as_of=now.date(), changes=changes, problems=problems, result=report,
+                   figures={"applied": report.applied, "files": len(report.files),
+                            "rejected": sum(f.status == "rejected" for f in report.files),
+                            "conflicts": len(report.conflicts), "history_rows": report.history_rows})
 
 
 def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tuple[str, str], dict[str, Any]],

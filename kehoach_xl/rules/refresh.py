@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData, find_sheet_name, settings_cell, summary_sheet_is_ours
+from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.rules.deadline import format_vn_date, parse_vn_date
 from kehoach_xl.rules.derive import Derived, derive_all
 from kehoach_xl.text import normalize_text
@@ -82,14 +84,17 @@ def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int
     name = find_sheet_name(md.sheet_names, schema.TASKS.name)
     if not name or not sd.present:
         return
-    pending = changes.cells.get(name, {})
+    # Pending changes indexed by row once: a merge touching many rows stays linear.
+    pending: dict[int, dict[int, Any]] = {}
+    for (rr, c), v in changes.cells.get(name, {}).items():
+        pending.setdefault(rr, {})[c] = v
     by_col = {col: key for key, col in sd.columns.items()}
     owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
     for i in rows:
         r = sd.row_numbers[i]
         row = dict(sd.rows[i])
-        for (rr, c), v in pending.items():
-            if rr == r and c in by_col:
+        for c, v in pending.get(r, {}).items():
+            if c in by_col:
                 row[by_col[c]] = v
         new = derive_all([row], as_of, due_soon_days=config.due_soon_days,
                          due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)[0].cells()
@@ -98,9 +103,12 @@ def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int
                 changes.set(name, r, sd.columns[key], new[key])
 
 
-def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = None,
-                    summary_grid: Any = _UNKNOWN, derived: list[Derived] | None = None) -> MasterChanges:
+def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = None,
+                    summary_grid: Any = _UNKNOWN) -> Outcome:
     """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
+
+    ``outcome.figures``: ``tasks`` (rows that are tasks), ``states`` (deadline-state code → tasks,
+    after the refresh), ``missing_columns`` (headers of derived columns the sheet lacks).
 
     ``summary_grid`` is the summary sheet as it stands (rows of values). The as-of line
     goes into its A2 only when the program made that sheet (a staff's own "Tổng hợp"
@@ -112,12 +120,14 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
         as_of = as_of.date()
     ch = MasterChanges()
     sd = md.tasks
+    states: Counter[str] = Counter()
     tasks_name = find_sheet_name(md.sheet_names, schema.TASKS.name)
     if tasks_name and sd.present:
         owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
-        for i, (row, d) in enumerate(zip(sd.rows, derived if derived is not None else _derive(md, as_of, config), strict=True)):
+        for i, (row, d) in enumerate(zip(sd.rows, _derive(md, as_of, config), strict=True)):
             if not _is_task(row):
                 continue
+            states[d.deadline_state] += 1
             new = d.cells()
             for key in owned:
                 if not _same(row.get(key), new[key]):
@@ -152,4 +162,6 @@ def compute_refresh(md: MasterData, as_of: dt.date, *, config: Config | None = N
     n = ch.cell_count()
     if n:
         ch.log.append(LogEntry(action="refresh", new=f"{line}: {n} ô thay đổi"))
-    return ch
+    missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in sd.columns] if sd.present else []
+    return Outcome(as_of=as_of, changes=ch, figures={"tasks": sum(states.values()), "cells_changed": n,
+                                                     "states": dict(states), "missing_columns": missing})

@@ -17,6 +17,8 @@ from kehoach_xl.model import schema
 from kehoach_xl.model.changes import Link, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config, check_config
 from kehoach_xl.model.master import MasterData, SheetData, find_sheet_name, settings_cell
+from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.problem import Problem
 from kehoach_xl.model.registry import Registry, parse_leaders, split_parties
 from kehoach_xl.rules import validation_rules as rules
 from kehoach_xl.rules.deadline import format_vn_date, parse_deadline, parse_vn_date
@@ -37,25 +39,6 @@ _NUMBER_TEXT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(%?)$")
 
 # Sheets the rules read (the same set as master.read_master).
 _SHEET_ORDER = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.SETTINGS)]
-
-
-@dataclass(frozen=True)
-class Problem:
-    slug: str
-    severity: str  # "error" | "warning"
-    sheet: str
-    cell: str | None  # "Nhiệm vụ!H17" as the user sees it; None for a whole sheet/column/config
-    row: int | None
-    column: str | None  # header text
-    value: Any
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        v = self.value
-        if isinstance(v, (dt.date, dt.datetime)):
-            v = v.isoformat()
-        return {"slug": self.slug, "severity": self.severity, "sheet": self.sheet, "cell": self.cell,
-                "row": self.row, "column": self.column, "value": v, "message": self.message}
 
 
 @dataclass
@@ -148,7 +131,7 @@ class _Checker:
         message = kind.template.format_map(params)
         cell = f"{sheet}!{get_column_letter(col)}{row}" if row and col else None
         rank = _SHEET_ORDER.index(sheet) if sheet in _SHEET_ORDER else len(_SHEET_ORDER)
-        problem = Problem(slug, kind.severity, sheet, cell, row, header, value, message)
+        problem = Problem(slug, message, kind.severity, sheet=sheet, cell=cell, row=row, column=header, value=value)
         self.out.append(((rank, row or 0, col or 0), problem))
 
     def at(self, slug: str, sd: SheetData, i: int, key: str, value: Any = None, **fields: Any) -> None:
@@ -399,12 +382,17 @@ def _date_or_none(value: Any) -> dt.date | None:
         return None
 
 
-def compute_validation(md: MasterData, *, config: Config | None = None,
-                       today: dt.date | None = None) -> ValidationReport:
-    """Every problem of ``md`` (pure: no file, no clock unless ``today`` is None)."""
-    today = today or dt.date.today()
-    problems = _Checker(md, config, today).run()
-    return ValidationReport(problems=problems, checked_on=today, path=md.path)
+def compute_validation(md: MasterData, *, as_of: dt.date | None = None, config: Config | None = None) -> Outcome:
+    """Every problem of ``md`` (pure: no file, no clock unless ``as_of`` is None).
+
+    ``outcome.result`` is the :class:`ValidationReport`; ``outcome.changes`` is empty (the problems
+    sheet is written only on request, see :func:`compute_problems_sheet`).
+    """
+    as_of = as_of or dt.date.today()
+    problems = _Checker(md, config, as_of).run()
+    report = ValidationReport(problems=problems, checked_on=as_of, path=md.path)
+    return Outcome(as_of=as_of, problems=report.problems, result=report,
+                   figures={"errors": len(report.errors), "warnings": len(report.warnings)})
 
 
 PROBLEMS_TITLE = "KẾT QUẢ KIỂM TRA DỮ LIỆU"
