@@ -41,14 +41,11 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_default))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value: Any) -> Any:
     """Text Excel would run as a formula (=HYPERLINK(…) typed into a task) gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    from .safe_cells import csv_text
+
+    return csv_text(value)
 
 
 def emit_csv(rows: list[dict[str, Any]]) -> None:

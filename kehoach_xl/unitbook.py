@@ -45,6 +45,7 @@ from .master import (
 )
 from .registry import Registry, split_parties
 from .rules.period import parse_period, period_label, period_ym
+from .safe_cells import put_text
 from .signing import sign, value_hash
 from .text import normalize_text, slugify
 
@@ -216,9 +217,7 @@ def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, items: list[A
             v = values.get(col.key)
             if isinstance(v, str):
                 v = normalize_text(v, keep_newlines=True)
-            c = ws.cell(row=r, column=j, value=v)
-            if isinstance(v, str) and v[:1] in "=+-@":
-                c.data_type = "s"  # text that looks like a formula stays text
+            c = put_text(ws.cell(row=r, column=j), v)  # text that looks like a formula stays text
             c.border = BORDER
             c.alignment = CENTER if col.type in ("date", "percent") or col.key in ("id", "stt") else WRAP_TOP
             if col.type == "date":

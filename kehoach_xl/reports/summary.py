@@ -36,6 +36,7 @@ from ..master import (
 )
 from ..rules.deadline import format_vn_date
 from ..rules.period import parse_period, period_bounds, try_parse_period
+from ..safe_cells import put_text
 from ..text import normalize_text, vn_number
 from .figures import (
     UPCOMING_DAYS,
@@ -446,7 +447,7 @@ def export_summary(s: Summary, path: Path) -> Path:
     last_value_row = max((r for r, _ in cells), default=UNIT_FIRST_ROW)
     _scaffold_sheet(ws, n_units, styled_rows=n_units, chart_anchor=f"A{last_value_row + 3}")
     for (r, c), v in cells.items():
-        ws.cell(row=r, column=c, value=v)
+        put_text(ws.cell(row=r, column=c), v)  # a unit's "=WEBSERVICE(…)" stays text for the leadership
     for col, w in _EXPORT_WIDTHS.items():
         ws.column_dimensions[col].width = w
     _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1)
