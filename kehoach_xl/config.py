@@ -44,6 +44,13 @@ class ServerConfig:
     port: int = 8765
     token_env: str = "KEHOACH_SERVER_TOKEN"
     max_request_bytes: int = 5_000_000
+    # The masters the server answers for, by file name, relative to kehoach.toml; empty = `master`.
+    # A request names its workbook; the server only ever uses the path configured here.
+    masters: list[str] = field(default_factory=list)
+    max_header_bytes: int = 16_384  # request line + headers; more → 431/400 and the connection closes
+    header_timeout: float = 10.0  # seconds a connection may take to send its request line and headers
+    body_timeout: float = 60.0  # seconds to receive the whole body (5 MB at ~100 kB/s)
+    max_connections: int = 16  # open connections at once; more are answered 503 and closed at once
 
     @property
     def token(self) -> str:
@@ -67,6 +74,7 @@ class Config:
     inbox: str = "hop_thu_den"
     outbox: str = "gui_don_vi"
     reports: str = "bao_cao"
+    templates: str = "templates"  # folder whose templates override the package's ("" = package only)
     backups_keep: int = 20
     lock_timeout: float = 30.0
     lock_stale_minutes: float = 30.0
@@ -86,6 +94,11 @@ class Config:
     def resolve(self, rel: str) -> Path:
         p = Path(rel)
         return p if p.is_absolute() else self.base_dir / p
+
+    def served_masters(self) -> dict[str, Path]:
+        """Masters the button server answers for: file name (case-folded) → configured path."""
+        names = self.server.masters or ([self.master] if self.master else [])
+        return {Path(n).name.casefold(): self.resolve(n) for n in names}
 
     @property
     def inbox_dir(self) -> Path:
@@ -151,6 +164,9 @@ def check_config(cfg: Config) -> list[str]:
         problems.append(f"nightly_time = '{cfg.nightly_time}' phải có dạng HH:MM.")
     if not (0 < cfg.server.port < 65536):
         problems.append(f"[server] port = {cfg.server.port} không hợp lệ.")
+    for key in ("max_request_bytes", "max_header_bytes", "header_timeout", "body_timeout", "max_connections"):
+        if getattr(cfg.server, key) <= 0:
+            problems.append(f"[server] {key} phải lớn hơn 0.")
     return problems
 
 

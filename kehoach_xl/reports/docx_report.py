@@ -24,7 +24,7 @@ from ..rules.period import parse_period
 from ..text import normalize_text
 from .briefing import briefing_as_of
 from .context import summary_context
-from .render import render, template_dirs
+from .render import environment, render, template_dirs
 from .summary import Summary, compute_summary, month_label
 
 TEMPLATE = "bao_cao.docx"
@@ -74,7 +74,7 @@ def _state_label(f: Any) -> str:
 
 def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -> dict[str, Any]:
     ctx = summary_context(s, config=config, period=period)
-    body = render("report_body.txt.j2", ctx, md.path)
+    body = render("report_body.txt.j2", ctx, config)
     meta = s.meta
     authority, title, name = _signer(md)
     parent = normalize_text(meta.get("parent_agency"))
@@ -115,8 +115,8 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
     }
 
 
-def _template_path(master: Path) -> Path:
-    for d in template_dirs(master):
+def _template_path(config: Config) -> Path:
+    for d in template_dirs(config):
         if (d / TEMPLATE).exists():
             return d / TEMPLATE
     raise SetupError(f"Không tìm thấy mẫu báo cáo {TEMPLATE}; chạy templates/build_report_template.py để tạo lại.")
@@ -142,7 +142,8 @@ def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date |
     if out.suffix.lower() != ".docx":
         out = out / f"bao_cao_{ctx['period'].replace('-', '_')}.docx"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tpl = DocxTemplate(str(_template_path(master)))
-    tpl.render(ctx, autoescape=True)
+    tpl = DocxTemplate(str(_template_path(config)))
+    # The same sandbox as every other template; autoescape because the document is XML.
+    tpl.render(ctx, jinja_env=environment(config, autoescape=True), autoescape=True)
     tpl.save(str(out))
     return out
