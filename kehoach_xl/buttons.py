@@ -235,6 +235,7 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
         mg = importlib.import_module("kehoach_xl.merge")  # the package attribute `merge` is the function
 
         folder = Path(inbox) if inbox else cfg.inbox_dir
+        _ = cfg.secret  # no signing key → the Vietnamese message of SetupError, before any file is read
         if not folder.is_dir():
             raise DataError(f"Không thấy thư mục nhận báo cáo: {folder}")
         md = _master(live, cfg)

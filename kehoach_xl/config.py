@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,12 +116,32 @@ class Config:
 
     @property
     def secret(self) -> bytes:
+        """The department's key for signing unit workbooks. There is no built-in key: a key in the
+        public source would let anyone sign a workbook as any unit."""
         key = os.environ.get(self.signing_key_env) or self.signing_key
+        where = self.source or self.base_dir / CONFIG_NAME
         if not key:
-            # A per-installation default still stops casual forgery between units
-            # but the README tells IT staff to set their own.
-            key = "kehoach-xl-mac-dinh-hay-doi-khoa-nay"
+            raise SetupError(
+                f"Chưa có khóa ký tệp đơn vị: không có signing_key trong {where} và biến môi trường "
+                f"{self.signing_key_env} chưa đặt. Lệnh “kehoach-xl init” tạo khóa ngẫu nhiên trong "
+                f"kehoach.toml; hoặc bộ phận kỹ thuật đặt biến môi trường {self.signing_key_env} "
+                f"(ít nhất {MIN_KEY_CHARS} ký tự ngẫu nhiên). Không giao hay tổng hợp tệp đơn vị khi chưa có khóa.")
+        if len(key) < MIN_KEY_CHARS or key in _PUBLIC_KEYS:
+            raise SetupError(
+                f"Khóa ký tệp đơn vị (signing_key trong {where} hoặc biến môi trường {self.signing_key_env}) "
+                f"quá ngắn hoặc là khóa công khai trong mã nguồn; hãy thay bằng khóa ngẫu nhiên ít nhất "
+                f"{MIN_KEY_CHARS} ký tự, ví dụ: {new_signing_key()}")
         return key.encode()
+
+
+MIN_KEY_CHARS = 16
+# The constant earlier versions fell back to: published, so never a valid key.
+_PUBLIC_KEYS = frozenset({"kehoach-xl-mac-dinh-hay-doi-khoa-nay"})
+
+
+def new_signing_key() -> str:
+    """A random key for signing unit workbooks (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
 
 
 _SECTIONS = {"mail": MailConfig, "server": ServerConfig, "limits": LimitsConfig}
@@ -213,7 +235,7 @@ outbox = "gui_don_vi"            # thư mục tệp giao cho đơn vị
 reports = "bao_cao"              # thư mục báo cáo giao ban
 backups_keep = 20                # số bản sao lưu giữ lại
 nightly_time = "22:00"           # giờ chạy hằng đêm
-signing_key_env = "KEHOACH_SIGNING_KEY"   # biến môi trường chứa khóa ký tệp đơn vị
+signing_key_env = "KEHOACH_SIGNING_KEY"   # biến môi trường chứa khóa ký tệp đơn vị (nếu đặt thì dùng thay signing_key)
 
 [mail]
 host = "127.0.0.1"
@@ -229,3 +251,42 @@ host = "127.0.0.1"
 port = 8765
 token_env = "KEHOACH_SERVER_TOKEN"
 """
+
+
+_KEY_LINE = re.compile(r"^\s*signing[_-]key\s*=", re.MULTILINE)
+
+
+def _key_line(key: str) -> str:
+    return (f'signing_key = "{key}"   # khóa ký tệp đơn vị, tạo ngẫu nhiên khi init: giữ bí mật, '
+            "không gửi cho đơn vị\n")
+
+
+def default_toml(master_name: str = "so_theo_doi.xlsx", signing_key: str | None = None) -> str:
+    """kehoach.toml for a new master, with a fresh random signing key."""
+    text = DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{master_name}"')
+    anchor = "signing_key_env = "
+    i = text.index(anchor)
+    j = text.index("\n", i) + 1
+    return text[:j] + _key_line(signing_key or new_signing_key()) + text[j:]
+
+
+def ensure_signing_key(toml_path: Path) -> bool:
+    """Add a random ``signing_key`` to an existing kehoach.toml that has none; True when added.
+
+    The line goes before the first ``[section]`` (a key after it would belong to that section);
+    the file is replaced atomically.
+    """
+    text = toml_path.read_text(encoding="utf-8")
+    if _KEY_LINE.search(text):
+        return False
+    m = re.search(r"^\s*\[", text, re.MULTILINE)
+    at = m.start() if m else len(text)
+    if at and not text[:at].endswith("\n"):
+        text = text[:at] + "\n" + text[at:]
+        at += 1
+    new = text[:at] + _key_line(new_signing_key()) + text[at:]
+    tomllib.loads(new)  # never write a file that no longer parses
+    tmp = toml_path.with_name(f".{toml_path.name}.tmp-{os.getpid()}")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, toml_path)
+    return True
