@@ -77,7 +77,9 @@ class Config:
     outbox: str = "gui_don_vi"
     reports: str = "bao_cao"
     templates: str = "templates"  # folder whose templates override the package's ("" = package only)
-    backups_keep: int = 20
+    backups_keep: int = 1  # the newest N backups are kept whatever their age (at least one)
+    backups_keep_all_days: float = 7.0  # every backup of the last 7 days is kept …
+    backups_keep_daily_days: float = 92.0  # … then the newest of each day, up to about 3 months
     lock_timeout: float = 30.0
     lock_stale_minutes: float = 30.0
     owner_file_stale_hours: float = 12.0
@@ -181,6 +183,8 @@ def check_config(cfg: Config) -> list[str]:
         problems.append(f"due_soon_unit = '{cfg.due_soon_unit}' phải là 'calendar' hoặc 'working'.")
     if cfg.backups_keep < 1:
         problems.append("backups_keep phải ít nhất là 1 để luôn giữ một bản sao lưu.")
+    if cfg.backups_keep_all_days < 0 or cfg.backups_keep_daily_days < 0:
+        problems.append("backups_keep_all_days và backups_keep_daily_days không được âm.")
     hh, _, mm = cfg.nightly_time.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
         problems.append(f"nightly_time = '{cfg.nightly_time}' phải có dạng HH:MM.")
@@ -233,7 +237,9 @@ due_soon_unit = "calendar"       # "calendar" (ngày lịch) hoặc "working" (n
 inbox = "hop_thu_den"            # thư mục nhận báo cáo của đơn vị
 outbox = "gui_don_vi"            # thư mục tệp giao cho đơn vị
 reports = "bao_cao"              # thư mục báo cáo giao ban
-backups_keep = 20                # số bản sao lưu giữ lại
+backups_keep_all_days = 7        # giữ mọi bản sao lưu trong 7 ngày gần nhất
+backups_keep_daily_days = 92     # sau đó giữ mỗi ngày một bản (bản mới nhất của ngày), đến khoảng 3 tháng
+backups_keep = 1                 # luôn giữ ít nhất chừng này bản mới nhất, dù cũ đến đâu
 nightly_time = "22:00"           # giờ chạy hằng đêm
 signing_key_env = "KEHOACH_SIGNING_KEY"   # biến môi trường chứa khóa ký tệp đơn vị (nếu đặt thì dùng thay signing_key)
 
