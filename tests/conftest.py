@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# There is no built-in signing key any more; tests that issue or merge unit workbooks use this one
+# (tests of the missing key remove it with monkeypatch).
+os.environ.setdefault("KEHOACH_SIGNING_KEY", "khoa-ky-cho-bo-kiem-thu-0123456789")
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 if str(ROOT) not in sys.path:

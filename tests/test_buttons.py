@@ -203,8 +203,18 @@ def test_tong_hop_merges_inbox_into_the_open_book(tmp_path: Path) -> None:
     task = next(r for r in md.tasks.rows if r["id"] == "DDCI2024-00002")
     assert task["status"] == "Hoàn thành" and task["progress"] == 100
     assert task["result"] == "Đã cập nhật lên web"
-    # Other tasks untouched; the submission filed away like the command line does.
+    # Other tasks untouched. The submission stays in the inbox: the values are only in the open book,
+    # which staff may close without saving; the merge of the file on disk (nightly) files it away.
     assert next(r for r in md.tasks.rows if r["id"] == "DDCI2024-00004")["status"] == "Chưa thực hiện"
+    assert (inbox / src.name).exists() and not (inbox / "processed").exists()
+    assert "vẫn để trong thư mục nhận" in actions[-1]["args"][0]
+    # Closed without saving: nothing is lost, the command-line merge (under the lock) applies it now.
+    from kehoach_xl.commands.merge import merge
+    from kehoach_xl.io.master_read import read_master
+
+    rep = merge(master, inbox).to_dict()
+    assert rep["applied"] and not rep["conflicts"]
+    assert next(r for r in read_master(master).tasks.rows if r["id"] == "DDCI2024-00002")["status"] == "Hoàn thành"
     assert not (inbox / src.name).exists() and (inbox / "processed" / src.name).exists()
 
 

@@ -43,7 +43,7 @@ TRIALS_PER_POINT = 8  # x 10 named points, half of them in "pause" mode
 RANDOM_TRIALS = 70
 KEEP = 4
 STATUS_COL = schema.TASKS.keys.index("status") + 1
-CFG = Config(lock_timeout=5.0, backups_keep=KEEP)
+CFG = Config(lock_timeout=5.0, backups_keep=KEEP, backups_keep_all_days=0, backups_keep_daily_days=0)
 
 
 def _sha(b: bytes) -> str:
@@ -211,5 +211,9 @@ def test_sigkill_anywhere_leaves_old_or_new(tmp_path: Path, monkeypatch: pytest.
     assert len(list_backups(master)) == KEEP
     left = sorted(n for n in os.listdir(folder) if n.startswith("."))
     assert left == [BACKUP_DIR], f"leftovers: {left}"
-    assert [n for n in os.listdir(folder / BACKUP_DIR) if n.startswith(".")] == []
+    # Only the manifest is hidden there, and it lists exactly the backups that are present.
+    assert [n for n in os.listdir(folder / BACKUP_DIR) if n.startswith(".")] == [f".{master.name}.manifest.json"]
+    from kehoach_xl.io.backup import read_manifest
+
+    assert sorted(e["file"] for e in read_manifest(master)) == sorted(b.path.name for b in list_backups(master))
     assert outcomes["old"] > 0 and outcomes["new"] > 0

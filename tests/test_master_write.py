@@ -52,7 +52,7 @@ def make_master(folder: Path, name: str = "so_theo_doi.xlsx") -> Path:
 
 
 def cfg(**kw: object) -> Config:
-    base = {"lock_timeout": 0.0, "backups_keep": 3}
+    base = {"lock_timeout": 0.0, "backups_keep": 3, "backups_keep_all_days": 0, "backups_keep_daily_days": 0}
     base.update(kw)
     return Config(**base)  # type: ignore[arg-type]
 
@@ -210,7 +210,8 @@ from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.io.master_write import write_master
 for i in range(int(sys.argv[2])):
     ch = MasterChanges(log=[LogEntry("merge", file=sys.argv[3], task_id=str(i))])
-    write_master(Path(sys.argv[1]), ch, action="merge", config=Config(lock_timeout=30, backups_keep=2))
+    write_master(Path(sys.argv[1]), ch, action="merge", config=Config(lock_timeout=30, backups_keep=2,
+                 backups_keep_all_days=0, backups_keep_daily_days=0))
 print("done", flush=True)
 """
 
@@ -398,7 +399,7 @@ def test_full_disk_gives_clear_error_and_keeps_master(tmp_path: Path, fail_at: s
         shutil.copyfile(src, master)
         before = master.read_bytes()
         # one page for the lock file; then either no room for the backup, or room for it but not the temp
-        _leave_free(mnt, 1 + (0 if fail_at == "backup" else _pages(master)))
+        _leave_free(mnt, 1 + (0 if fail_at == "backup" else _pages(master) + 1))  # +1 page: the manifest
         with pytest.raises(WriteFailedError) as err:
             write_master(master, status_change(schema.STATUS_DONE), action="merge", config=cfg())
         assert "đầy" in str(err.value) and "giữ nguyên" in str(err.value)

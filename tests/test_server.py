@@ -40,7 +40,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     os.environ[ENV] = TOKEN
     folder = tmp_path_factory.mktemp("srv")
-    cfg = Config(base_dir=folder)
+    cfg = Config(base_dir=folder, master="so_theo_doi.xlsx")
     cfg.server.token_env = ENV
     cfg.server.max_request_bytes = 400_000
     app = create_app(cfg)
@@ -70,7 +70,9 @@ def _post(url: str, body: Any, token: str | None = TOKEN, **kw: Any) -> httpx.Re
 def test_health(server: tuple[str, Path]) -> None:
     url, _ = server
     r = httpx.get(f"{url}/health", timeout=10)
-    assert r.status_code == 200 and "cap_nhat" in r.json()["buttons"]
+    assert r.status_code == 200 and r.text == "ok"  # a bare health check: no versions, no buttons
+    v = httpx.get(f"{url}/version", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert v.status_code == 200 and "cap_nhat" in v.json()["buttons"]
 
 
 def test_good_call_returns_actions(server: tuple[str, Path]) -> None:
@@ -145,6 +147,7 @@ def test_unknown_button(server: tuple[str, Path]) -> None:
     url, master = server
     r = _post(f"{url}/xoa_het", {})
     assert r.status_code == 404
+    assert _post(f"{url}/xoa_het", {}, token=None).status_code == 401  # no enumeration without the token
 
 
 def test_server_refuses_to_start_without_token() -> None:

@@ -54,5 +54,5 @@ def register(cli: click.Group) -> None:
         from kehoach_xl.excel.server import serve
         from kehoach_xl.model.config import load_config
 
-        click.echo("Máy chủ nút bấm đang chạy; nhấn Ctrl+C để dừng.")
-        serve(load_config(config_path), host=host, port=port)
+        # serve() checks the token and the configured master first: nothing is announced when it refuses.
+        serve(load_config(config_path), host=host, port=port, announce=click.echo)

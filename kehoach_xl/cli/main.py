@@ -48,6 +48,8 @@ def init_cmd(master: Path, sample: str, overwrite: bool) -> None:
 
     path = init(master, sample=None if sample == "none" else sample, overwrite=overwrite)
     click.echo(f"Đã tạo sổ theo dõi: {path}")
+    click.echo(f"Khóa ký tệp đơn vị nằm trong {path.parent / 'kehoach.toml'} (signing_key): giữ bí mật, "
+               "chỉ Văn phòng Sở và bộ phận kỹ thuật được đọc thư mục này.")
 
 
 @cli.command("tasks")

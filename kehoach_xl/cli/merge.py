@@ -57,7 +57,10 @@ def register(cli: click.Group) -> None:
           kehoach-xl merge so_theo_doi.xlsx hop_thu_den --json
         """
         from kehoach_xl.commands.merge import merge
+        from kehoach_xl.model.config import load_config
 
+        if master.exists():
+            _ = load_config(master).secret  # no signing key → a clear Vietnamese message, before any file is read
         rep = merge(master, inbox, period=period, dry_run=dry_run, as_of=parse_date_option(as_of))
         d = rep.to_dict()
         if as_json:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from kehoach_xl.errors import KehoachError, SetupError
+from kehoach_xl.rules.safe_cells import csv_text
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -30,14 +31,9 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_default))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value: Any) -> Any:
     """Text Excel would run as a formula (=HYPERLINK(…) typed into a task) gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return csv_text(value)
 
 
 def emit_csv(rows: list[dict[str, Any]]) -> None:

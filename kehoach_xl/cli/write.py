@@ -6,6 +6,13 @@ from pathlib import Path
 
 import click
 
+# What each write was, as staff read it in ``restore --list`` (the backup is the state just before it).
+OPERATIONS = {
+    "merge": "tổng hợp báo cáo đơn vị", "refresh": "cập nhật thời hạn", "summary": "lập bảng tổng hợp",
+    "validate": "ghi kết quả kiểm tra", "import": "nhập kế hoạch", "restore": "khôi phục bản sao lưu",
+    "init": "tạo lại sổ theo dõi", "nightly": "xử lý hằng đêm",
+}
+
 
 def register(cli: click.Group) -> None:
     from kehoach_xl.cli.options import emit_json, master_argument
@@ -25,6 +32,7 @@ def register(cli: click.Group) -> None:
           kehoach-xl restore so_theo_doi.xlsx --to so_theo_doi-20240605-220000-000000.xlsx
         """
         from kehoach_xl.errors import SetupError
+        from kehoach_xl.io.backup import unlisted_backups
         from kehoach_xl.io.master_write import list_backups, restore
         from kehoach_xl.model.config import load_config
 
@@ -34,15 +42,21 @@ def register(cli: click.Group) -> None:
         if list_only:
             backups = list_backups(master)
             if as_json:
-                emit_json([{"file": b.path.name, "path": str(b.path), "time": b.time.isoformat(), "size": b.size}
-                           for b in backups])
+                emit_json([{"file": b.path.name, "path": str(b.path), "time": b.time.isoformat(), "size": b.size,
+                            "operation": b.operation, "sha256": b.sha256} for b in backups])
                 return
             if not backups:
                 click.echo("Chưa có bản sao lưu nào.")
-                return
             for b in backups:
-                click.echo(f"{b.label}  {b.size:>10,} byte  {b.path.name}")
-            click.echo(f"Tổng số: {len(backups)} bản sao lưu.")
+                op = OPERATIONS.get(b.operation, b.operation or "không rõ")
+                click.echo(f"{b.label}  {b.size:>10,} byte  {b.path.name}  (trước khi: {op})".replace(",", "."))
+            if backups:
+                click.echo(f"Tổng số: {len(backups)} bản sao lưu.")
+            stray = unlisted_backups(master)
+            if stray:
+                click.echo(f"Bỏ qua {len(stray)} tệp trong thư mục sao lưu không có trong danh mục sao lưu "
+                           f"(không khôi phục được): " + ", ".join(p.name for p in stray[:5])
+                           + (" …" if len(stray) > 5 else ""))
             return
         res = restore(master, backup, config=config)
         if as_json:

@@ -55,7 +55,7 @@ def demo(
 ) -> DemoResult:
     """Build a complete master in ``folder`` and run the monthly cycle on it."""
     from kehoach_xl.commands.init import create_master
-    from kehoach_xl.model.config import CONFIG_NAME, DEFAULT_TOML
+    from kehoach_xl.model.config import CONFIG_NAME, default_toml
     from kehoach_xl.model.sample import sample_registry
 
     folder = Path(folder)
@@ -75,7 +75,7 @@ def demo(
     master = folder / MASTER_NAME
     result = DemoResult(folder=folder, master=master)
     (folder / CONFIG_NAME).write_text(
-        DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{MASTER_NAME}"'), encoding="utf-8"
+        default_toml(MASTER_NAME), encoding="utf-8"
     )
 
     def step(name: str, fn: Callable[[], tuple[str, list[Path]]]) -> None:

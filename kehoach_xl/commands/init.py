@@ -65,7 +65,7 @@ def create_master(
 
 def init(master: Path | str, *, sample: str | None = None, overwrite: bool = False) -> Path:
     """Create an empty master (optionally with a sample plan's registry) and a default kehoach.toml."""
-    from kehoach_xl.model.config import CONFIG_NAME, DEFAULT_TOML
+    from kehoach_xl.model.config import CONFIG_NAME, default_toml, ensure_signing_key
     from kehoach_xl.model.sample import sample_registry
 
     master = Path(master)
@@ -95,5 +95,8 @@ def init(master: Path | str, *, sample: str | None = None, overwrite: bool = Fal
             plain.unlink(missing_ok=True)
     toml = path.parent / CONFIG_NAME
     if not toml.exists():
-        toml.write_text(DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{path.name}"'), encoding="utf-8")
+        # The department's own random key for signing unit workbooks (there is no built-in one).
+        toml.write_text(default_toml(path.name), encoding="utf-8")
+    else:
+        ensure_signing_key(toml)  # an older kehoach.toml without a key gets one; an existing key is kept
     return path

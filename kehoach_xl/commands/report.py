@@ -9,14 +9,14 @@ from docxtpl import DocxTemplate
 
 from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master
-from kehoach_xl.model.config import load_config
+from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.reports.docx_report import TEMPLATE, compute_report
-from kehoach_xl.reports.render import template_dirs
+from kehoach_xl.reports.render import environment, template_dirs
 from kehoach_xl.rules.period import parse_period
 
 
-def _template_path(master: Path) -> Path:
-    for d in template_dirs(master):
+def _template_path(config: Config) -> Path:
+    for d in template_dirs(config):
         if (d / TEMPLATE).exists():
             return d / TEMPLATE
     raise SetupError(f"Không tìm thấy mẫu báo cáo {TEMPLATE}; chạy templates/build_report_template.py để tạo lại.")
@@ -34,7 +34,8 @@ def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date |
     if out.suffix.lower() != ".docx":
         out = out / f"bao_cao_{ctx['period'].replace('-', '_')}.docx"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tpl = DocxTemplate(str(_template_path(master)))
-    tpl.render(ctx, autoescape=True)
+    tpl = DocxTemplate(str(_template_path(config)))
+    # The same sandbox as every other template; autoescape because the document is XML.
+    tpl.render(ctx, jinja_env=environment(config, autoescape=True), autoescape=True)
     tpl.save(str(out))
     return out

@@ -10,6 +10,7 @@ Vietnamese."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -33,6 +34,10 @@ from kehoach_xl.model.master import (
 )
 
 log = logging.getLogger(__name__)
+
+# The master's path when the button server runs a button: the one configured, never a path or
+# name taken from the request (a remote book's name comes from the network).
+_SERVED_MASTER: contextvars.ContextVar[Path | None] = contextvars.ContextVar("served_master", default=None)
 
 
 @dataclass
@@ -80,12 +85,16 @@ def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterD
     tasks_sheet = find_sheet_name(grids, schema.TASKS.name)
     if tasks_sheet:  # notes staff keep below the task Table are not tasks (as for files)
         cut_tasks_below_table(grids, {n: t[2] for n, t in live.tables([tasks_sheet]).items()})
-    # The workbook's own folder when Excel says where it is (templates beside it win), else the config's.
-    try:
-        full = Path(str(live.book.fullname))
-    except Exception:  # noqa: BLE001 - remote books have only a name
-        full = Path(live.name)
-    md = master_from_grids(grids, full if full.is_absolute() else cfg.base_dir / live.name)
+    # The configured master behind the button server; else the workbook's own path when Excel (COM)
+    # says where it is; else only its bare name inside the configuration's folder.
+    path = _SERVED_MASTER.get()
+    if path is None:
+        try:
+            full = Path(str(live.book.fullname))
+        except Exception:  # noqa: BLE001 - remote books have only a name
+            full = Path(live.name)
+        path = full if full.is_absolute() else cfg.base_dir / Path(str(live.name)).name
+    md = master_from_grids(grids, path)
     # The pure functions look sheets up by name (problems, summary): give them every name.
     md.sheet_names = list(live.sheet_names())
     if not md.tasks.present:
@@ -97,9 +106,10 @@ def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterD
 
 
 def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
-         book: Any = None, config: Config | None = None) -> ButtonResult:
+         book: Any = None, config: Config | None = None, master: Path | None = None) -> ButtonResult:
     book = book if book is not None else _caller()
     live = LiveBook(book)
+    served = _SERVED_MASTER.set(master)
     try:
         cfg = config or config_for_book(book)
         out = body(live, cfg)
@@ -118,6 +128,8 @@ def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
     except Exception as exc:  # noqa: BLE001 - a button must always answer the user
         log.exception("button %s failed", name)
         msg = f"Có lỗi ngoài dự kiến: {exc}. Hãy chụp màn hình thông báo này gửi bộ phận kỹ thuật."
+    finally:
+        _SERVED_MASTER.reset(served)
     live.alert(msg, title, critical=True)
     return ButtonResult(name, False, msg, live.calls)
 
@@ -147,12 +159,13 @@ def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
     return _Outcome(msg, changes, "validate", report, select=(sheet, PROBLEMS_HEADER_ROW + 1, 1), warning=n_err > 0)
 
 
-def kiem_tra(book: Any = None, *, config: Config | None = None) -> ButtonResult:
+def kiem_tra(book: Any = None, *, config: Config | None = None, master: Path | None = None) -> ButtonResult:
     """Nút “Kiểm tra”: validate the open master, list problems in the “Kiểm tra” sheet."""
-    return _run("kiem_tra", "Kiểm tra dữ liệu", _validate_body, book, config)
+    return _run("kiem_tra", "Kiểm tra dữ liệu", _validate_body, book, config, master)
 
 
-def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None) -> ButtonResult:
+def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None,
+             master: Path | None = None) -> ButtonResult:
     """Nút “Cập nhật”: recompute the derived deadline columns as of today."""
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
@@ -168,17 +181,24 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
                "Nhớ lưu sổ (Ctrl+S).")
         return _Outcome(msg, changes, "refresh", counts)
 
-    return _run("cap_nhat", "Cập nhật thời hạn", body, book, config)
+    return _run("cap_nhat", "Cập nhật thời hạn", body, book, config, master)
 
 
 def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
-                            inbox: Path | str | None = None) -> ButtonResult:
-    """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master."""
+                            inbox: Path | str | None = None, master: Path | None = None) -> ButtonResult:
+    """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master.
+
+    The submissions stay in the inbox: the values are only in the open workbook until staff save
+    it, so moving the files to ``processed/`` now would lose them if the workbook is closed
+    without saving. The nightly merge (``kehoach-xl merge``, under the master's lock) files them
+    away once the master on disk holds them; merging a report again changes nothing.
+    """
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
         from kehoach_xl.commands import merge as mg
 
         folder = Path(inbox) if inbox else cfg.inbox_dir
+        _ = cfg.secret  # no signing key → the Vietnamese message of SetupError, before any file is read
         if not folder.is_dir():
             raise DataError(f"Không thấy thư mục nhận báo cáo: {folder}")
         md = _master(live, cfg)
@@ -192,20 +212,20 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
         processed = [f for f in report.files if f.status != "rejected"]
         rejected = [f for f in report.files if f.status == "rejected"]
         lines = [f"Đã tổng hợp {_n(len(processed))} tệp báo cáo, ghi {_n(report.applied)} thay đổi vào sổ đang mở.",
-                 "Nhớ lưu sổ (Ctrl+S)."]
+                 "Nhớ lưu sổ (Ctrl+S). Các tệp vẫn để trong thư mục nhận báo cáo; lần tổng hợp hằng đêm "
+                 "sẽ chuyển chúng đi sau khi sổ đã lưu (tổng hợp lại không làm thay đổi gì thêm)."]
         if rejected:
             lines.append(f"Từ chối {_n(len(rejected))} tệp: " + ", ".join(f.file for f in rejected[:5])
-                         + (" …" if len(rejected) > 5 else "") + " (xem tệp .bao_cao_loi.txt bên cạnh).")
+                         + (" …" if len(rejected) > 5 else "") + " (lý do sẽ ghi trong lần tổng hợp hằng đêm).")
         if report.conflicts:
             lines.append(f"Có {_n(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
-        return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected),
-                        after=lambda: mg.file_away(folder, report))
+        return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected))
 
-    return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config)
+    return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config, master)
 
 
 def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_of: dt.date | None = None,
-                         out: Path | str | None = None) -> ButtonResult:
+                         out: Path | str | None = None, master: Path | None = None) -> ButtonResult:
     """Nút “Lập báo cáo giao ban”: rewrite the “Tổng hợp” sheet and write the briefing files."""
 
     def body(live: LiveBook, cfg: Config) -> _Outcome:
@@ -228,7 +248,7 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
         return _Outcome(msg, changes, "summary", s, outputs,
                         select=(schema.SUMMARY_SHEET_NAME, 1, 1))
 
-    return _run("lap_bao_cao_giao_ban", "Lập báo cáo giao ban", body, book, config)
+    return _run("lap_bao_cao_giao_ban", "Lập báo cáo giao ban", body, book, config, master)
 
 
 def _briefing_files(md: MasterData, day: dt.date, cfg: Config, out: Path) -> list[Path]:

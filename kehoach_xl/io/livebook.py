@@ -29,6 +29,7 @@ from typing import Any
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, Link, LogEntry, MasterChanges
 from kehoach_xl.model.master import find_sheet_name, match_headers, task_table
+from kehoach_xl.rules.safe_cells import formula_like
 from kehoach_xl.text import name_key
 
 # Sheets the program rewrites wholesale: any gap inside a block may be filled.
@@ -36,14 +37,16 @@ _OWNED_SHEETS = (schema.SUMMARY_SHEET_NAME, schema.PROBLEMS_SHEET_NAME)
 _OWNED_TASK_KEYS = frozenset(schema.DERIVED_FIELDS)
 
 # Text Excel would turn into a formula, number or date when assigned through .Value.
-_RISKY_TEXT = re.compile(r"^[=+\-@]|^[\s\d.,/:%()eE$€₫-]+$")
+# Formula-like text is decided by the one rule in safe_cells; this adds what Excel would read as
+# a number or a date.
+_RISKY_TEXT = re.compile(r"^[\s\d.,/:%()eE$€₫-]+$")
 
 
 def excel_text(value: CellValue) -> CellValue:
     """A value ready for ``Range.value``: risky text gets Excel's text prefix (')."""
     if isinstance(value, Link):
         return "=" + value.formula
-    if isinstance(value, str) and value and _RISKY_TEXT.search(value):
+    if isinstance(value, str) and value and (formula_like(value) or _RISKY_TEXT.search(value)):
         return "'" + value
     return value
 

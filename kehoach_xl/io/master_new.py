@@ -34,7 +34,7 @@ def replacing_master(path: Path) -> Iterator[Path | None]:
     lock.acquire(timeout=cfg.lock_timeout)
     try:
         wait_for_owner_file(path, stale_hours=cfg.owner_file_stale_hours, wait_seconds=0)
-        yield _backup.make_backup(path)
+        yield _backup.make_backup(path, operation="init")
     finally:
         lock.release()
 

@@ -207,7 +207,8 @@ def _check_unchanged(path: Path, expect: tuple[int, int] | None) -> None:
 
 
 def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | None, user: str | None,
-           wait_seconds: float, source: Path | None = None, expect: tuple[int, int] | None = None) -> WriteResult:
+           wait_seconds: float, source: Path | None = None, expect: tuple[int, int] | None = None,
+           protect: Path | None = None) -> WriteResult:
     t0 = time.perf_counter()
     path = Path(path)
     if not path.is_file():
@@ -232,7 +233,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         step = "dọn tệp tạm còn sót"
         _clean_leftovers(path)
         step = "tạo bản sao lưu"
-        bak = _backup.make_backup(path, on_chunk=lambda: _fault("backup_copying"))
+        bak = _backup.make_backup(path, on_chunk=lambda: _fault("backup_copying"), operation=action)
         _fault("backup_done")
         full, n_log = _with_log(src, changes, action, user or current_user())
         step = "ghi tệp tạm"
@@ -257,7 +258,9 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         _fault("dir_synced")
         # Pruned only after success, so failing writes can never push good old backups out.
         with contextlib.suppress(OSError):
-            _backup.prune_backups(path, cfg.backups_keep, protect=source)
+            _backup.prune_backups(path, cfg.backups_keep, protect=protect or source,
+                                  keep_all_days=cfg.backups_keep_all_days,
+                                  keep_daily_days=cfg.backups_keep_daily_days)
         _fault("pruned")
     except OSError as exc:
         if _is_sharing_violation(exc):
@@ -272,7 +275,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         if bak is not None and not replaced:
             # The master did not change, so this copy of it is redundant (and frees space on a full disk).
             with contextlib.suppress(OSError):
-                bak.unlink()
+                _backup.discard_backup(path, bak)
         lock.release()
     return WriteResult(
         path=path, backup=bak, cells_written=result.cells_written, log_rows=n_log,
@@ -302,12 +305,13 @@ def list_backups(path: Path) -> list[BackupInfo]:
     return _backup.list_backups(Path(path))
 
 
-def _resolve_backup(path: Path, backup: Path | str | None) -> Path:
+def _resolve_backup(path: Path, backup: Path | str | None) -> BackupInfo:
+    """The manifest's record of the backup to restore; anything the manifest does not list is refused."""
     backups = _backup.list_backups(path)
     if backup is None:
         if not backups:
             raise SetupError(f"Chưa có bản sao lưu nào của '{path.name}' trong thư mục {_backup.BACKUP_DIR}.")
-        return backups[0].path
+        return backups[0]
     folder = _backup.backup_dir(path)
     chosen = Path(backup)
     if not chosen.is_absolute() and not chosen.exists():
@@ -324,24 +328,31 @@ def _resolve_backup(path: Path, backup: Path | str | None) -> Path:
             f"Tệp '{chosen.name}' không nằm trong thư mục sao lưu {folder} của '{path.name}'; "
             f"chỉ khôi phục được từ các bản sao lưu của sổ theo dõi (xem: restore --list)."
         )
-    _check_is_master(chosen)
-    return chosen
+    info = next((b for b in backups if b.path.name == chosen.name), None)
+    if info is None:
+        raise DataError(
+            f"Tệp '{chosen.name}' không có trong danh mục sao lưu của '{path.name}' (chương trình không tạo ra "
+            f"nó: có thể là tệp ai đó đặt vào thư mục {_backup.BACKUP_DIR}, hoặc sổ của kế hoạch khác đổi tên). "
+            f"Không khôi phục; sổ theo dõi vẫn giữ nguyên. Xem các bản hợp lệ: restore --list."
+        )
+    return info
 
 
-def _check_is_master(chosen: Path) -> None:
+def _check_is_master(chosen: Path, name: str | None = None) -> None:
     """The backup must read as a master; a corrupt file is a DataError naming it, not a traceback."""
     from kehoach_xl.io.master_read import read_master
 
+    name = name or chosen.name
     try:
         md = read_master(chosen)
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types on damaged files
-        raise DataError(f"Không đọc được bản sao lưu '{chosen.name}': tệp hỏng ({exc}). Sổ theo dõi vẫn giữ nguyên.") \
+        raise DataError(f"Không đọc được bản sao lưu '{name}': tệp hỏng ({exc}). Sổ theo dõi vẫn giữ nguyên.") \
             from exc
     if not md.tasks.present:
         raise DataError(
-            f"Bản sao lưu '{chosen.name}' không phải sổ theo dõi (không có sheet “{schema.TASKS.name}”). "
+            f"Bản sao lưu '{name}' không phải sổ theo dõi (không có sheet “{schema.TASKS.name}”). "
             f"Sổ theo dõi vẫn giữ nguyên."
         )
 
@@ -355,7 +366,25 @@ def restore(path: Path, backup: Path | str | None = None, *, config: Config | No
     of the restored workbook; every other byte of the backup's content is kept.
     """
     path = Path(path)
-    chosen = _resolve_backup(path, backup)
-    entry = LogEntry(action="restore", file=chosen.name, new=f"Khôi phục từ bản sao lưu {chosen.name}")
-    return _write(path, MasterChanges(log=[entry]), action="restore", config=config, user=user,
-                  wait_seconds=wait_seconds, source=chosen)
+    info = _resolve_backup(path, backup)
+    chosen = info.path
+    # Restore from a private copy whose SHA-256 matches the manifest: the file in the shared folder
+    # could be swapped between the check and the read.
+    copy = path.with_name(f".{path.name}.tmp-{os.getpid()}-restore")
+    copy.unlink(missing_ok=True)
+    try:
+        try:
+            sha = _backup.copy_durable(chosen, copy)
+        except OSError as exc:
+            raise write_failed(exc, path, "đọc bản sao lưu") from exc
+        if sha != info.sha256:
+            raise DataError(
+                f"Bản sao lưu '{chosen.name}' đã bị thay đổi sau khi được tạo (mã SHA-256 không khớp danh mục "
+                f"sao lưu). Không khôi phục; sổ theo dõi vẫn giữ nguyên."
+            )
+        _check_is_master(copy, chosen.name)
+        entry = LogEntry(action="restore", file=chosen.name, new=f"Khôi phục từ bản sao lưu {chosen.name}")
+        return _write(path, MasterChanges(log=[entry]), action="restore", config=config, user=user,
+                      wait_seconds=wait_seconds, source=copy, protect=chosen)
+    finally:
+        copy.unlink(missing_ok=True)

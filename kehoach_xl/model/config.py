@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,13 @@ class ServerConfig:
     port: int = 8765
     token_env: str = "KEHOACH_SERVER_TOKEN"
     max_request_bytes: int = 5_000_000
+    # The masters the server answers for, by file name, relative to kehoach.toml; empty = `master`.
+    # A request names its workbook; the server only ever uses the path configured here.
+    masters: list[str] = field(default_factory=list)
+    max_header_bytes: int = 16_384  # request line + headers; more → 431/400 and the connection closes
+    header_timeout: float = 10.0  # seconds a connection may take to send its request line and headers
+    body_timeout: float = 60.0  # seconds to receive the whole body (5 MB at ~100 kB/s)
+    max_connections: int = 16  # open connections at once; more are answered 503 and closed at once
 
     @property
     def token(self) -> str:
@@ -67,7 +76,10 @@ class Config:
     inbox: str = "hop_thu_den"
     outbox: str = "gui_don_vi"
     reports: str = "bao_cao"
-    backups_keep: int = 20
+    templates: str = "templates"  # folder whose templates override the package's ("" = package only)
+    backups_keep: int = 1  # the newest N backups are kept whatever their age (at least one)
+    backups_keep_all_days: float = 7.0  # every backup of the last 7 days is kept …
+    backups_keep_daily_days: float = 92.0  # … then the newest of each day, up to about 3 months
     lock_timeout: float = 30.0
     lock_stale_minutes: float = 30.0
     owner_file_stale_hours: float = 12.0
@@ -87,6 +99,11 @@ class Config:
         p = Path(rel)
         return p if p.is_absolute() else self.base_dir / p
 
+    def served_masters(self) -> dict[str, Path]:
+        """Masters the button server answers for: file name (case-folded) → configured path."""
+        names = self.server.masters or ([self.master] if self.master else [])
+        return {Path(n).name.casefold(): self.resolve(n) for n in names}
+
     @property
     def inbox_dir(self) -> Path:
         return self.resolve(self.inbox)
@@ -101,12 +118,32 @@ class Config:
 
     @property
     def secret(self) -> bytes:
+        """The department's key for signing unit workbooks. There is no built-in key: a key in the
+        public source would let anyone sign a workbook as any unit."""
         key = os.environ.get(self.signing_key_env) or self.signing_key
+        where = self.source or self.base_dir / CONFIG_NAME
         if not key:
-            # A per-installation default still stops casual forgery between units
-            # but the README tells IT staff to set their own.
-            key = "kehoach-xl-mac-dinh-hay-doi-khoa-nay"
+            raise SetupError(
+                f"Chưa có khóa ký tệp đơn vị: không có signing_key trong {where} và biến môi trường "
+                f"{self.signing_key_env} chưa đặt. Lệnh “kehoach-xl init” tạo khóa ngẫu nhiên trong "
+                f"kehoach.toml; hoặc bộ phận kỹ thuật đặt biến môi trường {self.signing_key_env} "
+                f"(ít nhất {MIN_KEY_CHARS} ký tự ngẫu nhiên). Không giao hay tổng hợp tệp đơn vị khi chưa có khóa.")
+        if len(key) < MIN_KEY_CHARS or key in _PUBLIC_KEYS:
+            raise SetupError(
+                f"Khóa ký tệp đơn vị (signing_key trong {where} hoặc biến môi trường {self.signing_key_env}) "
+                f"quá ngắn hoặc là khóa công khai trong mã nguồn; hãy thay bằng khóa ngẫu nhiên ít nhất "
+                f"{MIN_KEY_CHARS} ký tự, ví dụ: {new_signing_key()}")
         return key.encode()
+
+
+MIN_KEY_CHARS = 16
+# The constant earlier versions fell back to: published, so never a valid key.
+_PUBLIC_KEYS = frozenset({"kehoach-xl-mac-dinh-hay-doi-khoa-nay"})
+
+
+def new_signing_key() -> str:
+    """A random key for signing unit workbooks (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
 
 
 _SECTIONS = {"mail": MailConfig, "server": ServerConfig, "limits": LimitsConfig}
@@ -146,11 +183,16 @@ def check_config(cfg: Config) -> list[str]:
         problems.append(f"due_soon_unit = '{cfg.due_soon_unit}' phải là 'calendar' hoặc 'working'.")
     if cfg.backups_keep < 1:
         problems.append("backups_keep phải ít nhất là 1 để luôn giữ một bản sao lưu.")
+    if cfg.backups_keep_all_days < 0 or cfg.backups_keep_daily_days < 0:
+        problems.append("backups_keep_all_days và backups_keep_daily_days không được âm.")
     hh, _, mm = cfg.nightly_time.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
         problems.append(f"nightly_time = '{cfg.nightly_time}' phải có dạng HH:MM.")
     if not (0 < cfg.server.port < 65536):
         problems.append(f"[server] port = {cfg.server.port} không hợp lệ.")
+    for key in ("max_request_bytes", "max_header_bytes", "header_timeout", "body_timeout", "max_connections"):
+        if getattr(cfg.server, key) <= 0:
+            problems.append(f"[server] {key} phải lớn hơn 0.")
     return problems
 
 
@@ -195,9 +237,11 @@ due_soon_unit = "calendar"       # "calendar" (ngày lịch) hoặc "working" (n
 inbox = "hop_thu_den"            # thư mục nhận báo cáo của đơn vị
 outbox = "gui_don_vi"            # thư mục tệp giao cho đơn vị
 reports = "bao_cao"              # thư mục báo cáo giao ban
-backups_keep = 20                # số bản sao lưu giữ lại
+backups_keep_all_days = 7        # giữ mọi bản sao lưu trong 7 ngày gần nhất
+backups_keep_daily_days = 92     # sau đó giữ mỗi ngày một bản (bản mới nhất của ngày), đến khoảng 3 tháng
+backups_keep = 1                 # luôn giữ ít nhất chừng này bản mới nhất, dù cũ đến đâu
 nightly_time = "22:00"           # giờ chạy hằng đêm
-signing_key_env = "KEHOACH_SIGNING_KEY"   # biến môi trường chứa khóa ký tệp đơn vị
+signing_key_env = "KEHOACH_SIGNING_KEY"   # biến môi trường chứa khóa ký tệp đơn vị (nếu đặt thì dùng thay signing_key)
 
 [mail]
 host = "127.0.0.1"
@@ -213,3 +257,42 @@ host = "127.0.0.1"
 port = 8765
 token_env = "KEHOACH_SERVER_TOKEN"
 """
+
+
+_KEY_LINE = re.compile(r"^\s*signing[_-]key\s*=", re.MULTILINE)
+
+
+def _key_line(key: str) -> str:
+    return (f'signing_key = "{key}"   # khóa ký tệp đơn vị, tạo ngẫu nhiên khi init: giữ bí mật, '
+            "không gửi cho đơn vị\n")
+
+
+def default_toml(master_name: str = "so_theo_doi.xlsx", signing_key: str | None = None) -> str:
+    """kehoach.toml for a new master, with a fresh random signing key."""
+    text = DEFAULT_TOML.replace('"so_theo_doi.xlsx"', f'"{master_name}"')
+    anchor = "signing_key_env = "
+    i = text.index(anchor)
+    j = text.index("\n", i) + 1
+    return text[:j] + _key_line(signing_key or new_signing_key()) + text[j:]
+
+
+def ensure_signing_key(toml_path: Path) -> bool:
+    """Add a random ``signing_key`` to an existing kehoach.toml that has none; True when added.
+
+    The line goes before the first ``[section]`` (a key after it would belong to that section);
+    the file is replaced atomically.
+    """
+    text = toml_path.read_text(encoding="utf-8")
+    if _KEY_LINE.search(text):
+        return False
+    m = re.search(r"^\s*\[", text, re.MULTILINE)
+    at = m.start() if m else len(text)
+    if at and not text[:at].endswith("\n"):
+        text = text[:at] + "\n" + text[at:]
+        at += 1
+    new = text[:at] + _key_line(new_signing_key()) + text[at:]
+    tomllib.loads(new)  # never write a file that no longer parses
+    tmp = toml_path.with_name(f".{toml_path.name}.tmp-{os.getpid()}")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, toml_path)
+    return True

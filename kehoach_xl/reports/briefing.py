@@ -105,10 +105,10 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     as_of = as_of or briefing_as_of(md, period)
     s = summary_of(md, as_of, config=config, period=period)
     ctx = summary_context(s, config=config, period=period)
-    subject = render("briefing_subject.txt.j2", ctx, md.path).strip()
+    subject = render("briefing_subject.txt.j2", ctx, config).strip()
     ctx["subject"] = subject
-    text = render("briefing.txt.j2", ctx, md.path)
-    html = render("briefing.html.j2", {**ctx, "chart_src": chart_src}, md.path)
+    text = render("briefing.txt.j2", ctx, config)
+    html = render("briefing.html.j2", {**ctx, "chart_src": chart_src}, config)
     result = BriefingResult(
         period=period, as_of=as_of, subject=subject, text=text, html=html,
         to=[*_emails(md.leaders.rows), *config.mail.to],
@@ -117,10 +117,10 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     for r in reminders_for(s, md):
         rctx = {**ctx, "unit": r.unit, "overdue": [_task(f) for f in r.overdue],
                 "due_soon": [_task(f) for f in r.due_soon]}
-        r.subject = render("reminder_subject.txt.j2", rctx, md.path).strip()
+        r.subject = render("reminder_subject.txt.j2", rctx, config).strip()
         rctx["subject"] = r.subject
-        r.text = render("reminder.txt.j2", rctx, md.path)
-        r.html = render("reminder.html.j2", rctx, md.path)
+        r.text = render("reminder.txt.j2", rctx, config)
+        r.html = render("reminder.html.j2", rctx, config)
         if not r.to:
             result.warnings.append(f"{r.unit} chưa có địa chỉ thư điện tử trong sheet Đơn vị; thư nhắc việc chỉ được lưu tệp.")
         result.reminders.append(r)
@@ -142,8 +142,8 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
     res.chart_path = unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
                                 title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {res.as_of:%d/%m/%Y})")
     ctx = {**summary_context(s, config=config, period=res.period), "subject": res.subject}
-    file_html = render("briefing.html.j2", {**ctx, "chart_src": res.chart_path.name}, md.path)
-    mail_html = render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, md.path)
+    file_html = render("briefing.html.j2", {**ctx, "chart_src": res.chart_path.name}, config)
+    mail_html = render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, config)
     res.html = file_html
     out.mkdir(parents=True, exist_ok=True)
     res.text_path = out / f"bao_cao_giao_ban_{tag}.txt"

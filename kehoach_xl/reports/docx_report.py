@@ -71,7 +71,7 @@ def _state_label(f: Any) -> str:
 
 def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -> dict[str, Any]:
     ctx = summary_context(s, config=config, period=period)
-    body = render("report_body.txt.j2", ctx, md.path)
+    body = render("report_body.txt.j2", ctx, config)
     meta = s.meta
     authority, title, name = _signer(md)
     parent = normalize_text(meta.get("parent_agency"))

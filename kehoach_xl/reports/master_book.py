@@ -23,6 +23,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from kehoach_xl.model import schema
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
+from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.text import join_list, normalize_text
 
 FONT_NAME = "Times New Roman"
@@ -101,7 +102,7 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     data = list(rows) or [{}]
     for i, row in enumerate(data, start=2):
         for j, col in enumerate(cols, start=1):
-            c = ws.cell(row=i, column=j, value=_cell_value(col, row.get(col.key)))
+            c = put_text(ws.cell(row=i, column=j), _cell_value(col, row.get(col.key)))
             c.alignment = CENTER if col.type in ("int", "percent", "date", "datetime") or col.key in ("stt", "id", "group") else WRAP_TOP
             c.border = BORDER
             fmt = _format_for(col)
@@ -181,7 +182,7 @@ def _settings_sheet(wb: Workbook, meta: Mapping[str, Any]) -> None:
     for i, (key, label) in enumerate(schema.SETTINGS_ROWS.items(), start=2):
         ws.cell(row=i, column=1, value=label).alignment = WRAP_TOP
         value = meta.get(key)
-        c = ws.cell(row=i, column=2, value=value)
+        c = put_text(ws.cell(row=i, column=2), value)
         c.alignment = WRAP_TOP
         if isinstance(value, dt.date) or key == "as_of":
             c.number_format = DATE_FORMAT  # refresh writes a real date here later

@@ -1,8 +1,14 @@
 """Jinja2 environment for the briefing, reminder and report templates.
 
 Templates ship in ``templates/`` at the top of the repository (``kehoach_xl/templates``
-links to it); a ``templates/`` folder next to the master overrides any of them by
-name, so the office can change the wording without touching code.
+links to it); the folder named by ``templates`` in kehoach.toml (default: ``templates/``
+beside kehoach.toml, i.e. beside the master) overrides any of them by name, so the office
+can change the wording without touching code. Nothing else is a template source: never a
+folder derived from a workbook's name (the button server gets that name from the network).
+
+Templates are rendered in Jinja2's sandbox (an edited template cannot reach Python objects,
+files or commands: ``{{ cycler.__init__.__globals__.os }}`` is a ``SecurityError``) and HTML
+templates autoescape what they insert.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
+from kehoach_xl.model.config import Config
 from kehoach_xl.rules.deadline import format_vn_date
 from kehoach_xl.text import vn_number
 
@@ -24,14 +32,19 @@ def package_templates() -> Path:
     return Path(str(resources.files("kehoach_xl") / "templates"))
 
 
-def template_dirs(master: Path | None) -> list[Path]:
+def template_dirs(config: Config | None = None) -> list[Path]:
+    """The configured template folder (when it exists), then the package's."""
     dirs = []
-    if master is not None:
-        local = Path(master).resolve().parent / "templates"
+    if config is not None and config.templates:
+        local = config.resolve(config.templates)
         if local.is_dir() and local.resolve() != package_templates().resolve():
             dirs.append(local)
     dirs.append(package_templates())
     return dirs
+
+
+def is_html(name: str | None) -> bool:
+    return bool(name) and (".html" in name or ".htm" in name)
 
 
 def roman(n: int) -> str:
@@ -92,11 +105,12 @@ def mid_sentence(name: Any) -> str:
     return s[:1].lower() + s[1:] if s.startswith(("Các ", "Những ")) else s
 
 
-def environment(master: Path | None = None) -> jinja2.Environment:
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(master)])
-    env = jinja2.Environment(
+def environment(config: Config | None = None, *, autoescape: Any = is_html) -> jinja2.Environment:
+    """The sandboxed Jinja2 environment every template of the program is rendered in."""
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(config)])
+    env = SandboxedEnvironment(
         loader=loader,
-        autoescape=lambda name: bool(name) and ".html" in name,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -108,8 +122,8 @@ def environment(master: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def render(name: str, context: dict[str, Any], master: Path | None = None) -> str:
-    text = environment(master).get_template(name).render(**context)
+def render(name: str, context: dict[str, Any], config: Config | None = None) -> str:
+    text = environment(config).get_template(name).render(**context)
     if not name.endswith(".html.j2"):
         # Templates may leave runs of blank lines where a section was omitted.
         lines = text.splitlines()

@@ -41,6 +41,7 @@ from kehoach_xl.reports.figures import (
 from kehoach_xl.reports.master_book import DECIMAL1_FORMAT, FONT_NAME, new_workbook
 from kehoach_xl.rules.deadline import format_vn_date
 from kehoach_xl.rules.period import parse_period, period_bounds, try_parse_period
+from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.text import normalize_text, vn_number
 
 SHEET = schema.SUMMARY_SHEET_NAME
@@ -457,7 +458,7 @@ def export_summary(s: Summary, path: Path) -> Path:
     last_value_row = max((r for r, _ in cells), default=UNIT_FIRST_ROW)
     _scaffold_sheet(ws, n_units, styled_rows=n_units, chart_anchor=f"A{last_value_row + 3}")
     for (r, c), v in cells.items():
-        ws.cell(row=r, column=c, value=v)
+        put_text(ws.cell(row=r, column=c), v)  # a unit's "=WEBSERVICE(…)" stays text for the leadership
     for col, w in _EXPORT_WIDTHS.items():
         ws.column_dimensions[col].width = w
     _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1)

@@ -36,6 +36,7 @@ from kehoach_xl.reports.master_book import (
 )
 from kehoach_xl.rules.assignments import Assignment
 from kehoach_xl.rules.period import parse_period, period_label, period_ym
+from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.rules.signing import sign, value_hash
 from kehoach_xl.text import normalize_text
 
@@ -100,9 +101,7 @@ def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, items: list[A
             v = values.get(col.key)
             if isinstance(v, str):
                 v = normalize_text(v, keep_newlines=True)
-            c = ws.cell(row=r, column=j, value=v)
-            if isinstance(v, str) and v[:1] in "=+-@":
-                c.data_type = "s"  # text that looks like a formula stays text
+            c = put_text(ws.cell(row=r, column=j), v)  # text that looks like a formula stays text
             c.border = BORDER
             c.alignment = CENTER if col.type in ("date", "percent") or col.key in ("id", "stt") else WRAP_TOP
             if col.type == "date":

@@ -18,7 +18,7 @@ RANK = {"vn": 0, "text": 0, "errors": 0, "model": 1, "rules": 2, "io": 3, "impor
 # Siblings on one floor that must not lean on each other.
 APART = {("importer", "reports"), ("reports", "importer")}
 # The package's face and the 0.1.0 compatibility module sit above everything.
-TOP = {"kehoach_xl", "kehoach_xl.buttons"}
+TOP = {"kehoach_xl", "kehoach_xl.buttons", "kehoach_xl.__main__"}
 
 
 def _modules() -> dict[str, Path]:
