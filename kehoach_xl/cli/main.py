@@ -81,7 +81,7 @@ def tasks_cmd(master: Path, as_json: bool, as_csv: bool) -> None:
 def _load_command_modules() -> None:
     pkg = importlib.import_module("kehoach_xl.cli")
     for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name not in ("main", "options"):
+        if info.name not in ("main", "options") and not info.name.startswith("_"):
             mod = importlib.import_module(f"kehoach_xl.cli.{info.name}")
             mod.register(cli)
 
