@@ -24,6 +24,7 @@ def register(cli: click.Group) -> None:
           kehoach-xl restore so_theo_doi.xlsx --list
           kehoach-xl restore so_theo_doi.xlsx --to so_theo_doi-20240605-220000-000000.xlsx
         """
+        from kehoach_xl import vn
         from kehoach_xl.errors import SetupError
         from kehoach_xl.io.master_write import list_backups, restore
         from kehoach_xl.model.config import load_config
@@ -41,7 +42,7 @@ def register(cli: click.Group) -> None:
                 click.echo("Chưa có bản sao lưu nào.")
                 return
             for b in backups:
-                click.echo(f"{b.label}  {b.size:>10,} byte  {b.path.name}")
+                click.echo(f"{b.label}  {vn.integer(b.size):>10} byte  {b.path.name}")
             click.echo(f"Tổng số: {len(backups)} bản sao lưu.")
             return
         res = restore(master, backup, config=config)

@@ -28,6 +28,7 @@ from typing import Any
 
 from fastapi import Request  # module level: FastAPI resolves the endpoint's annotations here
 
+from kehoach_xl import vn
 from kehoach_xl.errors import SetupError
 from kehoach_xl.model.config import Config, load_config
 
@@ -154,8 +155,8 @@ def create_app(config: Config | None = None) -> Any:
             return text(f"Không có nút bấm “{button}” trên máy chủ.", 404)
         if not _token_ok(request.headers.get("authorization"), token):
             return text("Sai hoặc thiếu mã bí mật (token) của máy chủ nút bấm.", 401)
-        too_big = text(f"Sổ gửi lên quá lớn (giới hạn {limit:,} byte). Hãy báo bộ phận kỹ thuật tăng "
-                       "[server] max_request_bytes.".replace(",", "."), 413)
+        too_big = text(f"Sổ gửi lên quá lớn (giới hạn {vn.integer(limit)} byte). Hãy báo bộ phận kỹ thuật tăng "
+                       "[server] max_request_bytes.", 413)
         declared = request.headers.get("content-length")
         if declared is not None:
             try:
