@@ -73,15 +73,3 @@ def split_list(value: object) -> list[str]:
 def join_list(items: Iterable[str]) -> str:
     return "; ".join(i for i in items if i)
 
-
-def vn_number(x: float | int | None, decimals: int = 2) -> str:
-    """6.39 → '6,39'; thousands with a dot as Vietnamese documents write them."""
-    if x is None:
-        return ""
-    if isinstance(x, int) or float(x).is_integer() and decimals == 0:
-        return f"{int(x):,}".replace(",", ".")
-    s = f"{x:,.{decimals}f}"
-    s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    if "," in s:
-        s = s.rstrip("0").rstrip(",")
-    return s

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
-from kehoach_xl.rules.deadline import Deadline, format_vn_date, parse_deadline, parse_vn_date
+from kehoach_xl.rules.deadline import Deadline, parse_deadline
 
 D = dt.date
 
@@ -208,9 +209,9 @@ def test_cell_values_that_are_not_text() -> None:
 
 
 def test_format_vn_date() -> None:
-    assert format_vn_date(D(2024, 2, 9)) == "09/02/2024"
-    assert format_vn_date(dt.datetime(2024, 12, 31, 23, 59)) == "31/12/2024"
-    assert format_vn_date(None) == ""
+    assert vn.date(D(2024, 2, 9)) == "09/02/2024"
+    assert vn.date(dt.datetime(2024, 12, 31, 23, 59)) == "31/12/2024"
+    assert vn.date(None) == ""
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -220,13 +221,13 @@ def test_format_vn_date() -> None:
     (D(2024, 1, 1), D(2024, 1, 1)), ("", None), (None, None),
 ])
 def test_parse_vn_date_accepts(value: object, expected: D | None) -> None:
-    assert parse_vn_date(value) == expected
+    assert vn.parse_date(value) == expected
 
 
 @pytest.mark.parametrize("value", ["31/02/2024", "29/02/2023", "30/13/2024", "Tháng 9/2022", "abc", True, 7])
 def test_parse_vn_date_refuses(value: object) -> None:
     with pytest.raises(ValueError) as e:
-        parse_vn_date(value)
+        vn.parse_date(value)
     assert any(w in str(e.value) for w in ("không", "ngày"))
 
 
@@ -264,9 +265,9 @@ def test_any_valid_date_in_any_form_parses_back(d: D, form) -> None:
 @settings(max_examples=200, deadline=None)
 @given(dates)
 def test_strict_reader_round_trips(d: D) -> None:
-    for text in (format_vn_date(d), f"{d.day}/{d.month}/{d.year % 100:02d}" if d.year >= 2000 else format_vn_date(d),
+    for text in (vn.date(d), f"{d.day}/{d.month}/{d.year % 100:02d}" if d.year >= 2000 else vn.date(d),
                  f"{d.day:02d}-{d.month:02d}-{d.year}", f"{d.day:02d}.{d.month:02d}.{d.year}", d.isoformat()):
-        assert parse_vn_date(text) == d, text
+        assert vn.parse_date(text) == d, text
 
 
 def _exists(day: int, month: int, year: int) -> bool:
@@ -295,7 +296,7 @@ def test_invalid_day_month_combos_are_refused(day: int, month: int, year: int, f
             assert "invalid_date" in parsed.flags, text
         if day <= 31:
             with pytest.raises(ValueError):
-                parse_vn_date(f"{day}/{month}/{year}")
+                vn.parse_date(f"{day}/{month}/{year}")
 
 
 @settings(max_examples=100, deadline=None)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from kehoach_xl.errors import SetupError
-from kehoach_xl.rules.period import parse_period, period_bounds, period_label
+from kehoach_xl.vn import parse_period, period_bounds, period_label
 
 
 @pytest.mark.parametrize("raw", ["2024-5", "2024-05", "05/2024", "5/2024", " 2024-05 ", "Tháng 5/2024"])

@@ -64,6 +64,7 @@ def tasks_cmd(master: Path, as_json: bool, as_csv: bool) -> None:
       kehoach-xl tasks so_theo_doi.xlsx --json
       kehoach-xl tasks so_theo_doi.xlsx --csv > nhiem_vu.csv
     """
+    from kehoach_xl import vn
     from kehoach_xl.commands.tasks import tasks
 
     rows = tasks(master)
@@ -73,7 +74,7 @@ def tasks_cmd(master: Path, as_json: bool, as_csv: bool) -> None:
         emit_csv(rows)
     else:
         for r in rows:
-            due = r["due_date"] or r["deadline_text"] or ""
+            due = vn.date(r["due_date"]) or r["deadline_text"] or ""
             click.echo(f"{r['id'] or '':<14} {(r['status'] or ''):<16} {due:<12} {(r['task'] or '')[:70]}")
         click.echo(f"Tổng số: {len(rows)} nhiệm vụ.")
 

@@ -27,6 +27,7 @@ def register(cli: click.Group) -> None:
           kehoach-xl summary so_theo_doi.xlsx --as-of 2024-07-15
           kehoach-xl summary so_theo_doi.xlsx --period 2024-05 --export bao_cao/tong_hop.xlsx --json
         """
+        from kehoach_xl import vn
         from kehoach_xl.commands.summary import summary
 
         s = summary(master, as_of=parse_date_option(as_of), export=export, period=period)
@@ -34,7 +35,7 @@ def register(cli: click.Group) -> None:
             emit_json(s.to_dict())
             return
         t = s.total
-        click.echo(f"Đã ghi sheet Tổng hợp (số liệu đến ngày {s.as_of:%d/%m/%Y}): {t.total} nhiệm vụ, "
+        click.echo(f"Đã ghi sheet Tổng hợp (số liệu đến ngày {vn.date(s.as_of)}): {t.total} nhiệm vụ, "
                    f"hoàn thành {t.done}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}.")
         for w in s.warnings:
             click.echo(f"Lưu ý: {w}", err=True)

@@ -60,15 +60,15 @@ def register(cli: click.Group) -> None:
           kehoach-xl refresh so_theo_doi.xlsx
           kehoach-xl refresh so_theo_doi.xlsx --as-of 2024-06-30
         """
+        from kehoach_xl import vn
         from kehoach_xl.commands.refresh import refresh
         from kehoach_xl.model import schema
-        from kehoach_xl.rules.deadline import format_vn_date
 
         result = refresh(master, as_of=parse_date_option(as_of))
         if as_json:
             emit_json(result.to_dict())
             return
-        click.echo(f"Số liệu tính đến ngày {format_vn_date(result.as_of)}: {result.tasks} nhiệm vụ, "
+        click.echo(f"Số liệu tính đến ngày {vn.date(result.as_of)}: {result.tasks} nhiệm vụ, "
                    f"{result.cells_changed} ô thay đổi.")
         for code, label in schema.DEADLINE_STATES.items():
             if result.states.get(code):

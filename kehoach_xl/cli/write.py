@@ -31,6 +31,7 @@ def register(cli: click.Group) -> None:
           kehoach-xl restore so_theo_doi.xlsx --list
           kehoach-xl restore so_theo_doi.xlsx --to so_theo_doi-20240605-220000-000000.xlsx
         """
+        from kehoach_xl import vn
         from kehoach_xl.errors import SetupError
         from kehoach_xl.io.backup import unlisted_backups
         from kehoach_xl.io.master_write import list_backups, restore
@@ -49,7 +50,7 @@ def register(cli: click.Group) -> None:
                 click.echo("Chưa có bản sao lưu nào.")
             for b in backups:
                 op = OPERATIONS.get(b.operation, b.operation or "không rõ")
-                click.echo(f"{b.label}  {b.size:>10,} byte  {b.path.name}  (trước khi: {op})".replace(",", "."))
+                click.echo(f"{b.label}  {vn.integer(b.size):>10} byte  {b.path.name}  (trước khi: {op})")
             if backups:
                 click.echo(f"Tổng số: {len(backups)} bản sao lưu.")
             stray = unlisted_backups(master)

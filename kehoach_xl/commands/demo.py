@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import SetupError
 from kehoach_xl.model import schema
 
@@ -115,7 +116,7 @@ def demo(
 
         r = refresh(master, as_of=as_of)
         states = ", ".join(f"{schema.DEADLINE_STATES[k].lower()}: {v}" for k, v in sorted(r.states.items()) if v)
-        return f"số liệu tính đến {as_of:%d/%m/%Y}, {r.cells_changed} ô thay đổi ({states})", []
+        return f"số liệu tính đến {vn.date(as_of)}, {r.cells_changed} ô thay đổi ({states})", []
 
     step("Cập nhật cột tính toán", s_refresh)
 

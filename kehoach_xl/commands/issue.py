@@ -14,8 +14,8 @@ from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.unitbook import unitbook_name
 from kehoach_xl.reports.unitbook import build_unitbook
 from kehoach_xl.rules.assignments import assignments
-from kehoach_xl.rules.period import parse_period
 from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import parse_period
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.submission import read_submission
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.rules.merge import MergeReport, compute_merge, problem_report_text
-from kehoach_xl.rules.period import parse_period
+from kehoach_xl.vn import parse_period
 
 PROCESSED_DIR = "processed"
 

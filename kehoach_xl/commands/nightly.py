@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError, SetupError
 from kehoach_xl.model.config import Config, load_config
 
@@ -125,7 +126,7 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
             def _refresh() -> str:
                 r = refresh(master, as_of=as_of, config=cfg)
                 overdue = r.states.get("overdue", 0)
-                return f"số liệu đến {r.as_of:%d/%m/%Y}: {r.tasks} nhiệm vụ, {overdue} quá hạn, {r.cells_changed} ô thay đổi"
+                return f"số liệu đến {vn.date(r.as_of)}: {r.tasks} nhiệm vụ, {overdue} quá hạn, {r.cells_changed} ô thay đổi"
 
             def _summary() -> str:
                 t = summary(master, as_of=as_of, config=cfg).total

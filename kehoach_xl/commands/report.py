@@ -12,7 +12,7 @@ from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.reports.docx_report import TEMPLATE, compute_report
 from kehoach_xl.reports.render import environment, template_dirs
-from kehoach_xl.rules.period import parse_period
+from kehoach_xl.vn import parse_period
 
 
 def _template_path(config: Config) -> Path:

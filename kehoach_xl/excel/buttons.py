@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import DataError, KehoachError
 from kehoach_xl.io.livebook import LiveBook
 from kehoach_xl.model import schema
@@ -138,10 +139,6 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-def _n(x: int) -> str:
-    return f"{x:,}".replace(",", ".")
-
-
 def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
     from kehoach_xl.rules.validate import PROBLEMS_HEADER_ROW, compute_problems_sheet, compute_validation
 
@@ -154,7 +151,7 @@ def _validate_body(live: LiveBook, cfg: Config) -> _Outcome:
         return _Outcome("Dữ liệu hợp lệ: không phát hiện lỗi nào.", changes, "validate", report,
                         select=(sheet, 1, 1))
     first = report.problems[0]
-    msg = (f"Phát hiện {_n(n_err)} lỗi và {_n(n_warn)} cảnh báo; danh sách ở trang “{sheet}”.\n"
+    msg = (f"Phát hiện {vn.integer(n_err)} lỗi và {vn.integer(n_warn)} cảnh báo; danh sách ở trang “{sheet}”.\n"
            f"Đầu tiên: {first.cell or first.sheet} — {first.message}")
     return _Outcome(msg, changes, "validate", report, select=(sheet, PROBLEMS_HEADER_ROW + 1, 1), warning=n_err > 0)
 
@@ -176,8 +173,8 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
         summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
         out = compute_refresh(md, as_of=day, config=cfg, summary_grid=live.grids.get(summary) if summary else None)
         changes, counts = out.changes, out.figures["states"]
-        msg = (f"Đã cập nhật {_n(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {day:%d/%m/%Y}.\n"
-               f"Quá hạn: {_n(counts.get('overdue', 0))}; sắp đến hạn: {_n(counts.get('due_soon', 0))}.\n"
+        msg = (f"Đã cập nhật {vn.integer(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {vn.date(day)}.\n"
+               f"Quá hạn: {vn.integer(counts.get('overdue', 0))}; sắp đến hạn: {vn.integer(counts.get('due_soon', 0))}.\n"
                "Nhớ lưu sổ (Ctrl+S).")
         return _Outcome(msg, changes, "refresh", counts)
 
@@ -211,14 +208,14 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
         changes, report = merged.changes, merged.result
         processed = [f for f in report.files if f.status != "rejected"]
         rejected = [f for f in report.files if f.status == "rejected"]
-        lines = [f"Đã tổng hợp {_n(len(processed))} tệp báo cáo, ghi {_n(report.applied)} thay đổi vào sổ đang mở.",
+        lines = [f"Đã tổng hợp {vn.integer(len(processed))} tệp báo cáo, ghi {vn.integer(report.applied)} thay đổi vào sổ đang mở.",
                  "Nhớ lưu sổ (Ctrl+S). Các tệp vẫn để trong thư mục nhận báo cáo; lần tổng hợp hằng đêm "
                  "sẽ chuyển chúng đi sau khi sổ đã lưu (tổng hợp lại không làm thay đổi gì thêm)."]
         if rejected:
-            lines.append(f"Từ chối {_n(len(rejected))} tệp: " + ", ".join(f.file for f in rejected[:5])
+            lines.append(f"Từ chối {vn.integer(len(rejected))} tệp: " + ", ".join(f.file for f in rejected[:5])
                          + (" …" if len(rejected) > 5 else "") + " (lý do sẽ ghi trong lần tổng hợp hằng đêm).")
         if report.conflicts:
-            lines.append(f"Có {_n(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
+            lines.append(f"Có {vn.integer(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
         return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected))
 
     return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config, master)
@@ -239,10 +236,10 @@ def lap_bao_cao_giao_ban(book: Any = None, *, config: Config | None = None, as_o
         changes = summary_changes(s) if ours else MasterChanges()
         outputs = _briefing_files(md, day, cfg, Path(out) if out else cfg.reports_dir)
         if ours:
-            msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {day:%d/%m/%Y}."
+            msg = f"Đã lập bảng “{schema.SUMMARY_SHEET_NAME}”, số liệu đến ngày {vn.date(day)}."
         else:
             msg = (f"Sheet “{schema.SUMMARY_SHEET_NAME}” không do chương trình tạo nên không ghi đè; "
-                   f"số liệu đến ngày {day:%d/%m/%Y} có trong các tệp giao ban.")
+                   f"số liệu đến ngày {vn.date(day)} có trong các tệp giao ban.")
         if outputs:
             msg += f"\nTệp giao ban đã ghi vào {outputs[0].parent}:\n" + "\n".join(p.name for p in outputs)
         return _Outcome(msg, changes, "summary", s, outputs,

@@ -36,6 +36,7 @@ from typing import Any
 
 from fastapi import Request  # module level: FastAPI resolves the endpoint's annotations here
 
+from kehoach_xl import vn
 from kehoach_xl.errors import SetupError
 from kehoach_xl.model.config import Config, load_config
 
@@ -224,8 +225,8 @@ def create_app(config: Config | None = None) -> Any:
             return text(denied, 401, close=True)
         if button not in buttons.BUTTONS:
             return text("Không có nút bấm này trên máy chủ.", 404)
-        too_big = text(f"Sổ gửi lên quá lớn (giới hạn {limit:,} byte). Hãy báo bộ phận kỹ thuật tăng "
-                       "[server] max_request_bytes.".replace(",", "."), 413, close=True)
+        too_big = text(f"Sổ gửi lên quá lớn (giới hạn {vn.integer(limit)} byte). Hãy báo bộ phận kỹ thuật tăng "
+                       "[server] max_request_bytes.", 413, close=True)
         declared = request.headers.get("content-length")
         if declared is not None:
             try:
@@ -241,7 +242,7 @@ def create_app(config: Config | None = None) -> Any:
                     if len(body) > limit:
                         return too_big
         except TimeoutError:
-            return text(f"Nội dung gửi lên quá chậm (quá {body_timeout:g} giây); hãy thử lại.", 408, close=True)
+            return text(f"Nội dung gửi lên quá chậm (quá {vn.number(body_timeout, decimals=None)} giây); hãy thử lại.", 408, close=True)
         try:
             payload = json.loads(bytes(body).decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):

@@ -13,6 +13,7 @@ import io
 import re
 from pathlib import Path
 
+from kehoach_xl import vn
 from kehoach_xl.errors import DataError
 from kehoach_xl.importer.model import RawCell, RawTable
 from kehoach_xl.text import normalize_text
@@ -103,7 +104,7 @@ def read_xlsx_tables(path: Path | str) -> tuple[list[RawTable], str]:
                     cells.append(RawCell())
                     continue
                 if hasattr(v, "strftime"):
-                    v = v.strftime("%d/%m/%Y")
+                    v = vn.date(v)
                 elif isinstance(v, float) and v.is_integer():
                     v = int(v)
                 font = c.font

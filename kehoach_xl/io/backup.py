@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kehoach_xl import vn
+
 BACKUP_DIR = ".kehoach_backups"
 _STAMP = "%Y%m%d-%H%M%S-%f"
 CHUNK = 1 << 20
@@ -40,7 +42,7 @@ class BackupInfo:
 
     @property
     def label(self) -> str:
-        return self.time.strftime("%d/%m/%Y %H:%M:%S")
+        return vn.datetime(self.time, seconds=True)
 
 
 def backup_dir(master: Path) -> Path:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, Link, LogEntry, MasterChanges
 from kehoach_xl.model.master import find_sheet_name, match_headers, task_table
@@ -237,17 +238,9 @@ def log_entry_rows(entries: Iterable[LogEntry], cols: Mapping[str, int], user: s
 
 
 def _log_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float):
-        return (str(int(value)) if value.is_integer() else repr(value)).replace(".", ",")
     if isinstance(value, (list, tuple)):
         return schema.LIST_SEP.join(_log_text(v) for v in value)
-    return str(value)
+    return vn.value(value)
 
 
 def default_user() -> str:

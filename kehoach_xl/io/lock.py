@@ -34,6 +34,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from kehoach_xl import vn
 from kehoach_xl.io.write_errors import MasterLockedError, MasterOpenInExcelError, write_failed
 
 UNREADABLE_GRACE = 2.0  # seconds an empty lock file may stay unchanged before it is stale
@@ -93,7 +94,7 @@ class LockInfo:
     token: str = ""
 
     def describe(self) -> str:
-        when = dt.datetime.fromtimestamp(self.time).strftime("%d/%m/%Y %H:%M:%S")
+        when = vn.datetime(dt.datetime.fromtimestamp(self.time), seconds=True)
         return f"{self.user or '?'} (máy {self.host}, tiến trình {self.pid}, từ {when})"
 
 
@@ -327,7 +328,7 @@ def find_owner_file(master: Path, *, stale_hours: float) -> OwnerFile | None:
 
 
 def owner_error(master: Path, owner: OwnerFile) -> MasterOpenInExcelError:
-    since = dt.datetime.fromtimestamp(owner.mtime).strftime("%d/%m/%Y %H:%M")
+    since = vn.datetime(dt.datetime.fromtimestamp(owner.mtime))
     who = f"người dùng '{owner.user}'" if owner.user else "một người dùng"
     return MasterOpenInExcelError(
         f"Sổ theo dõi '{master.name}' đang được mở trong {owner.app} bởi {who} (từ {since}). "

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import DataError, SetupError
 from kehoach_xl.io import backup as _backup
 from kehoach_xl.io._verify import verify_workbook
@@ -85,19 +86,9 @@ class WriteResult:
 
 def _text(value: Any) -> str:
     """Old/new values as the log sheet shows them (dd/mm/yyyy, decimal comma)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Đúng" if value else "Sai"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M" if not value.second else "%d/%m/%Y %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float):
-        return (str(int(value)) if value.is_integer() else repr(value)).replace(".", ",")
     if isinstance(value, (list, tuple, set)):
         return schema.LIST_SEP.join(_text(v) for v in value)
-    return str(value)
+    return vn.value(value)
 
 
 def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:

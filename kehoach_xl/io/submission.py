@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter, range_boundaries
 
+from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, LimitsConfig
@@ -23,10 +24,10 @@ from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.submission import Entry, Submission, SubmissionRejected, file_problem
 from kehoach_xl.model.unitbook import INPUT_FIELDS, META_MARK, META_SHEET, REPORT_SHEET, REPORTING_ROLES, UNIT_SHEET
 from kehoach_xl.rules.assignments import assignments
-from kehoach_xl.rules.period import parse_period, period_label
 from kehoach_xl.rules.signing import value_hash, verify
 from kehoach_xl.rules.values import _blank, parse_field
 from kehoach_xl.text import normalize_text, slugify
+from kehoach_xl.vn import parse_period, period_label
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -64,7 +65,7 @@ def _checked_period(path: Path, period: str, today: dt.date) -> str:
     except KehoachError:
         raise _reject(path, f"Kỳ báo cáo “{period}” trong tệp không hợp lệ; không tổng hợp.") from None
     if period > f"{today:%Y-%m}":
-        raise _reject(path, f"Kỳ báo cáo {period_label(period)} ở tương lai (hôm nay {today:%d/%m/%Y}); "
+        raise _reject(path, f"Kỳ báo cáo {period_label(period)} ở tương lai (hôm nay {vn.date(today)}); "
                             "không tổng hợp.")
     return period
 
@@ -109,7 +110,7 @@ def safe_open(path: Path, limits: LimitsConfig) -> SafeBook:
     path = Path(path)
     size = path.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
-        raise _reject(path, f"Tệp nặng {size / 1048576:.1f} MB, vượt giới hạn {limits.max_file_mb:g} MB. "
+        raise _reject(path, f"Tệp nặng {vn.number(size / 1048576, 1)} MB, vượt giới hạn {vn.number(limits.max_file_mb)} MB. "
                             "Hãy xóa ảnh, sheet thừa hoặc ô quá dài rồi gửi lại.")
     with path.open("rb") as fh:
         head = fh.read(8)
@@ -139,7 +140,7 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
     bomb = ("Tệp giải nén ra quá lớn ({what}), có dấu hiệu “bom nén” (zip bomb); không xử lý. "
             "Nếu đây là tệp thật, hãy xóa dữ liệu thừa rồi gửi lại.")
     if declared > budget:
-        raise _reject(path, bomb.format(what=f"{declared / 1048576:.0f} MB > {limits.max_uncompressed_mb:g} MB"))
+        raise _reject(path, bomb.format(what=f"{vn.integer(declared / 1048576)} MB > {vn.number(limits.max_uncompressed_mb)} MB"))
     names = [i.filename for i in infos]
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         raise _reject(path, "Tệp chứa macro (VBA). Vì an toàn, Văn phòng Sở không nhận tệp có macro. "
@@ -162,9 +163,9 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
                     got += len(chunk)
                     used += len(chunk)
                     if used > budget:
-                        raise _reject(path, bomb.format(what=f"hơn {limits.max_uncompressed_mb:g} MB"))
+                        raise _reject(path, bomb.format(what=f"hơn {vn.number(limits.max_uncompressed_mb)} MB"))
                     if got > RATIO_MIN_BYTES and got > max(info.compress_size, 1) * limits.max_ratio:
-                        raise _reject(path, bomb.format(what=f"tỉ lệ nén vượt {limits.max_ratio:g}:1"))
+                        raise _reject(path, bomb.format(what=f"tỉ lệ nén vượt {vn.number(limits.max_ratio)}:1"))
                     chunks.append(chunk)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
             raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (một phần của tệp không giải nén được). "
@@ -183,10 +184,6 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             out.writestr(name, data)
     buf.seek(0)
     return _parse_book(path, buf, limits, ext_links)
-
-
-def _vn(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
 
 
 _SI = re.compile(rb"<si>(.*?)</si>", re.S)
@@ -210,7 +207,7 @@ def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsCon
                 if name.startswith("xl/worksheets/") and (hit := cell.search(data)):
                     where = {"sheet": _sheet_title(members, name), "cell": hit.group(1).decode()}
                     break
-            raise _reject(path, f"Ô có {_vn(n)} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+            raise _reject(path, f"Ô có {vn.integer(n)} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
                                 "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", **where)
     for name, data in members.items():
         if not name.startswith("xl/worksheets/") or b"inlineStr" not in data:
@@ -218,7 +215,7 @@ def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsCon
         for m in _INLINE.finditer(data):
             n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(2)))
             if n > limits.max_cell_chars:
-                raise _reject(path, f"Ô có {_vn(n)} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                raise _reject(path, f"Ô có {vn.integer(n)} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
                                     "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
                               sheet=_sheet_title(members, name), cell=m.group(1).decode())
 
@@ -259,7 +256,7 @@ def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: in
                         book.formulas.add((ws.title, r, c))
                         v = str(getattr(v, "text", v))
                     if isinstance(v, str) and len(v) > limits.max_cell_chars:
-                        raise _reject(path, f"Ô có {_vn(len(v))} ký tự, vượt giới hạn {_vn(limits.max_cell_chars)} ký tự. "
+                        raise _reject(path, f"Ô có {vn.integer(len(v))} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
                                             "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
                                       sheet=ws.title, cell=f"{get_column_letter(c)}{r}")
                     if isinstance(v, (int, float)) and not isinstance(v, bool) and cell.number_format != "General":

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DATE_CODE = "dd/mm/yyyy"
-DATETIME_CODE = "dd/mm/yyyy hh:mm"
+from kehoach_xl.vn import DATE_FORMAT as DATE_CODE
+from kehoach_xl.vn import DATETIME_FORMAT as DATETIME_CODE
 
 # Built-in number formats that are dates or times (ECMA-376 §18.8.30).
 _BUILTIN_DATE_IDS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47, *range(27, 37), *range(50, 59)}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kehoach_xl.model import schema
-from kehoach_xl.rules.period import parse_period
 from kehoach_xl.text import slugify
+from kehoach_xl.vn import parse_period
 
 REPORT_SHEET = "Báo cáo"
 

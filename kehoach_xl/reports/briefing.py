@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.registry import Registry
@@ -21,8 +22,8 @@ from kehoach_xl.reports.figures import TaskFact
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.summary import Summary, export_summary, summary_of
-from kehoach_xl.rules.period import parse_period, period_bounds
 from kehoach_xl.text import normalize_text, slugify
+from kehoach_xl.vn import parse_period, period_bounds
 
 
 @dataclass
@@ -140,7 +141,7 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
     s, res = compute_briefing(md, period=period, as_of=as_of, config=config, chart_src="")
     tag = res.period.replace("-", "_")
     res.chart_path = unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
-                                title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {res.as_of:%d/%m/%Y})")
+                                title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {vn.date(res.as_of)})")
     ctx = {**summary_context(s, config=config, period=res.period), "subject": res.subject}
     file_html = render("briefing.html.j2", {**ctx, "chart_src": res.chart_path.name}, config)
     mail_html = render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, config)

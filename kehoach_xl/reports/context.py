@@ -10,12 +10,11 @@ import re
 from collections import Counter
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model.config import Config
 from kehoach_xl.reports.figures import UPCOMING_DAYS, Tally, TaskFact, period_bounds
-from kehoach_xl.reports.render import lower_first, mid_sentence, vn_list
 from kehoach_xl.reports.summary import Summary, month_label, score_sentence
-from kehoach_xl.rules.deadline import format_vn_date
-from kehoach_xl.text import normalize_text, vn_number
+from kehoach_xl.text import normalize_text
 
 
 def _units_mid(units: tuple[str, ...]) -> str:
@@ -23,22 +22,22 @@ def _units_mid(units: tuple[str, ...]) -> str:
     # A collective name has a comma of its own ("các phòng, đơn vị"): list it last, after "và",
     # so the enumeration's commas never split it.
     ordered = sorted(units, key=lambda u: "," in u)
-    return vn_list([mid_sentence(u) for u in ordered])
+    return vn.vn_list([vn.mid_sentence(u) for u in ordered])
 
 
 def _task(f: TaskFact) -> dict[str, Any]:
     return {
-        "id": f.id, "task": f.task.rstrip("."), "units": _units_mid(f.lead_units), "due": format_vn_date(f.due_date),
+        "id": f.id, "task": f.task.rstrip("."), "units": _units_mid(f.lead_units), "due": vn.date(f.due_date),
         "deadline_text": f.deadline_text, "days_overdue": f.days_overdue, "days_left": f.days_remaining,
         "result": f.result.rstrip("."), "difficulties": f.difficulties.rstrip("."), "proposals": f.proposals.rstrip("."),
-        "progress": vn_number(f.progress, 0) if f.progress is not None else "",
-        "completed": format_vn_date(f.completed_on),
+        "progress": vn.percent(f.progress, sign=False),  # the template writes the "%"
+        "completed": vn.date(f.completed_on),
     }
 
 
 def _tally(t: Tally) -> dict[str, Any]:
     d = t.as_dict()
-    d["percent"] = vn_number(t.percent_done, 1)
+    d["percent"] = vn.percent(t.percent_done, sign=False)
     return d
 
 
@@ -47,7 +46,7 @@ def _count_by_unit(facts: list[TaskFact]) -> list[dict[str, Any]]:
     for f in facts:
         for u in f.lead_units:
             c[u] += 1
-    return [{"unit": mid_sentence(u), "count": n} for u, n in c.most_common()]
+    return [{"unit": vn.mid_sentence(u), "count": n} for u, n in c.most_common()]
 
 
 def _grouped(facts: list[TaskFact], attr: str) -> list[dict[str, Any]]:
@@ -73,7 +72,7 @@ def plan_topic(meta: dict[str, Any]) -> str:
     """What the plan is about, to follow "Kế hoạch số 62/KH-STNMT về …" without repeating "kế hoạch"."""
     title = normalize_text(meta.get("plan_title"))
     title = re.sub(r"^(kế hoạch|chương trình|đề án)\s+(về\s+|thực hiện\s+)?", "", title, flags=re.I)
-    return lower_first(title) if title else ""
+    return vn.lower_first(title) if title else ""
 
 
 def summary_context(s: Summary, *, config: Config, period: str | None = None) -> dict[str, Any]:
@@ -86,9 +85,9 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
         "plan_topic": plan_topic(s.meta),
         "period": period,
         "period_label": month_label(period),
-        "period_first": format_vn_date(first),
-        "period_last": format_vn_date(last),
-        "as_of": format_vn_date(s.as_of),
+        "period_first": vn.date(first),
+        "period_last": vn.date(last),
+        "as_of": vn.date(s.as_of),
         "t": _tally(s.total),
         "groups": [{"name": k, **_tally(t)} for k, t in s.by_group],
         "units": [{"name": k, **_tally(t)} for k, t in s.by_unit],

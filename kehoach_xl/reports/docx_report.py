@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
@@ -18,9 +19,8 @@ from kehoach_xl.reports.briefing import briefing_as_of
 from kehoach_xl.reports.context import summary_context
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.summary import Summary, month_label, summary_of
-from kehoach_xl.rules.deadline import format_vn_date
-from kehoach_xl.rules.period import parse_period
 from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import parse_period
 
 TEMPLATE = "bao_cao.docx"
 
@@ -82,7 +82,7 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
     for k, f in enumerate(s.facts, start=1):
         appendix.append({
             "stt": k, "task": f.task, "units": f.units_text,
-            "deadline": f.deadline_text or format_vn_date(f.due_date),
+            "deadline": f.deadline_text or vn.date(f.due_date),
             "state": _state_label(f), "result": f.result,
         })
     return {
@@ -95,7 +95,7 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
         # NĐ 30/2020: a leading zero only for days below 10 and for January and February.
         "day": f"{issued.day:02d}", "month": f"{issued.month:02d}" if issued.month < 3 else str(issued.month),
         "year": issued.year,
-        "date_text": format_vn_date(issued),
+        "date_text": vn.date(issued),
         "title": f"Kết quả thực hiện {ctx['plan_ref']} {month_label(period)}",
         "body": body_blocks(body),
         "body_text": body,

@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData, task_records
 from kehoach_xl.model.registry import Registry, parse_leaders
-from kehoach_xl.rules.deadline import parse_vn_date
 from kehoach_xl.rules.derive import derive_all, is_done
-from kehoach_xl.rules.period import period_bounds, period_ym, try_parse_period
 from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import period_bounds, period_ym, try_parse_period
 
 NO_GROUP = "Chưa phân nhóm"
 NO_UNIT = "Chưa ghi đơn vị chủ trì"
@@ -34,7 +34,7 @@ def _date(value: Any) -> dt.date | None:
     if isinstance(value, str) and "T" in value:
         value = value.split("T", 1)[0]
     try:
-        return parse_vn_date(value)
+        return vn.parse_date(value)
     except (ValueError, TypeError, OverflowError):
         return None
 
@@ -296,12 +296,9 @@ class ScoreLine:
 
 
 def _num(v: Any) -> float | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
+    """A score, rank or year as typed (6.39, "6,39", "1.234,5"); None when empty or unreadable."""
     try:
-        return float(normalize_text(v).replace(".", "").replace(",", ".")) if "," in str(v) else float(v)
+        return vn.parse_number(v)
     except ValueError:
         return None
 

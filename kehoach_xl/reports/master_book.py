@@ -25,21 +25,9 @@ from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.text import join_list, normalize_text
+from kehoach_xl.vn import DATE_FORMAT, DATETIME_FORMAT, DECIMAL_FORMAT
 
 FONT_NAME = "Times New Roman"
-
-
-DATE_FORMAT = "dd/mm/yyyy"
-
-
-DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-
-
-# [$-42A] is the Vietnamese locale: Excel and LibreOffice show 6,39 (decimal comma) on any PC.
-DECIMAL_FORMAT = "[$-42A]#,##0.00"
-
-
-DECIMAL1_FORMAT = "[$-42A]0.0"
 
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")

@@ -13,7 +13,6 @@ templates autoescape what they insert.
 
 from __future__ import annotations
 
-import datetime as dt
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from kehoach_xl import vn
 from kehoach_xl.model.config import Config
-from kehoach_xl.rules.deadline import format_vn_date
-from kehoach_xl.text import vn_number
 
 _ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
 
@@ -56,53 +54,10 @@ def roman(n: int) -> str:
     return out
 
 
-def vn_list(items: Any) -> str:
-    """["a", "b", "c"] → "a, b và c" (Vietnamese enumeration)."""
-    items = [str(i) for i in items if i not in (None, "")]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " và " + items[-1]
-
-
-def vn_date(d: Any) -> str:
-    if isinstance(d, str):
-        try:
-            d = dt.date.fromisoformat(d[:10])
-        except ValueError:
-            return d
-    return format_vn_date(d)
-
-
-def vn_num(x: Any, decimals: int = 2) -> str:
-    if x is None:
-        return ""
-    if isinstance(x, float) and x.is_integer():
-        return vn_number(int(x))
-    return vn_number(x, decimals)
-
-
 def sentence(s: Any) -> str:
     """Capitalise the first letter only (Jinja's ``capitalize`` lowercases the rest, names included)."""
     s = str(s)
     return s[:1].upper() + s[1:]
-
-
-def lower_first(s: Any) -> str:
-    """"Kế hoạch nâng cao …" → "kế hoạch nâng cao …" for use mid-sentence (leaves acronyms such as "DDCI")."""
-    s = str(s)
-    if len(s) > 1 and s[1].isupper():
-        return s
-    return s[:1].lower() + s[1:]
-
-
-def mid_sentence(name: Any) -> str:
-    """A unit name inside a sentence: "Các phòng, đơn vị" → "các phòng, đơn vị"; proper names unchanged.
-
-    Only collective names (starting with "Các"/"Những") are common nouns; "Văn phòng Sở",
-    "Thanh tra Sở" … keep their capitals wherever they stand.
-    """
-    s = str(name)
-    return s[:1].lower() + s[1:] if s.startswith(("Các ", "Những ")) else s
 
 
 def environment(config: Config | None = None, *, autoescape: Any = is_html) -> jinja2.Environment:
@@ -117,8 +72,10 @@ def environment(config: Config | None = None, *, autoescape: Any = is_html) -> j
         undefined=jinja2.StrictUndefined,  # a typo in an edited template fails loudly, not silently blank
         extensions=["jinja2.ext.do"],
     )
-    env.filters.update(vn_date=vn_date, vn_num=vn_num, vn_list=vn_list, roman=roman, sentence=sentence,
-                       lower_first=lower_first, mid=mid_sentence)
+    # Every number, date and name filter is the locale module's own (kehoach_xl.vn).
+    env.filters.update(vn_date=vn.date, vn_num=vn.number, vn_percent=vn.percent, vn_int=vn.integer,
+                       vn_list=vn.vn_list, lower_first=vn.lower_first, mid=vn.mid_sentence,
+                       roman=roman, sentence=sentence)
     return env
 
 

@@ -20,6 +20,7 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
@@ -38,11 +39,10 @@ from kehoach_xl.reports.figures import (
     tally_by,
     task_facts,
 )
-from kehoach_xl.reports.master_book import DECIMAL1_FORMAT, FONT_NAME, new_workbook
-from kehoach_xl.rules.deadline import format_vn_date
-from kehoach_xl.rules.period import parse_period, period_bounds, try_parse_period
+from kehoach_xl.reports.master_book import FONT_NAME, new_workbook
 from kehoach_xl.rules.safe_cells import put_text
-from kehoach_xl.text import normalize_text, vn_number
+from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import parse_period, period_bounds, try_parse_period
 
 SHEET = schema.SUMMARY_SHEET_NAME
 
@@ -186,14 +186,14 @@ def change_phrase(delta: float | None, unit: str = "điểm") -> str:
         return ""
     if delta == 0:
         return "không đổi"
-    return f"{'tăng' if delta > 0 else 'giảm'} {vn_number(abs(delta))} {unit}"
+    return f"{'tăng' if delta > 0 else 'giảm'} {vn.number(abs(delta))} {unit}"
 
 
 def score_sentence(s: ScoreLine) -> str:
     """"Chỉ số 2: Chi phí thời gian: năm 2023 đạt 6,39 điểm, giảm 0,42 điểm so với năm 2022; xếp hạng 23/25 …"."""
     parts = []
     if s.score is not None:
-        p = f"năm {s.year} đạt {vn_number(s.score)} điểm"
+        p = f"năm {s.year} đạt {vn.number(s.score)} điểm"
         if s.delta is not None:
             p += f", {change_phrase(s.delta)} so với năm {s.prev_year}"
         parts.append(p)
@@ -231,7 +231,7 @@ def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int
     title = s.meta.get("plan_title") or ""
     number = s.meta.get("plan_number") or ""
     put(2, [f"Kế hoạch số {number}: {title}" if number else title])
-    put(3, [f"Số liệu tính đến ngày {format_vn_date(s.as_of)}"])
+    put(3, [f"Số liệu tính đến ngày {vn.date(s.as_of)}"])
     put(5, ["1. TỔNG HỢP THEO ĐƠN VỊ CHỦ TRÌ"])
     put(UNIT_HEADER_ROW, ["Đơn vị chủ trì", *TALLY_HEADERS])
     put(UNIT_HEADER_ROW, list(CHART_HEADERS), CHART_COLS[0])
@@ -262,11 +262,11 @@ def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int
     # Task lists: the task (with its code) in the wide first column, short facts after it.
     block("NHIỆM VỤ QUÁ HẠN", ["Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày quá hạn",
                                "Tiến độ (%)", "Thời hạn (nguyên văn)"],
-          [[_task_cell(f), f.units_text, format_vn_date(f.due_date), f.days_overdue, f.progress, f.deadline_text]
+          [[_task_cell(f), f.units_text, vn.date(f.due_date), f.days_overdue, f.progress, f.deadline_text]
            for f in s.overdue])
     block(f"NHIỆM VỤ ĐẾN HẠN TRONG {UPCOMING_DAYS} NGÀY TỚI",
           ["Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày còn lại", "Tiến độ (%)", "Trạng thái"],
-          [[_task_cell(f), f.units_text, format_vn_date(f.due_date), f.days_remaining, f.progress, _status_label(f)]
+          [[_task_cell(f), f.units_text, vn.date(f.due_date), f.days_remaining, f.progress, _status_label(f)]
            for f in s.upcoming])
     block("KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT TRONG KỲ",
           ["Nhiệm vụ", "Đơn vị chủ trì", "Khó khăn, vướng mắc", "Đề xuất, kiến nghị"],
@@ -323,7 +323,7 @@ def summary_changes(s: Summary) -> MasterChanges:
     for (r, c), v in summary_cells(s).items():
         ch.set(SHEET, r, c, v)
     ch.log.append(LogEntry(action="summary", field=SHEET,
-                           new=f"Tổng hợp số liệu đến ngày {format_vn_date(s.as_of)}: {s.total.total} nhiệm vụ"))
+                           new=f"Tổng hợp số liệu đến ngày {vn.date(s.as_of)}: {s.total.total} nhiệm vụ"))
     return ch
 
 
@@ -359,7 +359,7 @@ def _scaffold_sheet(ws: Any, chart_rows: int, *, styled_rows: int = UNIT_ROWS, c
             elif r == UNIT_TOTAL_ROW:
                 cell.font = Font(name=FONT_NAME, sz=11, bold=True)
             if c == 10 and r > UNIT_HEADER_ROW:
-                cell.number_format = DECIMAL1_FORMAT
+                cell.number_format = vn.PERCENT_FORMAT
     ws.row_dimensions[UNIT_HEADER_ROW].height = 45
     chart = BarChart()
     chart.type = "bar"  # horizontal: long unit names read well on the axis
@@ -436,7 +436,7 @@ def _style_blocks(ws: Any, first_row: int) -> int:
                 cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
                                            horizontal="center" if r == header or numeric else "left")
                 if numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]:
-                    cell.number_format = DECIMAL1_FORMAT
+                    cell.number_format = vn.PERCENT_FORMAT
                 col_w = _EXPORT_WIDTHS.get(get_column_letter(c), 13)
                 # Times New Roman 11 pt fits about 1.2 characters per unit of column width.
                 lines = max(lines, -(-len(text) * 10 // (col_w * 12)) if text else 1)

@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.unitbook import (
@@ -27,7 +28,6 @@ from kehoach_xl.model.unitbook import (
 from kehoach_xl.reports.master_book import (
     BORDER,
     CENTER,
-    DATE_FORMAT,
     FONT_NAME,
     HEADER_FILL,
     HEADER_FONT,
@@ -35,10 +35,10 @@ from kehoach_xl.reports.master_book import (
     new_workbook,
 )
 from kehoach_xl.rules.assignments import Assignment
-from kehoach_xl.rules.period import parse_period, period_label, period_ym
 from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.rules.signing import sign, value_hash
 from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import DATE_FORMAT, parse_period, period_label, period_ym
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def build_unitbook(md: MasterData, unit: str, period: str, items: list[Assignmen
     _report_sheet(wb, md, unit, period, items)
     y, m = period_ym(period)
     nxt = dt.date(y + (m == 12), m % 12 + 1, 5)
-    _guide(wb, unit, period, f"7. Gửi tệp về Văn phòng Sở trước ngày {nxt:%d/%m/%Y}.")
+    _guide(wb, unit, period, f"7. Gửi tệp về Văn phòng Sở trước ngày {vn.date(nxt)}.")
     _meta_sheet(wb, payload, sign(payload, secret))
     wb.properties.creator = "kehoach_xl"
     wb.properties.title = f"Báo cáo tháng {period_label(period)} — {unit}"

@@ -20,14 +20,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kehoach_xl import vn
 from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import excel_serial_to_date
+from kehoach_xl.vn import full_year as _full_year
+from kehoach_xl.vn import make_date as _make_date
 
 __all__ = [
     "Deadline",
-    "excel_serial_to_date",
-    "format_vn_date",
     "parse_deadline",
-    "parse_vn_date",
 ]
 
 
@@ -41,92 +42,6 @@ class Deadline:
     milestones: tuple[tuple[dt.date, str], ...] = ()
     flags: tuple[str, ...] = ()
     note: str = ""  # Vietnamese, shown to staff when something was assumed or unreadable
-
-
-# --- dates -------------------------------------------------------------------
-
-# Excel's 1900 date system counts the fictitious 29/02/1900 as day 60; serials
-# from 61 on are days since 30/12/1899.
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-# Serials outside this window are far more likely a stray number than a date in
-# an administrative plan (01/01/1950 .. 31/12/2099).
-_SERIAL_MIN = (dt.date(1950, 1, 1) - _EXCEL_EPOCH).days
-_SERIAL_MAX = (dt.date(2099, 12, 31) - _EXCEL_EPOCH).days
-
-
-def excel_serial_to_date(serial: float) -> dt.date:
-    """Excel serial (1900 system) → date; the time-of-day fraction is dropped."""
-    if isinstance(serial, bool) or not math.isfinite(float(serial)):
-        raise ValueError(f"Giá trị {serial!r} không phải số ngày Excel.")
-    days = int(math.floor(float(serial)))
-    if not _SERIAL_MIN <= days <= _SERIAL_MAX:
-        raise ValueError(f"Số {float(serial):g} không phải một ngày hợp lệ (ngoài khoảng 1950–2099).")
-    return _EXCEL_EPOCH + dt.timedelta(days=days)
-
-
-def format_vn_date(d: dt.date | dt.datetime | None) -> str:
-    """date → 'dd/mm/yyyy' (empty string for None)."""
-    if d is None:
-        return ""
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
-
-
-def _full_year(y: int) -> int:
-    # Two-digit years in these documents are always this century's.
-    return 2000 + y if y < 100 else y
-
-
-def _invalid_date_message(day: int, month: int, year: int) -> str:
-    if not 1 <= month <= 12:
-        return f"Ngày {day}/{month}/{year} không hợp lệ: không có tháng {month}."
-    last = calendar.monthrange(year, month)[1]
-    return (
-        f"Ngày {day}/{month}/{year} không tồn tại: tháng {month}/{year} chỉ có {last} ngày."
-    )
-
-
-def _make_date(day: int, month: int, year: int) -> dt.date:
-    """Build a date or raise ValueError with a Vietnamese message (never coerce)."""
-    if not 1 <= month <= 12 or not 1 <= day <= 31 or not 1 <= year <= 9999:
-        raise ValueError(_invalid_date_message(day, month, year))
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(_invalid_date_message(day, month, year)) from None
-
-
-_STRICT_DMY = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})")
-_STRICT_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-
-
-def parse_vn_date(value: object) -> dt.date | None:
-    """Strict reader for a date cell.
-
-    Accepts date, datetime, an Excel serial, "dd/mm/yyyy", "d/m/yy", "dd-mm-yyyy",
-    "dd.mm.yyyy" and "yyyy-mm-dd". Returns None for an empty cell; raises
-    ValueError (message in Vietnamese) for anything else, including dates that
-    do not exist such as 31/02/2024.
-    """
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, bool):
-        raise ValueError(f"Giá trị {value!r} không phải ngày.")
-    if isinstance(value, numbers.Real):
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        return excel_serial_to_date(float(value))
-    s = normalize_text(value)
-    if not s:
-        return None
-    if m := _STRICT_DMY.fullmatch(s):
-        return _make_date(int(m[1]), int(m[3]), _full_year(int(m[4])))
-    if m := _STRICT_ISO.fullmatch(s):
-        return _make_date(int(m[3]), int(m[2]), int(m[1]))
-    raise ValueError(f"“{s}” không phải ngày hợp lệ (cần dạng dd/mm/yyyy).")
 
 
 # --- periods -------------------------------------------------------------------
@@ -274,8 +189,8 @@ class _Context:
             d2 = build(y + 1)
             self._flag("year_assumed", "year_rolled")
             self.notes.append(
-                f"{what} không ghi năm; lấy năm {y + 1} vì ngày {format_vn_date(d)} "
-                f"đã qua khi ban hành kế hoạch ({format_vn_date(self.issued_on)})."
+                f"{what} không ghi năm; lấy năm {y + 1} vì ngày {vn.date(d)} "
+                f"đã qua khi ban hành kế hoạch ({vn.date(self.issued_on)})."
             )
             return d2
         self._flag("year_assumed")
@@ -328,9 +243,9 @@ def _recurrence(s: str) -> tuple[str | None, str]:
 
 def _verbatim(value: object) -> str:
     if isinstance(value, dt.datetime):
-        return format_vn_date(value.date()) if value.time() == dt.time() else value.strftime("%d/%m/%Y %H:%M")
+        return vn.date(value.date()) if value.time() == dt.time() else vn.datetime(value)
     if isinstance(value, dt.date):
-        return format_vn_date(value)
+        return vn.date(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return "" if value is None else str(value)
@@ -435,7 +350,7 @@ def _parse_text(original: str, raw: str, ctx: _Context) -> Deadline:
                 due = base + dt.timedelta(days=n)
                 how = f"{n} ngày"
             return _done(raw, "date", ctx, due=due, start=base, flags=("computed",),
-                         note=f"Hạn tính bằng {how} kể từ ngày {format_vn_date(base)}.")
+                         note=f"Hạn tính bằng {how} kể từ ngày {vn.date(base)}.")
         return _done(raw, "relative", ctx, note=_NOTE_RELATIVE)
 
     if _EXTERNAL_ANY.search(s) and not full:

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
-from kehoach_xl.rules.deadline import Deadline, parse_deadline, parse_vn_date
+from kehoach_xl.rules.deadline import Deadline, parse_deadline
 from kehoach_xl.rules.workdays import working_days_between
 from kehoach_xl.text import normalize_text
 
@@ -76,7 +77,7 @@ def period_end(as_of: dt.date, recurrence: str | None) -> dt.date | None:
 
 def _date_or_none(value: object) -> dt.date | None:
     try:
-        return parse_vn_date(value)
+        return vn.parse_date(value)
     except (ValueError, TypeError, OverflowError):
         return None
 

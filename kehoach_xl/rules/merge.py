@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import LogEntry, MasterChanges
@@ -18,10 +19,9 @@ from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.problem import WARNING, Problem
 from kehoach_xl.model.submission import Submission, file_problem
 from kehoach_xl.rules.assignments import assignments
-from kehoach_xl.rules.deadline import parse_vn_date
-from kehoach_xl.rules.period import period_label, period_ym, try_parse_period
 from kehoach_xl.rules.signing import canon_value, value_hash
 from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import period_label, period_ym, try_parse_period
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +97,9 @@ def _member_text(values: dict[str, Any]) -> str:
     if values.get("status"):
         parts.append(str(values["status"]))
     if values.get("progress") is not None:
-        parts.append(f"{canon_value(values['progress']).replace('.', ',')}%")
+        parts.append(vn.percent(values["progress"]))
     if values.get("completed_on"):
-        parts.append(f"hoàn thành ngày {values['completed_on']:%d/%m/%Y}")
+        parts.append(f"hoàn thành ngày {vn.date(values['completed_on'])}")
     text = "; ".join(parts)
     for key, label in (("result", ""), ("difficulties", "Khó khăn: "), ("proposals", "Đề xuất: ")):
         if values.get(key):
@@ -144,7 +144,7 @@ _HIST_FIELDS = ("status", "progress", "completed_on", "result", "difficulties", 
 
 def _as_date(value: object) -> dt.date | None:
     try:
-        return parse_vn_date(value)
+        return vn.parse_date(value)
     except (ValueError, TypeError):
         return None
 
@@ -379,9 +379,9 @@ def problem_report_text(f: FileReport, conflicts: Sequence[Conflict]) -> str:
         lines.append(f"{n}. [{sev}] {where + ': ' if where else ''}{p.message}")
     for c in conflicts:
         if any(v["file"] == f.file for v in c.values):
-            vals = "; ".join(f"{v['unit']} ({v['file']}): “{canon_value(v['value'])}”" for v in c.values)
+            vals = "; ".join(f"{v['unit']} ({v['file']}): “{vn.value(v['value'])}”" for v in c.values)
             lines.append(f"- [Xung đột] Nhiệm vụ {c.task_id}, cột “{FIELD_LABELS.get(c.field, c.field)}”: {c.reason}. "
-                         f"Sổ theo dõi: “{canon_value(c.master_value)}”; báo cáo: {vals}. Văn phòng Sở sẽ quyết định.")
+                         f"Sổ theo dõi: “{vn.value(c.master_value)}”; báo cáo: {vals}. Văn phòng Sở sẽ quyết định.")
     if any(p.cell for p in f.problems):
         hint = ("Cách khắc phục: sửa các ô nêu trên trong tệp được giao (không đổi tên sheet, cột, không đổi mã "
                 "nhiệm vụ), lưu dạng .xlsx rồi gửi lại cho Văn phòng Sở.")

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData, find_sheet_name, settings_cell, summary_sheet_is_ours
 from kehoach_xl.model.outcome import Outcome
-from kehoach_xl.rules.deadline import format_vn_date, parse_vn_date
 from kehoach_xl.rules.derive import Derived, derive_all
 from kehoach_xl.text import normalize_text
 
@@ -44,7 +44,7 @@ class RefreshResult:
 
 
 def as_of_line(as_of: dt.date) -> str:
-    return f"{schema.SETTINGS_ROWS['as_of']} {format_vn_date(as_of)}"
+    return f"{schema.SETTINGS_ROWS['as_of']} {vn.date(as_of)}"
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -57,7 +57,7 @@ def _same(old: Any, new: Any) -> bool:
         return old is None and new is None
     if isinstance(new, dt.date):
         try:
-            return parse_vn_date(old) == (new.date() if isinstance(new, dt.datetime) else new)
+            return vn.parse_date(old) == (new.date() if isinstance(new, dt.datetime) else new)
         except (ValueError, TypeError, OverflowError):
             return False
     if isinstance(new, (int, float)) and isinstance(old, (int, float)) and not isinstance(old, bool):
@@ -139,7 +139,7 @@ def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = N
     if settings_name and as_of_changed:
         # New masters give this cell a dd/mm/yyyy format, so a real date is written; a
         # master whose cell holds text keeps text, since a date there would show as a serial.
-        value: CellValue = format_vn_date(as_of) if isinstance(old_as_of, str) else as_of
+        value: CellValue = vn.date(as_of) if isinstance(old_as_of, str) else as_of
         cell = settings_cell(md, "as_of")
         if cell is not None:
             ch.set(settings_name, *cell, value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from kehoach_xl import vn
 from kehoach_xl.errors import DataError
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import Link, LogEntry, MasterChanges
@@ -21,9 +21,9 @@ from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.problem import Problem
 from kehoach_xl.model.registry import Registry, parse_leaders, split_parties
 from kehoach_xl.rules import validation_rules as rules
-from kehoach_xl.rules.deadline import format_vn_date, parse_deadline, parse_vn_date
+from kehoach_xl.rules.deadline import parse_deadline
 from kehoach_xl.rules.derive import is_done
-from kehoach_xl.text import name_key, normalize_text, split_list, suggest, vn_number
+from kehoach_xl.text import name_key, normalize_text, split_list, suggest
 
 __all__ = ["Problem", "ValidationReport", "compute_validation", "compute_problems_sheet"]
 
@@ -32,9 +32,6 @@ CONFIG_SOURCE = "kehoach.toml"
 
 
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
-
-
-_NUMBER_TEXT = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(%?)$")
 
 
 # Sheets the rules read (the same set as master.read_master).
@@ -72,28 +69,29 @@ def _shown(value: Any) -> str:
     if value is None or value == "":
         return "(trống)"
     if isinstance(value, (dt.date, dt.datetime)):
-        return format_vn_date(value)
+        return vn.date(value)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return vn_number(value)
+        return vn.number(value)
     return normalize_text(value)
 
 
 def read_number(value: Any) -> tuple[float | None, bool]:
     """(number, was_text). ``None`` number with ``value`` present means unreadable.
 
-    Text such as "80%", "80" or "6,39" is understood (was_text=True) so the caller
-    can warn instead of failing: staff type these all the time.
+    Text such as "80%", "80", "6,39" or "1.234,5" is understood (was_text=True) so the caller
+    can warn instead of failing: staff type these all the time. The reading is
+    :func:`kehoach_xl.vn.parse_number`'s.
     """
     if value is None or isinstance(value, bool):
         return None, False
     if isinstance(value, (int, float)):
-        return (None, False) if isinstance(value, float) and math.isnan(value) else (float(value), False)
-    m = _NUMBER_TEXT.match(normalize_text(value))
-    if not m:
+        return vn.parse_number(value), False
+    try:
+        return vn.parse_number(value), True
+    except ValueError:
         return None, True
-    return float(m.group(1).replace(",", ".")), True
 
 
 def _plain(x: float) -> int | float:
@@ -196,7 +194,7 @@ class _Checker:
             if rule.type == "datetime" and isinstance(value, str):
                 text = normalize_text(value).split(" ")[0]
             try:
-                parse_vn_date(text)
+                vn.parse_date(text)
             except (ValueError, TypeError, OverflowError) as exc:
                 self.at("date_invalid", sd, i, rule.key, value, detail=str(exc))
         elif rule.type == "email":
@@ -266,7 +264,7 @@ class _Checker:
             elif completed is not None:
                 self.at("completed_not_done", sd, i, "status" if has("status") else "completed_on", completed)
             if completed is not None and completed > self.today:
-                self.at("completed_in_future", sd, i, "completed_on", completed, detail=format_vn_date(self.today))
+                self.at("completed_in_future", sd, i, "completed_on", completed, detail=vn.date(self.today))
             if not done and progress == 100 and has("status"):
                 self.at("full_progress_not_done", sd, i, "status", status)
 
@@ -337,7 +335,7 @@ class _Checker:
                     detail = f"Cần một năm từ {int(rule.min)} đến {int(rule.max)}, ví dụ 2024."
             elif rule.type == "date":
                 try:
-                    parse_vn_date(value)
+                    vn.parse_date(value)
                 except (ValueError, TypeError, OverflowError) as exc:
                     detail = str(exc)
             if detail:
@@ -377,7 +375,7 @@ def _did_you_mean(suggestions: Iterable[str]) -> str:
 
 def _date_or_none(value: Any) -> dt.date | None:
     try:
-        return parse_vn_date(value)
+        return vn.parse_date(value)
     except (ValueError, TypeError, OverflowError):
         return None
 
@@ -414,8 +412,8 @@ def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.
     ch = MasterChanges()
     ch.set(name, 1, 1, PROBLEMS_TITLE)
     n_err, n_warn = len(report.errors), len(report.warnings)
-    summary = (f"Kiểm tra lúc {now:%H:%M} ngày {format_vn_date(now)}: {n_err} lỗi, {n_warn} cảnh báo."
-               if report.problems else f"Kiểm tra lúc {now:%H:%M} ngày {format_vn_date(now)}: không có lỗi.")
+    summary = (f"Kiểm tra lúc {now:%H:%M} ngày {vn.date(now)}: {n_err} lỗi, {n_warn} cảnh báo."
+               if report.problems else f"Kiểm tra lúc {now:%H:%M} ngày {vn.date(now)}: không có lỗi.")
     ch.set(name, 2, 1, summary)
     ch.set(name, 3, 1, "Bấm vào địa chỉ ở cột “Ô” để đến ngay ô cần sửa.")
     ch.clear_from[name] = 2

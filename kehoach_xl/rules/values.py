@@ -6,10 +6,10 @@ import datetime as dt
 import re
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.model import schema
-from kehoach_xl.rules.deadline import parse_vn_date
-from kehoach_xl.rules.period import period_ym
 from kehoach_xl.text import name_key, normalize_text, strip_accents
+from kehoach_xl.vn import period_ym
 
 _DIGITS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5,
            "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8, "chín": 9}
@@ -53,9 +53,12 @@ def parse_percent(value: Any, number_format: str = "") -> float | int:
         had_pct = "%" in str(value) or "phần trăm" in normalize_text(value).casefold()
         s = normalize_text(value).casefold().replace("%", " ").replace("phần trăm", " ").strip()
         s = re.sub(r"^(đạt|khoảng|được)\s+", "", s)
-        num = s.replace(" ", "").replace(",", ".")
-        if re.fullmatch(r"\d+(\.\d+)?", num):
-            x = float(num)
+        try:  # digits only: a sign or a word goes to the words reader (and its message)
+            num = vn.parse_number(s) if re.fullmatch(r"[\d\s.,]+", s) else None
+        except ValueError:
+            num = None
+        if num is not None:
+            x = num
             if 0 < x < 1 and not had_pct:
                 x *= 100  # documented: text "0,8" is 80 % ("0,5%" is half a percent)
         else:
@@ -64,7 +67,7 @@ def parse_percent(value: Any, number_format: str = "") -> float | int:
                 raise ValueError(f"“{normalize_text(value)}” không phải tiến độ: nhập số từ 0 đến 100, ví dụ 80.")
             x = float(w)
     if not 0 <= x <= 100:
-        raise ValueError(f"Tiến độ {x:g} nằm ngoài khoảng 0–100.")
+        raise ValueError(f"Tiến độ {vn.number(x)} nằm ngoài khoảng 0–100.")
     x = round(x, 2)
     return int(x) if float(x).is_integer() else x
 
@@ -81,19 +84,19 @@ def parse_any_date(value: Any, *, default_year: int) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        return parse_vn_date(value)
+        return vn.parse_date(value)
     s = normalize_text(value)
     s = re.sub(r"^(ngày|ngay|đã xong ngày|xong ngày|hoàn thành ngày)\s+", "", s, flags=re.I).strip(" .")
     try:
-        return parse_vn_date(s)
+        return vn.parse_date(s)
     except ValueError:
         pass
     if m := _WORD_DATE.fullmatch(s):
         y = int(m[3]) if m[3] else default_year
-        return parse_vn_date(f"{int(m[1])}/{int(m[2])}/{y}")
+        return vn.parse_date(f"{int(m[1])}/{int(m[2])}/{y}")
     if m := _DM.fullmatch(s):
-        return parse_vn_date(f"{int(m[1])}/{int(m[2])}/{default_year}")
-    return parse_vn_date(s)  # raises the parser's Vietnamese message
+        return vn.parse_date(f"{int(m[1])}/{int(m[2])}/{default_year}")
+    return vn.parse_date(s)  # raises the parser's Vietnamese message
 
 
 _STATUS_WORDS = {
@@ -115,9 +118,9 @@ def clean_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, (dt.date, dt.datetime)):
-        value = value.strftime("%d/%m/%Y")
+        value = vn.date(value)
     elif isinstance(value, float):
-        value = str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+        value = vn.number(value, None, grouping=False)
     s = normalize_text(value, keep_newlines=True)
     return s or None
 
@@ -131,9 +134,9 @@ def parse_field(fieldname: str, value: Any, *, period: str, today: dt.date, numb
     if fieldname == "completed_on":
         d = parse_any_date(value, default_year=period_ym(period)[0])
         if d is not None and d > today:
-            raise ValueError(f"Ngày hoàn thành {d:%d/%m/%Y} ở tương lai.")
+            raise ValueError(f"Ngày hoàn thành {vn.date(d)} ở tương lai.")
         if d is not None and d.year < 2000:
-            raise ValueError(f"Ngày hoàn thành {d:%d/%m/%Y} không hợp lý.")
+            raise ValueError(f"Ngày hoàn thành {vn.date(d)} không hợp lý.")
         return d
     return clean_text(value)
 
