@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData, task_records
@@ -23,6 +23,9 @@ from kehoach_xl.rules.deadline import parse_vn_date
 from kehoach_xl.rules.derive import derive_all, is_done
 from kehoach_xl.rules.period import period_bounds, period_ym, try_parse_period
 from kehoach_xl.text import normalize_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NO_GROUP = "Chưa phân nhóm"
 NO_UNIT = "Chưa ghi đơn vị chủ trì"
@@ -162,6 +165,21 @@ def _canonical_leaders(reg: Registry, items: Iterable[str]) -> tuple[str, ...]:
     return tuple(out) or (NO_LEADER,)
 
 
+def _memo(fn: Callable[[Registry, Iterable[str]], tuple[str, ...]],
+          reg: Registry) -> Callable[[list[str]], tuple[str, ...]]:
+    """``fn`` once per distinct cell: a plan names a few units and leaders over and over, and an
+    unknown name costs a fuzzy search of the registry (most of the summary's time at 10,000 tasks)."""
+    seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def canonical(items: list[str]) -> tuple[str, ...]:
+        key = tuple(items)
+        if key not in seen:
+            seen[key] = fn(reg, key)
+        return seen[key]
+
+    return canonical
+
+
 def _group_label(rec: dict[str, Any]) -> str:
     title = normalize_text(rec.get("group_title"))
     return title or normalize_text(rec.get("group")) or NO_GROUP
@@ -176,6 +194,7 @@ def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
         md.tasks.rows, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit,  # type: ignore[arg-type]
         plan_year=md.plan_year,
     )
+    units_of, leaders_of = _memo(_canonical_units, reg), _memo(_canonical_leaders, reg)
     facts = []
     for i, rec in enumerate(records):
         d = derived[i]
@@ -186,8 +205,8 @@ def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
             id=normalize_text(rec.get("id")),
             task=inline_text(rec.get("task")),
             group=_group_label(rec),
-            lead_units=_canonical_units(reg, rec.get("lead_units") or []),
-            leaders=_canonical_leaders(reg, rec.get("leaders") or []),
+            lead_units=units_of(rec.get("lead_units") or []),
+            leaders=leaders_of(rec.get("leaders") or []),
             status=status_code(rec.get("status"), progress),
             state=state,
             deadline_text=normalize_text(rec.get("deadline_text")),
@@ -249,21 +268,53 @@ class Tally:
         }
 
 
+# The six states that partition a tally ("no_deadline" counts as on track), then the cross-cutting count.
+STATE_BUCKETS: tuple[str, ...] = ("done_on_time", "done_late", "on_track", "overdue", "due_soon", "continuous")
+TALLY_COLUMNS: tuple[str, ...] = ("total", *STATE_BUCKETS, "not_started")
+
+
+def _counts(facts: Sequence[TaskFact]) -> pd.DataFrame:
+    """One row per task: a 0/1 column per state bucket and for "not started"."""
+    import pandas as pd
+
+    bucket = pd.Series([f.state for f in facts], dtype=object).replace({"no_deadline": "on_track"})
+    counts = pd.get_dummies(bucket).reindex(columns=list(STATE_BUCKETS), fill_value=0).astype("int64")
+    counts["not_started"] = pd.Series([f.status == "not_started" for f in facts], dtype="int64")
+    return counts
+
+
+def tally_table(facts: Sequence[TaskFact], key: str, order: Iterable[str] = ()) -> pd.DataFrame:
+    """Counts per value of a fact attribute: index the values, columns :data:`TALLY_COLUMNS`.
+
+    A tuple attribute (lead units, leaders) counts the task toward each member. Rows come in
+    ``order`` first, then in the order values first occur; values with no task are left out.
+    """
+    counts = _counts(facts)
+    counts["key"] = [getattr(f, key) for f in facts]
+    counts = counts.explode("key")  # a scalar stays as it is; an empty tuple becomes NaN and is dropped
+    groups = counts.groupby("key", sort=False)
+    table = groups[[*STATE_BUCKETS, "not_started"]].sum()
+    table.insert(0, "total", groups.size())
+    first = [k for k in dict.fromkeys(order) if k in table.index]
+    placed = set(first)
+    table = table.reindex([*first, *(k for k in table.index if k not in placed)])
+    table.index.name = key
+    return table
+
+
+def _tally_of(row: Mapping[str, Any]) -> Tally:
+    return Tally(**{c: int(row[c]) for c in TALLY_COLUMNS})
+
+
 def tally(facts: Iterable[TaskFact]) -> Tally:
-    t = Tally()
-    for f in facts:
-        t.add(f)
-    return t
+    facts = list(facts)
+    sums = _counts(facts).sum()
+    return _tally_of({"total": len(facts), **sums})
 
 
 def tally_by(facts: list[TaskFact], key: str, order: Iterable[str] = ()) -> list[tuple[str, Tally]]:
     """Tallies per value of a fact attribute (tuples count toward each member), in ``order`` first."""
-    out: dict[str, Tally] = {name: Tally() for name in order}
-    for f in facts:
-        values = getattr(f, key)
-        for v in values if isinstance(values, tuple) else (values,):
-            out.setdefault(v, Tally()).add(f)
-    return [(k, t) for k, t in out.items() if t.total]
+    return [(k, _tally_of(row)) for k, row in tally_table(facts, key, order).to_dict("index").items()]
 
 
 # --- index scores -------------------------------------------------------------------
