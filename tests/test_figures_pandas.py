@@ -6,6 +6,7 @@ from each seed plan, with statuses varied in memory so every state occurs at sev
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -160,5 +161,6 @@ def test_edges_order_empty_and_duplicates() -> None:
     assert tally(iter(facts)).total == 4  # any iterable, as before
     assert tally([]) == Tally() and tally_by([], "group") == []
     table = tally_table(facts, "group")
-    assert list(table.columns) == list(TALLY_COLUMNS) and table.index.name == "group"
+    assert list(table.columns) == list(TALLY_COLUMNS) == [f.name for f in dataclasses.fields(Tally)]
+    assert table.index.name == "group"
     assert table.loc["B", "total"] == 2 and table.loc["A", "on_track"] == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -268,18 +268,22 @@ class Tally:
         }
 
 
-# The six states that partition a tally ("no_deadline" counts as on track), then the cross-cutting count.
+# The six states that partition a tally ("no_deadline" counts as on track), then the cross-cutting count;
+# in the order of Tally's fields.
 STATE_BUCKETS: tuple[str, ...] = ("done_on_time", "done_late", "on_track", "overdue", "due_soon", "continuous")
 TALLY_COLUMNS: tuple[str, ...] = ("total", *STATE_BUCKETS, "not_started")
 
 
-def _counts(facts: Sequence[TaskFact]) -> pd.DataFrame:
-    """One row per task: a 0/1 column per state bucket and for "not started"."""
+def _state_counts(facts: Sequence[TaskFact]) -> pd.DataFrame:
+    """One row per task, columns :data:`TALLY_COLUMNS`: 1 in "total", 1 in its state's column, 1 if not started."""
+    import numpy as np
     import pandas as pd
 
-    bucket = pd.Series([f.state for f in facts], dtype=object).replace({"no_deadline": "on_track"})
-    counts = pd.get_dummies(bucket).reindex(columns=list(STATE_BUCKETS), fill_value=0).astype("int64")
-    counts["not_started"] = pd.Series([f.status == "not_started" for f in facts], dtype="int64")
+    bucket = pd.Categorical(["on_track" if f.state == "no_deadline" else f.state for f in facts],
+                            categories=STATE_BUCKETS)
+    counts = pd.get_dummies(bucket, dtype="int64")  # a column per category, present or not
+    counts.insert(0, "total", 1)
+    counts["not_started"] = np.array([f.status == "not_started" for f in facts], dtype="int64")
     return counts
 
 
@@ -289,32 +293,28 @@ def tally_table(facts: Sequence[TaskFact], key: str, order: Iterable[str] = ()) 
     A tuple attribute (lead units, leaders) counts the task toward each member. Rows come in
     ``order`` first, then in the order values first occur; values with no task are left out.
     """
-    counts = _counts(facts)
-    counts["key"] = [getattr(f, key) for f in facts]
-    counts = counts.explode("key")  # a scalar stays as it is; an empty tuple becomes NaN and is dropped
-    groups = counts.groupby("key", sort=False)
-    table = groups[[*STATE_BUCKETS, "not_started"]].sum()
-    table.insert(0, "total", groups.size())
+    import pandas as pd
+
+    rows, keys = [], []  # one (task, value) pair per member: a faster explode
+    for i, f in enumerate(facts):
+        values = getattr(f, key)
+        for v in values if isinstance(values, tuple) else (values,):
+            rows.append(i)
+            keys.append(v)
+    table = _state_counts(facts).take(rows).groupby(pd.Index(keys, dtype=object, name=key), sort=False).sum()
     first = [k for k in dict.fromkeys(order) if k in table.index]
     placed = set(first)
-    table = table.reindex([*first, *(k for k in table.index if k not in placed)])
-    table.index.name = key
-    return table
-
-
-def _tally_of(row: Mapping[str, Any]) -> Tally:
-    return Tally(**{c: int(row[c]) for c in TALLY_COLUMNS})
+    return table.reindex(pd.Index([*first, *(k for k in table.index if k not in placed)], dtype=object, name=key))
 
 
 def tally(facts: Iterable[TaskFact]) -> Tally:
-    facts = list(facts)
-    sums = _counts(facts).sum()
-    return _tally_of({"total": len(facts), **sums})
+    return Tally(*_state_counts(list(facts)).sum().tolist())
 
 
 def tally_by(facts: list[TaskFact], key: str, order: Iterable[str] = ()) -> list[tuple[str, Tally]]:
     """Tallies per value of a fact attribute (tuples count toward each member), in ``order`` first."""
-    return [(k, _tally_of(row)) for k, row in tally_table(facts, key, order).to_dict("index").items()]
+    table = tally_table(facts, key, order)
+    return [(k, Tally(*counts)) for k, counts in zip(table.index.tolist(), table.to_numpy().tolist(), strict=True)]
 
 
 # --- index scores -------------------------------------------------------------------
