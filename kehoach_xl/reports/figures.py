@@ -301,7 +301,8 @@ def tally_table(facts: Sequence[TaskFact], key: str, order: Iterable[str] = ()) 
         for v in values if isinstance(values, tuple) else (values,):
             rows.append(i)
             keys.append(v)
-    table = _state_counts(facts).take(rows).groupby(pd.Index(keys, dtype=object, name=key), sort=False).sum()
+    by = pd.Index(keys, dtype=object, name=key)
+    table = _state_counts(facts).take(rows).groupby(by, sort=False, dropna=False).sum()
     first = [k for k in dict.fromkeys(order) if k in table.index]
     placed = set(first)
     return table.reindex(pd.Index([*first, *(k for k in table.index if k not in placed)], dtype=object, name=key))
