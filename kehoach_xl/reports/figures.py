@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kehoach_xl import vn
 from kehoach_xl.model import schema
@@ -23,6 +23,9 @@ from kehoach_xl.model.registry import Registry, parse_leaders
 from kehoach_xl.rules.derive import derive_all, is_done
 from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import period_bounds, period_ym, try_parse_period
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NO_GROUP = "Chưa phân nhóm"
 NO_UNIT = "Chưa ghi đơn vị chủ trì"
@@ -162,6 +165,21 @@ def _canonical_leaders(reg: Registry, items: Iterable[str]) -> tuple[str, ...]:
     return tuple(out) or (NO_LEADER,)
 
 
+def _memo(fn: Callable[[Registry, Iterable[str]], tuple[str, ...]],
+          reg: Registry) -> Callable[[list[str]], tuple[str, ...]]:
+    """``fn`` once per distinct cell: a plan names a few units and leaders over and over, and an
+    unknown name costs a fuzzy search of the registry (most of the summary's time at 10,000 tasks)."""
+    seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def canonical(items: list[str]) -> tuple[str, ...]:
+        key = tuple(items)
+        if key not in seen:
+            seen[key] = fn(reg, key)
+        return seen[key]
+
+    return canonical
+
+
 def _group_label(rec: dict[str, Any]) -> str:
     title = normalize_text(rec.get("group_title"))
     return title or normalize_text(rec.get("group")) or NO_GROUP
@@ -176,6 +194,7 @@ def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
         md.tasks.rows, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit,  # type: ignore[arg-type]
         plan_year=md.plan_year,
     )
+    units_of, leaders_of = _memo(_canonical_units, reg), _memo(_canonical_leaders, reg)
     facts = []
     for i, rec in enumerate(records):
         d = derived[i]
@@ -186,8 +205,8 @@ def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
             id=normalize_text(rec.get("id")),
             task=inline_text(rec.get("task")),
             group=_group_label(rec),
-            lead_units=_canonical_units(reg, rec.get("lead_units") or []),
-            leaders=_canonical_leaders(reg, rec.get("leaders") or []),
+            lead_units=units_of(rec.get("lead_units") or []),
+            leaders=leaders_of(rec.get("leaders") or []),
             status=status_code(rec.get("status"), progress),
             state=state,
             deadline_text=normalize_text(rec.get("deadline_text")),
@@ -249,21 +268,54 @@ class Tally:
         }
 
 
+# The six states that partition a tally ("no_deadline" counts as on track), then the cross-cutting count;
+# in the order of Tally's fields.
+STATE_BUCKETS: tuple[str, ...] = ("done_on_time", "done_late", "on_track", "overdue", "due_soon", "continuous")
+TALLY_COLUMNS: tuple[str, ...] = ("total", *STATE_BUCKETS, "not_started")
+
+
+def _state_counts(facts: Sequence[TaskFact]) -> pd.DataFrame:
+    """One row per task, columns :data:`TALLY_COLUMNS`: 1 in "total", 1 in its state's column, 1 if not started."""
+    import numpy as np
+    import pandas as pd
+
+    bucket = pd.Categorical(["on_track" if f.state == "no_deadline" else f.state for f in facts],
+                            categories=STATE_BUCKETS)
+    counts = pd.get_dummies(bucket, dtype="int64")  # a column per category, present or not
+    counts.insert(0, "total", 1)
+    counts["not_started"] = np.array([f.status == "not_started" for f in facts], dtype="int64")
+    return counts
+
+
+def tally_table(facts: Sequence[TaskFact], key: str, order: Iterable[str] = ()) -> pd.DataFrame:
+    """Counts per value of a fact attribute: index the values, columns :data:`TALLY_COLUMNS`.
+
+    A tuple attribute (lead units, leaders) counts the task toward each member. Rows come in
+    ``order`` first, then in the order values first occur; values with no task are left out.
+    """
+    import pandas as pd
+
+    rows, keys = [], []  # one (task, value) pair per member: a faster explode
+    for i, f in enumerate(facts):
+        values = getattr(f, key)
+        for v in values if isinstance(values, tuple) else (values,):
+            rows.append(i)
+            keys.append(v)
+    by = pd.Index(keys, dtype=object, name=key)
+    table = _state_counts(facts).take(rows).groupby(by, sort=False, dropna=False).sum()
+    first = [k for k in dict.fromkeys(order) if k in table.index]
+    placed = set(first)
+    return table.reindex(pd.Index([*first, *(k for k in table.index if k not in placed)], dtype=object, name=key))
+
+
 def tally(facts: Iterable[TaskFact]) -> Tally:
-    t = Tally()
-    for f in facts:
-        t.add(f)
-    return t
+    return Tally(*_state_counts(list(facts)).sum().tolist())
 
 
 def tally_by(facts: list[TaskFact], key: str, order: Iterable[str] = ()) -> list[tuple[str, Tally]]:
     """Tallies per value of a fact attribute (tuples count toward each member), in ``order`` first."""
-    out: dict[str, Tally] = {name: Tally() for name in order}
-    for f in facts:
-        values = getattr(f, key)
-        for v in values if isinstance(values, tuple) else (values,):
-            out.setdefault(v, Tally()).add(f)
-    return [(k, t) for k, t in out.items() if t.total]
+    table = tally_table(facts, key, order)
+    return [(k, Tally(*counts)) for k, counts in zip(table.index.tolist(), table.to_numpy().tolist(), strict=True)]
 
 
 # --- index scores -------------------------------------------------------------------
