@@ -69,7 +69,7 @@ def _same(got: Tally, want: Counter, where: str) -> None:
 
 
 def _check(md: MasterData, as_of: dt.date) -> set[str]:
-    s = compute_summary(md, as_of)
+    s = compute_summary(md, as_of=as_of).result
     facts = s.facts
     _same(s.total, ref_total(facts), f"{as_of} total")
     units = [str(u.get("name")) for u in md.units.rows if u.get("name")]

@@ -32,8 +32,8 @@ import pandas as pd
 
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData, task_records
-from kehoach_xl.rules.deadline import parse_vn_date
 from kehoach_xl.rules.values import parse_percent
+from kehoach_xl.vn import parse_date as parse_vn_date
 
 
 def _date_or_none(value: Any) -> dt.date | dt.datetime | None:
