@@ -31,7 +31,27 @@ FIELDS = ("count", "stt", "task", "group_path", "lead_units", "coordinating_unit
           "deadline_date")
 
 # plan -> field -> why the current importer fails it (remove an entry once it passes)
-XFAIL: dict[str, dict[str, str]] = {}
+XFAIL: dict[str, dict[str, str]] = {
+    "cp_nq97_2026_xaydungphapluat": {
+        "task": "second result row of TT 15 (TT and task cells vertically merged) gets an empty task text "
+                "instead of the merged task's text",
+        "lead_units": "a parenthesised scope after a body ('Bộ Tư pháp (đối với các nội dung …)') is kept as "
+                      "part of the unit name",
+        "deadline_date": "'2026 và hằng năm' (a year, then yearly) gets no due date",
+    },
+    "cp_nq100_2026_phichinhphu": {
+        "coordinating_units": "a coordinating cell naming the same collective as the lead ('Các Bộ, ngành, địa "
+                              "phương' in both) comes out empty",
+    },
+    "cp_nq105_2026_tochucbomay": {
+        "deadline_date": "milestone cell 'Ban hành … trong Quý II/2026. … Cập nhật thường xuyên' and 'Năm 2026\n"
+                         "(sau khi …)' get no due date",
+    },
+    "ttg_qd982_2026_congnghesotoancau": {
+        "coordinating_units": "bodies written one per line without a separator ('Bộ Tài chính\nCơ quan, tổ "
+                              "chức, doanh nghiệp liên quan', '…\nVà các cơ quan, …') are run together",
+    },
+}
 
 
 def _flat(s: object) -> str:
