@@ -78,7 +78,7 @@ def _extras(row: Sequence[RawCell], cols: dict[str, int], labels: Sequence[str])
     return out
 
 
-def _find_header(rows: Sequence[Sequence[RawCell]]) -> tuple[int, int, dict[str, int], list[str]] | None:
+def find_header(rows: Sequence[Sequence[RawCell]]) -> tuple[int, int, dict[str, int], list[str]] | None:
     """(first header row, rows it takes, field -> column, header text per column) of a table."""
     for i, row in enumerate(rows[:15]):
         top = [c.text.replace("\n", " ") for c in row]
@@ -200,7 +200,7 @@ def parse_tables(tables: list[RawTable], *, source: str = "") -> tuple[list[Pars
     labels: list[str] = []
     for t in tables:
         start = None
-        found = _find_header(t.rows)
+        found = find_header(t.rows)
         if found:
             i, n, m, labels = found
             cols, start, ncols = m, i + n, len(t.rows[i])
