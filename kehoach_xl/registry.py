@@ -286,7 +286,7 @@ def split_units(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | 
     voc = _vocab(vocab, known)
     known_f = {_fold_aligned(k) for k in known}
     prot = _protected(s, voc)
-    cuts = [(m.start(), m.end(), m.group().strip() or "và") for m in _SEP.finditer(s) if not prot[m.start()]]
+    cuts = [(m.start(), m.end(), m.group().strip() or "\n") for m in _SEP.finditer(s) if not prot[m.start()]]
     segments: list[tuple[int, int, str]] = []  # (start, end, separator before)
     last, last_sep = 0, ";"
     for a, b, kind in cuts:
@@ -330,7 +330,11 @@ def split_units(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | 
                 a = a + (len(s[a:b]) - len(s[a:b].lstrip())) + m.end()
             part.append([a, b])
             continue
-        if is_body(t) or (sep == "\n" and t[:1] in "-+•–"):
+        if sep == "\n" and re.match(r"(?i)và\s+", t):
+            a = s.index(t, a) + len(re.match(r"(?i)và\s+", t).group())  # "…\nVà các cơ quan liên quan"
+            t = s[a:b]
+        if is_body(t) or (sep == "\n" and (t[:1] in "-+•–" or t[:1].isupper())):
+            # a line break before a capital starts a new body; before lower case it only wraps a name
             part.append([a, b])
         else:
             part[-1][1] = b  # not a new body: the separator belongs to the text ("Sở Văn hóa, Thể thao …")
@@ -347,7 +351,9 @@ def _party_of(raw: str, label_role: str | None, voc: PartyVocab, known_f: set[st
     for m in list(_PAREN.finditer(chunk))[::-1]:
         inner = m.group(1).strip()
         fi = _fold_aligned(inner)
-        if _ROLE_LEAD.search(inner) or _ROLE_COORD.search(inner) or any(
+        # a bracket is a note when it says a role or starts in lower case ("(đối với các nội dung …)");
+        # "(TNMT)", "(Văn phòng UBND tỉnh)" stay in the name
+        if _ROLE_LEAD.search(inner) or _ROLE_COORD.search(inner) or inner[:1].islower() or any(
                 fi == ph or fi.startswith(ph + " ") or fi.startswith(ph + ",") for ph in unit_vocab.NOTE_PHRASES):
             notes.insert(0, inner)
             if _ROLE_LEAD.search(inner) and not _ROLE_COORD.match(inner):

@@ -64,6 +64,7 @@ COLLECTIVE_PATTERNS: tuple[str, ...] = (
     r"^(co quan|don vi|to chuc|dia phuong|nganh|phong|bo phan)s? (lien quan|co lien quan)\b",
     r"^(cac|nhung|toan the) ", r"^moi (co quan|don vi|to chuc|nganh|cap|dia phuong)\b",  # not "Môi trường"
     r"^(dia phuong|dia phuong lien quan|ca nhan, to chuc)\b",
+    r"^(co quan|don vi|to chuc|doanh nghiep|dia phuong)\b.*\blien quan$",  # "Cơ quan, tổ chức, doanh nghiệp liên quan"
 )
 # The collective phrases that start a new piece after a separator ("Sở Tài chính và các cơ quan
 # liên quan"); the others ("đơn vị liên quan" in "Các phòng, đơn vị liên quan") continue a name.
@@ -80,7 +81,7 @@ NOTE_PHRASES: tuple[str, ...] = (
     "chu tri", "phoi hop", "theo doi", "don doc", "tong hop", "huong dan", "kiem tra", "chu dong", "hoan thien",
     "xay dung", "tham muu", "thuc hien", "trien khai", "ra soat", "de xuat", "trinh", "bao cao",
     "thuong truc", "la co quan thuong truc", "co quan thuong truc", "dau moi", "lam dau moi", "giup",
-    "to chuc", "cap nhat", "giam sat", "tiep nhan", "cung cap", "du thao", "tham dinh",
+    "cap nhat", "giam sat", "tiep nhan", "cung cap", "du thao", "tham dinh",
 )
 
 # Full names that contain a separator and must stay whole (folded); the master's

@@ -113,7 +113,7 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
                     vmerge_continue = vm is not None and (vm.get(qn("w:val")) or "continue") == "continue"
                 cell, pb = _cell(tc)
                 broke = broke or pb
-                cells.append(RawCell() if vmerge_continue else cell)
+                cells.append(RawCell(merged_above=True) if vmerge_continue else cell)
                 cells.extend(RawCell() for _ in range(span - 1))
             if broke:
                 page_starts.add(len(rows))

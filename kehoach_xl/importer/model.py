@@ -11,6 +11,8 @@ class RawCell:
     text: str = ""
     bold: bool = False
     italic: bool = False
+    # the lower part of a cell merged downwards (Word's vMerge): empty here, but the same cell as above
+    merged_above: bool = field(default=False, compare=False)
 
 
 @dataclass

@@ -243,6 +243,10 @@ class _Resolver:
         return rec["name"]
 
 
+def _is_group(name: str, res: _Resolver) -> bool:
+    return res.registry.is_group(name) or res.unit_kinds.get(name) == GROUP_KIND or res.vocab().is_collective(name)
+
+
 def _progress_state(text: str) -> str | None:
     """The master's status for a reported state ("Đã hoàn thành" → "Hoàn thành"), None when unclear."""
     f = strip_accents(normalize_text(text).lower())
@@ -282,7 +286,8 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     rec: dict[str, Any] = {
         "group": t.group, "group_title": t.group_title, "stt": t.stt, "criterion": t.criterion, "task": t.task,
         "output": t.output, "lead_units": list(dict.fromkeys(lead)),
-        "coordinating_units": list(dict.fromkeys(c for c in coord if c not in lead)),
+        # a body named in both roles leads; a collective in both ("các bộ, ngành, địa phương") does both
+        "coordinating_units": list(dict.fromkeys(c for c in coord if c not in lead or _is_group(c, res))),
         "leaders": list(dict.fromkeys(leaders)), "deadline_text": t.deadline_text, "plan_code": plan_code,
         "notes": "; ".join(dict.fromkeys(notes)),
     }

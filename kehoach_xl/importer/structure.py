@@ -300,6 +300,12 @@ def _parse_rows(t: RawTable, start: int, cols: dict[str, int], b: _Builder, labe
         if extra and "notes" not in cols:
             task.notes = extra
         task.extras = _extras(row, cols, labels)
+        if not stt and b.last is not None:
+            # a cell merged down from the row above (a task with several results) is that row's text
+            for k in (*TEXT_FIELDS, *PARTY_FIELDS):
+                if k in f and f[k].merged_above and not f[k].text and k != "notes":
+                    attr = PARTY_FIELDS.get(k, k)
+                    setattr(task, attr, getattr(b.last, attr))
         if not stt and b.item is not None:
             task.continuation = True
             task.stt = b.item.stt
