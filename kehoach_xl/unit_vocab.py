@@ -38,7 +38,7 @@ BODY_ABBREVIATIONS: tuple[str, ...] = (
 # Short forms inside names, expanded only to compare names for likely duplicates
 # ("TT. CNTT" and "Trung tâm Công nghệ thông tin" are reported as one unit, never merged silently).
 NAME_ABBREVIATIONS: dict[str, str] = {
-    "tt": "trung tam", "vp": "van phong", "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan",
+    "tt": "trung tam", "cong nghe tt": "cong nghe thong tin", "vp": "van phong", "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan",
     "cntt": "cong nghe thong tin", "tnmt": "tai nguyen va moi truong", "tn&mt": "tai nguyen va moi truong",
     "tn mt": "tai nguyen va moi truong", "qldd": "quan ly dat dai", "bvmt": "bao ve moi truong",
     "vpdkdd": "van phong dang ky dat dai", "dkdd": "dang ky dat dai", "cc": "chi cuc", "ttr": "thanh tra",

@@ -263,6 +263,7 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     known = res.known_unit_names()
     lead: list[str] = []
     coord: list[str] = []
+    written: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}  # (name, key of the text as written)
     notes: list[str] = [t.notes] if t.notes else []
     for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
         parties, doubts = split_units(raw, known=known, vocab=res.vocab())
@@ -275,6 +276,7 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
             name = res.unit(p.name, place, p.kind)
             role = p.role or default_role
             (lead if role == "lead" else coord).append(name)
+            written["lead" if role == "lead" else "coord"].append((name, name_key(p.name)))
             if p.note and normalize_text(p.note).lower() not in _BARE_MARKERS:
                 notes.append(f"{name}: {p.note}")
     refs = parse_leaders(t.raw_leaders)
@@ -306,6 +308,14 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
         notes.append(f"{header}: {text}")
     rec["notes"] = "; ".join(dict.fromkeys(notes))
     rec.update(_deadline_cells(t.deadline_text, plan_year, issued_on))
+    # The same lists deduplicated by the text as written, not by the registry's names: what the
+    # plan says, for re-import to compare with (an alias added later must not drop a unit).
+    lead_keys = {k for _, k in written["lead"]}
+    rec["_as_written"] = {
+        "lead_units": list(dict((k, n) for n, k in written["lead"]).values()),
+        "coordinating_units": list(dict((k, n) for n, k in written["coord"]
+                                        if k not in lead_keys or _is_group(n, res)).values()),
+    }
     if t.deadline_text and rec["deadline_kind"] == schema.DEADLINE_KINDS["unknown"]:
         warnings.append(ImportWarning(f"Chưa đọc được thời hạn '{t.deadline_text}'; giữ nguyên văn.",
                                       t.table, t.row, "deadline_unknown"))
@@ -555,7 +565,11 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
                 if k not in cols:
                     continue
                 if k in _NAME_FIELDS:
-                    same, rec[k] = _names_as_stored(k, rec.get(k) or [], row.get(k), registry)
+                    same, names = _names_as_stored(k, rec["_as_written"].get(k, rec.get(k) or []), row.get(k),
+                                                   registry)
+                    if not same:
+                        same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry)
+                    rec[k] = names
                 else:
                     same = _cmp_value(k, rec.get(k)) == _cmp_value(k, row.get(k))
                 if not same:
@@ -586,6 +600,8 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
             changes.append(tasks_sheet, _row_values(cols, rec), height=row_height(rec, schema.TASKS.columns))
             changes.log.append(LogEntry("import", file=parsed.source, task_id=rec["id"], field="(nhiệm vụ mới)",
                                         new=rec["task"][:200], time=now))
+    for rec in recs:
+        rec.pop("_as_written", None)
     taken = set(matched.values())
     report.removed_ids = [str(old[k].get("id")) for k in range(len(old)) if k not in taken]
     for rid in report.removed_ids:
@@ -715,6 +731,7 @@ def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: b
     recs = _resolve_all(parsed, res, code, report)
     ids = _ids(code, ())
     for rec in recs:
+        rec.pop("_as_written", None)
         rec["id"] = next(ids)
         rec.setdefault("status", schema.STATUS_NOT_STARTED)
         report.added_ids.append(rec["id"])

@@ -280,8 +280,11 @@ def _parse_rows(t: RawTable, start: int, cols: dict[str, int], b: _Builder, labe
         if g:
             level, code, title, fragments = g
             b.set_group(level, code, title)
-            for k, text in fragments:
-                header = labels[cols[k]] if cols[k] < len(labels) else k
+            named = [(labels[cols[k]] if cols[k] < len(labels) else k, text) for k, text in fragments]
+            named += [(header, text) for _, header, text in _extras(row, cols, labels) if (header, text) not in named]
+            if _extra_text(row, cols, labels):
+                named.append(("(không có tiêu đề)", _extra_text(row, cols, labels)))
+            for header, text in named:
                 b.warnings.append(ImportWarning(
                     f"Dòng nhóm '{code} {title}' có thêm nội dung ở cột '{header}': '{text}'. Đã coi là dòng nhóm "
                     "(có số thứ tự nhóm, tên in đậm/in hoa, không có đơn vị); nội dung này không được nhập.",
