@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 from . import unit_vocab
@@ -133,12 +134,15 @@ def _fold_char(ch: str) -> str:
     return f[:1] if len(f) >= 1 else ch
 
 
+@lru_cache(maxsize=65536)
 def _fold_aligned(s: str) -> str:
     """Lower-case ASCII text of exactly the length of ``s`` (so indexes carry over)."""
-    return "".join(_fold_char(c) for c in s)
+    f = strip_accents(s).lower()
+    return f if len(f) == len(s) else "".join(_fold_char(c) for c in s)
 
 
-@dataclass(frozen=True)
+# eq=False: compared and hashed by identity, so a vocabulary is a cheap cache key
+@dataclass(frozen=True, eq=False)
 class PartyVocab:
     """Body-name vocabulary: the data module's, plus what the master's "Đơn vị" sheet adds."""
 
@@ -148,6 +152,21 @@ class PartyVocab:
     collectives: tuple[re.Pattern[str], ...]
     collective_starts: tuple[re.Pattern[str], ...]
     collective_names: frozenset[str]  # folded names of units of kind "Nhóm đơn vị"
+
+    @cached_property
+    def whole_re(self) -> re.Pattern[str] | None:
+        """The whole names that have a separator inside (only those need protecting), as one pattern."""
+        names = [n for n in self.whole if any(c in n for c in ",;\n") or " va " in n]
+        if not names:
+            return None
+        return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(n) for n in names) + r")(?![a-z0-9])")
+
+    @cached_property
+    def prefix_index(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for pre in self.prefixes:  # longest first, kept in that order per first word
+            out.setdefault(pre[0], []).append(pre)
+        return {k: tuple(v) for k, v in out.items()}
 
     @classmethod
     def build(cls, known: Iterable[str] = (), *, group_names: Iterable[str] = (),
@@ -186,7 +205,7 @@ class PartyVocab:
         if any(p.search(f) for p in self.collective_starts) or f in self.collective_names:
             return True
         fwords = [w.strip(",.;:()") for w in f.split()]
-        for pre in self.prefixes:
+        for pre in self.prefix_index.get(fwords[0], ()):
             n = len(pre)
             if tuple(fwords[:n]) != pre:
                 continue
@@ -205,12 +224,17 @@ class PartyVocab:
 _DEFAULT_VOCAB: PartyVocab | None = None
 
 
+@lru_cache(maxsize=32)
+def _vocab_of(known: tuple[str, ...]) -> PartyVocab:
+    return PartyVocab.build(known)
+
+
 def _vocab(vocab: PartyVocab | None, known: list[str]) -> PartyVocab:
     global _DEFAULT_VOCAB
     if vocab is not None:
         return vocab
     if known:
-        return PartyVocab.build(known)
+        return _vocab_of(tuple(known))
     if _DEFAULT_VOCAB is None:
         _DEFAULT_VOCAB = PartyVocab.build()
     return _DEFAULT_VOCAB
@@ -227,45 +251,44 @@ def _protected(s: str, vocab: PartyVocab) -> list[bool]:
             prot[i] = True
         if ch == ")" and depth:
             depth -= 1
-    f = _fold_aligned(s)
-    for name in vocab.whole:
-        if not any(c in name for c in ",;\n") and " va " not in name:
-            continue  # only names with a separator inside need protecting
-        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", f):
+    if vocab.whole_re is not None:
+        for m in vocab.whole_re.finditer(_fold_aligned(s)):
             for i in range(m.start(), m.end()):
                 prot[i] = True
     return prot
 
 
 _SEP = re.compile(r"\s*;\s*|\s*,\s*|\s+và\s+|\s*\n\s*")
+# a note phrase after a separator or a space; overlapping starts are found by the lookahead
+_NOTE_RE = re.compile(r"(?=(\s*[,\-–:]\s*|\s+)(" + "|".join(
+    re.escape(p) for p in sorted(unit_vocab.NOTE_PHRASES, key=len, reverse=True)) + r")(?![a-z0-9]))")
 _ROLE_LABEL = re.compile(r"^(chủ\s*trì|phối\s*hợp)\s*[:\-–]\s*", re.I)
 
 
 def _note_at(piece: str, vocab: PartyVocab, known_f: set[str]) -> tuple[str, str] | None:
     """(name, note) when ``piece`` ends in a role note standing as a note, else None."""
     f = _fold_aligned(piece)
-    best: tuple[str, str] | None = None
-    for phrase in unit_vocab.NOTE_PHRASES:
-        for m in re.finditer(r"(\s*[,\-–:]\s*|\s+)" + re.escape(phrase) + r"(?![a-z0-9])", f):
-            head = piece[: m.start()].strip(" ,-–:")
-            if not head or (best is not None and len(head) >= len(best[0])):
-                continue
-            sep = m.group(1).strip()
-            written = piece[m.start() + len(m.group(1)):][:1]
-            hf = _fold_aligned(head)
-            if not vocab.body_like(head) and hf not in known_f:
-                continue
-            if not sep and not written.islower():
-                continue  # "Sở Xây dựng", "Phòng Tổng hợp": a capital means the name goes on
-            if phrase == "phoi hop" and not sep:
-                tail = f[m.end():].strip()
-                if tail and not re.match(r"(va|voi|thuc hien|tong hop|trien khai|,)(?![a-z])", tail):
-                    continue  # "Tổ công tác phối hợp liên ngành" is a name
-            if not sep and phrase not in ("chu tri", "phoi hop") and hf not in known_f and (
-                    not _UNIT_END.search(head) or len(head.split()) < 2):
-                continue  # before a lower-case verb the head must be a complete name ("Sở xây dựng" is not)
-            best = (head, piece[m.start():].strip(" ,-–:"))
-    return best
+    for m in _NOTE_RE.finditer(f):  # left to right: the first note standing as a note wins
+        phrase = m.group(2)
+        head = piece[: m.start()].strip(" ,-–:")
+        if not head:
+            continue
+        sep = m.group(1).strip()
+        written = piece[m.start(2):][:1]
+        hf = _fold_aligned(head)
+        if not vocab.body_like(head) and hf not in known_f:
+            continue
+        if not sep and not written.islower():
+            continue  # "Sở Xây dựng", "Phòng Tổng hợp": a capital means the name goes on
+        if phrase == "phoi hop" and not sep:
+            tail = f[m.end(2):].strip()
+            if tail and not re.match(r"(va|voi|thuc hien|tong hop|trien khai|,)(?![a-z])", tail):
+                continue  # "Tổ công tác phối hợp liên ngành" is a name
+        if not sep and phrase not in ("chu tri", "phoi hop") and hf not in known_f and (
+                not _UNIT_END.search(head) or len(head.split()) < 2):
+            continue  # before a lower-case verb the head must be a complete name ("Sở xây dựng" is not)
+        return head, piece[m.start():].strip(" ,-–:")
+    return None
 
 
 def split_units(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | None = None
@@ -282,8 +305,13 @@ def split_units(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | 
     s = normalize_text(text, keep_newlines=True)
     if not s:
         return [], []
-    known = [k for k in (normalize_text(x) for x in known) if k]
-    voc = _vocab(vocab, known)
+    known_t = tuple(k for k in (normalize_text(x) for x in known) if k)
+    parties, doubts = _split_cached(s, _vocab(vocab, list(known_t)), known_t)
+    return list(parties), list(doubts)
+
+
+@lru_cache(maxsize=16384)  # masters repeat the same party cells on many rows
+def _split_cached(s: str, voc: PartyVocab, known: tuple[str, ...]) -> tuple[tuple[Party, ...], tuple[str, ...]]:
     known_f = {_fold_aligned(k) for k in known}
     prot = _protected(s, voc)
     cuts = [(m.start(), m.end(), m.group().strip() or "\n") for m in _SEP.finditer(s) if not prot[m.start()]]
@@ -339,7 +367,7 @@ def split_units(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | 
         else:
             part[-1][1] = b  # not a new body: the separator belongs to the text ("Sở Văn hóa, Thể thao …")
     close()
-    return out, doubts
+    return tuple(out), tuple(doubts)
 
 
 def _party_of(raw: str, label_role: str | None, voc: PartyVocab, known_f: set[str]) -> list[Party]:

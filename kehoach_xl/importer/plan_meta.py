@@ -18,8 +18,10 @@ from typing import Any
 from ..text import normalize_text
 
 _DOC_KINDS = r"(?:Kế hoạch|Quyết định|Nghị quyết|Chương trình|Công văn|Chỉ thị|Thông báo|Đề án|Văn bản)"
+# "(Kèm theo Chương trình hành động tại Nghị quyết số 100/NQ-CP ngày … của Chính phủ)": the
+# document named last before "số" is the one whose number follows
 _ATTACHED = re.compile(
-    r"\(\s*(?:Ban hành\s+)?kèm\s+theo\s+(?P<kind>" + _DOC_KINDS + r")\s+(?:số\s*:?\s*)?(?P<number>[^\s()]*?)\s*"
+    r"\(\s*(?:Ban hành\s+)?kèm\s+theo\s+(?P<kind>" + _DOC_KINDS + r")\b[^()]*?\s+số\s*:?\s*(?P<number>[^\s()]*)\s*"
     r"(?:ngày\s+(?P<date>[^()]*?))?\s*(?:của\s+(?P<body>[^()]+?))?\s*\)", re.I | re.S)
 _NUMBER_LINE = re.compile(r"^\s*Số\s*:?\s*(?P<number>[^\s]*\d[^\s]*/[^\s]+)", re.M)
 _PLACE_DATE = re.compile(
