@@ -237,6 +237,7 @@ def test_progress_appendix_maps_state_and_result_on_request(tmp_path):
 
 
 def test_refuses_files_that_are_not_plans(tmp_path):
+    from kehoach_xl.reports.docx_report import report
     from kehoach_xl.reports.summary import compute_summary, export_summary
     from kehoach_xl.unitbook import issue
 
@@ -245,8 +246,9 @@ def test_refuses_files_that_are_not_plans(tmp_path):
     import_plan(docx, master, plan_code="CDS2025")
     (unitbook, *_rest) = issue(master, period="2025-05", out=tmp_path / "gui")
     summary = export_summary(compute_summary(read_master(master), dt.date(2025, 5, 31)), tmp_path / "tonghop.xlsx")
+    word_report = report(master, period="2025-05", out=tmp_path / "bao_cao", as_of=dt.date(2025, 5, 31))
     for path, what in ((master, "sổ theo dõi"), (unitbook, "tệp báo cáo tháng của một đơn vị"),
-                       (summary, "bảng tổng hợp do chương trình xuất")):
+                       (summary, "bảng tổng hợp do chương trình xuất"), (word_report, "báo cáo tình hình thực hiện")):
         with pytest.raises(DataError) as ei:
             import_plan(path, tmp_path / "moi.xlsx", plan_code="X")
         assert what in str(ei.value) and "không phải văn bản kế hoạch" in str(ei.value), path
@@ -254,3 +256,15 @@ def test_refuses_files_that_are_not_plans(tmp_path):
     res = CliRunner().invoke(cli, ["import", str(unitbook), "--into", str(master)])
     assert res.exit_code != 0 and "không phải văn bản kế hoạch" in res.output
     assert len(task_records(read_master(master))) == 6
+
+
+def test_stored_metadata_is_never_overwritten(tmp_path):
+    reg = sample_registry("langson_ddci_2024")
+    master = create_master(tmp_path / "so.xlsx", units=reg["units"], leaders=reg["leaders"], meta=reg["meta"])
+    rep = import_plan(build_plan_docx(tmp_path / "kh15.docx"), master, dry_run=True)
+    differs = [w.message for w in rep.warnings if w.code == "meta_differs"]
+    assert any("'15/KH-STC'" in m and "'62/KH-STNMT'" in m for m in differs)
+    assert "plan_number" not in rep.meta_stored
+    # a master that tracks another plan keeps all of its settings
+    rep = import_plan(build_plan_docx(tmp_path / "kh15.docx"), master, plan_code="KHAC", dry_run=True)
+    assert rep.meta_stored == [] and not [w for w in rep.warnings if w.code == "meta_differs"]

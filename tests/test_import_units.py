@@ -126,3 +126,28 @@ def test_no_unit_name_is_cut():
         if [(p.name.casefold(), p.note) for p in got] != [(name.casefold(), "")]:
             cut.append((name, [(p.name, p.note) for p in got]))
     assert not cut, cut
+
+
+def test_likely_duplicates_are_compared_without_case_accents_short_forms_or_word_order():
+    from kehoach_xl.importer.plan_import import _dup_key
+
+    same = ["Trung tâm Công nghệ thông tin Tài nguyên và Môi trường", "TT. CNTT TNMT",
+            "Trung tam cong nghe thong tin tai nguyen moi truong", "Trung tâm Công nghệ TT và TNMT",
+            "Trung tâm Tài nguyên và Môi trường Công nghệ thông tin"]
+    assert len({_dup_key(n) for n in same}) == 1
+    assert _dup_key("Sở Tài chính") != _dup_key("Sở Tư pháp")
+
+
+def test_import_reports_doubts_and_duplicates_with_places(tmp_path):
+    from kehoach_xl.importer import import_plan
+
+    tsv = tmp_path / "kh.tsv"
+    tsv.write_text("STT\tNhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời hạn\n"
+                   "1\tLập kế hoạch\tVăn phòng Sở\tCông chức phụ trách, Văn phòng Sở\t30/6/2025\n"
+                   "2\tBáo cáo\tTT. CNTT\tTrung tâm Công nghệ thông tin\t30/9/2025\n", encoding="utf-8")
+    rep = import_plan(tsv, tmp_path / "so.xlsx", plan_code="KH")
+    doubt = [w for w in rep.warnings if w.code == "unit_split_doubt"]
+    assert [(w.row, "Công chức phụ trách, Văn phòng Sở" in w.message) for w in doubt] == [(2, True)]
+    dup = [w.message for w in rep.warnings if w.code == "duplicate_unit"]
+    assert len(dup) == 1 and "'TT. CNTT'" in dup[0] and "'Trung tâm Công nghệ thông tin'" in dup[0]
+    assert rep.tasks[1]["lead_units"] == ["TT. CNTT"]  # flagged, never merged

@@ -45,6 +45,18 @@ def _plan_year_from(preamble: str) -> int | None:
     return max(years) if years else None
 
 
+def _made_by_program(path: Path) -> bool:
+    """The Word report template stamps its author; a plan document never carries it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
+    return bool(re.search(r"<dc:creator>\s*kehoach_xl\s*</dc:creator>", core))
+
+
 def _refuse_program_files(path: Path, tables: list[RawTable]) -> None:
     """Files this program makes are not plans: say what the file is instead of importing its IDs as tasks."""
     names = {name_key(t.name) for t in tables}
@@ -60,6 +72,8 @@ def _refuse_program_files(path: Path, tables: list[RawTable]) -> None:
     elif any(name_key(c.text) == name_key(schema.TASKS.col("id").header) for t in tables for r in t.rows[:15]
              for c in r):
         what = f"một tệp do chương trình tạo ra (có cột “{schema.TASKS.col('id').header}”)"
+    if not what and path.suffix.lower() == ".docx" and _made_by_program(path):
+        what = "một báo cáo tình hình thực hiện do chương trình tạo ra (lệnh report)"
     if what:
         raise DataError(f"Tệp '{path.name}' là {what}, không phải văn bản kế hoạch. Lệnh import chỉ nhận phụ lục "
                         "kế hoạch (Word, Excel hoặc văn bản có bảng nhiệm vụ).")
