@@ -268,3 +268,15 @@ def test_stored_metadata_is_never_overwritten(tmp_path):
     # a master that tracks another plan keeps all of its settings
     rep = import_plan(build_plan_docx(tmp_path / "kh15.docx"), master, plan_code="KHAC", dry_run=True)
     assert rep.meta_stored == [] and not [w for w in rep.warnings if w.code == "meta_differs"]
+
+
+def test_result_column_is_a_report_only_beside_a_state_column():
+    from kehoach_xl.importer.headers import match_header_row
+
+    plan = match_header_row(["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Kết quả thực hiện"])
+    assert plan is not None and plan["output"] == 4 and "result" not in plan
+    report = match_header_row(["TT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Tiến độ", "Kết quả hiện nay"])
+    assert report is not None and (report["deadline_text"], report["status"], report["result"]) == (3, 4, 5)
+    # "Tiến độ" alone is the deadline (seed 004)
+    seed = match_header_row(["Số TT", "Nhiệm vụ cụ thể", "Tiến độ", "Cơ quan chủ trì", "Kết quả/sản phẩm"])
+    assert seed is not None and seed["deadline_text"] == 2 and seed["output"] == 4

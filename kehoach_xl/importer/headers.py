@@ -20,7 +20,8 @@ HEADER_VOCAB: dict[str, tuple[tuple[str, ...], str]] = {
     # Columns of a progress-report appendix and a start date: recognised so that they are not
     # taken for the deadline or the expected output, but they are not part of a task's definition
     # (see PROGRESS_FIELDS / EXTRA_FIELDS).
-    "result": ((r"ket qua (thuc hien|hien nay|dat duoc|trien khai|den nay)", r"tinh hinh (thuc hien|trien khai)"),
+    "result": ((r"ket qua (thuc hien|hien nay|dat duoc|trien khai|den nay)(?!.*(san pham|dau ra))",
+                r"tinh hinh (thuc hien|trien khai)"),
                "Kết quả thực hiện / Kết quả hiện nay"),
     "status": ((r"tinh trang", r"trang thai", r"muc do hoan thanh", r"tien do thuc hien"),
                "Tình trạng / Trạng thái"),
@@ -90,6 +91,9 @@ def match_header_row(cells: Sequence[str]) -> dict[str, int] | None:
             key = "status"
         if key and key not in out:
             out[key] = j
+    if "result" in out and "output" not in out and "status" not in out:
+        # no state column beside it: "Kết quả thực hiện" is the plan's expected result, not a report
+        out["output"] = out.pop("result")
     core = [k for k in out if k not in EXTRA_FIELDS]
     if len(core) >= 3 and ("task" in out or "criterion" in out):
         # a plan with a criterion column but no task column: the criterion is the task
