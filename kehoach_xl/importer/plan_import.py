@@ -23,7 +23,7 @@ from .. import schema, unit_vocab
 from ..errors import DataError, SetupError
 from ..io.changes import LogEntry, MasterChanges
 from ..master import row_height
-from ..registry import GROUP_KIND, PartyVocab, Registry, parse_leaders, split_units
+from ..registry import GROUP_KIND, PartyVocab, Registry, parse_leaders, split_parties, split_units
 from ..rules.deadline import parse_deadline
 from ..text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
 from .model import ImportWarning, ParsedPlan, ParsedTask, RawTable
@@ -257,6 +257,15 @@ class _Resolver:
         return rec["name"]
 
 
+def _readings(written: dict[str, list[tuple[str, str]]], res: _Resolver) -> dict[str, list[str]]:
+    lead_keys = {k for _, k in written["lead"]}
+    return {
+        "lead_units": list(dict((k, n) for n, k in written["lead"]).values()),
+        "coordinating_units": list(dict((k, n) for n, k in written["coord"]
+                                        if k not in lead_keys or _is_group(n, res)).values()),
+    }
+
+
 def _is_group(name: str, res: _Resolver) -> bool:
     return res.registry.is_group(name) or res.unit_kinds.get(name) == GROUP_KIND or res.vocab().is_collective(name)
 
@@ -322,14 +331,15 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
         notes.append(f"{header}: {text}")
     rec["notes"] = "; ".join(dict.fromkeys(notes))
     rec.update(_deadline_cells(t.deadline_text, plan_year, issued_on))
-    # The same lists deduplicated by the text as written, not by the registry's names: what the
-    # plan says, for re-import to compare with (an alias added later must not drop a unit).
-    lead_keys = {k for _, k in written["lead"]}
-    rec["_as_written"] = {
-        "lead_units": list(dict((k, n) for n, k in written["lead"]).values()),
-        "coordinating_units": list(dict((k, n) for n, k in written["coord"]
-                                        if k not in lead_keys or _is_group(n, res)).values()),
-    }
+    # Readings of the same cells for re-import to compare with, so that what the "Đơn vị" sheet
+    # has gained since the first import cannot make an unchanged plan look changed: deduplicated
+    # by the text as written (an alias added later must not drop a unit), and split with the
+    # data module's vocabulary alone (a name added later must not glue or cut a list).
+    plain: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}
+    for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
+        for p in split_parties(raw):
+            plain["lead" if (p.role or default_role) == "lead" else "coord"].append((p.name, name_key(p.name)))
+    rec["_as_written"] = [_readings(w, res) for w in (written, plain)]
     if t.deadline_text and rec["deadline_kind"] == schema.DEADLINE_KINDS["unknown"]:
         warnings.append(ImportWarning(f"Chưa đọc được thời hạn '{t.deadline_text}'; giữ nguyên văn.",
                                       t.table, t.row, "deadline_unknown"))
@@ -579,9 +589,12 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
                 if k not in cols:
                     continue
                 if k in _NAME_FIELDS:
-                    same, names = _names_as_stored(k, rec["_as_written"].get(k, rec.get(k) or []), row.get(k),
-                                                   registry)
-                    if not same:
+                    readings = [r[k] for r in rec["_as_written"] if k in r] + [rec.get(k) or []]
+                    for names_read in readings:
+                        same, names = _names_as_stored(k, names_read, row.get(k), registry)
+                        if same:
+                            break
+                    if not same:  # the plan changed: the registry's reading, stored spellings kept
                         same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry)
                     rec[k] = names
                 else:
