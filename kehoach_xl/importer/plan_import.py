@@ -57,6 +57,18 @@ def _made_by_program(path: Path) -> bool:
     return bool(re.search(r"<dc:creator>\s*kehoach_xl\s*</dc:creator>", core))
 
 
+def _has_program_ids(tables: list[RawTable]) -> bool:
+    """A "Mã nhiệm vụ" column holding IDs this program gives (a plan may number its tasks otherwise)."""
+    header = name_key(schema.TASKS.col("id").header)
+    for t in tables:
+        for i, row in enumerate(t.rows[:15]):
+            for j, c in enumerate(row):
+                if name_key(c.text) == header and any(
+                        j < len(r) and re.fullmatch(r"[A-Z0-9_]+-\d{3,}", r[j].text) for r in t.rows[i + 1:i + 6]):
+                    return True
+    return False
+
+
 def _refuse_program_files(path: Path, tables: list[RawTable]) -> None:
     """Files this program makes are not plans: say what the file is instead of importing its IDs as tasks."""
     names = {name_key(t.name) for t in tables}
@@ -69,9 +81,8 @@ def _refuse_program_files(path: Path, tables: list[RawTable]) -> None:
         what = "tệp báo cáo tháng của một đơn vị (sheet “Báo cáo” và “Hướng dẫn”); hãy dùng lệnh merge để tổng hợp"
     elif any(normalize_text(c.text) == schema.SUMMARY_TITLE for t in tables for r in t.rows[:5] for c in r):
         what = f"bảng tổng hợp do chương trình xuất (“{schema.SUMMARY_TITLE}”)"
-    elif any(name_key(c.text) == name_key(schema.TASKS.col("id").header) for t in tables for r in t.rows[:15]
-             for c in r):
-        what = f"một tệp do chương trình tạo ra (có cột “{schema.TASKS.col('id').header}”)"
+    elif _has_program_ids(tables):
+        what = f"một tệp do chương trình tạo ra (có cột “{schema.TASKS.col('id').header}” với mã như DDCI2024-001)"
     if not what and path.suffix.lower() == ".docx" and _made_by_program(path):
         what = "một báo cáo tình hình thực hiện do chương trình tạo ra (lệnh report)"
     if what:
@@ -187,7 +198,7 @@ class ImportReport:
         if self.meta_stored:
             out.append("Đã ghi vào trang Cấu hình: " + ", ".join(schema.SETTINGS_ROWS[k] for k in self.meta_stored)
                        + ".")
-        out += [f"Cảnh báo ({w.place}): {w.message}" for w in self.warnings]
+        out += [f"Cảnh báo ({w.place}): {w.message}" if w.place else f"Cảnh báo: {w.message}" for w in self.warnings]
         return out
 
 
