@@ -283,3 +283,15 @@ def test_result_column_is_a_report_only_beside_a_state_column():
     # "Tiến độ" alone is the deadline (seed 004)
     seed = match_header_row(["Số TT", "Nhiệm vụ cụ thể", "Tiến độ", "Cơ quan chủ trì", "Kết quả/sản phẩm"])
     assert seed is not None and seed["deadline_text"] == 2 and seed["output"] == 4
+
+
+def test_task_list_exported_by_the_program_is_refused_but_a_plan_with_its_own_codes_is_not(tmp_path):
+    export = tmp_path / "nhiem_vu.csv"
+    export.write_text("Mã nhiệm vụ,Nhiệm vụ/Hoạt động,Đơn vị chủ trì,Thời hạn (nguyên văn)\n"
+                      "CDS2025-001,Rà soát văn bản,Sở Tư pháp,30/6/2025\n", encoding="utf-8")
+    with pytest.raises(DataError, match="do chương trình tạo ra"):
+        parse_plan(export)
+    plan = tmp_path / "ke_hoach.csv"
+    plan.write_text("Mã nhiệm vụ,Nhiệm vụ,Đơn vị chủ trì,Thời hạn\nNV.01,Rà soát văn bản,Sở Tư pháp,30/6/2025\n",
+                    encoding="utf-8")
+    assert [t.task for t in parse_plan(plan).tasks] == ["Rà soát văn bản"]

@@ -26,6 +26,8 @@ HEADER_VOCAB: dict[str, tuple[tuple[str, ...], str]] = {
     "status": ((r"tinh trang", r"trang thai", r"muc do hoan thanh", r"tien do thuc hien"),
                "Tình trạng / Trạng thái"),
     "start": ((r"bat dau", r"khoi dau", r"thoi gian trien khai"), "Thời gian bắt đầu"),
+    # a plan's own task codes ("NV.01"): kept in the notes, never taken for the task column
+    "code": ((r"^ma( so)?( nhiem vu| hoat dong| cong viec)?$", r"^ky hieu$"), "Mã nhiệm vụ"),
     "leaders": ((r"lanh dao",), "Lãnh đạo giám sát / phụ trách"),
     "coordinating_units": ((r"phoi hop",), "Cơ quan/Đơn vị phối hợp"),
     "lead_units": (
@@ -48,7 +50,7 @@ HEADER_VOCAB: dict[str, tuple[tuple[str, ...], str]] = {
 MAX_HEADER_CHARS = 90
 _COMPILED = {k: tuple(re.compile(p) for p in pats) for k, (pats, _) in HEADER_VOCAB.items()}
 PROGRESS_FIELDS = ("status", "result")  # mapped only on request (--with-progress)
-EXTRA_FIELDS = (*PROGRESS_FIELDS, "start")  # known, but no column of the task definition
+EXTRA_FIELDS = (*PROGRESS_FIELDS, "start", "code")  # known, but no column of the task definition
 # "Tiến độ" is a deadline header in plans (seed 004) but the reported state in a progress
 # appendix that also has a "Thời hạn" column: there the stronger deadline header wins.
 _WEAK_DEADLINE = re.compile(r"^tien do$")

@@ -74,7 +74,7 @@ def _extras(row: Sequence[RawCell], cols: dict[str, int], labels: Sequence[str])
         if j in used or not c.text or j >= len(labels) or not labels[j]:
             continue
         k = extra_cols.get(j, "")
-        out.append((k if k != "start" else "", labels[j], c.text))
+        out.append((k if k in ("status", "result") else "", labels[j], c.text))
     return out
 
 
