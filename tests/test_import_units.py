@@ -151,3 +151,21 @@ def test_import_reports_doubts_and_duplicates_with_places(tmp_path):
     dup = [w.message for w in rep.warnings if w.code == "duplicate_unit"]
     assert len(dup) == 1 and "'TT. CNTT'" in dup[0] and "'Trung tâm Công nghệ thông tin'" in dup[0]
     assert rep.tasks[1]["lead_units"] == ["TT. CNTT"]  # flagged, never merged
+
+
+def test_units_sheet_teaches_the_splitter(tmp_path):
+    from kehoach_xl.importer import import_plan
+    from kehoach_xl.master import create_master
+
+    units = [{"name": "Trung tâm Phục vụ hành chính công", "aliases": ["TTPVHCC"], "kind": "Trung tâm"},
+             {"name": "Sở Xây dựng", "aliases": ["SXD"], "kind": "Sở"},
+             {"name": "Tổ công tác liên ngành, liên cấp", "kind": GROUP_KIND}]
+    master = create_master(tmp_path / "so.xlsx", units=units, leaders=[], meta={"plan_code": "KH"})
+    tsv = tmp_path / "kh.tsv"
+    tsv.write_text("STT\tNhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời hạn\n"
+                   "1\tRà soát quy trình\tSXD và TTPVHCC\tTổ công tác liên ngành, liên cấp\t30/6/2025\n",
+                   encoding="utf-8")
+    rep = import_plan(tsv, master)
+    assert rep.tasks[0]["lead_units"] == ["Sở Xây dựng", "Trung tâm Phục vụ hành chính công"]  # aliases honoured
+    assert rep.tasks[0]["coordinating_units"] == ["Tổ công tác liên ngành, liên cấp"]  # a known name stays whole
+    assert not rep.unknown_units
