@@ -280,7 +280,10 @@ def test_result_column_is_a_report_only_beside_a_state_column():
     assert plan is not None and plan["output"] == 4 and "result" not in plan
     report = match_header_row(["TT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Tiến độ", "Kết quả hiện nay"])
     assert report is not None and (report["deadline_text"], report["status"], report["result"]) == (3, 4, 5)
-    # "Tiến độ" alone is the deadline (seed 004)
+    # "Tiến độ (thực hiện)" alone is the plan's timeline; beside "Thời hạn" it is the reported state
+    assert match_header_row(["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Tiến độ thực hiện"])["deadline_text"] == 3
+    both = match_header_row(["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Tiến độ thực hiện", "Thời hạn hoàn thành"])
+    assert both is not None and (both["status"], both["deadline_text"]) == (3, 4)
     seed = match_header_row(["Số TT", "Nhiệm vụ cụ thể", "Tiến độ", "Cơ quan chủ trì", "Kết quả/sản phẩm"])
     assert seed is not None and seed["deadline_text"] == 2 and seed["output"] == 4
 

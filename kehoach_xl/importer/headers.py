@@ -23,7 +23,7 @@ HEADER_VOCAB: dict[str, tuple[tuple[str, ...], str]] = {
     "result": ((r"ket qua (thuc hien|hien nay|dat duoc|trien khai|den nay)(?!.*(san pham|dau ra))",
                 r"tinh hinh (thuc hien|trien khai)"),
                "Kết quả thực hiện / Kết quả hiện nay"),
-    "status": ((r"tinh trang", r"trang thai", r"muc do hoan thanh", r"tien do thuc hien"),
+    "status": ((r"tinh trang", r"trang thai", r"muc do hoan thanh"),
                "Tình trạng / Trạng thái"),
     "start": ((r"bat dau", r"khoi dau", r"thoi gian trien khai"), "Thời gian bắt đầu"),
     # a plan's own task codes ("NV.01"): kept in the notes, never taken for the task column
@@ -53,7 +53,7 @@ PROGRESS_FIELDS = ("status", "result")  # mapped only on request (--with-progres
 EXTRA_FIELDS = (*PROGRESS_FIELDS, "start", "code")  # known, but no column of the task definition
 # "Tiến độ" is a deadline header in plans (seed 004) but the reported state in a progress
 # appendix that also has a "Thời hạn" column: there the stronger deadline header wins.
-_WEAK_DEADLINE = re.compile(r"^tien do$")
+_WEAK_DEADLINE = re.compile(r"^tien do( thuc hien| trien khai)?$")
 _SHORT_SUBHEADER = 40
 
 
