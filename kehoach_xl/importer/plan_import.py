@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,12 +408,30 @@ def match_tasks(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> dict[in
     pn, po = pos(new), pos(old)
     fn = [(_fold(r.get("group")), _fold(r.get("stt")), _fold(r.get("task")), _fold(r.get("criterion"))) for r in new]
     fo = [(_fold(r.get("group")), _fold(r.get("stt")), _fold(r.get("task")), _fold(r.get("criterion"))) for r in old]
+    # An unchanged task (same group, STT, text, criterion and position, its text unique on both
+    # sides) has the highest score any pair can have, so the greedy pass would take it first:
+    # pairing these up front gives the same result and spares the quadratic scoring on a
+    # re-import of an unchanged plan.
+    out: dict[int, int] = {}
+    taken: set[int] = set()
+    cn, co = Counter(f[:3] for f in fn), Counter(f[:3] for f in fo)
+    where = {f: j for j, f in enumerate(fo) if co[f[:3]] == 1}
+    for i, f in enumerate(fn):
+        j = where.get(f)
+        if j is not None and cn[f[:3]] == 1 and pn[i] == po[j]:
+            out[i] = j
+            taken.add(j)
     pairs: list[tuple[float, int, int]] = []
     for i, (g, s, t, c) in enumerate(fn):
+        if i in out:
+            continue
         for j, (g2, s2, t2, c2) in enumerate(fo):
+            if j in taken:
+                continue
             same_g, same_s = g == g2, s == s2
-            if not same_g and abs(len(t) - len(t2)) > 0.2 * max(len(t), len(t2), 1):
-                continue  # cannot reach 0.9 similarity: skip the costly ratio
+            need = 0.5 if same_g and same_s else 0.75 if same_g else 0.9
+            if 2 * min(len(t), len(t2)) < need * (len(t) + len(t2)):
+                continue  # the length bound of the ratio is already too low: skip the costly ratio
             sim = _ratio(t, t2)
             ok = sim >= 0.9 or (same_g and same_s and sim >= 0.5) or (same_g and sim >= 0.75)
             if not ok:
@@ -420,8 +439,6 @@ def match_tasks(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> dict[in
             score = sim + 0.3 * same_g + 0.2 * same_s + 0.1 * _ratio(c, c2) + 0.05 * (pn[i] == po[j])
             pairs.append((score, i, j))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
-    out: dict[int, int] = {}
-    taken: set[int] = set()
     for _, i, j in pairs:
         if i in out or j in taken:
             continue
