@@ -298,3 +298,33 @@ def test_task_list_exported_by_the_program_is_refused_but_a_plan_with_its_own_co
     plan.write_text("Mã nhiệm vụ,Nhiệm vụ,Đơn vị chủ trì,Thời hạn\nNV.01,Rà soát văn bản,Sở Tư pháp,30/6/2025\n",
                     encoding="utf-8")
     assert [t.task for t in parse_plan(plan).tasks] == ["Rà soát văn bản"]
+
+
+def test_excel_plan_with_merged_two_row_header(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["PHỤ LỤC"])
+    ws.append(["(Kèm theo Kế hoạch số 15/KH-STC ngày 20/3/2025 của Sở Tài chính)"])
+    ws.append(HEADER_TOP)
+    ws.append(HEADER_SUB)
+    for col in "ABGH":
+        ws.merge_cells(f"{col}3:{col}4")
+    ws.merge_cells("C3:D3")
+    ws.merge_cells("E3:F3")
+    for r in ROWS:
+        if r is None:
+            continue
+        ws.append([x.removeprefix(B) for x in r])
+        if r[0].startswith(B):
+            for c in ws[ws.max_row]:
+                c.font = Font(bold=True)
+    wb.save(tmp_path / "kh.xlsx")
+    p = parse_plan(tmp_path / "kh.xlsx")
+    assert [(t.group, t.stt) for t in p.tasks] == [("I", "1"), ("I", "2"), ("II › 1", "a"), ("II › 1", "b"),
+                                                   ("II", "2"), ("II", "3")]
+    assert p.tasks[0].raw_coord == "Bộ Công an, Bộ Nội vụ, Bộ Tài chính"
+    assert p.meta["plan_number"] == "15/KH-STC" and p.plan_year == 2025
+    assert p.layout["lead_units"] == "Cơ quan chủ trì" and p.layout["deadline_text"] == "Thời gian hoàn thành"
