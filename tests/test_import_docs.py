@@ -328,3 +328,22 @@ def test_excel_plan_with_merged_two_row_header(tmp_path):
     assert p.tasks[0].raw_coord == "Bộ Công an, Bộ Nội vụ, Bộ Tài chính"
     assert p.meta["plan_number"] == "15/KH-STC" and p.plan_year == 2025
     assert p.layout["lead_units"] == "Cơ quan chủ trì" and p.layout["deadline_text"] == "Thời gian hoàn thành"
+
+
+def test_plan_metadata_variants():
+    from kehoach_xl.importer.plan_meta import read_plan_meta
+
+    meta, notes = read_plan_meta("CHÍNH PHỦ\nSố: 97/NQ-CP\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+                                 "Hà Nội, ngày 06 tháng 4 năm 2026\nNGHỊ QUYẾT\nSửa đổi, bổ sung nhiệm vụ")
+    assert meta == {"plan_number": "97/NQ-CP", "place": "Hà Nội", "plan_date": "06/04/2026", "plan_year": 2026,
+                    "agency": "CHÍNH PHỦ", "plan_title": "Nghị quyết sửa đổi, bổ sung nhiệm vụ"} and not notes
+    meta, _ = read_plan_meta("(Kèm theo Chương trình hành động tại Nghị quyết số 100/NQ-CP ngày 06 tháng 4 năm 2026 "
+                             "của Chính phủ)")
+    assert (meta["plan_number"], meta["plan_date"], meta["agency"]) == ("100/NQ-CP", "06/04/2026", "Chính phủ")
+    # seed 004: a draft's blank number is reported, its year still read
+    meta, notes = read_plan_meta("(Kèm theo Kế hoạch số               /KH-STNMT-VP ngày          /9/2022 của Sở Tài "
+                                 "nguyên và Môi trường tỉnh Khánh Hòa)")
+    assert "plan_number" not in meta and meta["plan_year"] == 2022 and "còn để trống" in notes[0]
+    # a "Căn cứ" line in the body does not give the plan's number or date
+    meta, _ = read_plan_meta("KẾ HOẠCH\nCăn cứ Kế hoạch số 12/KH-UBND ngày 10/01/2024 của UBND tỉnh")
+    assert "plan_number" not in meta and "plan_date" not in meta

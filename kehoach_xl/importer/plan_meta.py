@@ -79,10 +79,11 @@ def read_plan_meta(head: str) -> tuple[dict[str, Any], list[str]]:
         if len(caps) > 1:
             meta["parent_agency"] = caps[-2]
     for i, ln in enumerate(lines[:_HEAD_LINES]):
-        if re.fullmatch(r"KẾ HOẠCH", ln.strip()) and i + 1 < len(lines):
+        kind = re.fullmatch(r"(KẾ HOẠCH|NGHỊ QUYẾT|QUYẾT ĐỊNH|CHƯƠNG TRÌNH|ĐỀ ÁN|CHỈ THỊ)", ln.strip())
+        if kind and i + 1 < len(lines):
             nxt = lines[i + 1].strip()
-            if nxt and not _caps(nxt) and not _NUMBER_LINE.match(nxt):
-                meta["plan_title"] = "Kế hoạch " + nxt[:1].lower() + nxt[1:]
+            if nxt and not _caps(nxt) and not _NUMBER_LINE.match(nxt):  # a title in capitals is kept out, not guessed
+                meta["plan_title"] = kind.group(1).capitalize() + " " + nxt[:1].lower() + nxt[1:]
             break
     att = _ATTACHED.search(text.replace("\n", " "))
     if att:
