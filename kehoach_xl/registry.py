@@ -262,6 +262,7 @@ _SEP = re.compile(r"\s*;\s*|\s*,\s*|\s+và\s+|\s*\n\s*")
 # a note phrase after a separator or a space; overlapping starts are found by the lookahead
 _NOTE_RE = re.compile(r"(?=(\s*[,\-–:]\s*|\s+)(" + "|".join(
     re.escape(p) for p in sorted(unit_vocab.NOTE_PHRASES, key=len, reverse=True)) + r")(?![a-z0-9]))")
+_SHARED_HEAD = re.compile(r"^(?:các\s+)?(?:bộ|sở|ban|cơ quan|đơn vị|phòng|trung tâm)\s*:\s*\S", re.I)
 _ROLE_LABEL = re.compile(r"^(chủ\s*trì|phối\s*hợp)\s*[:\-–]\s*", re.I)
 
 
@@ -337,8 +338,13 @@ def _split_cached(s: str, voc: PartyVocab, known: tuple[str, ...]) -> tuple[tupl
         if not part:
             return
         pieces = [s[a:b] for a, b in part]
-        if len(pieces) > 1 and not is_body(pieces[0]):
-            whole = s[part[0][0]:part[-1][1]]
+        whole = s[part[0][0]:part[-1][1]]
+        if _SHARED_HEAD.match(whole):
+            # "Các Sở: Tài chính, Kế hoạch và Đầu tư, Nội vụ" names several bodies under one head
+            # word; which "và" separates is not certain, so it stays whole and is reported
+            doubts.append(re.sub(r"\s+", " ", whole))
+            pieces = [whole]
+        elif len(pieces) > 1 and not is_body(pieces[0]):
             doubts.append(re.sub(r"\s+", " ", whole))
             pieces = [whole]
         for p in pieces:
@@ -401,7 +407,7 @@ def _party_of(raw: str, label_role: str | None, voc: PartyVocab, known_f: set[st
     if not chunk:
         return []
     name = chunk[:1].upper() + chunk[1:]
-    kind = GROUP_KIND if voc.is_collective(name) else ""
+    kind = GROUP_KIND if voc.is_collective(name) and not _SHARED_HEAD.match(name) else ""
     out = [Party(name, role, re.sub(r"\s+", " ", "; ".join(notes)), kind)]
     # "Sở X chủ trì, phối hợp với Sở Y và các cơ quan liên quan": the bodies named after
     # "phối hợp với" coordinate (the note keeps the whole text)

@@ -91,6 +91,11 @@ def test_doubtful_lists_are_kept_whole_and_reported():
     parties, doubts = split_units("Công chức phụ trách, Văn phòng Sở")
     assert [p.name for p in parties] == ["Công chức phụ trách, Văn phòng Sở"]
     assert doubts == ["Công chức phụ trách, Văn phòng Sở"]
+    # one head word for several bodies: which "và" separates is not certain
+    parties, doubts = split_units("Các Sở: Tài chính, Kế hoạch và Đầu tư, Nội vụ; Công an tỉnh")
+    assert [(p.name, p.kind) for p in parties] == [("Các Sở: Tài chính, Kế hoạch và Đầu tư, Nội vụ", ""),
+                                                   ("Công an tỉnh", "")]
+    assert doubts == ["Các Sở: Tài chính, Kế hoạch và Đầu tư, Nội vụ"]
 
 
 def test_vocabulary_extends_from_the_units_sheet():

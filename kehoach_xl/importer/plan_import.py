@@ -304,8 +304,9 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
         parties, doubts = split_units(raw, known=known, vocab=res.vocab())
         for d in doubts:
             warnings.append(ImportWarning(
-                f"Không chắc ô đơn vị '{d}' là danh sách các cơ quan (phần đầu không giống tên một cơ quan); "
-                "giữ nguyên là một đơn vị. Nếu cần tách, hãy sửa ô này hoặc thêm tên vào trang Đơn vị.",
+                f"Không chắc cách tách '{d}' thành từng cơ quan; giữ nguyên là một đơn vị. Nếu cần tách, hãy "
+                "sửa ô này trong văn bản (mỗi cơ quan một tên đầy đủ, cách nhau bằng dấu chấm phẩy) hoặc thêm "
+                "tên vào trang Đơn vị.",
                 t.table, t.row, "unit_split_doubt"))
         for p in parties:
             name = res.unit(p.name, place, p.kind)
