@@ -5,6 +5,7 @@ plans."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -232,11 +233,17 @@ def test_progress_appendix_maps_state_and_result_on_request(tmp_path):
     assert [r["result"] for r in recs][:2] == ["Đã ban hành Kế hoạch số 20/KH-SNV", "Đã tổ chức 2/4 lớp"]
     assert recs[2]["notes"] == "Tiến độ: Chưa hoàn thành"  # unclear state kept, not guessed
     mapped = [w.message for w in rep.warnings if w.code == "progress_mapped"]
-    assert mapped == ["Cột 'Tiến độ' được nhập vào cột Trạng thái (2 nhiệm vụ).",
+    assert mapped == ["Cột 'Tiến độ' được nhập vào cột Trạng thái (2 nhiệm vụ); 1 nhiệm vụ đã hoàn thành để trống "
+                      "Ngày hoàn thành vì văn bản không ghi.",
                       "Cột 'Kết quả hiện nay' được nhập vào cột Kết quả thực hiện (2 nhiệm vụ)."]
     assert [w.row for w in rep.warnings if w.code == "progress_unknown"] == [4]
-    res = CliRunner().invoke(cli, ["import", str(docx), "--into", str(tmp_path / "a.xlsx"), "--with-progress"])
+    # the same appendix again on request: the tasks nobody has reported on get its states
+    res = CliRunner().invoke(cli, ["import", str(docx), "--into", str(tmp_path / "a.xlsx"), "--with-progress",
+                                   "--json"])
     assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["progress_set"] == {"BC-001": ["status", "result"], "BC-002": ["status", "result"]}
+    assert [r["status"] for r in task_records(read_master(tmp_path / "a.xlsx"))] == [
+        schema.STATUS_DONE, schema.STATUS_IN_PROGRESS, schema.STATUS_NOT_STARTED]
 
 
 def test_refuses_files_that_are_not_plans(tmp_path):

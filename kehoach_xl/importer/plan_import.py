@@ -199,6 +199,9 @@ class ImportReport:
         if self.meta_stored:
             out.append("Đã ghi vào trang Cấu hình: " + ", ".join(schema.SETTINGS_ROWS[k] for k in self.meta_stored)
                        + ".")
+        if self.progress_set:
+            out.append(f"Theo báo cáo tiến độ (--with-progress): đã điền Trạng thái/Kết quả cho "
+                       f"{len(self.progress_set)} nhiệm vụ chưa có đơn vị báo cáo ({', '.join(self.progress_set)}).")
         out += [f"Cảnh báo ({w.place}): {w.message}" if w.place else f"Cảnh báo: {w.message}" for w in self.warnings]
         return out
 
@@ -525,7 +528,11 @@ def _column_warnings(parsed: ParsedPlan, recs: list[dict[str, Any]], with_progre
         for h, k in kept.items():
             if k == "status":
                 n = sum(1 for r in recs if r.get("status"))
-                out.append(ImportWarning(f"Cột '{h}' được nhập vào cột Trạng thái ({n} nhiệm vụ).", "", None,
+                done = sum(1 for r in recs if r.get("status") == schema.STATUS_DONE)
+                # the appendix gives no completion date: left empty (validation points at it), not guessed
+                tail = (f"; {done} nhiệm vụ đã hoàn thành để trống Ngày hoàn thành vì văn bản không ghi"
+                        if done else "")
+                out.append(ImportWarning(f"Cột '{h}' được nhập vào cột Trạng thái ({n} nhiệm vụ){tail}.", "", None,
                                          "progress_mapped"))
             elif k == "result":
                 n = sum(1 for r in recs if r.get("result"))
@@ -631,9 +638,12 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
                 if not same:
                     changed.append(k)
             for k in ("status", "result") if with_progress else ():
-                # a progress appendix fills only what no unit has reported yet
-                if rec.get(k) and k in cols and row.get(k) in (None, "") and not (
-                        k == "status" and rec[k] == schema.STATUS_NOT_STARTED):
+                # a progress appendix fills only what no unit has reported yet (the status a new
+                # task starts with, never updated by a merge, is no report)
+                blank = row.get(k) in (None, "") or (
+                    k == "status" and normalize_text(row.get(k)) == schema.STATUS_NOT_STARTED
+                    and not row.get("updated_at"))
+                if rec.get(k) and k in cols and blank and normalize_text(row.get(k)) != rec[k]:
                     changes.set(tasks_sheet, md.tasks.row_numbers[j], cols[k], rec[k])
                     report.progress_set.setdefault(str(rec["id"]), []).append(k)
             if changed:
