@@ -52,8 +52,9 @@ NAME_ABBREVIATIONS: dict[str, str] = {
     "kh&dt": "ke hoach va dau tu", "khdt": "ke hoach va dau tu", "gd&dt": "giao duc va dao tao",
     "gddt": "giao duc va dao tao", "tp": "thanh pho",
 }
-# Words left out when comparing names for duplicates (they do not tell two bodies apart).
-NAME_FILLER_WORDS: tuple[str, ...] = ("va", "cua", "thuoc", "tinh", "so")
+# Words left out when comparing names for duplicates (they do not tell two bodies apart; "tỉnh" and
+# "Sở" do: "Thanh tra Sở" and "Thanh tra tỉnh" are two bodies).
+NAME_FILLER_WORDS: tuple[str, ...] = ("va", "cua", "thuoc")
 
 # Collective phrases: one unit that stands for many bodies; never split, given the kind
 # "Nhóm đơn vị". Regular expressions on folded text, anchored at the start of a piece.

@@ -141,6 +141,7 @@ def test_likely_duplicates_are_compared_without_case_accents_short_forms_or_word
             "Trung tâm Tài nguyên và Môi trường Công nghệ thông tin"]
     assert len({_dup_key(n) for n in same}) == 1
     assert _dup_key("Sở Tài chính") != _dup_key("Sở Tư pháp")
+    assert _dup_key("Thanh tra Sở") != _dup_key("Thanh tra tỉnh")
 
 
 def test_import_reports_doubts_and_duplicates_with_places(tmp_path):
