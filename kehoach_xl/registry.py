@@ -120,12 +120,11 @@ class Registry:
 # The vocabulary is data (kehoach_xl/unit_vocab.py); the master's "Đơn vị" sheet extends it
 # through ``known`` (names and aliases kept whole; an alias in capitals is an abbreviation).
 
-_LOCALITY = ("tinh", "huyen", "thanh pho", "thi xa", "xa", "phuong", "trung uong", "nha nuoc", "cap", "khu vuc",
-             "quan", "thi tran")
+_LOCALITY = unit_vocab.PLACE_WORDS
 # A name that ends like this is complete, so a lower-case note phrase after it is a note
 # ("Văn phòng Sở đôn đốc"); "Sở xây dựng" ends after a bare "Sở" and stays a name.
-_UNIT_END = re.compile(r"(?:\bSở|\bđơn vị|\bcông lập|\bmột cửa|\bphòng|\btỉnh|\bhuyện|\bthành phố|\bthị xã|"
-                       r"\bliên quan|\bđịa phương|\bngành|\b[A-ZĐ][A-ZĐ0-9&.-]+)$")
+_UNIT_END = re.compile(r"(?:" + "|".join(r"\b" + re.escape(w) for w in unit_vocab.NAME_ENDS)
+                       + r"|\b[A-ZĐ][A-ZĐ0-9&.-]+)$")
 _CAPS_TOKEN = re.compile(r"^[A-ZĐ][A-ZĐ0-9&.\-]+$")
 
 

@@ -26,6 +26,15 @@ BODY_PREFIXES: tuple[str, ...] = (
     "dai phat thanh", "bo chi huy quan su", "cuc thue", "hai quan", "cuc hai quan", "chi cuc thue",
 )
 
+# Words that may follow a one-word body prefix that is also a common word ("Công an tỉnh",
+# "Hội ... cấp huyện"): folded.
+PLACE_WORDS: tuple[str, ...] = ("tinh", "huyen", "thanh pho", "thi xa", "xa", "phuong", "trung uong", "nha nuoc",
+                                "cap", "khu vuc", "quan", "thi tran")
+# How a complete name ends, so that a lower-case note phrase after it is a note ("Văn phòng Sở
+# đôn đốc"); an abbreviation in capitals ends a name too. As written (not folded).
+NAME_ENDS: tuple[str, ...] = ("Sở", "đơn vị", "công lập", "một cửa", "phòng", "tỉnh", "huyện", "thành phố",
+                              "thị xã", "liên quan", "địa phương", "ngành")
+
 # Abbreviations of bodies written in capitals (folded). A piece that is only an
 # unknown word in capitals is taken as a body too when the whole list is of that
 # shape ("VTV, VOV, TTXVN").
