@@ -260,8 +260,12 @@ def _protected(s: str, vocab: PartyVocab) -> list[bool]:
 _SEP = re.compile(r"\s*;\s*|\s*,\s*|\s+và\s+|\s*\n\s*")
 # a note phrase after a separator or a space; overlapping starts are found by the lookahead
 _NOTE_RE = re.compile(r"(?=(\s*[,\-–:]\s*|\s+)(" + "|".join(
-    re.escape(p) for p in sorted(unit_vocab.NOTE_PHRASES, key=len, reverse=True)) + r")(?![a-z0-9]))")
+    re.escape(p) for p in sorted((*unit_vocab.NOTE_PHRASES, *unit_vocab.SCOPE_PHRASES), key=len, reverse=True))
+    + r")(?![a-z0-9]))")
+_ALWAYS_NOTES = ("chu tri", "phoi hop", *unit_vocab.SCOPE_PHRASES)
 _SHARED_HEAD = re.compile(r"^(?:các\s+)?(?:bộ|sở|ban|cơ quan|đơn vị|phòng|trung tâm)\s*:\s*\S", re.I)
+_ROLE_FIRST_LEAD = re.compile(r"^(?:(?:cơ quan|đơn vị|cq)\s+)?chủ\s*trì\b", re.I)
+_ROLE_FIRST_COORD = re.compile(r"^(?:(?:cơ quan|đơn vị|cq)\s+)?phối\s*hợp\b", re.I)
 _ROLE_LABEL = re.compile(r"^(chủ\s*trì|phối\s*hợp)\s*[:\-–]\s*", re.I)
 
 
@@ -284,7 +288,7 @@ def _note_at(piece: str, vocab: PartyVocab, known_f: set[str]) -> tuple[str, str
             tail = f[m.end(2):].strip()
             if tail and not re.match(r"(va|voi|thuc hien|tong hop|trien khai|,)(?![a-z])", tail):
                 continue  # "Tổ công tác phối hợp liên ngành" is a name
-        if not sep and phrase not in ("chu tri", "phoi hop") and hf not in known_f and (
+        if not sep and phrase not in _ALWAYS_NOTES and hf not in known_f and (
                 not _UNIT_END.search(head) or len(head.split()) < 2):
             continue  # before a lower-case verb the head must be a complete name ("Sở xây dựng" is not)
         return head, piece[m.start():].strip(" ,-–:")
@@ -389,10 +393,12 @@ def _party_of(raw: str, label_role: str | None, voc: PartyVocab, known_f: set[st
         if _ROLE_LEAD.search(inner) or _ROLE_COORD.search(inner) or inner[:1].islower() or any(
                 fi == ph or fi.startswith(ph + " ") or fi.startswith(ph + ",") for ph in unit_vocab.NOTE_PHRASES):
             notes.insert(0, inner)
-            if _ROLE_LEAD.search(inner) and not _ROLE_COORD.match(inner):
-                role = "lead"
-            elif _ROLE_COORD.search(inner):
+            # the role is what the bracket says first ("(phối hợp và tổng hợp chung)"), not a word
+            # inside a body's name ("(Thường trực Hội đồng phối hợp PBGDPL)")
+            if _ROLE_FIRST_COORD.match(inner):
                 role = "coord"
+            elif _ROLE_FIRST_LEAD.match(inner) or (_ROLE_LEAD.search(inner) and not _ROLE_COORD.search(inner)):
+                role = "lead"
             chunk = (chunk[: m.start()] + chunk[m.end():]).strip(" ,")
     if not notes:
         hit = _note_at(chunk, voc, known_f)

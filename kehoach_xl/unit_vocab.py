@@ -94,6 +94,13 @@ NOTE_PHRASES: tuple[str, ...] = (
     "cap nhat", "giam sat", "tiep nhan", "cung cap", "du thao", "tham dinh",
 )
 
+# Phrases that say in what capacity a body acts ("Bộ Công an theo chức năng, nhiệm vụ"): never part
+# of a name, so in lower case they are a note after any body's name, complete or not.
+SCOPE_PHRASES: tuple[str, ...] = (
+    "theo chuc nang", "theo tham quyen", "theo linh vuc", "theo nhiem vu", "theo phan cong", "doi voi",
+    "trong pham vi", "o trung uong", "o dia phuong",
+)
+
 # Full names that contain a separator and must stay whole (folded); the master's
 # "Đơn vị" sheet adds its own names and aliases to these.
 WHOLE_NAMES: tuple[str, ...] = (

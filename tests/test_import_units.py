@@ -63,6 +63,12 @@ def test_collectives_have_a_kind_and_roles_go_to_the_right_piece():
     assert [(p.name, p.note) for p in got] == [
         ("Bộ Tư pháp", "đối với các nội dung liên quan đến thủ tục hành chính")]
     assert names("Sở Tài nguyên và Môi trường (TNMT)") == ["Sở Tài nguyên và Môi trường (TNMT)"]
+    # the role is what a bracket says first, not a word of a body's name inside it
+    got = split_parties("Sở Tư pháp (Thường trực Hội đồng phối hợp PBGDPL)")
+    assert [(p.name, p.role, p.note) for p in got] == [
+        ("Sở Tư pháp", None, "Thường trực Hội đồng phối hợp PBGDPL")]
+    got = split_parties("Bộ Quốc phòng, Bộ Công an theo chức năng, nhiệm vụ")
+    assert [(p.name, p.note) for p in got] == [("Bộ Quốc phòng", ""), ("Bộ Công an", "theo chức năng, nhiệm vụ")]
 
 
 def test_role_notes_only_where_they_stand_as_notes():
