@@ -74,8 +74,9 @@ def _refuse_program_files(path: Path, tables: list[RawTable]) -> None:
     """Files this program makes are not plans: say what the file is instead of importing its IDs as tasks."""
     names = {name_key(t.name) for t in tables}
     what = ""
+    # every master has "Cấu hình"; a plan workbook may well have a sheet "Nhiệm vụ" and one "Đơn vị"
     if {name_key(schema.TASKS.name), name_key(schema.SETTINGS.name)} <= names or {
-            name_key(schema.TASKS.name), name_key(schema.UNITS.name)} <= names:
+            name_key(schema.TASKS.name), name_key(schema.UNITS.name), name_key(schema.LEADERS.name)} <= names:
         what = (f"một sổ theo dõi (có các sheet “{schema.TASKS.name}”, “{schema.UNITS.name}”, "
                 f"“{schema.SETTINGS.name}”)")
     elif name_key("Báo cáo") in names and name_key("Hướng dẫn") in names:
