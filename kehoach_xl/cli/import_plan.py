@@ -17,10 +17,13 @@ def register(cli: click.Group) -> None:
     @click.option("--plan-code", default=None, help="Plan code used in task IDs (default: the master's settings).")
     @click.option("--add-unknown", is_flag=True, help="Add unknown units and leaders to the registry sheets.")
     @click.option("--plan-year", type=int, default=None, help="Year for deadlines written without one.")
+    @click.option("--with-progress", is_flag=True,
+                  help="Progress-report appendix: map its state and result columns to Trạng thái and Kết quả "
+                       "(only where no unit has reported yet).")
     @click.option("--dry-run", is_flag=True, help="Report what would change without writing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
     def import_cmd(plan_file: Path, into: Path, plan_code: str | None, add_unknown: bool, plan_year: int | None,
-                   dry_run: bool, as_json: bool) -> None:
+                   with_progress: bool, dry_run: bool, as_json: bool) -> None:
         """Import a plan's task table (Word, Excel, CSV/TSV text) into the master.
 
         \b
@@ -31,7 +34,7 @@ def register(cli: click.Group) -> None:
         from kehoach_xl.importer import import_plan
 
         rep = import_plan(plan_file, into, plan_code=plan_code, add_unknown=add_unknown, plan_year=plan_year,
-                          dry_run=dry_run)
+                          dry_run=dry_run, with_progress=with_progress)
         if as_json:
             emit_json(rep.to_dict())
         else:

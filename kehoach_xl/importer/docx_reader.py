@@ -66,7 +66,13 @@ def _row_breaks_page(tr) -> bool:
 
 
 def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
-    """Every top-level table of the document, and the text of the paragraphs before the first table."""
+    """Every top-level table of the document, and the text of its head.
+
+    The head is every paragraph and every table's text before the first table that has a
+    task-table header: the Quốc hiệu block (number, place and date) is usually a table.
+    """
+    from kehoach_xl.importer.structure import find_header
+
     try:
         doc = Document(str(path))
     except Exception as exc:  # noqa: BLE001 - PackageNotFoundError, BadZipFile, KeyError, XML errors …
@@ -74,6 +80,7 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
     body = doc.element.body
     tables: list[RawTable] = []
     preamble: list[str] = []
+    head_open = True  # until the task table
     page_pending = False
     for child in body.iterchildren():
         if child.tag == _W_P:
@@ -81,7 +88,7 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
             if any(br.get(qn("w:type")) == "page" for br in child.iter(_W_BR)) or child.find(
                     f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None:
                 page_pending = True
-            if not tables and txt.strip():
+            if head_open and txt.strip():
                 preamble.append(txt)
             continue
         if child.tag != qn("w:tbl"):
@@ -106,11 +113,17 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
                     vmerge_continue = vm is not None and (vm.get(qn("w:val")) or "continue") == "continue"
                 cell, pb = _cell(tc)
                 broke = broke or pb
-                cells.append(RawCell() if vmerge_continue else cell)
+                cells.append(RawCell(merged_above=True) if vmerge_continue else cell)
                 cells.extend(RawCell() for _ in range(span - 1))
             if broke:
                 page_starts.add(len(rows))
             rows.append(cells)
         n = len(tables) + 1
         tables.append(RawTable(n, f"Bảng {n}", rows, list(range(1, len(rows) + 1)), page_starts))
+        if head_open:
+            if find_header(rows) is not None:
+                head_open = False
+            else:  # a head table: its cells column by column, as the eye reads the Quốc hiệu block
+                ncol = max((len(r) for r in rows), default=0)
+                preamble += [r[j].text for j in range(ncol) for r in rows if j < len(r) and r[j].text]
     return tables, "\n".join(preamble)

@@ -11,6 +11,8 @@ class RawCell:
     text: str = ""
     bold: bool = False
     italic: bool = False
+    # the lower part of a cell merged downwards (Word's vMerge): empty here, but the same cell as above
+    merged_above: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -65,6 +67,9 @@ class ParsedTask:
     raw_lead: str = ""
     raw_coord: str = ""
     raw_leaders: str = ""
+    # columns without a place of their own in the master: (field or "", header as written, text);
+    # field is "status"/"result" for a progress appendix's columns, "" for any other column
+    extras: list[tuple[str, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,3 +85,6 @@ class ParsedPlan:
     warnings: list[ImportWarning]
     layout: dict[str, str]  # field -> header as found (of the first table used)
     plan_year: int | None = None
+    # the plan's own metadata read from the document's head (plan_number, plan_date, plan_year,
+    # agency, parent_agency, place, plan_title), each only when found
+    meta: dict[str, Any] = field(default_factory=dict)

@@ -14,17 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import DataError, SetupError
-from kehoach_xl.importer.model import ImportWarning, ParsedPlan, ParsedTask
-from kehoach_xl.importer.structure import parse_tables
-from kehoach_xl.model import schema
+from kehoach_xl.importer.model import ImportWarning, ParsedPlan, ParsedTask, RawTable
+from kehoach_xl.importer.plan_meta import read_plan_meta
+from kehoach_xl.importer.structure import find_header, parse_tables
+from kehoach_xl.model import schema, unit_vocab
 from kehoach_xl.model.changes import LogEntry, MasterChanges
-from kehoach_xl.model.registry import GROUP_KIND, Registry, parse_leaders, split_parties
+from kehoach_xl.model.registry import GROUP_KIND, PartyVocab, Registry, parse_leaders, split_parties, split_units
 from kehoach_xl.rules.deadline import parse_deadline
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
@@ -42,6 +45,52 @@ def _plan_year_from(preamble: str) -> int | None:
         return int(m.group(1))
     years = [int(y) for y in re.findall(r"\b(20\d\d)\b", preamble)]
     return max(years) if years else None
+
+
+def _made_by_program(path: Path) -> bool:
+    """The Word report template stamps its author; a plan document never carries it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
+    return bool(re.search(r"<dc:creator>\s*kehoach_xl\s*</dc:creator>", core))
+
+
+def _has_program_ids(tables: list[RawTable]) -> bool:
+    """A "Mã nhiệm vụ" column holding IDs this program gives (a plan may number its tasks otherwise)."""
+    header = name_key(schema.TASKS.col("id").header)
+    for t in tables:
+        for i, row in enumerate(t.rows[:15]):
+            for j, c in enumerate(row):
+                if name_key(c.text) == header and any(
+                        j < len(r) and re.fullmatch(r"[A-Z0-9_]+-\d{3,}", r[j].text) for r in t.rows[i + 1:i + 6]):
+                    return True
+    return False
+
+
+def _refuse_program_files(path: Path, tables: list[RawTable]) -> None:
+    """Files this program makes are not plans: say what the file is instead of importing its IDs as tasks."""
+    names = {name_key(t.name) for t in tables}
+    what = ""
+    # every master has "Cấu hình"; a plan workbook may well have a sheet "Nhiệm vụ" and one "Đơn vị"
+    if {name_key(schema.TASKS.name), name_key(schema.SETTINGS.name)} <= names or {
+            name_key(schema.TASKS.name), name_key(schema.UNITS.name), name_key(schema.LEADERS.name)} <= names:
+        what = (f"một sổ theo dõi (có các sheet “{schema.TASKS.name}”, “{schema.UNITS.name}”, "
+                f"“{schema.SETTINGS.name}”)")
+    elif name_key("Báo cáo") in names and name_key("Hướng dẫn") in names:
+        what = "tệp báo cáo tháng của một đơn vị (sheet “Báo cáo” và “Hướng dẫn”); hãy dùng lệnh merge để tổng hợp"
+    elif any(normalize_text(c.text) == schema.SUMMARY_TITLE for t in tables for r in t.rows[:5] for c in r):
+        what = f"bảng tổng hợp do chương trình xuất (“{schema.SUMMARY_TITLE}”)"
+    elif _has_program_ids(tables):
+        what = f"một tệp do chương trình tạo ra (có cột “{schema.TASKS.col('id').header}” với mã như DDCI2024-001)"
+    if not what and path.suffix.lower() == ".docx" and _made_by_program(path):
+        what = "một báo cáo tình hình thực hiện do chương trình tạo ra (lệnh report)"
+    if what:
+        raise DataError(f"Tệp '{path.name}' là {what}, không phải văn bản kế hoạch. Lệnh import chỉ nhận phụ lục "
+                        "kế hoạch (Word, Excel hoặc văn bản có bảng nhiệm vụ).")
 
 
 def parse_plan(plan_file: Path | str, *, plan_year: int | None = None) -> ParsedPlan:
@@ -66,9 +115,20 @@ def parse_plan(plan_file: Path | str, *, plan_year: int | None = None) -> Parsed
         raise DataError(f"Chưa đọc được tệp {suffix}: hãy lưu '{path.name}' thành .docx hoặc .xlsx rồi nhập lại.")
     else:
         raise DataError(f"Không nhận dạng được loại tệp '{path.name}' (cần .docx, .xlsx, .csv, .tsv hoặc .txt).")
+    _refuse_program_files(path, tables)
     tasks, groups, used, skipped, warnings, layout = parse_tables(tables, source=f"'{path.name}'")
+    head = preamble
+    first = next((t for t in tables if t.name == used[0]), None) if used else None
+    if first is not None:  # rows above the header of a sheet or text table (title, "Kèm theo …")
+        found = find_header(first.rows)
+        if found and found[0]:
+            head = "\n".join([head, *(" ".join(c.text for c in r if c.text) for r in first.rows[:found[0]])])
+    meta, remarks = read_plan_meta(head)
+    warnings += [ImportWarning(r, "", None, "plan_meta") for r in remarks]
+    year = plan_year or meta.get("plan_year")
+    meta["year_source"] = "given" if plan_year else ("document" if year else "guess")
     return ParsedPlan(path.name, tasks, list(dict.fromkeys(groups)), used, skipped, warnings, layout,
-                      plan_year or _plan_year_from(preamble))
+                      year or _plan_year_from(head), meta)
 
 
 # --- report -------------------------------------------------------------------------
@@ -99,6 +159,9 @@ class ImportReport:
     leaders_added: list[str] = field(default_factory=list)
     warnings: list[ImportWarning] = field(default_factory=list)
     backup: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # the plan's metadata found in the document
+    meta_stored: list[str] = field(default_factory=list)  # settings written by this import
+    progress_set: dict[str, list[str]] = field(default_factory=dict)  # id -> progress fields filled (--with-progress)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +178,7 @@ class ImportReport:
             "unknown_units": self.unknown_units, "unknown_leaders": self.unknown_leaders,
             "units_added": self.units_added, "leaders_added": self.leaders_added,
             "warnings": [w.to_dict() for w in self.warnings], "backup": self.backup,
+            "plan_meta": self.meta, "meta_stored": self.meta_stored, "progress_set": self.progress_set,
         }
 
     def summary_lines(self) -> list[str]:
@@ -128,7 +192,19 @@ class ImportReport:
             f"không còn trong kế hoạch {len(self.removed_ids)}"
             + (f" ({', '.join(self.removed_ids)}; không xóa)" if self.removed_ids else "") + ".",
         ]
-        out += [f"Cảnh báo ({w.place}): {w.message}" for w in self.warnings]
+        m = self.meta
+        if m.get("plan_number") or m.get("plan_date") or m.get("agency"):
+            out.append("Văn bản: " + ", ".join(x for x in (
+                f"số {m['plan_number']}" if m.get("plan_number") else "",
+                f"ngày {m['plan_date']}" if m.get("plan_date") else "", m.get("agency") or "") if x)
+                + (f"; năm kế hoạch {self.plan_year}" if self.plan_year else "") + ".")
+        if self.meta_stored:
+            out.append("Đã ghi vào trang Cấu hình: " + ", ".join(schema.SETTINGS_ROWS[k] for k in self.meta_stored)
+                       + ".")
+        if self.progress_set:
+            out.append(f"Theo báo cáo tiến độ (--with-progress): đã điền Trạng thái/Kết quả cho "
+                       f"{len(self.progress_set)} nhiệm vụ chưa có đơn vị báo cáo ({', '.join(self.progress_set)}).")
+        out += [f"Cảnh báo ({w.place}): {w.message}" if w.place else f"Cảnh báo: {w.message}" for w in self.warnings]
         return out
 
 
@@ -145,22 +221,42 @@ class _Resolver:
     _unknown_u: dict[str, dict[str, Any]] = field(default_factory=dict)
     _unknown_l: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def known_unit_names(self) -> list[str]:
-        names = list(self.registry.unit_names)
-        for u in self.registry.units:
-            names += split_list(u.get("aliases")) if not isinstance(u.get("aliases"), list) else u["aliases"]
-        return names
+    with_progress: bool = False
+    unit_kinds: dict[str, str] = field(default_factory=dict)  # unit met -> kind given by the splitter
+    _known: list[str] | None = None
+    _vocab: PartyVocab | None = None
 
-    def unit(self, name: str, place: str) -> str:
+    def known_unit_names(self) -> list[str]:
+        if self._known is None:
+            names = list(self.registry.unit_names)
+            for u in self.registry.units:
+                names += split_list(u.get("aliases")) if not isinstance(u.get("aliases"), list) else u["aliases"]
+            self._known = names
+        return self._known
+
+    def vocab(self) -> PartyVocab:
+        """The body-name vocabulary extended by the master's "Đơn vị" sheet (names, aliases, kinds)."""
+        if self._vocab is None:
+            units = self.registry.units
+            self._vocab = PartyVocab.build(
+                self.known_unit_names(),
+                group_names=[u.get("name") for u in units if normalize_text(u.get("kind")) == GROUP_KIND],
+                kinds=[u.get("kind") for u in units if normalize_text(u.get("kind")) not in ("", GROUP_KIND)
+                       and name_key(u.get("name")).startswith(name_key(u.get("kind")) + " ")])
+        return self._vocab
+
+    def unit(self, name: str, place: str, kind: str = "") -> str:
         m = self.registry.match_unit(name)
         if m.known:
             return m.canonical or name
         key = name_key(name)
         if not self.strict:
             self.unit_titles.setdefault(key, name)
+            self.unit_kinds.setdefault(self.unit_titles[key], kind)
             return self.unit_titles[key]
         rec = self._unknown_u.setdefault(key, {"name": name, "suggestions": list(m.suggestions), "places": []})
         rec["places"].append(place)
+        self.unit_kinds.setdefault(rec["name"], kind)
         return rec["name"]
 
     def leader(self, name: str, title: str, place: str) -> str:
@@ -178,18 +274,50 @@ class _Resolver:
         return rec["name"]
 
 
+def _readings(written: dict[str, list[tuple[str, str]]], res: _Resolver) -> dict[str, list[str]]:
+    lead_keys = {k for _, k in written["lead"]}
+    return {
+        "lead_units": list(dict((k, n) for n, k in written["lead"]).values()),
+        "coordinating_units": list(dict((k, n) for n, k in written["coord"]
+                                        if k not in lead_keys or _is_group(n, res)).values()),
+    }
+
+
+def _is_group(name: str, res: _Resolver) -> bool:
+    return res.registry.is_group(name) or res.unit_kinds.get(name) == GROUP_KIND or res.vocab().is_collective(name)
+
+
+def _progress_state(text: str) -> str | None:
+    """The master's status for a reported state ("Đã hoàn thành" → "Hoàn thành"), None when unclear."""
+    f = strip_accents(normalize_text(text).lower())
+    for pat, state in unit_vocab.PROGRESS_STATES:
+        if re.search(pat, f):
+            return {"done": schema.STATUS_DONE, "in_progress": schema.STATUS_IN_PROGRESS,
+                    "not_started": schema.STATUS_NOT_STARTED}[state]
+    return None
+
+
 def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int | None,
-                  warnings: list[ImportWarning]) -> dict[str, Any]:
+                  warnings: list[ImportWarning], issued_on: dt.date | None = None) -> dict[str, Any]:
     place = f"{t.table}, dòng {t.row}"
     known = res.known_unit_names()
     lead: list[str] = []
     coord: list[str] = []
+    written: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}  # (name, key of the text as written)
     notes: list[str] = [t.notes] if t.notes else []
     for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
-        for p in split_parties(raw, known=known):
-            name = res.unit(p.name, place)
+        parties, doubts = split_units(raw, known=known, vocab=res.vocab())
+        for d in doubts:
+            warnings.append(ImportWarning(
+                f"Không chắc cách tách '{d}' thành từng cơ quan; giữ nguyên là một đơn vị. Nếu cần tách, hãy "
+                "sửa ô này trong văn bản (mỗi cơ quan một tên đầy đủ, cách nhau bằng dấu chấm phẩy) hoặc thêm "
+                "tên vào trang Đơn vị.",
+                t.table, t.row, "unit_split_doubt"))
+        for p in parties:
+            name = res.unit(p.name, place, p.kind)
             role = p.role or default_role
             (lead if role == "lead" else coord).append(name)
+            written["lead" if role == "lead" else "coord"].append((name, name_key(p.name)))
             if p.note and normalize_text(p.note).lower() not in _BARE_MARKERS:
                 notes.append(f"{name}: {p.note}")
     refs = parse_leaders(t.raw_leaders)
@@ -201,19 +329,43 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     rec: dict[str, Any] = {
         "group": t.group, "group_title": t.group_title, "stt": t.stt, "criterion": t.criterion, "task": t.task,
         "output": t.output, "lead_units": list(dict.fromkeys(lead)),
-        "coordinating_units": list(dict.fromkeys(c for c in coord if c not in lead)),
+        # a body named in both roles leads; a collective in both ("các bộ, ngành, địa phương") does both
+        "coordinating_units": list(dict.fromkeys(c for c in coord if c not in lead or _is_group(c, res))),
         "leaders": list(dict.fromkeys(leaders)), "deadline_text": t.deadline_text, "plan_code": plan_code,
         "notes": "; ".join(dict.fromkeys(notes)),
     }
-    rec.update(_deadline_cells(t.deadline_text, plan_year))
+    for key, header, text in t.extras:
+        if res.with_progress and key == "status":
+            state = _progress_state(text)
+            if state:
+                rec["status"] = state
+                continue
+            warnings.append(ImportWarning(
+                f"Cột '{header}': chưa hiểu tình trạng '{text}' (cần dạng “Đã hoàn thành”, “Đang triển khai”, "
+                "“Chưa thực hiện”); giữ trong Ghi chú, không đặt trạng thái.", t.table, t.row, "progress_unknown"))
+        elif res.with_progress and key == "result":
+            rec["result"] = text
+            continue
+        notes.append(f"{header}: {text}")
+    rec["notes"] = "; ".join(dict.fromkeys(notes))
+    rec.update(_deadline_cells(t.deadline_text, plan_year, issued_on))
+    # Readings of the same cells for re-import to compare with, so that what the "Đơn vị" sheet
+    # has gained since the first import cannot make an unchanged plan look changed: deduplicated
+    # by the text as written (an alias added later must not drop a unit), and split with the
+    # data module's vocabulary alone (a name added later must not glue or cut a list).
+    plain: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}
+    for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
+        for p in split_parties(raw):
+            plain["lead" if (p.role or default_role) == "lead" else "coord"].append((p.name, name_key(p.name)))
+    rec["_as_written"] = [_readings(w, res) for w in (written, plain)]
     if t.deadline_text and rec["deadline_kind"] == schema.DEADLINE_KINDS["unknown"]:
         warnings.append(ImportWarning(f"Chưa đọc được thời hạn '{t.deadline_text}'; giữ nguyên văn.",
                                       t.table, t.row, "deadline_unknown"))
     return rec
 
 
-def _deadline_cells(text: str, plan_year: int | None) -> dict[str, Any]:
-    d = parse_deadline(text, plan_year=plan_year)
+def _deadline_cells(text: str, plan_year: int | None, issued_on: dt.date | None = None) -> dict[str, Any]:
+    d = parse_deadline(text, plan_year=plan_year, issued_on=issued_on)
     return {
         "due_date": d.due,
         "deadline_kind": schema.DEADLINE_KINDS.get(d.kind, d.kind),
@@ -262,12 +414,30 @@ def match_tasks(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> dict[in
     pn, po = pos(new), pos(old)
     fn = [(_fold(r.get("group")), _fold(r.get("stt")), _fold(r.get("task")), _fold(r.get("criterion"))) for r in new]
     fo = [(_fold(r.get("group")), _fold(r.get("stt")), _fold(r.get("task")), _fold(r.get("criterion"))) for r in old]
+    # An unchanged task (same group, STT, text, criterion and position, its text unique on both
+    # sides) has the highest score any pair can have, so the greedy pass would take it first:
+    # pairing these up front gives the same result and spares the quadratic scoring on a
+    # re-import of an unchanged plan.
+    out: dict[int, int] = {}
+    taken: set[int] = set()
+    cn, co = Counter(f[:3] for f in fn), Counter(f[:3] for f in fo)
+    where = {f: j for j, f in enumerate(fo) if co[f[:3]] == 1}
+    for i, f in enumerate(fn):
+        j = where.get(f)
+        if j is not None and cn[f[:3]] == 1 and pn[i] == po[j]:
+            out[i] = j
+            taken.add(j)
     pairs: list[tuple[float, int, int]] = []
     for i, (g, s, t, c) in enumerate(fn):
+        if i in out:
+            continue
         for j, (g2, s2, t2, c2) in enumerate(fo):
+            if j in taken:
+                continue
             same_g, same_s = g == g2, s == s2
-            if not same_g and abs(len(t) - len(t2)) > 0.2 * max(len(t), len(t2), 1):
-                continue  # cannot reach 0.9 similarity: skip the costly ratio
+            need = 0.5 if same_g and same_s else 0.75 if same_g else 0.9
+            if 2 * min(len(t), len(t2)) < need * (len(t) + len(t2)):
+                continue  # the length bound of the ratio is already too low: skip the costly ratio
             sim = _ratio(t, t2)
             ok = sim >= 0.9 or (same_g and same_s and sim >= 0.5) or (same_g and sim >= 0.75)
             if not ok:
@@ -275,8 +445,6 @@ def match_tasks(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> dict[in
             score = sim + 0.3 * same_g + 0.2 * same_s + 0.1 * _ratio(c, c2) + 0.05 * (pn[i] == po[j])
             pairs.append((score, i, j))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
-    out: dict[int, int] = {}
-    taken: set[int] = set()
     for _, i, j in pairs:
         if i in out or j in taken:
             continue
@@ -319,7 +487,12 @@ def _ids(plan_code: str, existing: Iterable[str]) -> Iterable[str]:
 
 def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: ImportReport) -> list[dict[str, Any]]:
     warnings = list(parsed.warnings)
-    recs = [_resolve_task(t, res, plan_code, parsed.plan_year, warnings) for t in parsed.tasks]
+    issued_on = None
+    if parsed.meta.get("plan_date"):
+        issued_on = vn.parse_date(parsed.meta["plan_date"])
+    recs = [_resolve_task(t, res, plan_code, parsed.plan_year, warnings, issued_on) for t in parsed.tasks]
+    warnings += _column_warnings(parsed, recs, res.with_progress)
+    warnings += _duplicate_warnings(res, recs)
     for u in res._unknown_u.values() if res.strict else ():
         sugg = f"; gần nhất: {', '.join(u['suggestions'])}" if u["suggestions"] else ""
         warnings.append(ImportWarning(
@@ -338,10 +511,74 @@ def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: Imp
     return recs
 
 
+def _column_warnings(parsed: ParsedPlan, recs: list[dict[str, Any]], with_progress: bool) -> list[ImportWarning]:
+    """One warning naming the columns kept in the notes, one per progress column mapped."""
+    kept: dict[str, str] = {}
+    for t in parsed.tasks:
+        for key, header, _ in t.extras:
+            kept.setdefault(header, key)
+    out: list[ImportWarning] = []
+    in_notes = [h for h, k in kept.items() if not (with_progress and k in ("status", "result"))]
+    if in_notes:
+        hint = ""
+        if not with_progress and any(k in ("status", "result") for k in kept.values()):
+            hint = " Cột tình trạng/kết quả của báo cáo tiến độ chỉ được nhập vào Trạng thái/Kết quả khi dùng --with-progress."
+        out.append(ImportWarning(
+            f"Các cột chưa có chỗ riêng trong sổ theo dõi: {', '.join(repr(h) for h in in_notes)}; nội dung được "
+            f"giữ trong cột Ghi chú kèm tên cột (ví dụ “{in_notes[0]}: …”).{hint}", "", None, "extra_columns"))
+    if with_progress:
+        for h, k in kept.items():
+            if k == "status":
+                n = sum(1 for r in recs if r.get("status"))
+                done = sum(1 for r in recs if r.get("status") == schema.STATUS_DONE)
+                # the appendix gives no completion date: left empty (validation points at it), not guessed
+                tail = (f"; {done} nhiệm vụ đã hoàn thành để trống Ngày hoàn thành vì văn bản không ghi"
+                        if done else "")
+                out.append(ImportWarning(f"Cột '{h}' được nhập vào cột Trạng thái ({n} nhiệm vụ){tail}.", "", None,
+                                         "progress_mapped"))
+            elif k == "result":
+                n = sum(1 for r in recs if r.get("result"))
+                out.append(ImportWarning(f"Cột '{h}' được nhập vào cột Kết quả thực hiện ({n} nhiệm vụ).", "", None,
+                                         "progress_mapped"))
+    return out
+
+
+def _dup_key(name: str) -> str:
+    """A name reduced to what tells bodies apart: no case, accents, punctuation, short forms, word order."""
+    f = strip_accents(normalize_text(name).lower())
+    f = re.sub(r"\btt\.\s*", "tt ", f)
+    for abbr, full in sorted(unit_vocab.NAME_ABBREVIATIONS.items(), key=lambda kv: -len(kv[0])):
+        f = re.sub(r"(?<![a-z0-9&])" + re.escape(abbr) + r"(?![a-z0-9&])", full, f)
+    words = [w for w in re.split(r"[^a-z0-9]+", f) if w and w not in unit_vocab.NAME_FILLER_WORDS]
+    return " ".join(sorted(words))
+
+
+def _duplicate_warnings(res: _Resolver, recs: list[dict[str, Any]]) -> list[ImportWarning]:
+    """Unit names of this import that are likely one body (never merged: staff decide, with an alias)."""
+    used = list(dict.fromkeys(u for r in recs for u in r["lead_units"] + r["coordinating_units"]))
+    known = res.registry.unit_names
+    by_key: dict[str, list[str]] = {}
+    for n in dict.fromkeys([*used, *known]):
+        by_key.setdefault(_dup_key(n), []).append(n)
+    out: list[ImportWarning] = []
+    for names in by_key.values():
+        if len(names) < 2 or not any(n in used for n in names):
+            continue
+        canon = [n for n in names if n in known]
+        keep = canon[0] if canon else max(names, key=len)
+        others = [n for n in names if n != keep]
+        out.append(ImportWarning(
+            f"Có thể cùng một đơn vị: {', '.join(repr(n) for n in names)}. Gợi ý: giữ '{keep}' trong trang "
+            f"Đơn vị và ghi {', '.join(repr(n) for n in others)} vào cột “Tên viết tắt/tên khác” của nó; "
+            "chương trình không tự gộp.", "", None, "duplicate_unit"))
+    return out
+
+
 def _new_report(parsed: ParsedPlan, master: str, plan_code: str) -> ImportReport:
     return ImportReport(source=parsed.source, master=master, plan_code=plan_code, plan_year=parsed.plan_year,
                         tables_used=parsed.tables_used, tables_skipped=parsed.tables_skipped,
-                        layout=parsed.layout, groups=parsed.groups)
+                        layout=parsed.layout, groups=parsed.groups,
+                        meta={k: v for k, v in parsed.meta.items() if k != "year_source"})
 
 
 def _row_values(columns: dict[str, int], rec: dict[str, Any]) -> list[Any]:
@@ -354,15 +591,17 @@ def _row_values(columns: dict[str, int], rec: dict[str, Any]) -> list[Any]:
 
 
 def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None, add_unknown: bool = False,
-                   now: dt.datetime | None = None) -> tuple[MasterChanges, ImportReport]:
+                   now: dt.datetime | None = None, with_progress: bool = False) -> tuple[MasterChanges, ImportReport]:
     """What importing ``parsed`` into the master ``md`` changes (pure: nothing is written)."""
     code = normalize_text(plan_code or md.settings.get("plan_code"))
     if not code:
         raise SetupError("Chưa có mã kế hoạch: dùng --plan-code hoặc điền 'Mã kế hoạch' ở trang Cấu hình.")
-    if parsed.plan_year is None and getattr(md, "plan_year", None):
+    if parsed.meta.get("year_source") not in ("given", "document") and getattr(md, "plan_year", None):
+        # the year the master stored at the first import beats a year guessed from the head's text
         parsed.plan_year = md.plan_year
     report = _new_report(parsed, str(getattr(md, "path", "")), code)
-    res = _Resolver(Registry.from_master(md), strict=True, report=report)
+    registry = Registry.from_master(md)
+    res = _Resolver(registry, strict=True, report=report, with_progress=with_progress)
     recs = _resolve_all(parsed, res, code, report)
     tasks_sheet = schema.TASKS.name
     cols = md.tasks.columns
@@ -383,8 +622,32 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
             j = old_idx[matched[i]]
             row = md.tasks.rows[j]
             rec["id"] = row.get("id")
-            changed = [k for k in schema.DEFINITION_FIELDS
-                       if k in cols and _cmp_value(k, rec.get(k)) != _cmp_value(k, row.get(k))]
+            changed = []
+            for k in schema.DEFINITION_FIELDS:
+                if k not in cols:
+                    continue
+                if k in _NAME_FIELDS:
+                    readings = [r[k] for r in rec["_as_written"] if k in r] + [rec.get(k) or []]
+                    for names_read in readings:
+                        same, names = _names_as_stored(k, names_read, row.get(k), registry)
+                        if same:
+                            break
+                    if not same:  # the plan changed: the registry's reading, stored spellings kept
+                        same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry)
+                    rec[k] = names
+                else:
+                    same = _cmp_value(k, rec.get(k)) == _cmp_value(k, row.get(k))
+                if not same:
+                    changed.append(k)
+            for k in ("status", "result") if with_progress else ():
+                # a progress appendix fills only what no unit has reported yet (the status a new
+                # task starts with, never updated by a merge, is no report)
+                blank = row.get(k) in (None, "") or (
+                    k == "status" and normalize_text(row.get(k)) == schema.STATUS_NOT_STARTED
+                    and not row.get("updated_at"))
+                if rec.get(k) and k in cols and blank and normalize_text(row.get(k)) != rec[k]:
+                    changes.set(tasks_sheet, md.tasks.row_numbers[j], cols[k], rec[k])
+                    report.progress_set.setdefault(str(rec["id"]), []).append(k)
             if changed:
                 report.updated[str(rec["id"])] = changed
                 xl_row = md.tasks.row_numbers[j]
@@ -400,11 +663,13 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
                 report.unchanged_ids.append(str(rec["id"]))
         else:
             rec["id"] = next(new_ids)
-            rec["status"] = schema.STATUS_NOT_STARTED
+            rec.setdefault("status", schema.STATUS_NOT_STARTED)
             report.added_ids.append(rec["id"])
             changes.append(tasks_sheet, _row_values(cols, rec), height=row_height(rec, schema.TASKS.columns))
             changes.log.append(LogEntry("import", file=parsed.source, task_id=rec["id"], field="(nhiệm vụ mới)",
                                         new=rec["task"][:200], time=now))
+    for rec in recs:
+        rec.pop("_as_written", None)
     taken = set(matched.values())
     report.removed_ids = [str(old[k].get("id")) for k in range(len(old)) if k not in taken]
     for rid in report.removed_ids:
@@ -414,14 +679,76 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
     report.tasks = recs
     if add_unknown:
         _add_registry_rows(md, res, changes, report, parsed.source, now)
+    _store_meta(md, parsed, code, changes, report, now)
     return changes, report
+
+
+_NAME_FIELDS = ("lead_units", "coordinating_units", "leaders")
+_META_KEYS = ("plan_number", "plan_title", "plan_year", "agency", "parent_agency", "place")
+
+
+def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry) -> tuple[bool, list[str]]:
+    """(unchanged?, names to keep) comparing names through the registry as it is now.
+
+    The master keeps a name as it was first written; the "Đơn vị" sheet may since have got that
+    unit under another name or alias. A name the plan still has keeps its stored spelling, so a
+    re-import never rewrites a name the plan text did not change.
+    """
+    match = registry.match_leader if key == "leaders" else registry.match_unit
+
+    def canon(x: str) -> str:
+        m = match(x)
+        return name_key(m.canonical or m.text)
+
+    old = [normalize_text(x) for x in (stored if isinstance(stored, (list, tuple)) else split_list(stored))]
+    new_c, old_c = [canon(x) for x in new], [canon(x) for x in old]
+    if new_c == old_c:
+        return True, old
+    spelled = dict(zip(old_c, old, strict=True))
+    return False, [spelled.get(c, n) for c, n in zip(new_c, new, strict=True)]
+
+
+def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, report: ImportReport,
+                now: dt.datetime) -> None:
+    """The plan code and the plan's metadata into the settings sheet, where it is still empty.
+
+    Only on the master of this plan (no code yet, or the same code): a master that tracks
+    another plan keeps its own. A value that differs from the stored one is reported, never
+    overwritten.
+    """
+    from kehoach_xl.model.master import find_sheet_name, settings_cell
+
+    name = find_sheet_name(getattr(md, "sheet_names", []), schema.SETTINGS.name)
+    stored_code = normalize_text(md.settings.get("plan_code"))
+    if not name or (stored_code and stored_code != code):
+        return
+    values: dict[str, Any] = {"plan_code": code}
+    values.update({k: parsed.meta[k] for k in _META_KEYS if parsed.meta.get(k)})
+    if parsed.meta.get("year_source") == "given" and parsed.plan_year:
+        values["plan_year"] = parsed.plan_year
+    for key, value in values.items():
+        old = md.settings.get(key)
+        if old not in (None, ""):
+            if normalize_text(old) != normalize_text(value) and key != "plan_year":
+                report.warnings.append(ImportWarning(
+                    f"{schema.SETTINGS_ROWS[key]} trong văn bản là '{value}', trong sổ theo dõi là '{old}'; "
+                    "giữ giá trị của sổ theo dõi.", schema.SETTINGS.name, None, "meta_differs"))
+            continue
+        cell = settings_cell(md, key)
+        if cell is not None:
+            changes.set(name, *cell, value)
+        else:  # label row missing: add it back rather than guess a cell
+            changes.append(name, [schema.SETTINGS_ROWS[key], value])
+        report.meta_stored.append(key)
+        changes.log.append(LogEntry("import", file=parsed.source, field=schema.SETTINGS_ROWS[key], new=value,
+                                    time=now))
 
 
 def _add_registry_rows(md: Any, res: _Resolver, changes: MasterChanges, report: ImportReport, source: str,
                        now: dt.datetime) -> None:
     if res._unknown_u and md.units.columns:
         for u in res._unknown_u.values():
-            kind = GROUP_KIND if u["name"].lower().startswith("các ") else ""
+            kind = res.unit_kinds.get(u["name"]) or ""
             changes.append(schema.UNITS.name, _row_values(md.units.columns, {"name": u["name"], "kind": kind}))
             report.units_added.append(u["name"])
             changes.log.append(LogEntry("import", file=source, field="Đơn vị mới", new=u["name"], time=now))
@@ -438,17 +765,19 @@ def _default_code(parsed: ParsedPlan) -> str:
 
 
 def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | None = None, add_unknown: bool = False,
-                plan_year: int | None = None, dry_run: bool = False, config: Any = None) -> ImportReport:
+                plan_year: int | None = None, dry_run: bool = False, config: Any = None,
+                with_progress: bool = False) -> ImportReport:
     """Import the task table of ``plan_file`` into the master ``into`` (created when it does not exist)."""
     into = Path(into)
     parsed = parse_plan(plan_file, plan_year=plan_year)
     if not into.exists():
-        return _create(parsed, into, plan_code=plan_code, dry_run=dry_run)
+        return _create(parsed, into, plan_code=plan_code, dry_run=dry_run, with_progress=with_progress)
     from kehoach_xl.io.master_read import read_master
     from kehoach_xl.io.master_write import write_master
 
     md = read_master(into)
-    changes, report = compute_import(md, parsed, plan_code=plan_code, add_unknown=add_unknown)
+    changes, report = compute_import(md, parsed, plan_code=plan_code, add_unknown=add_unknown,
+                                     with_progress=with_progress)
     report.master = str(into)
     report.dry_run = dry_run
     if not dry_run and not changes.is_empty():
@@ -457,7 +786,8 @@ def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | Non
     return report
 
 
-def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: bool) -> ImportReport:
+def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: bool,
+            with_progress: bool = False) -> ImportReport:
     """A new master whose registry is the units and leaders the plan names."""
     from kehoach_xl.commands.init import create_master
 
@@ -465,22 +795,25 @@ def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: b
     report = _new_report(parsed, str(into), code)
     report.created_master = True
     report.dry_run = dry_run
-    res = _Resolver(Registry(), strict=False, report=report)
+    res = _Resolver(Registry(), strict=False, report=report, with_progress=with_progress)
     recs = _resolve_all(parsed, res, code, report)
     ids = _ids(code, ())
     for rec in recs:
+        rec.pop("_as_written", None)
         rec["id"] = next(ids)
-        rec["status"] = schema.STATUS_NOT_STARTED
+        rec.setdefault("status", schema.STATUS_NOT_STARTED)
         report.added_ids.append(rec["id"])
     report.tasks = recs
     if not plan_code:
         report.warnings.append(ImportWarning(f"Chưa có mã kế hoạch; dùng '{code}' lấy từ tên tệp.", "", None,
                                              "plan_code_default"))
-    units = [{"name": n, "kind": GROUP_KIND if n.lower().startswith("các ") else ""} for n in report.units]
+    units = [{"name": n, "kind": res.unit_kinds.get(n) or ""} for n in report.units]
     leaders = [{"name": x["name"], "title": x["title"]} for x in res._unknown_l.values()]
     report.units_added = [u["name"] for u in units]
     report.leaders_added = [x["name"] for x in leaders]
     if not dry_run:
+        meta = {k: parsed.meta[k] for k in _META_KEYS if parsed.meta.get(k)}
+        report.meta_stored = ["plan_code", *(k for k in meta if k != "plan_year"), "plan_year"]
         create_master(into, tasks=recs, units=units, leaders=leaders,
-                      meta={"plan_code": code, "plan_year": parsed.plan_year})
+                      meta={**meta, "plan_code": code, "plan_year": parsed.plan_year})
     return report

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
-from kehoach_xl.text import name_key, normalize_text, split_list, suggest
+from kehoach_xl.model import unit_vocab
+from kehoach_xl.text import name_key, normalize_text, split_list, strip_accents, suggest
 
 GROUP_KIND = "Nhóm đơn vị"  # a collective such as "Các phòng, đơn vị"
 
@@ -38,6 +40,7 @@ class Party:
     name: str
     role: str | None  # "lead" | "coord" | None when no marker
     note: str = ""  # the marker text kept, e.g. "phối hợp và tổng hợp chung"
+    kind: str = field(default="", compare=False)  # GROUP_KIND for a collective ("các sở, ngành")
 
 
 @dataclass(frozen=True)
@@ -113,75 +116,321 @@ class Registry:
         return NameMatch(t, None, tuple(dict.fromkeys(sugg))[:3])
 
 
-# Verbs that start an inline note after a unit's name in a party cell (seed 004:
-# "Văn phòng Sở đôn đốc, tổng hợp", "Các phòng, đơn vị chủ động rà soát, tham mưu").
-NOTE_VERBS: tuple[str, ...] = (
-    "theo dõi", "đôn đốc", "tổng hợp", "hướng dẫn", "kiểm tra", "chủ động", "hoàn thiện", "xây dựng",
-    "tham mưu", "thực hiện", "triển khai", "rà soát", "đề xuất", "trình",
-)
-# A note verb only splits after a name that ends like a unit name, so "Đoàn kiểm tra
-# CCHC của Sở" stays one name.
-_UNIT_END = re.compile(r"(?:\bSở|\bđơn vị|\bcông lập|\bmột cửa|\bphòng)$", re.I)
-_NOTE_VERB = re.compile(r"\s+(" + "|".join(re.escape(v) for v in NOTE_VERBS) + r")\b", re.I)
-# "X và Thanh tra Sở", "Các phòng, đơn vị, Bộ phận một cửa": split on "và" or a comma only
-# before a capitalised word that starts a unit name.
-_AND_UNIT = re.compile(
-    r"(?:\s+và\s+|,\s+)(?=(?:Thanh tra|Phòng|Chi cục|Văn phòng|Trung tâm|Ban|Bộ phận|Đoàn|Các phòng|Sở)\b)")
+# --- splitting a party cell into bodies -------------------------------------------------
+# The vocabulary is data (kehoach_xl/unit_vocab.py); the master's "Đơn vị" sheet extends it
+# through ``known`` (names and aliases kept whole; an alias in capitals is an abbreviation).
+
+_LOCALITY = unit_vocab.PLACE_WORDS
+# A name that ends like this is complete, so a lower-case note phrase after it is a note
+# ("Văn phòng Sở đôn đốc"); "Sở xây dựng" ends after a bare "Sở" and stays a name.
+_UNIT_END = re.compile(r"(?:" + "|".join(r"\b" + re.escape(w) for w in unit_vocab.NAME_ENDS)
+                       + r"|\b[A-ZĐ][A-ZĐ0-9&.-]+)$")
+_CAPS_TOKEN = re.compile(r"^[A-ZĐ][A-ZĐ0-9&.\-]+$")
 
 
-def _split_note(chunk: str, known: list[str]) -> tuple[str, str]:
-    """("Văn phòng Sở", "đôn đốc, tổng hợp") from "Văn phòng Sở đôn đốc, tổng hợp"."""
-    low = name_key(chunk)
-    for k in sorted(known, key=len, reverse=True):  # a known name followed by more words
-        kk = name_key(k)
-        if kk and low.startswith(kk + " ") and len(chunk) > len(k):
-            rest = chunk[len(k):].strip(" ,")
-            if rest and not rest[:1].isupper():
-                return chunk[: len(k)].strip(), rest
-    for m in _NOTE_VERB.finditer(chunk):
-        head = chunk[: m.start()].strip(" ,")
-        if _UNIT_END.search(head):
-            return head, chunk[m.start():].strip(" ,")
-    return chunk, ""
+def _fold_char(ch: str) -> str:
+    f = strip_accents(ch).lower()
+    return f[:1] if len(f) >= 1 else ch
 
 
-def split_parties(text: object, *, known: Iterable[str] = ()) -> list[Party]:
+@lru_cache(maxsize=65536)
+def _fold_aligned(s: str) -> str:
+    """Lower-case ASCII text of exactly the length of ``s`` (so indexes carry over)."""
+    f = strip_accents(s).lower()
+    return f if len(f) == len(s) else "".join(_fold_char(c) for c in s)
+
+
+# eq=False: compared and hashed by identity, so a vocabulary is a cheap cache key
+@dataclass(frozen=True, eq=False)
+class PartyVocab:
+    """Body-name vocabulary: the data module's, plus what the master's "Đơn vị" sheet adds."""
+
+    prefixes: tuple[tuple[str, ...], ...]  # folded words, longest first
+    abbreviations: frozenset[str]
+    whole: tuple[str, ...]  # folded names never split, longest first
+    collectives: tuple[re.Pattern[str], ...]
+    collective_starts: tuple[re.Pattern[str], ...]
+    collective_names: frozenset[str]  # folded names of units of kind "Nhóm đơn vị"
+
+    @cached_property
+    def whole_re(self) -> re.Pattern[str] | None:
+        """The whole names that have a separator inside (only those need protecting), as one pattern."""
+        names = [n for n in self.whole if any(c in n for c in ",;\n") or " va " in n]
+        if not names:
+            return None
+        return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(n) for n in names) + r")(?![a-z0-9])")
+
+    @cached_property
+    def prefix_index(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for pre in self.prefixes:  # longest first, kept in that order per first word
+            out.setdefault(pre[0], []).append(pre)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @classmethod
+    def build(cls, known: Iterable[str] = (), *, group_names: Iterable[str] = (),
+              kinds: Iterable[str] = ()) -> PartyVocab:
+        v = unit_vocab
+        prefixes = {tuple(p.split()) for p in v.BODY_PREFIXES}
+        prefixes |= {tuple(_fold_aligned(normalize_text(k)).split()) for k in kinds if normalize_text(k)}
+        abbr = set(v.BODY_ABBREVIATIONS)
+        whole = set(v.WHOLE_NAMES)
+        for k in known:
+            k = normalize_text(k)
+            if _CAPS_TOKEN.match(k):
+                abbr.add(_fold_aligned(k))
+            if len(k) > 2:
+                whole.add(_fold_aligned(k))
+        return cls(tuple(sorted(prefixes, key=len, reverse=True)), frozenset(abbr),
+                   tuple(sorted(whole, key=len, reverse=True)),
+                   tuple(re.compile(p) for p in v.COLLECTIVE_PATTERNS),
+                   tuple(re.compile(p) for p in v.COLLECTIVE_STARTS),
+                   frozenset(_fold_aligned(normalize_text(g)) for g in group_names))
+
+    def is_collective(self, name: str) -> bool:
+        f = _fold_aligned(normalize_text(name))
+        return f in self.collective_names or any(p.search(f) for p in self.collectives)
+
+    def body_like(self, piece: str, *, abbreviations_ok: bool = False) -> bool:
+        """Does ``piece`` start like the name of a body (or a collective of bodies)?"""
+        piece = piece.strip(" -–•+")
+        if not piece:
+            return False
+        words = piece.split()
+        first = words[0].strip(",.;:()")
+        if _CAPS_TOKEN.match(first) and len(first) >= 2:
+            return _fold_aligned(first) in self.abbreviations or abbreviations_ok
+        f = _fold_aligned(piece)
+        if any(p.search(f) for p in self.collective_starts) or f in self.collective_names:
+            return True
+        fwords = [w.strip(",.;:()") for w in f.split()]
+        for pre in self.prefix_index.get(fwords[0], ()):
+            n = len(pre)
+            if tuple(fwords[:n]) != pre:
+                continue
+            if len(words) == n:  # a bare prefix is a name only when it is a whole name ("Tỉnh đoàn")
+                return n >= 2 and piece[:1].isupper()
+            nxt = words[n]
+            if n >= 2 and piece[:1].isupper():
+                return True
+            # one-word prefixes are also common words ("Báo cáo", "Tổ chức"): a name goes on
+            # with a capital, an abbreviation or a place ("Sở Tư pháp", "Công an tỉnh")
+            rest = " ".join(fwords[n:n + 2])
+            return nxt[:1].isupper() or any(rest == loc or rest.startswith(loc + " ") for loc in _LOCALITY)
+        return False
+
+
+_DEFAULT_VOCAB: PartyVocab | None = None
+
+
+@lru_cache(maxsize=32)
+def _vocab_of(known: tuple[str, ...]) -> PartyVocab:
+    return PartyVocab.build(known)
+
+
+def _vocab(vocab: PartyVocab | None, known: list[str]) -> PartyVocab:
+    global _DEFAULT_VOCAB
+    if vocab is not None:
+        return vocab
+    if known:
+        return _vocab_of(tuple(known))
+    if _DEFAULT_VOCAB is None:
+        _DEFAULT_VOCAB = PartyVocab.build()
+    return _DEFAULT_VOCAB
+
+
+def _protected(s: str, vocab: PartyVocab) -> list[bool]:
+    """Characters inside brackets or inside a name that must stay whole."""
+    prot = [False] * len(s)
+    depth = 0
+    for i, ch in enumerate(s):
+        if ch == "(":
+            depth += 1
+        if depth:
+            prot[i] = True
+        if ch == ")" and depth:
+            depth -= 1
+    if vocab.whole_re is not None:
+        for m in vocab.whole_re.finditer(_fold_aligned(s)):
+            for i in range(m.start(), m.end()):
+                prot[i] = True
+    return prot
+
+
+_SEP = re.compile(r"\s*;\s*|\s*,\s*|\s+và\s+|\s*\n\s*")
+# a note phrase after a separator or a space; overlapping starts are found by the lookahead
+_NOTE_RE = re.compile(r"(?=(\s*[,\-–:]\s*|\s+)(" + "|".join(
+    re.escape(p) for p in sorted((*unit_vocab.NOTE_PHRASES, *unit_vocab.SCOPE_PHRASES), key=len, reverse=True))
+    + r")(?![a-z0-9]))")
+_ALWAYS_NOTES = ("chu tri", "phoi hop", *unit_vocab.SCOPE_PHRASES)
+_SHARED_HEAD = re.compile(r"^(?:các\s+)?(?:bộ|sở|ban|cơ quan|đơn vị|phòng|trung tâm)\s*:\s*\S", re.I)
+_ROLE_FIRST_LEAD = re.compile(r"^(?:(?:cơ quan|đơn vị|cq)\s+)?chủ\s*trì\b", re.I)
+_ROLE_FIRST_COORD = re.compile(r"^(?:(?:cơ quan|đơn vị|cq)\s+)?phối\s*hợp\b", re.I)
+_ROLE_LABEL = re.compile(r"^(chủ\s*trì|phối\s*hợp)\s*[:\-–]\s*", re.I)
+
+
+def _note_at(piece: str, vocab: PartyVocab, known_f: set[str]) -> tuple[str, str] | None:
+    """(name, note) when ``piece`` ends in a role note standing as a note, else None."""
+    f = _fold_aligned(piece)
+    for m in _NOTE_RE.finditer(f):  # left to right: the first note standing as a note wins
+        phrase = m.group(2)
+        head = piece[: m.start()].strip(" ,-–:")
+        if not head:
+            continue
+        sep = m.group(1).strip()
+        written = piece[m.start(2):][:1]
+        hf = _fold_aligned(head)
+        if not vocab.body_like(head) and hf not in known_f:
+            continue
+        if not sep and not written.islower():
+            continue  # "Sở Xây dựng", "Phòng Tổng hợp": a capital means the name goes on
+        if phrase == "phoi hop" and not sep:
+            tail = f[m.end(2):].strip()
+            if tail and not re.match(r"(va|voi|thuc hien|tong hop|trien khai|,)(?![a-z])", tail):
+                continue  # "Tổ công tác phối hợp liên ngành" is a name
+        if not sep and phrase not in _ALWAYS_NOTES and hf not in known_f and (
+                not _UNIT_END.search(head) or len(head.split()) < 2):
+            continue  # before a lower-case verb the head must be a complete name ("Sở xây dựng" is not)
+        return head, piece[m.start():].strip(" ,-–:")
+    return None
+
+
+def split_units(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | None = None
+                ) -> tuple[list[Party], list[str]]:
+    """Parties of a cell, and the texts kept whole because a split was in doubt (to warn about).
+
+    A ";" always separates; ",", " và " and line breaks separate only where the next piece
+    starts like the name of a body (``unit_vocab``), and only when the first piece of the
+    ";"-part is a body too (else the part is kept whole and returned as a doubt). Collective
+    phrases stay one party of kind "Nhóm đơn vị". A role note in brackets, after a separator
+    or in lower case after a complete name goes to the party it follows. ``known`` (registry
+    names and aliases) are kept whole.
+    """
+    s = normalize_text(text, keep_newlines=True)
+    if not s:
+        return [], []
+    known_t = tuple(k for k in (normalize_text(x) for x in known) if k)
+    parties, doubts = _split_cached(s, _vocab(vocab, list(known_t)), known_t)
+    return list(parties), list(doubts)
+
+
+@lru_cache(maxsize=16384)  # masters repeat the same party cells on many rows
+def _split_cached(s: str, voc: PartyVocab, known: tuple[str, ...]) -> tuple[tuple[Party, ...], tuple[str, ...]]:
+    known_f = {_fold_aligned(k) for k in known}
+    prot = _protected(s, voc)
+    cuts = [(m.start(), m.end(), m.group().strip() or "\n") for m in _SEP.finditer(s) if not prot[m.start()]]
+    segments: list[tuple[int, int, str]] = []  # (start, end, separator before)
+    last, last_sep = 0, ";"
+    for a, b, kind in cuts:
+        segments.append((last, a, last_sep))
+        last, last_sep = b, kind
+    segments.append((last, len(s), last_sep))
+    texts = [s[a:b].strip() for a, b, _ in segments]
+    caps_list = len([t for t in texts if t]) > 1 and all(_CAPS_TOKEN.match(t.strip(" -–•+")) for t in texts if t)
+
+    def is_body(t: str) -> bool:
+        t = t.strip(" -–•+")
+        return voc.body_like(t, abbreviations_ok=caps_list) or _fold_aligned(t) in known_f
+
+    out: list[Party] = []
+    doubts: list[str] = []
+    part: list[list[int]] = []  # [start, end] of each piece of the current ";"-part
+    role: str | None = None
+
+    def close() -> None:
+        if not part:
+            return
+        pieces = [s[a:b] for a, b in part]
+        whole = s[part[0][0]:part[-1][1]]
+        if _SHARED_HEAD.match(whole):
+            # "Các Sở: Tài chính, Kế hoạch và Đầu tư, Nội vụ" names several bodies under one head
+            # word; which "và" separates is not certain, so it stays whole and is reported
+            doubts.append(re.sub(r"\s+", " ", whole))
+            pieces = [whole]
+        elif len(pieces) > 1 and not is_body(pieces[0]):
+            doubts.append(re.sub(r"\s+", " ", whole))
+            pieces = [whole]
+        for p in pieces:
+            out.extend(_party_of(p, role, voc, known_f))
+        part.clear()
+
+    for (a, b, sep), t in zip(segments, texts, strict=True):
+        if sep == ";":
+            close()
+            role = None
+        if not t:
+            continue
+        if not part:
+            m = _ROLE_LABEL.match(s[a:b].lstrip())
+            if m:  # "Chủ trì: Sở Tài chính, Sở Nội vụ"
+                role = "lead" if _ROLE_LEAD.match(m.group(1)) else "coord"
+                a = a + (len(s[a:b]) - len(s[a:b].lstrip())) + m.end()
+            part.append([a, b])
+            continue
+        if sep == "\n" and re.match(r"(?i)và\s+", t):
+            a = s.index(t, a) + len(re.match(r"(?i)và\s+", t).group())  # "…\nVà các cơ quan liên quan"
+            t = s[a:b]
+        if is_body(t) or (sep == "\n" and (t[:1] in "-+•–" or t[:1].isupper())):
+            # a line break before a capital starts a new body; before lower case it only wraps a name
+            part.append([a, b])
+        else:
+            part[-1][1] = b  # not a new body: the separator belongs to the text ("Sở Văn hóa, Thể thao …")
+    close()
+    return tuple(out), tuple(doubts)
+
+
+def _party_of(raw: str, label_role: str | None, voc: PartyVocab, known_f: set[str]) -> list[Party]:
+    chunk = raw.strip(" -–•+.,;")
+    if not chunk:
+        return []
+    role: str | None = label_role
+    notes: list[str] = []
+    for m in list(_PAREN.finditer(chunk))[::-1]:
+        inner = m.group(1).strip()
+        fi = _fold_aligned(inner)
+        # a bracket is a note when it says a role or starts in lower case ("(đối với các nội dung …)");
+        # "(TNMT)", "(Văn phòng UBND tỉnh)" stay in the name
+        if _ROLE_LEAD.search(inner) or _ROLE_COORD.search(inner) or inner[:1].islower() or any(
+                fi == ph or fi.startswith(ph + " ") or fi.startswith(ph + ",") for ph in unit_vocab.NOTE_PHRASES):
+            notes.insert(0, inner)
+            # the role is what the bracket says first ("(phối hợp và tổng hợp chung)"), not a word
+            # inside a body's name ("(Thường trực Hội đồng phối hợp PBGDPL)")
+            if _ROLE_FIRST_COORD.match(inner):
+                role = "coord"
+            elif _ROLE_FIRST_LEAD.match(inner) or (_ROLE_LEAD.search(inner) and not _ROLE_COORD.search(inner)):
+                role = "lead"
+            chunk = (chunk[: m.start()] + chunk[m.end():]).strip(" ,")
+    if not notes:
+        hit = _note_at(chunk, voc, known_f)
+        if hit:
+            chunk, note = hit
+            notes.append(note)
+            mm = re.match(r"(chủ\s*trì|phối\s*hợp)\b", note, re.I)
+            if mm:
+                role = "lead" if _ROLE_LEAD.match(mm.group(1)) else "coord"
+    chunk = re.sub(r"\s+", " ", chunk).strip(" -–•+.,;")
+    if not chunk:
+        return []
+    name = chunk[:1].upper() + chunk[1:]
+    kind = GROUP_KIND if voc.is_collective(name) and not _SHARED_HEAD.match(name) else ""
+    out = [Party(name, role, re.sub(r"\s+", " ", "; ".join(notes)), kind)]
+    # "Sở X chủ trì, phối hợp với Sở Y và các cơ quan liên quan": the bodies named after
+    # "phối hợp với" coordinate (the note keeps the whole text)
+    m = re.search(r"\bphối\s*hợp\s+với\s+(.+)$", notes[0] if notes else "", re.I | re.S)
+    if m and role == "lead" and voc.body_like(m.group(1)):
+        out += [Party(p.name, "coord", "", p.kind) for p in split_units(m.group(1), vocab=voc)[0]]
+    return out
+
+
+def split_parties(text: object, *, known: Iterable[str] = (), vocab: PartyVocab | None = None) -> list[Party]:
     """Split "A (chủ trì); B (phối hợp và tổng hợp chung)" into parties with roles.
 
     A marker in parentheses or trailing the name ("Văn phòng Sở chủ trì xây
     dựng báo cáo") sets the role; the marker text is kept as a note. Other
     inline notes ("Văn phòng Sở đôn đốc, tổng hợp") are kept as a note without a
-    role. ``known`` (registry names and aliases) helps find where a name ends.
+    role. Lists of bodies are split (see :func:`split_units`).
     """
-    s = normalize_text(text, keep_newlines=True)
-    if not s:
-        return []
-    known = list(known)
-    out: list[Party] = []
-    chunks = [c for part in re.split(r"\s*[;\n]\s*", s) for c in _AND_UNIT.split(part)]
-    for chunk in chunks:
-        chunk = chunk.strip(" -–•+.,")
-        if not chunk:
-            continue
-        role: str | None = None
-        note = ""
-        m = _PAREN.search(chunk)
-        if m and (_ROLE_LEAD.search(m.group(1)) or _ROLE_COORD.search(m.group(1))):
-            note = m.group(1).strip()
-            role = "lead" if _ROLE_LEAD.search(note) and not _ROLE_COORD.match(note) else "coord"
-            chunk = (chunk[: m.start()] + chunk[m.end():]).strip(" ,")
-        else:
-            mm = re.search(r"\s+(chủ\s*trì|phối\s*hợp)\b(.*)$", chunk, re.I | re.S)
-            if mm:
-                role = "lead" if _ROLE_LEAD.match(mm.group(1)) else "coord"
-                note = (mm.group(1) + mm.group(2)).strip()
-                chunk = chunk[: mm.start()].strip(" ,")
-            else:
-                chunk, note = _split_note(chunk, known)
-        chunk = re.sub(r"\s+", " ", chunk)
-        if chunk:
-            out.append(Party(chunk[:1].upper() + chunk[1:], role, re.sub(r"\s+", " ", note)))
-    return out
+    return split_units(text, known=known, vocab=vocab)[0]
 
 
 def parse_leaders(text: object) -> list[LeaderRef]:
