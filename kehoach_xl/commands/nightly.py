@@ -148,10 +148,11 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
     def advance(step: str, changes: MasterChanges) -> None:
         """Keep ``changes`` and move the data on to what they leave."""
         nonlocal md, grids
+        if changes.is_empty():
+            return
         parts[step] = changes
-        if not changes.is_empty():
-            grids = apply_changes(grids, changes)
-            md = master_from_grids(grids, master, stamp)
+        grids = apply_changes(grids, changes)
+        md = master_from_grids(grids, master, stamp)
 
     def run(step: str, compute: Callable[[], str]) -> None:
         try:
@@ -174,8 +175,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files)} tệp, "
                                                      f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
                                                      f"{len(merge_report.conflicts)} xung đột"))
-        if not out.changes.is_empty():
-            advance("merge", out.changes)
+        advance("merge", out.changes)
     except KehoachError as exc:
         log.error("merge failed: %s", exc)
         rep.steps.append(StepResult("merge", "failed", str(exc)))
