@@ -4,6 +4,9 @@ A merge that refused a file or found a conflict is "partial": the later steps st
 the run is not ok, so ``kehoach-xl nightly`` exits 1 (data problems). If the master is open in Excel,
 the job waits and retries ``config.nightly_retries`` times, then gives up for tonight:
 the submissions stay in the inbox and the report says so. It never writes over the open file.
+
+The four steps share one read and one write (one backup a night, none on a night with nothing
+new); a step that raises leaves the master and the inbox as they were.
 """
 
 from __future__ import annotations
@@ -246,7 +249,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
                     s.message += f"; không ghi được: {exc}"
             return
         log.info("wrote %d cells, %d log rows (backup %s)", res.cells_written, res.log_rows, res.backup)
-        if merge_report is not None:
+        if merge_report is not None and parts.get("merge") is not None:
             merge_report.written = True
     else:
         log.info("nothing new tonight: the master is left as it was")
