@@ -33,7 +33,7 @@ def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) 
     """New grids with ``changes`` applied (clear, then cells, then appended rows, as the writer does).
 
     Sheets of ``changes`` are found by name as the writer finds them; sheets not in ``grids`` are
-    skipped. Only the sheets touched are copied, so the input is never modified.
+    skipped. Only the sheets and rows touched are copied, so the input is never modified.
     """
     out: Grids = dict(grids)
     names = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
@@ -41,14 +41,20 @@ def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) 
         actual = find_sheet_name(out, wanted)
         if actual is None:
             continue
-        grid = [list(r) for r in out[actual]]
+        grid = list(out[actual])  # rows are copied when changed: a 10,000-row sheet is not duplicated
+        fresh: set[int] = set()
         start = changes.clear_from.get(wanted)
         if start is not None:
             for r in range(start - 1, len(grid)):
                 grid[r] = [None] * len(grid[r])
+                fresh.add(r)
         for (r, c), v in changes.cells.get(wanted, {}).items():
             while len(grid) < r:
+                fresh.add(len(grid))
                 grid.append([])
+            if r - 1 not in fresh:
+                grid[r - 1] = list(grid[r - 1])
+                fresh.add(r - 1)
             row = grid[r - 1]
             if len(row) < c:
                 row.extend([None] * (c - len(row)))
