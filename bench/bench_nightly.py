@@ -30,6 +30,9 @@ sys.path.insert(0, str(HERE))
 
 from bench_write import _peak_kib, _reset_peak, task_rows  # noqa: E402
 
+# Unit workbooks are signed (one key per department): the bench signs and checks with its own.
+os.environ.setdefault("KEHOACH_SIGNING_KEY", "bench-signing-key-not-secret-0123456789")
+
 OUT = HERE / "out"
 PERIOD = "2025-04"
 AS_OF = dt.date(2025, 5, 5)
@@ -81,7 +84,9 @@ def measure(master: Path) -> dict:
     secs = time.perf_counter() - t0
     peak = _peak_kib() / 1024
     new = [p for p in run.rglob("*") if p.is_file() and p not in before]
-    backups = [p for p in new if ".backup" in str(p) or "sao_luu" in str(p) or "backup" in p.parent.name]
+    # Whole copies of the master only: the backup folder also holds its manifest (.json).
+    backups = [p for p in new if ("backup" in p.parent.name or "sao_luu" in str(p))
+               and p.suffix.lower() in (".xlsx", ".xlsm")]
     d = rep.to_dict()
     return {"seconds": secs, "peak_mib": peak, "backups": len(backups), "ok": d.get("ok"),
             "steps": [s["step"] + ":" + s["status"] for s in d.get("steps", [])]}

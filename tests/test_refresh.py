@@ -83,7 +83,7 @@ def test_refresh_stamps_as_of_and_a_second_run_writes_nothing(tmp_path: Path) ->
     md = read_master(path)
     assert md.settings["as_of"] == dt.date(2024, 6, 5)  # a real date in a dd/mm/yyyy cell
     ws = openpyxl.load_workbook(path)[schema.SUMMARY_SHEET_NAME]
-    assert ws["A2"].value == "Số liệu tính đến ngày 05/06/2024"
+    assert ws["A3"].value == "Số liệu tính đến ngày 05/06/2024"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     n_backups = len(list_backups(path))
     second = refresh(path, as_of=D(2024, 6, 5), config=Config())
@@ -120,7 +120,7 @@ def test_refresh_changes_only_owned_cells(tmp_path: Path) -> None:
     allowed = {
         schema.TASKS.name: lambda r, c: r in task_rows and c in owned_cols,
         schema.SETTINGS.name: lambda r, c: (r, c) == settings_cell(md, "as_of"),
-        schema.SUMMARY_SHEET_NAME: lambda r, c: (r, c) == (2, 1),
+        schema.SUMMARY_SHEET_NAME: lambda r, c: (r, c) == (3, 1),
         schema.LOG.name: lambda r, c: r > 1,
     }
     changed = 0

@@ -12,6 +12,8 @@ from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.submission import read_submission
 from kehoach_xl.model.config import Config, load_config
+from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.rules.merge import MergeReport, compute_merge, problem_report_text
 from kehoach_xl.vn import parse_period
 
@@ -79,18 +81,10 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     inbox = Path(inbox) if inbox else cfg.inbox_dir
     if period is not None:
         period = parse_period(period)  # SetupError (exit 2) before any file is read
-    if not inbox.is_dir():
-        # An empty merge would look like "nothing came in" when the folder is wrong (same as the button).
-        raise SetupError(f"Không thấy thư mục nhận báo cáo: {inbox}. Kiểm tra đường dẫn hoặc khóa "
-                         "'inbox' trong kehoach.toml.")
-    today = as_of or dt.date.today()
+    _check_inbox(inbox)
     md = read_master(master)
-    paths = inbox_files(inbox)
-    subs = []
-    with _progress(paths, progress) as bar:
-        for p in bar:
-            subs.append(read_submission(p, md, config=cfg, today=today, period=period, unit_by_file=unit_by_file))
-    out = compute_merge(md, subs, as_of=now, config=cfg)
+    out = compute_inbox(md, inbox, config=cfg, as_of=as_of, now=now, period=period, progress=progress,
+                        unit_by_file=unit_by_file)
     changes, report = out.changes, out.result
     report.dry_run = dry_run
     if dry_run:
@@ -101,6 +95,27 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
         report.written = True
     file_away(inbox, report)
     return report
+
+
+def _check_inbox(inbox: Path) -> None:
+    if not inbox.is_dir():
+        # An empty merge would look like "nothing came in" when the folder is wrong (same as the button).
+        raise SetupError(f"Không thấy thư mục nhận báo cáo: {inbox}. Kiểm tra đường dẫn hoặc khóa "
+                         "'inbox' trong kehoach.toml.")
+
+
+def compute_inbox(md: MasterData, inbox: Path, *, config: Config, as_of: dt.date | None = None,
+                  now: dt.datetime | None = None, period: str | None = None, progress: bool | None = None,
+                  unit_by_file: dict[str, str] | None = None) -> Outcome:
+    """Read every submission waiting in ``inbox`` against ``md`` and compute the merge (nothing is written)."""
+    _check_inbox(inbox)
+    today = as_of or dt.date.today()
+    paths = inbox_files(inbox)
+    subs = []
+    with _progress(paths, progress) as bar:
+        for p in bar:
+            subs.append(read_submission(p, md, config=config, today=today, period=period, unit_by_file=unit_by_file))
+    return compute_merge(md, subs, as_of=now, config=config)
 
 
 def file_away(inbox: Path, report: MergeReport) -> None:

@@ -4,6 +4,9 @@ A merge that refused a file or found a conflict is "partial": the later steps st
 the run is not ok, so ``kehoach-xl nightly`` exits 1 (data problems). If the master is open in Excel,
 the job waits and retries ``config.nightly_retries`` times, then gives up for tonight:
 the submissions stay in the inbox and the report says so. It never writes over the open file.
+
+The four steps share one read and one write (one backup a night, none on a night with nothing
+new); a step that raises leaves the master and the inbox as they were.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from kehoach_xl import vn
-from kehoach_xl.errors import KehoachError, SetupError
+from kehoach_xl.errors import DataError, KehoachError, SetupError
+from kehoach_xl.io.write_errors import MasterLockedError, MasterOpenInExcelError
 from kehoach_xl.model.config import Config, load_config
 
 log = logging.getLogger(__name__)
@@ -67,12 +71,13 @@ def _resolve(config_path_or_master: Path | str | None) -> tuple[Path, Config]:
 def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: float | None = None,
             as_of: dt.date | None = None, retries: int | None = None, progress: bool | None = None,
             sleep: Callable[[float], None] = time.sleep) -> NightlyReport:
-    """Run the whole nightly chain once for the configured master and write a log file."""
-    from kehoach_xl.commands.merge import merge
-    from kehoach_xl.commands.refresh import refresh
-    from kehoach_xl.commands.summary import summary
-    from kehoach_xl.commands.validate import validate
-    from kehoach_xl.io.write_errors import MasterLockedError, MasterOpenInExcelError
+    """Run the whole nightly chain once for the configured master and write a log file.
+
+    One read, one write: merge, validation (with its problems sheet), refresh and summary are
+    computed in memory, each on the data as the step before leaves it, and written together
+    by one ``write_master`` (one lock, one backup, one verification, log rows for every step).
+    A night with nothing new writes nothing. The inbox is filed away only after the write.
+    """
 
     master, cfg = _resolve(config_path_or_master)
     if not master.is_file():
@@ -92,55 +97,19 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
     root.setLevel(logging.INFO)
     try:
         log.info("nightly start: master=%s inbox=%s", master, cfg.inbox_dir)
-        blocked = False
         for attempt in range(retries + 1):
+            rep.steps, rep.merge = [], None
             try:
-                m = merge(master, cfg.inbox_dir, config=cfg, as_of=as_of, progress=progress)
-                rep.merge = m.to_dict()
-                n_rej = sum(1 for f in m.files if f.status == "rejected")
-                n_part = sum(1 for f in m.files if f.status == "partial")
-                # Same rule as `kehoach-xl merge`: a refused or partly merged file, or a conflict, needs a person.
-                status = "partial" if (n_rej or n_part or m.conflicts) else "ok"
-                rep.steps.append(StepResult("merge", status, f"{m.applied} ô cập nhật từ {len(m.files)} tệp, "
-                                                             f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
-                                                             f"{len(m.conflicts)} xung đột"))
+                _one_night(master, cfg, rep, as_of=as_of, progress=progress)
                 break
             except (MasterOpenInExcelError, MasterLockedError) as exc:
                 log.warning("master busy (attempt %d/%d): %s", attempt + 1, retries + 1, exc)
                 if attempt < retries:
                     sleep(wait)
                     continue
-                blocked = True
-                rep.steps.append(StepResult("merge", "blocked",
-                                            f"{exc} Đã thử {retries + 1} lần; các tệp đơn vị vẫn nằm trong hộp thư đến "
-                                            "và sẽ được tổng hợp lần chạy sau."))
-            except KehoachError as exc:
-                log.error("merge failed: %s", exc)
-                rep.steps.append(StepResult("merge", "failed", str(exc)))
-                break
-        if not blocked:
-            def _validate() -> str:
-                v = validate(master, write=True, config=cfg, as_of=as_of)
-                return f"{len(v.errors)} lỗi, {len(v.warnings)} cảnh báo (sheet Kiểm tra)"
-
-            def _refresh() -> str:
-                r = refresh(master, as_of=as_of, config=cfg)
-                overdue = r.states.get("overdue", 0)
-                return f"số liệu đến {vn.date(r.as_of)}: {r.tasks} nhiệm vụ, {overdue} quá hạn, {r.cells_changed} ô thay đổi"
-
-            def _summary() -> str:
-                t = summary(master, as_of=as_of, config=cfg).total
-                return f"hoàn thành {t.done}/{t.total}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}"
-
-            steps: tuple[tuple[str, Callable[[], str]], ...] = (
-                ("validate", _validate), ("refresh", _refresh), ("summary", _summary),
-            )
-            for step, run in steps:
-                try:
-                    rep.steps.append(StepResult(step, "ok", run()))
-                except Exception as exc:  # noqa: BLE001 - one failing step must not stop the others
-                    log.exception("step %s failed", step)
-                    rep.steps.append(StepResult(step, "failed", str(exc)))
+                rep.steps = [StepResult("merge", "blocked",
+                                        f"{exc} Đã thử {retries + 1} lần; các tệp đơn vị vẫn nằm trong hộp thư đến "
+                                        "và sẽ được tổng hợp lần chạy sau.")]
         rep.finished = dt.datetime.now().replace(microsecond=0)
         for s in rep.steps:
             log.info("step %-8s %-7s %s", s.step, s.status, s.message)
@@ -150,6 +119,143 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
         handler.close()
         root.setLevel(old_level)
     return rep
+
+
+def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | None,
+               progress: bool | None) -> None:
+    """Read once, compute every step in memory, write once, then file the inbox away.
+
+    A step that raises is reported "failed" and the night writes nothing (the master and the
+    inbox stay as they were). The master busy in Excel raises, for :func:`nightly` to retry.
+    """
+    from kehoach_xl.commands.merge import compute_inbox, file_away
+    from kehoach_xl.commands.validate import validation_report
+    from kehoach_xl.io.master_read import read_master_and
+    from kehoach_xl.io.master_write import write_master
+    from kehoach_xl.model import schema
+    from kehoach_xl.model.apply import apply_changes, changes_anything, combine
+    from kehoach_xl.model.changes import MasterChanges
+    from kehoach_xl.model.master import find_sheet_name, master_from_grids, summary_sheet_is_ours
+    from kehoach_xl.reports.summary import SHEET, summary_changes, summary_of
+    from kehoach_xl.rules.refresh import compute_refresh
+    from kehoach_xl.rules.validate import compute_problems_sheet
+
+    below: dict[str, Any] = {}
+    md, grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME, SHEET], below=below)
+    stamp = md.stamp
+    day = as_of or dt.date.today()
+    parts: dict[str, MasterChanges] = {}
+    merge_report = None
+    failed: list[str] = []
+
+    def advance(step: str, changes: MasterChanges) -> None:
+        """Keep ``changes`` and move the data on to what they leave."""
+        nonlocal md, grids
+        if changes.is_empty():
+            return
+        parts[step] = changes
+        grids = apply_changes(grids, changes)
+        md = master_from_grids(grids, master, stamp)
+
+    def run(step: str, compute: Callable[[], str]) -> None:
+        try:
+            rep.steps.append(StepResult(step, "ok", compute()))
+        except Exception as exc:  # noqa: BLE001 - reported; the night then writes nothing
+            log.exception("step %s failed", step)
+            failed.append(step)
+            rep.steps.append(StepResult(step, "failed", str(exc)))
+
+    # merge
+    try:
+        out = compute_inbox(md, cfg.inbox_dir, config=cfg, as_of=as_of, progress=progress)
+        merge_report = out.result
+        rep.merge = merge_report.to_dict()
+        files = merge_report.files
+        n_rej = sum(1 for f in files if f.status == "rejected")
+        n_part = sum(1 for f in files if f.status == "partial")
+        # Same rule as `kehoach-xl merge`: a refused or partly merged file, or a conflict, needs a person.
+        status = "partial" if (n_rej or n_part or merge_report.conflicts) else "ok"
+        rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files)} tệp, "
+                                                     f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
+                                                     f"{len(merge_report.conflicts)} xung đột"))
+        advance("merge", out.changes)
+    except KehoachError as exc:
+        log.error("merge failed: %s", exc)
+        rep.steps.append(StepResult("merge", "failed", str(exc)))
+
+    problems_cell: list[tuple[str, int, int]] = []
+
+    def _validate() -> str:
+        v = validation_report(md, below, as_of=as_of, config=cfg)
+        ch = compute_problems_sheet(md, v)
+        problems_cell.append((find_sheet_name(md.sheet_names, schema.PROBLEMS_SHEET_NAME) or "", 2, 1))
+        parts["validate"] = ch  # the data the later steps read does not change
+        return f"{len(v.errors)} lỗi, {len(v.warnings)} cảnh báo (sheet Kiểm tra)"
+
+    summary_name = find_sheet_name(grids, SHEET)
+    summary_ours = summary_name is not None and summary_sheet_is_ours(grids[summary_name])
+
+    def _refresh() -> str:
+        if not md.tasks.present:
+            raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: "
+                            "không có gì để cập nhật.")
+        # The summary step writes the whole summary sheet (its as-of line too): one writer per cell.
+        out = compute_refresh(md, as_of=day, config=cfg,
+                              summary_grid=None if summary_ours else (grids[summary_name] if summary_name else None))
+        advance("refresh", out.changes)
+        f = out.figures
+        overdue = f["states"].get("overdue", 0)
+        return f"số liệu đến {vn.date(day)}: {f['tasks']} nhiệm vụ, {overdue} quá hạn, {f['cells_changed']} ô thay đổi"
+
+    def _summary() -> str:
+        if md.tasks.missing:
+            raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
+        s = summary_of(md, as_of, config=cfg)
+        if summary_ours:
+            ch = summary_changes(s)
+            if changes_anything(grids, ch):
+                advance("summary", ch)
+        t = s.total
+        return f"hoàn thành {t.done}/{t.total}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}"
+
+    grids_after_merge = grids
+    for step, compute in (("validate", _validate), ("refresh", _refresh), ("summary", _summary)):
+        run(step, compute)
+
+    if failed:
+        log.error("nothing written tonight: step(s) %s failed; the master and the inbox are unchanged",
+                  ", ".join(failed))
+        for s in rep.steps:
+            if s.step == "merge" and s.status != "failed" and merge_report is not None and merge_report.files:
+                s.status = "failed"
+                s.message += (f"; chưa ghi vào sổ theo dõi vì bước {', '.join(failed)} lỗi, "
+                              "các tệp đơn vị vẫn nằm trong hộp thư đến")
+        return
+    # The problems sheet's "checked at" time alone is no reason to write; with anything else it is fresh.
+    validate_ch = parts.pop("validate", None)
+    if validate_ch is not None and (parts or changes_anything(grids_after_merge, validate_ch, ignore=problems_cell)):
+        parts = {"merge": parts.get("merge"), "validate": validate_ch, **parts}
+    changes = combine(ch for ch in parts.values() if ch is not None)
+    if not changes.is_empty() or changes.log:
+        try:
+            res = write_master(master, changes, action="nightly", config=cfg, expect=stamp)
+        except (MasterOpenInExcelError, MasterLockedError):
+            raise  # nightly() waits and tries again
+        except KehoachError as exc:
+            log.error("write failed: %s", exc)
+            for s in rep.steps:
+                if s.step in parts and s.status != "failed":
+                    s.status = "failed"
+                    s.message += f"; không ghi được: {exc}"
+            return
+        log.info("wrote %d cells, %d log rows (backup %s)", res.cells_written, res.log_rows, res.backup)
+        if merge_report is not None and parts.get("merge") is not None:
+            merge_report.written = True
+    else:
+        log.info("nothing new tonight: the master is left as it was")
+    if merge_report is not None:
+        file_away(cfg.inbox_dir, merge_report)
+        rep.merge = merge_report.to_dict()
 
 
 def schedule(config: Path | str | None = None, *, at: str | None = None, interval_seconds: float | None = None,

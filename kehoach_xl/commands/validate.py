@@ -10,7 +10,7 @@ from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, load_config
-from kehoach_xl.model.master import find_sheet_name, rows_below_task_table
+from kehoach_xl.model.master import MasterData, find_sheet_name, rows_below_task_table
 from kehoach_xl.rules import validation_rules as rules
 from kehoach_xl.rules.validate import (
     CONFIG_SOURCE,
@@ -36,13 +36,7 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
             config = load_config(master)
         except SetupError as exc:
             config_error = str(exc)
-    report = compute_validation(md, as_of=as_of, config=config).result
-    tasks_sheet = find_sheet_name(md.sheet_names, schema.TASKS.name)
-    if tasks_sheet:
-        kind = rules.PROBLEMS["task_below_table"]
-        for row, value in rows_below_task_table(below):
-            report.problems.append(Problem("task_below_table", kind.template, kind.severity, sheet=tasks_sheet,
-                                           cell=f"{tasks_sheet}!A{row}", row=row, value=value))
+    report = validation_report(md, below, as_of=as_of, config=config)
     if config_error:
         kind = rules.PROBLEMS["config_invalid"]
         report.problems.append(Problem("config_invalid", kind.template.format(detail=config_error), kind.severity,
@@ -50,4 +44,17 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
     if write:
         write_master(master, compute_problems_sheet(md, report), action="validate", config=config or Config(),
                      expect=md.stamp)
+    return report
+
+
+def validation_report(md: MasterData, below: dict[str, Any], *, as_of: dt.date | None,
+                      config: Config | None) -> ValidationReport:
+    """:func:`compute_validation` plus the rows typed below the task Table (``below`` from the read)."""
+    report = compute_validation(md, as_of=as_of, config=config).result
+    tasks_sheet = find_sheet_name(md.sheet_names, schema.TASKS.name)
+    if tasks_sheet:
+        kind = rules.PROBLEMS["task_below_table"]
+        for row, value in rows_below_task_table(below):
+            report.problems.append(Problem("task_below_table", kind.template, kind.severity, sheet=tasks_sheet,
+                                           cell=f"{tasks_sheet}!A{row}", row=row, value=value))
     return report

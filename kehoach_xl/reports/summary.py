@@ -40,6 +40,7 @@ from kehoach_xl.reports.figures import (
     task_facts,
 )
 from kehoach_xl.reports.master_book import FONT_NAME, new_workbook
+from kehoach_xl.rules.refresh import SUMMARY_AS_OF_CELL, as_of_line
 from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import parse_period, period_bounds, try_parse_period
@@ -231,7 +232,7 @@ def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int
     title = s.meta.get("plan_title") or ""
     number = s.meta.get("plan_number") or ""
     put(2, [f"Kế hoạch số {number}: {title}" if number else title])
-    put(3, [f"Số liệu tính đến ngày {vn.date(s.as_of)}"])
+    put(SUMMARY_AS_OF_CELL[0], [as_of_line(s.as_of)])  # the same line, in the same cell, as refresh writes
     put(5, ["1. TỔNG HỢP THEO ĐƠN VỊ CHỦ TRÌ"])
     put(UNIT_HEADER_ROW, ["Đơn vị chủ trì", *TALLY_HEADERS])
     put(UNIT_HEADER_ROW, list(CHART_HEADERS), CHART_COLS[0])

@@ -21,7 +21,7 @@ from kehoach_xl.text import normalize_text
 __all__ = ["RefreshResult", "compute_refresh", "as_of_line", "SUMMARY_AS_OF_CELL"]
 
 
-SUMMARY_AS_OF_CELL = (2, 1)  # A2 of the summary sheet
+SUMMARY_AS_OF_CELL = (3, 1)  # A3 of the summary sheet: where the summary itself puts this line (A2 is the plan title)
 
 
 _UNKNOWN = object()  # "the caller did not read the summary cell"
@@ -111,7 +111,7 @@ def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = N
     after the refresh), ``missing_columns`` (headers of derived columns the sheet lacks).
 
     ``summary_grid`` is the summary sheet as it stands (rows of values). The as-of line
-    goes into its A2 only when the program made that sheet (a staff's own "Tổng hợp"
+    goes into its A3 (the cell the summary writes it to) only when the program made that sheet (a staff's own "Tổng hợp"
     is left alone); when the caller did not read it, the line is rewritten only when
     the settings' as-of date changes.
     """

@@ -1,0 +1,144 @@
+"""Changes applied in memory: the grids (and so the MasterData) as a write of them would leave the master.
+
+The nightly job computes merge, validation, refresh and summary one after the other on the
+same read, each on the data as the step before leaves it, and writes them all at once. These
+pure helpers make that possible: :func:`apply_changes` to raw sheet grids, :func:`combine`
+to fold several change sets into one, :func:`changes_anything` to tell a change set that
+would leave every cell as it is from one that would not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kehoach_xl.model.changes import Link, MasterChanges
+from kehoach_xl.model.master import find_sheet_name
+from kehoach_xl.text import normalize_text
+
+Grids = dict[str, list[list[Any]]]
+
+
+def _cell(v: Any) -> Any:
+    """A value as it reads back from the file (a link shows its text)."""
+    return v.text if isinstance(v, Link) else v
+
+
+def _used(row: list[Any]) -> bool:
+    return any(v not in (None, "") for v in row)
+
+
+def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) -> Grids:
+    """New grids with ``changes`` applied (clear, then cells, then appended rows, as the writer does).
+
+    Sheets of ``changes`` are found by name as the writer finds them; sheets not in ``grids`` are
+    skipped. Only the sheets and rows touched are copied, so the input is never modified.
+    """
+    out: Grids = dict(grids)
+    names = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
+    for wanted in names:
+        actual = find_sheet_name(out, wanted)
+        if actual is None:
+            continue
+        grid = list(out[actual])  # rows are copied when changed: a 10,000-row sheet is not duplicated
+        fresh: set[int] = set()
+        start = changes.clear_from.get(wanted)
+        if start is not None:
+            for r in range(start - 1, len(grid)):
+                grid[r] = [None] * len(grid[r])
+                fresh.add(r)
+        for (r, c), v in changes.cells.get(wanted, {}).items():
+            while len(grid) < r:
+                fresh.add(len(grid))
+                grid.append([])
+            if r - 1 not in fresh:
+                grid[r - 1] = list(grid[r - 1])
+                fresh.add(r - 1)
+            row = grid[r - 1]
+            if len(row) < c:
+                row.extend([None] * (c - len(row)))
+            row[c - 1] = _cell(v)
+        rows = changes.appends.get(wanted) or []
+        if rows:
+            last = len(grid)
+            while last and not _used(grid[last - 1]):
+                last -= 1
+            del grid[last:]
+            grid.extend([_cell(v) for v in r] for r in rows)
+        out[actual] = grid
+    return out
+
+
+def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
+    """One change set doing what ``parts`` do in order: a later cell wins, a later clear drops the
+    earlier cells it covers, appended rows and log entries are concatenated."""
+    out = MasterChanges()
+    for ch in parts:
+        for sheet, start in ch.clear_from.items():
+            cells = out.cells.get(sheet)
+            if cells:
+                out.cells[sheet] = {k: v for k, v in cells.items() if k[0] < start}
+            out.clear_from[sheet] = min(start, out.clear_from.get(sheet, start))
+        for sheet, cells in ch.cells.items():
+            out.cells.setdefault(sheet, {}).update(cells)
+        for sheet, rows in ch.appends.items():
+            heights = list(ch.append_heights.get(sheet, []))
+            heights.extend([None] * (len(rows) - len(heights)))
+            for values, h in zip(rows, heights, strict=False):
+                out.append(sheet, values, height=h)
+        out.log.extend(ch.log)
+    return out
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as the workbook shows them: '' is empty, 5.0 is 5, a midnight datetime is its date."""
+    a, b = _cell(a), _cell(b)
+    if isinstance(a, str):
+        a = normalize_text(a, keep_newlines=True) or None
+    if isinstance(b, str):
+        b = normalize_text(b, keep_newlines=True) or None
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, dt.datetime) and a.time() == dt.time(0):
+        a = a.date()
+    if isinstance(b, dt.datetime) and b.time() == dt.time(0):
+        b = b.date()
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return type(a) is type(b) and a == b
+
+
+def _value(grid: list[list[Any]], r: int, c: int) -> Any:
+    return grid[r - 1][c - 1] if r <= len(grid) and c <= len(grid[r - 1]) else None
+
+
+def changes_anything(grids: Mapping[str, list[list[Any]]], changes: MasterChanges,
+                     ignore: Iterable[tuple[str, int, int]] = ()) -> bool:
+    """Whether writing ``changes`` would change a value of ``grids`` (log entries aside).
+
+    ``ignore`` lists (sheet, row, col) cells whose change alone is no reason to write (a
+    "checked at" time). A sheet missing from ``grids`` counts as changed.
+    """
+    skip = {(find_sheet_name(grids, s) or s, r, c) for s, r, c in ignore}
+    if any(changes.appends.values()):
+        return True
+    after = apply_changes(grids, changes)
+    for wanted in set(changes.cells) | set(changes.clear_from):
+        actual = find_sheet_name(grids, wanted)
+        if actual is None:
+            return True
+        old, new = grids[actual], after[actual]
+        if wanted not in changes.clear_from:  # only the cells set can differ
+            if any((actual, r, c) not in skip and not same_value(_value(old, r, c), v)
+                   for (r, c), v in changes.cells.get(wanted, {}).items()):
+                return True
+            continue
+        rows = max(len(old), len(new))
+        for r in range(1, rows + 1):
+            cols = max(len(old[r - 1]) if r <= len(old) else 0, len(new[r - 1]) if r <= len(new) else 0)
+            for c in range(1, cols + 1):
+                if (actual, r, c) not in skip and not same_value(_value(old, r, c), _value(new, r, c)):
+                    return True
+    return False
