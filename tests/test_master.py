@@ -120,6 +120,14 @@ def test_init_writes_config_and_refuses_overwrite(tmp_path):
     assert len(read_master(target).units.rows) == 9
 
 
+def test_config_from_earlier_versions_with_outbox_still_loads(tmp_path):
+    from kehoach_xl.model.config import load_config
+
+    (tmp_path / "kehoach.toml").write_text('outbox = "gui_don_vi"\ninbox = "den"\n', encoding="utf-8")
+    cfg = load_config(tmp_path)
+    assert cfg.inbox == "den" and not hasattr(cfg, "outbox")
+
+
 def test_package_is_a_valid_zip_with_table_part(master):
     with zipfile.ZipFile(master) as z:
         assert z.testzip() is None

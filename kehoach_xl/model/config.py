@@ -74,7 +74,6 @@ class Config:
     due_soon_days: int = 7
     due_soon_unit: str = "calendar"  # "calendar" | "working"
     inbox: str = "hop_thu_den"
-    outbox: str = "gui_don_vi"
     reports: str = "bao_cao"
     templates: str = "templates"  # folder whose templates override the package's ("" = package only)
     backups_keep: int = 1  # the newest N backups are kept whatever their age (at least one)
@@ -107,10 +106,6 @@ class Config:
     @property
     def inbox_dir(self) -> Path:
         return self.resolve(self.inbox)
-
-    @property
-    def outbox_dir(self) -> Path:
-        return self.resolve(self.outbox)
 
     @property
     def reports_dir(self) -> Path:
@@ -147,12 +142,17 @@ def new_signing_key() -> str:
 
 
 _SECTIONS = {"mail": MailConfig, "server": ServerConfig, "limits": LimitsConfig}
+# Top-level keys earlier versions wrote that no longer mean anything: accepted and ignored, so an
+# existing kehoach.toml still loads (``outbox``: issue always takes --out).
+_RETIRED = frozenset({"outbox"})
 
 
 def _apply(obj: Any, data: dict[str, Any], where: str) -> None:
     fields = {f.name: f for f in dataclasses.fields(obj)}
     for key, value in data.items():
         name = key.replace("-", "_")
+        if isinstance(obj, Config) and name in _RETIRED:
+            continue
         if name not in fields or name in ("base_dir", "source"):
             raise SetupError(f"Cấu hình {where}: khóa '{key}' không được hỗ trợ.")
         if name in _SECTIONS:
@@ -235,7 +235,6 @@ master = "so_theo_doi.xlsx"      # sổ theo dõi mà lệnh nightly xử lý
 due_soon_days = 7                # còn bao nhiêu ngày thì coi là "Sắp đến hạn"
 due_soon_unit = "calendar"       # "calendar" (ngày lịch) hoặc "working" (ngày làm việc)
 inbox = "hop_thu_den"            # thư mục nhận báo cáo của đơn vị
-outbox = "gui_don_vi"            # thư mục tệp giao cho đơn vị
 reports = "bao_cao"              # thư mục báo cáo giao ban
 backups_keep_all_days = 7        # giữ mọi bản sao lưu trong 7 ngày gần nhất
 backups_keep_daily_days = 92     # sau đó giữ mỗi ngày một bản (bản mới nhất của ngày), đến khoảng 3 tháng

@@ -80,10 +80,6 @@ class Registry:
     def unit_names(self) -> list[str]:
         return [normalize_text(u.get("name")) for u in self.units if u.get("name")]
 
-    @property
-    def leader_names(self) -> list[str]:
-        return [normalize_text(x.get("name")) for x in self.leaders if x.get("name")]
-
     def unit(self, canonical: str) -> dict[str, Any] | None:
         for u in self.units:
             if normalize_text(u.get("name")) == canonical:

@@ -3,6 +3,12 @@
 Every module that reads or writes the master finds sheets and columns through
 this file, never by position: staff may reorder or insert columns, so a column
 is located by its header text (normalised) at run time.
+
+It is also the one declaration of what a valid master looks like (pandera
+style): each column carries its validation facts (required, unique, allowed
+values, range, the problem slugs used instead of the generic ones) and each
+sheet says whether validation reads it and whether its absence is an error.
+:mod:`kehoach_xl.rules.validation_rules` derives its column rules from here.
 """
 
 from __future__ import annotations
@@ -10,8 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColType = Literal["text", "int", "float", "percent", "date", "datetime", "list"]
+ColType = Literal["text", "int", "float", "percent", "date", "datetime", "list", "email"]
 Owner = Literal["plan", "unit", "derived", "office", "id"]
+
+# Types whose cells validation checks even when no other fact is declared.
+CHECKED_TYPES: tuple[str, ...] = ("int", "float", "percent", "date", "datetime", "email")
+# Years a year cell may hold (index scores, the plan year).
+YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -21,8 +32,21 @@ class Column:
     type: ColType = "text"
     width: float = 14
     owner: Owner = "plan"
-    required: bool = False
+    required: bool = False  # the column must exist and its cells must not be empty
     aliases: tuple[str, ...] = ()  # other header wordings accepted when reading
+    # --- validation facts (read by rules.validation_rules) ---
+    unique: bool = False
+    allowed: tuple[str, ...] = ()  # the only values accepted (case-insensitive)
+    min: float | None = None
+    max: float | None = None
+    required_slug: str = "value_required"  # problem slug for an empty required cell
+    unique_slug: str = "value_duplicate"  # problem slug for a repeated unique value
+
+    @property
+    def checked(self) -> bool:
+        """Validation checks this column's cells (in a sheet whose ``checked`` is set)."""
+        return (self.required or self.unique or bool(self.allowed) or self.min is not None
+                or self.max is not None or self.type in CHECKED_TYPES)
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,8 @@ class Sheet:
     columns: tuple[Column, ...]
     table_name: str | None = None
     header_row: int = 1
+    checked: bool = False  # validation checks this sheet's columns cell by cell
+    required: bool = True  # when checked: a missing sheet is an error (else a warning)
 
     def col(self, key: str) -> Column:
         for c in self.columns:
@@ -110,14 +136,16 @@ TASKS = Sheet(
     key="tasks",
     name="Nhiệm vụ",
     table_name="NhiemVu",
+    checked=True,
     # The first PRINT_COLUMNS columns are what a printed page shows; order matters only for printing.
     columns=(
-        C("id", "Mã nhiệm vụ", width=13.5, owner="id", required=True, aliases=("Mã NV", "ID")),
+        C("id", "Mã nhiệm vụ", width=13.5, owner="id", required=True, aliases=("Mã NV", "ID"),
+          unique=True, required_slug="task_id_missing", unique_slug="task_id_duplicate"),
         C("group", "Nhóm", width=7, aliases=("Mã nhóm",)),
         C("stt", "STT", width=5, aliases=("Số TT", "TT")),
         C("task", "Nhiệm vụ/Hoạt động", width=40, required=True,
           aliases=("Nhiệm vụ", "Hoạt động", "Nội dung", "Tên nhiệm vụ", "Nhiệm vụ cụ thể")),
-        C("lead_units", "Đơn vị chủ trì", type="list", width=20, required=True,
+        C("lead_units", "Đơn vị chủ trì", type="list", width=20, required=True, required_slug="task_no_lead",
           aliases=("Cơ quan chủ trì", "Bộ phận triển khai", "Đơn vị thực hiện")),
         C("coordinating_units", "Đơn vị phối hợp", type="list", width=18,
           aliases=("Cơ quan phối hợp",)),
@@ -126,8 +154,9 @@ TASKS = Sheet(
         C("deadline_text", "Thời hạn (nguyên văn)", width=13,
           aliases=("Thời hạn", "Thời gian hoàn thành", "Tiến độ thực hiện")),
         C("due_date", "Hạn hoàn thành", type="date", width=11, owner="derived"),
-        C("status", "Trạng thái", width=12, owner="unit", aliases=("Tình trạng",)),
-        C("progress", "Tiến độ (%)", type="percent", width=8, owner="unit", aliases=("Tiến độ %", "% hoàn thành")),
+        C("status", "Trạng thái", width=12, owner="unit", aliases=("Tình trạng",), allowed=STATUSES),
+        C("progress", "Tiến độ (%)", type="percent", width=8, owner="unit", aliases=("Tiến độ %", "% hoàn thành"),
+          min=0, max=100),
         C("completed_on", "Ngày hoàn thành", type="date", width=11, owner="unit"),
         C("result", "Kết quả thực hiện", width=32, owner="unit", aliases=("Kết quả",)),
         C("difficulties", "Khó khăn, vướng mắc", width=22, owner="unit", aliases=("Khó khăn",)),
@@ -155,10 +184,11 @@ UNITS = Sheet(
     key="units",
     name="Đơn vị",
     table_name="DonVi",
+    checked=True,
     columns=(
         C("name", "Tên đơn vị", width=40, required=True),
         C("aliases", "Tên viết tắt/tên khác", type="list", width=36),
-        C("email", "Email", width=30),
+        C("email", "Email", type="email", width=30),
         C("head", "Thủ trưởng", width=26),
         C("kind", "Loại", width=14),
     ),
@@ -168,10 +198,11 @@ LEADERS = Sheet(
     key="leaders",
     name="Lãnh đạo",
     table_name="LanhDao",
+    checked=True,
     columns=(
         C("name", "Họ và tên", width=28, required=True),
         C("title", "Chức vụ", width=24),
-        C("email", "Email", width=30),
+        C("email", "Email", type="email", width=30),
         C("indices", "Chỉ số phụ trách", type="list", width=50),
         C("aliases", "Tên khác", type="list", width=24),
     ),
@@ -181,14 +212,16 @@ SCORES = Sheet(
     key="scores",
     name="Điểm chỉ số",
     table_name="DiemChiSo",
+    checked=True,
+    required=False,
     columns=(
         C("index_set", "Bộ chỉ số", width=12, required=True),
         C("component", "Chỉ số thành phần", width=44, required=True),
-        C("year", "Năm", type="int", width=8, required=True),
-        C("score", "Điểm", type="float", width=9),
-        C("max_score", "Điểm tối đa", type="float", width=10),
-        C("rank", "Xếp hạng", type="int", width=9),
-        C("out_of", "Trên tổng số", type="int", width=10),
+        C("year", "Năm", type="int", width=8, required=True, min=YEAR_MIN, max=YEAR_MAX),
+        C("score", "Điểm", type="float", width=9, min=0),
+        C("max_score", "Điểm tối đa", type="float", width=10, min=0),
+        C("rank", "Xếp hạng", type="int", width=9, min=1),
+        C("out_of", "Trên tổng số", type="int", width=10, min=1),
     ),
 )
 
@@ -244,18 +277,20 @@ SUMMARY_SHEET_NAME = "Tổng hợp"
 SUMMARY_TITLE = "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH"  # A1 of a summary sheet the program made
 PROBLEMS_SHEET_NAME = "Kiểm tra"
 
-# Plan metadata rows of the settings sheet: key -> label.
-SETTINGS_ROWS: dict[str, str] = {
-    "plan_code": "Mã kế hoạch",
-    "plan_title": "Tên kế hoạch",
-    "plan_number": "Số, ký hiệu văn bản",
-    "plan_year": "Năm kế hoạch",
-    "agency": "Cơ quan ban hành",
-    "parent_agency": "Cơ quan chủ quản",
-    "place": "Địa danh",
-    "as_of": "Số liệu tính đến ngày",
-    "master_id": "Mã định danh sổ theo dõi",
-}
+# Plan metadata rows of the settings sheet (label, then value), with their validation facts.
+SETTINGS_FIELDS: tuple[Column, ...] = (
+    C("plan_code", "Mã kế hoạch"),
+    C("plan_title", "Tên kế hoạch"),
+    C("plan_number", "Số, ký hiệu văn bản"),
+    C("plan_year", "Năm kế hoạch", type="int", min=YEAR_MIN, max=YEAR_MAX),
+    C("agency", "Cơ quan ban hành"),
+    C("parent_agency", "Cơ quan chủ quản"),
+    C("place", "Địa danh"),
+    C("as_of", "Số liệu tính đến ngày", type="date"),
+    C("master_id", "Mã định danh sổ theo dõi"),
+)
+# key -> label
+SETTINGS_ROWS: dict[str, str] = {c.key: c.header for c in SETTINGS_FIELDS}
 SETTINGS_LABEL_KEYS: dict[str, str] = {v: k for k, v in SETTINGS_ROWS.items()}
 
 ALL_SHEETS: tuple[Sheet, ...] = (TASKS, UNITS, LEADERS, SCORES, SETTINGS, LOG, HISTORY)

@@ -69,7 +69,7 @@ def _cell_value(col: schema.Column, value: Any) -> Any:
             return dt.date.fromisoformat(value) if col.type == "date" else dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, str) and col.type in ("text", "list"):
+    if isinstance(value, str) and col.type in ("text", "list", "email"):
         return normalize_text(value, keep_newlines=True)
     return value
 

@@ -18,7 +18,7 @@ def row_height(row: Mapping[str, Any], cols: Sequence[schema.Column]) -> float:
     lines = 1
     for col in cols:
         v = row.get(col.key)
-        if v is None or col.type not in ("text", "list"):
+        if v is None or col.type not in ("text", "list", "email"):
             continue
         text = join_list(v) if isinstance(v, (list, tuple)) else str(v)
         per_line = max(col.width * 1.15, 4)

@@ -16,7 +16,7 @@ from kehoach_xl.errors import DataError
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import Link, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config, check_config
-from kehoach_xl.model.master import MasterData, SheetData, find_sheet_name, settings_cell
+from kehoach_xl.model.master import MASTER_SHEETS, MasterData, SheetData, find_sheet_name, settings_cell
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.problem import Problem
 from kehoach_xl.model.registry import Registry, parse_leaders, split_parties
@@ -34,8 +34,8 @@ CONFIG_SOURCE = "kehoach.toml"
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
-# Sheets the rules read (the same set as master.read_master).
-_SHEET_ORDER = [s.name for s in (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.SETTINGS)]
+# Problems are listed sheet by sheet in this order (the sheets master.read_master reads); others go last.
+_SHEET_ORDER = MASTER_SHEETS
 
 
 @dataclass

@@ -1,7 +1,10 @@
-"""What a valid master looks like, declared as data.
+"""What a valid master looks like: problem kinds and named checks, declared as data.
 
-The engine (:mod:`kehoach_xl.validate`) reads these tables; it holds no
-per-column knowledge of its own. Each problem kind has a stable slug (tests,
+The column rules (type, required, unique, allowed values, range, special slugs)
+and whether a missing sheet is an error are declared once, in
+:mod:`kehoach_xl.model.schema`; ``SHEET_RULES`` and ``SETTINGS_RULES`` here are
+derived from it. The engine (:mod:`kehoach_xl.rules.validate`) reads these
+tables; it holds no per-column knowledge of its own. Each problem kind has a stable slug (tests,
 JSON consumers and the problems sheet rely on it), a severity and a Vietnamese
 message template. Templates are ``str.format`` strings over the fields
 ``value``, ``header``, ``sheet``, ``detail``, ``suggestions``, ``other`` and
@@ -84,10 +87,13 @@ PROBLEMS: dict[str, ProblemKind] = {
 
 @dataclass(frozen=True)
 class ColumnRule:
-    """How one column's cells must look. ``type`` follows schema.ColType plus ``email``."""
+    """How one column's cells must look: a view of a :class:`schema.Column`'s validation facts.
+
+    Never written by hand: :func:`column_rule` makes it from the schema, the one declaration.
+    """
 
     key: str
-    type: str = "text"  # text | int | float | percent | date | datetime | email | list
+    type: schema.ColType = "text"
     required: bool = False
     unique: bool = False
     allowed: tuple[str, ...] = ()
@@ -98,6 +104,11 @@ class ColumnRule:
     unique_slug: str = "value_duplicate"
 
 
+def column_rule(col: schema.Column) -> ColumnRule:
+    return ColumnRule(col.key, col.type, col.required, col.unique, col.allowed, col.min, col.max,
+                      col.required_slug, col.unique_slug)
+
+
 @dataclass(frozen=True)
 class SheetRules:
     sheet: schema.Sheet
@@ -105,46 +116,14 @@ class SheetRules:
     columns: tuple[ColumnRule, ...]
 
 
-R = ColumnRule
-
-SHEET_RULES: tuple[SheetRules, ...] = (
-    SheetRules(schema.TASKS, True, (
-        R("id", required=True, unique=True, required_slug="task_id_missing", unique_slug="task_id_duplicate"),
-        R("task", required=True),
-        R("lead_units", type="list", required=True, required_slug="task_no_lead"),
-        R("status", allowed=schema.STATUSES),
-        R("progress", type="percent", min=0, max=100),
-        R("completed_on", type="date"),
-        R("due_date", type="date"),
-        R("next_due", type="date"),
-        R("days_remaining", type="int"),
-        R("working_days_remaining", type="int"),
-        R("updated_at", type="datetime"),
-    )),
-    SheetRules(schema.UNITS, True, (
-        R("name", required=True),
-        R("email", type="email"),
-    )),
-    SheetRules(schema.LEADERS, True, (
-        R("name", required=True),
-        R("email", type="email"),
-    )),
-    SheetRules(schema.SCORES, False, (
-        R("index_set", required=True),
-        R("component", required=True),
-        R("year", type="int", required=True, min=2000, max=2100),
-        R("score", type="float", min=0),
-        R("max_score", type="float", min=0),
-        R("rank", type="int", min=1),
-        R("out_of", type="int", min=1),
-    )),
+# Per checked sheet of the schema, its checked columns (schema order).
+SHEET_RULES: tuple[SheetRules, ...] = tuple(
+    SheetRules(s, s.required, tuple(column_rule(c) for c in s.columns if c.checked))
+    for s in schema.ALL_SHEETS if s.checked
 )
 
-# Settings sheet rows (schema.SETTINGS_ROWS keys) and their type.
-SETTINGS_RULES: dict[str, ColumnRule] = {
-    "plan_year": R("plan_year", type="int", min=2000, max=2100),
-    "as_of": R("as_of", type="date"),
-}
+# Settings sheet rows (schema.SETTINGS_ROWS keys) that are checked, and their rule.
+SETTINGS_RULES: dict[str, ColumnRule] = {c.key: column_rule(c) for c in schema.SETTINGS_FIELDS if c.checked}
 
 # Checks the tables above cannot say; each is a function of the same name in the engine.
 NAMED_CHECKS: tuple[str, ...] = (

@@ -102,11 +102,6 @@ def holidays_in_year(year: int) -> dict[dt.date, str]:
     return dict(sorted(_year(year).days_off.items()))
 
 
-def _count_through(d: dt.date) -> tuple[int, int]:
-    """(year, working days of that year on or before d)."""
-    return d.year, _year(d.year).count_upto(d.toordinal())
-
-
 def working_days_between(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> int:
     """Working days after ``start`` up to and including ``end``; negative if end < start.
 
