@@ -23,7 +23,7 @@ _LAZY = {
     "create_master": "kehoach_xl.commands.init",
     "tasks": "kehoach_xl.commands.tasks",
     "tasks_frame": "kehoach_xl.commands.tasks",
-    "import_plan": "kehoach_xl.importer",
+    "import_plan": "kehoach_xl.commands.import_plan",
     "validate": "kehoach_xl.commands.validate",
     "refresh": "kehoach_xl.commands.refresh",
     "issue": "kehoach_xl.commands.issue",

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from kehoach_xl.commands.demo import DEMO_AS_OF, demo
+from kehoach_xl.commands.import_plan import import_plan
 from kehoach_xl.commands.init import create_master
-from kehoach_xl.importer import import_plan
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from kehoach_xl.cli.main import cli
+from kehoach_xl.commands.import_plan import import_plan
 from kehoach_xl.commands.init import create_master
 from kehoach_xl.errors import DataError
-from kehoach_xl.importer import build_sample_plan_docx, import_plan, parse_plan
+from kehoach_xl.importer import build_sample_plan_docx, parse_plan
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.master_write import write_master
 from kehoach_xl.model import schema

@@ -15,9 +15,10 @@ from docx.enum.text import WD_BREAK
 from openpyxl import load_workbook
 
 from kehoach_xl.cli.main import cli
+from kehoach_xl.commands.import_plan import import_plan
 from kehoach_xl.commands.init import create_master
 from kehoach_xl.errors import DataError
-from kehoach_xl.importer import import_plan, parse_plan
+from kehoach_xl.importer import parse_plan
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import task_records

@@ -151,7 +151,7 @@ def test_likely_duplicates_are_compared_without_case_accents_short_forms_or_word
 
 
 def test_import_reports_doubts_and_duplicates_with_places(tmp_path):
-    from kehoach_xl.importer import import_plan
+    from kehoach_xl.commands.import_plan import import_plan
 
     tsv = tmp_path / "kh.tsv"
     tsv.write_text("STT\tNhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời hạn\n"
@@ -166,8 +166,8 @@ def test_import_reports_doubts_and_duplicates_with_places(tmp_path):
 
 
 def test_units_sheet_teaches_the_splitter(tmp_path):
+    from kehoach_xl.commands.import_plan import import_plan
     from kehoach_xl.commands.init import create_master
-    from kehoach_xl.importer import import_plan
 
     units = [{"name": "Trung tâm Phục vụ hành chính công", "aliases": ["TTPVHCC"], "kind": "Trung tâm"},
              {"name": "Sở Xây dựng", "aliases": ["SXD"], "kind": "Sở"},

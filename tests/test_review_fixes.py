@@ -92,14 +92,14 @@ def test_commands_pass_their_read_stamp(tmp_path: Path, monkeypatch: pytest.Monk
         with pytest.raises(DataError, match="vừa được thay đổi"):
             validate(master, write=True, config=Config(), as_of=D(2024, 6, 5))
     else:
-        from kehoach_xl.importer import import_plan
+        from kehoach_xl.commands.import_plan import import_plan
         from kehoach_xl.importer.plan_docs import build_sample_plan_docx
 
         empty = tmp_path / "moi.xlsx"
         make_sample_master(empty, tasks=[])
         master = empty
         plan = build_sample_plan_docx(tmp_path / "kh.docx", name="langson_ddci_2024")
-        saving_in_between("kehoach_xl.importer.plan_import", "compute_import")
+        saving_in_between("kehoach_xl.commands.import_plan", "compute_import")
         before = master.read_bytes()
         with pytest.raises(DataError, match="vừa được thay đổi"):
             import_plan(plan, master, plan_code="DDCI2024")

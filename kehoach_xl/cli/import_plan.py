@@ -31,7 +31,7 @@ def register(cli: click.Group) -> None:
           kehoach-xl import ke_hoach_62.docx --into so_theo_doi.xlsx --plan-code DDCI2024
           kehoach-xl import phu_luc.tsv --into so_theo_doi.xlsx --json
         """
-        from kehoach_xl.importer import import_plan
+        from kehoach_xl.commands.import_plan import import_plan
 
         rep = import_plan(plan_file, into, plan_code=plan_code, add_unknown=add_unknown, plan_year=plan_year,
                           dry_run=dry_run, with_progress=with_progress)

@@ -101,7 +101,8 @@ def demo(
     plan_docx = folder / "ke_hoach_62_KH-STNMT_phu_luc_2.docx"
 
     def s_import() -> tuple[str, list[Path]]:
-        from kehoach_xl.importer import build_sample_plan_docx, import_plan
+        from kehoach_xl.commands.import_plan import import_plan
+        from kehoach_xl.importer import build_sample_plan_docx
 
         build_sample_plan_docx(plan_docx, name="langson_ddci_2024")
         rep = import_plan(plan_docx, master, plan_code="DDCI2024")

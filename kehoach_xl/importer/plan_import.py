@@ -6,8 +6,7 @@ same plan code (see :func:`match_tasks`), updates only the definition fields
 (``schema.DEFINITION_FIELDS``, plus the deadline columns derived from a changed
 deadline text), appends new tasks with new IDs, and reports tasks that are no
 longer in the plan without deleting them. Unit-reported fields are never
-touched.
-"""
+touched."""
 
 from __future__ import annotations
 
@@ -33,10 +32,9 @@ from kehoach_xl.rules.layout import row_height
 from kehoach_xl.text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
 _BARE_MARKERS = {"chủ trì", "phối hợp"}
-
-
-# --- parsing ----------------------------------------------------------------------
 
 
 def _plan_year_from(preamble: str) -> int | None:
@@ -131,9 +129,6 @@ def parse_plan(plan_file: Path | str, *, plan_year: int | None = None) -> Parsed
                       year or _plan_year_from(head), meta)
 
 
-# --- report -------------------------------------------------------------------------
-
-
 @dataclass
 class ImportReport:
     source: str
@@ -206,9 +201,6 @@ class ImportReport:
                        f"{len(self.progress_set)} nhiệm vụ chưa có đơn vị báo cáo ({', '.join(self.progress_set)}).")
         out += [f"Cảnh báo ({w.place}): {w.message}" if w.place else f"Cảnh báo: {w.message}" for w in self.warnings]
         return out
-
-
-# --- resolving names and deadlines -------------------------------------------------------
 
 
 @dataclass
@@ -373,9 +365,6 @@ def _deadline_cells(text: str, plan_year: int | None, issued_on: dt.date | None 
     }
 
 
-# --- matching -------------------------------------------------------------------------
-
-
 def _fold(v: object) -> str:
     return strip_accents(normalize_text(v).lower())
 
@@ -471,9 +460,6 @@ def _cell(key: str, v: object) -> object:
     if v == "" or v is None:
         return None
     return v
-
-
-# --- the pure import ------------------------------------------------------------------------
 
 
 def _ids(plan_code: str, existing: Iterable[str]) -> Iterable[str]:
@@ -684,6 +670,8 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
 
 
 _NAME_FIELDS = ("lead_units", "coordinating_units", "leaders")
+
+
 _META_KEYS = ("plan_number", "plan_title", "plan_year", "agency", "parent_agency", "place")
 
 
@@ -762,58 +750,3 @@ def _add_registry_rows(md: Any, res: _Resolver, changes: MasterChanges, report: 
 
 def _default_code(parsed: ParsedPlan) -> str:
     return slugify(Path(parsed.source).stem, max_len=16).upper()
-
-
-def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | None = None, add_unknown: bool = False,
-                plan_year: int | None = None, dry_run: bool = False, config: Any = None,
-                with_progress: bool = False) -> ImportReport:
-    """Import the task table of ``plan_file`` into the master ``into`` (created when it does not exist)."""
-    into = Path(into)
-    parsed = parse_plan(plan_file, plan_year=plan_year)
-    if not into.exists():
-        return _create(parsed, into, plan_code=plan_code, dry_run=dry_run, with_progress=with_progress)
-    from kehoach_xl.io.master_read import read_master
-    from kehoach_xl.io.master_write import write_master
-
-    md = read_master(into)
-    changes, report = compute_import(md, parsed, plan_code=plan_code, add_unknown=add_unknown,
-                                     with_progress=with_progress)
-    report.master = str(into)
-    report.dry_run = dry_run
-    if not dry_run and not changes.is_empty():
-        res = write_master(into, changes, action="import", config=config, expect=md.stamp)
-        report.backup = str(res.backup) if res.backup else None
-    return report
-
-
-def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: bool,
-            with_progress: bool = False) -> ImportReport:
-    """A new master whose registry is the units and leaders the plan names."""
-    from kehoach_xl.commands.init import create_master
-
-    code = normalize_text(plan_code) or _default_code(parsed)
-    report = _new_report(parsed, str(into), code)
-    report.created_master = True
-    report.dry_run = dry_run
-    res = _Resolver(Registry(), strict=False, report=report, with_progress=with_progress)
-    recs = _resolve_all(parsed, res, code, report)
-    ids = _ids(code, ())
-    for rec in recs:
-        rec.pop("_as_written", None)
-        rec["id"] = next(ids)
-        rec.setdefault("status", schema.STATUS_NOT_STARTED)
-        report.added_ids.append(rec["id"])
-    report.tasks = recs
-    if not plan_code:
-        report.warnings.append(ImportWarning(f"Chưa có mã kế hoạch; dùng '{code}' lấy từ tên tệp.", "", None,
-                                             "plan_code_default"))
-    units = [{"name": n, "kind": res.unit_kinds.get(n) or ""} for n in report.units]
-    leaders = [{"name": x["name"], "title": x["title"]} for x in res._unknown_l.values()]
-    report.units_added = [u["name"] for u in units]
-    report.leaders_added = [x["name"] for x in leaders]
-    if not dry_run:
-        meta = {k: parsed.meta[k] for k in _META_KEYS if parsed.meta.get(k)}
-        report.meta_stored = ["plan_code", *(k for k in meta if k != "plan_year"), "plan_year"]
-        create_master(into, tasks=recs, units=units, leaders=leaders,
-                      meta={**meta, "plan_code": code, "plan_year": parsed.plan_year})
-    return report
