@@ -298,7 +298,3 @@ def schedule(config: Path | str | None = None, *, at: str | None = None, interva
     finally:
         sched.clear()
     return runs
-
-
-def default_log_dir(cfg: Config) -> Path:
-    return cfg.resolve(LOG_DIR)
