@@ -38,5 +38,9 @@ def register(cli: click.Group) -> None:
         if as_json:
             emit_json(rep.to_dict())
         else:
+            from kehoach_xl.reports.problems import problems_console
+
             for line in rep.summary_lines():
                 click.echo(line)
+            if rep.problems:
+                click.echo(problems_console(rep.problems, place_header="Vị trí"))

@@ -7,18 +7,12 @@ from pathlib import Path
 import click
 
 from kehoach_xl.cli.options import EXIT_DATA, emit_json, master_argument, parse_date_option
-from kehoach_xl.rules.validation_rules import SEVERITY_LABELS
 
 
 def _print_table(report) -> None:  # noqa: ANN001 - ValidationReport, imported lazily
-    if not report.problems:
-        click.echo("Không phát hiện lỗi nào.")
-        return
-    width = max(len(p.cell or p.sheet) for p in report.problems)
-    click.echo(f"{'Mức độ':<9} {'Ô':<{width}}  Nội dung")
-    for p in report.problems:
-        click.echo(f"{SEVERITY_LABELS[p.severity]:<9} {(p.cell or p.sheet):<{width}}  {p.message}  [{p.slug}]")
-    click.echo(f"Tổng cộng: {len(report.errors)} lỗi, {len(report.warnings)} cảnh báo.")
+    from kehoach_xl.reports.problems import problems_console
+
+    click.echo(problems_console(report.problems))
 
 
 def register(cli: click.Group) -> None:

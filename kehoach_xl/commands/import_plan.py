@@ -34,8 +34,9 @@ def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | Non
     from kehoach_xl.io.master_write import write_master
 
     md = read_master(into)
-    changes, report = compute_import(md, parsed, plan_code=plan_code, add_unknown=add_unknown,
-                                     with_progress=with_progress)
+    outcome = compute_import(md, parsed, config=config, plan_code=plan_code, add_unknown=add_unknown,
+                             with_progress=with_progress)
+    changes, report = outcome.changes, outcome.result
     report.master = str(into)
     report.dry_run = dry_run
     if not dry_run and not changes.is_empty():
@@ -63,8 +64,8 @@ def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: b
         report.added_ids.append(rec["id"])
     report.tasks = recs
     if not plan_code:
-        report.warnings.append(ImportWarning(f"Chưa có mã kế hoạch; dùng '{code}' lấy từ tên tệp.", "", None,
-                                             "plan_code_default"))
+        report.problems.append(ImportWarning(f"Chưa có mã kế hoạch; dùng '{code}' lấy từ tên tệp.", "", None,
+                                             "plan_code_default").problem(parsed.source))
     units = [{"name": n, "kind": res.unit_kinds.get(n) or ""} for n in report.units]
     leaders = [{"name": x["name"], "title": x["title"]} for x in res._unknown_l.values()]
     report.units_added = [u["name"] for u in units]

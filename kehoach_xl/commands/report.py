@@ -30,7 +30,7 @@ def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date |
         raise SetupError(f"--out “{out}” là một tệp không phải .docx; hãy chỉ một thư mục hoặc một tệp .docx.")
     md = read_master(master)
     config = load_config(master)
-    _, ctx = compute_report(md, period=period, as_of=as_of, config=config)
+    ctx = compute_report(md, period=period, as_of=as_of, config=config).result
     if out.suffix.lower() != ".docx":
         out = out / f"bao_cao_{ctx['period'].replace('-', '_')}.docx"
     out.parent.mkdir(parents=True, exist_ok=True)

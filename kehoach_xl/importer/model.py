@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kehoach_xl.model.problem import WARNING, Problem
+
 
 @dataclass(frozen=True)
 class RawCell:
@@ -29,10 +31,24 @@ class RawTable:
 
 @dataclass
 class ImportWarning:
+    """A note of the parse and resolve passes; it leaves the importer as a :class:`Problem`.
+
+    ``ImportReport.problems`` holds the records (``slug`` = ``code``, ``file`` = the plan document,
+    ``sheet`` = the document table, ``row``); ``ImportReport.warnings`` is this view of them, kept
+    for the ``warnings`` key of the JSON report and for callers that read ``code``/``place``.
+    """
+
     message: str  # Vietnamese, shown to staff
     table: str = ""
     row: int | None = None
     code: str = ""
+
+    def problem(self, file: str = "") -> Problem:
+        return Problem(self.code, self.message, WARNING, file=file, sheet=self.table, row=self.row)
+
+    @classmethod
+    def of(cls, p: Problem) -> ImportWarning:
+        return cls(p.message, p.sheet, p.row, p.slug)
 
     @property
     def place(self) -> str:

@@ -26,6 +26,8 @@ from kehoach_xl.importer.plan_meta import read_plan_meta
 from kehoach_xl.importer.structure import find_header, parse_tables
 from kehoach_xl.model import schema, unit_vocab
 from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.problem import Problem
 from kehoach_xl.model.registry import GROUP_KIND, PartyVocab, Registry, parse_leaders, split_parties, split_units
 from kehoach_xl.rules.deadline import parse_deadline
 from kehoach_xl.rules.layout import row_height
@@ -152,11 +154,17 @@ class ImportReport:
     unknown_leaders: list[dict[str, Any]] = field(default_factory=list)
     units_added: list[str] = field(default_factory=list)
     leaders_added: list[str] = field(default_factory=list)
-    warnings: list[ImportWarning] = field(default_factory=list)
+    # what the import found to look at, as the one problem record (slug = the warning's code)
+    problems: list[Problem] = field(default_factory=list)
     backup: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # the plan's metadata found in the document
     meta_stored: list[str] = field(default_factory=list)  # settings written by this import
     progress_set: dict[str, list[str]] = field(default_factory=dict)  # id -> progress fields filled (--with-progress)
+
+    @property
+    def warnings(self) -> list[ImportWarning]:
+        """The problems in the import's own words (``code``, ``table``, ``place``): the JSON ``warnings``."""
+        return [ImportWarning.of(p) for p in self.problems]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -199,8 +207,7 @@ class ImportReport:
         if self.progress_set:
             out.append(f"Theo báo cáo tiến độ (--with-progress): đã điền Trạng thái/Kết quả cho "
                        f"{len(self.progress_set)} nhiệm vụ chưa có đơn vị báo cáo ({', '.join(self.progress_set)}).")
-        out += [f"Cảnh báo ({w.place}): {w.message}" if w.place else f"Cảnh báo: {w.message}" for w in self.warnings]
-        return out
+        return out  # the problems are printed by reports.problems.problems_console
 
 
 @dataclass
@@ -489,7 +496,7 @@ def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: Imp
         warnings.append(ImportWarning(
             f"Lãnh đạo '{x['name']}' chưa có trong danh mục lãnh đạo{sugg} (gặp {len(x['places'])} lần: "
             f"{'; '.join(x['places'][:3])}{' …' if len(x['places']) > 3 else ''}).", "", None, "unknown_leader"))
-    report.warnings = warnings
+    report.problems = [w.problem(parsed.source) for w in warnings]
     report.unknown_units = list(res._unknown_u.values()) if res.strict else []
     report.unknown_leaders = list(res._unknown_l.values()) if res.strict else []
     report.units = list(dict.fromkeys(u for r in recs for u in r["lead_units"] + r["coordinating_units"]))
@@ -576,9 +583,15 @@ def _row_values(columns: dict[str, int], rec: dict[str, Any]) -> list[Any]:
     return row
 
 
-def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None, add_unknown: bool = False,
-                   now: dt.datetime | None = None, with_progress: bool = False) -> tuple[MasterChanges, ImportReport]:
-    """What importing ``parsed`` into the master ``md`` changes (pure: nothing is written)."""
+def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = None, config: Any = None,
+                   plan_code: str | None = None, add_unknown: bool = False, with_progress: bool = False) -> Outcome:
+    """What importing ``parsed`` into the master ``md`` changes (pure: nothing is written).
+
+    ``as_of`` is the moment of the import, stamped on the log rows (default: now). The
+    :class:`Outcome` carries the changes, the warnings as :class:`Problem` records (``file`` the
+    plan document, or the master for what concerns its sheets), ``figures`` (the task counts) and
+    ``result``, the :class:`ImportReport`. ``config`` is accepted for the common contract.
+    """
     code = normalize_text(plan_code or md.settings.get("plan_code"))
     if not code:
         raise SetupError("Chưa có mã kế hoạch: dùng --plan-code hoặc điền 'Mã kế hoạch' ở trang Cấu hình.")
@@ -592,7 +605,8 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
     tasks_sheet = schema.TASKS.name
     cols = md.tasks.columns
     changes = MasterChanges()
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = as_of or dt.datetime.now().replace(microsecond=0)
+    master_file = Path(md.path).name if getattr(md, "path", None) else ""
     old_idx = [i for i, r in enumerate(md.tasks.rows)
                if normalize_text(r.get("plan_code")) == code or str(r.get("id") or "").startswith(code + "-")]
     old = [md.tasks.rows[i] for i in old_idx]
@@ -600,9 +614,9 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
     new_ids = _ids(code, (r.get("id") for r in md.tasks.rows))
     missing_cols = sorted({k for k in schema.DEFINITION_FIELDS if k not in cols})
     if missing_cols:
-        report.warnings.append(ImportWarning(
+        report.problems.append(ImportWarning(
             f"Trang Nhiệm vụ thiếu cột: {', '.join(schema.TASKS.col(k).header for k in missing_cols)}; "
-            "các giá trị này không được ghi.", tasks_sheet, None, "missing_column"))
+            "các giá trị này không được ghi.", tasks_sheet, None, "missing_column").problem(master_file))
     for i, rec in enumerate(recs):
         if i in matched:
             j = old_idx[matched[i]]
@@ -659,14 +673,17 @@ def compute_import(md: Any, parsed: ParsedPlan, *, plan_code: str | None = None,
     taken = set(matched.values())
     report.removed_ids = [str(old[k].get("id")) for k in range(len(old)) if k not in taken]
     for rid in report.removed_ids:
-        report.warnings.append(ImportWarning(
+        report.problems.append(ImportWarning(
             f"Nhiệm vụ {rid} có trong sổ theo dõi nhưng không còn trong kế hoạch; giữ nguyên, không xóa.",
-            tasks_sheet, None, "removed"))
+            tasks_sheet, None, "removed").problem(master_file))
     report.tasks = recs
     if add_unknown:
         _add_registry_rows(md, res, changes, report, parsed.source, now)
-    _store_meta(md, parsed, code, changes, report, now)
-    return changes, report
+    _store_meta(md, parsed, code, changes, report, now, master_file)
+    return Outcome(as_of=now, changes=changes, problems=report.problems, result=report, figures={
+        "tasks": len(report.tasks), "tasks_added": len(report.added_ids), "tasks_updated": len(report.updated),
+        "tasks_unchanged": len(report.unchanged_ids), "tasks_removed": len(report.removed_ids),
+        "warnings": len(report.problems)})
 
 
 _NAME_FIELDS = ("lead_units", "coordinating_units", "leaders")
@@ -697,7 +714,7 @@ def _names_as_stored(key: str, new: list[str], stored: object, registry: Registr
 
 
 def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, report: ImportReport,
-                now: dt.datetime) -> None:
+                now: dt.datetime, master_file: str = "") -> None:
     """The plan code and the plan's metadata into the settings sheet, where it is still empty.
 
     Only on the master of this plan (no code yet, or the same code): a master that tracks
@@ -718,9 +735,9 @@ def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, 
         old = md.settings.get(key)
         if old not in (None, ""):
             if normalize_text(old) != normalize_text(value) and key != "plan_year":
-                report.warnings.append(ImportWarning(
+                report.problems.append(ImportWarning(
                     f"{schema.SETTINGS_ROWS[key]} trong văn bản là '{value}', trong sổ theo dõi là '{old}'; "
-                    "giữ giá trị của sổ theo dõi.", schema.SETTINGS.name, None, "meta_differs"))
+                    "giữ giá trị của sổ theo dõi.", schema.SETTINGS.name, None, "meta_differs").problem(master_file))
             continue
         cell = settings_cell(md, key)
         if cell is not None:

@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from kehoach_xl import vn
+from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.problem import WARNING, Problem
 from kehoach_xl.model.registry import Registry
 from kehoach_xl.reports.charts import unit_chart
 from kehoach_xl.reports.context import _task, summary_context
@@ -55,6 +58,8 @@ class BriefingResult:
     reminders: list[Reminder] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # the Summary the briefing was written from (not in ``to_dict``): ``compute_briefing(...).result.summary``
+    summary: Summary | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,7 +105,13 @@ def reminders_for(s: Summary, md: MasterData) -> list[Reminder]:
 
 
 def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = None, config: Config | None = None,
-                     chart_src: str = "") -> tuple[Summary, BriefingResult]:
+                     chart_src: str = "") -> Outcome:
+    """The briefing and the reminders of ``period``, rendered (nothing is written or sent).
+
+    ``result`` is the :class:`BriefingResult`; its ``summary`` is the :class:`Summary` it was
+    written from. ``figures`` are the summary's totals (as ``compute_summary`` gives them);
+    ``problems`` a warning per unit with a reminder but no e-mail address.
+    """
     config = config or Config()
     period = parse_period(period)
     as_of = as_of or briefing_as_of(md, period)
@@ -113,8 +124,9 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     result = BriefingResult(
         period=period, as_of=as_of, subject=subject, text=text, html=html,
         to=[*_emails(md.leaders.rows), *config.mail.to],
-        cc=[*_emails([u for u in md.units.rows]), *config.mail.cc],
+        cc=[*_emails([u for u in md.units.rows]), *config.mail.cc], summary=s,
     )
+    problems: list[Problem] = []
     for r in reminders_for(s, md):
         rctx = {**ctx, "unit": r.unit, "overdue": [_task(f) for f in r.overdue],
                 "due_soon": [_task(f) for f in r.due_soon]}
@@ -124,8 +136,13 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
         r.html = render("reminder.html.j2", rctx, config)
         if not r.to:
             result.warnings.append(f"{r.unit} chưa có địa chỉ thư điện tử trong sheet Đơn vị; thư nhắc việc chỉ được lưu tệp.")
+            problems.append(Problem("reminder_no_email", result.warnings[-1], WARNING, sheet=schema.UNITS.name,
+                                    column=schema.UNITS.col("email").header, value=r.unit))
         result.reminders.append(r)
-    return s, result
+    t = s.total
+    return Outcome(as_of=as_of, problems=problems, result=result, figures={
+        "tasks": t.total, "done": t.done_on_time + t.done_late, "overdue": t.overdue, "period": s.period,
+        "reminders": len(result.reminders)})
 
 
 def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, config: Config,
@@ -138,7 +155,8 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
     out = Path(out)
     cid = chart_cid()
     # The HTML file on disk shows the PNG beside it; the .eml carries the same PNG inline.
-    s, res = compute_briefing(md, period=period, as_of=as_of, config=config, chart_src="")
+    res = compute_briefing(md, period=period, as_of=as_of, config=config, chart_src="").result
+    s = res.summary
     tag = res.period.replace("-", "_")
     res.chart_path = unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
                                 title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {vn.date(res.as_of)})")

@@ -15,6 +15,7 @@ from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.reports.briefing import briefing_as_of
 from kehoach_xl.reports.context import summary_context
 from kehoach_xl.reports.render import render
@@ -113,8 +114,14 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
 
 
 def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
-                   config: Config | None = None) -> tuple[Summary, dict[str, Any]]:
+                   config: Config | None = None) -> Outcome:
+    """The formal report of ``period``: ``result`` is the template context (nothing is written).
+
+    ``figures`` are the summary's totals, as ``compute_summary`` gives them.
+    """
     config = config or Config()
     period = parse_period(period)
     s = summary_of(md, as_of or briefing_as_of(md, period), config=config, period=period)
-    return s, report_context(s, md, config=config, period=period)
+    t = s.total
+    return Outcome(as_of=s.as_of, result=report_context(s, md, config=config, period=period), figures={
+        "tasks": t.total, "done": t.done_on_time + t.done_late, "overdue": t.overdue, "period": s.period})

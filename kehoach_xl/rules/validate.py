@@ -25,7 +25,7 @@ from kehoach_xl.rules.deadline import parse_deadline
 from kehoach_xl.rules.derive import is_done
 from kehoach_xl.text import name_key, normalize_text, split_list, suggest
 
-__all__ = ["Problem", "ValidationReport", "compute_validation", "compute_problems_sheet"]
+__all__ = ["Problem", "ValidationReport", "compute_validation", "compute_problems_sheet", "problem_rows"]
 
 
 CONFIG_SOURCE = "kehoach.toml"
@@ -399,6 +399,23 @@ PROBLEMS_TITLE = "KẾT QUẢ KIỂM TRA DỮ LIỆU"
 PROBLEMS_HEADER_ROW = 4
 
 
+def problem_rows(problems: Iterable[Problem], sheet_names: Iterable[str] = ()) -> list[list[Any]]:
+    """The problems sheet's rows, one per problem, in the order of ``PROBLEM_SHEET_HEADERS``.
+
+    The cell column is a link to the cell when its sheet is one of ``sheet_names``. This is the
+    sheet's one renderer; it lives here because rules may not import reports, and
+    :mod:`kehoach_xl.reports.problems` offers it beside the other outputs.
+    """
+    names = list(sheet_names)
+    out = []
+    for n, p in enumerate(problems, start=1):
+        value = p.value if isinstance(p.value, (int, float, dt.date)) and not isinstance(p.value, bool) else (
+            None if p.value is None else normalize_text(p.value))
+        out.append([n, rules.SEVERITY_LABELS[p.severity], p.sheet, _cell_link(p.cell, names), p.row, p.column,
+                    _shown(value) if value is not None else None, p.message, p.slug])
+    return out
+
+
 def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.datetime | None = None) -> MasterChanges:
     """The problems sheet's content as changes: title, time, one row per problem.
 
@@ -419,12 +436,7 @@ def compute_problems_sheet(md: MasterData, report: ValidationReport, *, now: dt.
     ch.clear_from[name] = 2
     for j, h in enumerate(rules.PROBLEM_SHEET_HEADERS, start=1):
         ch.set(name, PROBLEMS_HEADER_ROW, j, h)
-    for n, p in enumerate(report.problems, start=1):
-        r = PROBLEMS_HEADER_ROW + n
-        value = p.value if isinstance(p.value, (int, float, dt.date)) and not isinstance(p.value, bool) else (
-            None if p.value is None else normalize_text(p.value))
-        row = [n, rules.SEVERITY_LABELS[p.severity], p.sheet, _cell_link(p.cell, md.sheet_names), p.row, p.column,
-               _shown(value) if value is not None else None, p.message, p.slug]
+    for r, row in enumerate(problem_rows(report.problems, md.sheet_names), start=PROBLEMS_HEADER_ROW + 1):
         for j, v in enumerate(row, start=1):
             ch.set(name, r, j, v)
     ch.log.append(LogEntry(action="validate", new=f"{n_err} lỗi, {n_warn} cảnh báo", time=now))
