@@ -177,5 +177,5 @@ def test_no_comparison_section_without_an_earlier_period(tmp_path: Path) -> None
     res = briefing(master, period="2024-06", out=tmp_path / "out", as_of=dt.date(2024, 7, 5))
     assert "SO VỚI KỲ TRƯỚC" not in res.text and "So với tháng" not in res.text
     assert "So với kỳ trước" not in res.html
-    _, ctx = compute_report(read_master(master), period="2024-06", as_of=dt.date(2024, 7, 5))
+    ctx = compute_report(read_master(master), period="2024-06", as_of=dt.date(2024, 7, 5)).result
     assert "So sánh với kỳ trước" not in ctx["body_text"]

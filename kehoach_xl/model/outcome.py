@@ -29,9 +29,6 @@ class Outcome:
     def ok(self) -> bool:
         return not any(p.severity == ERROR for p in self.problems)
 
-    def __iter__(self):  # (changes, result): lets ``changes, report = compute_x(...)`` keep working
-        return iter((self.changes, self.result))
-
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat() if self.as_of else None, "ok": self.ok,
                 "cells": self.changes.cell_count() if hasattr(self.changes, "cell_count") else None,
