@@ -136,3 +136,18 @@ def test_roles_and_file_statuses_stay_the_strings_of_the_json():
     assert json.dumps(report.to_dict()["status"]) == '"partial"'
     assert FileReport(file="b.xlsx").status == "processed"
     assert {str(s) for s in FileStatus} == {"processed", "partial", "rejected"}
+
+
+def test_merge_functions_stay_small():
+    """compute_merge is an orchestration of small functions: none over 40 lines (it was one of 171)."""
+    import ast
+    from pathlib import Path
+
+    import kehoach_xl.rules.merge as merge_module
+    import kehoach_xl.rules.merge_policy as policy_module
+
+    for module in (merge_module, policy_module):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno + 1 <= 40, f"{module.__name__}.{node.name}"

@@ -276,28 +276,31 @@ def _column_rivals(m: _Merge, tid: str, late: list[_Report]) -> list[Rivals]:
             for k in range(len(late))]
 
 
+def _office_edited(m: _Merge, tid: str, key: str, s: Submission, cur: Any) -> bool:
+    """The master's value is not the one the workbook was issued with, and no merge put it there."""
+    base = s.base.get(tid, {}).get(key)
+    return base is not None and value_hash(cur) != base and not m.from_merge(tid, key, cur)
+
+
 def _column_situations(m: _Merge, tid: str, key: str, i: int | None, cands: list[_Report]) -> list[Situation]:
     if i is None:
         return [Situation(target_missing=True) for _ in cands]
     cur = m.md.tasks.rows[i].get(key)
     # Values the unit left as issued are not reports: the office's later edit must survive them.
     reports = [r for r in cands if r.sub.base.get(tid, {}).get(key) != value_hash(r.value)]
-    reported = {id(r) for r in reports}
     if not reports:
         return [Situation(as_issued=True) for _ in cands]
     top = max(period_ym(r.sub.period) for r in reports)
     hist_top = m.latest_owner_period(tid)
+    older_than_master = bool(hist_top and top < hist_top)
     late = [r for r in reports if period_ym(r.sub.period) == top]
     rivals = dict(zip((id(r) for r in late), _column_rivals(m, tid, late), strict=True))
-    out = []
-    for r in cands:
-        base = r.sub.base.get(tid, {}).get(key)
-        period = (Period.OLDER_THAN_MASTER if hist_top and top < hist_top
-                  else Period.LATEST if id(r) in rivals else Period.OLDER_THAN_BATCH)
-        out.append(Situation(period=period, rivals=rivals.get(id(r), Rivals.NONE), as_issued=id(r) not in reported,
-                             same_as_master=canon_value(r.value) == canon_value(cur),
-                             office_edited=base is not None and value_hash(cur) != base and not m.from_merge(tid, key, cur)))
-    return out
+    reported = {id(r) for r in reports}
+    return [Situation(period=Period.OLDER_THAN_MASTER if older_than_master
+                      else Period.LATEST if id(r) in rivals else Period.OLDER_THAN_BATCH,
+                      rivals=rivals.get(id(r), Rivals.NONE), as_issued=id(r) not in reported,
+                      same_as_master=canon_value(r.value) == canon_value(cur),
+                      office_edited=_office_edited(m, tid, key, r.sub, cur)) for r in cands]
 
 
 def _apply(m: _Merge, tid: str, key: str, i: int, r: _Report) -> None:
