@@ -345,16 +345,21 @@ def _merge_column(m: _Merge, tid: str, key: str, cands: list[_Report]) -> None:
 _LINES = "coordination_reports"
 
 
-def _line_situations(m: _Merge, tid: str, unit: str, items: list[tuple[Submission, str]]) -> list[Situation]:
-    """``items``: the unit's files and their line texts (empty for an older period)."""
-    top = max(period_ym(s.period) for s, _ in items)
+def _attributed_line(unit: str, period: tuple[int, int], text: str) -> str:
+    """``[Thanh tra Sở – kỳ 05/2024] Đang thực hiện; 60%. …``"""
+    return f"[{unit} – kỳ {period[1]:02d}/{period[0]}] {text}"
+
+
+def _line_situations(m: _Merge, tid: str, unit: str, top: tuple[int, int],
+                     items: list[tuple[Submission, str]]) -> list[Situation]:
+    """``items``: the unit's files and their line texts (empty for a period older than ``top``)."""
     late = [k for k, (s, _) in enumerate(items) if period_ym(s.period) == top]
     disagree = len({items[k][1] for k in late}) > 1
     i = m.row_of(tid, _LINES)
     existing = _parse_lines(m.md.tasks.rows[i].get(_LINES))[0] if i is not None else {}
     out = []
     for k, (_s, text) in enumerate(items):
-        line = f"[{unit} – kỳ {top[1]:02d}/{top[0]}] {text}"
+        line = _attributed_line(unit, top, text)
         period = (Period.OLDER_THAN_BATCH if k not in late else
                   Period.OLDER_THAN_MASTER if unit in existing and existing[unit][0] > top else Period.LATEST)
         rivals = Rivals.DISAGREE if disagree else Rivals.NONE if k == late[-1] else Rivals.SAME_VALUE
@@ -368,16 +373,18 @@ def _merge_unit_line(m: _Merge, tid: str, unit: str, items: list[tuple[Submissio
     top = max(period_ym(s.period) for s, _ in items)
     texts = [(s, _member_text(v) if period_ym(s.period) == top else "") for s, v in items]
     conflicting: list[tuple[Submission, str]] = []
-    for (s, text), situation in zip(texts, _line_situations(m, tid, unit, texts), strict=True):
+    for (s, text), situation in zip(texts, _line_situations(m, tid, unit, top, texts), strict=True):
         verdict = decide_for(Ownership.LINE, situation)
         if verdict.decision is Decision.CONFLICT:
             conflicting.append((s, text))
         elif verdict.reason.severity:
             m.tell(s, verdict.reason, task_id=tid, label=FIELD_LABELS[_LINES])
         elif verdict.decision is Decision.APPEND_ATTRIBUTED_LINE:
-            m.lines.setdefault(tid, {})[unit] = (top, f"[{unit} – kỳ {top[1]:02d}/{top[0]}] {text}", s)
+            m.lines.setdefault(tid, {})[unit] = (top, _attributed_line(unit, top, text), s)
         elif verdict.reason in (Reasons.UNCHANGED, Reasons.LATER_LINE):
-            m.lines.setdefault(tid, {})  # the cell is still written out in its tidy form
+            # Nothing new from this unit, but the cell is still tidied (hand-typed lines first, one
+            # line per unit sorted by unit) when it reads otherwise: the merge always did so.
+            m.lines.setdefault(tid, {})
     if conflicting:
         reason = Reasons.SAME_UNIT_DISAGREE.template
         m.conflict(Conflict(tid, _LINES, reason, None, [{"file": s.name, "unit": unit, "period": s.period, "value": t}
