@@ -151,3 +151,50 @@ def test_merge_functions_stay_small():
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef):
                 assert node.end_lineno - node.lineno + 1 <= 40, f"{module.__name__}.{node.name}"
+
+
+# --- the table at work in compute_merge (in memory: submissions as read, no workbook) ------------------
+
+def _merge_in_memory(tmp_path, reports, *, lines=None):
+    """``reports``: (file, unit, period, role, {field: value}) on task T1; ``lines``: T1's line cell."""
+    import datetime as dt
+    from pathlib import Path
+
+    from kehoach_xl.io.master_read import read_master
+    from kehoach_xl.model.submission import Entry, Submission
+    from kehoach_xl.rules.merge import compute_merge
+    from tests.helpers import make_sample_master
+
+    md = read_master(make_sample_master(tmp_path / "so.xlsx"))
+    tid = md.tasks.rows[0]["id"]
+    if lines is not None:
+        md.tasks.rows[0]["coordination_reports"] = lines
+    subs = [Submission(file=Path(name), unit=unit, period=period,
+                       entries=[Entry(tid, role, k, v, "Báo cáo!A1") for k, v in values.items()])
+            for name, unit, period, role, values in reports]
+    return tid, compute_merge(md, subs, as_of=dt.datetime(2024, 5, 31, 20)).result
+
+
+def test_within_a_period_the_lead_wins_over_the_synthesiser(tmp_path):
+    tid, report = _merge_in_memory(tmp_path, [
+        ("a.xlsx", "Thanh tra Sở", "2024-05", "lead", {"result": "Của đơn vị chủ trì"}),
+        ("b.xlsx", "Văn phòng Sở", "2024-05", "synth", {"result": "Của đơn vị tổng hợp"})])
+    assert not report.conflicts
+    assert [(f.file, [c["new"] for c in f.changes]) for f in report.files] == [
+        ("a.xlsx", ["Của đơn vị chủ trì"]), ("b.xlsx", [])]
+
+
+def test_the_same_value_from_two_files_is_written_once(tmp_path):
+    tid, report = _merge_in_memory(tmp_path, [
+        ("a.xlsx", "Thanh tra Sở", "2024-05", "lead", {"result": "Giống nhau"}),
+        ("b.xlsx", "Văn phòng Sở", "2024-05", "lead", {"result": "Giống nhau"})])
+    assert report.applied == 1 and not report.conflicts
+
+
+def test_a_line_never_replaces_a_later_periods_line(tmp_path):
+    later = "[Thanh tra Sở – kỳ 06/2024] Đã xong"
+    tid, report = _merge_in_memory(tmp_path, [
+        ("a.xlsx", "Thanh tra Sở", "2024-05", "coord", {"contribution": "Cử người"}),
+        ("b.xlsx", "Văn phòng Sở", "2024-05", "coord", {"contribution": "Góp ý dự thảo"})], lines=later)
+    (changed,) = [c for f in report.files for c in f.changes]
+    assert (changed["old"], changed["new"]) == ("", "[Văn phòng Sở – kỳ 05/2024] Góp ý dự thảo")
