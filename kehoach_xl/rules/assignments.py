@@ -9,6 +9,7 @@ from typing import Any
 
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.registry import Registry, split_parties
+from kehoach_xl.model.roles import ROLE_STRENGTH, Role
 from kehoach_xl.text import normalize_text
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 class Assignment:
     task_id: str
     index: int  # position in md.tasks.rows
-    role: str  # lead | synth | member | coord
+    role: Role  # a StrEnum: compares equal to "lead", "synth", "member", "coord"
 
 
 def _synthesiser(coord_parties: Sequence[Any], registry: Registry) -> str | None:
@@ -39,8 +40,7 @@ def assignments(md: MasterData, registry: Registry | None = None) -> dict[str, l
     def add(unit: str, a: Assignment) -> None:
         got = out.setdefault(unit, {})
         # A unit named twice keeps its strongest role (lead > synth > member > coord).
-        order = ("lead", "synth", "member", "coord")
-        if a.task_id not in got or order.index(a.role) < order.index(got[a.task_id].role):
+        if a.task_id not in got or ROLE_STRENGTH.index(a.role) < ROLE_STRENGTH.index(got[a.task_id].role):
             got[a.task_id] = a
 
     for i, row in enumerate(md.tasks.rows):
@@ -51,7 +51,7 @@ def assignments(md: MasterData, registry: Registry | None = None) -> dict[str, l
         coords = split_parties(row.get("coordinating_units"))
         # "A (chủ trì); B (phối hợp)" in the lead cell: markers win over the column.
         for p in list(leads):
-            if p.role == "coord":
+            if p.role == Role.COORD:
                 leads.remove(p)
                 coords.append(p)
         collective = False
@@ -62,19 +62,19 @@ def assignments(md: MasterData, registry: Registry | None = None) -> dict[str, l
             elif registry.is_group(name):
                 collective = True
             else:
-                add(name, Assignment(tid, i, "lead"))
+                add(name, Assignment(tid, i, Role.LEAD))
         synth = _synthesiser(coords, registry) if collective else None
         if collective:
             for m in members:
                 if m != synth:
-                    add(m, Assignment(tid, i, "member"))
+                    add(m, Assignment(tid, i, Role.MEMBER))
             if synth:
-                add(synth, Assignment(tid, i, "synth"))
+                add(synth, Assignment(tid, i, Role.SYNTH))
         for p in coords:
             name = registry.match_unit(p.name).canonical
             if name and not registry.is_group(name) and name != synth:
-                add(name, Assignment(tid, i, "coord"))
+                add(name, Assignment(tid, i, Role.COORD))
             elif name and registry.is_group(name):
                 for m in members:
-                    add(m, Assignment(tid, i, "coord"))
+                    add(m, Assignment(tid, i, Role.COORD))
     return {u: sorted(a.values(), key=lambda x: x.index) for u, a in out.items()}

@@ -16,9 +16,24 @@ from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
-from kehoach_xl.model.problem import WARNING, Problem
+from kehoach_xl.model.problem import ERROR, WARNING, Problem
+from kehoach_xl.model.roles import FileStatus, Role
 from kehoach_xl.model.submission import Submission, file_problem
 from kehoach_xl.rules.assignments import assignments
+from kehoach_xl.rules.merge_policy import (
+    Decision,
+    Ownership,
+    Period,
+    Reason,
+    Reasons,
+    Rivals,
+    Situation,
+    decide,
+    decide_for,
+    ownership,
+    owns_columns,
+    reports_as_line,
+)
 from kehoach_xl.rules.signing import canon_value, value_hash
 from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import period_label, period_ym, try_parse_period
@@ -60,14 +75,14 @@ class FileReport:
     unit: str = ""
     period: str = ""
     kind: str = ""
-    status: str = "processed"  # processed | partial | rejected
+    status: FileStatus = FileStatus.PROCESSED  # a StrEnum: "processed" | "partial" | "rejected"
     changes: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     moved_to: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "unit": self.unit, "period": self.period, "kind": self.kind,
-                "status": self.status, "changes": self.changes,
+                "status": str(self.status), "changes": self.changes,
                 "problems": [p.to_dict() for p in self.problems], "moved_to": self.moved_to}
 
 
@@ -149,6 +164,280 @@ def _as_date(value: object) -> dt.date | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Report:
+    """One file's report of one task column: the file, its role on the task, the value."""
+
+    sub: Submission
+    role: str
+    value: Any
+
+
+@dataclass
+class _Merge:
+    """One merge's inputs, looked up once, and what it has produced so far."""
+
+    md: MasterData
+    now: dt.datetime
+    files: dict[str, FileReport]
+    live: list[Submission]
+    owners: dict[str, set[str]]  # task → the units that own its columns (lead, synthesiser)
+    hist_key: dict[tuple[str, str, str], list[dict[str, Any]]]
+    hist_task: dict[str, list[dict[str, Any]]]
+    index: dict[str, int]
+    changes: MasterChanges = field(default_factory=MasterChanges)
+    report: MergeReport = field(default_factory=MergeReport)
+    reported: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (file, task) → field → value, "_role"
+    touched: dict[str, Submission] = field(default_factory=dict)  # task → the file stamped as its updater
+    lines: dict[str, dict[str, tuple[tuple[int, int], str, Submission]]] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, md: MasterData, submissions: Sequence[Submission], now: dt.datetime) -> _Merge:
+        subs = sorted(submissions, key=lambda s: (s.rejected, s.period or "", s.kind, s.name))
+        files = {s.name: FileReport(file=s.name, unit=s.unit, period=s.period, kind=s.kind,
+                                    status=FileStatus.REJECTED if s.rejected else FileStatus.PROCESSED,
+                                    problems=list(s.problems)) for s in subs}
+        hist_key, hist_task = _history_index(md)
+        return cls(md, now, files, [s for s in subs if not s.rejected], _owners(md), hist_key, hist_task,
+                   md.task_index())
+
+    def row_of(self, tid: str, key: str) -> int | None:
+        """The task's position in the master's rows, when the master has both the task and the column."""
+        i = self.index.get(tid)
+        return i if i is not None and key in self.md.tasks.columns else None
+
+    def task_role(self, s: Submission, tid: str) -> str:
+        return self.reported[(s.name, tid)]["_role"]
+
+    def owner_rows(self, tid: str) -> list[dict[str, Any]]:
+        return [r for r in self.hist_task.get(tid, []) if normalize_text(r.get("unit")) in self.owners.get(tid, set())]
+
+    def latest_owner_period(self, tid: str) -> tuple[int, int] | None:
+        # Every form a history cell may hold ("2024-5" typed by hand, "05/2024") counts: an unread
+        # row would let an older report overwrite a newer one.
+        ps = [period_ym(p) for r in self.owner_rows(tid) if (p := try_parse_period(r.get("period")))]
+        return max(ps) if ps else None
+
+    def from_merge(self, tid: str, key: str, cur: Any) -> bool:
+        """The master's value came from one of the owners' last reports (not from the office)."""
+        rows = self.owner_rows(tid)
+        return any(canon_value(r.get(key)) == canon_value(cur) for r in rows[-3:]) if cur not in (None, "") else False
+
+    def tell(self, s: Submission, reason: Reason, **values: str) -> None:
+        self.files[s.name].problems.append(file_problem(reason.slug, s.name, reason.message(**values),
+                                                        severity=reason.severity))
+
+    def conflict(self, c: Conflict, subs: Iterable[Submission]) -> None:
+        self.report.conflicts.append(c)
+        for s in subs:
+            self.files[s.name].status = FileStatus.PARTIAL
+
+
+def _owners(md: MasterData) -> dict[str, set[str]]:
+    owners: dict[str, set[str]] = {}
+    for unit, items in assignments(md).items():
+        for a in items:
+            if owns_columns(a.role):
+                owners.setdefault(a.task_id, set()).add(unit)
+    return owners
+
+
+_Contributions = dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]]
+
+
+def _gather(m: _Merge) -> tuple[dict[tuple[str, str], list[_Report]], _Contributions]:
+    """Each file's entries by task into ``m.reported``; the column reports by (task, field); the
+    reports that become attributed lines by (task, unit)."""
+    columns: dict[tuple[str, str], list[_Report]] = {}
+    contrib: _Contributions = {}
+    for s in m.live:
+        grouped: dict[str, dict[str, Any]] = {}
+        for e in s.entries:
+            grouped.setdefault(e.task_id, {"_role": e.role})[e.field] = e.value
+            if ownership(e.role, e.field) is Ownership.COLUMN:
+                columns.setdefault((e.task_id, e.field), []).append(_Report(s, e.role, e.value))
+        for tid, vals in grouped.items():
+            m.reported[(s.name, tid)] = vals
+            if reports_as_line(vals["_role"]):
+                contrib.setdefault((tid, s.unit), []).append((s, {k: v for k, v in vals.items() if k != "_role"}))
+    return columns, contrib
+
+
+# --- the owner's columns -----------------------------------------------------------------------------
+
+def _column_rivals(m: _Merge, tid: str, late: list[_Report]) -> list[Rivals]:
+    """Each latest-period report against the others: the one that carries the value, those that yield, or a conflict."""
+    carriers = list(range(len(late)))
+    if len({canon_value(r.value) for r in late}) > 1:
+        carriers = [k for k, r in enumerate(late) if m.task_role(r.sub, tid) == Role.LEAD]
+        if not carriers or len({canon_value(late[k].value) for k in carriers}) > 1:
+            return [Rivals.DISAGREE] * len(late)
+    return [Rivals.NONE if k == carriers[-1] else Rivals.SAME_VALUE if k in carriers else Rivals.LEAD_DIFFERS
+            for k in range(len(late))]
+
+
+def _office_edited(m: _Merge, tid: str, key: str, s: Submission, cur: Any) -> bool:
+    """The master's value is not the one the workbook was issued with, and no merge put it there."""
+    base = s.base.get(tid, {}).get(key)
+    return base is not None and value_hash(cur) != base and not m.from_merge(tid, key, cur)
+
+
+def _column_situations(m: _Merge, tid: str, key: str, i: int | None, cands: list[_Report]) -> list[Situation]:
+    if i is None:
+        return [Situation(target_missing=True) for _ in cands]
+    cur = m.md.tasks.rows[i].get(key)
+    # Values the unit left as issued are not reports: the office's later edit must survive them.
+    reports = [r for r in cands if r.sub.base.get(tid, {}).get(key) != value_hash(r.value)]
+    if not reports:
+        return [Situation(as_issued=True) for _ in cands]
+    top = max(period_ym(r.sub.period) for r in reports)
+    hist_top = m.latest_owner_period(tid)
+    older_than_master = bool(hist_top and top < hist_top)
+    late = [r for r in reports if period_ym(r.sub.period) == top]
+    rivals = dict(zip((id(r) for r in late), _column_rivals(m, tid, late), strict=True))
+    reported = {id(r) for r in reports}
+    return [Situation(period=Period.OLDER_THAN_MASTER if older_than_master
+                      else Period.LATEST if id(r) in rivals else Period.OLDER_THAN_BATCH,
+                      rivals=rivals.get(id(r), Rivals.NONE), as_issued=id(r) not in reported,
+                      same_as_master=canon_value(r.value) == canon_value(cur),
+                      office_edited=_office_edited(m, tid, key, r.sub, cur)) for r in cands]
+
+
+def _apply(m: _Merge, tid: str, key: str, i: int, r: _Report) -> None:
+    cur = m.md.tasks.rows[i].get(key)
+    m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[key], r.value)
+    m.changes.log.append(LogEntry("merge", file=r.sub.name, unit=r.sub.unit, task_id=tid, field=FIELD_LABELS[key],
+                                  old=cur, new=r.value, time=m.now))
+    m.files[r.sub.name].changes.append({"task_id": tid, "field": key, "old": canon_value(cur),
+                                        "new": canon_value(r.value), "cell": m.md.tasks.cell(i, key)})
+    m.touched[tid] = r.sub
+
+
+def _tell_column(m: _Merge, tid: str, key: str, s: Submission, reason: Reason) -> None:
+    values = {"task_id": tid, "label": FIELD_LABELS[key]}
+    if reason is Reasons.NEWER_REPORT_EXISTS:
+        y, mo = m.latest_owner_period(tid) or (0, 0)
+        values.update(latest=f"{mo:02d}/{y}", period=period_label(s.period))
+    m.tell(s, reason, **values)
+
+
+def _merge_column(m: _Merge, tid: str, key: str, cands: list[_Report]) -> None:
+    """One task column: each file that reported it gets its verdict; at most one file writes it."""
+    i = m.row_of(tid, key)
+    conflicts: dict[Reason, list[_Report]] = {}
+    for r, situation in zip(cands, _column_situations(m, tid, key, i, cands), strict=True):
+        verdict = decide(r.role, key, situation)
+        if verdict.decision is Decision.CONFLICT:
+            conflicts.setdefault(verdict.reason, []).append(r)
+        elif verdict.decision is Decision.APPLY and i is not None:
+            _apply(m, tid, key, i, r)
+        elif verdict.reason.severity:
+            _tell_column(m, tid, key, r.sub, verdict.reason)
+    cur = m.md.tasks.rows[i].get(key) if i is not None else None
+    for reason, rs in conflicts.items():
+        m.conflict(Conflict(tid, key, reason.template, cur, [{"file": r.sub.name, "unit": r.sub.unit,
+                                                               "period": r.sub.period, "value": r.value} for r in rs]),
+                   (r.sub for r in rs))
+
+
+# --- attributed lines of members and coordinators ----------------------------------------------------
+
+_LINES = "coordination_reports"
+
+
+def _attributed_line(unit: str, period: tuple[int, int], text: str) -> str:
+    """``[Thanh tra Sở – kỳ 05/2024] Đang thực hiện; 60%. …``"""
+    return f"[{unit} – kỳ {period[1]:02d}/{period[0]}] {text}"
+
+
+def _line_situations(m: _Merge, tid: str, unit: str, top: tuple[int, int],
+                     items: list[tuple[Submission, str]]) -> list[Situation]:
+    """``items``: the unit's files and their line texts (empty for a period older than ``top``)."""
+    late = [k for k, (s, _) in enumerate(items) if period_ym(s.period) == top]
+    disagree = len({items[k][1] for k in late}) > 1
+    i = m.row_of(tid, _LINES)
+    existing = _parse_lines(m.md.tasks.rows[i].get(_LINES))[0] if i is not None else {}
+    out = []
+    for k, (_s, text) in enumerate(items):
+        line = _attributed_line(unit, top, text)
+        period = (Period.OLDER_THAN_BATCH if k not in late else
+                  Period.OLDER_THAN_MASTER if unit in existing and existing[unit][0] > top else Period.LATEST)
+        rivals = Rivals.DISAGREE if disagree else Rivals.NONE if k == late[-1] else Rivals.SAME_VALUE
+        out.append(Situation(period=period, rivals=rivals, empty=not text, target_missing=i is None,
+                             same_as_master=existing.get(unit, (None, None))[1] == line))
+    return out
+
+
+def _merge_unit_line(m: _Merge, tid: str, unit: str, items: list[tuple[Submission, dict[str, Any]]]) -> None:
+    """One unit's line on one task: its files' verdicts; the line kept for writing, or the conflict."""
+    top = max(period_ym(s.period) for s, _ in items)
+    texts = [(s, _member_text(v) if period_ym(s.period) == top else "") for s, v in items]
+    conflicting: list[tuple[Submission, str]] = []
+    for (s, text), situation in zip(texts, _line_situations(m, tid, unit, top, texts), strict=True):
+        verdict = decide_for(Ownership.LINE, situation)
+        if verdict.decision is Decision.CONFLICT:
+            conflicting.append((s, text))
+        elif verdict.reason.severity:
+            m.tell(s, verdict.reason, task_id=tid, label=FIELD_LABELS[_LINES])
+        elif verdict.decision is Decision.APPEND_ATTRIBUTED_LINE:
+            m.lines.setdefault(tid, {})[unit] = (top, _attributed_line(unit, top, text), s)
+        elif verdict.reason in (Reasons.UNCHANGED, Reasons.LATER_LINE):
+            # Nothing new from this unit, but the cell is still tidied (hand-typed lines first, one
+            # line per unit sorted by unit) when it reads otherwise: the merge always did so.
+            m.lines.setdefault(tid, {})
+    if conflicting:
+        reason = Reasons.SAME_UNIT_DISAGREE.template
+        m.conflict(Conflict(tid, _LINES, reason, None, [{"file": s.name, "unit": unit, "period": s.period, "value": t}
+                                                        for s, t in conflicting]), (s for s, _ in conflicting))
+
+
+def _write_lines(m: _Merge, tid: str, new_lines: dict[str, tuple[tuple[int, int], str, Submission]]) -> None:
+    """The task's line cell: lines typed by hand first, then one line per unit sorted by unit."""
+    i = m.index[tid]
+    cur = m.md.tasks.rows[i].get(_LINES)
+    existing, manual = _parse_lines(cur)
+    merged = {u: line for u, (_p, line) in existing.items()} | {u: line for u, (_p, line, _s) in new_lines.items()}
+    text = "\n".join(manual + [merged[u] for u in sorted(merged)])
+    if canon_value(text) == canon_value(cur):
+        return
+    m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[_LINES], text)
+    for unit, (_p, line, s) in sorted(new_lines.items()):
+        old = existing.get(unit, (None, ""))[1]
+        m.changes.log.append(LogEntry("merge", file=s.name, unit=unit, task_id=tid, field=FIELD_LABELS[_LINES],
+                                      old=old, new=line, time=m.now))
+        m.files[s.name].changes.append({"task_id": tid, "field": _LINES, "old": old, "new": line,
+                                        "cell": m.md.tasks.cell(i, _LINES)})
+        m.touched.setdefault(tid, s)
+
+
+# --- the whole merge ---------------------------------------------------------------------------------
+
+def _stamp_touched(m: _Merge, config: Config | None) -> None:
+    """Who updated each changed task and when; its deadline state and colours follow at once."""
+    for tid, s in sorted(m.touched.items()):
+        i = m.index[tid]
+        for key, value in (("updated_at", m.now), ("updated_by", f"{s.unit} ({s.name})")):
+            if key in m.md.tasks.columns:
+                m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[key], value)
+    from kehoach_xl.rules.refresh import derived_cells_for
+
+    as_of = _as_date(m.md.settings.get("as_of")) or m.now.date()
+    derived_cells_for(m.md, m.changes, sorted(m.index[tid] for tid in m.touched), as_of, config=config)
+
+
+def _outcome(m: _Merge, submissions: Sequence[Submission]) -> Outcome:
+    report = m.report
+    for f in m.files.values():
+        if f.status == FileStatus.PROCESSED and any(p.severity == ERROR for p in f.problems):
+            f.status = FileStatus.PARTIAL
+    report.files = [m.files[s.name] for s in sorted(submissions, key=lambda s: s.name)]
+    problems = [p for f in report.files for p in f.problems] + [c.problem() for c in report.conflicts]
+    return Outcome(as_of=m.now.date(), changes=m.changes, problems=problems, result=report,
+                   figures={"applied": report.applied, "files": len(report.files),
+                            "rejected": sum(f.status == FileStatus.REJECTED for f in report.files),
+                            "conflicts": len(report.conflicts), "history_rows": report.history_rows})
+
+
 def compute_merge(md: MasterData, submissions: Sequence[Submission], *, as_of: dt.datetime | None = None,
                   config: Config | None = None) -> Outcome:
     """Pure merge: what to write and what to tell people. Deterministic for a given input set.
@@ -156,170 +445,19 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, as_of: d
     ``as_of`` is the moment of the merge (the time stamped on changed rows and log entries).
     ``outcome.result`` is the :class:`MergeReport`; ``outcome.problems`` holds every file's
     problems and every conflict, as :class:`~kehoach_xl.model.problem.Problem` records.
+    Who may write what, and what wins, is decided in :mod:`kehoach_xl.rules.merge_policy`.
     """
-    now = (as_of or dt.datetime.now()).replace(microsecond=0)
-    changes = MasterChanges()
-    report = MergeReport()
-    files: dict[str, FileReport] = {}
-    subs = sorted(submissions, key=lambda s: (s.rejected, s.period or "", s.kind, s.name))
-    for s in subs:
-        files[s.name] = FileReport(file=s.name, unit=s.unit, period=s.period, kind=s.kind,
-                                   status="rejected" if s.rejected else "processed", problems=list(s.problems))
-    live = [s for s in subs if not s.rejected]
-    plan = assignments(md)
-    owners: dict[str, set[str]] = {}
-    for unit, items in plan.items():
-        for a in items:
-            if a.role in ("lead", "synth"):
-                owners.setdefault(a.task_id, set()).add(unit)
-    index = md.task_index()
-    hist_key, hist_task = _history_index(md)
-
-    def latest_owner_period(tid: str) -> tuple[int, int] | None:
-        # Every form a history cell may hold ("2024-5" typed by hand, "05/2024") counts: an unread
-        # row would let an older report overwrite a newer one.
-        ps = [period_ym(p) for r in hist_task.get(tid, [])
-              if normalize_text(r.get("unit")) in owners.get(tid, set()) and (p := try_parse_period(r.get("period")))]
-        return max(ps) if ps else None
-
-    def from_merge(tid: str, key: str, cur: Any) -> bool:
-        rows = [r for r in hist_task.get(tid, []) if normalize_text(r.get("unit")) in owners.get(tid, set())]
-        return any(canon_value(r.get(key)) == canon_value(cur) for r in rows[-3:]) if cur not in (None, "") else False
-
-    # --- the owner's fields --------------------------------------------------------------------
-    cand: dict[tuple[str, str], list[tuple[Submission, Any]]] = {}
-    contrib: dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]] = {}
-    per_sub_values: dict[tuple[str, str], dict[str, Any]] = {}
-    for s in live:
-        grouped: dict[str, dict[str, Any]] = {}
-        for e in s.entries:
-            grouped.setdefault(e.task_id, {"_role": e.role})[e.field] = e.value
-            if e.role in ("lead", "synth") and e.field in schema.UNIT_FIELDS:
-                cand.setdefault((e.task_id, e.field), []).append((s, e.value))
-        for tid, vals in grouped.items():
-            per_sub_values[(s.name, tid)] = vals
-            if vals["_role"] in ("member", "coord"):
-                contrib.setdefault((tid, s.unit), []).append((s, {k: v for k, v in vals.items() if k != "_role"}))
-
-    touched_tasks: dict[str, Submission] = {}
-    for (tid, key), cands in sorted(cand.items()):
-        i = index.get(tid)
-        if i is None or key not in md.tasks.columns:
-            for s, _ in cands:
-                files[s.name].problems.append(file_problem("task_or_column_missing", s.name, f"Sổ theo dõi không có nhiệm vụ {tid} hoặc cột "
-                                                              f"“{FIELD_LABELS[key]}”; không ghi được.", severity="error"))
-            continue
-        cur = md.tasks.rows[i].get(key)
-        # Values the unit left as issued are not reports: the office's later edit must survive them.
-        cands = [(s, v) for s, v in cands if not (s.base.get(tid, {}).get(key) == value_hash(v))]
-        if not cands:
-            continue
-        top = max(period_ym(s.period) for s, _ in cands)
-        hist_top = latest_owner_period(tid)
-        if hist_top and top < hist_top:
-            for s, _ in cands:
-                files[s.name].problems.append(file_problem("newer_report_exists", s.name, f"Nhiệm vụ {tid}: sổ đã có báo cáo kỳ mới hơn "
-                    f"({hist_top[1]:02d}/{hist_top[0]}); “{FIELD_LABELS[key]}” của kỳ {period_label(s.period)} "
-                    "chỉ được ghi vào Lịch sử.", severity="warning"))
-            continue
-        late = [(s, v) for s, v in cands if period_ym(s.period) == top]
-        if len({canon_value(v) for _, v in late}) > 1:
-            leads = [(s, v) for s, v in late if (per_sub_values[(s.name, tid)]["_role"] == "lead")]
-            if leads and len({canon_value(v) for _, v in leads}) == 1:
-                late = leads
-            else:
-                report.conflicts.append(Conflict(tid, key, "Nhiều tệp cùng kỳ báo cáo giá trị khác nhau", cur,
-                                                 [{"file": s.name, "unit": s.unit, "period": s.period, "value": v}
-                                                  for s, v in late]))
-                for s, _ in late:
-                    files[s.name].status = "partial"
-                continue
-        s, new = late[-1]
-        if canon_value(new) == canon_value(cur):
-            continue
-        base = s.base.get(tid, {}).get(key)
-        if base is not None and value_hash(cur) != base and not from_merge(tid, key, cur):
-            report.conflicts.append(Conflict(tid, key, "Văn phòng đã sửa ô này sau khi giao tệp", cur,
-                                             [{"file": s.name, "unit": s.unit, "period": s.period, "value": new}]))
-            files[s.name].status = "partial"
-            continue
-        row, col = md.tasks.row_numbers[i], md.tasks.columns[key]
-        changes.set(schema.TASKS.name, row, col, new)
-        changes.log.append(LogEntry("merge", file=s.name, unit=s.unit, task_id=tid, field=FIELD_LABELS[key],
-                                    old=cur, new=new, time=now))
-        files[s.name].changes.append({"task_id": tid, "field": key, "old": canon_value(cur), "new": canon_value(new),
-                                      "cell": md.tasks.cell(i, key)})
-        touched_tasks[tid] = s
-
-    # --- attributed lines of members and coordinators ------------------------------------------------
-    lines_by_task: dict[str, dict[str, tuple[tuple[int, int], str, Submission]]] = {}
-    for (tid, unit), items in sorted(contrib.items()):
-        top = max(period_ym(s.period) for s, _ in items)
-        late = [(s, v) for s, v in items if period_ym(s.period) == top]
-        texts = {_member_text(v) for _, v in late}
-        if len(texts) > 1:
-            report.conflicts.append(Conflict(tid, "coordination_reports", "Cùng đơn vị gửi nhiều tệp cùng kỳ khác nhau",
-                                             None, [{"file": s.name, "unit": unit, "period": s.period,
-                                                     "value": _member_text(v)} for s, v in late]))
-            for s, _ in late:
-                files[s.name].status = "partial"
-            continue
-        s, vals = late[-1]
-        text = texts.pop()
-        if text:
-            line = f"[{unit} – kỳ {top[1]:02d}/{top[0]}] {text}"
-            lines_by_task.setdefault(tid, {})[unit] = (top, line, s)
-    for tid, new_lines in sorted(lines_by_task.items()):
-        i = index.get(tid)
-        key = "coordination_reports"
-        if i is None or key not in md.tasks.columns:
-            for _, _, s in new_lines.values():
-                files[s.name].problems.append(file_problem("column_missing", s.name, f"Sổ theo dõi thiếu cột “{FIELD_LABELS[key]}”; "
-                                                              f"báo cáo phối hợp nhiệm vụ {tid} chỉ ghi vào Lịch sử.",
-                                                      severity="warning"))
-            continue
-        cur = md.tasks.rows[i].get(key)
-        existing, manual = _parse_lines(cur)
-        merged = {u: (p, line) for u, (p, line) in existing.items()}
-        for unit, (p, line, _s) in new_lines.items():
-            if unit in merged and merged[unit][0] > p:
-                continue  # a later period is already there
-            merged[unit] = (p, line)
-        text = "\n".join(manual + [merged[u][1] for u in sorted(merged)])
-        if canon_value(text) == canon_value(cur):
-            continue
-        changes.set(schema.TASKS.name, md.tasks.row_numbers[i], md.tasks.columns[key], text)
-        for unit, (_p, line, s) in sorted(new_lines.items()):
-            if existing.get(unit, (None, None))[1] != line and merged[unit][1] == line:
-                changes.log.append(LogEntry("merge", file=s.name, unit=unit, task_id=tid, field=FIELD_LABELS[key],
-                                            old=existing.get(unit, (None, ""))[1], new=line, time=now))
-                files[s.name].changes.append({"task_id": tid, "field": key, "old": existing.get(unit, (None, ""))[1],
-                                              "new": line, "cell": md.tasks.cell(i, key)})
-                touched_tasks.setdefault(tid, s)
-
-    for tid, s in sorted(touched_tasks.items()):
-        i = index[tid]
-        for key, value in (("updated_at", now), ("updated_by", f"{s.unit} ({s.name})")):
-            if key in md.tasks.columns:
-                changes.set(schema.TASKS.name, md.tasks.row_numbers[i], md.tasks.columns[key], value)
-
-    # Deadline state and colours follow the new statuses at once, as of the master's as-of date.
-    from kehoach_xl.rules.refresh import derived_cells_for
-
-    as_of = _as_date(md.settings.get("as_of")) or now.date()
-    derived_cells_for(md, changes, sorted(index[tid] for tid in touched_tasks), as_of, config=config)
-
-    # --- history: each period's reported state -------------------------------------------------------
-    report.history_rows = _history(md, live, per_sub_values, hist_key, changes, now)
-    for f in files.values():
-        if f.status == "processed" and any(p.severity == "error" for p in f.problems):
-            f.status = "partial"
-    report.files = [files[s.name] for s in sorted(submissions, key=lambda s: s.name)]
-    problems = [p for f in report.files for p in f.problems] + [c.problem() for c in report.conflicts]
-    return Outcome(as_of=now.date(), changes=changes, problems=problems, result=report,
-                   figures={"applied": report.applied, "files": len(report.files),
-                            "rejected": sum(f.status == "rejected" for f in report.files),
-                            "conflicts": len(report.conflicts), "history_rows": report.history_rows})
+    m = _Merge.start(md, submissions, (as_of or dt.datetime.now()).replace(microsecond=0))
+    columns, contributions = _gather(m)
+    for (tid, key), cands in sorted(columns.items()):
+        _merge_column(m, tid, key, cands)
+    for (tid, unit), items in sorted(contributions.items()):
+        _merge_unit_line(m, tid, unit, items)
+    for tid, new_lines in sorted(m.lines.items()):
+        _write_lines(m, tid, new_lines)
+    _stamp_touched(m, config)
+    m.report.history_rows = _history(md, m.live, m.reported, m.hist_key, m.changes, m.now)
+    return _outcome(m, submissions)
 
 
 def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tuple[str, str], dict[str, Any]],
