@@ -12,7 +12,7 @@ from kehoach_xl.model.registry import GROUP_KIND, PartyVocab, split_parties, spl
 from kehoach_xl.model.sample import sample_dir
 from kehoach_xl.model.unit_vocab import USUAL_BODIES
 
-REAL_PLANS = Path(__file__).resolve().parent / "fixtures" / "real_plans"
+REAL_PLANS = Path(__file__).resolve().parents[1] / "fixtures" / "real_plans"
 
 
 def names(text: str, **kw) -> list[str]:

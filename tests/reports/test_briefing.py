@@ -19,7 +19,7 @@ from kehoach_xl.reports.briefing import BriefingResult
 from kehoach_xl.reports.docx_report import compute_report
 from tests.reports_sample import AS_OF, PERIOD, _add_history, make_master
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 # Words that would betray untranslated text or leaked Python values in a Vietnamese email.
 ENGLISH = re.compile(r"\b(the|and|task|tasks|overdue|due|done|email|None|null|nan|True|False|undefined)\b")
 

@@ -36,7 +36,7 @@ from kehoach_xl.model import schema
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TASKS = schema.TASKS.name
 STATUS_COL = schema.TASKS.keys.index("status") + 1
 RESULT_COL = schema.TASKS.keys.index("result") + 1

@@ -11,7 +11,7 @@ from kehoach_xl.model.master import MASTER_SHEETS
 from kehoach_xl.rules import validate
 from kehoach_xl.rules import validation_rules as rules
 
-PACKAGE = Path(__file__).resolve().parents[1] / "kehoach_xl"
+PACKAGE = Path(__file__).resolve().parents[2] / "kehoach_xl"
 
 
 def test_sheet_rules_are_what_the_schema_declares():

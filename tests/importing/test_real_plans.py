@@ -6,7 +6,7 @@ public API, and every task is compared field by field with expected.json.
 
 A comparison the importer cannot pass yet is marked in ``XFAIL`` (plan → field → reason); the xfail is not
 strict, so a fix makes it XPASS and the entry can be removed. ``summary()`` prints per plan what the importer
-got right (used for the table in docs/import.md): ``python tests/test_real_plans.py``.
+got right (used for the table in docs/import.md): ``python tests/importing/test_real_plans.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent / "fixtures" / "real_plans"
+ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "real_plans"
 _spec = importlib.util.spec_from_file_location("real_plans_build_docx", ROOT / "build_docx.py")
 build_docx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_docx)  # type: ignore[union-attr]
@@ -222,5 +222,5 @@ def test_summary_runs(workdir, capsys):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     print_summary()

@@ -305,7 +305,7 @@ def test_serve_refuses_without_token_before_announcing(tmp_path: Path) -> None:
                                            'port = 1\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "KEHOACH_KHONG_CO"}
     proc = subprocess.run([sys.executable, "-m", "kehoach_xl.cli", "serve", "--config", str(tmp_path / "kehoach.toml")],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=str(Path(__file__).parents[1]))
+                          capture_output=True, text=True, timeout=120, env=env, cwd=str(Path(__file__).parents[2]))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "đang chạy" not in proc.stdout + proc.stderr
     assert "mã bí mật" in proc.stderr

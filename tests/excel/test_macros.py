@@ -9,7 +9,7 @@ import pytest
 
 from kehoach_xl.excel import buttons
 
-MACROS = Path(__file__).resolve().parents[1] / "macros"
+MACROS = Path(__file__).resolve().parents[2] / "macros"
 EXPECTED = {"KiemTra": "kiem_tra", "CapNhat": "cap_nhat", "TongHopBaoCaoDonVi": "tong_hop_bao_cao_don_vi",
             "LapBaoCaoGiaoBan": "lap_bao_cao_giao_ban"}
 CAPTIONS = {"KiemTra": "Kiểm tra", "CapNhat": "Cập nhật", "TongHopBaoCaoDonVi": "Tổng hợp báo cáo đơn vị",

@@ -1,7 +1,7 @@
 """Validation: every rule broken once (golden report), plus the edges one at a time.
 
 Regenerate the golden file after an intended change with
-``UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_validate.py`` and review the diff.
+``UPDATE_GOLDEN=1 .venv/bin/pytest tests/validate_refresh/test_validate.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from kehoach_xl.rules import validation_rules as rules
 from kehoach_xl.rules.validate import compute_validation
 from tests.helpers import make_sample_master, sample_tasks
 
-GOLDEN = Path(__file__).parent / "golden" / "validate_broken.json"
+GOLDEN = Path(__file__).parents[1] / "golden" / "validate_broken.json"
 TODAY = dt.date(2024, 7, 1)
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 

@@ -20,7 +20,7 @@ from kehoach_xl.model import schema
 from kehoach_xl.model.master import master_from_grids
 from kehoach_xl.reports.frame import tasks_frame_from
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

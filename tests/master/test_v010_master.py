@@ -11,7 +11,7 @@ import openpyxl
 import kehoach_xl as kx
 from kehoach_xl.model import schema
 
-FIXTURE = Path(__file__).parent / "fixtures" / "v0_1_0" / "demo_master.xlsx"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "v0_1_0" / "demo_master.xlsx"
 AS_OF = dt.date(2024, 6, 5)
 
 
