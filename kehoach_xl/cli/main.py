@@ -102,7 +102,7 @@ OPTION_METAVARS = {"as_of": "NGÀY", "period": "KỲ", "at": "GIỜ:PHÚT", "hos
                    "plan_code": "MÃ", "plan_year": "NĂM", "wait_seconds": "GIÂY", "backup": "BẢN_SAO_LƯU"}
 # Commands whose file must be a master, and the parameter naming it; a refusal (exit 2) comes
 # before the command reads, moves, writes or backs up anything.
-TOLERANT = ("missing", "not_excel")  # restore is how a broken or deleted master comes back
+TOLERANT = ("missing", "damaged")  # restore is how a broken or deleted master comes back
 
 
 def _check_master(name: str, kwargs: dict) -> None:

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-from kehoach_xl.errors import SetupError
+from kehoach_xl.errors import DataError, SetupError
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import find_sheet_name
 from kehoach_xl.model.unitbook import META_SHEET
@@ -39,6 +39,7 @@ class FileKind(enum.Enum):
     ENCRYPTED = "encrypted"
     OTHER_EXCEL = "other_excel"
     NOT_EXCEL = "not_excel"
+    DAMAGED = "damaged"
     FOLDER = "folder"
     MISSING = "missing"
 
@@ -57,7 +58,8 @@ LABELS = {
     FileKind.OLD_XLS: "tệp Excel đời cũ (.xls)",
     FileKind.ENCRYPTED: "tệp Excel có đặt mật khẩu mở tệp",
     FileKind.OTHER_EXCEL: "tệp Excel không phải sổ theo dõi (không có sheet “Nhiệm vụ”)",
-    FileKind.NOT_EXCEL: "tệp không phải Excel (hoặc tệp Excel đã hỏng)",
+    FileKind.NOT_EXCEL: "tệp không phải Excel",
+    FileKind.DAMAGED: "tệp Excel bị hỏng hoặc chưa chép xong (không mở được như một tệp nén .xlsx)",
     FileKind.FOLDER: "thư mục, không phải tệp",
     FileKind.MISSING: "không có tệp này",
 }
@@ -76,6 +78,8 @@ ADVICE = {
     FileKind.ENCRYPTED: "Hãy bỏ mật khẩu mở tệp (File > Info > Protect Workbook trong Excel) rồi chạy lại lệnh.",
     FileKind.OTHER_EXCEL: "Hãy chỉ đúng tệp sổ theo dõi; sổ mới tạo bằng “kehoach-xl init”.",
     FileKind.NOT_EXCEL: "Hãy chỉ đúng tệp sổ theo dõi (.xlsx hoặc .xlsm); sổ mới tạo bằng “kehoach-xl init”.",
+    FileKind.DAMAGED: "Nếu đây là sổ theo dõi, hãy chép lại tệp cho trọn vẹn hoặc khôi phục bản sao lưu: "
+                      "“kehoach-xl restore <sổ theo dõi> --list”.",
     FileKind.FOLDER: "Hãy chỉ đường dẫn tới tệp sổ theo dõi (.xlsx), không phải thư mục chứa nó.",
     FileKind.MISSING: "Kiểm tra lại đường dẫn; sổ mới tạo bằng “kehoach-xl init”.",
 }
@@ -111,7 +115,7 @@ def detect_kind(path: Path | str, *, inbox: Path | None = None) -> FileKind:
     if head == OLE_MAGIC:
         return FileKind.ENCRYPTED if path.suffix.lower() in (".xlsx", ".xlsm") else FileKind.OLD_XLS
     if not head.startswith(b"PK"):
-        return FileKind.NOT_EXCEL
+        return FileKind.DAMAGED if path.suffix.lower() in (".xlsx", ".xlsm") and not head.strip(b"\0") else FileKind.NOT_EXCEL
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -121,7 +125,7 @@ def detect_kind(path: Path | str, *, inbox: Path | None = None) -> FileKind:
                 return FileKind.NOT_EXCEL
             sheets = _sheet_names(zf)
     except (zipfile.BadZipFile, OSError, ValueError):
-        return FileKind.NOT_EXCEL
+        return FileKind.DAMAGED
     if find_sheet_name(sheets, META_SHEET):
         return FileKind.UNIT_WORKBOOK
     if find_sheet_name(sheets, schema.TASKS.name):
@@ -144,9 +148,12 @@ def refusal(path: Path, kind: FileKind) -> str:
 
 
 def require_master(path: Path | str, *, inbox: Path | None = None) -> Path:
-    """``path`` when it is a master; otherwise SetupError (exit 2) naming what it is and what to do."""
+    """``path`` when it is a master; otherwise SetupError (exit 2) naming what it is and what to do
+    (DataError, exit 1, for a damaged workbook: that is a problem of the data, not of the command)."""
     path = Path(path)
     kind = detect_kind(path, inbox=inbox)
+    if kind is FileKind.DAMAGED:
+        raise DataError(refusal(path, kind))
     if kind is not FileKind.MASTER:
         raise SetupError(refusal(path, kind))
     return path
