@@ -152,7 +152,9 @@ def guard_rails(group: click.Group) -> None:
         cmd.options_metavar = "[TÙY_CHỌN]"
         for param in cmd.params:
             if isinstance(param, click.Argument):
-                param.metavar = param.metavar or ARGUMENT_METAVARS.get(param.name or "")
+                name_vi = ARGUMENT_METAVARS.get(param.name or "")
+                if param.metavar is None and name_vi:
+                    param.metavar = name_vi if param.required else f"[{name_vi}]"
                 continue
             if not isinstance(param, click.Option) or param.is_flag:
                 continue

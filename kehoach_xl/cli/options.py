@@ -58,7 +58,7 @@ def parse_date_option(value: str | dt.date | None) -> dt.date | None:
     except ValueError:
         d = None
     if d is None:
-        raise click.BadParameter(f"ngày “{value}” không hợp lệ: nhập dạng dd/mm/yyyy (ví dụ 05/06/2024) "
+        raise click.BadParameter(f"“{value}” không phải ngày hợp lệ; nhập dạng dd/mm/yyyy (ví dụ 05/06/2024) "
                                  "hoặc YYYY-MM-DD (2024-06-05).")
     return d
 
