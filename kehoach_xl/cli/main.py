@@ -111,7 +111,11 @@ def _check_master(name: str, kwargs: dict) -> None:
     if name == "init":
         target = kwargs.get("master")
         if target is not None and Path(target).exists() and kwargs.get("overwrite"):
-            require_master(target)
+            kind = detect_kind(target)  # a damaged master may be replaced (it is backed up first)
+            if kind not in (FileKind.MASTER, FileKind.DAMAGED):
+                from kehoach_xl.errors import SetupError
+
+                raise SetupError(refusal(Path(target), kind))
         return
     if name == "import":
         into = kwargs.get("into")
