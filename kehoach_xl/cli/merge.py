@@ -23,6 +23,13 @@ def _print_merge(d: dict) -> None:
     click.echo(f"Tổng cộng: {d['applied']} ô được cập nhật.")
 
 
+# The nightly report's codes (kept as they are in --json), as staff read them.
+NIGHTLY_STEPS = {"merge": "Tổng hợp báo cáo", "validate": "Kiểm tra dữ liệu", "refresh": "Cập nhật thời hạn",
+                 "summary": "Lập bảng tổng hợp"}
+NIGHTLY_STATUS = {"ok": "xong", "partial": "có vấn đề", "failed": "không chạy được", "blocked": "sổ đang mở",
+                  "skipped": "bỏ qua"}
+
+
 def _unchanged_unitbook(path: Path) -> bool:
     """An issued unit workbook nobody has filled in: every report cell empty or as it was issued."""
     import json
@@ -169,7 +176,8 @@ def register(cli: click.Group) -> None:
             emit_json(rep.to_dict())
         else:
             for s in rep.steps:
-                click.echo(f"{s.step:<9} {s.status:<8} {s.message}")
+                step, status = NIGHTLY_STEPS.get(s.step, s.step), NIGHTLY_STATUS.get(s.status, s.status)
+                click.echo(f"{step:<17} {status:<14} {s.message}")
             click.echo(f"Nhật ký: {rep.log_file}")
         if not rep.ok:
             raise SystemExit(1)
