@@ -12,18 +12,17 @@ def register(cli: click.Group) -> None:
     @cli.command("xlsm")
     @click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Where to write the .xlsm (default: beside MASTER, same name).")
-    @click.option("--overwrite", is_flag=True, help="Replace an existing .xlsm and its .py.")
+                  help="Nơi ghi tệp .xlsm (mặc định: cạnh sổ theo dõi, cùng tên).")
+    @click.option("--overwrite", is_flag=True, help="Ghi đè tệp .xlsm và tệp .py đã có.")
     def xlsm_cmd(master: Path, out: Path | None, overwrite: bool) -> None:
-        """Make the macro-enabled master (.xlsm) with the buttons already placed.
+        """Tạo sổ theo dõi có nút bấm (.xlsm), các nút đã đặt sẵn.
 
-        Copies MASTER (.xlsx) with every sheet unchanged, adds the sheet
-        “Điều khiển” with the four buttons and xlwings' own VBA project, and
-        writes <name>.py beside it (the module the buttons' macro imports).
-        MASTER itself is not changed.
+        Chép sổ theo dõi (.xlsx) giữ nguyên mọi sheet, thêm sheet “Điều khiển”
+        có bốn nút bấm cùng phần VBA của xlwings, và ghi tệp <tên>.py bên cạnh
+        (mô-đun mà macro của các nút gọi tới). Sổ theo dõi gốc không bị thay đổi.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl init so_theo_doi.xlsx --sample langson_ddci_2024
           kehoach-xl xlsm so_theo_doi.xlsx
           kehoach-xl xlsm so_theo_doi.xlsx --out D:\\KeHoach\\so_theo_doi.xlsm
@@ -37,17 +36,17 @@ def register(cli: click.Group) -> None:
 
     @cli.command("serve")
     @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-                  help="kehoach.toml, or the folder (or master) it sits beside. Default: current folder.")
-    @click.option("--host", default=None, help="Address to listen on (default [server] host, 127.0.0.1).")
-    @click.option("--port", type=int, default=None, help="Port (default [server] port, 8765).")
+                  help="Tệp kehoach.toml, hoặc thư mục (hay sổ theo dõi) nằm cạnh nó. Mặc định: thư mục hiện tại.")
+    @click.option("--host", default=None, help="Địa chỉ nhận yêu cầu (mặc định: host trong [server], 127.0.0.1).")
+    @click.option("--port", type=int, default=None, help="Cổng (mặc định: port trong [server], 8765).")
     def serve_cmd(config_path: Path | None, host: str | None, port: int | None) -> None:
-        """Run the button server for Excel PCs without Python (RunRemotePython).
+        """Chạy máy chủ nút bấm cho các máy có Excel nhưng không cài Python (RunRemotePython).
 
-        The shared secret is read from the environment variable named by
-        [server] token_env (KEHOACH_SERVER_TOKEN by default).
+        Mã bí mật dùng chung được đọc từ biến môi trường ghi ở token_env của
+        [server] (mặc định KEHOACH_SERVER_TOKEN).
 
         \b
-        Example:
+        Ví dụ:
           set KEHOACH_SERVER_TOKEN=mot-chuoi-ngau-nhien-dai
           kehoach-xl serve --config D:\\KeHoach\\kehoach.toml --port 8765
         """

@@ -12,14 +12,14 @@ def register(cli: click.Group) -> None:
 
     @cli.command("demo")
     @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("workbooks/demo"))
-    @click.option("--force", is_flag=True, help="Delete and rebuild FOLDER if it already holds files.")
-    @click.option("--as-of", "as_of", default=None, help="As-of date YYYY-MM-DD (default 2024-06-05, inside the plan).")
-    @click.option("--period", default="2024-05", show_default=True, help="Reporting period YYYY-MM.")
+    @click.option("--force", is_flag=True, help="Xóa và dựng lại thư mục nếu trong đó đã có tệp.")
+    @click.option("--as-of", "as_of", default=None, help="Ngày số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định 05/06/2024, trong thời gian kế hoạch).")
+    @click.option("--period", default="2024-05", show_default=True, help="Kỳ báo cáo, 05/2024 hoặc 2024-05.")
     def demo_cmd(folder: Path, force: bool, as_of: str | None, period: str) -> None:
-        """Build a complete master from the bundled Lạng Sơn DDCI 2024 plan and run one monthly cycle.
+        """Dựng một sổ theo dõi đầy đủ từ kế hoạch DDCI 2024 mẫu của Lạng Sơn và chạy thử một chu kỳ tháng.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl demo workbooks/demo --force
         """
         from kehoach_xl.commands.demo import demo

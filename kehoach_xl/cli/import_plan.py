@@ -13,21 +13,21 @@ def register(cli: click.Group) -> None:
     @cli.command("import")
     @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--into", "into", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                  help="The master workbook (created when it does not exist).")
-    @click.option("--plan-code", default=None, help="Plan code used in task IDs (default: the master's settings).")
-    @click.option("--add-unknown", is_flag=True, help="Add unknown units and leaders to the registry sheets.")
-    @click.option("--plan-year", type=int, default=None, help="Year for deadlines written without one.")
+                  help="Sổ theo dõi cần nhập vào (chưa có thì được tạo mới).")
+    @click.option("--plan-code", default=None, help="Mã kế hoạch dùng trong mã nhiệm vụ (mặc định: theo sheet Cấu hình của sổ).")
+    @click.option("--add-unknown", is_flag=True, help="Thêm đơn vị và lãnh đạo chưa có vào các sheet danh mục.")
+    @click.option("--plan-year", type=int, default=None, help="Năm dùng cho các thời hạn không ghi năm.")
     @click.option("--with-progress", is_flag=True,
-                  help="Progress-report appendix: map its state and result columns to Trạng thái and Kết quả "
-                       "(only where no unit has reported yet).")
-    @click.option("--dry-run", is_flag=True, help="Report what would change without writing.")
-    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+                  help="Phụ lục báo cáo tiến độ: đưa cột tình trạng và kết quả vào Trạng thái và Kết quả "
+                       "(chỉ ở những nhiệm vụ chưa đơn vị nào báo cáo).")
+    @click.option("--dry-run", is_flag=True, help="Chỉ báo trước những gì sẽ thay đổi, không ghi gì.")
+    @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
     def import_cmd(plan_file: Path, into: Path, plan_code: str | None, add_unknown: bool, plan_year: int | None,
                    with_progress: bool, dry_run: bool, as_json: bool) -> None:
-        """Import a plan's task table (Word, Excel, CSV/TSV text) into the master.
+        """Nhập bảng nhiệm vụ của kế hoạch (Word, Excel, văn bản CSV/TSV) vào sổ theo dõi.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl import ke_hoach_62.docx --into so_theo_doi.xlsx --plan-code DDCI2024
           kehoach-xl import phu_luc.tsv --into so_theo_doi.xlsx --json
         """

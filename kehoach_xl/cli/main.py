@@ -21,12 +21,13 @@ from kehoach_xl.cli.options import KehoachGroup, emit_csv, emit_json, master_arg
 
 
 @click.group(cls=KehoachGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kehoach-xl")
+@click.version_option(__version__, prog_name="kehoach-xl", message="%(prog)s, phiên bản %(version)s",
+                      help="Hiện số phiên bản rồi thoát.")
 def cli() -> None:
-    """kehoach-xl: the department's plan-tracking workbook as a dependable system.
+    """kehoach-xl: sổ theo dõi thực hiện kế hoạch của Sở, vận hành tin cậy.
 
     \b
-    Example:
+    Ví dụ:
       kehoach-xl demo ./demo
       kehoach-xl tasks ./demo/so_theo_doi.xlsx --json
     """
@@ -35,32 +36,36 @@ def cli() -> None:
 @cli.command("init")
 @master_argument
 @click.option("--sample", type=click.Choice(["none", "langson_ddci_2024"]), default="none",
-              help="Fill the units, leaders and index-score sheets from a bundled sample plan.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+              help="Điền sẵn các sheet đơn vị, lãnh đạo và điểm chỉ số từ một kế hoạch mẫu có sẵn.")
+@click.option("--overwrite", is_flag=True, help="Ghi đè tệp đã có (tệp cũ được sao lưu trước).")
 def init_cmd(master: Path, sample: str, overwrite: bool) -> None:
-    """Create an empty master workbook (and a kehoach.toml beside it).
+    """Tạo sổ theo dõi trống, kèm kehoach.toml và các thư mục làm việc bên cạnh.
 
     \b
-    Example:
+    Ví dụ:
       kehoach-xl init so_theo_doi.xlsx --sample langson_ddci_2024
     """
     from kehoach_xl.commands.init import init
 
     path = init(master, sample=None if sample == "none" else sample, overwrite=overwrite)
     click.echo(f"Đã tạo sổ theo dõi: {path}")
+    from kehoach_xl.model.config import load_config
+
+    cfg = load_config(path)
+    click.echo(f"Thư mục nhận báo cáo: {cfg.inbox_dir}; thư mục báo cáo: {cfg.reports_dir}")
     click.echo(f"Khóa ký tệp đơn vị nằm trong {path.parent / 'kehoach.toml'} (signing_key): giữ bí mật, "
                "chỉ Văn phòng Sở và bộ phận kỹ thuật được đọc thư mục này.")
 
 
 @cli.command("tasks")
 @master_argument
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array with snake_case keys.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
+@click.option("--json", "as_json", is_flag=True, help="In danh sách dạng JSON (khóa snake_case).")
+@click.option("--csv", "as_csv", is_flag=True, help="In dạng CSV để mở bằng bảng tính.")
 def tasks_cmd(master: Path, as_json: bool, as_csv: bool) -> None:
-    """List every task of the master.
+    """Liệt kê mọi nhiệm vụ trong sổ theo dõi.
 
     \b
-    Example:
+    Ví dụ:
       kehoach-xl tasks so_theo_doi.xlsx --json
       kehoach-xl tasks so_theo_doi.xlsx --csv > nhiem_vu.csv
     """
@@ -85,6 +90,100 @@ def _load_command_modules() -> None:
         if info.name not in ("main", "options") and not info.name.startswith("_"):
             mod = importlib.import_module(f"kehoach_xl.cli.{info.name}")
             mod.register(cli)
+    guard_rails(cli)
+
+
+# Vietnamese placeholders in the usage line and in error messages ("Thiếu tham số 'SỔ_THEO_DÕI'").
+ARGUMENT_METAVARS = {
+    "master": "SỔ_THEO_DÕI", "inbox": "THƯ_MỤC_NHẬN", "folder": "THƯ_MỤC", "plan_file": "VĂN_BẢN_KẾ_HOẠCH",
+    "config_path_or_master": "CẤU_HÌNH_HOẶC_SỔ", "config": "CẤU_HÌNH",
+}
+OPTION_METAVARS = {"as_of": "NGÀY", "period": "KỲ", "at": "GIỜ:PHÚT", "host": "ĐỊA_CHỈ", "port": "CỔNG",
+                   "plan_code": "MÃ", "plan_year": "NĂM", "wait_seconds": "GIÂY", "backup": "BẢN_SAO_LƯU"}
+# Commands whose file must be a master, and the parameter naming it; a refusal (exit 2) comes
+# before the command reads, moves, writes or backs up anything.
+TOLERANT = ("missing", "damaged")  # restore is how a broken or deleted master comes back
+
+
+def _check_master(name: str, kwargs: dict) -> None:
+    from kehoach_xl.io.file_kind import FileKind, detect_kind, refusal, require_master
+
+    if name == "init":
+        target = kwargs.get("master")
+        if target is not None and Path(target).exists() and kwargs.get("overwrite"):
+            kind = detect_kind(target)  # a damaged master may be replaced (it is backed up first)
+            if kind not in (FileKind.MASTER, FileKind.DAMAGED):
+                from kehoach_xl.errors import SetupError
+
+                raise SetupError(refusal(Path(target), kind))
+        return
+    if name == "import":
+        into = kwargs.get("into")
+        if into is not None and Path(into).exists():
+            require_master(into)
+        return
+    if name == "nightly":
+        p = kwargs.get("config_path_or_master")
+        if p is not None and Path(p).is_file() and Path(p).suffix.lower() != ".toml":
+            require_master(p)
+        elif p is None or Path(p).exists():
+            from kehoach_xl.model.config import load_config
+
+            cfg = load_config(p)
+            if cfg.master and cfg.resolve(cfg.master).exists():
+                require_master(cfg.resolve(cfg.master), inbox=cfg.inbox_dir)
+        return
+    master = kwargs.get("master")
+    if master is None:
+        return
+    if name == "restore":
+        kind = detect_kind(master)
+        if kind is not FileKind.MASTER and kind.value not in TOLERANT:
+            from kehoach_xl.errors import SetupError
+
+            raise SetupError(refusal(Path(master), kind))
+        return
+    require_master(master)
+
+
+def guard_rails(group: click.Group) -> None:
+    """Vietnamese placeholders, one date and period style everywhere, and the master check."""
+    from kehoach_xl.cli.options import date_callback, period_callback
+
+    group.subcommand_metavar = "LỆNH [THAM_SỐ]..."
+    group.options_metavar = "[TÙY_CHỌN]"
+    for name, cmd in group.commands.items():
+        cmd.options_metavar = "[TÙY_CHỌN]"
+        for param in cmd.params:
+            if isinstance(param, click.Argument):
+                name_vi = ARGUMENT_METAVARS.get(param.name or "")
+                if param.metavar is None and name_vi:
+                    param.metavar = name_vi if param.required else f"[{name_vi}]"
+                continue
+            if not isinstance(param, click.Option) or param.is_flag:
+                continue
+            if param.name == "as_of" and param.callback is None:
+                param.callback = date_callback
+            if param.name == "period" and param.callback is None:
+                param.callback = period_callback
+            if param.metavar is None and not isinstance(param.type, click.Choice):
+                param.metavar = OPTION_METAVARS.get(param.name or "") or (
+                    "SỐ" if isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType))
+                    else "ĐƯỜNG_DẪN" if isinstance(param.type, click.Path) else "GIÁ_TRỊ")
+        if cmd.callback is not None and not getattr(cmd.callback, "_guarded", False):
+            cmd.callback = _guarded(name, cmd.callback)
+
+
+def _guarded(name: str, callback):  # noqa: ANN001, ANN202 - a click command callback
+    import functools
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        _check_master(name, kwargs)
+        return callback(*args, **kwargs)
+
+    run._guarded = True  # type: ignore[attr-defined]
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,18 +12,18 @@ from kehoach_xl.cli.options import emit_json, master_argument, parse_date_option
 def register(cli: click.Group) -> None:
     @cli.command("summary")
     @master_argument
-    @click.option("--as-of", help="Report date YYYY-MM-DD (default: the master's as-of date, else today).")
+    @click.option("--as-of", help="Ngày lập số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định: ngày số liệu của sổ, nếu chưa có thì hôm nay).")
     @click.option("--export", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Also write the summary as its own workbook (.xlsx).")
+                  help="Ghi thêm bảng tổng hợp ra một tệp riêng (.xlsx).")
     @click.option("--period", default=None,
-                  help="Reporting month YYYY-MM (default: the month of the as-of date).")
-    @click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
+                  help="Tháng báo cáo, 05/2024 hoặc 2024-05 (mặc định: tháng của ngày số liệu).")
+    @click.option("--json", "as_json", is_flag=True, help="In mọi số liệu dạng JSON.")
     def summary_cmd(master: Path, as_of: str | None, export: Path | None, period: str | None,
                     as_json: bool) -> None:
-        """Write the summary sheet ("Tổng hợp") of the master; optionally export it.
+        """Ghi sheet “Tổng hợp” của sổ theo dõi; có thể xuất thêm ra tệp riêng.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl summary so_theo_doi.xlsx --as-of 2024-07-15
           kehoach-xl summary so_theo_doi.xlsx --period 2024-05 --export bao_cao/tong_hop.xlsx --json
         """
@@ -44,17 +44,17 @@ def register(cli: click.Group) -> None:
 
     @cli.command("briefing")
     @master_argument
-    @click.option("--period", required=True, help="Reporting month YYYY-MM.")
+    @click.option("--period", required=True, help="Tháng báo cáo, 05/2024 hoặc 2024-05.")
     @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-                  help="Folder for the .txt, .html, .png, .eml and reminder files.")
-    @click.option("--send", is_flag=True, help="Deliver the briefing and reminders through SMTP ([mail] in kehoach.toml).")
-    @click.option("--as-of", help="Report date YYYY-MM-DD (default: end of the period, or the master's as-of date).")
-    @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+                  help="Thư mục ghi các tệp .txt, .html, .png, .eml và thư nhắc việc.")
+    @click.option("--send", is_flag=True, help="Gửi báo cáo giao ban và thư nhắc qua máy chủ thư ([mail] trong kehoach.toml).")
+    @click.option("--as-of", help="Ngày lập số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định: cuối kỳ, hoặc ngày số liệu của sổ).")
+    @click.option("--json", "as_json", is_flag=True, help="In danh sách tệp đã ghi dạng JSON.")
     def briefing_cmd(master: Path, period: str, out: Path, send: bool, as_of: str | None, as_json: bool) -> None:
-        """Prepare the monthly briefing email and one reminder per unit with late or soon-due tasks.
+        """Soạn thư báo cáo giao ban hằng tháng và thư nhắc cho từng đơn vị có nhiệm vụ quá hạn hoặc sắp đến hạn.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl briefing so_theo_doi.xlsx --period 2024-07 --out bao_cao/2024-07
           kehoach-xl briefing so_theo_doi.xlsx --period 2024-07 --out bao_cao/2024-07 --send
         """
@@ -73,14 +73,14 @@ def register(cli: click.Group) -> None:
 
     @cli.command("report")
     @master_argument
-    @click.option("--period", required=True, help="Reporting month YYYY-MM.")
-    @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder or .docx file to write.")
-    @click.option("--as-of", help="Report date YYYY-MM-DD (default: end of the period, or the master's as-of date).")
+    @click.option("--period", required=True, help="Tháng báo cáo, 05/2024 hoặc 2024-05.")
+    @click.option("--out", required=True, type=click.Path(path_type=Path), help="Thư mục hoặc tệp .docx sẽ ghi.")
+    @click.option("--as-of", help="Ngày lập số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định: cuối kỳ, hoặc ngày số liệu của sổ).")
     def report_cmd(master: Path, period: str, out: Path, as_of: str | None) -> None:
-        """Write the formal Word report (Nghị định 30/2020/NĐ-CP format) for a month.
+        """Lập báo cáo bằng văn bản Word (thể thức Nghị định 30/2020/NĐ-CP) cho một tháng.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl report so_theo_doi.xlsx --period 2024-07 --out bao_cao/
         """
         from kehoach_xl.commands.report import report

@@ -18,14 +18,14 @@ def _print_table(report) -> None:  # noqa: ANN001 - ValidationReport, imported l
 def register(cli: click.Group) -> None:
     @cli.command("validate")
     @master_argument
-    @click.option("--json", "as_json", is_flag=True, help='Print {"valid", "errors", "warnings"} as JSON.')
-    @click.option("--write", is_flag=True, help="Also list the problems in the master's “Kiểm tra” sheet.")
+    @click.option("--json", "as_json", is_flag=True, help='In kết quả {"valid", "errors", "warnings"} dạng JSON.')
+    @click.option("--write", is_flag=True, help="Ghi thêm danh sách lỗi vào sheet “Kiểm tra” của sổ theo dõi.")
     @click.pass_context
     def validate_cmd(ctx: click.Context, master: Path, as_json: bool, write: bool) -> None:
-        """Check every sheet of the master and list every problem (exit 1 when there are errors).
+        """Kiểm tra mọi sheet của sổ theo dõi và liệt kê từng lỗi (mã thoát 1 khi có lỗi).
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl validate so_theo_doi.xlsx
           kehoach-xl validate so_theo_doi.xlsx --json
           kehoach-xl validate so_theo_doi.xlsx --write
@@ -44,13 +44,13 @@ def register(cli: click.Group) -> None:
 
     @cli.command("refresh")
     @master_argument
-    @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Report date (default: today).")
-    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @click.option("--as-of", "as_of", metavar="NGÀY", help="Ngày tính số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định: hôm nay).")
+    @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
     def refresh_cmd(master: Path, as_of: str | None, as_json: bool) -> None:
-        """Recompute the derived deadline columns and stamp the as-of date.
+        """Tính lại các cột thời hạn và ghi ngày số liệu vào sổ theo dõi.
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl refresh so_theo_doi.xlsx
           kehoach-xl refresh so_theo_doi.xlsx --as-of 2024-06-30
         """

@@ -19,15 +19,15 @@ def register(cli: click.Group) -> None:
 
     @cli.command("restore")
     @master_argument
-    @click.option("--list", "list_only", is_flag=True, help="List the backups, newest first, and change nothing.")
+    @click.option("--list", "list_only", is_flag=True, help="Liệt kê các bản sao lưu, mới nhất trước; không thay đổi gì.")
     @click.option("--to", "backup", default=None,
-                  help="Backup file (path or name from --list) to restore; the newest when omitted.")
-    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+                  help="Bản sao lưu cần khôi phục (đường dẫn hoặc tên lấy từ --list); bỏ trống thì lấy bản mới nhất.")
+    @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
     def restore_cmd(master: Path, list_only: bool, backup: str | None, as_json: bool) -> None:
-        """Roll the master back to one of its automatic backups (the current master is backed up first).
+        """Đưa sổ theo dõi về một bản sao lưu tự động (sổ hiện tại được sao lưu trước khi khôi phục).
 
         \b
-        Example:
+        Ví dụ:
           kehoach-xl restore so_theo_doi.xlsx --list
           kehoach-xl restore so_theo_doi.xlsx --to so_theo_doi-20240605-220000-000000.xlsx
         """

@@ -64,8 +64,9 @@ def create_master(
 
 
 def init(master: Path | str, *, sample: str | None = None, overwrite: bool = False) -> Path:
-    """Create an empty master (optionally with a sample plan's registry) and a default kehoach.toml."""
-    from kehoach_xl.model.config import CONFIG_NAME, default_toml, ensure_signing_key
+    """Create an empty master (optionally with a sample plan's registry), a default kehoach.toml and the
+    working folders the configuration names (the inbox and the reports folder)."""
+    from kehoach_xl.model.config import CONFIG_NAME, default_toml, ensure_signing_key, load_config
     from kehoach_xl.model.sample import sample_registry
 
     master = Path(master)
@@ -99,4 +100,7 @@ def init(master: Path | str, *, sample: str | None = None, overwrite: bool = Fal
         toml.write_text(default_toml(path.name), encoding="utf-8")
     else:
         ensure_signing_key(toml)  # an older kehoach.toml without a key gets one; an existing key is kept
+    cfg = load_config(path)
+    for folder in (cfg.inbox_dir, cfg.reports_dir):
+        folder.mkdir(parents=True, exist_ok=True)
     return path

@@ -130,16 +130,16 @@ def _add_task_rules(wb: Workbook, ws: Any, n_rows: int) -> None:
     units = quote_sheetname(schema.UNITS.name)
     leaders = quote_sheetname(schema.LEADERS.name)
     status_dv = DataValidation(
-        type="list", formula1=f"={settings}!$C$2:$C${1 + len(schema.STATUSES)}", allow_blank=True,
+        type="list", formula1=f"{settings}!$C$2:$C${1 + len(schema.STATUSES)}", allow_blank=True,
         showErrorMessage=True, errorTitle="Trạng thái không hợp lệ",
         error="Chọn một trong: " + ", ".join(schema.STATUSES) + ".",
         promptTitle="Trạng thái", prompt="Chọn trạng thái thực hiện từ danh sách.",
     )
     # Cells may name several units/leaders ("A; B"), so the list only guides: errorStyle information.
-    unit_dv = DataValidation(type="list", formula1=f"={units}!$A$2:$A$500", allow_blank=True,
+    unit_dv = DataValidation(type="list", formula1=f"{units}!$A$2:$A$500", allow_blank=True,
                              showErrorMessage=True, errorStyle="information",
                              error="Tên đơn vị chưa có trong sheet Đơn vị; nhiều đơn vị thì ngăn cách bằng dấu ;")
-    leader_dv = DataValidation(type="list", formula1=f"={leaders}!$A$2:$A$100", allow_blank=True,
+    leader_dv = DataValidation(type="list", formula1=f"{leaders}!$A$2:$A$100", allow_blank=True,
                                showErrorMessage=True, errorStyle="information",
                                error="Tên lãnh đạo chưa có trong sheet Lãnh đạo.")
     pct_dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True,

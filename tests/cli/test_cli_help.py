@@ -18,8 +18,8 @@ def test_core_commands_exist():
 def test_command_has_help_with_example(name):
     res = CliRunner().invoke(cli, [name, "--help"])
     assert res.exit_code == 0, res.output
-    assert "Example:" in res.output, f"'kehoach-xl {name} --help' shows no example"
-    assert f"kehoach-xl {name}" in res.output.split("Example:", 1)[1]
+    assert "Ví dụ:" in res.output, f"'kehoach-xl {name} --help' shows no example"
+    assert f"kehoach-xl {name}" in res.output.split("Ví dụ:", 1)[1]
     summary = (cli.commands[name].help or "").strip().splitlines()[0]
     assert len(summary) > 10
 

@@ -22,5 +22,5 @@ def test_xlsm_on_renamed_docx_and_on_non_master(tmp_path: Path) -> None:
     other = tmp_path / "bang_khac.xlsx"
     openpyxl.Workbook().save(other)
     res = CliRunner().invoke(cli, ["xlsm", str(other)])
-    assert res.exit_code == 1 and "bang_khac.xlsx" in res.output and "không phải sổ theo dõi" in res.output
+    assert res.exit_code == 2 and "bang_khac.xlsx" in res.output and "không phải sổ theo dõi" in res.output
     assert not (tmp_path / "bang_khac.xlsm").exists() and not (tmp_path / "doi_ten.xlsm").exists()

@@ -43,9 +43,9 @@ def test_excel_conventions_in_tasks_sheet(master):
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
     # Dropdowns for status (fed from the settings sheet), units and leaders (fed from their sheets).
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert "='Cấu hình'!$C$2:$C$4" in formulas
-    assert "='Đơn vị'!$A$2:$A$500" in formulas
-    assert "='Lãnh đạo'!$A$2:$A$100" in formulas
+    assert "'Cấu hình'!$C$2:$C$4" in formulas  # formula text is stored without '='
+    assert "'Đơn vị'!$A$2:$A$500" in formulas
+    assert "'Lãnh đạo'!$A$2:$A$100" in formulas
     # One colour rule per deadline state, bound to the state column.
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     texts = {r.formula[0] for r in rules}

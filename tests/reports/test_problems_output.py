@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 from click.testing import CliRunner
-from tests.validate_refresh.test_validate import TODAY, build_broken_master
 
 from kehoach_xl.cli.main import cli
 from kehoach_xl.commands.init import create_master
@@ -24,6 +23,7 @@ from kehoach_xl.reports.summary import Summary
 from kehoach_xl.rules.merge import Conflict, FileReport, problem_report_text
 from kehoach_xl.rules.validate import compute_validation
 from tests.reports_sample import AS_OF, PERIOD, make_master
+from tests.validate_refresh.test_validate import TODAY, build_broken_master
 
 P_ERR = Problem("unit_unknown", "Đơn vị 'X' chưa có.", ERROR, sheet="Nhiệm vụ", cell="Nhiệm vụ!E7", row=7,
                 column="Đơn vị chủ trì", value="X")

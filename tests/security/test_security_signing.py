@@ -56,7 +56,7 @@ def test_issue_and_merge_say_clearly_when_no_key(no_env_key: None, tmp_path: Pat
     from tests.helpers import make_sample_master
 
     master = make_sample_master(tmp_path / "so.xlsx")
-    (tmp_path / "hop_thu_den").mkdir()
+    (tmp_path / "hop_thu_den").mkdir(exist_ok=True)
     for args in (["issue", str(master), "--period", "2024-05", "--out", str(tmp_path / "gui")],
                  ["merge", str(master), str(tmp_path / "hop_thu_den")]):
         res = CliRunner().invoke(cli, args)
@@ -89,7 +89,7 @@ def test_workbook_signed_with_the_public_key_is_refused(no_env_key: None, tmp_pa
     header = [c.value for c in ws[4]]
     ws.cell(5, header.index("Kết quả thực hiện") + 1, "Giả mạo báo cáo của đơn vị khác")
     inbox = tmp_path / "hop_thu_den"
-    inbox.mkdir()
+    inbox.mkdir(exist_ok=True)  # init makes the inbox already
     wb.save(inbox / unitbook_name(unit, "2024-05"))
     rep = merge(master, inbox, as_of=None).to_dict()
     assert rep["applied"] == 0

@@ -158,7 +158,9 @@ def test_cli_refresh(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["refresh", str(path), "--as-of", "2024-06-05"])
     assert res.exit_code == 0, res.output
     assert "05/06/2024" in res.output and "Quá hạn: 1" in res.output
-    bad = CliRunner().invoke(cli, ["refresh", str(path), "--as-of", "05/06/2024"])
+    vn_style = CliRunner().invoke(cli, ["refresh", str(path), "--as-of", "05/06/2024"])  # dd/mm/yyyy too
+    assert vn_style.exit_code == 0 and "05/06/2024" in vn_style.output, vn_style.output
+    bad = CliRunner().invoke(cli, ["refresh", str(path), "--as-of", "31/02/2024"])
     assert bad.exit_code == 2
 
 
