@@ -197,14 +197,14 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
     return _parse_book(path, buf, limits, ext_links)
 
 
-_VBA_CONTENT = re.compile(rb"vbaProject|macroEnabled|ms-excel\.(?:intl)?macrosheet|ms-office\.activeX", re.I)
+_VBA_CONTENT = re.compile(rb"vbaProject|macroEnabled|ms-excel\.(?:intl)?macrosheet", re.I)
 
 
 def _has_macros(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> bool:
     """A VBA project under any name (content type or relationship says so), or Excel 4 macro sheets."""
     for info in infos:
         low = info.filename.lower()
-        if low.endswith("vbaproject.bin") or low.startswith(("xl/macrosheets/", "xl/activex/")):
+        if low.endswith("vbaproject.bin") or low.startswith("xl/macrosheets/"):
             return True
         if (low == "[content_types].xml" or low.endswith(".rels")) and info.file_size < (4 << 20):
             try:
@@ -502,7 +502,7 @@ def period_from_filename(name: str) -> str | None:
 
 
 def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str | None, today: dt.date,
-                     unit_by_file: dict[str, str] | None = None) -> Submission:
+                     unit_by_file: dict[str, str] | None = None, config: Config | None = None) -> Submission:
     registry = Registry.from_master(md)
     sub = Submission(file=path, kind="master_copy")
     unit = (unit_by_file or {}).get(path.name) or unit_from_filename(path.name, registry)
@@ -510,6 +510,11 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
         raise _reject(path, "Tệp là bản sao sổ theo dõi nhưng tên tệp không cho biết đơn vị gửi. Hãy đặt tên tệp "
                             "có tên đơn vị, ví dụ “2024-05_Thanh_tra_So.xlsx”, hoặc dùng tệp báo cáo được giao.")
     sub.unit = registry.match_unit(unit).canonical or unit
+    allowed = (config or Config()).limits.unsigned_master_copies_from
+    if not any((registry.match_unit(a).canonical or normalize_text(a)) == sub.unit for a in allowed):
+        raise _reject(path, f"Tệp là bản sao sổ theo dõi (không có chữ ký) gửi từ “{sub.unit}”. Đơn vị này không được "
+                            "báo cáo bằng bản sao sổ theo dõi: hãy điền vào tệp báo cáo Văn phòng Sở đã giao cho đơn vị "
+                            "(tệp có chữ ký) rồi gửi lại.", slug="master_copy_not_allowed")
     sub.period = period or period_from_filename(path.name) or f"{today:%Y-%m}"
     sub.period = _checked_period(path, sub.period, today)
     sheet = find_sheet_name(book.sheets, schema.TASKS.name)
@@ -560,20 +565,26 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
 
 
 def read_submission(path: Path | str, md: MasterData, *, config: Config, today: dt.date | None = None,
-                    period: str | None = None, unit_by_file: dict[str, str] | None = None) -> Submission:
-    """Read one file of the inbox; a refused file comes back with ``rejected=True`` and its reason."""
-    path = Path(path)
+                    period: str | None = None, unit_by_file: dict[str, str] | None = None,
+                    data: bytes | None = None, name: str | None = None) -> Submission:
+    """Read one file of the inbox; a refused file comes back with ``rejected=True`` and its reason.
+
+    ``data``: the file's bytes already read (the inbox reads each file once and hashes it); ``name``:
+    the name to show and file under when the real one is not fit to show (not UTF-8, control characters).
+    """
+    real = Path(path)
+    path = real.with_name(name) if name else real
     today = today or dt.date.today()
     try:
-        book = safe_open(path, config.limits)
+        book = safe_open(path if data is not None else real, config.limits, data=data)
         if find_sheet_name(book.sheets, META_SHEET) is None and find_sheet_name(book.sheets, schema.TASKS.name):
-            sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file)
+            sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file, config=config)
         else:
             sub = read_unitbook(path, book, md, config=config, today=today)
     except SubmissionRejected as exc:
         sub = Submission(file=path, problems=[exc.problem], rejected=True)
     try:
-        sub.mtime = os.stat(path).st_mtime
+        sub.mtime = os.stat(real).st_mtime
     except OSError:
         pass
     return sub
