@@ -302,3 +302,56 @@ def test_macro_part_under_another_name_is_refused(month):
     f = _files(rep)[name]
     assert f["status"] == "rejected" and "macro" in _messages(f)
     _good_merged(master, inbox, rep)
+
+
+def test_nightly_log_says_what_happened_to_every_file_when_a_step_fails(month, tmp_path, monkeypatch):
+    from kehoach_xl.commands.nightly import nightly
+    from kehoach_xl.rules import refresh
+
+    master, files, inbox = month
+    (tmp_path / "kehoach.toml").write_text('master = "so_theo_doi.xlsx"\n', encoding="utf-8")
+    _good(files, inbox)
+    wb = load_workbook(files["Van_phong_Dang_ky_dat_dai"])
+    for row in wb[META_SHEET].iter_rows():
+        if row[0].value == "header":
+            row[1].value = "[" * 20_000
+    wb.save(inbox / "2024-05_Van_phong_Dang_ky_dat_dai.xlsx")
+    with open(os.fsencode(inbox) + b"/bao_cao_\xff.xlsx", "wb") as fh:
+        fh.write(b"PK\x03\x04 garbage")
+
+    def broken(*a, **kw):
+        raise RuntimeError("bước cập nhật hỏng")
+
+    monkeypatch.setattr(refresh, "compute_refresh", broken)
+    rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, progress=False)
+    assert not rep.ok and {s.step: s.status for s in rep.steps}["refresh"] == "failed"
+    text = open(rep.log_file, encoding="utf-8").read()
+    for name in ("2024-05_Thanh_tra_So.xlsx", "2024-05_Van_phong_Dang_ky_dat_dai.xlsx", "bao_cao_\ufffd.xlsx"):
+        line = next((ln for ln in text.splitlines() if "nightly: file " in ln and name in ln), None)
+        assert line is not None and "left in the inbox" in line, (name, text)
+    assert "\\xff" in text  # the original (not UTF-8) name, exactly, in the log
+    assert (inbox / "2024-05_Thanh_tra_So.xlsx").exists()  # nothing written, nothing filed
+
+
+def test_file_still_growing_while_read_is_left(month, monkeypatch):
+    from kehoach_xl.io import inbox as inbox_io
+
+    master, files, inbox = month
+    _good(files, inbox)
+    growing = fill(files["Van_phong_Dang_ky_dat_dai"], inbox / "2024-05_Van_phong_Dang_ky_dat_dai.xlsx",
+                   {T2: {"progress": 40}})
+    real = inbox_io.read_snapshot
+
+    def read_while_copying(entry, max_bytes):
+        data = real(entry, max_bytes)
+        if entry.path == growing:
+            with open(growing, "ab") as fh:
+                fh.write(b"\x00" * 1000)  # the copy goes on
+        return data
+
+    monkeypatch.setattr(inbox_io, "read_snapshot", read_while_copying)
+    rep = merge(master, inbox, as_of=AS_OF, now=NOW)
+    f = _files(rep)[growing.name]
+    assert f["status"] == "left" and "đang thay đổi" in _messages(f)
+    assert growing.exists() and _row(master, T2)["progress"] != 40
+    _good_merged(master, inbox, rep)

@@ -48,7 +48,9 @@ class InboxEntry:
 
     def original_for_log(self) -> str:
         """The original name for logs: exact, printable, ASCII-safe when it is not clean."""
-        return self.original if self.name_is_clean else ascii(self.original)
+        if self.name_is_clean:
+            return self.original
+        return f"{self.display} (original bytes {os.fsencode(self.original)!r})"
 
 
 def display_name(original: str) -> str:
@@ -169,6 +171,7 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.items: dict[str, dict[str, Any]] = {}
+        self.dirty = False
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict):
@@ -181,8 +184,11 @@ class Ledger:
 
     def add(self, sha: str, **info: Any) -> None:
         self.items[sha] = info
+        self.dirty = True
 
     def save(self) -> None:
+        if not self.dirty:
+            return
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(self.items, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
