@@ -150,7 +150,7 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
                             "Hãy lưu lại dạng “Sổ làm việc Excel (.xlsx)” (không macro) rồi gửi lại.")
     members: dict[str, bytes] = {}
     used = 0
-    strings = 0
+    strings = cells = 0  # over the parts already read: the limits hold for the whole workbook
     for info in infos:
         if info.filename.endswith("/"):
             continue
@@ -176,13 +176,14 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
                     chunks.append(chunk)
                     if counter is not None:
                         counter.feed(chunk)
-                        _check_counts(path, counter, strings, limits, info.filename, members)
+                        _check_counts(path, counter, strings, cells, limits, info.filename, members)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
             raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (một phần của tệp không giải nén được). "
                                 "Hãy lưu lại và gửi lại tệp.") from None
         data = b"".join(chunks)
-        if counter is not None and not counter.sheet:
+        if counter is not None:
             strings += counter.strings
+            cells += counter.cells
         if (low.endswith((".xml", ".rels", ".vml")) or low == "[content_types].xml") and not _xml_is_safe(data):
             raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
                                 "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
@@ -224,7 +225,7 @@ def _has_macros(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> bool:
     return False
 
 
-def _check_counts(path: Path, c: PartCounter, strings: int, limits: LimitsConfig, part: str,
+def _check_counts(path: Path, c: PartCounter, strings: int, cells: int, limits: LimitsConfig, part: str,
                   members: dict[str, bytes]) -> None:
     """Refuse as soon as a streamed count passes its limit (before the part is even fully read)."""
     tail = " Hãy xóa các dòng, cột hoặc ô thừa (kể cả ô trống đã định dạng) rồi gửi lại."
@@ -234,8 +235,8 @@ def _check_counts(path: Path, c: PartCounter, strings: int, limits: LimitsConfig
                                 "không xử lý." + tail)
         return
     sheet = _sheet_title(members, part) if "xl/workbook.xml" in members else part
-    if c.cells > limits.max_cells:
-        raise _reject(path, f"Sheet có hơn {vn.integer(limits.max_cells)} ô (kể cả ô trống), vượt giới hạn; "
+    if cells + c.cells > limits.max_cells:
+        raise _reject(path, f"Tệp có hơn {vn.integer(limits.max_cells)} ô (kể cả ô trống), vượt giới hạn; "
                             "có dấu hiệu tệp tạo ra để làm treo chương trình; không xử lý." + tail, sheet=sheet)
     if c.row_count > limits.max_rows:
         raise _reject(path, f"Sheet có {vn.integer(c.row_count)} dòng, vượt giới hạn {vn.integer(limits.max_rows)} dòng; "

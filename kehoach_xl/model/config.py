@@ -68,7 +68,7 @@ class LimitsConfig:
     max_rows: int = 100_000
     # Counted by streaming each sheet's XML before any workbook object is built (dimension tags are
     # not trusted): a small file can declare tens of millions of empty cells.
-    max_cells: int = 2_000_000
+    max_cells: int = 500_000  # in the whole workbook; openpyxl needs about 0,4 KB per cell
     max_columns: int = 2_000
     max_shared_strings: int = 1_000_000
     file_timeout_seconds: float = 120.0  # one inbox file; past it the file is refused and the merge goes on
