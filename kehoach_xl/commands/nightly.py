@@ -194,9 +194,11 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         n_part = sum(1 for f in files if f.status == "partial")
         # Same rule as `kehoach-xl merge`: a refused or partly merged file, or a conflict, needs a person.
         status = "partial" if (n_rej or n_part or merge_report.conflicts) else "ok"
-        rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files)} tệp, "
+        n_left = sum(1 for f in files if f.status == "left")
+        rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files) - n_left} tệp, "
                                                      f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
-                                                     f"{len(merge_report.conflicts)} xung đột"))
+                                                     f"{len(merge_report.conflicts)} xung đột"
+                                                     + (f", {n_left} tệp để lại cho lần chạy sau" if n_left else "")))
         advance("merge", out.changes)
     except KehoachError as exc:
         log.error("merge failed: %s", exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import signal
@@ -22,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SETTLE_SECONDS = 60.0
 SETTLE_ENV = "KEHOACH_INBOX_SETTLE_SECONDS"
@@ -120,6 +123,9 @@ def scan(inbox: Path) -> list[InboxEntry]:
             continue
         link = stat.S_ISLNK(st.st_mode)
         if not link and not stat.S_ISREG(st.st_mode):
+            if not stat.S_ISDIR(st.st_mode):
+                log.warning("inbox entry %r is not a regular file (a pipe or device?); not read, left in place",
+                            os.fsencode(name))
             continue
         disp = display_name(name)
         base, n = disp, 2

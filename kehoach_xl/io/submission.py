@@ -106,17 +106,19 @@ def _xml_is_safe(data: bytes) -> bool:
     return _XML_BAD.search(data) is None
 
 
-def safe_open(path: Path, limits: LimitsConfig, data: bytes | None = None) -> SafeBook:
+def safe_open(path: Path, limits: LimitsConfig, data: bytes | None = None, source: Path | None = None) -> SafeBook:
     """Open an untrusted workbook under ``limits``; raises SubmissionRejected with a Vietnamese reason.
 
-    With ``data`` (the file's bytes, read once by the inbox), ``path`` only names the file in messages.
+    The bytes come from ``data`` (read once by the inbox), else from ``source``, else from ``path``;
+    ``path`` names the file in messages.
     """
     path = Path(path)
-    size = len(data) if data is not None else path.stat().st_size
+    source = Path(source) if source is not None else path
+    size = len(data) if data is not None else source.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
         raise _reject(path, f"Tệp nặng {vn.number(size / 1048576, 1)} MB, vượt giới hạn {vn.number(limits.max_file_mb)} MB. "
                             "Hãy xóa ảnh, sheet thừa hoặc ô quá dài rồi gửi lại.")
-    with (io.BytesIO(data) if data is not None else path.open("rb")) as fh:
+    with (io.BytesIO(data) if data is not None else source.open("rb")) as fh:
         head = fh.read(8)
         if head == OLE_MAGIC:
             raise _sniff_ole(path, head + fh.read(min(size, 4 << 20)))
@@ -128,7 +130,7 @@ def safe_open(path: Path, limits: LimitsConfig, data: bytes | None = None) -> Sa
                                     "Hãy điền vào tệp .xlsx do Văn phòng Sở gửi rồi gửi lại.")
             raise _reject(path, "Tệp không phải sổ làm việc Excel (.xlsx) hoặc đã hỏng. Hãy gửi lại tệp gốc.")
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else source)
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (gửi/tải về chưa hết). Hãy lưu lại và gửi lại tệp.") from None
     with zf:
@@ -577,7 +579,7 @@ def read_submission(path: Path | str, md: MasterData, *, config: Config, today: 
     path = real.with_name(name) if name else real
     today = today or dt.date.today()
     try:
-        book = safe_open(path if data is not None else real, config.limits, data=data)
+        book = safe_open(path, config.limits, data=data, source=real)
         if find_sheet_name(book.sheets, META_SHEET) is None and find_sheet_name(book.sheets, schema.TASKS.name):
             sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file, config=config)
         else:
