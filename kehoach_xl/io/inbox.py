@@ -224,9 +224,12 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise FileTimeout(seconds)
 
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    prev, _ = signal.setitimer(signal.ITIMER_REAL, seconds)  # someone else's alarm (a test time-out) …
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if prev > 0:  # … is set again for what was left of it
+            signal.setitimer(signal.ITIMER_REAL, max(prev - (time.monotonic() - started), 0.001))
