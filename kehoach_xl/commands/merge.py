@@ -158,6 +158,8 @@ def _guarded_read(entry: inbox_io.InboxEntry, md: MasterData, *, config: Config,
         sub = _refused(entry, "file_timeout", f"Đọc tệp mất quá {vn.number(limits.file_timeout_seconds, 0)} giây nên "
                        "đã dừng; tệp có thể quá lớn hoặc được tạo ra để làm treo chương trình. Hãy lưu lại bằng Excel, "
                        "xóa dữ liệu thừa rồi gửi lại.")
+    except FileNotFoundError:
+        return LEFT, _left(name, "file_gone", "Tệp đã bị xóa hoặc chuyển đi trong lúc tổng hợp; không xử lý.")
     except BaseException as exc:  # noqa: BLE001 - one hostile file must never stop the others
         log.error("inbox file %s: refused after %s: %s", entry.original_for_log(), type(exc).__name__,
                   str(exc)[:200], exc_info=not isinstance(exc, (RecursionError, MemoryError)))

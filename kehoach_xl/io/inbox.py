@@ -207,8 +207,8 @@ def ledger_path(master: Path | None, inbox: Path) -> Path:
     return inbox / ".kehoach_da_tong_hop.json"
 
 
-class FileTimeout(Exception):  # noqa: N818 - the name says what happened
-    pass
+class FileTimeout(BaseException):  # noqa: N818 - the name says what happened
+    """Not an Exception: the readers' broad ``except Exception`` (malformed parts) must not swallow it."""
 
 
 @contextlib.contextmanager
