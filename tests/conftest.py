@@ -14,6 +14,9 @@ import pytest
 # There is no built-in signing key any more; tests that issue or merge unit workbooks use this one
 # (tests of the missing key remove it with monkeypatch).
 os.environ.setdefault("KEHOACH_SIGNING_KEY", "khoa-ky-cho-bo-kiem-thu-0123456789")
+# Files written by a test are merged at once (the inbox otherwise leaves files younger than 60 s for
+# the next run); tests of that wait set ``[limits] inbox_settle_seconds`` themselves.
+os.environ.setdefault("KEHOACH_INBOX_SETTLE_SECONDS", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"

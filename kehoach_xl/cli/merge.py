@@ -11,7 +11,8 @@ from kehoach_xl.cli.options import emit_json, master_argument, parse_date_option
 
 def _print_merge(d: dict) -> None:
     for f in d["files"]:
-        label = {"processed": "Đã tổng hợp", "partial": "Tổng hợp một phần", "rejected": "TRẢ LẠI"}[f["status"]]
+        label = {"processed": "Đã tổng hợp", "partial": "Tổng hợp một phần", "rejected": "TRẢ LẠI",
+                 "left": "Để lần sau"}[f["status"]]
         click.echo(f"{label:<18} {f['file']}  ({f['unit'] or '?'}): {len(f['changes'])} thay đổi, "
                    f"{len(f['problems'])} vấn đề")
         for p in f["problems"]:
@@ -154,7 +155,7 @@ def register(cli: click.Group) -> None:
             emit_json(d)
         else:
             _print_merge(d)
-        if any(f["status"] != "processed" for f in d["files"]) or d["conflicts"]:
+        if any(f["status"] not in ("processed", "left") for f in d["files"]) or d["conflicts"]:
             raise SystemExit(1)
 
     @cli.command("nightly")

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 import shutil
 import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl import vn
 from kehoach_xl.errors import SetupError
+from kehoach_xl.io import inbox as inbox_io
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.io.submission import read_submission
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
-from kehoach_xl.rules.merge import MergeReport, compute_merge, problem_report_text
+from kehoach_xl.model.submission import Submission, file_problem
+from kehoach_xl.rules.merge import FileReport, MergeReport, compute_merge, problem_report_text
 from kehoach_xl.vn import parse_period
+
+log = logging.getLogger(__name__)
 
 PROCESSED_DIR = "processed"
 
@@ -24,23 +33,11 @@ REJECTED_DIR = "rejected"
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Every file waiting in the inbox (Excel owner files and hidden files are not submissions)."""
+    """Every file waiting in the inbox (Excel owner files and hidden files are not submissions; symlinks
+    are never followed)."""
     if not inbox.is_dir():
         return []
-    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(("~$", ".", ".~lock"))
-                  and not p.name.endswith(".txt"))
-
-
-def _unique(dest: Path) -> Path:
-    if not dest.exists():
-        return dest
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    n = 1
-    while True:
-        cand = dest.with_name(f"{dest.stem}.{stamp}-{n}{dest.suffix}")
-        if not cand.exists():
-            return cand
-        n += 1
+    return [e.path for e in inbox_io.scan(inbox) if not e.symlink]
 
 
 def _progress(items: list[Path], enabled: bool | None) -> Any:
@@ -104,35 +101,187 @@ def _check_inbox(inbox: Path) -> None:
                          "'inbox' trong kehoach.toml.")
 
 
+LEFT = "left"  # status of a file left in the inbox for the next run (being written, a symlink, replaced)
+_STATE_ATTR = "inbox_state"
+
+
+@dataclass
+class InboxState:
+    """What compute_inbox learnt about the inbox, for file_away: real paths, hashes, the ledger."""
+
+    entries: dict[str, inbox_io.InboxEntry] = field(default_factory=dict)  # by display name
+    ledger: Path | None = None
+
+
+def inbox_state(report: MergeReport) -> InboxState | None:
+    return getattr(report, _STATE_ATTR, None)
+
+
+def _guarded_read(entry: inbox_io.InboxEntry, md: MasterData, *, config: Config, today: dt.date,
+                  period: str | None, unit_by_file: dict[str, str] | None,
+                  ledger: inbox_io.Ledger) -> tuple[str, Submission | FileReport]:
+    """Read one file inside its own guard: whatever happens, the answer is about this file only.
+
+    Returns ("read", Submission), ("left", FileReport) or ("duplicate", FileReport).
+    """
+    name = entry.display
+    limits = config.limits
+    try:
+        with inbox_io.time_limit(limits.file_timeout_seconds):
+            data = inbox_io.read_snapshot(entry, int(limits.max_file_mb * 1024 * 1024))
+            try:
+                st = os.lstat(entry.path)
+            except OSError:
+                st = None
+            if st is None or st.st_size != entry.size or st.st_mtime != entry.mtime:
+                return LEFT, _left(name, "file_still_growing", "Tệp đang thay đổi trong lúc đọc (có thể đang được chép "
+                                   "vào); để lại trong hộp thư đến, sẽ tổng hợp ở lần chạy sau.")
+            seen = ledger.get(entry.sha256)
+            if seen is not None:
+                when = seen.get("at", "")
+                try:
+                    when_text = vn.datetime(dt.datetime.fromisoformat(when))
+                except (TypeError, ValueError):
+                    when_text = "trước đây"
+                msg = (f"Tệp có nội dung giống hệt tệp “{seen.get('file', '')}” đã tổng hợp lúc {when_text}; "
+                       "không thay đổi gì trong sổ theo dõi.")
+                return "duplicate", FileReport(file=name, unit=str(seen.get("unit", "")), period=str(seen.get("period", "")),
+                                               kind="duplicate", status="processed",
+                                               problems=[file_problem("duplicate_content", name, msg, severity="warning")])
+            sub = read_submission(entry.path, md, config=config, today=today, period=period, unit_by_file=unit_by_file,
+                                  data=data, name=name)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except inbox_io.FileTimeout:
+        log.warning("inbox file %s: refused, reading took more than %s s", entry.original_for_log(),
+                    limits.file_timeout_seconds)
+        sub = _refused(entry, "file_timeout", f"Đọc tệp mất quá {vn.number(limits.file_timeout_seconds, 0)} giây nên "
+                       "đã dừng; tệp có thể quá lớn hoặc được tạo ra để làm treo chương trình. Hãy lưu lại bằng Excel, "
+                       "xóa dữ liệu thừa rồi gửi lại.")
+    except FileNotFoundError:
+        return LEFT, _left(name, "file_gone", "Tệp đã bị xóa hoặc chuyển đi trong lúc tổng hợp; không xử lý.")
+    except BaseException as exc:  # noqa: BLE001 - one hostile file must never stop the others
+        log.error("inbox file %s: refused after %s: %s", entry.original_for_log(), type(exc).__name__,
+                  str(exc)[:200], exc_info=not isinstance(exc, (RecursionError, MemoryError)))
+        sub = _refused(entry, "file_unreadable", "Không đọc được tệp (tệp hỏng hoặc có cấu trúc bất thường: "
+                       f"{type(exc).__name__}). Hãy mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.")
+    return "read", sub
+
+
+def _refused(entry: inbox_io.InboxEntry, slug: str, message: str) -> Submission:
+    return Submission(file=entry.path.with_name(entry.display), rejected=True,
+                      problems=[file_problem(slug, entry.display, message)])
+
+
+def _left(name: str, slug: str, message: str) -> FileReport:
+    return FileReport(file=name, status=LEFT, problems=[file_problem(slug, name, message, severity="warning")])
+
+
 def compute_inbox(md: MasterData, inbox: Path, *, config: Config, as_of: dt.date | None = None,
                   now: dt.datetime | None = None, period: str | None = None, progress: bool | None = None,
                   unit_by_file: dict[str, str] | None = None) -> Outcome:
-    """Read every submission waiting in ``inbox`` against ``md`` and compute the merge (nothing is written)."""
+    """Read every submission waiting in ``inbox`` against ``md`` and compute the merge (nothing is written).
+
+    Each file is read inside its own guard (any exception or a time-out refuses that file only).
+    Files modified in the last ``inbox_settle_seconds``, still growing, or symlinks are left in the
+    inbox and reported; a file whose content was already applied is reported as a duplicate.
+    """
     _check_inbox(inbox)
     today = as_of or dt.date.today()
-    paths = inbox_files(inbox)
-    subs = []
-    with _progress(paths, progress) as bar:
-        for p in bar:
-            subs.append(read_submission(p, md, config=config, today=today, period=period, unit_by_file=unit_by_file))
-    return compute_merge(md, subs, as_of=now, config=config)
+    state = InboxState(ledger=inbox_io.ledger_path(md.path if str(md.path) not in ("", ".") else None, inbox))
+    ledger = inbox_io.Ledger(state.ledger)
+    settle = inbox_io.settle_seconds(config.limits.inbox_settle_seconds)
+    entries = inbox_io.scan(inbox)
+    subs: list[Submission] = []
+    extra: list[FileReport] = []
+    ready: list[inbox_io.InboxEntry] = []
+    for e in entries:
+        state.entries[e.display] = e
+        if e.symlink:
+            extra.append(_left(e.display, "symlink_not_followed", "Đây là lối tắt (liên kết tượng trưng) tới tệp khác, "
+                               "không phải tệp báo cáo; chương trình không mở tệp qua lối tắt. Để nguyên trong hộp thư "
+                               "đến; hãy gửi chính tệp báo cáo."))
+        elif abs(time.time() - e.mtime) < settle:
+            extra.append(_left(e.display, "file_too_recent", f"Tệp vừa được sửa hoặc chép vào (chưa đủ "
+                               f"{vn.integer(settle)} giây), có thể chưa chép xong; để lại, sẽ tổng hợp ở lần chạy sau."))
+        else:
+            ready.append(e)
+    with _progress(ready, progress) as bar:
+        for e in bar:
+            kind, res = _guarded_read(e, md, config=config, today=today, period=period, unit_by_file=unit_by_file,
+                                      ledger=ledger)
+            if isinstance(res, Submission):
+                subs.append(res)
+            else:
+                extra.append(res)
+    out = compute_merge(md, subs, as_of=now, config=config)
+    report: MergeReport = out.result
+    report.files = sorted([*report.files, *extra], key=lambda f: f.file)
+    setattr(report, _STATE_ATTR, state)
+    for f in report.files:
+        log.info("inbox file %s: %s", state.entries[f.file].original_for_log() if f.file in state.entries else f.file,
+                 f.status)
+    return out
 
 
 def file_away(inbox: Path, report: MergeReport) -> None:
     """Move each merged file to processed/ or rejected/, with a Vietnamese report beside the ones with problems.
 
     Called only after the master (file or live book) holds the changes, so a failed
-    write leaves the submissions in the inbox to be merged again.
+    write leaves the submissions in the inbox to be merged again. Files are filed under a safe,
+    short, unique name; the original name stays in the report and the log. A file whose content
+    changed since it was read (a re-send arriving during the merge) is left for the next run;
+    the content hashes of files filed as applied are recorded so a re-send of the same bytes
+    is a duplicate.
     """
+    state = inbox_state(report)
+    ledger = inbox_io.Ledger(state.ledger) if state and state.ledger else None
+    stamp = dt.datetime.now().replace(microsecond=0).isoformat()
     for f in report.files:
-        src = inbox / f.file
-        if not src.exists():
+        if f.status == LEFT:
             continue
-        folder = inbox / (REJECTED_DIR if f.status == "rejected" else PROCESSED_DIR)
-        folder.mkdir(exist_ok=True)
-        dest = _unique(folder / f.file)
-        shutil.move(str(src), dest)
-        f.moved_to = str(dest)
-        if f.status != "processed" or any(c for c in report.conflicts if any(v["file"] == f.file for v in c.values)):
-            dest.with_name(dest.name + ".bao_cao_loi.txt").write_text(
-                problem_report_text(f, report.conflicts), encoding="utf-8")
+        entry = state.entries.get(f.file) if state else None
+        try:
+            _file_one(inbox, report, f, entry, ledger, stamp)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one file that cannot be filed does not stop the others
+            log.error("inbox file %s: could not be filed: %s", entry.original_for_log() if entry else f.file, exc)
+            f.problems.append(file_problem("file_not_filed", f.file, "Không chuyển được tệp sang thư mục lưu "
+                                           f"({type(exc).__name__}); tệp vẫn nằm trong hộp thư đến.", severity="warning"))
+    if ledger is not None:
+        try:
+            ledger.save()
+        except OSError as exc:
+            log.error("could not record the applied files in %s: %s", ledger.path, exc)
+
+
+def _file_one(inbox: Path, report: MergeReport, f: FileReport, entry: inbox_io.InboxEntry | None,
+              ledger: inbox_io.Ledger | None, stamp: str) -> None:
+    src = entry.path if entry else inbox / f.file
+    if not os.path.lexists(src):
+        return
+    if entry is not None and entry.sha256:
+        now_sha = inbox_io.file_sha256(src)
+        if now_sha != entry.sha256:
+            log.warning("inbox file %s: replaced while the merge ran; left for the next run", entry.original_for_log())
+            f.problems.append(file_problem("file_replaced", f.file, "Tệp đã được thay bằng bản khác trong lúc tổng hợp: "
+                                           "bản vừa đọc đã được xử lý, bản mới để lại trong hộp thư đến và sẽ tổng hợp "
+                                           "ở lần chạy sau.", severity="warning"))
+            f.moved_to = ""
+            return
+    folder = inbox / (REJECTED_DIR if f.status == "rejected" else PROCESSED_DIR)
+    folder.mkdir(exist_ok=True)
+    dest = inbox_io.unique_path(folder / inbox_io.filing_name(f.file))
+    shutil.move(os.fspath(src), dest)
+    f.moved_to = str(dest)
+    log.info("inbox file %s: %s -> %s", entry.original_for_log() if entry else f.file, f.status, dest)
+    if ledger is not None and entry is not None and entry.sha256 and f.status != "rejected" and f.kind != "duplicate":
+        ledger.add(entry.sha256, file=f.file, unit=f.unit, period=f.period, at=stamp)
+    mine = any(c for c in report.conflicts if any(v["file"] == f.file for v in c.values))
+    if f.status != "processed" or mine or f.kind == "duplicate":
+        text = problem_report_text(f, report.conflicts)
+        if entry is not None and (not entry.name_is_clean or dest.name != f.file):
+            text += (f"\nTên tệp gốc: {entry.original if entry.name_is_clean else entry.original_for_log()}\n"
+                     f"Lưu trong thư mục “{folder.name}” với tên: {dest.name}\n")
+        dest.with_name(dest.name + ".bao_cao_loi.txt").write_text(text, encoding="utf-8")

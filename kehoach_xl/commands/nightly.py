@@ -115,10 +115,29 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
             log.info("step %-8s %-7s %s", s.step, s.status, s.message)
         log.info("nightly end: ok=%s", rep.ok)
     finally:
+        _log_files(rep, cfg)
         root.removeHandler(handler)
         handler.close()
         root.setLevel(old_level)
     return rep
+
+
+def _log_files(rep: NightlyReport, cfg: Config) -> None:
+    """One line per inbox file saying what became of it, whatever step failed (or if none ran)."""
+    try:
+        if rep.merge is not None:
+            for f in rep.merge.get("files", []):
+                where = f"moved to {f['moved_to']}" if f.get("moved_to") else "left in the inbox"
+                first = next((p["message"] for p in f.get("problems", [])), "")
+                log.info("file %s: read as %s; %s%s", ascii(f["file"]) if not f["file"].isprintable() else f["file"],
+                         f["status"], where, f" ({first})" if first else "")
+            return
+        from kehoach_xl.commands.merge import inbox_files
+
+        for p in inbox_files(cfg.inbox_dir):
+            log.info("file %s: not read (the merge did not run), left in the inbox", ascii(p.name))
+    except Exception:  # noqa: BLE001 - the log must never be what breaks the night
+        log.exception("could not list the inbox files")
 
 
 def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | None,
@@ -175,9 +194,11 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         n_part = sum(1 for f in files if f.status == "partial")
         # Same rule as `kehoach-xl merge`: a refused or partly merged file, or a conflict, needs a person.
         status = "partial" if (n_rej or n_part or merge_report.conflicts) else "ok"
-        rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files)} tệp, "
+        n_left = sum(1 for f in files if f.status == "left")
+        rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files) - n_left} tệp, "
                                                      f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
-                                                     f"{len(merge_report.conflicts)} xung đột"))
+                                                     f"{len(merge_report.conflicts)} xung đột"
+                                                     + (f", {n_left} tệp để lại cho lần chạy sau" if n_left else "")))
         advance("merge", out.changes)
     except KehoachError as exc:
         log.error("merge failed: %s", exc)

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError
+from kehoach_xl.io.xlsx_limits import PartCounter
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, LimitsConfig
 from kehoach_xl.model.master import MasterData, find_sheet_name, match_headers, read_sheet_rows
@@ -105,14 +106,19 @@ def _xml_is_safe(data: bytes) -> bool:
     return _XML_BAD.search(data) is None
 
 
-def safe_open(path: Path, limits: LimitsConfig) -> SafeBook:
-    """Open an untrusted workbook under ``limits``; raises SubmissionRejected with a Vietnamese reason."""
+def safe_open(path: Path, limits: LimitsConfig, data: bytes | None = None, source: Path | None = None) -> SafeBook:
+    """Open an untrusted workbook under ``limits``; raises SubmissionRejected with a Vietnamese reason.
+
+    The bytes come from ``data`` (read once by the inbox), else from ``source``, else from ``path``;
+    ``path`` names the file in messages.
+    """
     path = Path(path)
-    size = path.stat().st_size
+    source = Path(source) if source is not None else path
+    size = len(data) if data is not None else source.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
         raise _reject(path, f"Tệp nặng {vn.number(size / 1048576, 1)} MB, vượt giới hạn {vn.number(limits.max_file_mb)} MB. "
                             "Hãy xóa ảnh, sheet thừa hoặc ô quá dài rồi gửi lại.")
-    with path.open("rb") as fh:
+    with (io.BytesIO(data) if data is not None else source.open("rb")) as fh:
         head = fh.read(8)
         if head == OLE_MAGIC:
             raise _sniff_ole(path, head + fh.read(min(size, 4 << 20)))
@@ -124,7 +130,7 @@ def safe_open(path: Path, limits: LimitsConfig) -> SafeBook:
                                     "Hãy điền vào tệp .xlsx do Văn phòng Sở gửi rồi gửi lại.")
             raise _reject(path, "Tệp không phải sổ làm việc Excel (.xlsx) hoặc đã hỏng. Hãy gửi lại tệp gốc.")
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else source)
     except (zipfile.BadZipFile, OSError, EOFError):
         raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (gửi/tải về chưa hết). Hãy lưu lại và gửi lại tệp.") from None
     with zf:
@@ -141,15 +147,18 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             "Nếu đây là tệp thật, hãy xóa dữ liệu thừa rồi gửi lại.")
     if declared > budget:
         raise _reject(path, bomb.format(what=f"{vn.integer(declared / 1048576)} MB > {vn.number(limits.max_uncompressed_mb)} MB"))
-    names = [i.filename for i in infos]
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
+    if _has_macros(zf, infos):
         raise _reject(path, "Tệp chứa macro (VBA). Vì an toàn, Văn phòng Sở không nhận tệp có macro. "
                             "Hãy lưu lại dạng “Sổ làm việc Excel (.xlsx)” (không macro) rồi gửi lại.")
     members: dict[str, bytes] = {}
     used = 0
+    strings = cells = 0  # over the parts already read: the limits hold for the whole workbook
     for info in infos:
         if info.filename.endswith("/"):
             continue
+        low = info.filename.lower()
+        counter = (PartCounter(sheet=True) if low.startswith("xl/worksheets/") and low.endswith(".xml") else
+                   PartCounter(sheet=False) if low.endswith("sharedstrings.xml") else None)
         if info.file_size > RATIO_MIN_BYTES and info.file_size > max(info.compress_size, 1) * limits.max_ratio:
             raise _reject(path, bomb.format(what=f"tỉ lệ nén {info.file_size // max(info.compress_size, 1)}:1"))
         chunks = []
@@ -167,11 +176,16 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
                     if got > RATIO_MIN_BYTES and got > max(info.compress_size, 1) * limits.max_ratio:
                         raise _reject(path, bomb.format(what=f"tỉ lệ nén vượt {vn.number(limits.max_ratio)}:1"))
                     chunks.append(chunk)
+                    if counter is not None:
+                        counter.feed(chunk)
+                        _check_counts(path, counter, strings, cells, limits, info.filename, members)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
             raise _reject(path, "Tệp bị hỏng hoặc bị cắt cụt (một phần của tệp không giải nén được). "
                                 "Hãy lưu lại và gửi lại tệp.") from None
         data = b"".join(chunks)
-        low = info.filename.lower()
+        if counter is not None:
+            strings += counter.strings
+            cells += counter.cells
         if (low.endswith((".xml", ".rels", ".vml")) or low == "[content_types].xml") and not _xml_is_safe(data):
             raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
                                 "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
@@ -184,6 +198,54 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             out.writestr(name, data)
     buf.seek(0)
     return _parse_book(path, buf, limits, ext_links)
+
+
+_VBA_CONTENT = re.compile(rb"vbaProject|macroEnabled|ms-excel\.(?:intl)?macrosheet", re.I)
+
+
+def _has_macros(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> bool:
+    """A VBA project under any name (content type or relationship says so), or Excel 4 macro sheets."""
+    for info in infos:
+        low = info.filename.lower()
+        if low.endswith("vbaproject.bin") or low.startswith("xl/macrosheets/"):
+            return True
+        if (low == "[content_types].xml" or low.endswith(".rels")) and info.file_size < (4 << 20):
+            try:
+                if _VBA_CONTENT.search(zf.read(info)):
+                    return True
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+                return False  # unreadable parts are refused as corrupt below
+        if low.endswith(".bin"):
+            try:
+                with zf.open(info) as fh:
+                    # An OLE compound file holding a "VBA" storage, whatever the part is called.
+                    head = fh.read(1 << 16)
+                if head[:8] == OLE_MAGIC and ("VBA".encode("utf-16-le") in head or b"_VBA_PROJECT" in head.upper()):
+                    return True
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+                return False
+    return False
+
+
+def _check_counts(path: Path, c: PartCounter, strings: int, cells: int, limits: LimitsConfig, part: str,
+                  members: dict[str, bytes]) -> None:
+    """Refuse as soon as a streamed count passes its limit (before the part is even fully read)."""
+    tail = " Hãy xóa các dòng, cột hoặc ô thừa (kể cả ô trống đã định dạng) rồi gửi lại."
+    if not c.sheet:
+        if strings + c.strings > limits.max_shared_strings:
+            raise _reject(path, f"Tệp chứa hơn {vn.integer(limits.max_shared_strings)} chuỗi văn bản, vượt giới hạn; "
+                                "không xử lý." + tail)
+        return
+    sheet = _sheet_title(members, part) if "xl/workbook.xml" in members else part
+    if cells + c.cells > limits.max_cells:
+        raise _reject(path, f"Tệp có hơn {vn.integer(limits.max_cells)} ô (kể cả ô trống), vượt giới hạn; "
+                            "có dấu hiệu tệp tạo ra để làm treo chương trình; không xử lý." + tail, sheet=sheet)
+    if c.row_count > limits.max_rows:
+        raise _reject(path, f"Sheet có {vn.integer(c.row_count)} dòng, vượt giới hạn {vn.integer(limits.max_rows)} dòng; "
+                            "không xử lý." + tail, sheet=sheet)
+    if c.max_col > limits.max_columns:
+        raise _reject(path, f"Sheet dùng tới cột thứ {vn.integer(c.max_col)}, vượt giới hạn "
+                            f"{vn.integer(limits.max_columns)} cột; không xử lý." + tail, sheet=sheet)
 
 
 _SI = re.compile(rb"<si>(.*?)</si>", re.S)
@@ -290,7 +352,7 @@ def _read_meta(path: Path, book: SafeBook) -> tuple[dict[str, Any], str] | None:
             return None
         payload = json.loads(str(kv.get("header")))
         payload["tasks"] = tasks
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError, MemoryError):
         raise _reject(path, "Phần dữ liệu ẩn của tệp bị sửa hoặc hỏng; không xác định được đơn vị và kỳ báo cáo. "
                             "Hãy điền lại vào tệp gốc do Văn phòng Sở gửi.", sheet=META_SHEET) from None
     return payload, str(kv.get("signature") or "")
@@ -443,7 +505,7 @@ def period_from_filename(name: str) -> str | None:
 
 
 def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str | None, today: dt.date,
-                     unit_by_file: dict[str, str] | None = None) -> Submission:
+                     unit_by_file: dict[str, str] | None = None, config: Config | None = None) -> Submission:
     registry = Registry.from_master(md)
     sub = Submission(file=path, kind="master_copy")
     unit = (unit_by_file or {}).get(path.name) or unit_from_filename(path.name, registry)
@@ -451,6 +513,11 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
         raise _reject(path, "Tệp là bản sao sổ theo dõi nhưng tên tệp không cho biết đơn vị gửi. Hãy đặt tên tệp "
                             "có tên đơn vị, ví dụ “2024-05_Thanh_tra_So.xlsx”, hoặc dùng tệp báo cáo được giao.")
     sub.unit = registry.match_unit(unit).canonical or unit
+    allowed = (config or Config()).limits.unsigned_master_copies_from
+    if not any((registry.match_unit(a).canonical or normalize_text(a)) == sub.unit for a in allowed):
+        raise _reject(path, f"Tệp là bản sao sổ theo dõi (không có chữ ký) gửi từ “{sub.unit}”. Đơn vị này không được "
+                            "báo cáo bằng bản sao sổ theo dõi: hãy điền vào tệp báo cáo Văn phòng Sở đã giao cho đơn vị "
+                            "(tệp có chữ ký) rồi gửi lại.", slug="master_copy_not_allowed")
     sub.period = period or period_from_filename(path.name) or f"{today:%Y-%m}"
     sub.period = _checked_period(path, sub.period, today)
     sheet = find_sheet_name(book.sheets, schema.TASKS.name)
@@ -501,20 +568,26 @@ def read_master_copy(path: Path, book: SafeBook, md: MasterData, *, period: str 
 
 
 def read_submission(path: Path | str, md: MasterData, *, config: Config, today: dt.date | None = None,
-                    period: str | None = None, unit_by_file: dict[str, str] | None = None) -> Submission:
-    """Read one file of the inbox; a refused file comes back with ``rejected=True`` and its reason."""
-    path = Path(path)
+                    period: str | None = None, unit_by_file: dict[str, str] | None = None,
+                    data: bytes | None = None, name: str | None = None) -> Submission:
+    """Read one file of the inbox; a refused file comes back with ``rejected=True`` and its reason.
+
+    ``data``: the file's bytes already read (the inbox reads each file once and hashes it); ``name``:
+    the name to show and file under when the real one is not fit to show (not UTF-8, control characters).
+    """
+    real = Path(path)
+    path = real.with_name(name) if name else real
     today = today or dt.date.today()
     try:
-        book = safe_open(path, config.limits)
+        book = safe_open(path, config.limits, data=data, source=real)
         if find_sheet_name(book.sheets, META_SHEET) is None and find_sheet_name(book.sheets, schema.TASKS.name):
-            sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file)
+            sub = read_master_copy(path, book, md, period=period, today=today, unit_by_file=unit_by_file, config=config)
         else:
             sub = read_unitbook(path, book, md, config=config, today=today)
     except SubmissionRejected as exc:
         sub = Submission(file=path, problems=[exc.problem], rejected=True)
     try:
-        sub.mtime = os.stat(path).st_mtime
+        sub.mtime = os.stat(real).st_mtime
     except OSError:
         pass
     return sub

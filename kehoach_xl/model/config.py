@@ -66,6 +66,17 @@ class LimitsConfig:
     max_ratio: float = 200.0
     max_cell_chars: int = 32_767
     max_rows: int = 100_000
+    # Counted by streaming each sheet's XML before any workbook object is built (dimension tags are
+    # not trusted): a small file can declare tens of millions of empty cells.
+    max_cells: int = 500_000  # in the whole workbook; openpyxl needs about 0,4 KB per cell
+    max_columns: int = 2_000
+    max_shared_strings: int = 1_000_000
+    file_timeout_seconds: float = 120.0  # one inbox file; past it the file is refused and the merge goes on
+    # A file modified this recently is left for the next run (it may still be being copied in).
+    # None: 60 seconds, or the environment variable KEHOACH_INBOX_SETTLE_SECONDS.
+    inbox_settle_seconds: float | None = None
+    # Units whose unsigned copies of the master are accepted; any other unit must use its issued workbook.
+    unsigned_master_copies_from: list[str] = field(default_factory=lambda: ["Văn phòng Sở"])
 
 
 @dataclass

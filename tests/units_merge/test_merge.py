@@ -171,7 +171,9 @@ def test_master_copy_sent_back_only_own_fields(tmp_path):
     ws.cell(4, hdr.index("Tiến độ (%)") + 1).value = 5  # T3, Thanh tra's task: ignored
     ws.cell(3, hdr.index("Nhiệm vụ/Hoạt động") + 1).value = "Sửa nội dung kế hoạch"  # definition: ignored
     wb.save(inbox / "So_theo_doi_VP_DKDD_2024-05.xlsx")
-    d = merge(master, inbox, as_of=AS_OF, now=NOW).to_dict()
+    cfg = load_config(master)
+    cfg.limits.unsigned_master_copies_from = ["Văn phòng Đăng ký đất đai"]  # only configured units may
+    d = merge(master, inbox, as_of=AS_OF, now=NOW, config=cfg).to_dict()
     f = d["files"][0]
     assert (f["kind"], f["unit"], f["period"]) == ("master_copy", "Văn phòng Đăng ký đất đai", "2024-05")
     assert _row(master, T2)["progress"] == 85 and _row(master, T3)["progress"] == 100
