@@ -20,6 +20,7 @@ from kehoach_xl.io.submission import read_submission
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.roles import FileStatus
 from kehoach_xl.model.submission import Submission, file_problem
 from kehoach_xl.rules.merge import FileReport, MergeReport, compute_merge, problem_report_text
 from kehoach_xl.vn import parse_period
@@ -101,7 +102,7 @@ def _check_inbox(inbox: Path) -> None:
                          "'inbox' trong kehoach.toml.")
 
 
-LEFT = "left"  # status of a file left in the inbox for the next run (being written, a symlink, replaced)
+LEFT = FileStatus.LEFT
 _STATE_ATTR = "inbox_state"
 
 

@@ -23,6 +23,7 @@ from kehoach_xl import vn
 from kehoach_xl.errors import DataError, KehoachError, SetupError
 from kehoach_xl.io.write_errors import MasterLockedError, MasterOpenInExcelError
 from kehoach_xl.model.config import Config, load_config
+from kehoach_xl.model.roles import FileStatus
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         n_part = sum(1 for f in files if f.status == "partial")
         # Same rule as `kehoach-xl merge`: a refused or partly merged file, or a conflict, needs a person.
         status = "partial" if (n_rej or n_part or merge_report.conflicts) else "ok"
-        n_left = sum(1 for f in files if f.status == "left")
+        n_left = sum(1 for f in files if f.status == FileStatus.LEFT)
         rep.steps.append(StepResult("merge", status, f"{merge_report.applied} ô cập nhật từ {len(files) - n_left} tệp, "
                                                      f"{n_rej} tệp bị trả lại, {n_part} tệp tổng hợp một phần, "
                                                      f"{len(merge_report.conflicts)} xung đột"

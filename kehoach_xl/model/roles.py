@@ -29,3 +29,4 @@ class FileStatus(StrEnum):
     PROCESSED = "processed"  # everything it reported was taken (or was already there)
     PARTIAL = "partial"  # some cells refused or in conflict; the rest taken
     REJECTED = "rejected"  # not read at all
+    LEFT = "left"  # left in the inbox for the next run (still being written, a symlink, replaced while read)
