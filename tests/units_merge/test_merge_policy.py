@@ -135,7 +135,7 @@ def test_roles_and_file_statuses_stay_the_strings_of_the_json():
     report = FileReport(file="a.xlsx", status=FileStatus.PARTIAL)
     assert json.dumps(report.to_dict()["status"]) == '"partial"'
     assert FileReport(file="b.xlsx").status == "processed"
-    assert {str(s) for s in FileStatus} == {"processed", "partial", "rejected"}
+    assert {str(s) for s in FileStatus} == {"processed", "partial", "rejected", "left"}
 
 
 def test_merge_functions_stay_small():
