@@ -22,7 +22,8 @@ from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.roles import FileStatus
 from kehoach_xl.model.submission import Submission, file_problem
-from kehoach_xl.rules.merge import FileReport, MergeReport, compute_merge, problem_report_text
+from kehoach_xl.reports.problems import unit_error_report
+from kehoach_xl.rules.merge import FileReport, MergeReport, compute_merge
 from kehoach_xl.vn import parse_period
 
 log = logging.getLogger(__name__)
@@ -281,7 +282,8 @@ def _file_one(inbox: Path, report: MergeReport, f: FileReport, entry: inbox_io.I
         ledger.add(entry.sha256, file=f.file, unit=f.unit, period=f.period, at=stamp)
     mine = any(c for c in report.conflicts if any(v["file"] == f.file for v in c.values))
     if f.status != "processed" or mine or f.kind == "duplicate":
-        text = problem_report_text(f, report.conflicts)
+        text = unit_error_report(f.problems, file=f.file, unit=f.unit, period=f.period, status=f.status,
+                                 conflicts=report.conflicts)
         if entry is not None and (not entry.name_is_clean or dest.name != f.file):
             text += (f"\nTên tệp gốc: {entry.original if entry.name_is_clean else entry.original_for_log()}\n"
                      f"Lưu trong thư mục “{folder.name}” với tên: {dest.name}\n")

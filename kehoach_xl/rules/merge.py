@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kehoach_xl import vn
-from kehoach_xl.errors import KehoachError
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
@@ -493,38 +492,3 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
             changes.append(schema.HISTORY.name, row)
             added += 1
     return added
-
-
-def _period_text(period: str) -> str:
-    """"2024-05" → "tháng 05/2024", as the unit workbook shows it."""
-    if not period:
-        return "(không xác định)"
-    try:
-        return f"tháng {period_label(period)}"
-    except (ValueError, TypeError, KehoachError):
-        return period
-
-
-def problem_report_text(f: FileReport, conflicts: Sequence[Conflict]) -> str:
-    lines = [f"BÁO CÁO KIỂM TRA TỆP: {f.file}",
-             f"Đơn vị: {f.unit or '(không xác định)'}    Kỳ báo cáo: {_period_text(f.period)}",
-             "Kết quả: " + {"rejected": "KHÔNG TỔNG HỢP — tệp bị trả lại.",
-                            "partial": "Đã tổng hợp một phần; các ô dưới đây chưa được ghi.",
-                            "processed": "Đã tổng hợp."}[f.status], ""]
-    for n, p in enumerate(f.problems, start=1):
-        sev = "Lỗi" if p.severity == "error" else "Lưu ý"
-        where = ", ".join(x for x in (f"sheet “{p.sheet}”" if p.sheet else "", f"ô {p.cell}" if p.cell else "") if x)
-        lines.append(f"{n}. [{sev}] {where + ': ' if where else ''}{p.message}")
-    for c in conflicts:
-        if any(v["file"] == f.file for v in c.values):
-            vals = "; ".join(f"{v['unit']} ({v['file']}): “{vn.value(v['value'])}”" for v in c.values)
-            lines.append(f"- [Xung đột] Nhiệm vụ {c.task_id}, cột “{FIELD_LABELS.get(c.field, c.field)}”: {c.reason}. "
-                         f"Sổ theo dõi: “{vn.value(c.master_value)}”; báo cáo: {vals}. Văn phòng Sở sẽ quyết định.")
-    if any(p.cell for p in f.problems):
-        hint = ("Cách khắc phục: sửa các ô nêu trên trong tệp được giao (không đổi tên sheet, cột, không đổi mã "
-                "nhiệm vụ), lưu dạng .xlsx rồi gửi lại cho Văn phòng Sở.")
-    else:
-        hint = ("Cách khắc phục: mở đúng tệp .xlsx Văn phòng Sở đã giao cho đơn vị, điền báo cáo vào đó, "
-                "lưu lại (Excel Workbook .xlsx) rồi gửi lại cho Văn phòng Sở.")
-    lines += ["", hint]
-    return "\n".join(lines) + "\n"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from kehoach_xl import vn
 from kehoach_xl.cli.main import cli
 from kehoach_xl.commands.init import create_master
+from kehoach_xl.errors import KehoachError
 from kehoach_xl.importer import build_sample_plan_docx, compute_import, parse_plan
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model.changes import Link
@@ -20,8 +23,9 @@ from kehoach_xl.reports.briefing import BriefingResult, compute_briefing
 from kehoach_xl.reports.docx_report import compute_report
 from kehoach_xl.reports.problems import problem_rows, problems_console, problems_json, unit_error_report
 from kehoach_xl.reports.summary import Summary
-from kehoach_xl.rules.merge import Conflict, FileReport, problem_report_text
+from kehoach_xl.rules.merge import FIELD_LABELS, Conflict, FileReport
 from kehoach_xl.rules.validate import compute_validation
+from kehoach_xl.vn import period_label
 from tests.reports_sample import AS_OF, PERIOD, make_master
 from tests.validate_refresh.test_validate import TODAY, build_broken_master
 
@@ -68,7 +72,7 @@ def test_unit_error_report_matches_the_merge_text() -> None:
                                      ("processed", [], "not-a-period")):
         f = FileReport(file="a.xlsx", unit="Thanh tra Sở", period=period, status=status, problems=problems)
         assert unit_error_report(f.problems, file=f.file, unit=f.unit, period=f.period, status=f.status,
-                                 conflicts=[conflict, other]) == problem_report_text(f, [conflict, other])
+                                 conflicts=[conflict, other]) == problem_report_text_0_1(f, [conflict, other])
 
 
 def test_import_outcome(tmp_path: Path) -> None:
@@ -103,3 +107,39 @@ def test_briefing_and_report_outcomes(tmp_path: Path) -> None:
     assert "summary" not in out.result.to_dict()
     rep = compute_report(md, period=PERIOD, as_of=AS_OF)
     assert isinstance(rep, Outcome) and rep.result["period"] == PERIOD and rep.figures["period"] == PERIOD
+
+
+# The unit's report as the merge wrote it before it read Problem records (kept as the reference).
+def _period_text(period: str) -> str:
+    """"2024-05" → "tháng 05/2024", as the unit workbook shows it."""
+    if not period:
+        return "(không xác định)"
+    try:
+        return f"tháng {period_label(period)}"
+    except (ValueError, TypeError, KehoachError):
+        return period
+
+
+def problem_report_text_0_1(f: FileReport, conflicts: Sequence[Conflict]) -> str:
+    lines = [f"BÁO CÁO KIỂM TRA TỆP: {f.file}",
+             f"Đơn vị: {f.unit or '(không xác định)'}    Kỳ báo cáo: {_period_text(f.period)}",
+             "Kết quả: " + {"rejected": "KHÔNG TỔNG HỢP — tệp bị trả lại.",
+                            "partial": "Đã tổng hợp một phần; các ô dưới đây chưa được ghi.",
+                            "processed": "Đã tổng hợp."}[f.status], ""]
+    for n, p in enumerate(f.problems, start=1):
+        sev = "Lỗi" if p.severity == "error" else "Lưu ý"
+        where = ", ".join(x for x in (f"sheet “{p.sheet}”" if p.sheet else "", f"ô {p.cell}" if p.cell else "") if x)
+        lines.append(f"{n}. [{sev}] {where + ': ' if where else ''}{p.message}")
+    for c in conflicts:
+        if any(v["file"] == f.file for v in c.values):
+            vals = "; ".join(f"{v['unit']} ({v['file']}): “{vn.value(v['value'])}”" for v in c.values)
+            lines.append(f"- [Xung đột] Nhiệm vụ {c.task_id}, cột “{FIELD_LABELS.get(c.field, c.field)}”: {c.reason}. "
+                         f"Sổ theo dõi: “{vn.value(c.master_value)}”; báo cáo: {vals}. Văn phòng Sở sẽ quyết định.")
+    if any(p.cell for p in f.problems):
+        hint = ("Cách khắc phục: sửa các ô nêu trên trong tệp được giao (không đổi tên sheet, cột, không đổi mã "
+                "nhiệm vụ), lưu dạng .xlsx rồi gửi lại cho Văn phòng Sở.")
+    else:
+        hint = ("Cách khắc phục: mở đúng tệp .xlsx Văn phòng Sở đã giao cho đơn vị, điền báo cáo vào đó, "
+                "lưu lại (Excel Workbook .xlsx) rồi gửi lại cho Văn phòng Sở.")
+    lines += ["", hint]
+    return "\n".join(lines) + "\n"
