@@ -405,10 +405,12 @@ def build_summary_scaffold(wb: Any) -> None:
 _EXPORT_WIDTHS = {"A": 58, "B": 22, "C": 16, "D": 16, "E": 13, "F": 13, "G": 13, "H": 13, "I": 13, "J": 13}
 
 
-def _style_blocks(ws: Any, first_row: int) -> int:
+def _style_blocks(ws: Any, first_row: int, last_row: int) -> int:
     """Headings bold; each block's header and rows bordered and wrapped, rows as tall as their text.
 
-    Returns the last row used. openpyxl writes no row heights of its own and Excel does not
+    Styles rows ``first_row`` to ``last_row`` (the caller knows where its values end: asking
+    openpyxl's ``ws.max_row`` scans every cell, and asking it once per row made the export
+    quadratic in the number of rows). Returns the last row used. openpyxl writes no row heights of its own and Excel does not
     grow rows for wrapped text on opening, so heights are estimated from the text length.
     """
     heading = Font(name=FONT_NAME, sz=12, bold=True)
@@ -416,7 +418,7 @@ def _style_blocks(ws: Any, first_row: int) -> int:
     body_font = Font(name=FONT_NAME, sz=11)
     r, last = first_row, first_row
     in_block = False
-    while r <= ws.max_row:
+    while r <= last_row:
         values = [ws.cell(row=r, column=c).value for c in range(1, 11)]
         width = max((c for c, v in enumerate(values, start=1) if v not in (None, "")), default=0)
         a = values[0]
@@ -462,7 +464,7 @@ def export_summary(s: Summary, path: Path) -> Path:
         put_text(ws.cell(row=r, column=c), v)  # a unit's "=WEBSERVICE(…)" stays text for the leadership
     for col, w in _EXPORT_WIDTHS.items():
         ws.column_dimensions[col].width = w
-    _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1)
+    _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1, last_value_row)
     # The chart's helper columns stay in the file but not on paper; the chart still plots them.
     for col in CHART_COLS:
         ws.column_dimensions[get_column_letter(col)].hidden = True
