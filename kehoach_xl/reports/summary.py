@@ -10,6 +10,7 @@ follows the new figures without being rewritten."""
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -410,12 +411,14 @@ def _style_blocks(ws: Any, first_row: int, last_row: int) -> int:
 
     Styles rows ``first_row`` to ``last_row`` (the caller knows where its values end: asking
     openpyxl's ``ws.max_row`` scans every cell, and asking it once per row made the export
-    quadratic in the number of rows). Returns the last row used. openpyxl writes no row heights of its own and Excel does not
-    grow rows for wrapped text on opening, so heights are estimated from the text length.
+    quadratic in the number of rows). Returns the last row used. openpyxl writes no row heights
+    of its own and Excel does not grow rows for wrapped text on opening, so heights are
+    estimated from the text length.
     """
     heading = Font(name=FONT_NAME, sz=12, bold=True)
     head_font = Font(name=FONT_NAME, sz=11, bold=True)
     body_font = Font(name=FONT_NAME, sz=11)
+    styles: dict[tuple[Any, ...], Any] = {}
     r, last = first_row, first_row
     in_block = False
     while r <= last_row:
@@ -430,16 +433,26 @@ def _style_blocks(ws: Any, first_row: int, last_row: int) -> int:
             lines = 1
             for c in range(1, ncols + 1):
                 cell = ws.cell(row=r, column=c)
-                cell.border = _BORDER
-                cell.font = head_font if r == header else body_font
-                if r == header:
-                    cell.fill = _HEAD_FILL
                 text = "" if cell.value is None else str(cell.value)
                 numeric = isinstance(cell.value, (int, float))
-                cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
-                                           horizontal="center" if r == header or numeric else "left")
-                if numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]:
-                    cell.number_format = vn.PERCENT_FORMAT
+                percent = numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]
+                # A handful of distinct styles over thousands of cells: each is built once, then
+                # copied (setting font, border, … on a cell hashes the style into the workbook's
+                # tables every time, which dominated the export).
+                key = (r == header, numeric, percent, cell._style and tuple(cell._style))
+                style = styles.get(key)
+                if style is not None:
+                    cell._style = copy(style)
+                else:
+                    cell.border = _BORDER
+                    cell.font = head_font if r == header else body_font
+                    if r == header:
+                        cell.fill = _HEAD_FILL
+                    cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
+                                               horizontal="center" if r == header or numeric else "left")
+                    if percent:
+                        cell.number_format = vn.PERCENT_FORMAT
+                    styles[key] = copy(cell._style)
                 col_w = _EXPORT_WIDTHS.get(get_column_letter(c), 13)
                 # Times New Roman 11 pt fits about 1.2 characters per unit of column width.
                 lines = max(lines, -(-len(text) * 10 // (col_w * 12)) if text else 1)
