@@ -79,14 +79,25 @@ def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]],
     cut_tasks_below_table(grids, {chosen.sheet: chosen.end[0] + 1}, below)
 
 
-def read_master(path: Path | str) -> MasterData:
-    """Read every sheet of a master by header, quickly and without evaluating anything."""
-    return read_master_and(path)[0]
+# What the commands that only look at the task list read: history grows by one row per reported
+# task every period (it soon outweighs the task list), and units, leaders and scores are small
+# but still parsed. Sheets left out come back as not present (``SheetData.present`` False).
+TASK_SHEETS: tuple[str, ...] = (schema.TASKS.name, schema.SETTINGS.name)
 
 
-def read_master_and(path: Path | str, extra: Iterable[str] = (), *,
+def read_master(path: Path | str, sheets: Iterable[str] | None = None) -> MasterData:
+    """Read the sheets of a master by header, quickly and without evaluating anything.
+
+    ``sheets``: the master sheets the caller needs (default: every one of ``MASTER_SHEETS``);
+    e.g. :data:`TASK_SHEETS` for a command that only reads the tasks and the settings.
+    """
+    return read_master_and(path, sheets=sheets)[0]
+
+
+def read_master_and(path: Path | str, extra: Iterable[str] = (), *, sheets: Iterable[str] | None = None,
                     below: dict[str, tuple[int, list[list[Any]]]] | None = None
                     ) -> tuple[MasterData, dict[str, list[list[Any]]]]:
     """:func:`read_master` plus the raw grids of ``extra`` sheets, in one read of the file."""
-    grids, stamp = read_stamped_grids(path, [*MASTER_SHEETS, *extra], below=below)
+    wanted = MASTER_SHEETS if sheets is None else tuple(sheets)
+    grids, stamp = read_stamped_grids(path, [*wanted, *extra], below=below)
     return master_from_grids(grids, path, stamp), grids

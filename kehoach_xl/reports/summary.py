@@ -10,6 +10,7 @@ follows the new figures without being rewritten."""
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -405,18 +406,22 @@ def build_summary_scaffold(wb: Any) -> None:
 _EXPORT_WIDTHS = {"A": 58, "B": 22, "C": 16, "D": 16, "E": 13, "F": 13, "G": 13, "H": 13, "I": 13, "J": 13}
 
 
-def _style_blocks(ws: Any, first_row: int) -> int:
+def _style_blocks(ws: Any, first_row: int, last_row: int) -> int:
     """Headings bold; each block's header and rows bordered and wrapped, rows as tall as their text.
 
-    Returns the last row used. openpyxl writes no row heights of its own and Excel does not
-    grow rows for wrapped text on opening, so heights are estimated from the text length.
+    Styles rows ``first_row`` to ``last_row`` (the caller knows where its values end: asking
+    openpyxl's ``ws.max_row`` scans every cell, and asking it once per row made the export
+    quadratic in the number of rows). Returns the last row used. openpyxl writes no row heights
+    of its own and Excel does not grow rows for wrapped text on opening, so heights are
+    estimated from the text length.
     """
     heading = Font(name=FONT_NAME, sz=12, bold=True)
     head_font = Font(name=FONT_NAME, sz=11, bold=True)
     body_font = Font(name=FONT_NAME, sz=11)
+    styles: dict[tuple[Any, ...], Any] = {}
     r, last = first_row, first_row
     in_block = False
-    while r <= ws.max_row:
+    while r <= last_row:
         values = [ws.cell(row=r, column=c).value for c in range(1, 11)]
         width = max((c for c, v in enumerate(values, start=1) if v not in (None, "")), default=0)
         a = values[0]
@@ -428,16 +433,26 @@ def _style_blocks(ws: Any, first_row: int) -> int:
             lines = 1
             for c in range(1, ncols + 1):
                 cell = ws.cell(row=r, column=c)
-                cell.border = _BORDER
-                cell.font = head_font if r == header else body_font
-                if r == header:
-                    cell.fill = _HEAD_FILL
                 text = "" if cell.value is None else str(cell.value)
                 numeric = isinstance(cell.value, (int, float))
-                cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
-                                           horizontal="center" if r == header or numeric else "left")
-                if numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]:
-                    cell.number_format = vn.PERCENT_FORMAT
+                percent = numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]
+                # A handful of distinct styles over thousands of cells: each is built once, then
+                # copied (setting font, border, … on a cell hashes the style into the workbook's
+                # tables every time, which dominated the export).
+                key = (r == header, numeric, percent, cell._style and tuple(cell._style))
+                style = styles.get(key)
+                if style is not None:
+                    cell._style = copy(style)
+                else:
+                    cell.border = _BORDER
+                    cell.font = head_font if r == header else body_font
+                    if r == header:
+                        cell.fill = _HEAD_FILL
+                    cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
+                                               horizontal="center" if r == header or numeric else "left")
+                    if percent:
+                        cell.number_format = vn.PERCENT_FORMAT
+                    styles[key] = copy(cell._style)
                 col_w = _EXPORT_WIDTHS.get(get_column_letter(c), 13)
                 # Times New Roman 11 pt fits about 1.2 characters per unit of column width.
                 lines = max(lines, -(-len(text) * 10 // (col_w * 12)) if text else 1)
@@ -462,7 +477,7 @@ def export_summary(s: Summary, path: Path) -> Path:
         put_text(ws.cell(row=r, column=c), v)  # a unit's "=WEBSERVICE(…)" stays text for the leadership
     for col, w in _EXPORT_WIDTHS.items():
         ws.column_dimensions[col].width = w
-    _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1)
+    _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1, last_value_row)
     # The chart's helper columns stay in the file but not on paper; the chart still plots them.
     for col in CHART_COLS:
         ws.column_dimensions[get_column_letter(col)].hidden = True

@@ -1,0 +1,241 @@
+"""Benchmark the commands staff run, end to end, at growing sizes: does any grow faster than the data?
+
+    .venv/bin/python bench/bench_commands.py                    # 1,000 and 10,000 tasks
+    .venv/bin/python bench/bench_commands.py 1000 10000 50000   # adds 50,000 (several minutes)
+    .venv/bin/python bench/bench_commands.py --before HEAD~3    # also the code of another commit, side by side
+
+For each size it builds a master (``create_master``; the tasks of ``bench_write.task_rows``
+spread over 40 units with e-mail addresses, so the briefing has its 40 reminders) under
+``bench/out/commands_<n>/``, then runs each command through the command line's own entry point
+(``kehoach_xl.cli.main.main``, output to /dev/null) in its own subprocess, on a fresh copy of
+the master: validate, refresh, summary --export, briefing, report and tasks --json. Beside
+them, also in subprocesses: the zip floor of the master (inflate and deflate every member) and
+a naive openpyxl ``load_workbook`` + ``save``.
+
+Time is the fastest of ``--repeat`` runs (default 3; 2 from 10,000 tasks; 1 from 50,000):
+the machine is shared and noise only ever adds time. Peak is the child's VmHWM, reset just
+before the timed call (interpreter and imports included, ~60–90 MiB with openpyxl, matplotlib
+and Jinja2 imported beforehand). slope = log(t2/t1) / log(n2/n1) between consecutive sizes:
+1 is linear, 2 quadratic. ``--before REF`` extracts ``kehoach_xl/`` and ``templates/`` of REF
+(``git archive``) and times that code too, interleaved run by run with the current code.
+The table is printed and written to ``bench/results_commands.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+if os.environ.get("KEHOACH_BENCH_CODE"):  # --before: the child imports another commit's package
+    sys.path.insert(0, os.environ["KEHOACH_BENCH_CODE"])
+
+
+
+def _reset_peak() -> None:
+    """Forget the peak RSS so far (Linux), as bench_write does (not imported: it imports kehoach_xl)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+# Same key as bench_nightly: the master signs what it issues.
+os.environ.setdefault("KEHOACH_SIGNING_KEY", "bench-signing-key-not-secret-0123456789")
+
+OUT = HERE / "out"
+PERIOD = "2025-04"
+AS_OF = "2025-05-05"
+UNITS = [f"Phòng Chuyên môn số {i + 1:02d}" for i in range(40)]
+COMMANDS = ("validate", "refresh", "summary --export", "briefing", "report", "tasks --json")
+BASELINES = ("zip floor", "openpyxl load+save")
+
+
+def build(n: int) -> Path:
+    from bench_write import task_rows
+
+    import kehoach_xl as kx
+
+    work = OUT / f"commands_{n}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    rows = task_rows(n)
+    for i, r in enumerate(rows):
+        r["lead_units"] = UNITS[i % len(UNITS)]
+        r["coordinating_units"] = UNITS[(i + 7) % len(UNITS)]
+        if i % 5 == 4:
+            r["status"], r["progress"] = "Hoàn thành", 1.0
+        if i % 11 == 0:
+            r["difficulties"] = "Thiếu kinh phí và nhân lực để triển khai"
+    master = work / "master.xlsx"
+    kx.create_master(master, tasks=rows,
+                     units=[{"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)],
+                     leaders=[{"name": "Đ/c Nguyễn Văn A", "email": "lanhdao@example.vn"}],
+                     meta={"plan_title": "Kế hoạch thử tải", "master_id": f"bench-{n}"}, overwrite=True)
+    return master
+
+
+def _argv(cmd: str, m: Path, run: Path) -> list[str]:
+    return {
+        "validate": ["validate", str(m)],
+        "refresh": ["refresh", str(m), "--as-of", AS_OF],
+        "summary --export": ["summary", str(m), "--as-of", AS_OF, "--export", str(run / "tong_hop.xlsx")],
+        "briefing": ["briefing", str(m), "--period", PERIOD, "--as-of", AS_OF, "--out", str(run / "giao_ban")],
+        "report": ["report", str(m), "--period", PERIOD, "--as-of", AS_OF, "--out", str(run / "bao_cao.docx")],
+        "tasks --json": ["tasks", str(m), "--json"],
+    }[cmd]
+
+
+def measure(what: str, master: Path) -> dict:
+    """Run inside the child: one timed call; seconds, peak RSS and exit code."""
+    run = master.parent / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir()
+    rc = 0
+    if what == "zip floor":
+        import zipfile
+
+        dst = run / "floor.xlsx"
+        _reset_peak()
+        t0 = time.perf_counter()
+        with zipfile.ZipFile(master) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                zout.writestr(info, zin.read(info), compress_type=info.compress_type)
+        secs = time.perf_counter() - t0
+    elif what == "openpyxl load+save":
+        import openpyxl
+
+        _reset_peak()
+        t0 = time.perf_counter()
+        openpyxl.load_workbook(master).save(run / "openpyxl.xlsx")
+        secs = time.perf_counter() - t0
+    else:
+        import contextlib
+
+        import docxtpl  # noqa: F401  - heavy imports happen before the clock starts, in every command
+        import jinja2  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+        import openpyxl  # noqa: F401
+        import python_calamine  # noqa: F401
+
+        import kehoach_xl
+        from kehoach_xl.cli.main import main
+
+        assert Path(kehoach_xl.__file__).parent.parent == Path(os.environ.get("KEHOACH_BENCH_CODE", ROOT))
+
+        m = run / master.name
+        shutil.copyfile(master, m)
+        argv = _argv(what, m, run)
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+            _reset_peak()
+            t0 = time.perf_counter()
+            rc = main(argv)
+            secs = time.perf_counter() - t0
+        if rc not in (0, 1):  # 1: validate found problems, still a full run
+            raise SystemExit(f"{' '.join(argv)} exited {rc}")
+    return {"seconds": secs, "peak_mib": _peak_kib() / 1024, "rc": rc}
+
+
+def child(args: list[str], code: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if code is not None:
+        env["KEHOACH_BENCH_CODE"] = str(code)
+    else:
+        env.pop("KEHOACH_BENCH_CODE", None)
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def extract(ref: str) -> Path:
+    """``kehoach_xl/`` and ``templates/`` of commit ``ref`` under bench/out/code_<sha>/."""
+    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    dest = OUT / f"code_{sha}"
+    if not (dest / "kehoach_xl").exists():
+        data = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "kehoach_xl", "templates"],
+                              check=True, capture_output=True).stdout
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(dest, filter="tar")
+    return dest
+
+
+def _fmt(r: dict | None) -> str:
+    return "—" if r is None else f"{r['seconds']:.2f} s, {r['peak_mib']:.0f} MiB"
+
+
+def main(sizes: list[int], before: str | None, repeat: int | None) -> str:
+    variants: list[tuple[str, Path | None]] = [("", None)]
+    if before:
+        variants.insert(0, (f" @{before}", extract(before)))
+    rows = [(w + lab, w, code) for w in COMMANDS for lab, code in variants]
+    rows += [(b, b, None) for b in BASELINES]
+    best: dict[tuple[str, int], dict] = {}
+    sizes_mb = {}
+    for n in sizes:
+        child(["--build", str(n)])
+        master = OUT / f"commands_{n}" / "master.xlsx"
+        sizes_mb[n] = master.stat().st_size / 1e6
+        reps = repeat or (3 if n < 10_000 else 2 if n < 50_000 else 1)
+        for _ in range(reps):  # interleaved: a burst of load on the machine hits every row alike
+            for label, what, code in rows:
+                r = child(["--measure", what, str(master)], code)
+                key = (label, n)
+                if key not in best or r["seconds"] < best[key]["seconds"]:
+                    best[key] = r
+        for label, *_ in rows:
+            print(f"{n:>7,} {label:<34} {_fmt(best[(label, n)])}", flush=True)
+    head = "| command | " + " | ".join(f"{n:,} tasks ({sizes_mb[n]:.1f} MB)" for n in sizes)
+    slopes = list(zip(sizes, sizes[1:], strict=False))
+    head += "".join(f" | slope {a // 1000}k→{b // 1000}k" for a, b in slopes) + " |"
+    lines = [head, "|---" + "|---:" * (len(sizes) + len(slopes)) + "|"]
+    for label, *_ in rows:
+        cells = [_fmt(best.get((label, n))) for n in sizes]
+        for a, b in slopes:
+            ta, tb = best[(label, a)]["seconds"], best[(label, b)]["seconds"]
+            cells.append(f"{math.log(tb / ta) / math.log(b / a):.2f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    note = (f"Measured {dt.datetime.now():%d/%m/%Y %H:%M} ({os.cpu_count()} cores shared, load average "
+            f"{load:.1f} at the end; Python {sys.version.split()[0]}). Each cell: fastest of the runs, peak "
+            "VmHWM of the measuring subprocess. slope: log-log between sizes (1 = linear).\n\n")
+    (HERE / "results_commands.md").write_text("# Command benchmark\n\n" + note + table + "\n", encoding="utf-8")
+    return table
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--build"]:
+        build(int(sys.argv[2]))
+        print("{}")
+    elif sys.argv[1:2] == ["--measure"]:
+        print(json.dumps(measure(sys.argv[2], Path(sys.argv[3]))))
+    else:
+        args = sys.argv[1:]
+        opts: dict[str, str] = {}
+        for flag in ("--before", "--repeat"):
+            if flag in args:
+                i = args.index(flag)
+                opts[flag] = args[i + 1]
+                del args[i:i + 2]
+        print(main([int(a) for a in args] or [1000, 10000], opts.get("--before"),
+                   int(opts["--repeat"]) if "--repeat" in opts else None))
