@@ -278,11 +278,13 @@ def part_state(row: Mapping[str, Any], part: Part, as_of: dt.date, *, task_done:
                plan_year: int | None = None, due_soon_days: int = 7, due_soon_unit: str = "calendar") -> Derived:
     """The part's deadline state: the task's deadline, the part's own status, progress and date.
 
-    A coordinating part is closed once the task is done (``task_done``): there is nothing left
-    to contribute to.
+    Every part is closed once the task is done (``task_done``, from :func:`task_status`): a
+    coordinator has nothing left to contribute to, and a task the office closed by hand is closed
+    for its members too. A task done only in a synthesiser's report is not done (rule 4), so its
+    open members stay open.
     """
     status = part.status
-    if part.role == Role.COORD and task_done:
+    if task_done and not is_done(status):
         status = schema.STATUS_DONE
     own = {**row, "status": status, "progress": part.progress, "completed_on": part.completed_on}
     return derive(own, as_of, plan_year=plan_year, due_soon_days=due_soon_days,
