@@ -124,7 +124,8 @@ def reminders_for(s: Summary, md: MasterData, config: Config | None = None) -> l
     Parts come from :func:`kehoach_xl.rules.parts.parts_of` (the named lead, the synthesiser, each
     member of a collective lead, each coordinating unit); a part's deadline state is the task's
     deadline against the unit's own status. A unit whose parts are all done or in time gets none;
-    the sending office (:func:`office_unit`) gets none. Within a reminder, parts are grouped by role,
+    the sending office (:func:`office_unit`) gets none. A coordinating part is outstanding only while
+    its unit has not reported its contribution for the period reported on. Within a reminder, parts are grouped by role,
     chủ trì first, then in task order.
     """
     config = config or Config()
@@ -138,6 +139,8 @@ def reminders_for(s: Summary, md: MasterData, config: Config | None = None) -> l
         f = facts.get(p.task_id)
         if f is None or d.deadline_state not in ("overdue", "due_soon") or p.unit == office:
             continue
+        if p.role == Role.COORD and p.period and p.period >= s.period:
+            continue  # a coordinator that reported its contribution for the period owes nothing more now
         own = replace(f, status=status_code(p.status, p.progress), state=d.deadline_state,
                       days_remaining=d.days_remaining, completed_on=p.completed_on, progress=p.progress,
                       result=p.result, difficulties=p.difficulties, proposals=p.proposals)

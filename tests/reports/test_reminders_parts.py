@@ -31,7 +31,8 @@ def md(tmp_path_factory: pytest.TempPathFactory) -> MasterData:
     return read_master(res.master)
 
 
-def _expected(md: MasterData, as_of: dt.date) -> dict[str, dict[tuple[str, str], tuple[str, float | None, int]]]:
+def _expected(md: MasterData, as_of: dt.date, period: str = DEMO_PERIOD,
+              ) -> dict[str, dict[tuple[str, str], tuple[str, float | None, int]]]:
     """unit → (task, state) → (role, the unit's own progress, days past or left), by hand."""
     index = md.task_index()
     done_tasks = {t for t, s in task_statuses(md, parts_of(md)).items() if s.status == schema.STATUS_DONE}
@@ -40,6 +41,8 @@ def _expected(md: MasterData, as_of: dt.date) -> dict[str, dict[tuple[str, str],
         row = md.tasks.rows[index[p.task_id]]
         d = derive({**row, "status": None}, as_of, plan_year=md.plan_year)  # the task's deadline only
         if p.status == schema.STATUS_DONE or p.task_id in done_tasks or d.days_remaining is None:
+            continue
+        if p.role == Role.COORD and p.period and p.period >= period:  # contributed this period
             continue
         state = "overdue" if d.days_remaining < 0 else "due_soon" if d.days_remaining <= 7 else None
         if state and p.unit != OFFICE:
