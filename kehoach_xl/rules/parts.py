@@ -173,6 +173,7 @@ def parts_of(md: MasterData, registry: Registry | None = None) -> list[Part]:
         for a in items:
             roles.setdefault(a.task_id, {})[unit] = a.role
     periods = _latest_periods(md)
+    canonical: dict[str, str] = {}
     order = {u: i for i, u in enumerate(registry.unit_names)}
     out: list[Part] = []
     for row in md.tasks.rows:
@@ -182,10 +183,12 @@ def parts_of(md: MasterData, registry: Registry | None = None) -> list[Part]:
         owed = dict(roles.get(tid, {}))
         lines: dict[str, str] = {}
         for written, line in _lines(row.get("coordination_reports")):
-            unit = registry.match_unit(written).canonical or written
+            if written not in canonical:  # the same few names on every task: match each once
+                canonical[written] = registry.match_unit(written).canonical or written
+            unit = canonical[written]
             lines[unit] = line
             owed.setdefault(unit, Role.COORD)  # a unit no longer named on the task: its report stays
-        if not any(r in DECIDING_ROLES for r in owed.values()):
+        if not any(r in DECIDING_ROLES for r in owed.values()) and normalize_text(row.get("lead_units")):
             # The lead cell names no unit of the sheet "Đơn vị": the lead part under the name as written.
             owed = {normalize_text(row.get("lead_units")): Role.LEAD, **owed}
         parts = []
