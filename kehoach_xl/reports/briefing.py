@@ -182,7 +182,7 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     for r in reminders_for(s, md, config):
         rctx = {**ctx, "unit": r.unit, "overdue": [_task(f) for f in r.overdue],
                 "due_soon": [_task(f) for f in r.due_soon],
-                "groups": [{"role": str(role), "heading": ROLE_HEADINGS[role], "overdue": [_task(f) for f in od],
+                "role_groups": [{"role": str(role), "heading": ROLE_HEADINGS[role], "overdue": [_task(f) for f in od],
                             "due_soon": [_task(f) for f in ds]} for role, od, ds in r.groups()]}
         r.subject = render("reminder_subject.txt.j2", rctx, config).strip()
         rctx["subject"] = r.subject
