@@ -1,4 +1,4 @@
-"""The monthly briefing (text, HTML, chart, .eml) and one reminder per unit with late or soon-due tasks.
+"""The monthly briefing (text, HTML, chart, .eml) and one reminder per unit with late or soon-due parts.
 
 ``compute_briefing`` is pure apart from rendering templates; ``briefing`` reads the
 master, writes the files into ``out`` and, with ``send``, delivers them over SMTP.
@@ -7,7 +7,7 @@ The master is only read: the attached summary workbook is a new file."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -19,18 +19,31 @@ from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.problem import WARNING, Problem
 from kehoach_xl.model.registry import Registry
+from kehoach_xl.model.roles import ROLE_STRENGTH, Role
 from kehoach_xl.reports.charts import unit_chart
 from kehoach_xl.reports.context import _task, summary_context
-from kehoach_xl.reports.figures import TaskFact
+from kehoach_xl.reports.figures import TaskFact, status_code
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.summary import Summary, export_summary, summary_of
+from kehoach_xl.rules.parts import part_states, parts_of
 from kehoach_xl.text import normalize_text, slugify
 from kehoach_xl.vn import parse_period, period_bounds
+
+# How a reminder names each role's group, strongest first (chủ trì first).
+ROLE_HEADINGS: dict[Role, str] = {
+    Role.LEAD: "Nhiệm vụ đơn vị chủ trì",
+    Role.SYNTH: "Nhiệm vụ đơn vị tổng hợp chung",
+    Role.MEMBER: "Phần việc của đơn vị trong nhiệm vụ giao chung các phòng, đơn vị",
+    Role.COORD: "Nhiệm vụ đơn vị phối hợp",
+}
 
 
 @dataclass
 class Reminder:
+    """One unit's outstanding parts: each a :class:`TaskFact` carrying the unit's OWN figures
+    (status, progress, completion date, deadline state of its part), ``roles`` its role on each task."""
+
     unit: str
     to: list[str]
     overdue: list[TaskFact]
@@ -39,6 +52,17 @@ class Reminder:
     text: str = ""
     html: str = ""
     eml_path: Path | None = None
+    roles: dict[str, Role] = field(default_factory=dict)  # task id → the unit's role on it
+
+    def groups(self) -> list[tuple[Role, list[TaskFact], list[TaskFact]]]:
+        """(role, overdue, due soon) per role the unit has outstanding parts in, strongest first."""
+        out = []
+        for role in ROLE_STRENGTH:
+            od = [f for f in self.overdue if self.roles.get(f.id) == role]
+            ds = [f for f in self.due_soon if self.roles.get(f.id) == role]
+            if od or ds:
+                out.append((role, od, ds))
+        return out
 
 
 @dataclass
@@ -87,19 +111,47 @@ def _emails(rows: list[dict[str, Any]]) -> list[str]:
     return [normalize_text(r.get("email")) for r in rows if normalize_text(r.get("email"))]
 
 
-def reminders_for(s: Summary, md: MasterData) -> list[Reminder]:
-    """Units (collectives expanded to their members) that lead overdue or due-soon tasks."""
+def office_unit(md: MasterData, config: Config, registry: Registry | None = None) -> str:
+    """The unit that sends the reminders (``[mail] sender_name``, default "Văn phòng Sở"), as the
+    sheet "Đơn vị" names it: it is never reminded of itself."""
+    reg = registry or Registry.from_master(md)
+    return reg.match_unit(config.mail.sender_name).canonical or normalize_text(config.mail.sender_name)
+
+
+def reminders_for(s: Summary, md: MasterData, config: Config | None = None) -> list[Reminder]:
+    """One reminder per unit for ITS OWN overdue or due-soon parts, with its own figures.
+
+    Parts come from :func:`kehoach_xl.rules.parts.parts_of` (the named lead, the synthesiser, each
+    member of a collective lead, each coordinating unit); a part's deadline state is the task's
+    deadline against the unit's own status. A unit whose parts are all done or in time gets none;
+    the sending office (:func:`office_unit`) gets none. A coordinating part is outstanding only while
+    its unit has not reported its contribution for the period reported on. Within a reminder, parts are grouped by role,
+    chủ trì first, then in task order.
+    """
+    config = config or Config()
     reg = Registry.from_master(md)
+    office = office_unit(md, config, reg)
+    parts = parts_of(md, reg)
+    states = part_states(md, parts, s.as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit)
+    facts = {f.id: f for f in s.facts}
     per_unit: dict[str, Reminder] = {}
-    for f in s.facts:
-        if f.state not in ("overdue", "due_soon"):
+    for p, d in zip(parts, states, strict=True):
+        f = facts.get(p.task_id)
+        if f is None or d.deadline_state not in ("overdue", "due_soon") or p.unit == office:
             continue
-        for unit in f.lead_units:
-            targets = reg.member_units() if reg.is_group(unit) else [unit]
-            for name in targets:
-                u = reg.unit(name) or {}
-                r = per_unit.setdefault(name, Reminder(name, _emails([u]) if u else [], [], []))
-                (r.overdue if f.state == "overdue" else r.due_soon).append(f)
+        if p.role == Role.COORD and p.period and p.period >= s.period:
+            continue  # a coordinator that reported its contribution for the period owes nothing more now
+        own = replace(f, status=status_code(p.status, p.progress), state=d.deadline_state,
+                      days_remaining=d.days_remaining, completed_on=p.completed_on, progress=p.progress,
+                      result=p.result, difficulties=p.difficulties, proposals=p.proposals)
+        u = reg.unit(p.unit) or {}
+        r = per_unit.setdefault(p.unit, Reminder(p.unit, _emails([u]) if u else [], [], []))
+        r.roles[p.task_id] = p.role
+        (r.overdue if d.deadline_state == "overdue" else r.due_soon).append(own)
+    strength = {role: i for i, role in enumerate(ROLE_STRENGTH)}
+    for r in per_unit.values():
+        for items in (r.overdue, r.due_soon):
+            items.sort(key=lambda f, r=r: (strength[r.roles[f.id]], f.row))
     order = {n: i for i, n in enumerate(reg.unit_names)}
     return sorted(per_unit.values(), key=lambda r: (order.get(r.unit, len(order)), r.unit))
 
@@ -127,9 +179,11 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
         cc=[*_emails([u for u in md.units.rows]), *config.mail.cc], summary=s,
     )
     problems: list[Problem] = []
-    for r in reminders_for(s, md):
+    for r in reminders_for(s, md, config):
         rctx = {**ctx, "unit": r.unit, "overdue": [_task(f) for f in r.overdue],
-                "due_soon": [_task(f) for f in r.due_soon]}
+                "due_soon": [_task(f) for f in r.due_soon],
+                "role_groups": [{"role": str(role), "heading": ROLE_HEADINGS[role], "overdue": [_task(f) for f in od],
+                            "due_soon": [_task(f) for f in ds]} for role, od, ds in r.groups()]}
         r.subject = render("reminder_subject.txt.j2", rctx, config).strip()
         rctx["subject"] = r.subject
         r.text = render("reminder.txt.j2", rctx, config)

@@ -464,3 +464,47 @@ def compare_with_history(md: MasterData, facts: list[TaskFact], period: str) -> 
         if f.status == "done" and not was_done(f):
             cmp.newly_done.append(f)
     return cmp
+
+
+# --- what each unit owes: its parts ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitParts:
+    """One unit's parts (``rules/parts``): next to the task counts of ``tally_by(facts, "lead_units")``,
+    which count a collective's task once under the collective's name, this counts what the unit owes."""
+
+    unit: str
+    led: int  # tasks it leads by name (chủ trì)
+    owed: int  # parts it owes, every role: chủ trì, tổng hợp chung, phần việc giao chung, phối hợp
+    done: int  # of those, done (its own report says so, or the task is done)
+    overdue: int  # of those, past the task's deadline and not done
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "led": self.led, "owed": self.owed, "done": self.done, "overdue": self.overdue}
+
+
+UNIT_PARTS_HEADERS: dict[str, str] = {
+    "unit": "Đơn vị", "led": "Nhiệm vụ chủ trì", "owed": "Phần việc phải thực hiện",
+    "done": "Phần việc đã hoàn thành", "overdue": "Phần việc quá hạn",
+}
+
+
+def unit_parts_table(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
+                     due_soon_unit: str = "calendar") -> list[UnitParts]:
+    """Per unit: tasks led, parts owed, parts done, overdue parts; units in the sheet "Đơn vị" order."""
+    from kehoach_xl.model.roles import Role
+    from kehoach_xl.rules.parts import part_states, parts_of
+
+    reg = Registry.from_master(md)
+    parts = parts_of(md, reg)
+    states = part_states(md, parts, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit)
+    counts: dict[str, list[int]] = {}
+    for p, d in zip(parts, states, strict=True):
+        c = counts.setdefault(p.unit, [0, 0, 0, 0])
+        c[0] += p.role == Role.LEAD
+        c[1] += 1
+        c[2] += d.deadline_state in ("done_on_time", "done_late")
+        c[3] += d.deadline_state == "overdue"
+    order = {n: i for i, n in enumerate(reg.unit_names)}
+    return [UnitParts(u, *c) for u, c in sorted(counts.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))]

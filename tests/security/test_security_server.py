@@ -152,7 +152,7 @@ def _reminder_ctx(unit: str) -> dict[str, Any]:
         md = read_master(mk(Path(d) / "so.xlsx"))
     s = compute_summary(md, as_of=dt.date(2024, 6, 5)).result
     ctx = summary_context(s, config=Config(), period="2024-06")
-    return {**ctx, "unit": unit, "overdue": [], "due_soon": [], "subject": "x"}
+    return {**ctx, "unit": unit, "overdue": [], "due_soon": [], "role_groups": [], "subject": "x"}
 
 
 def test_docx_report_templates_are_sandboxed(tmp_path: Path) -> None:

@@ -1,0 +1,304 @@
+"""Each unit's part of each task, and the task's status derived from its parts (pure).
+
+A task's parts (``docs/units-merge-nightly.md``, "Phần việc của từng đơn vị"):
+
+* a named lead (chủ trì) owns the task's own columns — its part is read from them;
+* a collective lead ("Các phòng, đơn vị"): every member unit owns a part, read from its attributed
+  line "[Đơn vị – kỳ MM/YYYY] …" in "Báo cáo của đơn vị phối hợp"; the synthesiser (tổng hợp chung)
+  owns the task's own columns;
+* a coordinating unit (phối hợp) owns a part read from its attributed line.
+
+:func:`parts_of` builds them from the master as it stands, so it is also the migration of a master
+written by 0.1.0 (one status per task, members' and coordinators' reports as text lines): every
+attributed line becomes a part carrying the line itself, a line from a unit no longer named on the
+task becomes a coordinating part, and a task whose lead is not in the sheet "Đơn vị" still gets a
+lead part under the name as written. Nothing typed is lost; the master is not changed.
+
+The rule that derives a task's status from its parts (:func:`derive_task_status`):
+
+1. The parts that decide are those of the named leads, the members of a collective lead and the
+   synthesiser. The synthesiser counts as a member: ``rules/assignments`` folds its own member part
+   into its stronger role, so "every member" includes it. Coordinating parts never decide: a
+   coordinator's silence never makes a task late or keeps it open.
+2. The task is done ("Hoàn thành") when every deciding part is done; not started when none has
+   started (no status, "Chưa thực hiện", no progress); otherwise in progress. A named lead alone
+   therefore decides by itself.
+3. Its progress is the MINIMUM of the deciding parts' progress (a done part without a figure counts
+   100, a part with no figure 0 when another part has one). A task is only as far as its slowest
+   part: with the mean, nine members at 100% and one that has not started read 90% — a figure
+   that says "nearly done" about a task the plan cannot close, and hides the one unit the briefing
+   must name. The minimum can never exceed what any owner reported.
+4. The office's hand wins: when the task's status cell differs from what the parts derive and no
+   unit report wrote it (no report in the sheet "Lịch sử" by the lead or synthesiser of that task
+   carries the cell's status), the office set it by hand and :func:`task_status` keeps it
+   (``hand_set``). When a report did write it — a synthesiser declaring done while a member is
+   still open — the parts win. This is a heuristic: the master keeps no flag of its own yet; when
+   it cannot tell (no history at all), the hand-set status wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kehoach_xl import vn
+from kehoach_xl.model import schema
+from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.part import SOURCE_COLUMNS, SOURCE_LINE, SOURCE_NONE, Part
+from kehoach_xl.model.registry import Registry
+from kehoach_xl.model.roles import ROLE_STRENGTH, Role
+from kehoach_xl.rules.assignments import assignments
+from kehoach_xl.rules.derive import Derived, derive, is_done
+from kehoach_xl.rules.merge import _LINE
+from kehoach_xl.rules.values import parse_percent, parse_status
+from kehoach_xl.text import normalize_text
+from kehoach_xl.vn import try_parse_period
+
+__all__ = ["DECIDING_ROLES", "TaskStatus", "derive_task_status", "parse_line_text", "part_state", "part_states",
+           "parts_by_task", "parts_of", "task_status", "task_statuses"]
+
+# Roles whose parts decide the task's status (rule 1).
+DECIDING_ROLES: tuple[Role, ...] = (Role.LEAD, Role.SYNTH, Role.MEMBER)
+
+_STATUS_ALT = "|".join(re.escape(s) for s in schema.STATUSES)
+# "Hoàn thành; 100%; hoàn thành ngày 01/05/2024. Kết quả. Khó khăn: …. Đề xuất: …" (rules/merge._member_text)
+_HEAD = re.compile(
+    rf"^(?:(?P<status>{_STATUS_ALT})(?:;\s*|\.\s*|$))?"
+    r"(?:(?P<pct>\d{1,3}(?:,\d+)?)%(?:;\s*|\.\s*|$))?"
+    r"(?:hoàn thành ngày (?P<date>\d{1,2}/\d{1,2}/\d{4})(?:\.\s*|$))?",
+    re.IGNORECASE,
+)
+_DIFF, _PROP = "Khó khăn: ", "Đề xuất: "
+
+
+def parse_line_text(text: str) -> dict[str, Any]:
+    """The fields inside the text of an attributed line (the inverse of ``rules/merge._member_text``).
+
+    A coordinator's contribution ("Đã góp ý dự thảo …") has no status: it all goes to ``result``.
+    """
+    text = normalize_text(text)
+    out: dict[str, Any] = {"status": None, "progress": None, "completed_on": None,
+                           "result": "", "difficulties": "", "proposals": ""}
+    m = _HEAD.match(text)
+    if m and m.end() > 0:
+        if m["status"]:
+            out["status"] = parse_status(m["status"])
+        if m["pct"]:
+            out["progress"] = float(parse_percent(m["pct"] + "%"))
+        if m["date"]:
+            out["completed_on"] = vn.parse_date(m["date"])
+        text = text[m.end():]
+    for key, label in (("proposals", _PROP), ("difficulties", _DIFF)):
+        k = text.rfind(label)
+        if k >= 0 and (k == 0 or text[k - 2:k] == ". "):
+            out[key] = text[k + len(label):].strip()
+            text = text[:k].rstrip(" ")
+    out["result"] = text.strip()
+    return out
+
+
+def _status(value: Any) -> str | None:
+    if normalize_text(value) == "":
+        return None
+    try:
+        return parse_status(value)
+    except ValueError:
+        return normalize_text(value)  # kept as typed: validation reports it
+
+
+def _progress(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(parse_percent(value))
+    except (ValueError, TypeError):
+        return None
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return vn.parse_date(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _latest_periods(md: MasterData) -> dict[tuple[str, str], str]:
+    """(task, unit) → the latest period that unit reported on the task (sheet "Lịch sử")."""
+    out: dict[tuple[str, str], str] = {}
+    for r in md.history.rows if md.history.present else ():
+        p = try_parse_period(r.get("period"))
+        key = (normalize_text(r.get("task_id")), normalize_text(r.get("unit")))
+        if p and p > out.get(key, ""):
+            out[key] = p
+    return out
+
+
+def _column_part(tid: str, unit: str, role: Role, row: Mapping[str, Any], line: str = "",
+                 period: str | None = None) -> Part:
+    return Part(tid, unit, role, status=_status(row.get("status")), progress=_progress(row.get("progress")),
+                completed_on=_date(row.get("completed_on")),
+                result=normalize_text(row.get("result"), keep_newlines=True),
+                difficulties=normalize_text(row.get("difficulties"), keep_newlines=True),
+                proposals=normalize_text(row.get("proposals"), keep_newlines=True),
+                period=period, source=SOURCE_COLUMNS, line=line)
+
+
+def _line_part(tid: str, unit: str, role: Role, line: str) -> Part:
+    m = _LINE.match(line)
+    assert m is not None
+    f = parse_line_text(m["text"])
+    return Part(tid, unit, role, status=f["status"], progress=f["progress"], completed_on=f["completed_on"],
+                result=f["result"], difficulties=f["difficulties"], proposals=f["proposals"],
+                period=f"{m['y']}-{m['m']}", source=SOURCE_LINE, line=line)
+
+
+def _lines(cell: Any) -> list[tuple[str, str]]:
+    """(unit as written, line) of each attributed line, in the cell's order."""
+    out = []
+    for line in normalize_text(cell, keep_newlines=True).split("\n"):
+        m = _LINE.match(line)
+        if m:
+            out.append((m["unit"].strip(), line))
+    return out
+
+
+def parts_of(md: MasterData, registry: Registry | None = None) -> list[Part]:
+    """Every part of every task, in task order, strongest role first within a task."""
+    registry = registry or Registry.from_master(md)
+    roles: dict[str, dict[str, Role]] = {}
+    for unit, items in assignments(md, registry).items():
+        for a in items:
+            roles.setdefault(a.task_id, {})[unit] = a.role
+    periods = _latest_periods(md)
+    canonical: dict[str, str] = {}
+    order = {u: i for i, u in enumerate(registry.unit_names)}
+    out: list[Part] = []
+    for row in md.tasks.rows:
+        tid = normalize_text(row.get("id"))
+        if not tid:
+            continue
+        owed = dict(roles.get(tid, {}))
+        lines: dict[str, str] = {}
+        for written, line in _lines(row.get("coordination_reports")):
+            if written not in canonical:  # the same few names on every task: match each once
+                canonical[written] = registry.match_unit(written).canonical or written
+            unit = canonical[written]
+            lines[unit] = line
+            owed.setdefault(unit, Role.COORD)  # a unit no longer named on the task: its report stays
+        if not any(r in DECIDING_ROLES for r in owed.values()) and normalize_text(row.get("lead_units")):
+            # The lead cell names no unit of the sheet "Đơn vị": the lead part under the name as written.
+            owed = {normalize_text(row.get("lead_units")): Role.LEAD, **owed}
+        parts = []
+        for unit, role in owed.items():
+            line = lines.get(unit, "")
+            if role in (Role.LEAD, Role.SYNTH):
+                parts.append(_column_part(tid, unit, role, row, line, periods.get((tid, unit))))
+            elif line:
+                parts.append(_line_part(tid, unit, role, line))
+            else:
+                parts.append(Part(tid, unit, role, source=SOURCE_NONE))
+        parts.sort(key=lambda p: (ROLE_STRENGTH.index(p.role), order.get(p.unit, len(order)), p.unit))
+        out.extend(parts)
+    return out
+
+
+def parts_by_task(parts: Iterable[Part]) -> dict[str, list[Part]]:
+    out: dict[str, list[Part]] = {}
+    for p in parts:
+        out.setdefault(p.task_id, []).append(p)
+    return out
+
+
+def _started(p: Part) -> bool:
+    return bool(p.status and p.status != schema.STATUS_NOT_STARTED) or bool(p.progress)
+
+
+def derive_task_status(parts: Sequence[Part]) -> tuple[str, float | None]:
+    """(status, progress) of a task from its parts, by the rule in this module's docstring."""
+    deciding = [p for p in parts if p.role in DECIDING_ROLES]
+    if not deciding:
+        return schema.STATUS_NOT_STARTED, None
+    if all(is_done(p.status) for p in deciding):
+        status = schema.STATUS_DONE
+    elif any(_started(p) for p in deciding):
+        status = schema.STATUS_IN_PROGRESS
+    else:
+        status = schema.STATUS_NOT_STARTED
+    figures = [100.0 if is_done(p.status) and p.progress is None else p.progress for p in deciding]
+    known = [x for x in figures if x is not None]
+    if not known:
+        return status, None
+    return status, min(x if x is not None else 0.0 for x in figures)
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    task_id: str
+    status: str  # what the task's status is: the derived one, or the office's when hand_set
+    progress: float | None
+    derived_status: str
+    derived_progress: float | None
+    cell_status: str | None  # the task's status cell as the master holds it
+    hand_set: bool  # the office set the cell by hand and it differs from the derived status
+
+
+def _owner_statuses(md: MasterData) -> dict[tuple[str, str], set[str | None]]:
+    """(task, unit) → the statuses that unit's reports put in the sheet "Lịch sử"."""
+    out: dict[tuple[str, str], set[str | None]] = {}
+    for r in md.history.rows if md.history.present else ():
+        key = (normalize_text(r.get("task_id")), normalize_text(r.get("unit")))
+        out.setdefault(key, set()).add(_status(r.get("status")))
+    return out
+
+
+def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
+                _index: Mapping[str, int] | None = None,
+                _history: Mapping[tuple[str, str], set[str | None]] | None = None) -> TaskStatus:
+    """The task's status: derived from its parts unless the office set the cell by hand (rule 4)."""
+    status, progress = derive_task_status(parts)
+    i = (md.task_index() if _index is None else _index).get(tid)
+    row = md.tasks.rows[i] if i is not None else {}
+    cell = _status(row.get("status"))
+    if cell is None or cell == status:
+        return TaskStatus(tid, status, progress, status, progress, cell, False)
+    history = _owner_statuses(md) if _history is None else _history
+    owners = {p.unit for p in parts if p.role in (Role.LEAD, Role.SYNTH)}
+    if any(cell in history.get((tid, u), ()) for u in owners):  # a unit report wrote it: the parts win
+        return TaskStatus(tid, status, progress, status, progress, cell, False)
+    return TaskStatus(tid, cell, _progress(row.get("progress")), status, progress, cell, True)
+
+
+def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus]:
+    index, history = md.task_index(), _owner_statuses(md)
+    return {tid: task_status(md, tid, ps, _index=index, _history=history)
+            for tid, ps in parts_by_task(parts).items()}
+
+
+def part_state(row: Mapping[str, Any], part: Part, as_of: dt.date, *, task_done: bool = False,
+               plan_year: int | None = None, due_soon_days: int = 7, due_soon_unit: str = "calendar") -> Derived:
+    """The part's deadline state: the task's deadline, the part's own status, progress and date.
+
+    Every part is closed once the task is done (``task_done``, from :func:`task_status`): a
+    coordinator has nothing left to contribute to, and a task the office closed by hand is closed
+    for its members too. A task done only in a synthesiser's report is not done (rule 4), so its
+    open members stay open.
+    """
+    status = part.status
+    if task_done and not is_done(status):
+        status = schema.STATUS_DONE
+    own = {**row, "status": status, "progress": part.progress, "completed_on": part.completed_on}
+    return derive(own, as_of, plan_year=plan_year, due_soon_days=due_soon_days,
+                  due_soon_unit=due_soon_unit)  # type: ignore[arg-type]
+
+
+def part_states(md: MasterData, parts: Sequence[Part], as_of: dt.date, *, due_soon_days: int = 7,
+                due_soon_unit: str = "calendar") -> list[Derived]:
+    """:func:`part_state` of each part (same order), the task's status taken from :func:`task_status`."""
+    index = md.task_index()
+    statuses = task_statuses(md, parts)
+    return [part_state(md.tasks.rows[index[p.task_id]], p, as_of, task_done=is_done(statuses[p.task_id].status),
+                       plan_year=md.plan_year, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit)
+            for p in parts]
