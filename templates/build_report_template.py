@@ -133,6 +133,7 @@ def build(out: Path = OUT) -> Path:
     # Word stores margins in whole twips; round up so 20/30/15 mm never come back as 19.99 mm.
     sec.top_margin, sec.bottom_margin = Twips(1134), Twips(1134)
     sec.left_margin, sec.right_margin = Twips(1701), Twips(851)
+    _page_numbers(sec)
 
     # Header: issuing body (left) and national motto (right), no borders.
     head = doc.add_table(rows=1, cols=2)
@@ -193,8 +194,10 @@ def build(out: Path = OUT) -> Path:
     para(doc, "DANH MỤC NHIỆM VỤ VÀ TÌNH HÌNH THỰC HIỆN", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     para(doc, "(Kèm theo Báo cáo số       /BC-{{ agency_code }} ngày {{ date_text }} của {{ agency }})", 13,
          italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
+    # Widths from the rendered 12 pt bold headers: no header word is broken ("Thời hạn", "thực hiện").
+    # STT holds the plan's own numbering ("I.1"); the task cell ends with the task's ID in brackets.
     headers = ("STT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Tình hình thực hiện", "Kết quả")
-    widths = (1.0, 5.0, 2.6, 2.1, 2.3, 3.5)
+    widths = (1.3, 4.8, 2.6, 2.2, 2.4, 3.2)
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = "Table Grid"
     for j, (h, w) in enumerate(zip(headers, widths, strict=True)):
@@ -202,6 +205,8 @@ def build(out: Path = OUT) -> Path:
         para(c, h, 12, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     _fixed_widths(table, widths)
     _repeat_header(table.rows[0])
+    for row in table.rows:
+        _cant_split(row)
     fields = ("{{ x.stt }}", "{{ x.task }}", "{{ x.units }}", "{{ x.deadline }}", "{{ x.state }}", "{{ x.result }}")
     for j, w in enumerate(widths):
         para(_cell(table, 1, j, w), "{%tr for x in appendix %}" if j == 0 else "", 12, after=0)
@@ -212,6 +217,36 @@ def build(out: Path = OUT) -> Path:
     doc.core_properties.title = "Mẫu báo cáo tình hình thực hiện kế hoạch"
     doc.save(out)
     return out
+
+
+def _page_numbers(sec) -> None:
+    """NĐ 30/2020: Arabic page number, 13–14 pt upright, centred in the top margin, none on page 1."""
+    sec.different_first_page_header_footer = True
+    sec.header_distance = Mm(10)
+    p = sec.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
+        run = p.add_run()
+        _font(run, 14)
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+            run._r.append(el)
+        elif text == " PAGE ":
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+            run._r.append(el)
+        else:
+            run.text = text
+    sec.first_page_header.paragraphs[0].text = ""
+
+
+def _cant_split(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:cantSplit")
+    el.set(qn("w:val"), "true")
+    tr_pr.insert(0, el)
 
 
 def _repeat_header(row) -> None:

@@ -13,9 +13,11 @@ from kehoach_xl.model import schema
 from kehoach_xl.reports.master_book import (
     _add_task_rules,
     _plain_sheet,
+    _problems_sheet,
     _settings_sheet,
     _write_table_sheet,
     new_workbook,
+    set_task_print_header,
 )
 
 
@@ -43,12 +45,13 @@ def create_master(
     wb = new_workbook()
     ws = _write_table_sheet(wb, schema.TASKS, tasks, first=True)
     _add_task_rules(wb, ws, len(tasks))
+    set_task_print_header(ws, meta)
     ws.sheet_view.zoomScale = 90
     _write_table_sheet(wb, schema.UNITS, units)
     _write_table_sheet(wb, schema.LEADERS, leaders)
     _write_table_sheet(wb, schema.SCORES, scores)
     _plain_sheet(wb, schema.SUMMARY_SHEET_NAME, schema.SUMMARY_TITLE)
-    _plain_sheet(wb, schema.PROBLEMS_SHEET_NAME, "KẾT QUẢ KIỂM TRA DỮ LIỆU")
+    _problems_sheet(wb)
     _settings_sheet(wb, meta)
     _write_table_sheet(wb, schema.LOG, [])
     _write_table_sheet(wb, schema.HISTORY, [])

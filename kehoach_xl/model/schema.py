@@ -138,18 +138,19 @@ TASKS = Sheet(
     table_name="NhiemVu",
     checked=True,
     # The first PRINT_COLUMNS columns are what a printed page shows; order matters only for printing.
+    # Widths of A:R are sized for the printed list (two A4 pages wide at 77 %, docs/master-format.md).
     columns=(
-        C("id", "Mã nhiệm vụ", width=13.5, owner="id", required=True, aliases=("Mã NV", "ID"),
+        C("id", "Mã nhiệm vụ", width=13, owner="id", required=True, aliases=("Mã NV", "ID"),
           unique=True, required_slug="task_id_missing", unique_slug="task_id_duplicate"),
-        C("group", "Nhóm", width=7, aliases=("Mã nhóm",)),
+        C("group", "Nhóm", width=6, aliases=("Mã nhóm",)),
         C("stt", "STT", width=5, aliases=("Số TT", "TT")),
-        C("task", "Nhiệm vụ/Hoạt động", width=40, required=True,
+        C("task", "Nhiệm vụ/Hoạt động", width=35, required=True,
           aliases=("Nhiệm vụ", "Hoạt động", "Nội dung", "Tên nhiệm vụ", "Nhiệm vụ cụ thể")),
-        C("lead_units", "Đơn vị chủ trì", type="list", width=20, required=True, required_slug="task_no_lead",
+        C("lead_units", "Đơn vị chủ trì", type="list", width=18, required=True, required_slug="task_no_lead",
           aliases=("Cơ quan chủ trì", "Bộ phận triển khai", "Đơn vị thực hiện")),
-        C("coordinating_units", "Đơn vị phối hợp", type="list", width=18,
+        C("coordinating_units", "Đơn vị phối hợp", type="list", width=16,
           aliases=("Cơ quan phối hợp",)),
-        C("leaders", "Lãnh đạo giám sát", type="list", width=18,
+        C("leaders", "Lãnh đạo giám sát", type="list", width=16,
           aliases=("Lãnh đạo phụ trách", "Lãnh đạo chỉ đạo")),
         C("deadline_text", "Thời hạn (nguyên văn)", width=13,
           aliases=("Thời hạn", "Thời gian hoàn thành", "Tiến độ thực hiện")),
@@ -158,12 +159,12 @@ TASKS = Sheet(
         C("progress", "Tiến độ (%)", type="percent", width=8, owner="unit", aliases=("Tiến độ %", "% hoàn thành"),
           min=0, max=100),
         C("completed_on", "Ngày hoàn thành", type="date", width=11, owner="unit"),
-        C("result", "Kết quả thực hiện", width=32, owner="unit", aliases=("Kết quả",)),
-        C("difficulties", "Khó khăn, vướng mắc", width=22, owner="unit", aliases=("Khó khăn",)),
+        C("result", "Kết quả thực hiện", width=30, owner="unit", aliases=("Kết quả",)),
+        C("difficulties", "Khó khăn, vướng mắc", width=20, owner="unit", aliases=("Khó khăn",)),
         C("deadline_state", "Tình trạng thời hạn", width=13, owner="derived"),
         C("days_remaining", "Số ngày còn lại", type="int", width=8, owner="derived"),
         C("working_days_remaining", "Số ngày làm việc còn lại", type="int", width=11, owner="derived"),
-        C("proposals", "Đề xuất, kiến nghị", width=28, owner="unit", aliases=("Đề xuất", "Kiến nghị")),
+        C("proposals", "Đề xuất, kiến nghị", width=24, owner="unit", aliases=("Đề xuất", "Kiến nghị")),
         C("criterion", "Chỉ số/chỉ tiêu", width=32, aliases=("Chỉ số", "Chỉ tiêu", "Tiêu chí")),
         C("output", "Kết quả đầu ra/Sản phẩm", width=32,
           aliases=("Kết quả đầu ra", "Sản phẩm", "Kết quả/sản phẩm")),
@@ -271,7 +272,7 @@ HISTORY = Sheet(
     ),
 )
 
-TASKS_PRINT_COLUMNS = 16  # A:P — id … days remaining
+TASKS_PRINT_COLUMNS = 18  # A:R — id … proposals (see master_book.print_task_sheet)
 
 SUMMARY_SHEET_NAME = "Tổng hợp"
 SUMMARY_TITLE = "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH"  # A1 of a summary sheet the program made

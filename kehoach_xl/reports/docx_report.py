@@ -70,6 +70,14 @@ def _state_label(f: Any) -> str:
     return label
 
 
+def plan_number_of(md: MasterData, f: Any) -> str:
+    """The task's number in the plan, group and STT ("I.1"); either alone when the other is empty."""
+    row = md.tasks.rows[f.row] if 0 <= f.row < len(md.tasks.rows) else {}
+    group = normalize_text(row.get("group") or f.group)
+    stt = normalize_text(row.get("stt"))
+    return ".".join(x for x in (group, stt) if x)
+
+
 def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -> dict[str, Any]:
     ctx = summary_context(s, config=config, period=period)
     body = render("report_body.txt.j2", ctx, config)
@@ -80,9 +88,9 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
     issued = s.as_of
     place = normalize_text(meta.get("place")) or config.place or "…"
     appendix = []
-    for k, f in enumerate(s.facts, start=1):
+    for f in s.facts:
         appendix.append({
-            "stt": k, "task": f.task, "units": f.units_text,
+            "stt": plan_number_of(md, f), "task": f"{f.task} ({f.id})", "units": f.units_text,
             "deadline": f.deadline_text or vn.date(f.due_date),
             "state": _state_label(f), "result": f.result,
         })

@@ -104,9 +104,6 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         ws.add_table(table)
     ws.freeze_panes = "B2" if sheet is schema.TASKS else "A2"
-    if sheet is schema.TASKS:
-        # Whole columns, so rows added later print too (empty pages are not printed).
-        ws.print_area = f"A1:{get_column_letter(schema.TASKS_PRINT_COLUMNS)}1048576"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -116,7 +113,60 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.print_options.horizontalCentered = True
+    if sheet is schema.TASKS:
+        print_task_sheet(ws)
     return ws
+
+
+# The printed task list (see docs/master-format.md, “Bản in”): two A4 landscape pages side by side
+# per band of rows, the plan's identity columns (Mã, Nhóm, STT, Nhiệm vụ) repeated on both, a fixed
+# scale so 12 pt text prints at 9.2 pt, and a break chosen so that page 1 holds who does what by
+# when and page 2 what was done, the difficulties, the deadline state and the proposals.
+TASK_PRINT_SCALE = 77
+TASK_PRINT_TITLE_COLUMNS = "A:D"
+TASK_PRINT_BREAK_AFTER = "completed_on"  # the last column of page 1
+
+
+def print_task_sheet(ws: Any, meta: Mapping[str, Any] | None = None) -> None:
+    """Print setup of the tasks sheet: area, repeated columns, scale, page break, header and footer."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    last = get_column_letter(schema.TASKS_PRINT_COLUMNS)
+    # Whole columns, so rows added later print too (empty pages are not printed).
+    ws.print_area = f"A1:{last}1048576"
+    ws.print_title_rows = "1:1"
+    ws.print_title_cols = TASK_PRINT_TITLE_COLUMNS
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = TASK_PRINT_SCALE
+    ws.page_setup.fitToWidth = ws.page_setup.fitToHeight = None
+    ws.page_setup.pageOrder = "overThenDown"  # both halves of a band of rows come out one after the other
+    ws.print_options.horizontalCentered = False
+    ws.page_margins.left = ws.page_margins.right = 0.25
+    ws.page_margins.top = 0.8
+    ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+    ws.col_breaks.append(Break(id=schema.TASKS.keys.index(TASK_PRINT_BREAK_AFTER) + 1))
+    set_task_print_header(ws, meta or {})
+
+
+def _hf(text: str, size: int = 11, bold: bool = False) -> str:
+    """Header/footer text in Times New Roman; '&' doubled (a code character there)."""
+    style = "Bold" if bold else "Regular"
+    return f'&"Times New Roman,{style}"&{size}' + text.replace("&", "&&")
+
+
+def set_task_print_header(ws: Any, meta: Mapping[str, Any]) -> None:
+    """The plan's title and number at the top of every printed page; agency, page x/y and print date below."""
+    title = normalize_text(meta.get("plan_title")) or "Sổ theo dõi thực hiện kế hoạch"
+    number = normalize_text(meta.get("plan_number"))
+    head = _hf(title, bold=True)
+    if number:
+        head += _hf(f" (Kế hoạch số {number})")
+    ws.HeaderFooter.scaleWithDoc = False  # 11 pt on paper whatever the sheet's scale
+    ws.oddHeader.center.text = head
+    ws.oddFooter.left.text = _hf(normalize_text(meta.get("agency")))
+    ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
+    ws.oddFooter.right.text = _hf("In ngày ") + "&D"
 
 
 def _col_letter(sheet: Sheet, key: str) -> str:
@@ -191,6 +241,57 @@ def _plain_sheet(wb: Workbook, name: str, title: str) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+# The problems sheet (“Kiểm tra”): the program rewrites its values on every check through the
+# surgical writer, which keeps each cell's style, so the layout is set here once: widths that show
+# a whole address and message, wrapped text on the rows the check fills, the severity coloured.
+PROBLEMS_WIDTHS = (5, 10, 12, 18, 6, 16, 20, 22, 56, 22)  # STT … Nội dung, Mã lỗi
+PROBLEMS_STYLED_ROWS = 500
+SEVERITY_FILLS = {"Lỗi": ("FFC7CE", "9C0006"), "Cảnh báo": ("FFEB9C", "7F6000")}
+
+
+def _problems_sheet(wb: Workbook) -> Any:
+    from kehoach_xl.rules import validation_rules as rules
+    from kehoach_xl.rules.validate import PROBLEMS_HEADER_ROW, PROBLEMS_TITLE
+
+    ws = wb.create_sheet(schema.PROBLEMS_SHEET_NAME)
+    ws["A1"] = PROBLEMS_TITLE
+    ws["A1"].font = Font(name=FONT_NAME, sz=14, bold=True)
+    ws["A3"] = "Bấm vào địa chỉ ở cột “Ô” để đến ngay ô cần sửa."
+    ws["A3"].font = Font(name=FONT_NAME, sz=12, italic=True)
+    headers = rules.PROBLEM_SHEET_HEADERS
+    for j, (h, w) in enumerate(zip(headers, PROBLEMS_WIDTHS, strict=True), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+        c = ws.cell(row=PROBLEMS_HEADER_ROW, column=j, value=h)
+        c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
+    first, last = PROBLEMS_HEADER_ROW + 1, PROBLEMS_HEADER_ROW + PROBLEMS_STYLED_ROWS
+    centred = {1, 2, 5}
+    link_font = Font(name=FONT_NAME, sz=12, color="0563C1", underline="single")
+    for r in range(first, last + 1):
+        for j in range(1, len(headers) + 1):
+            c = ws.cell(row=r, column=j)
+            c.alignment = CENTER if j in centred else WRAP_TOP
+            if j == 4:
+                c.font = link_font
+    sev = get_column_letter(2)
+    for label, (fill, colour) in SEVERITY_FILLS.items():
+        ws.conditional_formatting.add(
+            f"{sev}{first}:{sev}{last}",
+            FormulaRule(formula=[f'${sev}{first}="{label}"'], fill=PatternFill("solid", bgColor=fill),
+                        font=Font(color=colour, bold=True), stopIfTrue=True))
+    ws.freeze_panes = f"A{first}"
+    # The slug (last column) is for IT staff; the printed page stops at the message.
+    ws.print_area = f"A1:{get_column_letter(len(headers) - 1)}{last}"
+    ws.print_title_rows = f"{PROBLEMS_HEADER_ROW}:{PROBLEMS_HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
+    return ws
 
 
 def new_workbook() -> Workbook:

@@ -412,7 +412,8 @@ def problem_rows(problems: Iterable[Problem], sheet_names: Iterable[str] = ()) -
         value = p.value if isinstance(p.value, (int, float, dt.date)) and not isinstance(p.value, bool) else (
             None if p.value is None else normalize_text(p.value))
         out.append([n, rules.SEVERITY_LABELS[p.severity], p.sheet, _cell_link(p.cell, names), p.row, p.column,
-                    _shown(value) if value is not None else None, p.message, p.slug])
+                    _shown(value) if value is not None else None, rules.PROBLEM_LABELS.get(p.slug, p.slug),
+                    p.message, p.slug])
     return out
 
 

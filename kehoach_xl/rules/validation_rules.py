@@ -139,6 +139,44 @@ NAMED_CHECKS: tuple[str, ...] = (
 
 # Sheet names of the problems sheet columns, in order (the "Kiểm tra" sheet).
 PROBLEM_SHEET_HEADERS: tuple[str, ...] = (
-    "STT", "Mức độ", "Sheet", "Ô", "Dòng", "Cột", "Giá trị", "Nội dung", "Mã lỗi",
+    "STT", "Mức độ", "Sheet", "Ô", "Dòng", "Cột", "Giá trị", "Loại lỗi", "Nội dung", "Mã lỗi",
 )
+
+# slug -> the short Vietnamese name of the problem kind shown in the problems sheet (the slug
+# itself stays in the last column, for IT staff and scripts).
+PROBLEM_LABELS: dict[str, str] = {
+    "sheet_missing": "Thiếu sheet",
+    "sheet_missing_optional": "Không có sheet",
+    "column_missing": "Thiếu cột",
+    "value_required": "Ô bắt buộc để trống",
+    "value_duplicate": "Giá trị trùng",
+    "value_not_allowed": "Giá trị không hợp lệ",
+    "date_invalid": "Ngày không hợp lệ",
+    "number_invalid": "Không phải số",
+    "number_as_text": "Số nhập dạng chữ",
+    "number_out_of_range": "Số ngoài khoảng",
+    "percent_as_fraction": "Tiến độ quá nhỏ",
+    "email_invalid": "Email không hợp lệ",
+    "task_id_missing": "Thiếu mã nhiệm vụ",
+    "task_id_duplicate": "Trùng mã nhiệm vụ",
+    "task_no_lead": "Thiếu đơn vị chủ trì",
+    "task_below_table": "Dòng nằm ngoài bảng",
+    "task_duplicate": "Nhiệm vụ trùng lặp",
+    "unit_unknown": "Đơn vị chưa có",
+    "leader_unknown": "Lãnh đạo chưa có",
+    "deadline_missing": "Thiếu thời hạn",
+    "deadline_unreadable": "Thời hạn khó hiểu",
+    "deadline_invalid_date": "Thời hạn sai ngày",
+    "done_without_date": "Thiếu ngày hoàn thành",
+    "done_progress_not_full": "Hoàn thành chưa đủ 100%",
+    "completed_in_future": "Ngày hoàn thành ở tương lai",
+    "completed_not_done": "Có ngày nhưng chưa hoàn thành",
+    "full_progress_not_done": "Đủ 100% nhưng chưa hoàn thành",
+    "name_duplicate": "Tên trùng",
+    "alias_conflict": "Tên khác trùng",
+    "score_above_max": "Điểm vượt tối đa",
+    "rank_above_total": "Xếp hạng vượt tổng số",
+    "setting_invalid": "Cấu hình sai",
+    "config_invalid": "Tệp cấu hình sai",
+}
 SEVERITY_LABELS: dict[str, str] = {ERROR: "Lỗi", WARNING: "Cảnh báo"}

@@ -40,7 +40,10 @@ def test_excel_conventions_in_tasks_sheet(master):
     assert ws.freeze_panes == "B2"
     assert ws.print_title_rows == "$1:$1"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    # Two pages wide at a fixed scale, identity columns repeated, a break after column L.
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.scale) == 77
+    assert ws.print_title_cols == "$A:$D" and [b.id for b in ws.col_breaks.brk] == [12]
+    assert "Trang &P/&N" in ws.oddFooter.center.text and "62/KH-STNMT" not in (ws.oddFooter.center.text or "")
     # Dropdowns for status (fed from the settings sheet), units and leaders (fed from their sheets).
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert "'Cấu hình'!$C$2:$C$4" in formulas  # formula text is stored without '='

@@ -23,6 +23,7 @@ from kehoach_xl.reports.briefing import BriefingResult, compute_briefing
 from kehoach_xl.reports.docx_report import compute_report
 from kehoach_xl.reports.problems import problem_rows, problems_console, problems_json, unit_error_report
 from kehoach_xl.reports.summary import Summary
+from kehoach_xl.rules import validation_rules as rules
 from kehoach_xl.rules.merge import FIELD_LABELS, Conflict, FileReport
 from kehoach_xl.rules.validate import compute_validation
 from kehoach_xl.vn import period_label
@@ -59,7 +60,8 @@ def test_sheet_rows_are_the_problems_sheet(tmp_path: Path) -> None:
     rows = problem_rows(report.problems, md.sheet_names)
     assert len(rows) == len(report.problems) and rows[0][0] == 1
     assert any(isinstance(r[3], Link) for r in rows)
-    assert [r[8] for r in rows] == [p.slug for p in report.problems]
+    assert [r[9] for r in rows] == [p.slug for p in report.problems]
+    assert all(r[7] == rules.PROBLEM_LABELS[r[9]] for r in rows)
 
 
 def test_unit_error_report_matches_the_merge_text() -> None:

@@ -69,7 +69,9 @@ def test_figures_and_appendix_agree_with_task_list(built: tuple[Path, Path]) -> 
     appendix = doc.tables[-1]
     data = [[c.text for c in row.cells] for row in appendix.rows[1:]]
     assert len(data) == len(rows)
-    assert [d[1] for d in data] == [r["task"] for r in rows]
+    # Each task cited by the plan's numbering (group.STT) with its ID in brackets.
+    assert [d[1] for d in data] == [f"{r['task']} ({r['id']})" for r in rows]
+    assert [d[0] for d in data] == [".".join(str(x) for x in (r["group"], r["stt"]) if x) for r in rows]
     assert sum(1 for d in data if d[4].startswith("Quá hạn")) == len(overdue)
 
 

@@ -236,9 +236,9 @@ def test_write_lists_problems_in_the_problems_sheet(tmp_path: Path) -> None:
     ws = wb[schema.PROBLEMS_SHEET_NAME]
     assert ws["A1"].value == "KẾT QUẢ KIỂM TRA DỮ LIỆU"
     assert f"{len(report.errors)} lỗi" in ws["A2"].value
-    assert [c.value for c in ws[4]][:9] == list(rules.PROBLEM_SHEET_HEADERS)
+    assert [c.value for c in ws[4]][:10] == list(rules.PROBLEM_SHEET_HEADERS)
     shown = openpyxl.load_workbook(path, data_only=True)[schema.PROBLEMS_SHEET_NAME]
-    listed = [(shown.cell(r, 4).value, ws.cell(r, 9).value) for r in range(5, 5 + len(report.problems))]
+    listed = [(shown.cell(r, 4).value, ws.cell(r, 10).value) for r in range(5, 5 + len(report.problems))]
     assert listed == [(p.cell or None, p.slug) for p in report.problems]
     # Each address is a link that jumps to the cell to fix.
     first = report.problems[0]
@@ -256,8 +256,8 @@ def test_write_lists_problems_in_the_problems_sheet(tmp_path: Path) -> None:
     again = validate(path, write=True, as_of=TODAY)
     assert len(again.problems) == len(report.problems) - 1
     ws = openpyxl.load_workbook(path)[schema.PROBLEMS_SHEET_NAME]
-    assert ws.cell(4 + len(again.problems), 9).value and ws.cell(5 + len(again.problems), 1).value is None
-    assert all(ws.cell(5 + len(again.problems), c).value is None for c in range(1, 10))
+    assert ws.cell(4 + len(again.problems), 10).value and ws.cell(5 + len(again.problems), 1).value is None
+    assert all(ws.cell(5 + len(again.problems), c).value is None for c in range(1, 11))
     path2 = make_sample_master(tmp_path / "ok.xlsx")
     validate(path2, write=True, as_of=TODAY)
     ws2 = openpyxl.load_workbook(path2)[schema.PROBLEMS_SHEET_NAME]
