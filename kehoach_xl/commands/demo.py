@@ -146,8 +146,12 @@ def demo(
 
     def s_merge() -> tuple[str, list[Path]]:
         from kehoach_xl.commands.merge import merge
+        from kehoach_xl.model.config import load_config
 
-        d = merge(master, inbox, as_of=as_of).to_dict()
+        # The demo wrote these files itself a moment ago and knows they are complete: no settle time.
+        cfg = load_config(master)
+        cfg.limits.inbox_settle_seconds = 0
+        d = merge(master, inbox, as_of=as_of, config=cfg).to_dict()
         rejected = [f for f in d.get("files", []) if f.get("status") != "processed"]
         return (f"{d.get('applied', 0)} ô được cập nhật, {len(rejected)} tệp bị trả lại hoặc có vấn đề, "
                 f"{len(d.get('conflicts', []))} xung đột", [inbox / "processed", inbox / "rejected"])
