@@ -61,12 +61,15 @@ def _peak_kib() -> int:
 
 # Same key as bench_nightly: the master signs what it issues.
 os.environ.setdefault("KEHOACH_SIGNING_KEY", "bench-signing-key-not-secret-0123456789")
+# The inbox waits for files still being copied in by people; the bench's files are complete.
+os.environ.setdefault("KEHOACH_INBOX_SETTLE_SECONDS", "0")
 
 OUT = HERE / "out"
 PERIOD = "2025-04"
 AS_OF = "2025-05-05"
 UNITS = [f"Phòng Chuyên môn số {i + 1:02d}" for i in range(40)]
-COMMANDS = ("validate", "refresh", "summary --export", "briefing", "report", "tasks --json")
+COMMANDS = ("validate", "refresh", "summary --export", "briefing", "report", "tasks --json",
+            "merge (40 submissions)", "nightly (40 submissions)", "import (Word table)")
 BASELINES = ("zip floor", "openpyxl load+save")
 
 
@@ -91,7 +94,61 @@ def build(n: int) -> Path:
                      units=[{"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)],
                      leaders=[{"name": "Đ/c Nguyễn Văn A", "email": "lanhdao@example.vn"}],
                      meta={"plan_title": "Kế hoạch thử tải", "master_id": f"bench-{n}"}, overwrite=True)
+    from kehoach_xl.commands.simulate import simulate_unit_submissions
+
+    # The month's 40 filled unit workbooks, for merge and nightly (built on a copy: issuing
+    # does not change the master, but the bench must time every command on the same file).
+    issued = kx.issue(master, period=PERIOD, out=work / "issued")
+    simulate_unit_submissions(work / "inbox", issued, seed=3, mistakes=False)
+    plan_docx(work / "plan.docx", rows)
     return master
+
+
+def plan_docx(path: Path, rows: list[dict]) -> None:
+    """A plan appendix as a Word table of ``len(rows)`` tasks (one group row per 100 tasks).
+
+    python-docx's ``add_row`` re-walks the table each time; rows are copied as XML instead so
+    building 50,000 rows stays a matter of seconds (the bench measures import, not the build).
+    """
+    import copy
+
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("Phụ lục: Nhiệm vụ thực hiện Kế hoạch thử tải")
+    heads = ("STT", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian hoàn thành", "Sản phẩm")
+    table = doc.add_table(rows=2, cols=len(heads))
+    for c, h in zip(table.rows[0].cells, heads, strict=True):
+        c.text = h
+    tbl, template = table._tbl, table.rows[1]._tr
+    tbl.remove(template)
+
+    def add(values: tuple[str, ...]) -> None:
+        tr = copy.deepcopy(template)
+        for tc, v in zip(tr.iterchildren("{*}tc"), values, strict=True):
+            p = tc.find("{*}p")
+            r = p.makeelement(p.tag.replace("}p", "}r"), {})
+            t = r.makeelement(p.tag.replace("}p", "}t"), {})
+            t.text = v
+            r.append(t)
+            p.append(r)
+        tbl.append(tr)
+
+    for i, r in enumerate(rows):
+        if i % 100 == 0:
+            add((_roman(i // 100 + 1), f"Nhóm nhiệm vụ {i // 100 + 1}", "", "", "", ""))
+        add((str(i % 100 + 1), str(r["task"]), str(r["lead_units"]), str(r["coordinating_units"]),
+             f"Tháng {i % 12 + 1}/2025", "Báo cáo"))
+    doc.save(path)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for v, s in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                 (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= v:
+            out, n = out + s, n - v
+    return out
 
 
 def _argv(cmd: str, m: Path, run: Path) -> list[str]:
@@ -102,6 +159,10 @@ def _argv(cmd: str, m: Path, run: Path) -> list[str]:
         "briefing": ["briefing", str(m), "--period", PERIOD, "--as-of", AS_OF, "--out", str(run / "giao_ban")],
         "report": ["report", str(m), "--period", PERIOD, "--as-of", AS_OF, "--out", str(run / "bao_cao.docx")],
         "tasks --json": ["tasks", str(m), "--json"],
+        "merge (40 submissions)": ["merge", str(m), str(run / "inbox"), "--as-of", AS_OF],
+        "nightly (40 submissions)": ["nightly", str(run / "kehoach.toml")],
+        "import (Word table)": ["import", str(run / "plan.docx"), "--into", str(run / "new.xlsx"),
+                                "--plan-code", "TT", "--plan-year", "2025", "--add-unknown"],
     }[cmd]
 
 
@@ -144,6 +205,11 @@ def measure(what: str, master: Path) -> dict:
 
         m = run / master.name
         shutil.copyfile(master, m)
+        if what.startswith(("merge", "nightly")):
+            shutil.copytree(master.parent / "inbox", run / "inbox")
+            (run / "kehoach.toml").write_text(f'master = "{m.name}"\ninbox = "inbox"\n', encoding="utf-8")
+        if what.startswith("import"):
+            shutil.copyfile(master.parent / "plan.docx", run / "plan.docx")
         argv = _argv(what, m, run)
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
             _reset_peak()
@@ -179,6 +245,10 @@ def extract(ref: str) -> Path:
     return dest
 
 
+def _k(n: int) -> str:
+    return f"{n // 1000}k" if n % 1000 == 0 else f"{n:,}"
+
+
 def _fmt(r: dict | None) -> str:
     return "—" if r is None else f"{r['seconds']:.2f} s, {r['peak_mib']:.0f} MiB"
 
@@ -206,7 +276,7 @@ def main(sizes: list[int], before: str | None, repeat: int | None) -> str:
             print(f"{n:>7,} {label:<34} {_fmt(best[(label, n)])}", flush=True)
     head = "| command | " + " | ".join(f"{n:,} tasks ({sizes_mb[n]:.1f} MB)" for n in sizes)
     slopes = list(zip(sizes, sizes[1:], strict=False))
-    head += "".join(f" | slope {a // 1000}k→{b // 1000}k" for a, b in slopes) + " |"
+    head += "".join(f" | slope {_k(a)}→{_k(b)}" for a, b in slopes) + " |"
     lines = [head, "|---" + "|---:" * (len(sizes) + len(slopes)) + "|"]
     for label, *_ in rows:
         cells = [_fmt(best.get((label, n))) for n in sizes]
