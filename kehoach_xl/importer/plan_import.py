@@ -360,7 +360,19 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     if t.deadline_text and rec["deadline_kind"] == schema.DEADLINE_KINDS["unknown"]:
         warnings.append(ImportWarning(f"Chưa đọc được thời hạn '{t.deadline_text}'; giữ nguyên văn.",
                                       t.table, t.row, "deadline_unknown"))
+    elif t.deadline_text:
+        d = parse_deadline(t.deadline_text, plan_year=plan_year, issued_on=issued_on)
+        if set(d.flags) & _DEADLINE_TO_CHECK and d.note:
+            # a year taken from the plan, a condition, a clause with no date: the date is the program's
+            # reading, so staff are told what was assumed (the text itself is kept verbatim)
+            warnings.append(ImportWarning(f"Thời hạn '{normalize_text(t.deadline_text)}': {d.note}", t.table, t.row,
+                                          "deadline_assumed"))
     return rec
+
+
+# Deadline flags whose reading staff should check (rules.deadline); their notes become warnings.
+_DEADLINE_TO_CHECK = frozenset({"year_assumed", "year_rolled", "conditional", "undated_part", "ambiguous",
+                                "recurrence_unlisted"})
 
 
 def _deadline_cells(text: str, plan_year: int | None, issued_on: dt.date | None = None) -> dict[str, Any]:

@@ -31,15 +31,7 @@ FIELDS = ("count", "stt", "task", "group_path", "lead_units", "coordinating_unit
           "deadline_date")
 
 # plan -> field -> why the current importer fails it (remove an entry once it passes)
-XFAIL: dict[str, dict[str, str]] = {
-    "cp_nq97_2026_xaydungphapluat": {
-        "deadline_date": "'2026 và hằng năm' (a year, then yearly) gets no due date",
-    },
-    "cp_nq105_2026_tochucbomay": {
-        "deadline_date": "milestone cell 'Ban hành … trong Quý II/2026. … Cập nhật thường xuyên' and 'Năm 2026\n"
-                         "(sau khi …)' get no due date",
-    },
-}
+XFAIL: dict[str, dict[str, str]] = {}
 
 
 def _flat(s: object) -> str:
