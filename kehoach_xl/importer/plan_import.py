@@ -182,6 +182,7 @@ class ImportReport:
             "units_added": self.units_added, "leaders_added": self.leaders_added,
             "warnings": [w.to_dict() for w in self.warnings], "backup": self.backup,
             "plan_meta": self.meta, "meta_stored": self.meta_stored, "progress_set": self.progress_set,
+            "next_step": " ".join(self.add_unknown_hint()),
         }
 
     def summary_lines(self) -> list[str]:
@@ -207,7 +208,31 @@ class ImportReport:
         if self.progress_set:
             out.append(f"Theo báo cáo tiến độ (--with-progress): đã điền Trạng thái/Kết quả cho "
                        f"{len(self.progress_set)} nhiệm vụ chưa có đơn vị báo cáo ({', '.join(self.progress_set)}).")
+        out += self.add_unknown_hint()
         return out  # the problems are printed by reports.problems.problems_console
+
+    def add_unknown_hint(self) -> list[str]:
+        """How to add the units and leaders the master's lists lack (Vietnamese), empty when none are missing."""
+        units = [u["name"] for u in self.unknown_units if u["name"] not in self.units_added]
+        leaders = [x["name"] for x in self.unknown_leaders if x["name"] not in self.leaders_added]
+        if not units and not leaders:
+            return []
+        what = []
+        if units:
+            shown = ", ".join(units[:8]) + (f" và {len(units) - 8} đơn vị khác" if len(units) > 8 else "")
+            what.append(f"{len(units)} đơn vị chưa có trong trang “{schema.UNITS.name}” ({shown})")
+        if leaders:
+            what.append(f"{len(leaders)} lãnh đạo chưa có trong trang “{schema.LEADERS.name}” "
+                        f"({', '.join(leaders[:8])})")
+        done = "sẽ được nhập" if self.dry_run else "đã được nhập"
+        return [
+            f"Sổ theo dõi thiếu {' và '.join(what)}. Nhiệm vụ {done} với tên như văn bản ghi, nhưng đơn vị chưa có "
+            "trong danh mục thì chưa có tệp báo cáo, chưa được nhắc việc và bị báo lỗi khi kiểm tra sổ.",
+            "Cách thêm: chạy lại lệnh với tùy chọn --add-unknown để thêm các tên này vào danh mục, ví dụ: "
+            f"kehoach-xl import \"{self.source}\" --into \"{Path(self.master).name}\" --add-unknown "
+            "(nhập lại cùng văn bản không tạo nhiệm vụ trùng); hoặc tự thêm vào trang Đơn vị/Lãnh đạo, nếu là "
+            "tên khác của đơn vị đã có thì ghi vào cột “Tên viết tắt/tên khác” của đơn vị đó rồi nhập lại.",
+        ]
 
 
 @dataclass
@@ -490,9 +515,11 @@ def _ids(plan_code: str, existing: Iterable[str]) -> Iterable[str]:
         yield f"{plan_code}-{n:03d}"
 
 
-def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: ImportReport) -> list[dict[str, Any]]:
+def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: ImportReport,
+                 stored_date: dt.date | None = None) -> list[dict[str, Any]]:
+    """Every task resolved; ``stored_date`` is the master's plan date, used when the document gives none."""
     warnings = list(parsed.warnings)
-    issued_on = None
+    issued_on = stored_date
     if parsed.meta.get("plan_date"):
         issued_on = vn.parse_date(parsed.meta["plan_date"])
     recs = [_resolve_task(t, res, plan_code, parsed.plan_year, warnings, issued_on) for t in parsed.tasks]
@@ -613,7 +640,7 @@ def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = N
     report = _new_report(parsed, str(getattr(md, "path", "")), code)
     registry = Registry.from_master(md)
     res = _Resolver(registry, strict=True, report=report, with_progress=with_progress)
-    recs = _resolve_all(parsed, res, code, report)
+    recs = _resolve_all(parsed, res, code, report, stored_issue_date(md))
     tasks_sheet = schema.TASKS.name
     cols = md.tasks.columns
     changes = MasterChanges()
@@ -701,7 +728,35 @@ def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = N
 _NAME_FIELDS = ("lead_units", "coordinating_units", "leaders")
 
 
-_META_KEYS = ("plan_number", "plan_title", "plan_year", "agency", "parent_agency", "place")
+_META_KEYS = ("plan_number", "plan_title", "plan_year", "agency", "parent_agency", "place", "plan_date")
+
+
+def meta_values(meta: dict[str, Any]) -> dict[str, Any]:
+    """The settings values of the metadata a document gives (the plan date as a real date)."""
+    out = {k: meta[k] for k in _META_KEYS if meta.get(k)}
+    if "plan_date" in out:
+        try:
+            out["plan_date"] = vn.parse_date(out["plan_date"])
+        except ValueError:
+            out.pop("plan_date")
+    return out
+
+
+def _same_setting(key: str, old: object, new: object) -> bool:
+    if key == "plan_date":
+        try:
+            return vn.parse_date(old) == vn.parse_date(new)
+        except ValueError:
+            return False
+    return normalize_text(old) == normalize_text(new)
+
+
+def stored_issue_date(md: Any) -> dt.date | None:
+    """The plan date the settings sheet holds (stored by the first import), None when empty or unreadable."""
+    try:
+        return vn.parse_date(md.settings.get("plan_date"))
+    except ValueError:
+        return None
 
 
 def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry) -> tuple[bool, list[str]]:
@@ -725,6 +780,10 @@ def _names_as_stored(key: str, new: list[str], stored: object, registry: Registr
     return False, [spelled.get(c, n) for c, n in zip(new_c, new, strict=True)]
 
 
+def _shown(v: object) -> str:
+    return vn.date(v) if isinstance(v, dt.date) else normalize_text(v)
+
+
 def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, report: ImportReport,
                 now: dt.datetime, master_file: str = "") -> None:
     """The plan code and the plan's metadata into the settings sheet, where it is still empty.
@@ -740,15 +799,16 @@ def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, 
     if not name or (stored_code and stored_code != code):
         return
     values: dict[str, Any] = {"plan_code": code}
-    values.update({k: parsed.meta[k] for k in _META_KEYS if parsed.meta.get(k)})
+    values.update(meta_values(parsed.meta))
     if parsed.meta.get("year_source") == "given" and parsed.plan_year:
         values["plan_year"] = parsed.plan_year
     for key, value in values.items():
         old = md.settings.get(key)
         if old not in (None, ""):
-            if normalize_text(old) != normalize_text(value) and key != "plan_year":
+            if not _same_setting(key, old, value) and key != "plan_year":
                 report.problems.append(ImportWarning(
-                    f"{schema.SETTINGS_ROWS[key]} trong văn bản là '{value}', trong sổ theo dõi là '{old}'; "
+                    f"{schema.SETTINGS_ROWS[key]} trong văn bản là '{_shown(value)}', trong sổ theo dõi là "
+                    f"'{_shown(old)}'; "
                     "giữ giá trị của sổ theo dõi.", schema.SETTINGS.name, None, "meta_differs").problem(master_file))
             continue
         cell = settings_cell(md, key)
