@@ -181,7 +181,7 @@ def test_revised_plan_gives_exactly_its_changes_and_keeps_progress(plan, first_i
     new = now[rep.added_ids[0]]
     assert new["task"] == NEW_TASK and new["status"] == schema.STATUS_NOT_STARTED
     assert rep.added_ids[0] == f"KH-{len(old) + 1:03d}"  # a new ID, none reused
-    for tid, r in old.items():  # what staff typed is kept on every task, changed or not
+    for tid in old:  # what staff typed is kept on every task, changed or not
         assert (now[tid]["status"], now[tid]["result"]) == (TYPED["status"], TYPED["result"]), tid
         assert now[tid]["progress"] in (0.5, 50), (tid, now[tid]["progress"])
     assert now[changed_deadline[0]]["deadline_text"] == NEW_DEADLINE
