@@ -321,6 +321,37 @@ def _progress_state(text: str) -> str | None:
     return None
 
 
+# "Sở Khoa học và Công nghệ Sở Công Thương": two peer bodies written with no separator. Only a department
+# or ministry (which no other body of the same word contains) followed by another one is cut, and only
+# after a name known in full, so "Văn phòng Sở Tài chính" or "Phòng Tổng hợp Sở Nội vụ" stay whole.
+_PEER_WORDS = ("Sở", "Bộ")
+
+
+def separate_run_together(text: str, known: Iterable[str]) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` with "; " put between two peer bodies written one after the other, and the pairs cut."""
+    if not text:
+        return text, []
+    names = sorted({normalize_text(n) for n in (*known, *unit_vocab.USUAL_BODIES)
+                    if normalize_text(n).split(" ", 1)[0] in _PEER_WORDS and " " in normalize_text(n)},
+                   key=len, reverse=True)
+    cuts: list[tuple[str, str]] = []
+    out = text
+    peer = "|".join(_PEER_WORDS)
+    for name in names:
+        pat = re.compile(r"(?<!\w)(" + re.escape(name) + r")[ \t]+((?:" + peer + r")[ \t]+\w(?:(?![ \t](?:" + peer
+                         + r")[ \t])[^,;\n])*)")
+        pos = 0
+        while m := pat.search(out, pos):
+            second = m.group(2).strip()
+            pos = m.end(1) + 1
+            if not second.split()[1][:1].isupper() or any(
+                    len(n) > len(name) and normalize_text(f"{name} {second}").startswith(n) for n in names):
+                continue  # "Sở xây dựng …" is a phrase; a longer known name is one body
+            cuts.append((name, second))
+            out = out[:m.end(1)] + ";" + out[m.end(1):]
+    return out, cuts
+
+
 def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int | None,
                   warnings: list[ImportWarning], issued_on: dt.date | None = None) -> dict[str, Any]:
     place = f"{t.table}, dòng {t.row}"
@@ -329,7 +360,12 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     coord: list[str] = []
     written: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}  # (name, key of the text as written)
     notes: list[str] = [t.notes] if t.notes else []
-    for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
+    for cell, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
+        raw, run_together = separate_run_together(cell, known)
+        for first, second in run_together:
+            warnings.append(ImportWarning(
+                f"Hai cơ quan viết liền không có dấu phân cách: '{first} {second}'; đã tách thành '{first}' và "
+                f"'{second}'. Nếu đây là một cơ quan, hãy sửa ô này trong văn bản.", t.table, t.row, "joined_bodies"))
         parties, doubts = split_units(raw, known=known, vocab=res.vocab())
         for d in doubts:
             warnings.append(ImportWarning(
