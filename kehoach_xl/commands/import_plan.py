@@ -7,7 +7,6 @@ from typing import Any
 
 from kehoach_xl.importer.model import ImportWarning, ParsedPlan
 from kehoach_xl.importer.plan_import import (
-    _META_KEYS,
     ImportReport,
     _default_code,
     _ids,
@@ -15,6 +14,7 @@ from kehoach_xl.importer.plan_import import (
     _resolve_all,
     _Resolver,
     compute_import,
+    meta_values,
     parse_plan,
 )
 from kehoach_xl.model import schema
@@ -71,7 +71,7 @@ def _create(parsed: ParsedPlan, into: Path, *, plan_code: str | None, dry_run: b
     report.units_added = [u["name"] for u in units]
     report.leaders_added = [x["name"] for x in leaders]
     if not dry_run:
-        meta = {k: parsed.meta[k] for k in _META_KEYS if parsed.meta.get(k)}
+        meta = meta_values(parsed.meta)
         report.meta_stored = ["plan_code", *(k for k in meta if k != "plan_year"), "plan_year"]
         create_master(into, tasks=recs, units=units, leaders=leaders,
                       meta={**meta, "plan_code": code, "plan_year": parsed.plan_year})

@@ -182,6 +182,7 @@ class ImportReport:
             "units_added": self.units_added, "leaders_added": self.leaders_added,
             "warnings": [w.to_dict() for w in self.warnings], "backup": self.backup,
             "plan_meta": self.meta, "meta_stored": self.meta_stored, "progress_set": self.progress_set,
+            "next_step": " ".join(self.add_unknown_hint()),
         }
 
     def summary_lines(self) -> list[str]:
@@ -207,7 +208,31 @@ class ImportReport:
         if self.progress_set:
             out.append(f"Theo báo cáo tiến độ (--with-progress): đã điền Trạng thái/Kết quả cho "
                        f"{len(self.progress_set)} nhiệm vụ chưa có đơn vị báo cáo ({', '.join(self.progress_set)}).")
+        out += self.add_unknown_hint()
         return out  # the problems are printed by reports.problems.problems_console
+
+    def add_unknown_hint(self) -> list[str]:
+        """How to add the units and leaders the master's lists lack (Vietnamese), empty when none are missing."""
+        units = [u["name"] for u in self.unknown_units if u["name"] not in self.units_added]
+        leaders = [x["name"] for x in self.unknown_leaders if x["name"] not in self.leaders_added]
+        if not units and not leaders:
+            return []
+        what = []
+        if units:
+            shown = ", ".join(units[:8]) + (f" và {len(units) - 8} đơn vị khác" if len(units) > 8 else "")
+            what.append(f"{len(units)} đơn vị chưa có trong trang “{schema.UNITS.name}” ({shown})")
+        if leaders:
+            what.append(f"{len(leaders)} lãnh đạo chưa có trong trang “{schema.LEADERS.name}” "
+                        f"({', '.join(leaders[:8])})")
+        done = "sẽ được nhập" if self.dry_run else "đã được nhập"
+        return [
+            f"Sổ theo dõi thiếu {' và '.join(what)}. Nhiệm vụ {done} với tên như văn bản ghi, nhưng đơn vị chưa có "
+            "trong danh mục thì chưa có tệp báo cáo, chưa được nhắc việc và bị báo lỗi khi kiểm tra sổ.",
+            "Cách thêm: chạy lại lệnh với tùy chọn --add-unknown để thêm các tên này vào danh mục, ví dụ: "
+            f"kehoach-xl import \"{self.source}\" --into \"{Path(self.master).name}\" --add-unknown "
+            "(nhập lại cùng văn bản không tạo nhiệm vụ trùng); hoặc tự thêm vào trang Đơn vị/Lãnh đạo, nếu là "
+            "tên khác của đơn vị đã có thì ghi vào cột “Tên viết tắt/tên khác” của đơn vị đó rồi nhập lại.",
+        ]
 
 
 @dataclass
@@ -296,6 +321,37 @@ def _progress_state(text: str) -> str | None:
     return None
 
 
+# "Sở Khoa học và Công nghệ Sở Công Thương": two peer bodies written with no separator. Only a department
+# or ministry (which no other body of the same word contains) followed by another one is cut, and only
+# after a name known in full, so "Văn phòng Sở Tài chính" or "Phòng Tổng hợp Sở Nội vụ" stay whole.
+_PEER_WORDS = ("Sở", "Bộ")
+
+
+def separate_run_together(text: str, known: Iterable[str]) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` with "; " put between two peer bodies written one after the other, and the pairs cut."""
+    if not text:
+        return text, []
+    names = sorted({normalize_text(n) for n in (*known, *unit_vocab.USUAL_BODIES)
+                    if normalize_text(n).split(" ", 1)[0] in _PEER_WORDS and " " in normalize_text(n)},
+                   key=len, reverse=True)
+    cuts: list[tuple[str, str]] = []
+    out = text
+    peer = "|".join(_PEER_WORDS)
+    for name in names:
+        pat = re.compile(r"(?<!\w)(" + re.escape(name) + r")[ \t]+((?:" + peer + r")[ \t]+\w(?:(?![ \t](?:" + peer
+                         + r")[ \t])[^,;\n])*)")
+        pos = 0
+        while m := pat.search(out, pos):
+            second = m.group(2).strip()
+            pos = m.end(1) + 1
+            if not second.split()[1][:1].isupper() or any(
+                    len(n) > len(name) and normalize_text(f"{name} {second}").startswith(n) for n in names):
+                continue  # "Sở xây dựng …" is a phrase; a longer known name is one body
+            cuts.append((name, second))
+            out = out[:m.end(1)] + ";" + out[m.end(1):]
+    return out, cuts
+
+
 def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int | None,
                   warnings: list[ImportWarning], issued_on: dt.date | None = None) -> dict[str, Any]:
     place = f"{t.table}, dòng {t.row}"
@@ -304,7 +360,12 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     coord: list[str] = []
     written: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}  # (name, key of the text as written)
     notes: list[str] = [t.notes] if t.notes else []
-    for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
+    for cell, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
+        raw, run_together = separate_run_together(cell, known)
+        for first, second in run_together:
+            warnings.append(ImportWarning(
+                f"Hai cơ quan viết liền không có dấu phân cách: '{first} {second}'; đã tách thành '{first}' và "
+                f"'{second}'. Nếu đây là một cơ quan, hãy sửa ô này trong văn bản.", t.table, t.row, "joined_bodies"))
         parties, doubts = split_units(raw, known=known, vocab=res.vocab())
         for d in doubts:
             warnings.append(ImportWarning(
@@ -360,7 +421,19 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
     if t.deadline_text and rec["deadline_kind"] == schema.DEADLINE_KINDS["unknown"]:
         warnings.append(ImportWarning(f"Chưa đọc được thời hạn '{t.deadline_text}'; giữ nguyên văn.",
                                       t.table, t.row, "deadline_unknown"))
+    elif t.deadline_text:
+        d = parse_deadline(t.deadline_text, plan_year=plan_year, issued_on=issued_on)
+        if set(d.flags) & _DEADLINE_TO_CHECK and d.note:
+            # a year taken from the plan, a condition, a clause with no date: the date is the program's
+            # reading, so staff are told what was assumed (the text itself is kept verbatim)
+            warnings.append(ImportWarning(f"Thời hạn '{normalize_text(t.deadline_text)}': {d.note}", t.table, t.row,
+                                          "deadline_assumed"))
     return rec
+
+
+# Deadline flags whose reading staff should check (rules.deadline); their notes become warnings.
+_DEADLINE_TO_CHECK = frozenset({"year_assumed", "year_rolled", "conditional", "undated_part", "ambiguous",
+                                "recurrence_unlisted"})
 
 
 def _deadline_cells(text: str, plan_year: int | None, issued_on: dt.date | None = None) -> dict[str, Any]:
@@ -478,9 +551,11 @@ def _ids(plan_code: str, existing: Iterable[str]) -> Iterable[str]:
         yield f"{plan_code}-{n:03d}"
 
 
-def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: ImportReport) -> list[dict[str, Any]]:
+def _resolve_all(parsed: ParsedPlan, res: _Resolver, plan_code: str, report: ImportReport,
+                 stored_date: dt.date | None = None) -> list[dict[str, Any]]:
+    """Every task resolved; ``stored_date`` is the master's plan date, used when the document gives none."""
     warnings = list(parsed.warnings)
-    issued_on = None
+    issued_on = stored_date
     if parsed.meta.get("plan_date"):
         issued_on = vn.parse_date(parsed.meta["plan_date"])
     recs = [_resolve_task(t, res, plan_code, parsed.plan_year, warnings, issued_on) for t in parsed.tasks]
@@ -601,7 +676,7 @@ def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = N
     report = _new_report(parsed, str(getattr(md, "path", "")), code)
     registry = Registry.from_master(md)
     res = _Resolver(registry, strict=True, report=report, with_progress=with_progress)
-    recs = _resolve_all(parsed, res, code, report)
+    recs = _resolve_all(parsed, res, code, report, stored_issue_date(md))
     tasks_sheet = schema.TASKS.name
     cols = md.tasks.columns
     changes = MasterChanges()
@@ -689,7 +764,35 @@ def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = N
 _NAME_FIELDS = ("lead_units", "coordinating_units", "leaders")
 
 
-_META_KEYS = ("plan_number", "plan_title", "plan_year", "agency", "parent_agency", "place")
+_META_KEYS = ("plan_number", "plan_title", "plan_year", "agency", "parent_agency", "place", "plan_date")
+
+
+def meta_values(meta: dict[str, Any]) -> dict[str, Any]:
+    """The settings values of the metadata a document gives (the plan date as a real date)."""
+    out = {k: meta[k] for k in _META_KEYS if meta.get(k)}
+    if "plan_date" in out:
+        try:
+            out["plan_date"] = vn.parse_date(out["plan_date"])
+        except ValueError:
+            out.pop("plan_date")
+    return out
+
+
+def _same_setting(key: str, old: object, new: object) -> bool:
+    if key == "plan_date":
+        try:
+            return vn.parse_date(old) == vn.parse_date(new)
+        except ValueError:
+            return False
+    return normalize_text(old) == normalize_text(new)
+
+
+def stored_issue_date(md: Any) -> dt.date | None:
+    """The plan date the settings sheet holds (stored by the first import), None when empty or unreadable."""
+    try:
+        return vn.parse_date(md.settings.get("plan_date"))
+    except ValueError:
+        return None
 
 
 def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry) -> tuple[bool, list[str]]:
@@ -713,6 +816,10 @@ def _names_as_stored(key: str, new: list[str], stored: object, registry: Registr
     return False, [spelled.get(c, n) for c, n in zip(new_c, new, strict=True)]
 
 
+def _shown(v: object) -> str:
+    return vn.date(v) if isinstance(v, dt.date) else normalize_text(v)
+
+
 def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, report: ImportReport,
                 now: dt.datetime, master_file: str = "") -> None:
     """The plan code and the plan's metadata into the settings sheet, where it is still empty.
@@ -728,15 +835,16 @@ def _store_meta(md: Any, parsed: ParsedPlan, code: str, changes: MasterChanges, 
     if not name or (stored_code and stored_code != code):
         return
     values: dict[str, Any] = {"plan_code": code}
-    values.update({k: parsed.meta[k] for k in _META_KEYS if parsed.meta.get(k)})
+    values.update(meta_values(parsed.meta))
     if parsed.meta.get("year_source") == "given" and parsed.plan_year:
         values["plan_year"] = parsed.plan_year
     for key, value in values.items():
         old = md.settings.get(key)
         if old not in (None, ""):
-            if normalize_text(old) != normalize_text(value) and key != "plan_year":
+            if not _same_setting(key, old, value) and key != "plan_year":
                 report.problems.append(ImportWarning(
-                    f"{schema.SETTINGS_ROWS[key]} trong văn bản là '{value}', trong sổ theo dõi là '{old}'; "
+                    f"{schema.SETTINGS_ROWS[key]} trong văn bản là '{_shown(value)}', trong sổ theo dõi là "
+                    f"'{_shown(old)}'; "
                     "giữ giá trị của sổ theo dõi.", schema.SETTINGS.name, None, "meta_differs").problem(master_file))
             continue
         cell = settings_cell(md, key)

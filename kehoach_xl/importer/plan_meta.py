@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from kehoach_xl import vn
-from kehoach_xl.text import normalize_text
+from kehoach_xl.text import normalize_text, strip_accents
 
 _DOC_KINDS = r"(?:Kế hoạch|Quyết định|Nghị quyết|Chương trình|Công văn|Chỉ thị|Thông báo|Đề án|Văn bản)"
 # "(Kèm theo Chương trình hành động tại Nghị quyết số 100/NQ-CP ngày … của Chính phủ)": the
@@ -30,7 +30,9 @@ _PLACE_DATE = re.compile(
 _DMY = re.compile(r"(?P<d>\d{1,2})?\s*/\s*(?P<m>\d{1,2})\s*/\s*(?P<y>(?:19|20)\d\d)")
 _WORDS_DATE = re.compile(r"(?:(?P<d>\d{1,2})\s+)?tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>(?:19|20)\d\d)", re.I)
 _NATIONAL = re.compile(r"CỘNG HÒA|CỘNG HOÀ|Độc lập|ĐỘC LẬP", re.I)
-_HEAD_LINES = 30  # the Quốc hiệu block is at the very top
+_HEAD_LINES = 30
+_BODY_WITHOUT_PLACE = re.compile(r"(?:ỦY|UỶ) BAN NHÂN DÂN|UBND|HỘI ĐỒNG NHÂN DÂN|HĐND")
+_PLACE_START = re.compile(r"(?:TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ|XÃ|PHƯỜNG|THỊ TRẤN|TP\.?)\s")  # the Quốc hiệu block is at the very top
 
 
 def _date(text: str) -> tuple[str | None, int | None]:
@@ -75,6 +77,9 @@ def read_plan_meta(head: str) -> tuple[dict[str, Any], list[str]]:
             break
         if _caps(ln) and not _NATIONAL.search(ln):
             caps.append(ln.strip())
+    if len(caps) > 1 and _BODY_WITHOUT_PLACE.fullmatch(caps[-2]) and _PLACE_START.match(caps[-1]):
+        # "ỦY BAN NHÂN DÂN" / "TỈNH ĐỒNG NAI": one name broken over two lines, not a body under a parent
+        caps[-2:] = [f"{caps[-2]} {caps[-1]}"]
     if caps and (m or pd):
         meta["agency"] = caps[-1]
         if len(caps) > 1:
@@ -99,6 +104,9 @@ def read_plan_meta(head: str) -> tuple[dict[str, Any], list[str]]:
             meta["plan_date"] = date
         if year:
             meta["plan_year"] = year
-        if att["body"]:
-            meta["agency"] = normalize_text(att["body"])
+        body = normalize_text(att["body"])
+        # "của Ủy ban nhân dân tỉnh" names the body the head gives in full ("ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI")
+        if body and not strip_accents(normalize_text(meta.get("agency")).casefold()).startswith(
+                strip_accents(body.casefold())):
+            meta["agency"] = body
     return meta, notes

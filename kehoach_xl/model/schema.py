@@ -289,6 +289,7 @@ SETTINGS_FIELDS: tuple[Column, ...] = (
     C("place", "Địa danh"),
     C("as_of", "Số liệu tính đến ngày", type="date"),
     C("master_id", "Mã định danh sổ theo dõi"),
+    C("plan_date", "Ngày ban hành văn bản", type="date"),
 )
 # key -> label
 SETTINGS_ROWS: dict[str, str] = {c.key: c.header for c in SETTINGS_FIELDS}

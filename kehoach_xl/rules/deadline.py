@@ -112,6 +112,15 @@ _REC_QUARTER = re.compile(r"quý(?!\s*(?:iv|iii|ii|i|[1-4])(?![a-z]))", _I)
 _REC_YEAR = re.compile(r"(?:h[ằà]ng|mỗi)\s*năm|định\s*kỳ\s*(?:h[ằà]ng\s*)?năm", _I)
 _REC_OTHER = re.compile(r"(\d+)\s*tháng|tuần", _I)
 
+# "2026 và hằng năm", "Quý II/2026 và các năm tiếp theo": a first deadline, then every year
+_THEN_YEARLY = re.compile(
+    r"^(?P<first>.+?)\s*[,;]?\s*(?:và|,|;)\s*(?:sau\s+đó\s+)?"
+    r"(?:h[ằà]ng\s*năm|mỗi\s*năm|(?:các|những)\s*năm\s*(?:tiếp\s*theo|sau(?:\s*đó)?))$", _I)
+# "Năm 2026 (sau khi Chính phủ ban hành Nghị định …)": a dated period with a condition in brackets
+_BRACKETED = re.compile(r"^(?P<period>[^()]+?)\s*\((?P<cond>[^()]*)\)$")
+_QUI = re.compile(r"\bquí\b", _I)  # the old spelling of "quý" ("Quí IV-2025")
+_PERIOD_KINDS = ("date", "month", "quarter", "year", "year_range")
+
 _NOTE_UNPARSED = "Không đọc được thời hạn; giữ nguyên văn để cán bộ kiểm tra."
 _NOTE_RELATIVE = "Thời hạn tính theo sự kiện phát sinh, không có ngày cụ thể."
 _NOTE_EXTERNAL = "Thời hạn theo quy định hoặc lịch của cơ quan khác, không có ngày cụ thể."
@@ -304,7 +313,7 @@ def _parse_text(original: str, raw: str, ctx: _Context) -> Deadline:
     s = normalize_text(original)
     for ch in _DASH[1:]:
         s = s.replace(ch, "-")
-    s = s.strip(" .;,")
+    s = _QUI.sub("quý", s.strip(" .;,"))
     if not s:
         return Deadline(raw, "none")
 
@@ -314,6 +323,14 @@ def _parse_text(original: str, raw: str, ctx: _Context) -> Deadline:
     # An explicit list of dated milestones wins over everything else.
     if len(full) >= 2 and not (len(full) == 2 and _RANGE_LINK.fullmatch(s[full[0].end: full[1].start])):
         return _milestones(s, raw, full, ctx)
+
+    # Milestones written as periods, one per clause: "Tháng 6/2026 (sơ kết); tháng 12/2026 (tổng kết)".
+    if (found := _period_milestones(s, raw, ctx)) is not None:
+        return found
+    if (found := _then_yearly(s, raw, ctx)) is not None:
+        return found
+    if (found := _conditional_period(s, raw, ctx)) is not None:
+        return found
 
     # Someone else's schedule. A leading "Theo …" is external even if it cites a
     # dated document ("Theo Kế hoạch số 62/KH-STNMT ngày 08/5/2024").
@@ -410,6 +427,84 @@ def _parse_text(original: str, raw: str, ctx: _Context) -> Deadline:
         return _done(raw, "year", ctx, start=dt.date(due.year, 1, 1), due=due)
 
     return _done(raw, "unknown", ctx, flags=("unparsed",), note=_NOTE_UNPARSED)
+
+
+def _clauses(s: str) -> list[str]:
+    """A cell cut at ";" and at sentence ends (". " before a capital letter)."""
+    out: list[str] = []
+    for part in s.split(";"):
+        start = 0
+        for m in re.finditer(r"\.\s+(?=[^\W\d_])", part):
+            if part[m.end()].isupper():
+                out.append(part[start:m.start()])
+                start = m.end()
+        out.append(part[start:])
+    return [c.strip(" .,-") for c in out if c.strip(" .,-")]
+
+
+def _dated(text: str) -> Deadline | None:
+    """The period a clause names with its year written ("Tháng 6/2026 (sơ kết)", "trong Quý II/2026"), else None."""
+    d = _parse_text(text, text, _Context(None, None))
+    if d.kind in _PERIOD_KINDS and d.due is not None and "year_assumed" not in d.flags:
+        return d
+    if (c := _conditional_period(normalize_text(text), text, _Context(None, None))) is not None:
+        return c
+    return None
+
+
+def _period_milestones(s: str, raw: str, ctx: _Context) -> Deadline | None:
+    """Two or more clauses that each name a dated period: each is a milestone, the last one is due.
+
+    A clause with no date of its own ("Cập nhật thường xuyên") is no milestone and is named in
+    the note, so nothing of the text is lost.
+    """
+    clauses = _clauses(s)
+    if len(clauses) < 2:
+        return None
+    items: list[tuple[dt.date, str]] = []
+    undated: list[str] = []
+    for c in clauses:
+        d = _dated(c)
+        if d is None:
+            undated.append(c)
+        else:
+            items.append((d.due, c))  # type: ignore[arg-type]
+    if len(items) < 2:
+        return None
+    items.sort(key=lambda it: it[0])
+    note = f"Các mốc: {'; '.join(f'{lbl} → {vn.date(d)}' for d, lbl in items)}."
+    flags: tuple[str, ...] = ()
+    if undated:
+        flags = ("undated_part",)
+        note += f" Phần không ghi mốc thời gian: {'; '.join(repr(u) for u in undated)}."
+    return _done(raw, "milestones", ctx, due=items[-1][0], milestones=tuple(items), flags=flags, note=note)
+
+
+def _then_yearly(s: str, raw: str, ctx: _Context) -> Deadline | None:
+    """ "2026 và hằng năm", "Quý II/2026 và các năm tiếp theo": due at the first period, then yearly."""
+    m = _THEN_YEARLY.match(s)
+    if not m or _CONTINUOUS.search(m["first"]) or _RECURRING.search(m["first"]):
+        return None
+    first = _parse_text(m["first"], m["first"], ctx)
+    if first.kind not in _PERIOD_KINDS or first.due is None:
+        return None
+    return _done(raw, "recurring", ctx, recurrence="yearly", due=first.due, start=first.start,
+                 flags=("first_due",), note=f"Hạn lần đầu {vn.date(first.due)}, sau đó hằng năm.")
+
+
+def _conditional_period(s: str, raw: str, ctx: _Context) -> Deadline | None:
+    """ "Năm 2026 (sau khi Chính phủ ban hành Nghị định …)": the dated period, the condition in the note.
+
+    Only when the period carries its own year; the condition is kept word for word in the note.
+    """
+    m = _BRACKETED.match(s)
+    if not m or not _RELATIVE.search(m["cond"]):
+        return None
+    d = _parse_text(m["period"], m["period"], _Context(None, None))
+    if d.kind not in _PERIOD_KINDS or d.due is None or "year_assumed" in d.flags:
+        return None
+    return _done(raw, d.kind, ctx, due=d.due, start=d.start, flags=("conditional",),
+                 note=f"Hạn theo mốc ghi trong văn bản, kèm điều kiện: “{m['cond'].strip()}”.")
 
 
 def _periods(s: str, raw: str, pattern: re.Pattern[str], kind: str, ctx: _Context) -> Deadline:
