@@ -224,7 +224,15 @@ class Mailbox:
             raise SetupError(f"Máy chủ thư {where} từ chối đăng nhập của tài khoản {m.imap_login}: sai tên đăng "
                              "nhập hoặc mật khẩu (với Gmail, Microsoft 365 cần mật khẩu ứng dụng, xem docs/mail.md). "
                              "Chưa nhận thư nào; thư vẫn nằm trên máy chủ.") from exc
-        _ok(*self.imap.select(_quote(m.imap_folder)), f"SELECT {m.imap_folder}")
+        try:
+            # The capabilities after login (MOVE, UIDPLUS) are not those announced before it.
+            typ, dat = self.imap.capability()
+            if typ == "OK" and dat and dat[0]:
+                self.imap.capabilities = tuple(dat[0].decode("ascii", "replace").upper().split())
+            _ok(*self.imap.select(_quote(m.imap_folder)), f"SELECT {m.imap_folder}")
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

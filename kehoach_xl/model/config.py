@@ -46,8 +46,9 @@ class MailConfig:
     imap_user: str = ""  # default: ``user``
     imap_password_env: str = ""  # default: ``password_env``
     imap_folder: str = "INBOX"
-    done_folder: str = "KeHoach/DaXuLy"  # handled messages move here, only after their files are saved
-    unknown_folder: str = "KeHoach/NguoiGuiLa"  # senders not in the "Đơn vị" sheet: for the office to look at
+    # Top-level folder names (no hierarchy: servers separate levels with "/" or "."), ASCII.
+    done_folder: str = "KeHoach-DaXuLy"  # handled messages move here, only after their files are saved
+    unknown_folder: str = "KeHoach-CanXem"  # senders not in the "Đơn vị" sheet, too big: for the office to look at
     max_messages: int = 200  # per run; the rest wait for the next run
     max_message_mb: float = 30.0  # bigger messages are not downloaded (checked from the server's size)
     max_attachments: int = 5  # workbook attachments per message; a message with more is refused whole
