@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -314,7 +315,8 @@ def reply_with(original: EmailMessage, sender: str, attachments: list[tuple[str,
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = sender
     msg["To"] = OFFICE
-    msg["Subject"] = "Re: " + str(original["Subject"])
+    # encoded as mail clients do (the stdlib folder would drop a space between encoded words)
+    msg.set_raw("Subject", Header("Re: " + str(original["Subject"]), "utf-8").encode(linesep="\r\n"))
     msg["Message-ID"] = email.utils.make_msgid("donvi", domain=DOMAIN)
     msg["In-Reply-To"] = str(original["Message-ID"])
     msg["References"] = str(original["Message-ID"])

@@ -130,7 +130,7 @@ def test_the_month_by_mail(month, tmp_path: Path) -> None:
         assert len(answers) == 1, (unit, [m["Subject"] for m in got])
         a = answers[0]
         assert letters[unit]["Message-ID"] in a["References"] and reply_ids[unit] in a["References"]
-        assert a["Subject"].startswith("Re: ")
+        assert a["Subject"] == "Re: " + str(letters[unit]["Subject"])
         text = a.get_body(("plain",)).get_content()
         assert f"Kính gửi: {unit}." in text
         fr = next(f for f in files if f["unit"] == unit)
