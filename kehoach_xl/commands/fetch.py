@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -97,7 +98,8 @@ def pending_path(master: Path) -> Path:
 class Pending:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data: dict[str, dict[str, Any]] = {"messages": {}, "seen": {}}
+        # messages: fetched, not yet answered; seen: content hashes fetched; done: Message-IDs answered
+        self.data: dict[str, dict[str, Any]] = {"messages": {}, "seen": {}, "done": {}}
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(raw, dict):
@@ -115,9 +117,14 @@ class Pending:
     def seen(self) -> dict[str, dict[str, Any]]:
         return self.data["seen"]
 
+    @property
+    def done(self) -> dict[str, Any]:
+        return self.data["done"]
+
     def save(self) -> None:
         cutoff = (dt.datetime.now() - dt.timedelta(days=SEEN_DAYS)).isoformat()
         self.data["seen"] = {k: v for k, v in self.seen.items() if str(v.get("at", "")) >= cutoff}
+        self.data["done"] = {k: v for k, v in self.done.items() if str(v) >= cutoff}
         _write_durably(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode())
 
 
@@ -160,9 +167,16 @@ def _save_attachment(inbox: Path, att: mailbox_io.Attachment, sha: str, mtime: f
             # which exists for files people copy in by hand.
             os.utime(fh.fileno(), (mtime, mtime))
             os.fsync(fh.fileno())
-        os.link(tmp, dest)  # fails rather than replaces if the name was taken meanwhile
+        try:
+            os.link(tmp, dest)  # fails rather than replaces if the name was taken meanwhile
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                raise
+            # Shares without hard links (some SMB/FAT folders): the name was checked free just above.
+            os.replace(tmp, dest)
     finally:
-        os.unlink(tmp)
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
     _fsync_dir(inbox)
     return dest
 
@@ -237,7 +251,11 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
                                                            f"_{uid}.eml"), inc.raw)
         log.warning("mail %s from %s: %s; moved to %s for the office", uid, inc.sender or "(no single sender)",
                     "unknown sender" if not unit else "too big", mail.unknown_folder)
-    if unit:
+    if unit and inc.message_id and inc.message_id in pending.done:
+        # Answered already (the move after it was lost): only the move is left to do.
+        got.skipped = [a.name for a in inc.attachments]
+        got.problems = []
+    elif unit:
         key = inc.message_id or f"uid-{uid}-{hashlib.sha256(inc.raw or head).hexdigest()[:16]}"
         rec = pending.messages.get(key) or {"sender": inc.sender, "unit": unit, "subject": inc.subject,
                                             "message_id": inc.message_id, "references": inc.references,
@@ -254,13 +272,18 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
                         f"{when}; không lấy lại (sổ theo dõi không thay đổi).", severity="warning")
                     got.problems.append(rec_problem)
                 continue
-            dest = _save_attachment(inbox, att, sha, mtime)
+            try:
+                dest = _save_attachment(inbox, att, sha, mtime)
+            except OSError as exc:  # the disk, not the network: stop before the message is moved
+                raise SetupError(f"Không ghi được tệp đính kèm vào thư mục nhận báo cáo {inbox} ({exc}); thư vẫn "
+                                 "nằm nguyên trên máy chủ và sẽ được nhận lần sau.") from exc
             got.saved.append(dest.name)
             rec["files"][dest.name] = att.name
             pending.seen[sha] = {"at": stamp, "message_id": inc.message_id, "file": dest.name}
             log.info("mail %s from %s (%s): attachment saved as %s", uid, inc.sender, unit, dest.name)
         if key in pending.messages or got.saved or got.problems:
-            rec["problems"] = [*rec["problems"], *[p.to_dict() for p in got.problems]]
+            rec["problems"] = [*rec["problems"], *[d for d in (p.to_dict() for p in got.problems)
+                                                   if d not in rec["problems"]]]
             pending.messages[key] = rec
         pending.save()  # durably recorded before the message leaves the folder
     folder = mail.done_folder if unit and inc.raw else mail.unknown_folder
@@ -341,8 +364,12 @@ def answer(master: Path | str, report: MergeReport | None, *, config: Config | N
             res.error = str(exc)
             log.error("answers not sent (kept for the next run): %s", exc)
             return res
+    stamp = dt.datetime.now().replace(microsecond=0).isoformat()
     for key, _ in ready:
-        res.sent.append(pending.messages.pop(key).get("unit", ""))
+        rec = pending.messages.pop(key)
+        res.sent.append(rec.get("unit", ""))
+        if rec.get("message_id"):
+            pending.done[rec["message_id"]] = stamp
     if ready:
         pending.save()
     return res

@@ -291,8 +291,8 @@ def _fetch_step(master: Path, cfg: Config, rep: NightlyReport) -> None:
 
     try:
         res = fetch(master, config=cfg)
-    except KehoachError as exc:
-        log.error("fetch failed: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - no mail tonight is no reason to skip the merge of what is here
+        log.error("fetch failed: %s", exc, exc_info=not isinstance(exc, KehoachError))
         rep.steps.append(StepResult("fetch", "failed", str(exc)))
         return
     unknown = len(res.unknown)
@@ -307,7 +307,7 @@ def _reply_step(master: Path, cfg: Config, rep: NightlyReport, merge_report: Any
 
     try:
         res = answer(master, merge_report, config=cfg)
-    except KehoachError as exc:
+    except Exception as exc:  # noqa: BLE001 - the master is written; the answers wait for the next night
         log.error("answers failed: %s", exc)
         rep.steps.append(StepResult("reply", "failed", str(exc)))
         return

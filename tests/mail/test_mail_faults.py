@@ -223,3 +223,21 @@ def test_unknown_sender_is_kept_for_the_office_never_merged(office) -> None:
     assert merge(master).files == []
     assert answer(master, None).sent == []  # a stranger gets no answer
     assert not pending_path(master).exists() or stranger not in pending_path(master).read_text(encoding="utf-8")
+
+
+def test_password_from_the_os_keyring(office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No environment variable: the password comes from the keyring (a file-backed keyring here)."""
+    keyring = pytest.importorskip("keyring")
+    pytest.importorskip("keyrings.alt")
+    master, cfg, dv, _, books = office
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.delenv("KEHOACH_TEST_MAIL_PASSWORD")
+    cfg.source.write_text(cfg.source.read_text(encoding="utf-8").replace(
+        "[mail]\n", '[mail]\nkeyring_service = "kehoach-xl"\n'), encoding="utf-8")
+    pytest.importorskip("keyring.core").init_backend()
+    dv.append(user_of(OFFICE), _message(ADDR, [(books[UNIT].name, books[UNIT].read_bytes())]))
+    with pytest.raises(SetupError, match="kho khóa của máy"):
+        fetch(master)
+    keyring.set_password("kehoach-xl", user_of(OFFICE), PASSWORD)
+    assert len(fetch(master).saved) == 1
