@@ -181,14 +181,14 @@ def _save_attachment(inbox: Path, att: mailbox_io.Attachment, sha: str, mtime: f
     return dest
 
 
-def unit_addresses(md: MasterData) -> dict[str, str]:
-    """Each address in the "Đơn vị" sheet (case-folded) → the unit's name."""
-    out: dict[str, str] = {}
+def unit_addresses(md: MasterData) -> dict[str, tuple[str, str]]:
+    """Each address in the "Đơn vị" sheet (case-folded) → (the unit's name, the address as the sheet writes it)."""
+    out: dict[str, tuple[str, str]] = {}
     for row in md.units.rows:
         name = normalize_text(row.get("name"))
         for addr in re.split(r"[;,\s]+", str(row.get("email") or "")):
             if name and "@" in addr:
-                out.setdefault(addr.strip().casefold(), name)
+                out.setdefault(addr.strip().casefold(), (name, addr.strip()))
     return out
 
 
@@ -231,7 +231,7 @@ def fetch(master: Path | str, *, config: Config | None = None, now: dt.datetime 
     return result
 
 
-def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[str, str], inbox: Path,
+def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[str, tuple[str, str]], inbox: Path,
                  ledger: inbox_io.Ledger, pending: Pending, mtime: float, now: dt.datetime) -> FetchedMessage:
     mail = cfg.mail
     size, head = box.head(uid)
@@ -239,7 +239,7 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
         inc = mailbox_io.too_big_message(uid, head, size, mail)
     else:
         inc = mailbox_io.parse_message(uid, box.body(uid), mail=mail, limits=cfg.limits)
-    unit = units.get(inc.sender, "")
+    unit, unit_address = units.get(inc.sender, ("", ""))
     got = FetchedMessage(uid=uid, sender=inc.sender, unit=unit, subject=inc.subject, problems=list(inc.problems))
     stamp = now.replace(microsecond=0).isoformat()
     if not unit or not inc.raw:
@@ -257,7 +257,8 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
         got.problems = []
     elif unit:
         key = inc.message_id or f"uid-{uid}-{hashlib.sha256(inc.raw or head).hexdigest()[:16]}"
-        rec = pending.messages.get(key) or {"sender": inc.sender, "unit": unit, "subject": inc.subject,
+        # The answer goes to the address the sheet gives, not to one taken from the message.
+        rec = pending.messages.get(key) or {"sender": unit_address, "unit": unit, "subject": inc.subject,
                                             "message_id": inc.message_id, "references": inc.references,
                                             "files": {}, "problems": [], "at": stamp}
         for att in inc.attachments:
