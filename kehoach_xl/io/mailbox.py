@@ -172,7 +172,7 @@ def parse_message(uid: str, raw: bytes, *, mail: MailConfig, limits: LimitsConfi
 
 def _too_big(name: str, limits: LimitsConfig) -> Problem:
     return file_problem("mail_attachment_too_big", name, f"Tệp đính kèm “{name}” lớn hơn "
-                        f"{vn.number(limits.max_file_mb, 0)} MB nên không được lấy. Hãy xóa dữ liệu thừa, lưu lại "
+                        f"{vn.number(limits.max_file_mb, None)} MB nên không được lấy. Hãy xóa dữ liệu thừa, lưu lại "
                         "bằng Excel rồi gửi lại.")
 
 
@@ -182,7 +182,7 @@ def too_big_message(uid: str, head: bytes, size: int, mail: MailConfig) -> Incom
     inc = Incoming(uid=uid, sender=sender_of(msg), message_id=(message_ids(_header(msg, "Message-ID")) or [""])[0],
                    references=message_ids(_header(msg, "References")), subject=_header(msg, "Subject"), size=size)
     inc.problems.append(file_problem("mail_too_big", "", f"Thư lớn {vn.number(size / 1048576, 1)} MB, quá giới "
-                                     f"hạn {vn.number(mail.max_message_mb, 0)} MB nên không được tải về. Hãy gửi "
+                                     f"hạn {vn.number(mail.max_message_mb, None)} MB nên không được tải về. Hãy gửi "
                                      "riêng tệp báo cáo của đơn vị (không kèm tệp khác)."))
     return inc
 

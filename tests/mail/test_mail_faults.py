@@ -241,3 +241,20 @@ def test_password_from_the_os_keyring(office, tmp_path: Path, monkeypatch: pytes
         fetch(master)
     keyring.set_password("kehoach-xl", user_of(OFFICE), PASSWORD)
     assert len(fetch(master).saved) == 1
+
+
+def test_a_message_too_big_is_not_downloaded(office) -> None:
+    master, cfg, dv, _, books = office
+    cfg.source.write_text(cfg.source.read_text(encoding="utf-8").replace(
+        "[mail]\n", "[mail]\nmax_message_mb = 0.05\n"), encoding="utf-8")
+    dv.append(user_of(OFFICE), _message(ADDR, [(books[UNIT].name, books[UNIT].read_bytes()),
+                                               ("anh_chup.pdf", bytes(range(256)) * 300)]))
+    res = fetch(master)
+    [m] = res.messages
+    assert m.unit == UNIT and m.saved == [] and [p.slug for p in m.problems] == ["mail_too_big"]
+    assert m.moved_to == cfg.mail.unknown_folder  # for the office to look at
+    assert len(dv.messages(user_of(OFFICE), cfg.mail.unknown_folder)) == 1
+    assert answer(master, None).sent == [UNIT]
+    [reply] = [x for x in dv.messages(user_of(ADDR)) if str(x["Subject"]).startswith("Re:")]
+    assert "quá giới hạn 0,05 MB" in reply.get_body(("plain",)).get_content()
+    assert "không được tải về" in reply.get_body(("plain",)).get_content()
