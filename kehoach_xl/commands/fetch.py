@@ -274,7 +274,9 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
                     got.problems.append(rec_problem)
                 continue
             try:
-                dest = _save_attachment(inbox, att, sha, mtime)
+                # Saved by a run that stopped before recording it: the same bytes are already there.
+                dest = next((q for q in inbox.glob(f"*.thu-{sha[:10]}*") if inbox_io.file_sha256(q) == sha), None) \
+                    or _save_attachment(inbox, att, sha, mtime)
             except OSError as exc:  # the disk, not the network: stop before the message is moved
                 raise SetupError(f"Không ghi được tệp đính kèm vào thư mục nhận báo cáo {inbox} ({exc}); thư vẫn "
                                  "nằm nguyên trên máy chủ và sẽ được nhận lần sau.") from exc
@@ -286,7 +288,10 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
             rec["problems"] = [*rec["problems"], *[d for d in (p.to_dict() for p in got.problems)
                                                    if d not in rec["problems"]]]
             pending.messages[key] = rec
-        pending.save()  # durably recorded before the message leaves the folder
+        try:
+            pending.save()  # durably recorded before the message leaves the folder
+        except OSError as exc:
+            raise SetupError(f"Không ghi được {pending.path} ({exc}); thư vẫn nằm nguyên trên máy chủ.") from exc
     folder = mail.done_folder if unit and inc.raw else mail.unknown_folder
     box.move(uid, folder)
     got.moved_to = folder

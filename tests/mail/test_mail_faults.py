@@ -258,3 +258,27 @@ def test_a_message_too_big_is_not_downloaded(office) -> None:
     [reply] = [x for x in dv.messages(user_of(ADDR)) if str(x["Subject"]).startswith("Re:")]
     assert "quá giới hạn 0,05 MB" in reply.get_body(("plain",)).get_content()
     assert "không được tải về" in reply.get_body(("plain",)).get_content()
+
+
+def test_a_crash_after_saving_before_recording_leaves_one_copy(office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies between writing the file and recording it: the next run finds the same bytes."""
+    from kehoach_xl.commands import fetch as fetch_mod
+
+    master, cfg, dv, _, books = office
+    dv.append(user_of(OFFICE), _message(ADDR, [(books[UNIT].name, books[UNIT].read_bytes())]))
+
+    def die(self):  # noqa: ANN001, ANN202
+        raise KeyboardInterrupt  # the power goes: nothing after this line runs
+
+    monkeypatch.setattr(fetch_mod.Pending, "save", die)
+    with pytest.raises(KeyboardInterrupt):
+        fetch(master)
+    assert len(_inbox_files(cfg)) == 1 and len(dv.messages(user_of(OFFICE))) == 1
+    monkeypatch.undo()
+    monkeypatch.setenv("KEHOACH_TEST_MAIL_PASSWORD", PASSWORD)
+    res = fetch(master)
+    assert len(_inbox_files(cfg)) == 1 and res.saved == [_inbox_files(cfg)[0].name]
+    assert dv.messages(user_of(OFFICE)) == []
+    rep = merge(master)
+    assert [f.status for f in rep.files] == ["processed"]
+    assert answer(master, rep).sent == [UNIT]
