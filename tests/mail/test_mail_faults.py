@@ -282,3 +282,23 @@ def test_a_crash_after_saving_before_recording_leaves_one_copy(office, monkeypat
     rep = merge(master)
     assert [f.status for f in rep.files] == ["processed"]
     assert answer(master, rep).sent == [UNIT]
+
+
+def test_servers_without_move_get_copy_and_expunge(office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that does not offer MOVE: COPY, flag, UID EXPUNGE of that message only."""
+    master, cfg, dv, _, books = office
+    dv.append(user_of(OFFICE), _message(ADDR, [(books[UNIT].name, books[UNIT].read_bytes())]))
+    dv.append(user_of(OFFICE), _message(f"nguoi.la@{DOMAIN}", []))
+    real_enter = mailbox_io.Mailbox.__enter__
+
+    def no_move(self):  # noqa: ANN001, ANN202
+        box = real_enter(self)
+        box.imap.capabilities = tuple(c for c in box.imap.capabilities if c != "MOVE")
+        return box
+
+    monkeypatch.setattr(mailbox_io.Mailbox, "__enter__", no_move)
+    res = fetch(master)
+    assert [m.moved_to for m in res.messages] == [cfg.mail.done_folder, cfg.mail.unknown_folder]
+    assert dv.messages(user_of(OFFICE)) == []
+    assert len(dv.messages(user_of(OFFICE), cfg.mail.done_folder)) == 1
+    assert len(dv.messages(user_of(OFFICE), cfg.mail.unknown_folder)) == 1
