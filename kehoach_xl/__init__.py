@@ -28,6 +28,7 @@ _LAZY = {
     "refresh": "kehoach_xl.commands.refresh",
     "issue": "kehoach_xl.commands.issue",
     "merge": "kehoach_xl.commands.merge",
+    "fetch": "kehoach_xl.commands.fetch",
     "nightly": "kehoach_xl.commands.nightly",
     "schedule": "kehoach_xl.commands.nightly",
     "summary": "kehoach_xl.commands.summary",

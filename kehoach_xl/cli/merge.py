@@ -25,7 +25,8 @@ def _print_merge(d: dict) -> None:
 
 
 # The nightly report's codes (kept as they are in --json), as staff read them.
-NIGHTLY_STEPS = {"merge": "Tổng hợp báo cáo", "validate": "Kiểm tra dữ liệu", "refresh": "Cập nhật thời hạn",
+NIGHTLY_STEPS = {"fetch": "Nhận thư đơn vị", "reply": "Trả lời đơn vị", "reminders": "Gửi thư nhắc việc",
+                 "merge": "Tổng hợp báo cáo", "validate": "Kiểm tra dữ liệu", "refresh": "Cập nhật thời hạn",
                  "summary": "Lập bảng tổng hợp"}
 NIGHTLY_STATUS = {"ok": "xong", "partial": "có vấn đề", "failed": "không chạy được", "blocked": "sổ đang mở",
                   "skipped": "bỏ qua"}
@@ -103,16 +104,20 @@ def register(cli: click.Group) -> None:
     @click.option("--period", required=True, help="Kỳ báo cáo: 05/2024 hoặc 2024-05.")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
                   help="Thư mục ghi các tệp giao cho đơn vị.")
-    def issue_cmd(master: Path, period: str, out: Path) -> None:
+    @click.option("--send", is_flag=True, help="Gửi thư kèm tệp cho từng đơn vị theo địa chỉ trong sheet Đơn vị "
+                  "(máy chủ thư: mục [mail] trong kehoach.toml).")
+    def issue_cmd(master: Path, period: str, out: Path, send: bool) -> None:
         """Giao mỗi đơn vị một tệp báo cáo cho một kỳ.
 
         \b
         Ví dụ:
           kehoach-xl issue so_theo_doi.xlsx --period 2024-05 --out gui_don_vi
+          kehoach-xl issue so_theo_doi.xlsx --period 2024-05 --out gui_don_vi --send
         """
+        from kehoach_xl.cli.fetch import echo_issue_mail
         from kehoach_xl.commands.issue import issue
 
-        for p in issue(master, period=period, out=out):
+        for p in issue(master, period=period, out=out, send=send, on_mail=echo_issue_mail):
             click.echo(str(p))
 
     @cli.command("merge")

@@ -48,9 +48,12 @@ def register(cli: click.Group) -> None:
     @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="Thư mục ghi các tệp .txt, .html, .png, .eml và thư nhắc việc.")
     @click.option("--send", is_flag=True, help="Gửi báo cáo giao ban và thư nhắc qua máy chủ thư ([mail] trong kehoach.toml).")
+    @click.option("--send-reminders", is_flag=True,
+                  help="Chỉ gửi thư nhắc việc, mỗi thư tới đúng đơn vị còn nhiệm vụ quá hạn hoặc sắp đến hạn.")
     @click.option("--as-of", help="Ngày lập số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định: cuối kỳ, hoặc ngày số liệu của sổ).")
     @click.option("--json", "as_json", is_flag=True, help="In danh sách tệp đã ghi dạng JSON.")
-    def briefing_cmd(master: Path, period: str, out: Path, send: bool, as_of: str | None, as_json: bool) -> None:
+    def briefing_cmd(master: Path, period: str, out: Path, send: bool, send_reminders: bool, as_of: str | None,
+                     as_json: bool) -> None:
         """Soạn thư báo cáo giao ban hằng tháng và thư nhắc cho từng đơn vị có nhiệm vụ quá hạn hoặc sắp đến hạn.
 
         \b
@@ -60,13 +63,14 @@ def register(cli: click.Group) -> None:
         """
         from kehoach_xl.commands.briefing import briefing
 
-        res = briefing(master, period=period, out=out, send=send, as_of=parse_date_option(as_of))
+        res = briefing(master, period=period, out=out, send=send, as_of=parse_date_option(as_of),
+                       send_reminders=send_reminders)
         if as_json:
             emit_json(res.to_dict())
             return
         click.echo(f"Đã soạn báo cáo giao ban: {res.eml_path}")
         click.echo(f"Thư nhắc việc: {len(res.reminders)} đơn vị.")
-        if send:
+        if send or send_reminders:
             click.echo(f"Đã gửi {len(res.sent)} thư.")
         for w in res.warnings:
             click.echo(f"Lưu ý: {w}", err=True)

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
+from kehoach_xl import vn
 from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, load_config
+from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.unitbook import unitbook_name
+from kehoach_xl.reports.context import plan_reference
+from kehoach_xl.reports.mailer import Outgoing, build_message, send_messages, write_eml
+from kehoach_xl.reports.render import render
 from kehoach_xl.reports.unitbook import build_unitbook
 from kehoach_xl.rules.assignments import assignments
 from kehoach_xl.text import normalize_text
-from kehoach_xl.vn import parse_period
+from kehoach_xl.vn import parse_period, period_bounds, period_label
 
 log = logging.getLogger(__name__)
 
 
 def issue(master: Path | str, *, period: str, out: Path | str, config: Config | None = None,
-          units: Sequence[str] | None = None, issued_at: dt.datetime | None = None) -> list[Path]:
-    """Write one workbook per unit that leads or coordinates a task; returns the paths written."""
+          units: Sequence[str] | None = None, issued_at: dt.datetime | None = None, send: bool = False,
+          on_mail: Callable[[IssueMail], None] | None = None) -> list[Path]:
+    """Write one workbook per unit that leads or coordinates a task; returns the paths written.
+
+    With ``send``, each unit is also mailed its workbook (:func:`send_issue_letters`); ``on_mail``
+    receives what was sent and which units have no address."""
     period = parse_period(period)  # "2024-5" is signed as "2024-05", the form merge and history compare
     master = Path(master)
     cfg = config or load_config(master)
@@ -36,6 +49,7 @@ def issue(master: Path | str, *, period: str, out: Path | str, config: Config | 
     out.mkdir(parents=True, exist_ok=True)
     wanted = {normalize_text(u) for u in units} if units else None
     written: list[Path] = []
+    by_unit: dict[str, Path] = {}
     for unit in sorted(plan):
         if wanted is not None and unit not in wanted:
             continue
@@ -43,4 +57,54 @@ def issue(master: Path | str, *, period: str, out: Path | str, config: Config | 
         path = out / unitbook_name(unit, period)
         wb.save(path)
         written.append(path)
+        by_unit[unit] = path
+    if send:
+        mail_result = send_issue_letters(md, by_unit, period=period, config=cfg, tasks={u: len(plan[u]) for u in by_unit},
+                                         out=out)
+        if on_mail is not None:
+            on_mail(mail_result)
     return written
+
+
+@dataclass
+class IssueMail:
+    """What ``issue --send`` did: units mailed, units with no address in the "Đơn vị" sheet."""
+
+    sent: list[str] = field(default_factory=list)
+    no_address: list[str] = field(default_factory=list)
+    eml_paths: list[Path] = field(default_factory=list)
+
+
+def reply_by(period: str, config: Config) -> dt.date:
+    """The day units reply by: ``[mail] report_day`` of the period's month (its last day at most)."""
+    first, last = period_bounds(period)
+    return first.replace(day=min(config.mail.report_day, last.day))
+
+
+def send_issue_letters(md: MasterData, by_unit: dict[str, Path], *, period: str, config: Config,
+                       tasks: dict[str, int], out: Path) -> IssueMail:
+    """Mail each unit its workbook with the letter (templates letter_issue*.j2); an .eml copy of each
+    letter is kept in ``out/thu_giao``. Units without an address are listed, not mailed."""
+    reg = Registry.from_master(md)
+    res = IssueMail()
+    messages: list[EmailMessage] = []
+    meta = {k: md.settings.get(k) for k in schema.SETTINGS_ROWS}
+    for unit, path in by_unit.items():
+        row = reg.unit(unit) or {}
+        to = [a for a in re.split(r"[;,\s]+", str(row.get("email") or "")) if "@" in a]
+        ctx = {"unit": unit, "period_label": period_label(period), "reply_by": vn.date(reply_by(period, config)),
+               "file_name": path.name, "tasks": tasks.get(unit, 0), "plan_ref": plan_reference(meta),
+               "sender_name": config.mail.sender_name, "contact": config.mail.contact}
+        ctx["subject"] = render("letter_issue_subject.txt.j2", ctx, config).strip()
+        msg = build_message(Outgoing(subject=ctx["subject"], to=to, text=render("letter_issue.txt.j2", ctx, config),
+                                     html=render("letter_issue.html.j2", ctx, config), attachments=[path]),
+                            config.mail)
+        res.eml_paths.append(write_eml(msg, out / "thu_giao" / f"{path.stem}.eml"))
+        if to:
+            messages.append(msg)
+            res.sent.append(unit)
+        else:
+            res.no_address.append(unit)
+            log.warning("unit %s has no e-mail address in the units sheet: its workbook was not mailed", unit)
+    send_messages(messages, config.mail)
+    return res

@@ -160,6 +160,8 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
     from kehoach_xl.rules.refresh import compute_refresh
     from kehoach_xl.rules.validate import compute_problems_sheet
 
+    if cfg.mail.imap_host:
+        _fetch_step(master, cfg, rep)  # replies by mail join the inbox before it is read
     below: dict[str, Any] = {}
     md, grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME, SHEET], below=below)
     stamp = md.stamp
@@ -278,6 +280,62 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
     if merge_report is not None:
         file_away(cfg.inbox_dir, merge_report)
         rep.merge = merge_report.to_dict()
+    if cfg.mail.imap_host and cfg.mail.replies:
+        _reply_step(master, cfg, rep, merge_report)
+    if cfg.mail.reminder_days_before:
+        _reminder_step(master, cfg, rep, day)
+
+
+def _fetch_step(master: Path, cfg: Config, rep: NightlyReport) -> None:
+    from kehoach_xl.commands.fetch import fetch
+
+    try:
+        res = fetch(master, config=cfg)
+    except Exception as exc:  # noqa: BLE001 - no mail tonight is no reason to skip the merge of what is here
+        log.error("fetch failed: %s", exc, exc_info=not isinstance(exc, KehoachError))
+        rep.steps.append(StepResult("fetch", "failed", str(exc)))
+        return
+    unknown = len(res.unknown)
+    msg = (f"{len(res.messages)} thư, {len(res.saved)} tệp mới"
+           + (f", {unknown} thư của người gửi không có trong sheet Đơn vị (để riêng, không tổng hợp)" if unknown else "")
+           + (f"; {res.interrupted}" if res.interrupted else ""))
+    rep.steps.append(StepResult("fetch", "partial" if unknown or res.interrupted else "ok", msg))
+
+
+def _reply_step(master: Path, cfg: Config, rep: NightlyReport, merge_report: Any) -> None:
+    from kehoach_xl.commands.fetch import answer
+
+    try:
+        res = answer(master, merge_report, config=cfg)
+    except Exception as exc:  # noqa: BLE001 - the master is written; the answers wait for the next night
+        log.error("answers failed: %s", exc)
+        rep.steps.append(StepResult("reply", "failed", str(exc)))
+        return
+    if res.sent or res.error or res.waiting:
+        rep.steps.append(StepResult("reply", "failed" if res.error else "ok",
+                                    res.error or f"đã trả lời {len(res.sent)} thư"
+                                    + (f", {len(res.waiting)} thư chờ lần tổng hợp sau" if res.waiting else "")))
+
+
+def _reminder_step(master: Path, cfg: Config, rep: NightlyReport, day: dt.date) -> None:
+    """On the configured days before the reporting day, each unit with something outstanding gets its reminder (once a day)."""
+    from kehoach_xl.commands.briefing import briefing, reminders_due
+
+    period = reminders_due(day, cfg)
+    if period is None:
+        return
+    out = cfg.reports_dir / period
+    marker = out / f".nhac_viec_da_gui_{day:%Y%m%d}"
+    if marker.exists():
+        return
+    try:
+        res = briefing(master, period=period, out=out, as_of=day, send_reminders=True)
+    except KehoachError as exc:
+        log.error("reminders failed: %s", exc)
+        rep.steps.append(StepResult("reminders", "failed", str(exc)))
+        return
+    marker.write_text(", ".join(r.unit for r in res.reminders if r.to), encoding="utf-8")
+    rep.steps.append(StepResult("reminders", "ok", f"đã gửi {len(res.sent)} thư nhắc việc"))
 
 
 def schedule(config: Path | str | None = None, *, at: str | None = None, interval_seconds: float | None = None,

@@ -34,10 +34,56 @@ class MailConfig:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     timeout: float = 30.0
+    # A CA bundle (PEM) trusted besides the system's: a provincial server with its own CA.
+    cafile: str = ""
+    # The OS keyring entry (service name) holding the password when the environment variable is
+    # unset; the user name is the account's. Needs the optional ``keyring`` package.
+    keyring_service: str = ""
+    # --- collecting replies over IMAP (empty imap_host: not configured) ---
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_tls: str = "ssl"  # "ssl" (IMAPS, port 993) | "starttls" (port 143); never plain text
+    imap_user: str = ""  # default: ``user``
+    imap_password_env: str = ""  # default: ``password_env``
+    imap_folder: str = "INBOX"
+    # Top-level folder names (no hierarchy: servers separate levels with "/" or "."), ASCII.
+    done_folder: str = "KeHoach-DaXuLy"  # handled messages move here, only after their files are saved
+    unknown_folder: str = "KeHoach-CanXem"  # senders not in the "Đơn vị" sheet, too big: for the office to look at
+    max_messages: int = 200  # per run; the rest wait for the next run
+    max_message_mb: float = 30.0  # bigger messages are not downloaded (checked from the server's size)
+    max_attachments: int = 5  # workbook attachments per message; a message with more is refused whole
+    replies: bool = True  # answer each sender after the merge
+    # --- the monthly letters ---
+    report_day: int = 20  # units reply by this day of the period's month
+    contact: str = ""  # who units call with questions, as printed in the letters
+    reminder_days_before: list[int] = field(default_factory=list)  # nightly mails reminders N days before report_day
 
     @property
     def password(self) -> str:
-        return os.environ.get(self.password_env, "")
+        return _secret(self.password_env, self.keyring_service, self.user)
+
+    @property
+    def imap_login(self) -> str:
+        return self.imap_user or self.user
+
+    @property
+    def imap_password(self) -> str:
+        return _secret(self.imap_password_env or self.password_env, self.keyring_service, self.imap_login)
+
+
+def _secret(env: str, keyring_service: str, user: str) -> str:
+    """The password from the environment, else from the OS keyring; never from the file."""
+    value = os.environ.get(env, "") if env else ""
+    if value or not keyring_service or not user:
+        return value
+    try:
+        import keyring  # optional: not every server has an OS keyring
+    except ImportError:
+        return ""
+    try:
+        return keyring.get_password(keyring_service, user) or ""
+    except Exception:  # noqa: BLE001 - a broken keyring backend means "no password", reported by the caller
+        return ""
 
 
 @dataclass
@@ -201,6 +247,18 @@ def check_config(cfg: Config) -> list[str]:
         problems.append(f"nightly_time = '{cfg.nightly_time}' phải có dạng HH:MM.")
     if not (0 < cfg.server.port < 65536):
         problems.append(f"[server] port = {cfg.server.port} không hợp lệ.")
+    m = cfg.mail
+    if m.imap_tls not in ("ssl", "starttls"):
+        problems.append(f"[mail] imap_tls = '{m.imap_tls}' phải là 'ssl' hoặc 'starttls' (không nhận thư qua kết nối "
+                        "không mã hóa).")
+    if not (0 < m.imap_port < 65536) or not (0 < m.port < 65536):
+        problems.append("[mail] port/imap_port không hợp lệ.")
+    if not (1 <= m.report_day <= 31):
+        problems.append(f"[mail] report_day = {m.report_day} phải trong khoảng 1–31.")
+    if any(not isinstance(d, int) or d < 0 or d > 31 for d in m.reminder_days_before):
+        problems.append("[mail] reminder_days_before phải là danh sách số ngày từ 0 đến 31, ví dụ [5, 1].")
+    if m.max_messages < 1 or m.max_attachments < 1 or m.max_message_mb <= 0:
+        problems.append("[mail] max_messages, max_attachments và max_message_mb phải lớn hơn 0.")
     for key in ("max_request_bytes", "max_header_bytes", "header_timeout", "body_timeout", "max_connections"):
         if getattr(cfg.server, key) <= 0:
             problems.append(f"[server] {key} phải lớn hơn 0.")
@@ -261,6 +319,12 @@ user = ""
 password_env = "KEHOACH_SMTP_PASSWORD"
 sender = "vanphong@stnmt.example.gov.vn"
 to = []
+# Nhận thư trả lời của đơn vị (xem docs/mail.md); để trống imap_host nếu không dùng.
+imap_host = ""
+imap_port = 993
+imap_tls = "ssl"                 # "ssl" (cổng 993) hoặc "starttls" (cổng 143)
+report_day = 20                  # đơn vị gửi báo cáo trước ngày này của tháng
+contact = ""                     # người đơn vị gọi khi cần hỏi, ví dụ "Chị Lan, Văn phòng Sở, 0258 3822 xxx"
 
 [server]
 host = "127.0.0.1"

@@ -30,6 +30,9 @@ class Outgoing:
     inline_png: bytes | None = None  # referenced from the HTML as cid:<inline_cid>
     inline_cid: str = ""
     attachments: list[Path] = field(default_factory=list)
+    # A reply in the sender's thread: the Message-ID answered, and that message's References.
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
 
 
 def chart_cid(domain: str = "kehoach.local") -> str:
@@ -71,6 +74,10 @@ def build_message(out: Outgoing, mail: MailConfig) -> EmailMessage:
         msg["Cc"] = ", ".join(cc)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid("kehoach", domain=mail.sender.partition("@")[2] or "kehoach.local")
+    if out.in_reply_to:
+        msg["In-Reply-To"] = out.in_reply_to
+        refs = [r for r in out.references if r and r != out.in_reply_to]
+        msg["References"] = " ".join([*refs[-10:], out.in_reply_to])  # the last few keep the thread
     # Outlook opens an .eml with this header as a draft ready to send.
     msg["X-Unsent"] = "1"
     msg.set_content(out.text, subtype="plain", charset="utf-8")
@@ -101,14 +108,27 @@ def recipients(msg: EmailMessage) -> list[str]:
     return out
 
 
+def tls_context(mail: MailConfig) -> ssl.SSLContext:
+    """Certificate-checking TLS: the system's CAs, plus ``[mail] cafile`` for a server with its own CA."""
+    context = ssl.create_default_context()
+    if mail.cafile:
+        try:
+            context.load_verify_locations(cafile=mail.cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise SetupError(f"Không đọc được tệp chứng chỉ [mail] cafile = {mail.cafile}: {exc}") from exc
+    return context
+
+
 def send_messages(messages: list[EmailMessage], mail: MailConfig) -> list[str]:
     """Send through one SMTP session; returns the subjects sent. Messages without recipients are skipped."""
     if mail.user and not mail.password:
-        raise SetupError(f"Chưa đặt mật khẩu thư điện tử: hãy đặt biến môi trường {mail.password_env}.")
+        raise SetupError(f"Chưa đặt mật khẩu thư điện tử: hãy đặt biến môi trường {mail.password_env}"
+                         + (f" hoặc lưu mật khẩu vào kho khóa của máy (dịch vụ “{mail.keyring_service}”)."
+                            if mail.keyring_service else "."))
     sendable = [m for m in messages if recipients(m)]
     if not sendable:
         return []
-    context = ssl.create_default_context()
+    context = tls_context(mail)
     try:
         if mail.ssl:
             server: smtplib.SMTP = smtplib.SMTP_SSL(mail.host, mail.port, timeout=mail.timeout, context=context)
@@ -128,6 +148,9 @@ def send_messages(messages: list[EmailMessage], mail: MailConfig) -> list[str]:
                 sent.append(str(m["Subject"]))
             return sent
     except smtplib.SMTPAuthenticationError as exc:
-        raise SetupError(f"Máy chủ thư từ chối đăng nhập của tài khoản {mail.user}: {exc.smtp_code}.") from exc
+        raise SetupError(f"Máy chủ thư {mail.host} từ chối đăng nhập của tài khoản {mail.user} (mã "
+                         f"{exc.smtp_code}): kiểm tra tên đăng nhập và mật khẩu (biến môi trường "
+                         f"{mail.password_env}); với Gmail/Microsoft 365 cần mật khẩu ứng dụng. Chưa gửi thư nào; "
+                         "các tệp .eml vẫn được lưu.") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise SetupError(f"Không gửi được thư qua máy chủ {mail.host}:{mail.port}: {exc}") from exc
