@@ -432,7 +432,9 @@ _CELL_REF = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
 _SHEET_RANGES = re.compile(
     rb"(<(?:\w+:)?autoFilter\b[^>]*?\bref=\")([^\"]*)(\")"
     rb"|(<(?:\w+:)?(?:conditionalFormatting|dataValidation)\b[^>]*?\bsqref=\")([^\"]*)(\")"
-    rb"|(<(?:\w+:)?sqref>)([^<]*)(</(?:\w+:)?sqref>)"  # x14 conditional formats and validations (extLst)
+    # x14 conditional formats and validations (extLst): their sqref is the element's last child;
+    # a sparkline's sqref (its location cell) is not a range over the list and stays as it is.
+    rb"|(<(?:\w+:)?sqref>)([^<]*)(</(?:\w+:)?sqref>)(?=\s*</(?:\w+:)?(?:conditionalFormatting|dataValidation)>)"
 )
 
 
