@@ -144,7 +144,8 @@ def control_template() -> bytes:
     notes = [
         *(f"{cap}: {_ACTION_NOTES[key]}" for key, cap in ACTION_CAPTIONS.items()),
         f"Máy không nhận ra nút được bấm (ví dụ máy Mac): chọn việc ở ô B3 rồi bấm "
-        f"“{CONTROL_BUTTONS[-1].caption}”.",
+        f"“{CONTROL_BUTTONS[-1].caption}”; chương trình hỏi lại tên việc trước khi chạy.",
+        f"“{ACTION_CAPTIONS['tong_hop_bao_cao_don_vi']}” luôn hỏi trước khi chạy.",
         "Cần Python có gói kehoach-xl (cùng phiên bản xlwings) trên máy và tệp .py cùng tên đặt cạnh sổ.",
     ]
     for k, note in enumerate(notes):
