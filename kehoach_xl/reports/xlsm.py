@@ -116,7 +116,9 @@ def control_template() -> bytes:
     other.activate()
 
     title = wb.add_format({"bold": True, "font_size": 14, "font_name": FONT_NAME})
-    text = wb.add_format({"font_size": 12, "font_name": FONT_NAME, "text_wrap": True, "valign": "top"})
+    # Not wrapped: each note runs on across the empty cells to its right (wrapped in a 26-wide column
+    # with default row heights, the lines overlapped).
+    text = wb.add_format({"font_size": 12, "font_name": FONT_NAME, "valign": "top"})
     label = wb.add_format({"bold": True, "font_size": 12, "font_name": FONT_NAME, "valign": "vcenter"})
     choice = wb.add_format({"bold": True, "font_size": 12, "font_name": FONT_NAME, "bg_color": "#FFF2CC",
                             "border": 1, "valign": "vcenter"})
