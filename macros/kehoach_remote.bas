@@ -4,26 +4,42 @@ Attribute VB_Name = "KeHoachMayChu"
 ' xlwings version as the server. Set KEHOACH_URL to the server's address. The token comes from
 ' the PC's environment variable KEHOACH_SERVER_TOKEN, else from xlwings' AUTH setting.
 ' Import either this module or KeHoach (local Python), not both: the Sub names are the same.
+' Needs the module KeHoachUnicode (macros\kehoach_unicode.bas) too: the server's messages and the
+' merge's question are shown with MessageBoxW, so Vietnamese reads right on any Windows locale.
+' The log and history sheets are not sent (exclude): a year of use would pass the server's request
+' limit; the server reads them from the master file it serves and sends their new rows back.
 Option Explicit
 
 Private Const KEHOACH_URL As String = "http://127.0.0.1:8765/kehoach"
 Private Const KEHOACH_TIMEOUT_MS As Long = 180000
 
 Sub KiemTra()
-    RunRemotePython KEHOACH_URL & "/kiem_tra", auth:=KehoachAuth(), timeout:=KEHOACH_TIMEOUT_MS
+    RunRemotePython KEHOACH_URL & "/kiem_tra", auth:=KehoachAuth(), exclude:=KehoachExclude(), timeout:=KEHOACH_TIMEOUT_MS
 End Sub
 
 Sub CapNhat()
-    RunRemotePython KEHOACH_URL & "/cap_nhat", auth:=KehoachAuth(), timeout:=KEHOACH_TIMEOUT_MS
+    RunRemotePython KEHOACH_URL & "/cap_nhat", auth:=KehoachAuth(), exclude:=KehoachExclude(), timeout:=KEHOACH_TIMEOUT_MS
 End Sub
 
 Sub TongHopBaoCaoDonVi()
-    RunRemotePython KEHOACH_URL & "/tong_hop_bao_cao_don_vi", auth:=KehoachAuth(), timeout:=KEHOACH_TIMEOUT_MS
+    ' A merge always asks first (it writes the units' reports into the open book); the server
+    ' refuses the merge route without xac_nhan=1.
+    Dim cap As String
+    cap = "T" & ChrW(7893) & "ng h" & ChrW(7907) & "p b" & ChrW(225) & "o c" & ChrW(225) & "o " & ChrW(273) & ChrW(417) & "n v" & ChrW(7883)
+    If KeHoachHoi(cap & " v" & ChrW(224) & "o s" & ChrW(7893) & " " & ChrW(273) & "ang m" & ChrW(7903) & "?", cap, _
+                  KEHOACH_MB_YESNO + KEHOACH_MB_ICONQUESTION) <> KEHOACH_IDYES Then Exit Sub
+    RunRemotePython KEHOACH_URL & "/tong_hop_bao_cao_don_vi?xac_nhan=1", auth:=KehoachAuth(), _
+                    exclude:=KehoachExclude(), timeout:=KEHOACH_TIMEOUT_MS
 End Sub
 
 Sub LapBaoCaoGiaoBan()
-    RunRemotePython KEHOACH_URL & "/lap_bao_cao_giao_ban", auth:=KehoachAuth(), timeout:=KEHOACH_TIMEOUT_MS
+    RunRemotePython KEHOACH_URL & "/lap_bao_cao_giao_ban", auth:=KehoachAuth(), exclude:=KehoachExclude(), timeout:=KEHOACH_TIMEOUT_MS
 End Sub
+
+' The sheets not sent to the server: the log ("Nhat ky") and the history ("Lich su").
+Private Function KehoachExclude() As String
+    KehoachExclude = "Nh" & ChrW(7853) & "t k" & ChrW(253) & "," & "L" & ChrW(7883) & "ch s" & ChrW(7917)
+End Function
 
 ' The Authorization header: empty lets xlwings fall back to its AUTH setting.
 Private Function KehoachAuth() As String

@@ -9,6 +9,7 @@ import email.policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.reports.briefing import BriefingResult, write_briefing_files
@@ -21,7 +22,7 @@ def briefing(master: Path | str, *, period: str, out: Path | str, send: bool = F
 
     ``send`` mails the briefing and the reminders; ``send_reminders`` only the reminders, each to
     its own unit (only units with something overdue or due soon have one)."""
-    master = Path(master)
+    master = checked_master(master)
     config = load_config(master)
     res, messages = write_briefing_files(read_master(master), period=period, as_of=as_of, config=config, out=out)
     if send:

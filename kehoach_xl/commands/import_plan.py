@@ -27,6 +27,10 @@ def import_plan(plan_file: Path | str, into: Path | str, *, plan_code: str | Non
                 with_progress: bool = False) -> ImportReport:
     """Import the task table of ``plan_file`` into the master ``into`` (created when it does not exist)."""
     into = Path(into)
+    if into.exists():
+        from kehoach_xl.commands._guard import checked_master
+
+        checked_master(into)  # before the plan is read: the wrong target is refused first
     parsed = parse_plan(plan_file, plan_year=plan_year)
     if not into.exists():
         return _create(parsed, into, plan_code=plan_code, dry_run=dry_run, with_progress=with_progress)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kehoach_xl import vn
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import SetupError
 from kehoach_xl.io import inbox as inbox_io
 from kehoach_xl.io.master_read import read_master
@@ -78,6 +79,7 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     master = Path(master)
     cfg = config or load_config(master)
     inbox = Path(inbox) if inbox else cfg.inbox_dir
+    checked_master(master, inbox=cfg.inbox_dir)  # before the inbox is looked at or a file moved
     if period is not None:
         period = parse_period(period)  # SetupError (exit 2) before any file is read
     _check_inbox(inbox)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import DataError
 from kehoach_xl.io.master_read import TASK_SHEETS, read_master_and
 from kehoach_xl.model import schema
@@ -17,7 +18,7 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     """Recompute the derived columns of the master file as of ``as_of`` (today by default)."""
     from kehoach_xl.io.master_write import write_master
 
-    master = Path(master)
+    master = checked_master(master)
     as_of = as_of or dt.date.today()
     config = config or load_config(master)
     md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME], sheets=TASK_SHEETS)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from docxtpl import DocxTemplate
 
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model.config import Config, load_config
@@ -28,7 +29,7 @@ def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date |
     period = parse_period(period)  # SetupError naming the value, before the master is read
     if out.exists() and not out.is_dir() and out.suffix.lower() != ".docx":
         raise SetupError(f"--out “{out}” là một tệp không phải .docx; hãy chỉ một thư mục hoặc một tệp .docx.")
-    md = read_master(master)
+    md = read_master(checked_master(master))
     config = load_config(master)
     ctx = compute_report(md, period=period, as_of=as_of, config=config).result
     if out.suffix.lower() != ".docx":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import DataError, SetupError
 from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
@@ -41,7 +42,7 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
     """
     from kehoach_xl.io.master_write import write_master
 
-    master = Path(master)
+    master = checked_master(master)
     if export is not None:
         _check_export_target(master, Path(export))  # before the master is touched
     md, grids = read_master_and(master, [SHEET])

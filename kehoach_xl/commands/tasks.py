@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.io.master_read import TASK_SHEETS, read_master
 from kehoach_xl.model.master import task_records
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 def tasks(master: Path | str) -> list[dict[str, Any]]:
     """Every task of the master as a JSON-ready dict."""
-    return task_records(read_master(master, TASK_SHEETS))
+    return task_records(read_master(checked_master(master), TASK_SHEETS))
 
 
 def tasks_frame(master: Path | str) -> pd.DataFrame:
@@ -25,4 +26,4 @@ def tasks_frame(master: Path | str) -> pd.DataFrame:
     """
     from kehoach_xl.reports.frame import tasks_frame_from  # pandas loads here, not with the package
 
-    return tasks_frame_from(read_master(master, TASK_SHEETS))
+    return tasks_frame_from(read_master(checked_master(master), TASK_SHEETS))

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
@@ -26,7 +27,7 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
     """Validate the master file; with ``write`` also list the problems in its "Kiểm tra" sheet."""
     from kehoach_xl.io.master_write import write_master
 
-    master = Path(master)
+    master = checked_master(master)
     # The problems sheet is read too (names only matter) so the pure part can find it.
     below: dict[str, Any] = {}
     md, _grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME], below=below)

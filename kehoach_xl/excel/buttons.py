@@ -20,9 +20,10 @@ from typing import Any
 
 from kehoach_xl import vn
 from kehoach_xl.errors import DataError, KehoachError
-from kehoach_xl.io.livebook import LiveBook
+from kehoach_xl.io.livebook import LiveBook, default_user, excel_text, log_entry_rows
+from kehoach_xl.io.master_read import read_grids
 from kehoach_xl.model import schema
-from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.controls import ACTION_CAPTIONS, CHOICE_CELL, CONTROL_BUTTONS, CONTROL_SHEET, ControlButton
 from kehoach_xl.model.master import (
@@ -31,8 +32,10 @@ from kehoach_xl.model.master import (
     cut_tasks_below_table,
     find_sheet_name,
     master_from_grids,
+    match_headers,
     summary_sheet_is_ours,
 )
+from kehoach_xl.text import name_key
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,87 @@ class _Outcome:
     select: tuple[str, int, int] | None = None  # sheet, row, col shown after the write
     warning: bool = False
     after: Callable[[], None] | None = None  # runs once the changes are in the open book
+
+
+# Sheets xlwings' VBA client leaves out of the request (``RunRemotePython ... exclude:=``, see
+# macros/kehoach_remote.bas): a year of log and history rows would pass the server's request limit
+# (measured in docs/excel-buttons.md). Their values come from the served master file; the rows a
+# button adds to them go back through the VBA helper, which appends under the sheet's Table.
+REMOTE_EXCLUDED: tuple[str, ...] = (schema.LOG.name, schema.HISTORY.name)
+# The VBA helpers of macros/kehoach_unicode.bas (module KeHoachUnicode), run by the VBA client.
+MESSAGE_MACRO = "KeHoachThongBao"  # (wb, prompt, title, mode): MessageBoxW, not MsgBox
+APPEND_MACRO = "KeHoachThemDong"  # (wb, sheet, rows): rows under the sheet's Table
+
+
+def _vba_value(value: Any) -> Any:
+    """A cell for the VBA helper: dates as Excel serial numbers (JSON has no dates; the Table's
+    column format shows them as dates), text Excel would read as a formula or number kept as text."""
+    if isinstance(value, dt.datetime):
+        return (value - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+    if isinstance(value, dt.date):
+        return float((value - dt.date(1899, 12, 30)).days)
+    return excel_text(value)
+
+
+class RemoteLiveBook(LiveBook):
+    """The open book as the button server sees it: the log and history sheets were not sent.
+
+    Their values are read from the served master on disk (the configured path, never one from the
+    request); rows appended to them and every message go back as ``runMacro`` actions for the
+    VBA helpers (Unicode message box, append under the Table).
+    """
+
+    def __init__(self, book: Any, master: Path) -> None:
+        super().__init__(book)
+        self.master = master
+        self.excluded = {name_key(n) for n in REMOTE_EXCLUDED}
+
+    def _is_excluded(self, name: str) -> bool:
+        return name_key(name) in self.excluded
+
+    def _read_sheet(self, name: str) -> list[list[Any]]:
+        if not self._is_excluded(name):
+            return super()._read_sheet(name)
+        return read_grids(self.master, [name], tasks_table_only=False).get(name, []) if self.master.is_file() else []
+
+    def apply(self, changes: MasterChanges, *, action: str, user: str | None = None) -> Any:
+        names = self.sheet_names()
+        hidden = [n for n in names if self._is_excluded(n)]
+        sent: dict[str, list[list[Any]]] = {}
+        kept: dict[str, list[list[Any]]] = {}
+        for sheet, rows in changes.appends.items():
+            actual = find_sheet_name(hidden, sheet)
+            if actual:
+                sent.setdefault(actual, []).extend(rows)
+            else:
+                kept[sheet] = rows
+        log_name = find_sheet_name(hidden, schema.LOG.name)
+        if log_name:
+            entries = list(changes.log)
+            if not entries:
+                n_cells = sum(len(v) for v in changes.cells.values())
+                n_rows = sum(len(v) for v in changes.appends.values())
+                entries = [LogEntry(action=action, new=f"Ghi {n_cells} ô, thêm {n_rows} dòng (trong Excel)")]
+            header = self.read_grids([log_name]).get(log_name) or [[]]
+            found, _ = match_headers(schema.LOG, header[0] if header else [])
+            if not found:
+                found = {c.key: j for j, c in enumerate(schema.LOG.columns, start=1)}
+            sent.setdefault(log_name, []).extend(log_entry_rows(entries, found, user or default_user()))
+        rest = MasterChanges(cells=changes.cells, appends=kept, clear_from=changes.clear_from,
+                             append_heights={k: v for k, v in changes.append_heights.items() if k in kept})
+        self._names = [n for n in names if n not in hidden]  # the base class then writes no log of its own
+        try:
+            plan = super().apply(rest, action=action, user=user)
+        finally:
+            self._names = names
+        for sheet, rows in sent.items():
+            self.calls += 1
+            self.book.macro(APPEND_MACRO)(sheet, [[_vba_value(v) for v in r] for r in rows])
+        return plan
+
+    def alert(self, message: str, title: str, *, critical: bool = False) -> None:
+        self.calls += 1
+        self.book.macro(MESSAGE_MACRO)(message, title, "critical" if critical else "info")
 
 
 def _caller() -> Any:
@@ -109,7 +193,7 @@ def _master(live: LiveBook, cfg: Config, extra: tuple[str, ...] = ()) -> MasterD
 def _run(name: str, title: str, body: Callable[[LiveBook, Config], _Outcome],
          book: Any = None, config: Config | None = None, master: Path | None = None) -> ButtonResult:
     book = book if book is not None else _caller()
-    live = LiveBook(book)
+    live = RemoteLiveBook(book, master) if master is not None else LiveBook(book)
     served = _SERVED_MASTER.set(master)
     try:
         cfg = config or config_for_book(book)
@@ -182,8 +266,12 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
 
 
 def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
-                            inbox: Path | str | None = None, master: Path | None = None) -> ButtonResult:
+                            inbox: Path | str | None = None, master: Path | None = None,
+                            ask: bool = True) -> ButtonResult:
     """Nút “Tổng hợp báo cáo đơn vị”: merge the units' submissions into the open master.
+
+    It always asks first (``ask``): a merge writes many cells into the open book. Only the button
+    server passes ``ask=False``, once the VBA client has asked (the route needs ``xac_nhan=1``).
 
     The submissions stay in the inbox: the values are only in the open workbook until staff save
     it, so moving the files to ``processed/`` now would lose them if the workbook is closed
@@ -218,6 +306,9 @@ def tong_hop_bao_cao_don_vi(book: Any = None, *, config: Config | None = None,
             lines.append(f"Có {vn.integer(len(report.conflicts))} chỗ các tệp báo cáo khác nhau cần xem lại.")
         return _Outcome("\n".join(lines), changes, "merge", report, warning=bool(rejected))
 
+    book = book if book is not None else _caller()
+    if ask and not confirm(book, "tong_hop_bao_cao_don_vi"):
+        return _cancelled(book, "tong_hop_bao_cao_don_vi")
     return _run("tong_hop_bao_cao_don_vi", "Tổng hợp báo cáo đơn vị", body, book, config, master)
 
 
@@ -265,32 +356,64 @@ BUTTONS: dict[str, Callable[..., ButtonResult]] = {
 
 
 _NOT_CHOSEN = object()
+# Actions that ask before they run even from a button recognised by name (the function asks itself).
+ALWAYS_ASK: frozenset[str] = frozenset({"tong_hop_bao_cao_don_vi"})
+_QUESTIONS = {
+    "kiem_tra": "kiểm tra dữ liệu mọi trang và ghi danh sách lỗi vào trang “Kiểm tra”",
+    "cap_nhat": "tính lại các cột thời hạn theo ngày hôm nay",
+    "tong_hop_bao_cao_don_vi": "nhập báo cáo của các đơn vị trong thư mục nhận báo cáo vào sổ đang mở",
+    "lap_bao_cao_giao_ban": "lập lại bảng “Tổng hợp” và ghi các tệp báo cáo giao ban",
+}
 
 
-def _button_from_caller(book: Any) -> ControlButton | None:
-    """The clicked form button, from Application.Caller (COM only; None elsewhere)."""
-    from kehoach_xl.text import name_key
+def confirm(book: Any, action: str, *, why: str = "") -> bool:
+    """Ask the user, naming the action, whether to run it; True only for an explicit “Yes”.
 
+    On Windows xlwings shows a Unicode MessageBox and returns the answer; an engine that cannot
+    answer (the remote engine returns None) counts as “No”: nothing runs without a yes.
+    """
+    caption = ACTION_CAPTIONS[action]
+    prompt = f"{why}Chạy “{caption}”: {_QUESTIONS[action]}?\nChọn Yes để chạy, No để thôi."
+    try:
+        answer = book.app.alert(prompt, title=caption, buttons="yes_no", mode="info")
+    except Exception:  # noqa: BLE001 - no way to ask means no
+        log.exception("could not ask before %s", action)
+        return False
+    return str(answer or "").lower() == "yes"
+
+
+def _cancelled(book: Any, action: str) -> ButtonResult:
+    msg = f"Đã thôi, không chạy “{ACTION_CAPTIONS[action]}”: sổ không thay đổi gì."
+    log.info("button %s not confirmed", action)
+    return ButtonResult(action, False, msg, 1)
+
+
+def _button_from_caller(book: Any) -> tuple[ControlButton | None, str | None]:
+    """The clicked form button from Application.Caller (COM only), and the caller's name.
+
+    Only a name of CONTROL_BUTTONS counts as known; anything else (a copied or renamed button, an
+    error value when not started from a shape, no Caller on Mac or remote) is not a button we know.
+    """
     try:
         caller = book.app.api.Caller
     except Exception:  # noqa: BLE001 - remote/Mac engines have no Caller
-        return None
+        return None, None
     if not isinstance(caller, str) or not caller:
-        return None  # an error value: not started from a shape
-    for b in CONTROL_BUTTONS:
-        if b.name == caller:
-            return b
-    try:  # a button staff renamed or copied: recognise it by its caption
+        return None, None  # an error value: not started from a shape
+    return next((b for b in CONTROL_BUTTONS if b.name == caller), None), caller
+
+
+def _action_from_caption(book: Any, caller: str) -> str | None:
+    """The action whose caption an unknown button shows (a copied or renamed one): a guess, asked about."""
+    try:
         caption = str(book.app.api.ActiveSheet.Buttons(caller).Caption)
     except Exception:  # noqa: BLE001
         return None
-    return next((b for b in CONTROL_BUTTONS if name_key(b.caption) == name_key(caption)), None)
+    return next((k for k, c in ACTION_CAPTIONS.items() if name_key(c) == name_key(caption)), None)
 
 
 def _action_from_choice(book: Any) -> str | object | None:
     """The action chosen in B3 of the control sheet; None when the sheet is absent."""
-    from kehoach_xl.text import name_key
-
     names = [s.name for s in book.sheets]
     sheet = find_sheet_name(names, CONTROL_SHEET)
     if sheet is None:
@@ -303,19 +426,36 @@ def _action_from_choice(book: Any) -> str | object | None:
 
 
 def main(book: Any = None, *, config: Config | None = None) -> ButtonResult:
-    """Entry point of xlwings' ``SampleCall`` macro: run the pressed button, or the one chosen in B3."""
+    """Entry point of xlwings' ``SampleCall`` macro, which every button of the .xlsm calls.
+
+    Never guesses: the action runs straight away only when Application.Caller names one of our
+    buttons (and it is not a merge, which always asks). Otherwise — no Caller (Mac, remote), an
+    unknown or renamed button, the “run the choice” button — the action is taken from the
+    button's caption or from B3 and the user is asked, naming it, before anything runs.
+    """
     book = book if book is not None else _caller()
-    pressed = _button_from_caller(book)
-    action: str | object | None = pressed.action if pressed is not None else None
-    if action is None:
-        action = _action_from_choice(book)
-    if isinstance(action, str):
-        log.info("button %s (caller %s)", action, pressed.name if pressed else "-")
-        return BUTTONS[action](book, config=config)
+    pressed, caller = _button_from_caller(book)
+    if pressed is not None and pressed.action is not None:
+        action = pressed.action
+        log.info("button %s (caller %s)", action, caller)
+        return BUTTONS[action](book, config=config)  # a merge (ALWAYS_ASK) asks inside, before it reads
+    candidate: str | object | None = _action_from_caption(book, caller) if caller and pressed is None else None
+    why = "Không nhận ra nút vừa bấm. "
+    if candidate is None:
+        candidate = _action_from_choice(book)
+        why = f"Việc đang chọn ở ô B3 trang “{CONTROL_SHEET}”. " if pressed is not None else \
+            f"Không nhận ra nút vừa bấm; việc đang chọn ở ô B3 trang “{CONTROL_SHEET}”. "
+    if isinstance(candidate, str):
+        if not confirm(book, candidate, why=why):
+            return _cancelled(book, candidate)
+        log.info("button %s (caller %s, confirmed)", candidate, caller or "-")
+        if candidate == "tong_hop_bao_cao_don_vi":
+            return tong_hop_bao_cao_don_vi(book, config=config, ask=False)  # already asked, once
+        return BUTTONS[candidate](book, config=config)
     choices = ", ".join(f"“{c}”" for c in ACTION_CAPTIONS.values())
     msg = (f"Chưa biết cần làm việc gì: hãy chọn một việc ở ô B3 trang “{CONTROL_SHEET}” ({choices}) "
            "rồi bấm lại nút.")
-    if action is None:
+    if candidate is None:
         msg = f"Sổ này không có trang “{CONTROL_SHEET}”: hãy dùng các nút bấm của sổ theo dõi."
     LiveBook(book).alert(msg, "Nút bấm", critical=True)
     return ButtonResult("main", False, msg, 1)

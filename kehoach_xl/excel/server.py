@@ -132,10 +132,13 @@ class _Runner:
     def __call__(self, button: str, payload: dict[str, Any], master: Path) -> dict[str, Any]:
         from kehoach_xl.excel import buttons
 
+        # The VBA client asked the user before a merge (macros/kehoach_remote.bas) and says so with
+        # ``xac_nhan=1``; the route refuses a merge without it (see ``press``).
+        extra = {"ask": False} if button in buttons.ALWAYS_ASK else {}
         with self.lock:
             book = self.xw.Book(json=payload)
             try:
-                buttons.BUTTONS[button](book, config=self.config, master=master)
+                buttons.BUTTONS[button](book, config=self.config, master=master, **extra)
                 return book.json()
             finally:
                 self._forget(book)
@@ -154,6 +157,15 @@ class _Runner:
             get_range_api.cache_clear()
         except (ImportError, AttributeError):
             pass
+
+
+def message_action(message: str, title: str, *, critical: bool = False) -> dict[str, Any]:
+    """A message for the VBA client to show through the Unicode helper (as ``book.macro`` would)."""
+    from kehoach_xl.excel.buttons import MESSAGE_MACRO
+
+    return {"func": "runMacro", "args": [MESSAGE_MACRO, message, title, "critical" if critical else "info"],
+            "values": None, "sheet_position": None, "start_row": None, "start_column": None, "row_count": None,
+            "column_count": None}
 
 
 def check_server_config(config: Config) -> str:
@@ -225,6 +237,12 @@ def create_app(config: Config | None = None) -> Any:
             return text(denied, 401, close=True)
         if button not in buttons.BUTTONS:
             return text("Không có nút bấm này trên máy chủ.", 404)
+        if button in buttons.ALWAYS_ASK and request.query_params.get("xac_nhan") != "1":
+            # Nothing is read: a merge runs only after the user said yes in Excel.
+            caption = buttons.ACTION_CAPTIONS[button]
+            return JSONResponse({"actions": [message_action(
+                f"Chưa chạy “{caption}”: việc này phải được hỏi và đồng ý trong Excel trước. Hãy cập nhật mô-đun "
+                "KeHoachMayChu (macros/kehoach_remote.bas) rồi bấm lại nút.", caption, critical=True)]})
         too_big = text(f"Sổ gửi lên quá lớn (giới hạn {vn.integer(limit)} byte). Hãy báo bộ phận kỹ thuật tăng "
                        "[server] max_request_bytes.", 413, close=True)
         declared = request.headers.get("content-length")

@@ -18,6 +18,7 @@ Strings are written as inline strings, so xl/sharedStrings.xml is never touched.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from xml.etree.ElementTree import Element
 from defusedxml.ElementTree import fromstring
 
 from kehoach_xl.io.xlsx_cells import col_letters, col_number
-from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
+from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, grow_range, patch_sheet
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
 from kehoach_xl.model.changes import MasterChanges
@@ -182,6 +183,30 @@ def _prune_calc_chain(xml: bytes, sheet_id: str, refs: set[str]) -> bytes:
     return b"".join(out)
 
 
+_DEFINED_NAME = re.compile(r"(<(?:\w+:)?definedName\b[^>]*>)([^<]*)(</(?:\w+:)?definedName>)")
+_SHEET_REF = re.compile(r"((?:'(?:[^']|'')+'|[^\s'!:(),=&;<>]+)!)(\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+)")
+
+
+def _grow_defined_names(xml: bytes, sheet: str, last_data: int, new_last: int, header: int) -> bytes:
+    """workbook.xml with every defined name's range on ``sheet`` that ended at the last data row
+    grown to ``new_last`` (a name staff made for the list, the autofilter's hidden
+    ``_xlnm._FilterDatabase``, a print area); names on other sheets and other ranges unchanged."""
+    text = xml.decode("utf-8")
+
+    def ref(m: re.Match[str]) -> str:
+        qualifier = html.unescape(m.group(1)[:-1])
+        name = qualifier[1:-1].replace("''", "'") if qualifier.startswith("'") else qualifier
+        if name != sheet:
+            return m.group(0)
+        return m.group(1) + grow_range(m.group(2), last_data, new_last, header)
+
+    def name(m: re.Match[str]) -> str:
+        return m.group(1) + _SHEET_REF.sub(ref, m.group(2)) + m.group(3)
+
+    new = _DEFINED_NAME.sub(name, text)
+    return new.encode("utf-8") if new != text else xml
+
+
 def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: int = COMPRESS_LEVEL) -> PatchResult:
     """Write ``src`` with ``changes`` applied to ``dst`` (which may not be ``src``)."""
     src, dst = Path(src), Path(dst)
@@ -230,6 +255,12 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
             grown = _grow_table(table, res.append_rows[1], last_col)
             if grown is not None:
                 replace[table.part] = grown
+        if res.append_rows:  # defined names over the data grow with it, like the sheet's own ranges
+            wb_xml = replace.get(wb.part, pkg.read(wb.part))
+            named = _grow_defined_names(bytes(wb_xml), name, res.append_rows[0] - 1, res.append_rows[1],
+                                        table.header_row if table else 1)
+            if named != wb_xml:
+                replace[wb.part] = named
         if res.removed_formulas and calc_xml is not None and wb.calc_part:
             pruned = _prune_calc_chain(calc_xml, sheet_id, set(res.removed_formulas))
             if pruned != calc_xml:

@@ -278,6 +278,42 @@ SUMMARY_SHEET_NAME = "Tổng hợp"
 SUMMARY_TITLE = "TỔNG HỢP TÌNH HÌNH THỰC HIỆN KẾ HOẠCH"  # A1 of a summary sheet the program made
 PROBLEMS_SHEET_NAME = "Kiểm tra"
 
+# --- validation facts across a task row's cells ----------------------------------
+# A partial merge or a hand edit can leave a row whose status, progress and completion date
+# contradict each other. Each entry names one such combination; the validation engine
+# (rules.validate.check_status_consistency) only evaluates the conditions, in this order.
+StatusCond = Literal["any", "done", "not_done", "not_started"]
+ProgressCond = Literal["any", "not_full", "full", "above_zero"]
+CompletedCond = Literal["any", "empty", "set", "future"]
+
+
+@dataclass(frozen=True)
+class RowRule:
+    slug: str  # the problem kind (rules.validation_rules.PROBLEMS)
+    status: StatusCond = "any"
+    progress: ProgressCond = "any"
+    completed: CompletedCond = "any"
+    cell: tuple[str, ...] = ("status",)  # the column the problem points at: the first one present
+    value: str = "status"  # what the message quotes: "status", "progress", "completed" or "none"
+    needs: tuple[str, ...] = ()  # columns that must exist for the rule to apply
+
+
+TASK_ROW_RULES: tuple[RowRule, ...] = (
+    RowRule("done_without_date", status="done", completed="empty", cell=("completed_on",), value="none",
+            needs=("status", "completed_on")),
+    RowRule("done_progress_not_full", status="done", progress="not_full", cell=("progress",), value="progress",
+            needs=("status", "progress")),
+    RowRule("completed_not_done", status="not_done", completed="set", cell=("status", "completed_on"),
+            value="completed", needs=("completed_on",)),
+    RowRule("completed_in_future", completed="future", cell=("completed_on",), value="completed",
+            needs=("completed_on",)),
+    RowRule("full_progress_not_done", status="not_done", progress="full", cell=("status",), value="status",
+            needs=("status", "progress")),
+    RowRule("not_started_with_progress", status="not_started", progress="above_zero", cell=("progress",),
+            value="progress", needs=("status", "progress")),
+)
+
+
 # Plan metadata rows of the settings sheet (label, then value), with their validation facts.
 SETTINGS_FIELDS: tuple[Column, ...] = (
     C("plan_code", "Mã kế hoạch"),

@@ -116,7 +116,9 @@ def control_template() -> bytes:
     other.activate()
 
     title = wb.add_format({"bold": True, "font_size": 14, "font_name": FONT_NAME})
-    text = wb.add_format({"font_size": 12, "font_name": FONT_NAME, "text_wrap": True, "valign": "top"})
+    # Not wrapped: each note runs on across the empty cells to its right (wrapped in a 26-wide column
+    # with default row heights, the lines overlapped).
+    text = wb.add_format({"font_size": 12, "font_name": FONT_NAME, "valign": "top"})
     label = wb.add_format({"bold": True, "font_size": 12, "font_name": FONT_NAME, "valign": "vcenter"})
     choice = wb.add_format({"bold": True, "font_size": 12, "font_name": FONT_NAME, "bg_color": "#FFF2CC",
                             "border": 1, "valign": "vcenter"})
@@ -144,7 +146,8 @@ def control_template() -> bytes:
     notes = [
         *(f"{cap}: {_ACTION_NOTES[key]}" for key, cap in ACTION_CAPTIONS.items()),
         f"Máy không nhận ra nút được bấm (ví dụ máy Mac): chọn việc ở ô B3 rồi bấm "
-        f"“{CONTROL_BUTTONS[-1].caption}”.",
+        f"“{CONTROL_BUTTONS[-1].caption}”; chương trình hỏi lại tên việc trước khi chạy.",
+        f"“{ACTION_CAPTIONS['tong_hop_bao_cao_don_vi']}” luôn hỏi trước khi chạy.",
         "Cần Python có gói kehoach-xl (cùng phiên bản xlwings) trên máy và tệp .py cùng tên đặt cạnh sổ.",
     ]
     for k, note in enumerate(notes):

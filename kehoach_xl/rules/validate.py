@@ -23,6 +23,7 @@ from kehoach_xl.model.registry import Registry, parse_leaders, split_parties
 from kehoach_xl.rules import validation_rules as rules
 from kehoach_xl.rules.deadline import parse_deadline
 from kehoach_xl.rules.derive import is_done
+from kehoach_xl.rules.values import parse_status
 from kehoach_xl.text import name_key, normalize_text, split_list, suggest
 
 __all__ = ["Problem", "ValidationReport", "compute_validation", "compute_problems_sheet", "problem_rows"]
@@ -249,24 +250,37 @@ class _Checker:
             self.at(slug, sd, i, "deadline_text", value, detail=dl.note)
 
     def check_status_consistency(self) -> None:
+        """Rows whose status, progress and completion date contradict each other (schema.TASK_ROW_RULES)."""
         sd = self.md.tasks
         has = sd.columns.__contains__
         for i, row in enumerate(sd.rows):
             status = row.get("status")
+            raw_progress = row.get("progress")
             done = has("status") and is_done(status)
             completed = _date_or_none(row.get("completed_on")) if has("completed_on") else None
-            progress, _ = read_number(row.get("progress")) if has("progress") else (None, False)
-            if done:
-                if has("completed_on") and row.get("completed_on") in (None, ""):
-                    self.at("done_without_date", sd, i, "completed_on", None)
-                if has("progress") and progress != 100 and not (progress is None and row.get("progress")):
-                    self.at("done_progress_not_full", sd, i, "progress", row.get("progress"))
-            elif completed is not None:
-                self.at("completed_not_done", sd, i, "status" if has("status") else "completed_on", completed)
-            if completed is not None and completed > self.today:
-                self.at("completed_in_future", sd, i, "completed_on", completed, detail=vn.date(self.today))
-            if not done and progress == 100 and has("status"):
-                self.at("full_progress_not_done", sd, i, "status", status)
+            progress, _ = read_number(raw_progress) if has("progress") else (None, False)
+            facts = {
+                ("status", "done"): done,
+                ("status", "not_done"): not done,
+                ("status", "not_started"): has("status") and _is_not_started(status),
+                # an empty progress cell is not 100; an unreadable one is reported by the column rule
+                ("progress", "not_full"): progress != 100 and not (progress is None and raw_progress),
+                ("progress", "full"): progress == 100,
+                ("progress", "above_zero"): progress is not None and progress > 0,
+                ("completed", "empty"): row.get("completed_on") in (None, ""),
+                ("completed", "set"): completed is not None,
+                ("completed", "future"): completed is not None and completed > self.today,
+            }
+            shown = {"status": status, "progress": raw_progress, "completed": completed, "none": None}
+            for rule in schema.TASK_ROW_RULES:
+                if not all(has(k) for k in rule.needs):
+                    continue
+                conds = (("status", rule.status), ("progress", rule.progress), ("completed", rule.completed))
+                if not all(c == "any" or facts[(what, c)] for what, c in conds):
+                    continue
+                cell = next((k for k in rule.cell if has(k)), rule.cell[-1])
+                extra = {"detail": vn.date(self.today)} if rule.completed == "future" else {}
+                self.at(rule.slug, sd, i, cell, shown[rule.value], **extra)
 
     def check_duplicate_tasks(self) -> None:
         sd = self.md.tasks
@@ -371,6 +385,13 @@ class _Checker:
 def _did_you_mean(suggestions: Iterable[str]) -> str:
     s = list(suggestions)
     return " Có phải: " + ", ".join(f"“{x}”" for x in s) + "?" if s else ""
+
+
+def _is_not_started(status: object) -> bool:
+    try:
+        return parse_status(status) == schema.STATUS_NOT_STARTED
+    except ValueError:
+        return False
 
 
 def _date_or_none(value: Any) -> dt.date | None:

@@ -72,6 +72,9 @@ PROBLEMS: dict[str, ProblemKind] = {
     "completed_not_done": ProblemKind(
         WARNING, "Có ngày hoàn thành {value} nhưng trạng thái chưa là “Hoàn thành”."),
     "full_progress_not_done": ProblemKind(WARNING, "Tiến độ 100% nhưng trạng thái là “{value}”, chưa “Hoàn thành”."),
+    "not_started_with_progress": ProblemKind(
+        ERROR, "Trạng thái “Chưa thực hiện” nhưng tiến độ đã ghi {value}. Sửa trạng thái thành “Đang thực hiện” "
+               "(hoặc “Hoàn thành”), hoặc đưa tiến độ về 0."),
     # units and leaders sheets
     "name_duplicate": ProblemKind(ERROR, "Tên “{value}” trùng với dòng {other} (kể cả khác dấu cách hoặc kiểu gõ)."),
     "alias_conflict": ProblemKind(
@@ -129,7 +132,7 @@ SETTINGS_RULES: dict[str, ColumnRule] = {c.key: column_rule(c) for c in schema.S
 NAMED_CHECKS: tuple[str, ...] = (
     "check_task_parties",  # unit_unknown, leader_unknown (NFC/NFD/space variants are the same name)
     "check_deadlines",  # deadline_missing, deadline_unreadable, deadline_invalid_date
-    "check_status_consistency",  # done_without_date, done_progress_not_full, completed_in_future, …
+    "check_status_consistency",  # schema.TASK_ROW_RULES: done_without_date, not_started_with_progress, …
     "check_duplicate_tasks",  # task_duplicate: same normalised task text + lead
     "check_registry_names",  # name_duplicate, alias_conflict on the units and leaders sheets
     "check_scores",  # score_above_max, rank_above_total
@@ -172,6 +175,7 @@ PROBLEM_LABELS: dict[str, str] = {
     "completed_in_future": "Ngày hoàn thành ở tương lai",
     "completed_not_done": "Có ngày nhưng chưa hoàn thành",
     "full_progress_not_done": "Đủ 100% nhưng chưa hoàn thành",
+    "not_started_with_progress": "Chưa thực hiện mà có tiến độ",
     "name_duplicate": "Tên trùng",
     "alias_conflict": "Tên khác trùng",
     "score_above_max": "Điểm vượt tối đa",

@@ -194,7 +194,14 @@ def test_tong_hop_merges_inbox_into_the_open_book(tmp_path: Path) -> None:
 
     payload = remote_payload(master)
     book = xw.Book(json=payload)
-    result = buttons.tong_hop_bao_cao_don_vi(book, config=Config(base_dir=tmp_path), inbox=inbox)
+    # Asked first; the remote engine cannot answer, which is a No: nothing read, nothing written.
+    asked = buttons.tong_hop_bao_cao_don_vi(book, config=Config(base_dir=tmp_path), inbox=inbox)
+    assert not asked.ok and "Đã thôi" in asked.message
+    only = book.json()["actions"]
+    assert [a["func"] for a in only] == ["alert"] and only[0]["args"][2] == "yes_no"
+    assert "“Tổng hợp báo cáo đơn vị”" in only[0]["args"][0]
+    book = xw.Book(json=payload)
+    result = buttons.tong_hop_bao_cao_don_vi(book, config=Config(base_dir=tmp_path), inbox=inbox, ask=False)
     assert result.ok, result.message
     actions = book.json()["actions"]
     assert actions[-1]["func"] == "alert" and "Đã tổng hợp 1 tệp" in actions[-1]["args"][0]

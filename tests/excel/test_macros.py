@@ -35,7 +35,7 @@ def _vba_string(expr: str) -> str:
     return "".join(out)
 
 
-@pytest.mark.parametrize("name", ["kehoach.bas", "kehoach_remote.bas"])
+@pytest.mark.parametrize("name", ["kehoach.bas", "kehoach_remote.bas", "kehoach_unicode.bas"])
 def test_bas_is_ascii_crlf_with_module_name(name: str) -> None:
     raw = (MACROS / name).read_bytes()
     raw.decode("ascii")  # the VBA editor reads .bas in the PC's ANSI code page
@@ -60,11 +60,34 @@ def test_remote_subs_post_to_server_routes() -> None:
     url = re.search(r'Const KEHOACH_URL As String = "([^"]+)"', text).group(1)
     assert url.endswith("/kehoach") and url.startswith("http://127.0.0.1:")
     for sub, fn in EXPECTED.items():
-        lines = [ln.strip() for ln in subs[sub].splitlines() if ln.strip()]
-        assert len(lines) == 1
-        m = re.fullmatch(r'RunRemotePython KEHOACH_URL & "/(\w+)", auth:=KehoachAuth\(\), timeout:=\w+', lines[0])
-        assert m, lines[0]
+        body = re.sub(r" _\r?\n\s*", " ", subs[sub])  # VBA line continuations
+        lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("'")]
+        call = lines[-1]
+        m = re.fullmatch(r'RunRemotePython KEHOACH_URL & "/(\w+)(\?xac_nhan=1)?", auth:=KehoachAuth\(\), '
+                         r'exclude:=KehoachExclude\(\), timeout:=\w+', call)
+        assert m, call
         assert m.group(1) == fn and m.group(1) in buttons.BUTTONS
+        if fn in buttons.ALWAYS_ASK:  # asks with the Unicode box, naming the action, before it posts
+            assert m.group(2) and "KeHoachHoi(" in body and "<> KEHOACH_IDYES Then Exit Sub" in body
+            cap = re.search(r"cap = (.+)", body).group(1)
+            assert _vba_string(cap) == CAPTIONS[sub]
+        else:
+            assert len(lines) == 1 and not m.group(2)
+    # The log and history sheets are left out of the request.
+    expr = re.search(r"KehoachExclude = (.+)", text).group(1)
+    assert _vba_string(expr).split(",") == list(buttons.REMOTE_EXCLUDED)
+
+
+def test_unicode_helper_module() -> None:
+    text = (MACROS / "kehoach_unicode.bas").read_text(encoding="ascii")
+    assert text.startswith('Attribute VB_Name = "KeHoachUnicode"')
+    assert 'Lib "user32"' in text and "MessageBoxW" in text and "StrPtr(prompt)" in text
+    assert "PtrSafe" in text  # 64-bit Office
+    assert re.search(rf"Public Sub {buttons.MESSAGE_MACRO}\(wb As Workbook, prompt As String, title As String, "
+                     r"mode As String\)", text)
+    assert re.search(rf"Public Sub {buttons.APPEND_MACRO}\(wb As Workbook, sheetName As String, rows As Collection\)",
+                     text)
+    assert "MsgBox" not in text.replace("' VBA's MsgBox", "").replace("uses MsgBox", "")
 
 
 @pytest.mark.parametrize("name", ["kehoach.bas", "kehoach_remote.bas"])

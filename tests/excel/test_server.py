@@ -81,9 +81,11 @@ def test_good_call_returns_actions(server: tuple[str, Path]) -> None:
     assert r.status_code == 200, r.text
     actions = r.json()["actions"]
     funcs = [a["func"] for a in actions]
-    assert "setValues" in funcs and funcs[-1] == "alert"
-    assert "Đã cập nhật 6 nhiệm vụ" in actions[-1]["args"][0]
-    assert f"{dt.date.today():%d/%m/%Y}" in actions[-1]["args"][0]
+    # The message goes through the Unicode helper (MessageBoxW), not xlwings' MsgBox-based "alert".
+    assert "setValues" in funcs and funcs[-1] == "runMacro" and "alert" not in funcs
+    macro, message, _title, _mode = actions[-1]["args"]
+    assert macro == "'so_theo_doi.xlsx'!KeHoachThongBao" and "Đã cập nhật 6 nhiệm vụ" in message
+    assert f"{dt.date.today():%d/%m/%Y}" in message
 
 
 def test_raw_token_without_bearer_is_accepted(server: tuple[str, Path]) -> None:

@@ -313,8 +313,18 @@ class _Api:
 
 
 class _App:
-    def __init__(self, app: Any, api: _Api) -> None:
-        self._app, self.api = app, api
+    """Excel's application on Windows: Application.Caller, and message boxes that return the answer."""
+
+    def __init__(self, app: Any, api: _Api, answer: str | None = None) -> None:
+        self._app, self.api, self.answer = app, api, answer
+        self.asked: list[str] = []
+
+    def alert(self, prompt: str, title: str | None = None, buttons: str | None = "ok", mode: str | None = None,
+              callback: str | None = None) -> str | None:
+        if buttons == "yes_no":
+            self.asked.append(prompt)
+            return self.answer
+        return self._app.alert(prompt, title=title, buttons=buttons, mode=mode, callback=callback)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
@@ -323,8 +333,8 @@ class _App:
 class _Book:
     """A remote-engine book whose app answers Application.Caller like Excel on Windows."""
 
-    def __init__(self, book: Any, api: _Api) -> None:
-        self._book, self.app = book, _App(book.app, api)
+    def __init__(self, book: Any, api: _Api, answer: str | None = None) -> None:
+        self._book, self.app = book, _App(book.app, api, answer)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._book, name)
@@ -341,32 +351,45 @@ def _payload(xlsm: Path, choice: Any = "Kiểm tra") -> dict[str, Any]:
 
 
 @needs_remote
-@pytest.mark.parametrize(("choice", "expected"), [("Cập nhật", "cap_nhat"), ("Kiểm tra", "kiem_tra")])
-def test_main_runs_the_choice_in_b3(built: tuple[Path, Path], choice: str, expected: str) -> None:
-    book = xw.Book(json=_payload(built[1], choice))
+def test_main_without_caller_asks_and_an_engine_that_cannot_answer_runs_nothing(built: tuple[Path, Path]) -> None:
+    # No Application.Caller (Mac, the remote engine): B3 says "Cập nhật", but that is a guess, so the user
+    # is asked; the remote engine cannot return an answer, which counts as No: nothing is written.
+    book = xw.Book(json=_payload(built[1], "Cập nhật"))
     result = buttons.main(book, config=Config())
-    assert result.ok and result.button == expected, result.message
+    assert not result.ok and "Cập nhật" in result.message
     actions = book.json()["actions"]
-    assert actions[-1]["func"] == "alert"
-    if expected == "cap_nhat":
-        assert "Quá hạn" in actions[-1]["args"][0]
-    else:
-        assert "lỗi" in actions[-1]["args"][0] or "hợp lệ" in actions[-1]["args"][0]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert actions[0]["args"][2] == "yes_no" and "Cập nhật" in actions[0]["args"][0]
 
 
 @needs_remote
-@pytest.mark.parametrize(("caller", "captions", "expected"), [
-    ("Button 2", {}, "cap_nhat"),  # Excel's default name, by order
-    ("Button 1", {}, "kiem_tra"),
-    ("Nút của tôi", {"Nút của tôi": "Cập nhật"}, "cap_nhat"),  # a copied/renamed button, by caption
-    ("Button 5", {}, "kiem_tra"),  # "run the choice" button -> B3
-    (-2146826265, {}, "kiem_tra"),  # Caller is an error value (not started from a shape) -> B3
+@pytest.mark.parametrize(("caller", "captions", "answer", "expected", "asked"), [
+    ("Button 2", {}, None, "cap_nhat", None),  # a known button: runs at once, nothing asked
+    ("Button 1", {}, None, "kiem_tra", None),
+    ("Nút của tôi", {"Nút của tôi": "Cập nhật"}, "yes", "cap_nhat", "Cập nhật"),  # renamed: caption, asked
+    ("Nút của tôi", {"Nút của tôi": "Cập nhật"}, "no", None, "Cập nhật"),
+    ("Button 5", {}, "yes", "kiem_tra", "Kiểm tra"),  # "run the choice" button: B3, asked
+    ("Button 5", {}, "no", None, "Kiểm tra"),
+    (-2146826265, {}, "yes", "kiem_tra", "Kiểm tra"),  # Caller an error value: B3, asked
+    (-2146826265, {}, "no", None, "Kiểm tra"),
+    ("Button 3", {}, "no", None, "Tổng hợp báo cáo đơn vị"),  # a merge asks even from its own button
 ])
-def test_main_follows_application_caller(built: tuple[Path, Path], caller: Any, captions: dict[str, str],
-                                         expected: str) -> None:
+def test_main_runs_only_a_known_button_else_asks_naming_the_action(
+        built: tuple[Path, Path], caller: Any, captions: dict[str, str], answer: str | None,
+        expected: str | None, asked: str | None) -> None:
     real = xw.Book(json=_payload(built[1], "Kiểm tra"))
-    result = buttons.main(_Book(real, _Api(caller, captions)), config=Config())
-    assert result.ok and result.button == expected, result.message
+    book = _Book(real, _Api(caller, captions), answer)
+    result = buttons.main(book, config=Config())
+    if asked is None:
+        assert book.app.asked == []
+    else:
+        assert len(book.app.asked) == 1 and f"“{asked}”" in book.app.asked[0], book.app.asked
+    if expected is None:  # said No: nothing read, nothing written
+        assert not result.ok and "Đã thôi" in result.message
+        assert not [a for a in real.json()["actions"] if a["func"] != "alert"]
+    else:
+        assert result.ok and result.button == expected, result.message
+        assert any(a["func"] == "setValues" for a in real.json()["actions"])
 
 
 @needs_remote

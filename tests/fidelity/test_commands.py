@@ -62,11 +62,14 @@ def test_refresh_then_merge_keep_everything_else(kind, tmp_path, soffice_sheets)
 
     after_refresh = tmp_path / ("after_refresh" + master.suffix)
     shutil.copy(master, after_refresh)
-    files = issue(master, period="2025-02", out=tmp_path / "gui")
-    if not files:
-        # The LibreOffice-built corpus file has no units sheet, so no unit has a workbook to send back.
-        assert kind == "libreoffice"
+    if kind == "libreoffice":
+        # The LibreOffice-built corpus file has no units sheet: issue refuses to issue to nobody.
+        from kehoach_xl.errors import DataError
+
+        with pytest.raises(DataError, match="--add-unknown"):
+            issue(master, period="2025-02", out=tmp_path / "gui")
         return
+    files = issue(master, period="2025-02", out=tmp_path / "gui")
     one = files[0]
     md = read_master(master)
     tid = next(r["id"] for r in md.tasks.rows if r.get("lead_units") and

@@ -138,7 +138,9 @@ def test_append_rows_grow_table_and_copy_style(master: Path, tmp_path: Path) -> 
     assert ws.row_dimensions[8].height == 30
     xml = sheet_xml(dst)
     assert b'<dimension ref="A1:F8"/>' in xml
-    assert changed_rows(sheet_xml(master), xml) == {7, 8}
+    # The conditional format laid over the list grows with it (tests/fidelity/test_growth.py).
+    assert b'sqref="A2:F8"' in xml
+    assert changed_rows(sheet_xml(master).replace(b'sqref="A2:F6"', b'sqref="A2:F8"'), xml) == {7, 8}
     assert calamine_rows(dst)[7][:2] == ["NV007", "Nhiệm vụ mới 2"]
 
 

@@ -128,7 +128,8 @@ def test_configured_templates_are_sandboxed(srv: Srv, tmp_path: Path) -> None:
     assert not marker.exists(), "an edited template ran a command"
     assert r.status_code == 200, r.text
     alert = r.json()["actions"][-1]
-    assert alert["func"] == "alert" and alert["args"][3] == "critical"
+    # The message goes through the Unicode helper (KeHoachThongBao), mode in the same place as alert's.
+    assert alert["func"] == "runMacro" and alert["args"][0].endswith("KeHoachThongBao") and alert["args"][3] == "critical"
 
 
 def test_briefing_html_is_autoescaped(srv: Srv) -> None:

@@ -67,6 +67,8 @@ def _broken_tasks() -> list[dict[str, Any]]:
         _task("T-20", "Có ngày hoàn thành mà chưa xong", completed_on=dt.date(2024, 6, 3)),  # 21
         _task("T-21", "Tiến độ 100 mà chưa xong", progress=100),                      # 22
         _task("T-22", "Nhiệm vụ đúng,  làm mốc so sánh ", lead_units="VP Sở"),        # 23: duplicate of row 2
+        _task("T-23", "Chưa thực hiện mà tiến độ 80 (hợp nhất dở)", status="Chưa thực hiện", progress=80),  # 24
+        _task("T-24", "Hoàn thành 60%, chưa có ngày (sửa tay)", status="Hoàn thành", progress=60),  # 25
     ]
 
 
