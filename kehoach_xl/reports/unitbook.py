@@ -60,9 +60,13 @@ BODY_FONT = Font(name=FONT_NAME, sz=BODY_SIZE)
 # plan (what the task is, the unit's role, the deadline, the lead's state), page 2 the unit's report;
 # the task ID and STT repeat on page 2 so each printed row is found again.
 WIDTHS = {"id": 13, "stt": 5, "task": 38, "output": 26, "role": 12, "due_date": 11, "overall": 24,
-          "status": 13, "progress": 8, "completed_on": 11, "result": 28, "difficulties": 19, "proposals": 19,
-          "contribution": 22}
+          "status": 12, "progress": 7, "completed_on": 11, "result": 26, "difficulties": 18, "proposals": 18,
+          "contribution": 18}
+# What one A4 landscape page holds at 100 % between 0,3" margins, in the same units (measured on
+# LibreOffice's PDF: 5 px a unit at 60 dpi).
+PAGE_WIDTH = 132
 PRINT_TITLE_COLUMNS = "A:B"
+REPORT_TITLE = "BÁO CÁO TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH"
 PRINT_BREAK_AFTER = "overall"
 
 _LINE_TEXT = re.compile(r"^\[[^\]]*\]\s*(?P<text>.*)$", re.S)
@@ -80,7 +84,7 @@ def text_lines(text: Any, width: float, size: float = BODY_SIZE) -> int:
     s = normalize_text(text, keep_newlines=True) if not isinstance(text, str) else text
     if not s:
         return 1
-    per_line = max(1.0, (width - 1.2) * 12.0 / size * 1.05)
+    per_line = max(1.0, (width - 1.2) * 12.0 / size * 1.15)
     lines = 0
     for para in s.split("\n"):
         words = para.split(" ")
@@ -164,20 +168,29 @@ def _plan_line(md: MasterData) -> str:
     return f"{head}: {title}" if title else head
 
 
+def _plan_short(md: MasterData) -> str:
+    number = normalize_text(md.settings.get("plan_number"))
+    code = normalize_text(md.settings.get("plan_code"))
+    return f"Kế hoạch số {number}" if number else (f"Kế hoạch {code}" if code else "")
+
+
 def _hf(text: str, size: int = 10, bold: bool = False) -> str:
     """Header/footer text in Times New Roman; '&' doubled (a code character there)."""
     return f'&"Times New Roman,{"Bold" if bold else "Regular"}"&{size}' + text.replace("&", "&&")
 
 
-def _page_frame(ws: Any, unit: str, period: str, plan: str) -> None:
+def _page_frame(ws: Any, unit: str, period: str, plan_short: str, title: str) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.left = ws.page_margins.right = 0.3
     ws.page_margins.top = 0.7
     ws.page_margins.bottom = 0.6
     ws.page_margins.header = ws.page_margins.footer = 0.25
     ws.HeaderFooter.scaleWithDoc = False
-    ws.oddHeader.left.text = _hf(plan)
+    # Three short parts that never overlap: the plan's number, the title, the unit and period. The
+    # plan's full name is the title row on screen and the first line of the instructions.
+    ws.oddHeader.left.text = _hf(plan_short)
+    ws.oddHeader.center.text = _hf(title, 11, bold=True)
     ws.oddHeader.right.text = _hf(f"{unit} — tháng {period_label(period)}", bold=True)
     ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
 
@@ -189,7 +202,7 @@ def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, rows: list[di
     cols = UNIT_SHEET.columns
     last = get_column_letter(len(cols))
     page1 = sum(WIDTHS[c.key] for c in cols[: UNIT_SHEET.keys.index(PRINT_BREAK_AFTER) + 1])
-    heads = [("BÁO CÁO TIẾN ĐỘ THỰC HIỆN KẾ HOẠCH", 14, True),
+    heads = [(REPORT_TITLE, 14, True),
              (plan, 12, True),
              (f"Đơn vị: {unit}    Kỳ báo cáo: tháng {period_label(period)}    "
               f"Hạn gửi về Văn phòng Sở: {vn.date(deadline)}", 12, False)]
@@ -200,7 +213,7 @@ def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, rows: list[di
         # Merged over page 1 only, so the title prints whole on the first page.
         ws.merge_cells(start_row=r, start_column=1, end_row=r,
                        end_column=UNIT_SHEET.keys.index(PRINT_BREAK_AFTER) + 1)
-        ws.row_dimensions[r].height = row_height(text_lines(text, page1, size), size)
+        ws.row_dimensions[r].height = row_height(text_lines(text, page1, size * (1.12 if bold else 1)), size)
     for j, col in enumerate(cols, start=1):
         c = ws.cell(row=HEADER_ROW, column=j, value=col.header)
         c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
@@ -250,8 +263,10 @@ def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, rows: list[di
     ws.protection.formatRows = False
     ws.protection.formatColumns = False
     ws.protection.formatCells = False
-    _page_frame(ws, unit, period, plan)
-    ws.print_area = f"A1:{last}{end}"
+    _page_frame(ws, unit, period, _plan_short(md), REPORT_TITLE)
+    # From the header row down: the title rows, merged over page 1, would print cut on page 2; the
+    # page header carries the title, the plan, the unit and the period on every page instead.
+    ws.print_area = f"A{HEADER_ROW}:{last}{end}"
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.print_title_cols = PRINT_TITLE_COLUMNS
     ws.sheet_properties.pageSetUpPr.fitToPage = False
@@ -265,13 +280,15 @@ def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, rows: list[di
 GUIDE_WIDTH = 125
 
 
-def _guide_lines(unit: str, period: str, deadline: dt.date, rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+def _guide_lines(unit: str, period: str, plan: str, deadline: dt.date,
+                 rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
     roles = [r["_role"] for r in rows]
     counts = ", ".join(f"{roles.count(k)} {ROLE_LABELS[k].lower()}" for k in ROLE_STRENGTH if roles.count(k))
     done = sum(1 for r in rows if r["_done"])
     where = [f"“{ROLE_LABELS[k]}”: {ROLE_HELP[k]}" for k in ROLE_STRENGTH if k in roles]
     return [
         ("HƯỚNG DẪN ĐIỀN BÁO CÁO", True),
+        (plan, True),
         (f"Đơn vị: {unit} — Kỳ báo cáo: tháng {period_label(period)} — hạn gửi: {vn.date(deadline)}", True),
         (f"Sheet “{REPORT_SHEET}” liệt kê {len(rows)} phần việc của đơn vị ({counts}); "
          f"{done} phần việc đã báo cáo hoàn thành. Vai trò của đơn vị ở từng dòng: " + "; ".join(where) + ".", False),
@@ -296,17 +313,19 @@ def _guide_lines(unit: str, period: str, deadline: dt.date, rows: list[dict[str,
     ]
 
 
-def _guide(wb: Any, unit: str, period: str, plan: str, deadline: dt.date, rows: list[dict[str, Any]]) -> None:
+def _guide(wb: Any, unit: str, period: str, plan: str, plan_short: str, deadline: dt.date,
+           rows: list[dict[str, Any]]) -> None:
     ws = wb.create_sheet(GUIDE_SHEET)
     ws.column_dimensions["A"].width = GUIDE_WIDTH
-    for i, (text, bold) in enumerate(_guide_lines(unit, period, deadline, rows), start=1):
+    for i, (text, bold) in enumerate(_guide_lines(unit, period, plan, deadline, rows), start=1):
         size = 13 if bold else 12
         c = ws.cell(row=i, column=1, value=text)
         c.font = Font(name=FONT_NAME, sz=size, bold=bold)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         # An explicit height per line: a wrapped cell without one prints over the next line.
-        ws.row_dimensions[i].height = row_height(text_lines(text, GUIDE_WIDTH, size), size) + 4
-    _page_frame(ws, unit, period, plan)
+        # Bold glyphs are wider: count them as a larger size.
+        ws.row_dimensions[i].height = row_height(text_lines(text, GUIDE_WIDTH, size * (1.12 if bold else 1)), size) + 4
+    _page_frame(ws, unit, period, plan_short, REPORT_TITLE)
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -368,7 +387,7 @@ def build_unitbook(md: MasterData, unit: str, period: str, items: list[Assignmen
     plan = _plan_line(md)
     wb = new_workbook()
     _report_sheet(wb, md, unit, period, rows, plan, deadline)
-    _guide(wb, unit, period, plan, deadline, rows)
+    _guide(wb, unit, period, plan, _plan_short(md), deadline, rows)
     _meta_sheet(wb, payload, sign(payload, secret))
     wb.properties.creator = "kehoach_xl"
     wb.properties.title = f"Báo cáo tháng {period_label(period)} — {unit}"

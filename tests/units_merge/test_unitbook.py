@@ -72,7 +72,7 @@ def test_workbook_layout_protection_and_signature(tmp_path):
     assert ws.cell(lead_row, hdr["Ngày hoàn thành"]).value == dt.datetime(2024, 5, 27)
     kinds = sorted(dv.type for dv in ws.data_validations.dataValidation)
     assert kinds == ["date", "decimal", "list"]
-    assert "Các ô nền vàng đã điền sẵn báo cáo gần nhất" in wb["Hướng dẫn"]["A4"].value
+    assert "Các ô nền vàng đã điền sẵn báo cáo gần nhất" in wb["Hướng dẫn"]["A5"].value
     meta = wb[META_SHEET]
     head = json.loads(meta["B2"].value)
     tasks = [json.loads(meta.cell(r, 2).value) for r in range(4, meta.max_row + 1)]
