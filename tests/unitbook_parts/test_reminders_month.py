@@ -20,9 +20,8 @@ from kehoach_xl.commands.merge import merge
 from kehoach_xl.commands.simulate import simulate_unit_submissions
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
-from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.master import MasterData, match_headers
 from kehoach_xl.model.roles import Role
-from kehoach_xl.model.master import match_headers
 from kehoach_xl.model.unitbook import HEADER_ROW, REPORT_SHEET, ROLE_LABELS, UNIT_SHEET, unitbook_name
 from kehoach_xl.reports.briefing import compute_briefing, reminders_for
 from kehoach_xl.reports.summary import summary_of
