@@ -59,7 +59,7 @@ BODY_FONT = Font(name=FONT_NAME, sz=BODY_SIZE)
 # Printed widths (Excel character units). Two A4 landscape pages side by side at 100 %: page 1 the
 # plan (what the task is, the unit's role, the deadline, the lead's state), page 2 the unit's report;
 # the task ID and STT repeat on page 2 so each printed row is found again.
-WIDTHS = {"id": 13, "stt": 5, "task": 38, "output": 26, "role": 12, "due_date": 11, "overall": 24,
+WIDTHS = {"id": 12, "stt": 6, "task": 38, "output": 26, "role": 12, "due_date": 11, "overall": 24,
           "status": 12, "progress": 7, "completed_on": 11, "result": 26, "difficulties": 18, "proposals": 18,
           "contribution": 18}
 # What one A4 landscape page holds at 100 % between 0,3" margins, in the same units (measured on
@@ -358,7 +358,9 @@ def _rows(md: MasterData, unit: str, items: list[Assignment], parts: Sequence[Pa
     for a in ordered_items(items):
         row = md.tasks.rows[a.index]
         part = mine.get(a.task_id)
-        values: dict[str, Any] = {k: row.get(k) for k in ("stt", "task", "output")}
+        values: dict[str, Any] = {k: row.get(k) for k in ("task", "output")}
+        # The plan's own numbering (group and STT, "II.9"): STT alone repeats from one group to the next.
+        values["stt"] = ".".join(x for x in (normalize_text(row.get("group")), normalize_text(row.get("stt"))) if x)
         values.update(id=a.task_id, role=ROLE_LABELS[a.role], due_date=_deadline(row),
                       overall=_overall(row, owners.get(a.task_id, [])))
         issued = _issued_values(a.role, row, part)

@@ -21,9 +21,11 @@ from kehoach_xl.reports.briefing import compute_briefing
 UNIT = "Thanh tra Sở"
 
 
-def to_pdf(src: Path, out_dir: Path) -> Path:
+def to_pdf(src: Path, out_dir: Path, *, html: bool = False) -> Path:
     profile = Path(tempfile.mkdtemp(prefix="lo_profile_"))
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+    # HTML through Writer (Writer/Web draws an empty page)
+    extra = ["--infilter=HTML (StarWriter)", "--convert-to", "pdf:writer_pdf_Export"] if html else ["--convert-to", "pdf"]
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", *extra,
                     "--outdir", str(out_dir), str(src)], check=True, capture_output=True, timeout=180)
     shutil.rmtree(profile, ignore_errors=True)
     return out_dir / (src.stem + ".pdf")
@@ -47,12 +49,11 @@ def render(out: Path) -> dict[str, Path]:
         shutil.copyfile(png, dest)
         written[dest.name] = dest
     md = read_master(res.master)
-    rem = next(r for r in compute_briefing(md, period=DEMO_PERIOD, as_of=DEMO_AS_OF).result.reminders)
+    rem = next(r for r in compute_briefing(md, period=DEMO_PERIOD, as_of=DEMO_AS_OF).result.reminders
+               if r.unit == UNIT)
     html = work / "reminder.html"
-    html.write_text("<html><head><meta charset='utf-8'><style>body{font-family:'Times New Roman';"
-                    "font-size:13pt;white-space:pre-wrap;margin:2cm}</style></head><body>"
-                    + rem.text.replace("&", "&amp;").replace("<", "&lt;") + "</body></html>", encoding="utf-8")
-    (png, *_rest) = to_pngs(to_pdf(html, work), work / "reminder")
+    html.write_text(rem.html, encoding="utf-8")
+    (png, *_rest) = to_pngs(to_pdf(html, work, html=True), work / "reminder")
     shutil.copyfile(png, out / "reminder_unit.png")
     written["reminder_unit.png"] = out / "reminder_unit.png"
     return written
