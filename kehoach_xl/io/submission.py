@@ -478,7 +478,10 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                 value = parse_field(key, raw, period=sub.period, today=today,
                                     number_format=book.number_format(sheet, excel_row, cols[key]))
             except ValueError as exc:
-                sub.problems.append(file_problem("value_invalid", path.name, str(exc), sheet=sheet, cell=addr(key)))
+                if not (_as_issued(role, version, issued) and issued.get(key) == value_hash(raw)):
+                    # (a prefilled value the unit left as it was is not the unit's slip to answer for)
+                    sub.problems.append(file_problem("value_invalid", path.name, str(exc), sheet=sheet,
+                                                     cell=addr(key)))
                 continue
             if value is not None:
                 sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
