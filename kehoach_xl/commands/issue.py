@@ -24,6 +24,7 @@ from kehoach_xl.reports.mailer import Outgoing, build_message, send_messages, wr
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.unitbook import build_unitbook
 from kehoach_xl.rules.assignments import assignments
+from kehoach_xl.rules.parts import parts_of
 from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import parse_period, period_bounds, period_label
 
@@ -47,6 +48,7 @@ def issue(master: Path | str, *, period: str, out: Path | str, config: Config | 
     if not md.settings.get("master_id"):
         log.warning("master %s has no master_id in settings; unit workbooks will carry an empty one", master.name)
     plan = assignments(md)
+    parts = parts_of(md)  # each unit's row values: its own last report of each part
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wanted = {normalize_text(u) for u in units} if units else None
@@ -55,7 +57,8 @@ def issue(master: Path | str, *, period: str, out: Path | str, config: Config | 
     for unit in sorted(plan):
         if wanted is not None and unit not in wanted:
             continue
-        wb = build_unitbook(md, unit, period, plan[unit], secret=cfg.secret, issued_at=issued_at)
+        wb = build_unitbook(md, unit, period, plan[unit], secret=cfg.secret, issued_at=issued_at,
+                            parts=parts)
         path = out / unitbook_name(unit, period)
         wb.save(path)
         written.append(path)

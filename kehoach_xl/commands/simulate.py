@@ -43,8 +43,7 @@ def simulate_unit_submissions(out_dir: Path | str, issued_files: Sequence[Path |
         ws = wb[REPORT_SHEET]
         cols, _ = match_headers(UNIT_SHEET, [c.value for c in ws[HEADER_ROW]])
         y, m = (int(x) for x in src.name[:7].split("-"))
-        last = ws.max_row
-        for r in range(HEADER_ROW + 1, last + 1):
+        for r in _rows_in_task_order(ws, cols):  # the same draws for the same task whatever the row order
             role = ws.cell(r, cols["role"]).value
             if role == ROLE_LABELS["coord"]:
                 ws.cell(r, cols["contribution"]).value = rng.choice(CONTRIB)
@@ -53,8 +52,8 @@ def simulate_unit_submissions(out_dir: Path | str, issued_files: Sequence[Path |
             pct = 100 if done else rng.choice((20, 40, 50, 60, 75, 80, 90))
             ws.cell(r, cols["status"]).value = schema.STATUS_DONE if done else schema.STATUS_IN_PROGRESS
             ws.cell(r, cols["progress"]).value = pct
-            if done:
-                ws.cell(r, cols["completed_on"]).value = f"{rng.randint(1, 25)}/{m}/{y}"
+            # rows come prefilled with the unit's last report: a part not done has no completion date
+            ws.cell(r, cols["completed_on"]).value = f"{rng.randint(1, 25)}/{m}/{y}" if done else None
             ws.cell(r, cols["result"]).value = rng.choice(RESULTS).format(n=rng.randint(3, 40))
             ws.cell(r, cols["difficulties"]).value = rng.choice(DIFFICULTIES)
             ws.cell(r, cols["proposals"]).value = rng.choice(PROPOSALS)
@@ -66,9 +65,12 @@ def simulate_unit_submissions(out_dir: Path | str, issued_files: Sequence[Path |
     return written
 
 
+def _rows_in_task_order(ws, cols: dict[str, int]) -> list[int]:  # noqa: ANN001
+    return sorted(range(HEADER_ROW + 1, ws.max_row + 1), key=lambda r: str(ws.cell(r, cols["id"]).value or ""))
+
+
 def _mistake(ws, cols: dict[str, int], n: int, rng: random.Random) -> None:  # noqa: ANN001
-    first = HEADER_ROW + 1
-    roles = {r: ws.cell(r, cols["role"]).value for r in range(first, ws.max_row + 1)}
+    roles = {r: ws.cell(r, cols["role"]).value for r in _rows_in_task_order(ws, cols)}
     lead_rows = [r for r, v in roles.items() if v != ROLE_LABELS["coord"]]
     if not lead_rows:
         return

@@ -23,7 +23,15 @@ from kehoach_xl.model.master import MasterData, find_sheet_name, match_headers, 
 from kehoach_xl.model.problem import Problem
 from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.submission import Entry, Submission, SubmissionRejected, file_problem
-from kehoach_xl.model.unitbook import INPUT_FIELDS, META_MARK, META_SHEET, REPORT_SHEET, REPORTING_ROLES, UNIT_SHEET
+from kehoach_xl.model.unitbook import (
+    INPUT_FIELDS,
+    LINE_ROLES,
+    META_MARK,
+    META_SHEET,
+    REPORT_SHEET,
+    UNIT_SHEET,
+    editable_fields,
+)
 from kehoach_xl.rules.assignments import assignments
 from kehoach_xl.rules.signing import value_hash, verify
 from kehoach_xl.rules.values import _blank, parse_field
@@ -394,6 +402,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                                                f"“{sub.unit}”.", severity="warning"))
     roles = {t["id"]: t["role"] for t in payload["tasks"]}
     sub.base = {t["id"]: dict(t.get("h", {})) for t in payload["tasks"]}
+    version = payload.get("v") if isinstance(payload.get("v"), int) else 1
     if book.external_links:
         sub.problems.append(file_problem("external_links_ignored", path.name, f"Tệp có {book.external_links} liên kết tới tệp khác; liên kết bị bỏ qua, "
                                                "chỉ lấy giá trị đã nhập.", severity="warning"))
@@ -439,19 +448,27 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
             continue
         seen.add(tid)
         role = roles[tid]
-        allowed = schema.UNIT_FIELDS if role in REPORTING_ROLES else ("contribution",)
+        allowed = editable_fields(role)
         for key in INPUT_FIELDS:
+            if key in cols and key not in allowed and not _blank(at(key)):
+                sub.problems.append(file_problem("coordinating_field_ignored", path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
+                                                       "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
+                                            sheet=sheet, cell=addr(key), severity="warning"))
+        issued = sub.base.get(tid, {})
+        as_issued = _as_issued(role, version, issued)
+        if role in LINE_ROLES and version >= 2:
+            # The row is one attributed line: unchanged, it is no report; changed in any cell, the
+            # whole row is the unit's report (its unchanged cells included), as it would have typed it.
+            if all(value_hash(at(k)) == issued.get(k) for k in allowed if k in cols):
+                continue
+            as_issued = False
+        for key in allowed:
             if key not in cols:
                 continue
             raw = at(key)
             if _blank(raw):
                 continue  # empty = nothing reported; a submission never clears the master
-            if key not in allowed:
-                sub.problems.append(file_problem("coordinating_field_ignored", path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
-                                                       "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
-                                            sheet=sheet, cell=addr(key), severity="warning"))
-                continue
-            if sub.base.get(tid, {}).get(key) == value_hash(raw):
+            if as_issued and issued.get(key) == value_hash(raw):
                 continue  # left as issued: not a report, and not the unit's slip to answer for
             if (sheet, excel_row, cols[key]) in book.formulas:
                 sub.problems.append(file_problem("formula_ignored", path.name, "Ô chứa công thức; chương trình không tính công thức. "
@@ -461,11 +478,24 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                 value = parse_field(key, raw, period=sub.period, today=today,
                                     number_format=book.number_format(sheet, excel_row, cols[key]))
             except ValueError as exc:
-                sub.problems.append(file_problem("value_invalid", path.name, str(exc), sheet=sheet, cell=addr(key)))
+                if not (_as_issued(role, version, issued) and issued.get(key) == value_hash(raw)):
+                    # (a prefilled value the unit left as it was is not the unit's slip to answer for)
+                    sub.problems.append(file_problem("value_invalid", path.name, str(exc), sheet=sheet,
+                                                     cell=addr(key)))
                 continue
             if value is not None:
                 sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
     return sub
+
+
+def _as_issued(role: str, version: int, issued: dict[str, str]) -> bool:
+    """Whether a cell equal to ``issued`` was left as issued (and so is no report).
+
+    Format 1 prefilled only the lead's and synthesiser's rows; its members' and coordinators' rows
+    were issued blank, and their ``h`` fingerprints the task's own columns, not what the unit saw:
+    a member typing the lead's status there is reporting it.
+    """
+    return bool(issued) and (version >= 2 or role not in LINE_ROLES)
 
 
 def _merged_warnings(sub: Submission, book: SafeBook, sheet: str, header_row: int, cols: dict[str, int]) -> None:

@@ -20,7 +20,11 @@ META_SHEET = "_kehoach_meta"
 META_MARK = "kehoach_xl unit workbook"
 
 
-FORMAT_VERSION = 1
+# 1: members' and coordinators' rows issued blank; only the lead's and synthesiser's rows prefilled.
+# 2: every row prefilled with its unit's last report of its own part, a context column (the task's
+#    overall state as its lead reported it); ``h`` fingerprints what each row's input cells held when
+#    issued, for every role, so a row returned unchanged is no report.
+FORMAT_VERSION = 2
 
 
 HEADER_ROW = 4
@@ -28,9 +32,18 @@ HEADER_ROW = 4
 
 ROLE_LABELS = {
     "lead": "Chủ trì",
-    "synth": "Tổng hợp chung (nhiệm vụ giao các phòng, đơn vị)",
-    "member": "Chủ trì phần việc của đơn vị",
+    "synth": "Tổng hợp chung",
+    "member": "Thành viên",
     "coord": "Phối hợp",
+}
+
+
+# What each role means, for the instructions sheet.
+ROLE_HELP = {
+    "lead": "đơn vị chủ trì nhiệm vụ, báo cáo tình hình chung của nhiệm vụ",
+    "synth": "nhiệm vụ giao chung cho các phòng, đơn vị; đơn vị tổng hợp báo cáo chung của nhiệm vụ",
+    "member": "nhiệm vụ giao chung cho các phòng, đơn vị; đơn vị báo cáo phần việc của chính mình",
+    "coord": "đơn vị phối hợp, ghi nội dung đã phối hợp",
 }
 
 
@@ -50,7 +63,11 @@ UNIT_SHEET = schema.Sheet(
     columns=(
         T("id"), T("stt"), T("task"), T("output"),
         C("role", "Vai trò của đơn vị", width=16, aliases=("Vai trò",)),
-        T("deadline_text"), T("due_date"),
+        # The deadline as a date, or the plan's words when it has none ("Thường xuyên").
+        C("due_date", "Thời hạn", type="date", width=11, aliases=("Hạn hoàn thành",)),
+        # Context, read-only and never read back: the task as its lead (or synthesiser) last reported it.
+        C("overall", "Tình hình chung của nhiệm vụ (để tham khảo)", width=22,
+          aliases=("Tình hình chung của nhiệm vụ",)),
         T("status"), T("progress"), T("completed_on"), T("result"), T("difficulties"), T("proposals"),
         C("contribution", "Nội dung phối hợp của đơn vị", width=36, owner="unit",
           aliases=("Nội dung phối hợp", "Báo cáo phối hợp")),
@@ -59,6 +76,19 @@ UNIT_SHEET = schema.Sheet(
 
 
 INPUT_FIELDS: tuple[str, ...] = (*schema.UNIT_FIELDS, "contribution")
+
+
+# Roles whose rows become one attributed line in the master: the whole row is the report.
+LINE_ROLES = ("member", "coord")
+
+
+# Read-only context columns: shown to the unit, never read back.
+CONTEXT_FIELDS: tuple[str, ...] = ("overall",)
+
+
+def editable_fields(role: str) -> tuple[str, ...]:
+    """The input cells of a row the unit of ``role`` fills (yellow, unlocked)."""
+    return schema.UNIT_FIELDS if role in REPORTING_ROLES else ("contribution",)
 
 
 def unitbook_name(unit: str, period: str) -> str:

@@ -58,7 +58,10 @@ def test_workbook_layout_protection_and_signature(tmp_path):
     assert ws.protection.sheet
     hdr = {c.value: c.column for c in ws[4]}
     ids = [ws.cell(r, hdr["Mã nhiệm vụ"]).value for r in range(5, ws.max_row + 1)]
-    assert ids == ["DDCI2024-001", "DDCI2024-003", "DDCI2024-004", "DDCI2024-005", "DDCI2024-006"]
+    # chủ trì first, then its parts of the collective tasks, then what it coordinates
+    assert ids == ["DDCI2024-003", "DDCI2024-001", "DDCI2024-005", "DDCI2024-006", "DDCI2024-004"]
+    assert [ws.cell(r, hdr["Vai trò của đơn vị"]).value for r in range(5, ws.max_row + 1)] == [
+        "Chủ trì", "Thành viên", "Thành viên", "Thành viên", "Phối hợp"]
     lead_row = 5 + ids.index("DDCI2024-003")
     coord_row = 5 + ids.index("DDCI2024-004")
     assert ws.cell(lead_row, hdr["Tiến độ (%)"]).protection.locked is False
@@ -69,7 +72,7 @@ def test_workbook_layout_protection_and_signature(tmp_path):
     assert ws.cell(lead_row, hdr["Ngày hoàn thành"]).value == dt.datetime(2024, 5, 27)
     kinds = sorted(dv.type for dv in ws.data_validations.dataValidation)
     assert kinds == ["date", "decimal", "list"]
-    assert "Chỉ điền vào các ô nền vàng" in wb["Hướng dẫn"]["A3"].value
+    assert "Các ô nền vàng đã điền sẵn báo cáo gần nhất" in wb["Hướng dẫn"]["A5"].value
     meta = wb[META_SHEET]
     head = json.loads(meta["B2"].value)
     tasks = [json.loads(meta.cell(r, 2).value) for r in range(4, meta.max_row + 1)]
