@@ -64,6 +64,13 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 DECIMAL_FORMAT = "[$-42A]#,##0.00"
 # A percentage already rounded to one decimal (see ``percent``): 33,3 and 50, as the reports write it.
 PERCENT_FORMAT = "[$-42A]General"
+# In a table column every rate shows one decimal (33,3 / 50,0 / 100,0): figures line up and read
+# alike down the column; a sentence keeps ``percent``'s style ("đạt 50%").
+RATE_FORMAT = "[$-42A]0.0"
+# Index scores are published with two decimals (7,63; 6,40).
+SCORE_FORMAT = "[$-42A]0.00"
+# Any other figure in a program-written sheet: as typed, with the decimal comma (3; 12,5).
+NUMBER_FORMAT = "[$-42A]General"
 
 # --- dates ---------------------------------------------------------------------------
 

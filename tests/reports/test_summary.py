@@ -52,6 +52,8 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
     expected = independent_counts(tasks(master))
     s = summary(master, export=tmp_path / "tong_hop.xlsx")
     assert s.derived_source == "computed"
+    parts = {p.unit: p for p in s.unit_parts}
+    assert parts, "no unit owes a part in the sample"
     for wb_path in (master, s.export_path):
         ws = openpyxl.load_workbook(wb_path)[schema.SUMMARY_SHEET_NAME]
         header = [c.value for c in ws[UNIT_TOTAL_ROW - 1]]
@@ -67,9 +69,10 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
         seen = set()
         for name, values in rows.items():
             key = "total" if name.startswith("Tổng cộng") else name
-            exp = expected[key]
-            seen.add(key)
-            assert values[col["Tổng số nhiệm vụ"]] == exp["total"], name
+            exp = expected.get(key, Counter())  # a registered unit that leads nothing: zeros
+            if exp:
+                seen.add(key)
+            assert values[col["Số nhiệm vụ chủ trì"]] == exp["total"], name
             assert values[col["Hoàn thành đúng hạn"]] == exp["done_on_time"], name
             assert values[col["Hoàn thành trễ hạn"]] == exp["done_late"], name
             assert values[col["Quá hạn"]] == exp["overdue"], name
@@ -78,23 +81,36 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
             assert values[col["Chưa thực hiện"]] == exp["not_started"], name
             assert values[col["Đang thực hiện trong hạn"]] == exp["on_track"], name
             done = exp["done_on_time"] + exp["done_late"]
-            assert values[col["Tỷ lệ hoàn thành (%)"]] == pytest.approx(round(100 * done / exp["total"], 1))
-            if key != "total":  # the chart's series
-                assert values[col["Đã hoàn thành"]] == done
-                assert values[header.index("Quá hạn", col["Đã hoàn thành"])] == exp["overdue"]
-                assert values[col["Đang thực hiện"]] == exp["total"] - done - exp["overdue"]
+            rate = round(100 * done / exp["total"], 1) if exp["total"] else 0
+            assert values[col["Tỷ lệ hoàn thành (%)"]] == pytest.approx(rate)
+            p = parts.get(name)
+            owed, pdone, plate = (p.owed, p.done, p.overdue) if p else (0, 0, 0)
+            if key == "total":
+                owed, pdone, plate = (sum(getattr(x, k) for x in parts.values()) for k in ("owed", "done", "overdue"))
+            assert values[col["Phần việc phải thực hiện"]] == owed, name
+            assert values[col["Phần việc đã hoàn thành"]] == pdone, name
+            assert values[col["Phần việc quá hạn"]] == plate, name
+            if key != "total":  # the chart's series: the unit's parts
+                assert values[col["Đã hoàn thành"]] == pdone
+                assert values[header.index("Quá hạn", col["Đã hoàn thành"])] == plate
+                assert values[col["Đang thực hiện"]] == owed - pdone - plate
         assert seen == set(expected)
+        registered = [u["name"] for u in read_master(master).units.rows if u.get("name")]
+        assert list(rows)[1 : 1 + len(registered)] == registered  # every registered unit, in the sheet's order
 
 
-def test_chart_is_kept_and_bound_to_the_unit_block(master: Path) -> None:
+def test_chart_is_kept_and_bound_to_the_registered_units(master: Path) -> None:
     summary(master)
+    n = sum(1 for u in read_master(master).units.rows if u.get("name"))
     with zipfile.ZipFile(master) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts, "the native chart was lost by the write"
         xml = z.read(charts[0]).decode()
-    assert "'Tổng hợp'!$A$8:$A$" in xml and "$L$8:$L$" in xml
+    last = UNIT_FIRST_ROW + n - 1
+    assert f"'Tổng hợp'!$A$8:$A${last}" in xml and f"$L$8:$L${last}" in xml  # exactly the rows with data
     ws = openpyxl.load_workbook(master)["Tổng hợp"]
     assert ws.cell(UNIT_FIRST_ROW, 1).value == "Văn phòng Sở"
+    assert all(ws.cell(r, 1).value for r in range(UNIT_FIRST_ROW, last + 1))
     assert "15/07/2024" in ws["A3"].value
 
 
