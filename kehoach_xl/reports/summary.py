@@ -203,7 +203,7 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
         meta={k: md.settings.get(k) for k in schema.SETTINGS_ROWS},
         facts=facts,
         total=tally(facts),
-        by_group=tally_by(facts, "group"),
+        by_group=_index_named(tally_by(facts, "group"), md),
         by_unit=tally_by(facts, "lead_units", unit_order),
         by_leader=tally_by(facts, "leaders", leader_order),
         overdue=sorted((f for f in facts if f.state == "overdue"), key=lambda f: (-f.days_overdue, f.row)),
@@ -221,6 +221,30 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
         statements=statements,
         derived_source=source,
     )
+
+
+_INDEX_NO = re.compile(r"^\s*chỉ\s+số\s+(\d+)\b", re.I)
+
+
+def _index_named(groups: list[tuple[str, Tally]], md: MasterData) -> list[tuple[str, Tally]]:
+    """Groups named as the index sheet ("Điểm chỉ số") names them: one name per index, whatever
+    the plan's appendix called it ("Chỉ số 5: Hỗ trợ Doanh nghiệp" → "Chỉ số 5: Dịch vụ hỗ trợ …")."""
+    names: dict[str, str] = {}
+    for r in md.scores.rows:
+        comp = normalize_text(r.get("component"))
+        m = _INDEX_NO.match(comp)
+        if m:
+            names.setdefault(m[1], comp)
+    out: dict[str, Tally] = {}
+    for name, t in groups:
+        m = _INDEX_NO.match(name)
+        key = names.get(m[1], name) if m else name
+        if key in out:  # two spellings of one index in the plan: one row
+            for k, v in vars(t).items():
+                setattr(out[key], k, getattr(out[key], k) + v)
+        else:
+            out[key] = t
+    return list(out.items())
 
 
 _EXTENSION = re.compile(r"gia\s+hạn", re.I)
@@ -391,7 +415,7 @@ def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int],
            for f in s.upcoming])
     issue_lines, issue_roles = _issue_lines(s)
     block("KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT TRONG KỲ",
-          ["Nhiệm vụ; khó khăn, vướng mắc và đề xuất, kiến nghị (đơn vị nêu)"], issue_lines, roles=issue_roles)
+          ["Nội dung; đơn vị nêu và nhiệm vụ"], issue_lines, roles=issue_roles)
     block("ĐIỂM CHỈ SỐ", ["Chỉ số thành phần", "Năm", "Điểm", "Năm trước", "Điểm năm trước",
                           "Thay đổi điểm", "Xếp hạng", "Thay đổi thứ hạng"],
           [[sc.component, sc.year, sc.score, sc.prev_year, sc.prev_score, change_phrase(sc.delta),
@@ -413,9 +437,10 @@ def _rank_change(sc: ScoreLine) -> str:
 
 
 def cite(f: TaskFact) -> str:
-    """A task as the plan numbers it, its code in brackets: "I.1 (DDCI2024-002)"."""
+    """A task as the plan numbers it, its code in brackets: "I.1 [DDCI2024-002]" (square brackets:
+    a cite often stands inside round ones already)."""
     if f.number and f.id:
-        return f"{f.number} ({f.id})"
+        return f"{f.number} [{f.id}]"
     return f.id or f.number
 
 
@@ -437,23 +462,31 @@ def credited(statements: list[tuple[str, str, str]], which: int) -> list[tuple[s
     return list(groups.values())
 
 
-def _credited_line(label: str, items: list[tuple[str, list[str]]]) -> str:
-    return f"{label}: " + "; ".join(f"{text} ({', '.join(units)})" for text, units in items) + "."
+def raised(s: Summary, which: int) -> list[tuple[str, list[tuple[str, list[TaskFact]]]]]:
+    """Each distinct difficulty (``which`` 1) or proposal (2) of the period, once, with the units
+    that raised it and, per unit, the tasks it raised it on; in the order first raised."""
+    groups: dict[str, tuple[str, dict[str, list[TaskFact]]]] = {}
+    for f, statements in issue_statements(s):
+        for st in statements:
+            text = st[which]
+            if text:
+                tasks = groups.setdefault(text.casefold(), (text, {}))[1].setdefault(st[0], [])
+                if f not in tasks:
+                    tasks.append(f)
+    return [(text, list(units.items())) for text, units in groups.values()]
 
 
 def _issue_lines(s: Summary) -> tuple[list[list[Any]], list[str]]:
-    """Each task with difficulties or proposals this period, then what was raised, each text once
-    with the units that wrote it in brackets."""
+    """Each difficulty, then each proposal, once (bold), with who raised it on which tasks below."""
     lines: list[list[Any]] = []
     roles: list[str] = []
-    for f, statements in issue_statements(s):
-        lines.append([_task_cell(f)])
-        roles.append("g")
-        for label, which in (("Khó khăn, vướng mắc", 1), ("Đề xuất, kiến nghị", 2)):
-            items = credited(statements, which)
-            if items:
-                lines.append([_credited_line(label, items)])
-                roles.append("d")
+    for label, which in (("Khó khăn, vướng mắc", 1), ("Đề xuất, kiến nghị", 2)):
+        for text, units in raised(s, which):
+            lines.append([f"{label}: {text}."])
+            roles.append("g")
+            lines.append(["Đơn vị nêu: " + "; ".join(
+                f"{unit} (nhiệm vụ {', '.join(f.id for f in fs)})" for unit, fs in units) + "."])
+            roles.append("d")
     return lines, roles
 
 
@@ -672,7 +705,7 @@ def row_heights(cells: dict[tuple[int, int], Any], last_row: int | None = None) 
         bold = roles.get(r, "")[:1] in ("c", "t", "g") or r == UNIT_HEADER_ROW
         lines[r] = max(lines.get(r, 1), _lines(text, _WIDTHS.get(c, 11), bold))
     out = {r: 15.0 for r in range(5, (last_row or 0) + 1)}
-    out.update({r: 15.0 if n == 1 else round(14.5 * n + 3, 1) for r, n in lines.items()})
+    out.update({r: 15.0 if n == 1 else round(13.2 * n + 4, 1) for r, n in lines.items()})
     return out
 
 

@@ -73,7 +73,7 @@ def test_reminder_text_shows_the_units_own_figures(md: MasterData) -> None:
     for r in res.reminders:
         assert r.text.startswith(f"Kính gửi: {r.unit}.")
         for f in r.overdue:
-            assert f"{f.id}: " in r.text and f"quá hạn {f.days_overdue} ngày" in r.text
+            assert f"{f.number} [{f.id}]: " in r.text and f"quá hạn {f.days_overdue} ngày" in r.text
         if any(role == Role.MEMBER for role in r.roles.values()):
             assert "Phần việc của đơn vị trong nhiệm vụ giao chung" in r.text
 
