@@ -66,10 +66,10 @@ def _grouped(s: Summary, which: int) -> list[dict[str, Any]]:
     raised it (their own parts), with the tasks it was raised on, cited by the plan's numbering."""
     out = []
     for text, units in raised(s, which):
-        tasks = list(dict.fromkeys(f for _u, fs in units for f in fs))
+        tasks = sorted(dict.fromkeys(f for _u, fs in units for f in fs), key=lambda f: f.row)  # plan order
         out.append({"text": text, "units": _units_mid(tuple(u for u, _fs in units)),
                     "ids": ", ".join(cite(f) for f in tasks), "count": len(tasks),
-                    "by_unit": [{"unit": vn.mid_sentence(u), "ids": ", ".join(cite(f) for f in fs)}
+                    "by_unit": [{"unit": vn.mid_sentence(u), "ids": ", ".join(cite(f) for f in sorted(fs, key=lambda f: f.row))}
                                 for u, fs in units],
                     "above": addressed_above(text)})
     return out

@@ -567,7 +567,7 @@ BODY_PT = 11
 
 
 # Widths (characters): the first column holds names and task texts, the others short figures.
-_WIDTHS = {1: 48, **{c: 11 for c in range(2, 11)}, MARK_COL: 4, **{c: 11 for c in (*CHART_COLS, *PARTS_COLS)}}
+_WIDTHS = {1: 60, **{c: 11 for c in range(2, 11)}, MARK_COL: 4, **{c: 11 for c in (*CHART_COLS, *PARTS_COLS)}}
 
 
 def _role_formats(ws: Any, last_row: int) -> None:
@@ -686,7 +686,7 @@ def build_summary_scaffold(wb: Any) -> None:
 
 def _lines(text: str, width: float, bold: bool) -> int:
     """Lines ``text`` wraps to in a column ``width`` characters wide (Times New Roman 11 pt)."""
-    per_line = max(4, int(width * (1.1 if bold else 1.3)) - 1)
+    per_line = max(4, int(width * (1.05 if bold else 1.25)) - 1)
     return sum(len(textwrap.wrap(part, per_line, break_long_words=True)) or 1 for part in text.split("\n"))
 
 
