@@ -222,3 +222,51 @@ def test_statuses_merged_after_the_last_refresh_count(master: Path, tmp_path: Pa
     write_master(master, ch, action="test")
     after = compute_summary(read_master(master), as_of=AS_OF).result
     assert after.total.done == before.total.done + 1
+
+
+def test_sheet_is_styled_where_there_is_data_and_nowhere_else(master: Path, tmp_path: Path) -> None:
+    """Borders, bold and fills come from role-keyed conditional formats: a row has a role exactly when
+    it holds data, the role spans every filled column, no cell carries a border of its own, rates are
+    numbers in the Vietnamese one-decimal format, and wrapped rows are written as tall as their text."""
+    from kehoach_xl import vn
+    from kehoach_xl.reports.summary import CHART_COLS, MARK_COL, TALLY_HEADERS
+
+    s = summary(master, export=tmp_path / "tong_hop.xlsx")
+    for path in (master, s.export_path):
+        ws = openpyxl.load_workbook(path)[schema.SUMMARY_SHEET_NAME]
+        rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+        assert len(rules) >= 4 and all("$K" in r.formula[0] for r in rules)
+        rate_cols = set()
+        for row in ws.iter_rows(min_row=5, max_row=ws.max_row):
+            r = row[0].row
+            role = ws.cell(r, MARK_COL).value
+            filled = [c.column for c in row if c.value not in (None, "") and c.column not in (MARK_COL, *CHART_COLS)]
+            assert bool(filled) == bool(role), (path.name, r, role, filled)
+            if role and role != "h":
+                assert max(filled) <= int(role[1:]), (r, role, filled)
+                if role[0] == "c" and TALLY_HEADERS[-1] in [c.value for c in row]:
+                    rate_cols = {r: [c.value for c in row].index(TALLY_HEADERS[-1]) + 1}
+                elif role[0] in "dt" and rate_cols:
+                    (_, col), = rate_cols.items()
+                    cell = ws.cell(r, col)
+                    assert isinstance(cell.value, (int, float)) and cell.number_format == vn.RATE_FORMAT, (r, cell.value)
+            elif not role:
+                rate_cols = {}
+            for c in row:
+                assert not (c.border.left.style or c.border.top.style), f"{path.name}!{c.coordinate} has its own border"
+        # A tally block's header wraps ("Hoàn thành đúng hạn"): its row is written taller than one line.
+        headers = [r for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value == TALLY_HEADERS[0]]
+        assert headers and all((ws.row_dimensions[r].height or 0) > 30 for r in headers)
+
+
+def test_a_shorter_summary_leaves_no_tall_or_marked_rows_behind(master: Path) -> None:
+    summary(master, as_of=AS_OF)
+    ws = openpyxl.load_workbook(master)[schema.SUMMARY_SHEET_NAME]
+    last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 11).value)
+    # Fewer tasks reported on: the lists shrink, rows below keep neither a role nor a height.
+    summary(master, as_of=AS_OF - dt.timedelta(days=200))
+    ws = openpyxl.load_workbook(master)[schema.SUMMARY_SHEET_NAME]
+    now = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 11).value)
+    assert now < last
+    for r in range(now + 1, last + 1):
+        assert ws.cell(r, 11).value is None and (ws.row_dimensions[r].height or 15) == 15
