@@ -9,6 +9,8 @@ every page of each PDF to ``docs/images/<name>_p<N>.png``. PNGs this script made
 (``<name>_p<N>.png`` for its own names) are deleted first, so a page that no longer exists
 does not linger. Images other helpers make (parts_sheet.png, unitbook_*.png, …) are left alone.
 ``--keep DIR`` also copies the PDFs there (the rendering tests read the same PDFs).
+The README's gallery (between the ``gallery:start`` and ``gallery:end`` markers, and nothing
+else of the README) is rewritten to show every page made.
 """
 
 from __future__ import annotations
@@ -99,6 +101,39 @@ def to_pngs(pdf: Path, name: str, dpi: int) -> list[Path]:
     return sorted(made, key=lambda p: int(p.stem.rsplit("_p", 1)[1]))
 
 
+README = ROOT / "README.md"
+START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
+
+
+def gallery_markdown(pages: dict[str, list[Path]]) -> str:
+    """The README's gallery: a line of thumbnails per output, each linking to the full page."""
+    out = [START, "",
+           "Every page of every output of the demo, as LibreOffice prints it on A4 (regenerate with",
+           "`.venv/bin/python scripts/render_gallery.py`; `tests/reports/test_rendering.py` checks the same",
+           "PDFs by machine). Click a page for the full image.", ""]
+    for name, pngs in pages.items():
+        if not pngs:
+            continue
+        out.append(f"**{NAMES[name]}** ({len(pngs)} trang / pages)")
+        out.append("")
+        out.append("<p>" + " ".join(
+            f'<a href="docs/images/{p.name}"><img src="docs/images/{p.name}" width="150" alt="{name} {k}"></a>'
+            for k, p in enumerate(pngs, start=1)) + "</p>")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
+def update_readme(pages: dict[str, list[Path]]) -> None:
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        print(f"README has no {START} … {END} section: gallery not written", file=sys.stderr)
+        return
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    README.write_text(head + gallery_markdown(pages) + tail, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dpi", type=int, default=60)
@@ -111,14 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     for old in OUT.iterdir():
         if _OURS.match(old.name):
             old.unlink()
+    made: dict[str, list[Path]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         pdfs = demo_outputs(Path(tmp))
         for name, pdf in pdfs.items():
-            for png in to_pngs(pdf, name, args.dpi):
+            made[name] = to_pngs(pdf, name, args.dpi)
+            for png in made[name]:
                 print(png.relative_to(ROOT))
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(pdf, args.keep / pdf.name)
+    update_readme(made)
     return 0
 
 
