@@ -404,9 +404,10 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             out.append(view[pos:insert_at])
             pos = insert_at
             attrs = template_attrs if num in append_rows else b""
-            if num in heights or num in edit.row_heights:
-                attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(
-                    heights.get(num) or edit.row_heights[num])
+            if num in heights:
+                attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
+            elif num in edit.row_heights:
+                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(edit.row_heights[num])
             row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
             out.append(editor.edit(row_xml, num, changes, False, new_style))
         if changes:
@@ -436,12 +437,20 @@ def _fmt_height(h: float) -> bytes:
     return (b"%d" % h) if float(h).is_integer() else (b"%.2f" % h)
 
 
+_HIDDEN_ATTR = re.compile(rb'\shidden="[^"]*"')
+
+
+def _height_attrs(height: float) -> bytes:
+    """A custom height; 0 hides the row (Excel's and LibreOffice's reading of a zero-height row)."""
+    return b' ht="%s" customHeight="1"' % _fmt_height(height) + (b' hidden="1"' if height == 0 else b"")
+
+
 def _with_height(row_xml: bytes, height: float) -> bytes:
-    """``row_xml`` (a whole <row>…</row>) with a custom height."""
+    """``row_xml`` (a whole <row>…</row>) with a custom height (0: hidden), shown again otherwise."""
     k = row_xml.index(b">")
-    tag = _ROW_HEIGHT_ATTRS.sub(b"", row_xml[: k + 1])
+    tag = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", row_xml[: k + 1]))
     end = b"/>" if tag.endswith(b"/>") else b">"
-    return tag[: -len(end)] + b' ht="%s" customHeight="1"' % _fmt_height(height) + end + row_xml[k + 1 :]
+    return tag[: -len(end)] + _height_attrs(height) + end + row_xml[k + 1 :]
 
 
 def _set_row_height(xml: bytes, row: _Row, height: float, t: _Tags, body_start: int):

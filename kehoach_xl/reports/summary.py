@@ -53,10 +53,12 @@ from kehoach_xl.vn import parse_period, period_bounds, try_parse_period
 SHEET = schema.SUMMARY_SHEET_NAME
 
 
-# Layout. Row 1 holds the title (A1, how the program knows the sheet is its own) and, in the
-# hidden column K, the first row free below the chart (LAYOUT_CELL): the chart is drawn once,
-# when the master is created, and the safe writer never moves it, so the summary reads where
-# it ends and starts its sections below it.
+# Layout. A1 holds the title (how the program knows the sheet is its own). The by-unit block has
+# room for UNIT_ROWS units at fixed rows, the rows it does not use are hidden (written with no
+# height), and the chart — drawn once when the master is created, bound to that whole range —
+# plots visible rows only: its categories are exactly the units listed, however many there are
+# later. Hidden rows take no room, so the chart, anchored below the range, sits right under the
+# last unit, and the other sections start below the chart.
 UNIT_HEADER_ROW = 6
 
 
@@ -66,22 +68,25 @@ UNIT_TOTAL_ROW = 7
 UNIT_FIRST_ROW = 8
 
 
-UNIT_ROWS = 40  # at most this many units in the chart
+UNIT_ROWS = 40  # units the block and the chart have room for
 
 
-UNIT_SLACK = 4  # rows kept between the registered units and the chart for lead names not registered
+CHART_ROW = UNIT_FIRST_ROW + UNIT_ROWS + 1  # 49
+
+
+CHART_HEIGHT_ROWS = 24
+
+
+FIRST_SECTION_ROW = CHART_ROW + CHART_HEIGHT_ROWS + 1
 
 
 MARK_COL = 11  # K, hidden: each row's role, read by the sheet's conditional formats
 
 
-LAYOUT_CELL = (1, MARK_COL)
+PARTS_COLS = (12, 13, 14, 15)  # L–O: parts owed, done, overdue, in progress
 
 
-CHART_COLS = (12, 13, 14)  # L, M, N (hidden): parts done / overdue / in progress, the chart's series
-
-
-PARTS_COLS = (15, 16, 17)  # O, P, Q: parts owed, done, overdue (shown after the hidden helpers)
+CHART_COLS = PARTS_COLS[1:]  # the chart's series: parts done / overdue / in progress
 
 
 LAST_COL = PARTS_COLS[-1]
@@ -99,10 +104,8 @@ TALLY_HEADERS = (
 UNIT_TALLY_HEADERS = ("Số nhiệm vụ chủ trì", *TALLY_HEADERS[1:])
 
 
-PARTS_HEADERS = ("Phần việc phải thực hiện", "Phần việc đã hoàn thành", "Phần việc quá hạn")
-
-
-CHART_HEADERS = ("Đã hoàn thành", "Quá hạn", "Đang thực hiện")
+PARTS_HEADERS = ("Phần việc phải thực hiện", "Phần việc đã hoàn thành", "Phần việc quá hạn",
+                 "Phần việc đang thực hiện")
 
 
 @dataclass
@@ -309,35 +312,31 @@ def _tally_row(t: Tally) -> list[Any]:
             t.continuous, t.percent_done]
 
 
-def chart_rows(n_units: int) -> int:
-    """Categories of the chart: one per registered unit (at least one, at most UNIT_ROWS)."""
-    return max(1, min(UNIT_ROWS, n_units))
-
-
-def _chart_height_rows(n: int) -> int:
-    return max(14, 2 * n + 6)
-
-
-def first_section_row(n_units: int) -> int:
-    """The first row free below the by-unit block, its slack and the chart (fixed by the unit count)."""
-    return UNIT_FIRST_ROW + chart_rows(n_units) + UNIT_SLACK + 1 + _chart_height_rows(chart_rows(n_units)) + 1
-
-
 def _unit_rows(s: Summary) -> list[tuple[str, Tally, UnitParts | None]]:
     """Every registered unit (the chart's categories, zeros included), then other lead names."""
     tallies = dict(s.by_unit)
     parts = {p.unit: p for p in s.unit_parts}
-    names = [*s.registered_units[:UNIT_ROWS]]
-    names += [n for n in [*tallies, *parts] if n not in names]
-    return [(n, tallies.get(n, Tally()), parts.get(n)) for n in dict.fromkeys(names)]
+    names = list(dict.fromkeys([*s.registered_units, *tallies, *parts]))
+    rows = [(n, tallies.get(n, Tally()), parts.get(n)) for n in names]
+    if len(rows) <= UNIT_ROWS:
+        return rows
+    # More units than the block has room for: the last row adds up the rest.
+    rest = rows[UNIT_ROWS - 1 :]
+    t, owed = Tally(), UnitParts(f"Các đơn vị khác ({len(rest)} đơn vị)", 0, 0, 0, 0)
+    for _n, tt, pp in rest:
+        for k, v in vars(tt).items():
+            setattr(t, k, getattr(t, k) + v)
+        if pp:
+            owed = UnitParts(owed.unit, owed.led + pp.led, owed.owed + pp.owed, owed.done + pp.done,
+                             owed.overdue + pp.overdue)
+    return [*rows[: UNIT_ROWS - 1], (owed.unit, t, owed)]
 
 
 def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int], Any]:
     """(row, col) → value for the whole summary sheet below its title, each row's role in column K.
 
-    The master keeps the by-unit block, its slack and the chart at fixed rows (the chart was drawn
-    once, bound to the registered units); ``compact`` (the export, written whole) puts the chart's
-    room right after the block. Roles (column K): "h" heading, "c<n>" column headers, "t<n>" total,
+    The master keeps the by-unit block and the chart at fixed rows (see UNIT_ROWS); ``compact``
+    (the export, written whole) packs the block and puts the chart right after it. Roles (column K): "h" heading, "c<n>" column headers, "t<n>" total,
     "d<n>" data, "g<n>" a task's line in a list, "p<n>" index scores; <n> is how many columns from
     A the row spans. The sheet's conditional formats border, bold and colour rows by these roles,
     so the safe writer (which writes values only) gives every block its look.
@@ -361,26 +360,23 @@ def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int],
     put(5, ["1. TỔNG HỢP THEO ĐƠN VỊ"])
     mark(5, "h", 1)
     put(UNIT_HEADER_ROW, ["Đơn vị", *UNIT_TALLY_HEADERS])
-    put(UNIT_HEADER_ROW, list(CHART_HEADERS), CHART_COLS[0])
     put(UNIT_HEADER_ROW, list(PARTS_HEADERS), PARTS_COLS[0])
     mark(UNIT_HEADER_ROW, "c", LAST_COL)
     owed = sum(p.owed for p in s.unit_parts)
     done = sum(p.done for p in s.unit_parts)
     late = sum(p.overdue for p in s.unit_parts)
     put(UNIT_TOTAL_ROW, ["Tổng cộng (mỗi nhiệm vụ tính một lần)", *_tally_row(s.total)])
-    put(UNIT_TOTAL_ROW, [owed, done, late], PARTS_COLS[0])
+    put(UNIT_TOTAL_ROW, [owed, done, late, owed - done - late], PARTS_COLS[0])
     mark(UNIT_TOTAL_ROW, "t", LAST_COL)
     rows = _unit_rows(s)
     for i, (name, t, p) in enumerate(rows):
         r = UNIT_FIRST_ROW + i
         put(r, [name, *_tally_row(t)])
-        pv = (p.owed, p.done, p.overdue) if p else (0, 0, 0)
+        pv = (p.owed, p.done, p.overdue, p.owed - p.done - p.overdue) if p else (0, 0, 0, 0)
         cells.update({(r, PARTS_COLS[0] + j): v for j, v in enumerate(pv)})
-        cells.update({(r, CHART_COLS[0] + j): v for j, v in enumerate((pv[1], pv[2], pv[0] - pv[1] - pv[2]))})
         mark(r, "d", LAST_COL)
     end = UNIT_FIRST_ROW + len(rows) + 1
-    n_chart = len(rows) if compact else len(s.registered_units)
-    row = max(end, first_section_row(n_chart) if not compact else end + _chart_height_rows(chart_rows(n_chart)) + 1)
+    row = end + CHART_HEIGHT_ROWS + 1 if compact else FIRST_SECTION_ROW
 
     section = 1
 
@@ -545,7 +541,12 @@ def summary_changes(s: Summary) -> MasterChanges:
     cells = summary_cells(s)
     for (r, c), v in cells.items():
         ch.set(SHEET, r, c, v)
-    ch.row_heights[SHEET] = row_heights(cells, STYLED_ROWS)
+    heights = row_heights(cells, STYLED_ROWS)
+    # The by-unit block's unused rows are hidden (no height): they take no room on screen or paper,
+    # and the chart, which plots visible rows only, has exactly the units listed as categories.
+    for r in range(UNIT_FIRST_ROW + len(_unit_rows(s)), UNIT_FIRST_ROW + UNIT_ROWS):
+        heights[r] = 0.0
+    ch.row_heights[SHEET] = heights
     ch.log.append(LogEntry(action="summary", field=SHEET,
                            new=f"Tổng hợp số liệu đến ngày {vn.date(s.as_of)}: {s.total.total} nhiệm vụ"))
     return ch
@@ -567,7 +568,7 @@ BODY_PT = 11
 
 
 # Widths (characters): the first column holds names and task texts, the others short figures.
-_WIDTHS = {1: 60, **{c: 11 for c in range(2, 11)}, MARK_COL: 4, **{c: 11 for c in (*CHART_COLS, *PARTS_COLS)}}
+_WIDTHS = {1: 60, **{c: 11 for c in range(2, 11)}, MARK_COL: 4, **{c: 11 for c in PARTS_COLS}}
 
 
 def _role_formats(ws: Any, last_row: int) -> None:
@@ -608,8 +609,7 @@ def _scaffold_sheet(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) 
     for c, w in _WIDTHS.items():
         ws.column_dimensions[get_column_letter(c)].width = w
     # The role column and the chart's helper columns stay in the file, not on screen or paper.
-    for c in (MARK_COL, *CHART_COLS):
-        ws.column_dimensions[get_column_letter(c)].hidden = True
+    ws.column_dimensions[get_column_letter(MARK_COL)].hidden = True
     body = Font(name=FONT_NAME, sz=BODY_PT)
     wrap = Alignment(wrap_text=True, vertical="top")
     styles: dict[int, Any] = {}
@@ -643,7 +643,7 @@ def _scaffold_sheet(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) 
     chart.overlap = 100
     chart.title = "Phần việc của từng đơn vị"
     chart.y_axis.title = "Số phần việc"
-    chart.height = _chart_height_rows(n_chart) * 0.5
+    chart.height = CHART_HEIGHT_ROWS * 0.5
     chart.width = 24
     first, last = UNIT_FIRST_ROW, UNIT_FIRST_ROW + n_chart - 1
     # Series are built one by one: their titles sit in the header row but their values start
@@ -655,7 +655,7 @@ def _scaffold_sheet(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) 
         chart.series.append(series)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first unit on top
-    chart.visible_cells_only = False  # its series live in hidden columns
+    chart.visible_cells_only = True  # the block's unused rows are hidden: they are no categories
     for series, colour in zip(chart.series, ("70AD47", "E06666", "F4B183"), strict=True):
         series.graphicalProperties.solidFill = colour
         series.graphicalProperties.line.solidFill = colour
@@ -671,17 +671,10 @@ def _scaffold_sheet(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) 
     ws.print_options.horizontalCentered = True
 
 
-def _registered_count(wb: Any) -> int:
-    if schema.UNITS.name not in wb.sheetnames:
-        return 0
-    return sum(1 for r in wb[schema.UNITS.name].iter_rows(min_row=2, max_col=1, values_only=True) if r[0])
-
-
 def build_summary_scaffold(wb: Any) -> None:
     """Lay out the summary sheet and add the native bar chart (called by create_master)."""
     ws = wb[SHEET] if SHEET in wb.sheetnames else wb.create_sheet(SHEET)
-    n = chart_rows(_registered_count(wb))
-    _scaffold_sheet(ws, n, styled_rows=STYLED_ROWS, chart_row=UNIT_FIRST_ROW + n + UNIT_SLACK + 1)
+    _scaffold_sheet(ws, UNIT_ROWS, styled_rows=STYLED_ROWS, chart_row=CHART_ROW)
 
 
 def _lines(text: str, width: float, bold: bool) -> int:
@@ -697,7 +690,7 @@ def row_heights(cells: dict[tuple[int, int], Any], last_row: int | None = None) 
     roles = {r: str(v) for (r, c), v in cells.items() if c == MARK_COL}
     lines: dict[int, int] = {}
     for (r, c), v in cells.items():
-        if c in (MARK_COL, *CHART_COLS) or r < 5 or v is None:
+        if c == MARK_COL or r < 5 or v is None:
             continue
         if r != UNIT_HEADER_ROW and roles.get(r, "h")[0] not in "cdtgp":
             continue  # headings and notes run on in one line
@@ -715,9 +708,9 @@ def export_summary(s: Summary, path: Path) -> Path:
     ws = wb.active
     ws.title = SHEET
     cells = summary_cells(s, compact=True)
-    n_units = chart_rows(len(_unit_rows(s)))
+    n_units = max(1, len(_unit_rows(s)))
     last_value_row = max((r for r, _ in cells), default=UNIT_FIRST_ROW)
-    _scaffold_sheet(ws, n_units, styled_rows=last_value_row, chart_row=UNIT_FIRST_ROW + len(_unit_rows(s)) + 1)
+    _scaffold_sheet(ws, n_units, styled_rows=last_value_row, chart_row=UNIT_FIRST_ROW + n_units + 1)
     for (r, c), v in cells.items():
         put_text(ws.cell(row=r, column=c), v)  # a unit's "=WEBSERVICE(…)" stays text for the leadership
     for r, h in row_heights(cells).items():

@@ -90,27 +90,34 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
             assert values[col["Phần việc phải thực hiện"]] == owed, name
             assert values[col["Phần việc đã hoàn thành"]] == pdone, name
             assert values[col["Phần việc quá hạn"]] == plate, name
-            if key != "total":  # the chart's series: the unit's parts
-                assert values[col["Đã hoàn thành"]] == pdone
-                assert values[header.index("Quá hạn", col["Đã hoàn thành"])] == plate
-                assert values[col["Đang thực hiện"]] == owed - pdone - plate
+            assert values[col["Phần việc đang thực hiện"]] == owed - pdone - plate, name  # the chart's third series
         assert seen == set(expected)
         registered = [u["name"] for u in read_master(master).units.rows if u.get("name")]
         assert list(rows)[1 : 1 + len(registered)] == registered  # every registered unit, in the sheet's order
 
 
-def test_chart_is_kept_and_bound_to_the_registered_units(master: Path) -> None:
+def test_chart_is_kept_and_its_categories_are_exactly_the_units_listed(master: Path) -> None:
+    """The chart, drawn once, covers the block's room (40 rows) and plots visible rows only; the rows
+    the block does not use are hidden, so its categories are exactly the units listed."""
+    from kehoach_xl.reports.summary import UNIT_ROWS
+
     summary(master)
-    n = sum(1 for u in read_master(master).units.rows if u.get("name"))
+    last = UNIT_FIRST_ROW + UNIT_ROWS - 1
     with zipfile.ZipFile(master) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts, "the native chart was lost by the write"
         xml = z.read(charts[0]).decode()
-    last = UNIT_FIRST_ROW + n - 1
-    assert f"'Tổng hợp'!$A$8:$A${last}" in xml and f"$L$8:$L${last}" in xml  # exactly the rows with data
+    assert f"'Tổng hợp'!$A$8:$A${last}" in xml and f"$M$8:$M${last}" in xml
+    assert '<plotVisOnly val="1"' in xml
     ws = openpyxl.load_workbook(master)["Tổng hợp"]
+    listed = [r for r in range(UNIT_FIRST_ROW, last + 1) if ws.cell(r, 1).value]
+    assert listed == list(range(UNIT_FIRST_ROW, UNIT_FIRST_ROW + len(listed)))  # no gap
+    registered = [u["name"] for u in read_master(master).units.rows if u.get("name")]
+    assert len(listed) >= len(registered)
     assert ws.cell(UNIT_FIRST_ROW, 1).value == "Văn phòng Sở"
-    assert all(ws.cell(r, 1).value for r in range(UNIT_FIRST_ROW, last + 1))
+    for r in range(UNIT_FIRST_ROW, last + 1):
+        hidden = bool(ws.row_dimensions[r].hidden)
+        assert hidden == (r not in listed), r
     assert "15/07/2024" in ws["A3"].value
 
 
