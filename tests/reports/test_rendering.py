@@ -169,10 +169,10 @@ def _cut_headers(headers: list[str], pages: list[list[tuple[str, float, float, f
 
 @pytest.mark.parametrize("which", ["master", "summary"])
 def test_summary_headers_are_printed_whole(demo_files: dict[str, Path], which: str) -> None:
-    from kehoach_xl.reports.summary import CHART_HEADERS, PARTS_HEADERS, TALLY_HEADERS, UNIT_TALLY_HEADERS
+    from kehoach_xl.reports.summary import PARTS_HEADERS, TALLY_HEADERS, UNIT_TALLY_HEADERS
 
     pages = _summary_pages(demo_files[which])
-    shown = [h for h in (*UNIT_TALLY_HEADERS, *TALLY_HEADERS, *PARTS_HEADERS) if h not in CHART_HEADERS]
+    shown = [*UNIT_TALLY_HEADERS, *TALLY_HEADERS, *PARTS_HEADERS]
     cut = _cut_headers(list(dict.fromkeys(shown)), pages)
     assert not cut, f"tiêu đề bị cắt trên bản in ({which}): {cut}"
     words = {t for page in pages for t, *_ in page}
@@ -198,7 +198,7 @@ def test_no_decimal_point_in_any_output(demo_files: dict[str, Path], which: str)
 
 
 def test_the_summary_export_fits_a_few_pages(demo_files: dict[str, Path]) -> None:
-    """The comment-free score block and the one-column issue list keep the export short (it ran 5 pages)."""
+    """No score comment column and each difficulty or proposal once keep the export short (it ran 5 pages)."""
     pages = _pages(demo_files["summary"])
     assert 1 < len(pages) <= 4, len(pages)
     for width, height, words in pages:
