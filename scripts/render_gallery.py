@@ -36,7 +36,7 @@ NAMES = {
     "briefing": "Nội dung giao ban (HTML) / the briefing e-mail",
     "reminder": "Thư nhắc việc gửi một đơn vị / one reminder e-mail",
 }
-_OURS = re.compile(r"^(%s)_p\d+\.png$" % "|".join(NAMES))
+_OURS = re.compile(rf"^({'|'.join(NAMES)})_p\d+\.png$")
 
 
 def soffice_pdf(src: Path, work: Path, *, writer_html: bool = False) -> Path:

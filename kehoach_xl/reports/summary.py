@@ -445,19 +445,6 @@ def _task_cell(f: TaskFact) -> str:
     return f"{head}: {f.task}" if head else f.task
 
 
-def credited(statements: list[tuple[str, str, str]], which: int) -> list[tuple[str, list[str]]]:
-    """Identical texts once, each with the units that wrote it, in the order first written.
-    ``which``: 1 the difficulties, 2 the proposals of ``(unit, difficulty, proposal)``."""
-    groups: dict[str, tuple[str, list[str]]] = {}
-    for st in statements:
-        text = st[which]
-        if text:
-            g = groups.setdefault(text.casefold(), (text, []))
-            if st[0] not in g[1]:
-                g[1].append(st[0])
-    return list(groups.values())
-
-
 def raised(s: Summary, which: int) -> list[tuple[str, list[tuple[str, list[TaskFact]]]]]:
     """Each distinct difficulty (``which`` 1) or proposal (2) of the period, once, with the units
     that raised it and, per unit, the tasks it raised it on; in the order first raised."""
