@@ -337,7 +337,7 @@ def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int],
 
     The master keeps the by-unit block and the chart at fixed rows (see UNIT_ROWS); ``compact``
     (the export, written whole) packs the block and puts the chart right after it. Roles (column K): "h" heading, "c<n>" column headers, "t<n>" total,
-    "d<n>" data, "g<n>" a task's line in a list, "p<n>" index scores; <n> is how many columns from
+    "d<n>" data, "g<n>" a sub-heading, "b<n>" a bold line, "p<n>" index scores; <n> is how many columns from
     A the row spans. The sheet's conditional formats border, bold and colour rows by these roles,
     so the safe writer (which writes values only) gives every block its look.
     """
@@ -460,13 +460,18 @@ def raised(s: Summary, which: int) -> list[tuple[str, list[tuple[str, list[TaskF
 
 
 def _issue_lines(s: Summary) -> tuple[list[list[Any]], list[str]]:
-    """Each difficulty, then each proposal, once (bold), with who raised it on which tasks below."""
+    """Difficulties, then proposals: each text once (bold, in a cell of its own, exactly as the unit
+    wrote it), with who raised it on which tasks below it."""
     lines: list[list[Any]] = []
     roles: list[str] = []
     for label, which in (("Khó khăn, vướng mắc", 1), ("Đề xuất, kiến nghị", 2)):
-        for text, units in raised(s, which):
-            lines.append([f"{label}: {text}."])
+        items = raised(s, which)
+        if items:
+            lines.append([label])
             roles.append("g")
+        for text, units in items:
+            lines.append([text])
+            roles.append("b")
             lines.append(["Đơn vị nêu: " + "; ".join(
                 f"{unit} (nhiệm vụ {', '.join(f.id for f in fs)})" for unit, fs in units) + "."])
             roles.append("d")
@@ -577,6 +582,7 @@ def _role_formats(ws: Any, last_row: int) -> None:
         rule(f'AND(OR(LEFT({k},1)="t",LEFT({k},1)="g"),{inside})', font=bold, fill=_GROUP_FILL, border=_BORDER),
         rule(f'AND(LEFT({k},1)="p",{inside},OR(COLUMN(A2)=3,COLUMN(A2)=5))', border=_BORDER,
              numFmt=NumberFormat(numFmtId=170, formatCode=vn.SCORE_FORMAT)),
+        rule(f'AND(LEFT({k},1)="b",{inside})', font=bold, border=_BORDER),
         rule(f'AND(OR(LEFT({k},1)="d",LEFT({k},1)="p"),{inside})', border=_BORDER),
         rule(f'{k}="h"', font=bold),
     ]
@@ -679,10 +685,10 @@ def row_heights(cells: dict[tuple[int, int], Any], last_row: int | None = None) 
     for (r, c), v in cells.items():
         if c == MARK_COL or r < 5 or v is None:
             continue
-        if r != UNIT_HEADER_ROW and roles.get(r, "h")[0] not in "cdtgp":
+        if r != UNIT_HEADER_ROW and roles.get(r, "h")[0] not in "cdtgpb":
             continue  # headings and notes run on in one line
         text = v if isinstance(v, str) else vn.value(v)
-        bold = roles.get(r, "")[:1] in ("c", "t", "g") or r == UNIT_HEADER_ROW
+        bold = roles.get(r, "")[:1] in ("c", "t", "g", "b") or r == UNIT_HEADER_ROW
         lines[r] = max(lines.get(r, 1), _lines(text, _WIDTHS.get(c, 11), bold))
     out = {r: 15.0 for r in range(5, (last_row or 0) + 1)}
     out.update({r: 15.0 if n == 1 else round(13.2 * n + 4, 1) for r, n in lines.items()})
