@@ -33,6 +33,8 @@ Percentages (one style for every output)
     summary sheet writes the same rounded number into a cell formatted ``PERCENT_FORMAT``
     (General in the Vietnamese locale), which shows it the same way: 33,3 and 50.
     Percent figures are written with the sign attached, no space ("33,3%").
+    Completion rates (``rate``) always keep their one decimal, "50,0%", as the sheets' rate
+    columns show them: rates are read side by side.
 
 Names mid-sentence
     ``lower_first`` (a title after "về"), ``mid_sentence`` (a unit's name inside a sentence:
@@ -64,6 +66,13 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 DECIMAL_FORMAT = "[$-42A]#,##0.00"
 # A percentage already rounded to one decimal (see ``percent``): 33,3 and 50, as the reports write it.
 PERCENT_FORMAT = "[$-42A]General"
+# In a table column every rate shows one decimal (33,3 / 50,0 / 100,0): figures line up and read
+# alike down the column; a sentence keeps ``percent``'s style ("đạt 50%").
+RATE_FORMAT = "[$-42A]0.0"
+# Index scores are published with two decimals (7,63; 6,40).
+SCORE_FORMAT = "[$-42A]0.00"
+# Any other figure in a program-written sheet: as typed, with the decimal comma (3; 12,5).
+NUMBER_FORMAT = "[$-42A]General"
 
 # --- dates ---------------------------------------------------------------------------
 
@@ -214,6 +223,19 @@ def percent(x: float | int | None, *, sign: bool = True) -> str:
     if x is None:
         return ""
     s = number(round(float(x), 1), 1)
+    return s + "%" if sign else s
+
+
+def rate(x: float | int | None, *, sign: bool = True) -> str:
+    """A completion rate (tỷ lệ), always with one decimal: 33.333 → '33,3%', 50 → '50,0%'.
+
+    Rates stand side by side in a report ("33,3% … 50,0% … 100,0%") and in the sheets' rate
+    columns (``RATE_FORMAT``), so every rate shows the same one decimal; a progress figure a unit
+    typed (``percent``: "đạt 80%") keeps its own form.
+    """
+    if x is None:
+        return ""
+    s = _swap(f"{round(float(x), 1):,.1f}")
     return s + "%" if sign else s
 
 

@@ -162,9 +162,10 @@ def build(out: Path = OUT) -> Path:
     # Body: blocks rendered from report_body.txt.j2 (h1 / h2 / bullet / text).
     para(doc, "{%p for b in body %}", 14)
     para(doc, "{%p if b.kind == 'h1' %}", 14)
-    para(doc, "{{ b.text }}", 14, bold=True, indent=1.0, before=6)
+    # Headings keep with the paragraph after them: never a heading alone at the foot of a page.
+    para(doc, "{{ b.text }}", 14, bold=True, indent=1.0, before=6).paragraph_format.keep_with_next = True
     para(doc, "{%p elif b.kind == 'h2' %}", 14)
-    para(doc, "{{ b.text }}", 14, bold=True, italic=False, indent=1.0)
+    para(doc, "{{ b.text }}", 14, bold=True, italic=False, indent=1.0).paragraph_format.keep_with_next = True
     para(doc, "{%p elif b.kind == 'bullet' %}", 14)
     para(doc, "- {{ b.text }}", 14, indent=1.0)
     para(doc, "{%p else %}", 14)

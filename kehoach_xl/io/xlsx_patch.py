@@ -239,6 +239,7 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
             cells=cells, appends=appends, clear_from=clear_from,
             table=(table.first_col, table.header_row, table.last_row) if table else None,
             append_heights=changes.append_heights.get(name, []),
+            row_heights=changes.row_heights.get(name, {}),
         )
         old_xml = pkg.read(part)
         try:

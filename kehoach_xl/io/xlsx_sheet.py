@@ -40,6 +40,7 @@ class SheetEdit:
     # (first_col, header_row, last_row) of an Excel Table on the sheet, if any.
     table: tuple[int, int, int] | None = None
     append_heights: list[float | None] = field(default_factory=list)
+    row_heights: dict[int, float] = field(default_factory=dict)  # rows the edit writes, given a custom height
 
 
 @dataclass
@@ -382,7 +383,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
 
         if ri < len(rows) and rows[ri].num == num:
             row = rows[ri]
-            fast = None if clear else editor.fast_row(xml, row, num, changes)
+            fast = None if clear or num in edit.row_heights else editor.fast_row(xml, row, num, changes)
             if fast is not None:
                 out.append(view[pos : fast[0][0]])
                 p = fast[0][0]
@@ -393,7 +394,10 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
                 pos = p
             else:
                 out.append(view[pos : row.start])
-                out.append(editor.edit(xml[row.start : row.end], num, changes, clear, new_style))
+                edited = editor.edit(xml[row.start : row.end], num, changes, clear, new_style)
+                if num in edit.row_heights:
+                    edited = _with_height(edited, edit.row_heights[num])
+                out.append(edited)
                 pos = row.end
         else:
             insert_at = rows[ri].start if ri < len(rows) else body_end
@@ -402,6 +406,8 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             attrs = template_attrs if num in append_rows else b""
             if num in heights:
                 attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
+            elif num in edit.row_heights:
+                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(edit.row_heights[num])
             row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
             out.append(editor.edit(row_xml, num, changes, False, new_style))
         if changes:
@@ -483,6 +489,22 @@ _ROW_HEIGHT_ATTRS = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
 
 def _fmt_height(h: float) -> bytes:
     return (b"%d" % h) if float(h).is_integer() else (b"%.2f" % h)
+
+
+_HIDDEN_ATTR = re.compile(rb'\shidden="[^"]*"')
+
+
+def _height_attrs(height: float) -> bytes:
+    """A custom height; 0 hides the row (Excel's and LibreOffice's reading of a zero-height row)."""
+    return b' ht="%s" customHeight="1"' % _fmt_height(height) + (b' hidden="1"' if height == 0 else b"")
+
+
+def _with_height(row_xml: bytes, height: float) -> bytes:
+    """``row_xml`` (a whole <row>…</row>) with a custom height (0: hidden), shown again otherwise."""
+    k = row_xml.index(b">")
+    tag = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", row_xml[: k + 1]))
+    end = b"/>" if tag.endswith(b"/>") else b">"
+    return tag[: -len(end)] + _height_attrs(height) + end + row_xml[k + 1 :]
 
 
 def _set_row_height(xml: bytes, row: _Row, height: float, t: _Tags, body_start: int):

@@ -87,6 +87,8 @@ def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
             heights.extend([None] * (len(rows) - len(heights)))
             for values, h in zip(rows, heights, strict=False):
                 out.append(sheet, values, height=h)
+        for sheet, hs in ch.row_heights.items():
+            out.row_heights.setdefault(sheet, {}).update(hs)
         out.log.extend(ch.log)
     return out
 

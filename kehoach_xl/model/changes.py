@@ -68,6 +68,8 @@ class MasterChanges:
     log: list[LogEntry] = field(default_factory=list)
     # Row height (points) of each appended row, parallel to ``appends``; None keeps the copied one.
     append_heights: dict[str, list[float | None]] = field(default_factory=dict)
+    # Custom heights (points) of rows the change set writes, for sheets the program owns (the summary).
+    row_heights: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def set(self, sheet: str, row: int, col: int, value: CellValue) -> None:
         self.cells.setdefault(sheet, {})[(row, col)] = value

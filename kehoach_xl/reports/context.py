@@ -6,6 +6,7 @@ them knowing only the names documented in docs/reports.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from kehoach_xl import vn
 from kehoach_xl.model.config import Config
 from kehoach_xl.reports.figures import UPCOMING_DAYS, Tally, TaskFact, period_bounds
-from kehoach_xl.reports.summary import Summary, month_label, score_sentence
+from kehoach_xl.reports.summary import Summary, cite, month_label, raised, score_sentence
 from kehoach_xl.text import normalize_text
 
 
@@ -27,7 +28,7 @@ def _units_mid(units: tuple[str, ...]) -> str:
 
 def _task(f: TaskFact) -> dict[str, Any]:
     return {
-        "id": f.id, "task": f.task.rstrip("."), "units": _units_mid(f.lead_units), "due": vn.date(f.due_date),
+        "id": f.id, "number": f.number, "cite": cite(f), "task": f.task.rstrip("."), "units": _units_mid(f.lead_units), "due": vn.date(f.due_date),
         "deadline_text": f.deadline_text, "days_overdue": f.days_overdue, "days_left": f.days_remaining,
         "result": f.result.rstrip("."), "difficulties": f.difficulties.rstrip("."), "proposals": f.proposals.rstrip("."),
         "progress": vn.percent(f.progress, sign=False),  # the template writes the "%"
@@ -37,7 +38,7 @@ def _task(f: TaskFact) -> dict[str, Any]:
 
 def _tally(t: Tally) -> dict[str, Any]:
     d = t.as_dict()
-    d["percent"] = vn.percent(t.percent_done, sign=False)
+    d["percent"] = vn.rate(t.percent_done, sign=False)
     return d
 
 
@@ -49,18 +50,29 @@ def _count_by_unit(facts: list[TaskFact]) -> list[dict[str, Any]]:
     return [{"unit": vn.mid_sentence(u), "count": n} for u, n in c.most_common()]
 
 
-def _grouped(facts: list[TaskFact], attr: str) -> list[dict[str, Any]]:
-    """Identical difficulties (or proposals) once, with every unit and task that reported them."""
-    groups: dict[str, dict[str, Any]] = {}
-    for f in facts:
-        text = normalize_text(getattr(f, attr)).rstrip(".")
-        if not text:
-            continue
-        g = groups.setdefault(text.casefold(), {"text": text, "units": [], "ids": []})
-        g["ids"].append(f.id)
-        g["units"] += [u for u in f.lead_units if u not in g["units"]]
-    return [{"text": g["text"], "units": _units_mid(tuple(g["units"])), "ids": ", ".join(g["ids"]),
-             "count": len(g["ids"])} for g in groups.values()]
+# A proposal addressed above the department (the province, a ministry, the government): the
+# department carries it to them; any other proposal asks the department itself.
+_ABOVE = re.compile(r"\b(UBND\s+tỉnh|Ủy\s+ban\s+nhân\s+dân\s+tỉnh|Uỷ\s+ban\s+nhân\s+dân\s+tỉnh|Tỉnh\s+ủy|"
+                    r"HĐND\s+tỉnh|Chủ\s+tịch\s+tỉnh|Bộ\s+[A-ZĐ]|Chính\s+phủ|Thủ\s+tướng|Trung\s+ương)")
+
+
+def addressed_above(text: str) -> bool:
+    """Whether a proposal asks the province or a ministry rather than the department."""
+    return bool(_ABOVE.search(text))
+
+
+def _grouped(s: Summary, which: int) -> list[dict[str, Any]]:
+    """Each difficulty (``which`` 1) or proposal (2) of the period once, credited to the units that
+    raised it (their own parts), with the tasks it was raised on, cited by the plan's numbering."""
+    out = []
+    for text, units in raised(s, which):
+        tasks = sorted(dict.fromkeys(f for _u, fs in units for f in fs), key=lambda f: f.row)  # plan order
+        out.append({"text": text, "units": _units_mid(tuple(u for u, _fs in units)),
+                    "ids": ", ".join(cite(f) for f in tasks), "count": len(tasks),
+                    "by_unit": [{"unit": vn.mid_sentence(u), "ids": ", ".join(cite(f) for f in sorted(fs, key=lambda f: f.row))}
+                                for u, fs in units],
+                    "above": addressed_above(text)})
+    return out
 
 
 def plan_reference(meta: dict[str, Any]) -> str:
@@ -75,9 +87,17 @@ def plan_topic(meta: dict[str, Any]) -> str:
     return vn.lower_first(title) if title else ""
 
 
+def sender_line(meta: dict[str, Any], config: Config) -> str:
+    """Who sends: "Văn phòng Sở – Sở Tài nguyên và Môi trường; thư điện tử: vanphong@…" (settings, config)."""
+    agency = normalize_text(meta.get("agency"))
+    who = config.mail.sender_name + (f" – {agency}" if agency and agency not in config.mail.sender_name else "")
+    return who + (f"; thư điện tử: {config.mail.sender}" if config.mail.sender else "")
+
+
 def summary_context(s: Summary, *, config: Config, period: str | None = None) -> dict[str, Any]:
     period = period or s.period
     first, last = period_bounds(period)
+    proposals = _grouped(s, 2)
     cmp = s.comparison
     return {
         "plan": {k: ("" if v is None else v) for k, v in s.meta.items()},
@@ -99,8 +119,13 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
         "issues": [_task(f) for f in s.issues],
         "difficulties": [_task(f) for f in s.issues if f.difficulties],
         "proposals": [_task(f) for f in s.issues if f.proposals],
-        "difficulty_groups": _grouped(s.issues, "difficulties"),
-        "proposal_groups": _grouped(s.issues, "proposals"),
+        "difficulty_groups": _grouped(s, 1),
+        "proposal_groups": proposals,
+        # Section IV of the report: what the department asks above it, apart from what units asked of it.
+        "proposals_above": [g for g in proposals if g["above"]],
+        "proposals_to_department": [g for g in proposals if not g["above"]],
+        "unit_parts": [{**p.as_dict(), "unit": p.unit, "unit_mid": vn.mid_sentence(p.unit)}
+                       for p in s.unit_parts if p.owed],
         "finished": [_task(f) for f in s.finished],
         "scores": [score_sentence(x) for x in s.scores],
         "score_year": max((x.year for x in s.scores), default=None),
@@ -112,5 +137,8 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
             "newly_done": [_task(f) for f in cmp.newly_done],
         },
         "sender_name": config.mail.sender_name,
+        "sender_line": sender_line(s.meta, config),
         "due_soon_days": config.due_soon_days,
+        "due_soon_unit": "ngày làm việc" if config.due_soon_unit == "working" else "ngày",
+        "upcoming_until": vn.date(s.as_of + dt.timedelta(days=UPCOMING_DAYS)),
     }

@@ -120,6 +120,7 @@ class TaskFact:
     difficulties: str
     proposals: str
     updated_at: dt.datetime | None
+    number: str = ""  # the plan's own numbering, group and STT ("I.1"); either alone when the other is empty
 
     @property
     def days_overdue(self) -> int:
@@ -218,6 +219,7 @@ def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
             difficulties=normalize_text(rec.get("difficulties"), keep_newlines=True),
             proposals=normalize_text(rec.get("proposals"), keep_newlines=True),
             updated_at=_datetime(rec.get("updated_at")),
+            number=".".join(x for x in (normalize_text(rec.get("group")), normalize_text(rec.get("stt"))) if x),
         ))
     return facts, "computed"
 

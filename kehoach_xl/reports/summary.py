@@ -10,6 +10,8 @@ follows the new figures without being rewritten."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import textwrap
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +35,14 @@ from kehoach_xl.reports.figures import (
     ScoreLine,
     Tally,
     TaskFact,
+    UnitParts,
     compare_with_history,
     period_of,
     score_lines,
     tally,
     tally_by,
     task_facts,
+    unit_parts_table,
 )
 from kehoach_xl.reports.master_book import FONT_NAME, new_workbook
 from kehoach_xl.rules.refresh import SUMMARY_AS_OF_CELL, as_of_line
@@ -49,7 +53,12 @@ from kehoach_xl.vn import parse_period, period_bounds, try_parse_period
 SHEET = schema.SUMMARY_SHEET_NAME
 
 
-# Fixed layout of the by-unit block: the chart is bound to these rows.
+# Layout. A1 holds the title (how the program knows the sheet is its own). The by-unit block has
+# room for UNIT_ROWS units at fixed rows, the rows it does not use are hidden (written with no
+# height), and the chart — drawn once when the master is created, bound to that whole range —
+# plots visible rows only: its categories are exactly the units listed, however many there are
+# later. Hidden rows take no room, so the chart, anchored below the range, sits right under the
+# last unit, and the other sections start below the chart.
 UNIT_HEADER_ROW = 6
 
 
@@ -59,10 +68,31 @@ UNIT_TOTAL_ROW = 7
 UNIT_FIRST_ROW = 8
 
 
-UNIT_ROWS = 40  # capacity the chart covers
+UNIT_ROWS = 40  # units the block and the chart have room for
 
 
-CHART_COLS = (12, 13, 14)  # L, M, N: done / overdue / in progress, the chart's series
+CHART_ROW = UNIT_FIRST_ROW + UNIT_ROWS + 1  # 49
+
+
+CHART_HEIGHT_ROWS = 24
+
+
+FIRST_SECTION_ROW = CHART_ROW + CHART_HEIGHT_ROWS + 1
+
+
+MARK_COL = 11  # K, hidden: each row's role, read by the sheet's conditional formats
+
+
+PARTS_COLS = (12, 13, 14, 15)  # L–O: parts owed, done, overdue, in progress
+
+
+CHART_COLS = PARTS_COLS[1:]  # the chart's series: parts done / overdue / in progress
+
+
+LAST_COL = PARTS_COLS[-1]
+
+
+STYLED_ROWS = 1500  # rows laid out in advance in the master (the safe writer keeps a cell's style)
 
 
 TALLY_HEADERS = (
@@ -71,7 +101,11 @@ TALLY_HEADERS = (
 )
 
 
-CHART_HEADERS = ("Đã hoàn thành", "Quá hạn", "Đang thực hiện")
+UNIT_TALLY_HEADERS = ("Số nhiệm vụ chủ trì", *TALLY_HEADERS[1:])
+
+
+PARTS_HEADERS = ("Phần việc phải thực hiện", "Phần việc đã hoàn thành", "Phần việc quá hạn",
+                 "Phần việc đang thực hiện")
 
 
 @dataclass
@@ -90,6 +124,10 @@ class Summary:
     finished: list[TaskFact]  # completed within the period
     scores: list[ScoreLine]
     comparison: Comparison | None
+    unit_parts: list[UnitParts] = field(default_factory=list)  # what each unit owes (rules/parts)
+    registered_units: list[str] = field(default_factory=list)  # the sheet "Đơn vị", in its order
+    # task id → (unit, difficulty, proposal) as each unit wrote them (rules/parts), for the issues
+    statements: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     derived_source: str = "sheet"
     export_path: Path | None = None
     warnings: list[str] = field(default_factory=list)
@@ -107,6 +145,7 @@ class Summary:
             "overdue": facts(self.overdue), "upcoming": facts(self.upcoming),
             "issues": facts(self.issues), "finished": facts(self.finished),
             "scores": [score_sentence(s) for s in self.scores],
+            "unit_parts": [p.as_dict() for p in self.unit_parts],
             "derived_source": self.derived_source,
             "export_path": self.export_path,
         }
@@ -159,13 +198,15 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
     leader_order = [str(x.get("name")) for x in md.leaders.rows if x.get("name")]
     horizon = as_of + dt.timedelta(days=UPCOMING_DAYS)
     reported = _reported_in(md, period)
+    current = {f.id for f in facts if _in_period(f, first, max(last, as_of), reported)}
+    statements = _statements(md, facts, period, current)
     return Summary(
         as_of=as_of,
         period=period,
         meta={k: md.settings.get(k) for k in schema.SETTINGS_ROWS},
         facts=facts,
         total=tally(facts),
-        by_group=tally_by(facts, "group"),
+        by_group=_index_named(tally_by(facts, "group"), md),
         by_unit=tally_by(facts, "lead_units", unit_order),
         by_leader=tally_by(facts, "leaders", leader_order),
         overdue=sorted((f for f in facts if f.state == "overdue"), key=lambda f: (-f.days_overdue, f.row)),
@@ -174,13 +215,67 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
              and f.due_date is not None and as_of <= f.due_date <= horizon),
             key=lambda f: (f.due_date, f.row),
         ),
-        issues=[f for f in facts if (f.difficulties or f.proposals)
-                and _in_period(f, first, max(last, as_of), reported)],
+        issues=[f for f in facts if f.id in statements or (f.difficulties or f.proposals) and f.id in current],
         finished=[f for f in facts if f.status == "done" and f.completed_on and first <= f.completed_on <= last],
         scores=score_lines(md),
         comparison=compare_with_history(md, facts, period),
+        unit_parts=unit_parts_table(md, as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit),
+        registered_units=unit_order,
+        statements=statements,
         derived_source=source,
     )
+
+
+_INDEX_NO = re.compile(r"^\s*chỉ\s+số\s+(\d+)\b", re.I)
+
+
+def _index_named(groups: list[tuple[str, Tally]], md: MasterData) -> list[tuple[str, Tally]]:
+    """Groups named as the index sheet ("Điểm chỉ số") names them: one name per index, whatever
+    the plan's appendix called it ("Chỉ số 5: Hỗ trợ Doanh nghiệp" → "Chỉ số 5: Dịch vụ hỗ trợ …")."""
+    names: dict[str, str] = {}
+    for r in md.scores.rows:
+        comp = normalize_text(r.get("component"))
+        m = _INDEX_NO.match(comp)
+        if m:
+            names.setdefault(m[1], comp)
+    out: dict[str, Tally] = {}
+    for name, t in groups:
+        m = _INDEX_NO.match(name)
+        key = names.get(m[1], name) if m else name
+        if key in out:  # two spellings of one index in the plan: one row
+            for k, v in vars(t).items():
+                setattr(out[key], k, getattr(out[key], k) + v)
+        else:
+            out[key] = t
+    return list(out.items())
+
+
+_EXTENSION = re.compile(r"gia\s+hạn", re.I)
+
+
+def _statements(md: MasterData, facts: list[TaskFact], period: str,
+                current: set[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """Difficulties and proposals of ``period`` credited to the unit that wrote them (its part of
+    the task; a lead's or synthesiser's part carries the task's own cells, counted when the task
+    was reported on in the period: ``current``).
+
+    An extension asked for a part or a task that is done is moved on from: it asks nothing any more.
+    """
+    from kehoach_xl.model.registry import Registry
+    from kehoach_xl.rules.parts import parts_of
+
+    done = {f.id for f in facts if f.status == "done"}
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for p in parts_of(md, Registry.from_master(md)):
+        if (p.period != period) if p.source == "line" else (p.task_id not in current):
+            continue  # an attributed line of another period; a task's own cells not updated in this one
+        proposal = normalize_text(p.proposals).rstrip(".")
+        if proposal and _EXTENSION.search(proposal) and (p.task_id in done or p.status == schema.STATUS_DONE):
+            proposal = ""
+        difficulty = normalize_text(p.difficulties).rstrip(".")
+        if difficulty or proposal:
+            out.setdefault(p.task_id, []).append((p.unit, difficulty, proposal))
+    return out
 
 
 def change_phrase(delta: float | None, unit: str = "điểm") -> str:
@@ -217,11 +312,34 @@ def _tally_row(t: Tally) -> list[Any]:
             t.continuous, t.percent_done]
 
 
-def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int], Any]:
-    """(row, col) → value for the whole summary sheet below its title.
+def _unit_rows(s: Summary) -> list[tuple[str, Tally, UnitParts | None]]:
+    """Every registered unit (the chart's categories, zeros included), then other lead names."""
+    tallies = dict(s.by_unit)
+    parts = {p.unit: p for p in s.unit_parts}
+    names = list(dict.fromkeys([*s.registered_units, *tallies, *parts]))
+    rows = [(n, tallies.get(n, Tally()), parts.get(n)) for n in names]
+    if len(rows) <= UNIT_ROWS:
+        return rows
+    # More units than the block has room for: the last row adds up the rest.
+    rest = rows[UNIT_ROWS - 1 :]
+    t, owed = Tally(), UnitParts(f"Các đơn vị khác ({len(rest)} đơn vị)", 0, 0, 0, 0)
+    for _n, tt, pp in rest:
+        for k, v in vars(tt).items():
+            setattr(t, k, getattr(t, k) + v)
+        if pp:
+            owed = UnitParts(owed.unit, owed.led + pp.led, owed.owed + pp.owed, owed.done + pp.done,
+                             owed.overdue + pp.overdue)
+    return [*rows[: UNIT_ROWS - 1], (owed.unit, t, owed)]
 
-    ``unit_rows`` is the room kept for the by-unit block: the master keeps UNIT_ROWS so the
-    chart's fixed range and the blocks below never move; an export packs it tight.
+
+def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int], Any]:
+    """(row, col) → value for the whole summary sheet below its title, each row's role in column K.
+
+    The master keeps the by-unit block and the chart at fixed rows (see UNIT_ROWS); ``compact``
+    (the export, written whole) packs the block and puts the chart right after it. Roles (column K): "h" heading, "c<n>" column headers, "t<n>" total,
+    "d<n>" data, "g<n>" a sub-heading, "b<n>" a bold line, "p<n>" index scores; <n> is how many columns from
+    A the row spans. The sheet's conditional formats border, bold and colour rows by these roles,
+    so the safe writer (which writes values only) gives every block its look.
     """
     cells: dict[tuple[int, int], Any] = {}
 
@@ -230,38 +348,59 @@ def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int
             if v is not None and v != "":
                 cells[(r, c0 + j)] = v
 
+    def mark(r: int, role: str, width: int) -> None:
+        cells[(r, MARK_COL)] = role if role == "h" else f"{role}{width}"
+
     title = s.meta.get("plan_title") or ""
     number = s.meta.get("plan_number") or ""
     put(2, [f"Kế hoạch số {number}: {title}" if number else title])
     put(SUMMARY_AS_OF_CELL[0], [as_of_line(s.as_of)])  # the same line, in the same cell, as refresh writes
-    put(5, ["1. TỔNG HỢP THEO ĐƠN VỊ CHỦ TRÌ"])
-    put(UNIT_HEADER_ROW, ["Đơn vị chủ trì", *TALLY_HEADERS])
-    put(UNIT_HEADER_ROW, list(CHART_HEADERS), CHART_COLS[0])
+    put(4, [f"Kỳ báo cáo: {month_label(s.period)}. Tỷ lệ hoàn thành tính trên tổng số nhiệm vụ; "
+            "phần việc gồm phần chủ trì, tổng hợp và phối hợp của từng đơn vị."])
+    put(5, ["1. TỔNG HỢP THEO ĐƠN VỊ"])
+    mark(5, "h", 1)
+    put(UNIT_HEADER_ROW, ["Đơn vị", *UNIT_TALLY_HEADERS])
+    put(UNIT_HEADER_ROW, list(PARTS_HEADERS), PARTS_COLS[0])
+    mark(UNIT_HEADER_ROW, "c", LAST_COL)
+    owed = sum(p.owed for p in s.unit_parts)
+    done = sum(p.done for p in s.unit_parts)
+    late = sum(p.overdue for p in s.unit_parts)
     put(UNIT_TOTAL_ROW, ["Tổng cộng (mỗi nhiệm vụ tính một lần)", *_tally_row(s.total)])
-    for i, (name, t) in enumerate(s.by_unit):
+    put(UNIT_TOTAL_ROW, [owed, done, late, owed - done - late], PARTS_COLS[0])
+    mark(UNIT_TOTAL_ROW, "t", LAST_COL)
+    rows = _unit_rows(s)
+    for i, (name, t, p) in enumerate(rows):
         r = UNIT_FIRST_ROW + i
         put(r, [name, *_tally_row(t)])
-        put(r, [t.done, t.overdue, t.in_progress], CHART_COLS[0])
-    row = UNIT_FIRST_ROW + max(unit_rows, len(s.by_unit)) + 1
+        pv = (p.owed, p.done, p.overdue, p.owed - p.done - p.overdue) if p else (0, 0, 0, 0)
+        cells.update({(r, PARTS_COLS[0] + j): v for j, v in enumerate(pv)})
+        mark(r, "d", LAST_COL)
+    end = UNIT_FIRST_ROW + len(rows) + 1
+    row = end + CHART_HEIGHT_ROWS + 1 if compact else FIRST_SECTION_ROW
 
     section = 1
 
-    def block(heading: str, header: list[str], rows: list[list[Any]]) -> None:
+    def block(heading: str, header: list[str], lines: list[list[Any]], role: str = "d",
+              roles: list[str] | None = None) -> None:
         nonlocal row, section
-        if not rows:
+        if not lines:
             return  # no empty sections, and no gap in the numbering
         section += 1
+        width = len(header)
         put(row, [f"{section}. {heading}"])
+        mark(row, "h", 1)
         put(row + 1, header)
-        for k, values in enumerate(rows):
+        mark(row + 1, "c", width)
+        for k, values in enumerate(lines):
             put(row + 2 + k, values)
-        row += len(rows) + 3
+            mark(row + 2 + k, roles[k] if roles else role, width)
+        row += len(lines) + 3
 
     block("TỔNG HỢP THEO CHỈ SỐ, NHÓM NHIỆM VỤ", ["Chỉ số/nhóm nhiệm vụ", *TALLY_HEADERS],
           [[k, *_tally_row(t)] for k, t in s.by_group])
     block("TỔNG HỢP THEO LÃNH ĐẠO GIÁM SÁT", ["Lãnh đạo giám sát", *TALLY_HEADERS],
           [[k, *_tally_row(t)] for k, t in s.by_leader])
-    # Task lists: the task (with its code) in the wide first column, short facts after it.
+    # Task lists: the task (plan numbering, code, text) in the wide first column, short facts after it.
     block("NHIỆM VỤ QUÁ HẠN", ["Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày quá hạn",
                                "Tiến độ (%)", "Thời hạn (nguyên văn)"],
           [[_task_cell(f), f.units_text, vn.date(f.due_date), f.days_overdue, f.progress, f.deadline_text]
@@ -270,23 +409,88 @@ def summary_cells(s: Summary, unit_rows: int = UNIT_ROWS) -> dict[tuple[int, int
           ["Nhiệm vụ", "Đơn vị chủ trì", "Hạn hoàn thành", "Số ngày còn lại", "Tiến độ (%)", "Trạng thái"],
           [[_task_cell(f), f.units_text, vn.date(f.due_date), f.days_remaining, f.progress, _status_label(f)]
            for f in s.upcoming])
+    issue_lines, issue_roles = _issue_lines(s)
     block("KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT TRONG KỲ",
-          ["Nhiệm vụ", "Đơn vị chủ trì", "Khó khăn, vướng mắc", "Đề xuất, kiến nghị"],
-          [[_task_cell(f), f.units_text, f.difficulties, f.proposals] for f in s.issues])
+          ["Nội dung; đơn vị nêu và nhiệm vụ"], issue_lines, roles=issue_roles)
     block("ĐIỂM CHỈ SỐ", ["Chỉ số thành phần", "Năm", "Điểm", "Năm trước", "Điểm năm trước",
-                          "Thay đổi", "Xếp hạng", "Nhận xét"],
+                          "Thay đổi điểm", "Xếp hạng", "Thay đổi thứ hạng"],
           [[sc.component, sc.year, sc.score, sc.prev_year, sc.prev_score, change_phrase(sc.delta),
-            f"{sc.rank}/{sc.out_of}" if sc.rank and sc.out_of else sc.rank, score_sentence(sc)]
-           for sc in s.scores])
+            f"{sc.rank}/{sc.out_of}" if sc.rank and sc.out_of else sc.rank, _rank_change(sc)]
+           for sc in s.scores], role="p")
     cmp = s.comparison
+    header = (["Nội dung", f"Kỳ trước ({month_label(cmp.previous_period)})", f"Kỳ này ({month_label(s.period)})"]
+              if cmp else ["Nội dung", f"Số nhiệm vụ ({month_label(s.period)})"])
     block("SO SÁNH VỚI KỲ TRƯỚC" if cmp else f"KẾT QUẢ TRONG {month_label(s.period).upper()}",
-          ["Nội dung", (f"Kỳ trước ({month_label(cmp.previous_period)})" if cmp else ""),
-           f"Kỳ này ({month_label(s.period)})", "Ghi chú"], _comparison_rows(s))
+          header, _comparison_rows(s))
     return cells
 
 
+def _rank_change(sc: ScoreLine) -> str:
+    rc = sc.rank_change
+    if rc is None:
+        return ""
+    return f"tăng {rc} bậc" if rc > 0 else f"giảm {-rc} bậc" if rc < 0 else "giữ nguyên"
+
+
+def cite(f: TaskFact) -> str:
+    """A task as the plan numbers it, its code in brackets: "I.1 [DDCI2024-002]" (square brackets:
+    a cite often stands inside round ones already)."""
+    if f.number and f.id:
+        return f"{f.number} [{f.id}]"
+    return f.id or f.number
+
+
 def _task_cell(f: TaskFact) -> str:
-    return f"{f.id}: {f.task}" if f.id else f.task
+    head = cite(f)
+    return f"{head}: {f.task}" if head else f.task
+
+
+def raised(s: Summary, which: int) -> list[tuple[str, list[tuple[str, list[TaskFact]]]]]:
+    """Each distinct difficulty (``which`` 1) or proposal (2) of the period, once, with the units
+    that raised it and, per unit, the tasks it raised it on; in the order first raised."""
+    groups: dict[str, tuple[str, dict[str, list[TaskFact]]]] = {}
+    for f, statements in issue_statements(s):
+        for st in statements:
+            text = st[which]
+            if text:
+                tasks = groups.setdefault(text.casefold(), (text, {}))[1].setdefault(st[0], [])
+                if f not in tasks:
+                    tasks.append(f)
+    return [(text, list(units.items())) for text, units in groups.values()]
+
+
+def _issue_lines(s: Summary) -> tuple[list[list[Any]], list[str]]:
+    """Difficulties, then proposals: each text once (bold, in a cell of its own, exactly as the unit
+    wrote it), with who raised it on which tasks below it."""
+    lines: list[list[Any]] = []
+    roles: list[str] = []
+    for label, which in (("Khó khăn, vướng mắc", 1), ("Đề xuất, kiến nghị", 2)):
+        items = raised(s, which)
+        if items:
+            lines.append([label])
+            roles.append("g")
+        for text, units in items:
+            lines.append([text])
+            roles.append("b")
+            lines.append(["Đơn vị nêu: " + "; ".join(
+                f"{unit} (nhiệm vụ {', '.join(f.id for f in fs)})" for unit, fs in units) + "."])
+            roles.append("d")
+    return lines, roles
+
+
+def issue_statements(s: Summary) -> list[tuple[TaskFact, list[tuple[str, str, str]]]]:
+    """Each task with difficulties or proposals this period and who wrote what (the lead's cells
+    when no part carries them: a task led by a collective name without a unit named)."""
+    out = []
+    for f in s.issues:
+        statements = s.statements.get(f.id, [])
+        if not statements:
+            proposal = "" if f.status == "done" and _EXTENSION.search(f.proposals) else f.proposals.rstrip(".")
+            if f.difficulties or proposal:
+                statements = [(f.units_text or "Đơn vị chủ trì", f.difficulties.rstrip("."), proposal)]
+        if statements:
+            out.append((f, statements))
+    return out
 
 
 def _status_label(f: TaskFact) -> str:
@@ -299,22 +503,26 @@ def month_label(period: str) -> str:
     return f"tháng {int(m)}/{y}"
 
 
+def _cites(fs: list[TaskFact]) -> str:
+    return "; ".join(cite(f) for f in fs)
+
+
 def _comparison_rows(s: Summary) -> list[list[Any]]:
-    rows: list[list[Any]] = [["Nhiệm vụ hoàn thành trong " + month_label(s.period), None, len(s.finished),
-                              ", ".join(f.id for f in s.finished)]] if s.finished else []
     c = s.comparison
+    finished = (f"Nhiệm vụ hoàn thành trong {month_label(s.period)}: {_cites(s.finished)}"
+                if s.finished else "")
     if c is None:
-        return rows
+        return [[finished, len(s.finished)]] if s.finished else []
+    rows: list[list[Any]] = [[finished, None, len(s.finished)]] if s.finished else []
     rows += [
-        ["Số nhiệm vụ đã hoàn thành (lũy kế)", c.previous_done, s.total.done, ""],
-        ["Số nhiệm vụ quá hạn", c.previous_overdue, s.total.overdue, ""],
+        ["Số nhiệm vụ đã hoàn thành (lũy kế)", c.previous_done, s.total.done],
+        ["Số nhiệm vụ quá hạn", c.previous_overdue, s.total.overdue],
     ]
     if c.newly_overdue:
-        rows.append(["Nhiệm vụ mới quá hạn trong kỳ", None, len(c.newly_overdue),
-                     ", ".join(f.id for f in c.newly_overdue)])
+        rows.append([f"Nhiệm vụ mới quá hạn trong kỳ: {_cites(c.newly_overdue)}", None, len(c.newly_overdue)])
     if c.no_longer_overdue:
-        rows.append(["Nhiệm vụ hết quá hạn so với kỳ trước", None, len(c.no_longer_overdue),
-                     ", ".join(f.id for f in c.no_longer_overdue)])
+        rows.append([f"Nhiệm vụ hết quá hạn so với kỳ trước: {_cites(c.no_longer_overdue)}", None,
+                     len(c.no_longer_overdue)])
     return rows
 
 
@@ -322,8 +530,15 @@ def summary_changes(s: Summary) -> MasterChanges:
     """Cells of the summary sheet: everything below the title is cleared, then rewritten."""
     ch = MasterChanges()
     ch.clear_from[SHEET] = 2
-    for (r, c), v in summary_cells(s).items():
+    cells = summary_cells(s)
+    for (r, c), v in cells.items():
         ch.set(SHEET, r, c, v)
+    heights = row_heights(cells, STYLED_ROWS)
+    # The by-unit block's unused rows are hidden (no height): they take no room on screen or paper,
+    # and the chart, which plots visible rows only, has exactly the units listed as categories.
+    for r in range(UNIT_FIRST_ROW + len(_unit_rows(s)), UNIT_FIRST_ROW + UNIT_ROWS):
+        heights[r] = 0.0
+    ch.row_heights[SHEET] = heights
     ch.log.append(LogEntry(action="summary", field=SHEET,
                            new=f"Tổng hợp số liệu đến ngày {vn.date(s.as_of)}: {s.total.total} nhiệm vụ"))
     return ch
@@ -335,43 +550,95 @@ _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7", bgColor="DDEBF7")
 
 
-def _scaffold_sheet(ws: Any, chart_rows: int, *, styled_rows: int = UNIT_ROWS, chart_anchor: str = "P5") -> None:
+_GROUP_FILL = PatternFill("solid", fgColor="F2F2F2", bgColor="F2F2F2")
+
+
+BODY_PT = 11
+
+
+# Widths (characters): the first column holds names and task texts, the others short figures.
+_WIDTHS = {1: 60, **{c: 11 for c in range(2, 11)}, MARK_COL: 4, **{c: 11 for c in PARTS_COLS}}
+
+
+def _role_formats(ws: Any, last_row: int) -> None:
+    """Conditional formats keyed on column K: the look of each block wherever its rows fall."""
+    from openpyxl.formatting.rule import Rule
+    from openpyxl.styles.differential import DifferentialStyle
+    from openpyxl.styles.numbers import NumberFormat
+
+    rng = f"A2:{get_column_letter(LAST_COL)}{last_row}"
+    k = "$K2"
+    inside = f"COLUMN(A2)<=VALUE(MID({k},2,3))"
+
+    def rule(formula: str, **style: Any) -> Rule:
+        return Rule(type="expression", formula=[formula], dxf=DifferentialStyle(**style))
+
+    bold = Font(b=True)
+    rules = [
+        rule(f'AND(LEFT({k},1)="c",{inside})', font=bold, fill=_HEAD_FILL, border=_BORDER),
+        rule(f'AND(OR(LEFT({k},1)="t",LEFT({k},1)="g"),{inside})', font=bold, fill=_GROUP_FILL, border=_BORDER),
+        rule(f'AND(LEFT({k},1)="p",{inside},OR(COLUMN(A2)=3,COLUMN(A2)=5))', border=_BORDER,
+             numFmt=NumberFormat(numFmtId=170, formatCode=vn.SCORE_FORMAT)),
+        rule(f'AND(LEFT({k},1)="b",{inside})', font=bold, border=_BORDER),
+        rule(f'AND(OR(LEFT({k},1)="d",LEFT({k},1)="p"),{inside})', border=_BORDER),
+        rule(f'{k}="h"', font=bold),
+    ]
+    for r in rules:
+        ws.conditional_formatting.add(rng, r)
+
+
+def _scaffold_sheet(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) -> None:
+    """Widths, pre-styled cells (font, wrap, number formats), role formats, print setup and the chart.
+
+    Every cell of ``styled_rows`` rows gets its font, wrapping and number format now: the safe
+    writer keeps a cell's style when it writes a value, so values written later look right
+    without the writer knowing about styles. Nothing shows until a value is written.
+    """
     ws["A1"] = schema.SUMMARY_TITLE
     ws["A1"].font = Font(name=FONT_NAME, sz=14, bold=True)
-    ws["A5"].font = Font(name=FONT_NAME, sz=12, bold=True)
-    ws.column_dimensions["A"].width = 44
-    for j in range(2, 11):
-        ws.column_dimensions[get_column_letter(j)].width = 12
-    ws.column_dimensions["K"].width = 3
-    for j in CHART_COLS:
-        ws.column_dimensions[get_column_letter(j)].width = 12
-    last_unit_row = UNIT_FIRST_ROW + styled_rows - 1
-    for r in range(UNIT_HEADER_ROW, last_unit_row + 1):
-        for c in [*range(1, 11), *CHART_COLS]:
+    for c, w in _WIDTHS.items():
+        ws.column_dimensions[get_column_letter(c)].width = w
+    # The role column and the chart's helper columns stay in the file, not on screen or paper.
+    ws.column_dimensions[get_column_letter(MARK_COL)].hidden = True
+    body = Font(name=FONT_NAME, sz=BODY_PT)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    styles: dict[int, Any] = {}
+    for r in range(2, styled_rows + 1):
+        for c in range(1, LAST_COL + 1):
             cell = ws.cell(row=r, column=c)
-            cell.border = _BORDER
-            cell.alignment = Alignment(wrap_text=True, vertical="center",
-                                       horizontal="left" if c == 1 else "center")
-            if r == UNIT_HEADER_ROW:
-                cell.font = Font(name=FONT_NAME, sz=11, bold=True)
-                cell.fill = _HEAD_FILL
-            elif r == UNIT_TOTAL_ROW:
-                cell.font = Font(name=FONT_NAME, sz=11, bold=True)
-            if c == 10 and r > UNIT_HEADER_ROW:
-                cell.number_format = vn.PERCENT_FORMAT
-    ws.row_dimensions[UNIT_HEADER_ROW].height = 45
+            style = styles.get(c)
+            if style is not None:
+                cell._style = copy(style)
+                continue
+            cell.font = body
+            cell.alignment = wrap if c != MARK_COL else Alignment()
+            if c == 10:
+                cell.number_format = vn.RATE_FORMAT
+            elif c > 1:
+                cell.number_format = vn.NUMBER_FORMAT
+            styles[c] = copy(cell._style)
+    for r in (2, 3, 4):
+        for c in range(1, LAST_COL + 1):
+            ws.cell(row=r, column=c).alignment = Alignment(vertical="top")  # one line, running on to the right
+    ws["A2"].font = Font(name=FONT_NAME, sz=BODY_PT, bold=True)
+    ws["A3"].font = ws["A4"].font = Font(name=FONT_NAME, sz=BODY_PT, italic=True)
+    for c in range(1, LAST_COL + 1):
+        ws.cell(row=UNIT_HEADER_ROW, column=c).alignment = Alignment(wrap_text=True, vertical="center",
+                                                                     horizontal="center")
+    _role_formats(ws, styled_rows)
+
     chart = BarChart()
     chart.type = "bar"  # horizontal: long unit names read well on the axis
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = "Tình hình thực hiện theo đơn vị chủ trì"
-    chart.y_axis.title = "Số nhiệm vụ"
-    chart.height = max(8.0, 0.6 * chart_rows + 3)
-    chart.width = 18
-    first, last = UNIT_FIRST_ROW, UNIT_FIRST_ROW + chart_rows - 1
+    chart.title = "Phần việc của từng đơn vị"
+    chart.y_axis.title = "Số phần việc"
+    chart.height = CHART_HEIGHT_ROWS * 0.5
+    chart.width = 24
+    first, last = UNIT_FIRST_ROW, UNIT_FIRST_ROW + n_chart - 1
     # Series are built one by one: their titles sit in the header row but their values start
     # below the total row, so a single block reference with titles_from_data would misalign them.
     sheet_ref = quote_sheetname(ws.title)
@@ -381,112 +648,66 @@ def _scaffold_sheet(ws: Any, chart_rows: int, *, styled_rows: int = UNIT_ROWS, c
         chart.series.append(series)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first unit on top
+    chart.visible_cells_only = True  # the block's unused rows are hidden: they are no categories
     for series, colour in zip(chart.series, ("70AD47", "E06666", "F4B183"), strict=True):
         series.graphicalProperties.solidFill = colour
         series.graphicalProperties.line.solidFill = colour
-    ws.add_chart(chart, chart_anchor)
+    ws.add_chart(chart, f"A{chart_row}")
+
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-
-
-def _chart_rows_for(wb: Any) -> int:
-    """Rows the chart covers: the registered units plus room for a few unregistered names."""
-    n = 0
-    if schema.UNITS.name in wb.sheetnames:
-        n = sum(1 for r in wb[schema.UNITS.name].iter_rows(min_row=2, max_col=1, values_only=True) if r[0])
-    return max(8, min(UNIT_ROWS, n + 4))
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.print_options.horizontalCentered = True
 
 
 def build_summary_scaffold(wb: Any) -> None:
-    """Lay out the fixed blocks of the summary sheet and add the native bar chart (called by create_master)."""
+    """Lay out the summary sheet and add the native bar chart (called by create_master)."""
     ws = wb[SHEET] if SHEET in wb.sheetnames else wb.create_sheet(SHEET)
-    _scaffold_sheet(ws, _chart_rows_for(wb))
+    _scaffold_sheet(ws, UNIT_ROWS, styled_rows=STYLED_ROWS, chart_row=CHART_ROW)
 
 
-_EXPORT_WIDTHS = {"A": 58, "B": 22, "C": 16, "D": 16, "E": 13, "F": 13, "G": 13, "H": 13, "I": 13, "J": 13}
+def _lines(text: str, width: float, bold: bool) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide (Times New Roman 11 pt)."""
+    per_line = max(4, int(width * (1.05 if bold else 1.25)) - 1)
+    return sum(len(textwrap.wrap(part, per_line, break_long_words=True)) or 1 for part in text.split("\n"))
 
 
-def _style_blocks(ws: Any, first_row: int, last_row: int) -> int:
-    """Headings bold; each block's header and rows bordered and wrapped, rows as tall as their text.
-
-    Styles rows ``first_row`` to ``last_row`` (the caller knows where its values end: asking
-    openpyxl's ``ws.max_row`` scans every cell, and asking it once per row made the export
-    quadratic in the number of rows). Returns the last row used. openpyxl writes no row heights
-    of its own and Excel does not grow rows for wrapped text on opening, so heights are
-    estimated from the text length.
-    """
-    heading = Font(name=FONT_NAME, sz=12, bold=True)
-    head_font = Font(name=FONT_NAME, sz=11, bold=True)
-    body_font = Font(name=FONT_NAME, sz=11)
-    styles: dict[tuple[Any, ...], Any] = {}
-    r, last = first_row, first_row
-    in_block = False
-    while r <= last_row:
-        values = [ws.cell(row=r, column=c).value for c in range(1, 11)]
-        width = max((c for c, v in enumerate(values, start=1) if v not in (None, "")), default=0)
-        a = values[0]
-        if width == 1 and isinstance(a, str) and a[:1].isdigit() and a.isupper():
-            ws.cell(row=r, column=1).font = heading
-            in_block, header = True, r + 1
-            ncols = max((c for c in range(1, 11) if ws.cell(row=header, column=c).value not in (None, "")), default=1)
-        elif width and in_block:
-            lines = 1
-            for c in range(1, ncols + 1):
-                cell = ws.cell(row=r, column=c)
-                text = "" if cell.value is None else str(cell.value)
-                numeric = isinstance(cell.value, (int, float))
-                percent = numeric and ws.cell(row=header, column=c).value == TALLY_HEADERS[-1]
-                # A handful of distinct styles over thousands of cells: each is built once, then
-                # copied (setting font, border, … on a cell hashes the style into the workbook's
-                # tables every time, which dominated the export).
-                key = (r == header, numeric, percent, cell._style and tuple(cell._style))
-                style = styles.get(key)
-                if style is not None:
-                    cell._style = copy(style)
-                else:
-                    cell.border = _BORDER
-                    cell.font = head_font if r == header else body_font
-                    if r == header:
-                        cell.fill = _HEAD_FILL
-                    cell.alignment = Alignment(wrap_text=True, vertical="center" if r == header else "top",
-                                               horizontal="center" if r == header or numeric else "left")
-                    if percent:
-                        cell.number_format = vn.PERCENT_FORMAT
-                    styles[key] = copy(cell._style)
-                col_w = _EXPORT_WIDTHS.get(get_column_letter(c), 13)
-                # Times New Roman 11 pt fits about 1.2 characters per unit of column width.
-                lines = max(lines, -(-len(text) * 10 // (col_w * 12)) if text else 1)
-            ws.row_dimensions[r].height = max(15.0, 15.0 * lines + 2)
-            last = r
-        elif not width:
-            in_block = False
-        r += 1
-    return last
+def row_heights(cells: dict[tuple[int, int], Any], last_row: int | None = None) -> dict[int, float]:
+    """Height (points) of every row from 5 on, as tall as its wrapped text: neither Excel nor
+    LibreOffice grows a row for wrapped text when it opens a file, so the writer sets them.
+    Up to ``last_row`` rows without text get the default height back (a cleared tall row)."""
+    roles = {r: str(v) for (r, c), v in cells.items() if c == MARK_COL}
+    lines: dict[int, int] = {}
+    for (r, c), v in cells.items():
+        if c == MARK_COL or r < 5 or v is None:
+            continue
+        if r != UNIT_HEADER_ROW and roles.get(r, "h")[0] not in "cdtgpb":
+            continue  # headings and notes run on in one line
+        text = v if isinstance(v, str) else vn.value(v)
+        bold = roles.get(r, "")[:1] in ("c", "t", "g", "b") or r == UNIT_HEADER_ROW
+        lines[r] = max(lines.get(r, 1), _lines(text, _WIDTHS.get(c, 11), bold))
+    out = {r: 15.0 for r in range(5, (last_row or 0) + 1)}
+    out.update({r: 15.0 if n == 1 else round(13.2 * n + 4, 1) for r, n in lines.items()})
+    return out
 
 
 def export_summary(s: Summary, path: Path) -> Path:
-    """The summary as its own new workbook (full writer), with its chart: compact, bordered, printable."""
+    """The summary as its own new workbook (full writer), laid out exactly as the master's sheet."""
     wb = new_workbook()
     ws = wb.active
     ws.title = SHEET
-    n_units = max(1, min(UNIT_ROWS, len(s.by_unit)))
-    cells = summary_cells(s, unit_rows=n_units)
+    cells = summary_cells(s, compact=True)
+    n_units = max(1, len(_unit_rows(s)))
     last_value_row = max((r for r, _ in cells), default=UNIT_FIRST_ROW)
-    _scaffold_sheet(ws, n_units, styled_rows=n_units, chart_anchor=f"A{last_value_row + 3}")
+    _scaffold_sheet(ws, n_units, styled_rows=last_value_row, chart_row=UNIT_FIRST_ROW + n_units + 1)
     for (r, c), v in cells.items():
         put_text(ws.cell(row=r, column=c), v)  # a unit's "=WEBSERVICE(…)" stays text for the leadership
-    for col, w in _EXPORT_WIDTHS.items():
-        ws.column_dimensions[col].width = w
-    _style_blocks(ws, UNIT_FIRST_ROW + n_units + 1, last_value_row)
-    # The chart's helper columns stay in the file but not on paper; the chart still plots them.
-    for col in CHART_COLS:
-        ws.column_dimensions[get_column_letter(col)].hidden = True
-    ws.column_dimensions["K"].hidden = True
-    for chart in ws._charts:
-        chart.visible_cells_only = False
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = None
+    for r, h in row_heights(cells).items():
+        ws.row_dimensions[r].height = h
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -51,11 +51,12 @@ def test_figures_agree_with_task_list(run: tuple[Path, BriefingResult]) -> None:
     overdue = [r for r in rows if r["deadline_state"] == "overdue"]
     done = [r for r in rows if r["status"] == schema.STATUS_DONE]
     assert f"Kế hoạch có {len(rows)} nhiệm vụ." in res.text
-    assert f"{len(done)} nhiệm vụ đã hoàn thành, đạt {round(100 * len(done) / len(rows))}%" in res.text
+    rate = f"{100 * len(done) / len(rows):.1f}".replace(".", ",")  # a rate always shows one decimal
+    assert f"{len(done)} nhiệm vụ đã hoàn thành, đạt {rate}%" in res.text
     assert f"Có {len(overdue)} nhiệm vụ quá hạn (" in res.text
     for r in overdue:
         days = (AS_OF - __import__("datetime").date.fromisoformat(r["due_date"])).days
-        assert re.search(rf"{r['id']}: .*quá hạn {days} ngày", res.text), r["id"]
+        assert re.search(rf"\[{r['id']}\]: .*quá hạn {days} ngày", res.text), r["id"]  # "I.3 [DDCI-03]: …"
     for html in (res.html, res.html_path.read_text(encoding="utf-8")):
         assert f"Kế hoạch có {len(rows)} nhiệm vụ." in html
         assert all(r["id"] in html for r in overdue)
@@ -164,7 +165,7 @@ def test_comparison_is_with_the_period_before_the_reported_one(tmp_path: Path) -
     ])
     july = briefing(master, period="2024-07", out=tmp_path / "t7", as_of=AS_OF)
     assert "So với tháng 6/2024, số nhiệm vụ đã hoàn thành tăng từ 1 lên 3;" in july.text
-    assert "2 nhiệm vụ mới quá hạn (DDCI-04, DDCI-11)" in july.text
+    assert "2 nhiệm vụ mới quá hạn (I.4 [DDCI-04], IV.11 [DDCI-11])" in july.text
     # Reporting on June: the previous period is May, never June itself.
     june = briefing(master, period="2024-06", out=tmp_path / "t6", as_of=dt.date(2024, 7, 5))
     assert "So với tháng 5/2024" in june.text

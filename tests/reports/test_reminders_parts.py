@@ -73,7 +73,7 @@ def test_reminder_text_shows_the_units_own_figures(md: MasterData) -> None:
     for r in res.reminders:
         assert r.text.startswith(f"Kính gửi: {r.unit}.")
         for f in r.overdue:
-            assert f"{f.id}: " in r.text and f"quá hạn {f.days_overdue} ngày" in r.text
+            assert f"{f.number} [{f.id}]: " in r.text and f"quá hạn {f.days_overdue} ngày" in r.text
         if any(role == Role.MEMBER for role in r.roles.values()):
             assert "Phần việc của đơn vị trong nhiệm vụ giao chung" in r.text
 
@@ -107,3 +107,33 @@ def test_figures_by_unit_from_parts(md: MasterData) -> None:
     # the existing task counts are unchanged: a collective's task still counts once under its name
     s = summary_of(md, as_of, period=DEMO_PERIOD)
     assert sum(t.total for _, t in s.by_unit) >= len(md.tasks.rows)
+
+
+def test_difficulties_and_proposals_are_credited_to_the_units_that_wrote_them(md: MasterData) -> None:
+    """The briefing names, for each difficulty and proposal of the month, exactly the units whose own
+    reports (attributed lines of the month) raised it, never "các phòng, đơn vị" in their place; an
+    extension ("gia hạn") asked on a part or task that is done is not repeated."""
+    from kehoach_xl.reports.context import summary_context
+
+    res = compute_briefing(md, period=DEMO_PERIOD, as_of=DEMO_AS_OF).result
+    ctx = summary_context(res.summary, config=Config(), period=DEMO_PERIOD)
+    facts = {f.id: f for f in res.summary.facts}
+    lines = [p for p in parts_of(md) if p.source == "line" and p.period == DEMO_PERIOD]
+    assert any(p.difficulties for p in lines) and any(p.proposals for p in lines)
+    for key, groups in (("difficulties", ctx["difficulty_groups"]), ("proposals", ctx["proposal_groups"])):
+        assert groups, key
+        for g in groups:
+            wrote = {p.unit for p in lines if getattr(p, key).rstrip(".").casefold() == g["text"].casefold()
+                     and not ("gia hạn" in g["text"] and (p.status == schema.STATUS_DONE
+                                                         or facts[p.task_id].status == "done"))}
+            credited = {u["unit"] for u in g["by_unit"]}
+            assert wrote <= credited, (g["text"], wrote - credited)
+            assert "các phòng, đơn vị" not in g["units"].casefold() or wrote == set(), g
+            if "gia hạn" in g["text"]:
+                done = [i for i in g["ids"].split(", ") if facts[i.split("[")[-1].rstrip("]")].status == "done"]
+                assert not done, f"gia hạn vẫn nêu cho nhiệm vụ đã hoàn thành: {done}"
+    # Done tasks with an extension asked in their lines exist in the demo: the rule is exercised.
+    assert any("gia hạn" in p.proposals and (p.status == schema.STATUS_DONE or facts[p.task_id].status == "done")
+               for p in lines)
+    for text in (res.text, res.html):
+        assert "[DDCI2024-" in text  # tasks cited by the plan's numbering with the ID beside it

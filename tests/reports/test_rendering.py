@@ -1,18 +1,21 @@
-"""What leadership gets on paper, checked by machine: the demo master and report printed by LibreOffice.
+"""What leadership gets on paper, checked by machine: every output of the demo printed by LibreOffice.
 
-The master's task list and the Word report are converted to PDF and read back with
-``pdftotext -bbox-layout``: the smallest printed font on the task pages, every input column
-on paper with its header whole, and the report's page numbers (NĐ 30/2020: from page 2,
-centred in the top margin, none on page 1).
+The master (all sheets), the exported summary, a unit workbook, the Word report, the briefing
+HTML and a reminder are converted to PDF and read back with ``pdftotext -bbox-layout``: the
+smallest printed font on the task pages, every input column on paper with its header whole,
+the summary's headers whole (no cut cell), the report's page numbers (NĐ 30/2020: from page 2,
+centred in the top margin, none on page 1), and no decimal point in a Vietnamese number anywhere.
 """
 
 from __future__ import annotations
 
+import email
 import os
 import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from email import policy
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -30,12 +33,17 @@ NS = "{http://www.w3.org/1999/xhtml}"
 FOOTER_PT = 11  # the task sheet's footer ("Trang x/y") prints at 11 pt, unscaled
 
 
-def _pdf(src: Path, work: Path) -> Path:
+def _pdf(src: Path, work: Path, *, html: bool = False) -> Path:
     prof = work / "lo_profile"
-    subprocess.run(["soffice", f"-env:UserInstallation={prof.as_uri()}", "--headless", "--norestore",
-                    "--convert-to", "pdf", "--outdir", str(work), str(src)],
+    extra = ["--infilter=HTML (StarWriter)"] if html else []
+    subprocess.run(["soffice", f"-env:UserInstallation={prof.as_uri()}", "--headless", "--norestore", *extra,
+                    "--convert-to", "pdf:writer_pdf_Export" if html else "pdf", "--outdir", str(work), str(src)],
                    check=True, capture_output=True, timeout=240)
     return work / (src.stem + ".pdf")
+
+
+def _text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
 
 
 def _pages(pdf: Path) -> list[tuple[float, float, list[tuple[str, float, float, float, float]]]]:
@@ -56,8 +64,16 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, P
 
     work = tmp_path_factory.mktemp("render")
     res = demo(work / "demo")
-    report = next((work / "demo" / "bao_cao").glob("bao_cao_*.docx"))
-    yield {"master": _pdf(res.master, work), "report": _pdf(report, work)}
+    out = work / "demo" / "bao_cao"
+    report = next(out.glob("bao_cao_*.docx"))
+    eml = email.message_from_bytes(sorted((out / "nhac_viec").glob("*.eml"))[0].read_bytes(), policy=policy.default)
+    reminder = work / "nhac_viec.html"
+    reminder.write_text(eml.get_body(preferencelist=("html",)).get_content(), encoding="utf-8")
+    yield {"master": _pdf(res.master, work), "report": _pdf(report, work),
+           "summary": _pdf(next(out.glob("tong_hop_*.xlsx")), work),
+           "unit": _pdf(sorted((work / "demo" / "gui_don_vi").glob("*.xlsx"))[0], work),
+           "briefing": _pdf(next(out.glob("bao_cao_giao_ban_*.html")), work, html=True),
+           "reminder": _pdf(reminder, work, html=True)}
 
 
 def _task_pages(pdf: Path) -> list[list[tuple[str, float, float, float, float]]]:
@@ -110,3 +126,81 @@ def test_report_page_numbers_from_page_two_centred_at_top(demo_files: dict[str, 
     assert top_number(pages[0][0], pages[0][2]) is None
     for k, (width, _h, words) in enumerate(pages[1:], start=2):
         assert top_number(width, words) == str(k), f"trang {k} thiếu số trang ở giữa lề trên"
+
+
+def _summary_pages(pdf: Path) -> list[list[tuple[str, float, float, float, float]]]:
+    pages, on = [], False
+    for _w, _h, words in _pages(pdf):
+        text = " ".join(t for t, *_ in words)
+        if "TỔNG HỢP TÌNH HÌNH" in text:
+            on = True
+        elif on and ("KẾT QUẢ KIỂM TRA" in text or not any(t == "Trang" for t, *_ in words)):
+            break
+        if on:
+            pages.append(words)
+    assert pages, "không tìm thấy trang in của sheet Tổng hợp"
+    return pages
+
+
+def _cut_headers(headers: list[str], pages: list[list[tuple[str, float, float, float, float]]]) -> list[str]:
+    """Header cells printed cut: on a header row (a line where three or more headers start), each cell
+    starting with a header's first two words must show every word of one of the headers that start
+    so, within a cell's reach below and right of its first word. A cut cell loses its last lines
+    ("Tổng số nhiệm") or prints half a word ("Hoàn thành đú"). Returns what was cut, as printed."""
+    starts = {h.split()[0] for h in headers}
+    cut = []
+    for words in pages:
+        lines: dict[int, set[str]] = {}
+        for t, _x0, y0, _x1, _y1 in words:
+            if t in starts:
+                lines.setdefault(round(y0), set()).add(t)
+        header_ys = [y for y, firsts in lines.items() if len(firsts) >= 3]
+        for t, x0, y0, _x1, _y1 in words:
+            if t not in starts or not any(abs(y0 - y) <= 1 for y in header_ys):
+                continue
+            near = [(wy, wx, w) for w, wx, wy, _a, _b in words if -45 <= wx - x0 <= 90 and -2 <= wy - y0 <= 50]
+            names = {w for _y, _x, w in near}
+            family = [h for h in headers if h.split()[:2] == [t, *[w for w in h.split()[1:2] if w in names]]
+                      and len(h.split()) > 1]
+            if family and not any(all(w in names for w in h.split()) for h in family):
+                cut.append(" ".join(w for _y, _x, w in sorted(near)[:6]))
+    return cut
+
+
+@pytest.mark.parametrize("which", ["master", "summary"])
+def test_summary_headers_are_printed_whole(demo_files: dict[str, Path], which: str) -> None:
+    from kehoach_xl.reports.summary import PARTS_HEADERS, TALLY_HEADERS, UNIT_TALLY_HEADERS
+
+    pages = _summary_pages(demo_files[which])
+    shown = [*UNIT_TALLY_HEADERS, *TALLY_HEADERS, *PARTS_HEADERS]
+    cut = _cut_headers(list(dict.fromkeys(shown)), pages)
+    assert not cut, f"tiêu đề bị cắt trên bản in ({which}): {cut}"
+    words = {t for page in pages for t, *_ in page}
+    for h in shown:  # and each header is on paper
+        assert all(w in words for w in h.split()), h
+    words = [t for page in pages for t, *_ in page]
+    assert "Tổng" in words and "1." in words and "TỔNG" in words
+    # The summary's rates print with a decimal comma and one decimal (42,9 and 100,0, never 42.9 or 100).
+    assert any(re.fullmatch(r"\d{1,3},\d", t) for t in words)
+
+
+# A decimal point in a number: "7.63", "33.3", "0.5". Not a thousands group (1.234), not a date, a
+# version, a code or the plan's numbering with roman group numbers (I.1).
+_DECIMAL_POINT = re.compile(r"(?<![\w./-])\d{1,3}\.\d{1,2}(?![\w./-])")
+
+
+@pytest.mark.parametrize("which", ["master", "summary", "unit", "report", "briefing", "reminder"])
+def test_no_decimal_point_in_any_output(demo_files: dict[str, Path], which: str) -> None:
+    text = _text(demo_files[which])
+    assert len(text) > 200, f"{which}: bản in gần như trống"
+    bad = sorted({m.group(0) for m in _DECIMAL_POINT.finditer(text)})
+    assert not bad, f"{which}: số viết dấu chấm thập phân {bad}"
+
+
+def test_the_summary_export_fits_a_few_pages(demo_files: dict[str, Path]) -> None:
+    """No score comment column and each difficulty or proposal once keep the export short (it ran 5 pages)."""
+    pages = _pages(demo_files["summary"])
+    assert 1 < len(pages) <= 4, len(pages)
+    for width, height, words in pages:
+        assert width > height  # landscape A4
+        assert any(t == "Trang" for t, *_ in words)

@@ -134,3 +134,26 @@ def test_cli_report_out_existing_non_docx_file_is_refused(built: tuple[Path, Pat
     assert res.exit_code == 2, res.output
     assert "ghi_chu.txt" in res.output and ".docx" in res.output
     assert target.read_text(encoding="utf-8") == "giữ nguyên"
+
+
+def test_section_iv_separates_asks_of_the_province_from_units_asks_of_the_department(tmp_path: Path) -> None:
+    """A unit's proposal addressed to the province goes under "Kiến nghị UBND tỉnh …"; one addressed to
+    the department ("Đề nghị Sở …", "Đề nghị Lãnh đạo Sở …") is listed apart, as the department's to settle."""
+    from kehoach_xl.io.master_read import read_master
+    from kehoach_xl.reports.context import addressed_above
+    from kehoach_xl.reports.docx_report import compute_report
+
+    assert addressed_above("Đề nghị UBND tỉnh bố trí kinh phí số hóa hồ sơ")
+    assert addressed_above("Kiến nghị Bộ Tài nguyên và Môi trường hướng dẫn")
+    assert not addressed_above("Đề nghị Sở bổ sung kinh phí số hóa hồ sơ")
+    assert not addressed_above("Đề nghị gia hạn đến hết quý III")
+    master = make_master(tmp_path / "so.xlsx", with_derived=True)
+    md = read_master(master)
+    row = next(r for r in md.tasks.rows if r.get("proposals"))
+    row["proposals"] = "Đề nghị UBND tỉnh bố trí kinh phí số hóa hồ sơ"
+    body = compute_report(md, period=PERIOD, as_of=AS_OF).result["body_text"]
+    iv = body[body.index("ĐỀ XUẤT, KIẾN NGHỊ"):]
+    up, down = iv.index("1. Kiến nghị UBND tỉnh Lạng Sơn"), iv.index("2. Đề nghị của các phòng, đơn vị")
+    assert up < iv.index("Đề nghị UBND tỉnh bố trí kinh phí") < down
+    assert iv.index("Đề nghị Lãnh đạo Sở cho phép kéo dài") > down
+    assert re.search(r"\[DDCI-\d+\]", iv)  # cited by the plan's numbering with the ID

@@ -52,6 +52,8 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
     expected = independent_counts(tasks(master))
     s = summary(master, export=tmp_path / "tong_hop.xlsx")
     assert s.derived_source == "computed"
+    parts = {p.unit: p for p in s.unit_parts}
+    assert parts, "no unit owes a part in the sample"
     for wb_path in (master, s.export_path):
         ws = openpyxl.load_workbook(wb_path)[schema.SUMMARY_SHEET_NAME]
         header = [c.value for c in ws[UNIT_TOTAL_ROW - 1]]
@@ -67,9 +69,10 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
         seen = set()
         for name, values in rows.items():
             key = "total" if name.startswith("Tổng cộng") else name
-            exp = expected[key]
-            seen.add(key)
-            assert values[col["Tổng số nhiệm vụ"]] == exp["total"], name
+            exp = expected.get(key, Counter())  # a registered unit that leads nothing: zeros
+            if exp:
+                seen.add(key)
+            assert values[col["Số nhiệm vụ chủ trì"]] == exp["total"], name
             assert values[col["Hoàn thành đúng hạn"]] == exp["done_on_time"], name
             assert values[col["Hoàn thành trễ hạn"]] == exp["done_late"], name
             assert values[col["Quá hạn"]] == exp["overdue"], name
@@ -78,23 +81,43 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
             assert values[col["Chưa thực hiện"]] == exp["not_started"], name
             assert values[col["Đang thực hiện trong hạn"]] == exp["on_track"], name
             done = exp["done_on_time"] + exp["done_late"]
-            assert values[col["Tỷ lệ hoàn thành (%)"]] == pytest.approx(round(100 * done / exp["total"], 1))
-            if key != "total":  # the chart's series
-                assert values[col["Đã hoàn thành"]] == done
-                assert values[header.index("Quá hạn", col["Đã hoàn thành"])] == exp["overdue"]
-                assert values[col["Đang thực hiện"]] == exp["total"] - done - exp["overdue"]
+            rate = round(100 * done / exp["total"], 1) if exp["total"] else 0
+            assert values[col["Tỷ lệ hoàn thành (%)"]] == pytest.approx(rate)
+            p = parts.get(name)
+            owed, pdone, plate = (p.owed, p.done, p.overdue) if p else (0, 0, 0)
+            if key == "total":
+                owed, pdone, plate = (sum(getattr(x, k) for x in parts.values()) for k in ("owed", "done", "overdue"))
+            assert values[col["Phần việc phải thực hiện"]] == owed, name
+            assert values[col["Phần việc đã hoàn thành"]] == pdone, name
+            assert values[col["Phần việc quá hạn"]] == plate, name
+            assert values[col["Phần việc đang thực hiện"]] == owed - pdone - plate, name  # the chart's third series
         assert seen == set(expected)
+        registered = [u["name"] for u in read_master(master).units.rows if u.get("name")]
+        assert list(rows)[1 : 1 + len(registered)] == registered  # every registered unit, in the sheet's order
 
 
-def test_chart_is_kept_and_bound_to_the_unit_block(master: Path) -> None:
+def test_chart_is_kept_and_its_categories_are_exactly_the_units_listed(master: Path) -> None:
+    """The chart, drawn once, covers the block's room (40 rows) and plots visible rows only; the rows
+    the block does not use are hidden, so its categories are exactly the units listed."""
+    from kehoach_xl.reports.summary import UNIT_ROWS
+
     summary(master)
+    last = UNIT_FIRST_ROW + UNIT_ROWS - 1
     with zipfile.ZipFile(master) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts, "the native chart was lost by the write"
         xml = z.read(charts[0]).decode()
-    assert "'Tổng hợp'!$A$8:$A$" in xml and "$L$8:$L$" in xml
+    assert f"'Tổng hợp'!$A$8:$A${last}" in xml and f"$M$8:$M${last}" in xml
+    assert '<plotVisOnly val="1"' in xml
     ws = openpyxl.load_workbook(master)["Tổng hợp"]
+    listed = [r for r in range(UNIT_FIRST_ROW, last + 1) if ws.cell(r, 1).value]
+    assert listed == list(range(UNIT_FIRST_ROW, UNIT_FIRST_ROW + len(listed)))  # no gap
+    registered = [u["name"] for u in read_master(master).units.rows if u.get("name")]
+    assert len(listed) >= len(registered)
     assert ws.cell(UNIT_FIRST_ROW, 1).value == "Văn phòng Sở"
+    for r in range(UNIT_FIRST_ROW, last + 1):
+        hidden = bool(ws.row_dimensions[r].hidden)
+        assert hidden == (r not in listed), r
     assert "15/07/2024" in ws["A3"].value
 
 
@@ -206,3 +229,51 @@ def test_statuses_merged_after_the_last_refresh_count(master: Path, tmp_path: Pa
     write_master(master, ch, action="test")
     after = compute_summary(read_master(master), as_of=AS_OF).result
     assert after.total.done == before.total.done + 1
+
+
+def test_sheet_is_styled_where_there_is_data_and_nowhere_else(master: Path, tmp_path: Path) -> None:
+    """Borders, bold and fills come from role-keyed conditional formats: a row has a role exactly when
+    it holds data, the role spans every filled column, no cell carries a border of its own, rates are
+    numbers in the Vietnamese one-decimal format, and wrapped rows are written as tall as their text."""
+    from kehoach_xl import vn
+    from kehoach_xl.reports.summary import CHART_COLS, MARK_COL, TALLY_HEADERS
+
+    s = summary(master, export=tmp_path / "tong_hop.xlsx")
+    for path in (master, s.export_path):
+        ws = openpyxl.load_workbook(path)[schema.SUMMARY_SHEET_NAME]
+        rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+        assert len(rules) >= 4 and all("$K" in r.formula[0] for r in rules)
+        rate_cols = set()
+        for row in ws.iter_rows(min_row=5, max_row=ws.max_row):
+            r = row[0].row
+            role = ws.cell(r, MARK_COL).value
+            filled = [c.column for c in row if c.value not in (None, "") and c.column not in (MARK_COL, *CHART_COLS)]
+            assert bool(filled) == bool(role), (path.name, r, role, filled)
+            if role and role != "h":
+                assert max(filled) <= int(role[1:]), (r, role, filled)
+                if role[0] == "c" and TALLY_HEADERS[-1] in [c.value for c in row]:
+                    rate_cols = {r: [c.value for c in row].index(TALLY_HEADERS[-1]) + 1}
+                elif role[0] in "dt" and rate_cols:
+                    (_, col), = rate_cols.items()
+                    cell = ws.cell(r, col)
+                    assert isinstance(cell.value, (int, float)) and cell.number_format == vn.RATE_FORMAT, (r, cell.value)
+            elif not role:
+                rate_cols = {}
+            for c in row:
+                assert not (c.border.left.style or c.border.top.style), f"{path.name}!{c.coordinate} has its own border"
+        # A tally block's header wraps ("Hoàn thành đúng hạn"): its row is written taller than one line.
+        headers = [r for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value == TALLY_HEADERS[0]]
+        assert headers and all((ws.row_dimensions[r].height or 0) > 30 for r in headers)
+
+
+def test_a_shorter_summary_leaves_no_tall_or_marked_rows_behind(master: Path) -> None:
+    summary(master, as_of=AS_OF)
+    ws = openpyxl.load_workbook(master)[schema.SUMMARY_SHEET_NAME]
+    last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 11).value)
+    # Fewer tasks reported on: the lists shrink, rows below keep neither a role nor a height.
+    summary(master, as_of=AS_OF - dt.timedelta(days=200))
+    ws = openpyxl.load_workbook(master)[schema.SUMMARY_SHEET_NAME]
+    now = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 11).value)
+    assert now < last
+    for r in range(now + 1, last + 1):
+        assert ws.cell(r, 11).value is None and (ws.row_dimensions[r].height or 15) == 15
