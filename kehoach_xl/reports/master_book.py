@@ -301,3 +301,24 @@ def new_workbook() -> Workbook:
     return wb
 
 
+
+
+def add_parts_sheet(wb: Workbook, as_of: dt.date | None = None) -> Any:
+    """The sheet "Phần việc" of a new master, right after the task sheet, built from the tasks written.
+
+    Its rows come from the same pure step as a refresh or merge (``rules/parts``), and its layout
+    from the same builder as the sheet grafted into an older master (``io/xlsx_graft``), so a new
+    master and a migrated one hold the same sheet.
+    """
+    from kehoach_xl.io.xlsx_graft import style_owned_sheet
+    from kehoach_xl.model.master import master_from_grids
+    from kehoach_xl.rules.parts import parts_of, parts_sheet_changes
+
+    grids = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    md = master_from_grids(grids)
+    md.parts.present = False
+    rows = parts_sheet_changes(md, parts_of(md), as_of or dt.date.today()).new_sheets.get(schema.PARTS.name)
+    tasks_at = wb.sheetnames.index(schema.TASKS.name) if schema.TASKS.name in wb.sheetnames else 0
+    ws = wb.create_sheet(schema.PARTS.name, tasks_at + 1)
+    style_owned_sheet(ws, schema.PARTS, rows or [[c.header for c in schema.PARTS.columns]])
+    return ws

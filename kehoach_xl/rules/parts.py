@@ -28,12 +28,22 @@ The rule that derives a task's status from its parts (:func:`derive_task_status`
    part: with the mean, nine members at 100% and one that has not started read 90% — a figure
    that says "nearly done" about a task the plan cannot close, and hides the one unit the briefing
    must name. The minimum can never exceed what any owner reported.
-4. The office's hand wins: when the task's status cell differs from what the parts derive and no
-   unit report wrote it (no report in the sheet "Lịch sử" by the lead or synthesiser of that task
-   carries the cell's status), the office set it by hand and :func:`task_status` keeps it
-   (``hand_set``). When a report did write it — a synthesiser declaring done while a member is
-   still open — the parts win. This is a heuristic: the master keeps no flag of its own yet; when
-   it cannot tell (no history at all), the hand-set status wins.
+4. The office's hand wins, and is shown. The sheet "Phần việc" records, on every row of a task, the
+   (status, progress) the program last derived for it (column "Trạng thái nhiệm vụ (tính từ phần
+   việc)"). A task whose status/progress cells differ both from that record and from what the
+   parts derive now was set by the office since the program wrote it: :func:`task_status` keeps
+   it (``hand_set``), nothing is written back, and the column "Ghi chú" of the task's part rows
+   says "Văn phòng đặt trạng thái nhiệm vụ: …". Clearing the cell, or typing what the parts
+   derive, hands the task back to the derivation. An empty progress cell claims nothing.
+   A task without a record yet (a master migrated from 0.1.0, a task just added) falls back to
+   the history: when the cells differ from the derivation and no unit report wrote the status
+   (no report in "Lịch sử" by the task's lead or synthesiser carries it), the office set it by
+   hand; when a report did — a synthesiser declaring done while a member is still open — the
+   parts win. With no history at all, the hand-set status wins.
+5. Refresh, merge, nightly and the Excel buttons all derive through :func:`task_statuses` and
+   write through :func:`derived_status_cells` (``rules/refresh.parts_step``): the derived status
+   and progress go into the task's cells unless hand-set; an empty status cell is not filled with
+   "Chưa thực hiện", and a progress the parts cannot give is never cleared.
 """
 
 from __future__ import annotations
@@ -336,18 +346,21 @@ def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
     if recorded is not None:
         # The program recorded what it last derived: a cell that differs from that record, and from
         # what the parts derive now, was set by the office since.
-        mine = cell is None or (cell == recorded[0] and _same_pct(cell_progress, recorded[1]))
-        now = cell == status and (progress is None or _same_pct(cell_progress, progress))
-        if mine or now:
+        if cell is None or _agrees(cell, cell_progress, *recorded) or _agrees(cell, cell_progress, status, progress):
             return TaskStatus(tid, status, progress, status, progress, cell, False)
         return TaskStatus(tid, cell, cell_progress, status, progress, cell, True)
-    if cell is None or cell == status:
+    if cell is None or _agrees(cell, cell_progress, status, progress):
         return TaskStatus(tid, status, progress, status, progress, cell, False)
     history = _owner_statuses(md) if _history is None else _history
     owners = {p.unit for p in parts if p.role in (Role.LEAD, Role.SYNTH)}
     if any(cell in history.get((tid, u), ()) for u in owners):  # a unit report wrote it: the parts win
         return TaskStatus(tid, status, progress, status, progress, cell, False)
     return TaskStatus(tid, cell, _progress(row.get("progress")), status, progress, cell, True)
+
+
+def _agrees(cell: str | None, cell_progress: float | None, status: str | None, progress: float | None) -> bool:
+    """The task's cells say what (status, progress) says; an empty progress cell claims nothing."""
+    return cell == status and (cell_progress is None or progress is None or _same_pct(cell_progress, progress))
 
 
 def _same_pct(a: float | None, b: float | None) -> bool:
