@@ -475,7 +475,7 @@ def _value(key: str, value: Any) -> Any:
 
 
 def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, Any]]], stored: bool,
-                recorded: dict[str, Any] | None, migrated: Part | None) -> Part:
+                recorded: dict[str, Any] | None) -> Part:
     """One unit's reports of its part: the part as it will be; an office edit it contradicts is a conflict."""
     top = max(period_ym(s.period) for s, _ in items)
     late = [(s, v) for s, v in items if period_ym(s.period) == top]
@@ -488,12 +488,10 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
         if key not in vals:
             continue
         new, cur = _value(key, vals[key]), getattr(part, key)
-        # What the program last wrote into the part: the unit's last report in "Lịch sử", else (a part
-        # never reported since the sheet was added) what the columns and attributed lines said.
-        if recorded is not None:
-            before = _value(key, recorded.get(key))
-        else:
-            before = getattr(migrated, key) if migrated is not None else cur
+        # What the program last wrote into the part: the unit's last report in "Lịch sử". A part no
+        # report reached yet holds what the program put there when it made the row (from the task's
+        # columns or the unit's attributed line), so it counts as the program's own.
+        before = _value(key, recorded.get(key)) if recorded is not None else cur
         situation = Situation(period=Period.OLDER_THAN_MASTER if older else Period.LATEST,
                               rivals=Rivals.DISAGREE if disagree else Rivals.NONE,
                               same_as_master=_same(new, cur), office_edited=stored and not _same(cur, before))
@@ -525,7 +523,6 @@ def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str]
 
     md = m.md
     before = parts_of(md)
-    migrated = {(p.task_id, p.unit): p for p in parts_of(md, from_sheet=False)} if md.parts.present else {}
     stored = {(p.task_id, p.unit) for p in before} if md.parts.present else set()
     by_key = {(p.task_id, p.unit): k for k, p in enumerate(before)}
     after = list(before)
@@ -538,8 +535,7 @@ def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str]
             role = Role.COORD
             after.append(Part(tid, unit, role))
             k = by_key[(tid, unit)] = len(after) - 1
-        after[k] = _merge_part(m, after[k], items, (tid, unit) in stored, recorded.get((tid, unit)),
-                               migrated.get((tid, unit)))
+        after[k] = _merge_part(m, after[k], items, (tid, unit) in stored, recorded.get((tid, unit)))
     # The task rows as the merge leaves them, and the cells a unit's report wrote (not the office's hand).
     sd = md.tasks
     name = schema.TASKS.name
