@@ -12,11 +12,11 @@ from kehoach_xl.io.master_new import _save_atomic, replacing_master
 from kehoach_xl.model import schema
 from kehoach_xl.reports.master_book import (
     _add_task_rules,
-    add_parts_sheet,
     _plain_sheet,
     _problems_sheet,
     _settings_sheet,
     _write_table_sheet,
+    add_parts_sheet,
     new_workbook,
     set_task_print_header,
 )

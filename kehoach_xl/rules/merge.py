@@ -511,19 +511,13 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
     return dataclass_replace(part, **changes) if changes else part
 
 
-def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str], str], list[int]]:
-    """Each reporting unit's part updated from its report, the sheet "Phần việc" brought up to date (or
-    added), the task's status derived from its parts written back unless hand-set.
+def _updated_parts(m: _Merge) -> list[Part]:
+    """Every part, each reporting unit's updated from its reports (a unit the task does not name that
+    reports on it gets a coordinating part: its report is kept)."""
+    from kehoach_xl.rules.parts import parts_of
 
-    Returns the deadline state of each reported part (for its history row) and the task rows whose
-    status or progress the derivation wrote.
-    """
-    from kehoach_xl.rules.parts import part_state, parts_of
-    from kehoach_xl.rules.refresh import parts_step
-
-    md = m.md
-    before = parts_of(md)
-    stored = {(p.task_id, p.unit) for p in before} if md.parts.present else set()
+    before = parts_of(m.md)
+    stored = {(p.task_id, p.unit) for p in before} if m.md.parts.present else set()
     by_key = {(p.task_id, p.unit): k for k, p in enumerate(before)}
     after = list(before)
     recorded = _recorded_reports(m)
@@ -531,28 +525,45 @@ def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str]
         if tid not in m.index:
             continue
         k = by_key.get((tid, unit))
-        if k is None:  # a unit the task does not name reports on it: its part is kept (as coordinating)
-            role = Role.COORD
-            after.append(Part(tid, unit, role))
+        if k is None:
+            after.append(Part(tid, unit, Role.COORD))
             k = by_key[(tid, unit)] = len(after) - 1
         after[k] = _merge_part(m, after[k], items, (tid, unit) in stored, recorded.get((tid, unit)))
-    # The task rows as the merge leaves them, and the cells a unit's report wrote (not the office's hand).
-    sd = md.tasks
-    name = schema.TASKS.name
+    return after
+
+
+def _rows_after(m: _Merge) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """The task rows as the merge leaves them, and the (row, key) cells a unit's report wrote."""
+    sd = m.md.tasks
     by_col = {j: key for key, j in sd.columns.items()}
     pos = {r: i for i, r in enumerate(sd.row_numbers)}
     rows = list(sd.rows)
     written: list[tuple[int, str]] = []
-    for (r, c), v in m.changes.cells.get(name, {}).items():
+    for (r, c), v in m.changes.cells.get(schema.TASKS.name, {}).items():
         i, key = pos.get(r), by_col.get(c)
         if i is not None and key is not None:
             rows[i] = {**rows[i], key: v}
             written.append((i, key))
+    return rows, written
+
+
+def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str], str], list[int]]:
+    """Each reporting unit's part updated from its report, the sheet "Phần việc" brought up to date (or
+    added), the task's status derived from its parts written back unless hand-set.
+
+    Returns the deadline state of each part (for its history row) and the task rows whose status or
+    progress the derivation wrote.
+    """
+    from kehoach_xl.rules.parts import part_state
+    from kehoach_xl.rules.refresh import parts_step
+
+    md, cfg = m.md, config or Config()
+    after = _updated_parts(m)
+    rows, written = _rows_after(m)
     as_of = _as_date(md.settings.get("as_of")) or m.now.date()
-    cfg = config or Config()
-    before_status = {i: (rows[i].get("status"), rows[i].get("progress")) for i in range(len(rows))}
+    before = [(r.get("status"), r.get("progress")) for r in rows]
     rows, statuses = parts_step(md, m.changes, as_of, cfg, written=written, time=m.now, tasks=rows, parts=after)
-    derived_rows = [i for i in range(len(rows)) if (rows[i].get("status"), rows[i].get("progress")) != before_status[i]]
+    derived_rows = [i for i, r in enumerate(rows) if (r.get("status"), r.get("progress")) != before[i]]
     states: dict[tuple[str, str], str] = {}
     for p in after:
         i = m.index.get(p.task_id)
