@@ -492,6 +492,18 @@ def parts_sheet_changes(md: MasterData, parts: Sequence[Part], as_of: dt.date, *
     return ch
 
 
+def reported_over_hand(md: MasterData, statuses: Mapping[str, TaskStatus],
+                       written: Iterable[tuple[int, str]]) -> dict[str, TaskStatus]:
+    """``statuses`` with the hand-set ones whose status or progress cell a unit's report writes in the
+    same change set handed back to the derivation: a cell a report wrote is not the office's hand."""
+    rows = {i for i, key in written if key in ("status", "progress")}
+    if not rows:
+        return dict(statuses)
+    index = md.task_index()
+    return {tid: replace(ts, status=ts.derived_status, progress=ts.derived_progress, hand_set=False)
+            if ts.hand_set and index.get(tid) in rows else ts for tid, ts in statuses.items()}
+
+
 def derived_status_cells(md: MasterData, statuses: Mapping[str, TaskStatus],
                          written: Iterable[tuple[int, str]] = (), *,
                          tasks: Sequence[Mapping[str, Any]] | None = None) -> dict[int, dict[str, CellValue]]:
@@ -502,15 +514,11 @@ def derived_status_cells(md: MasterData, statuses: Mapping[str, TaskStatus],
     with what the parts derive; default the master's). An empty status cell is left empty while the
     task is not started, and a progress the parts cannot give (no figure) is never cleared.
     """
-    pending = set(written)
     out: dict[int, dict[str, CellValue]] = {}
     index = md.task_index()
-    for tid, ts in statuses.items():
+    for tid, ts in reported_over_hand(md, statuses, written).items():
         i = index.get(tid)
-        if i is None:
-            continue
-        by_report = (i, "status") in pending or (i, "progress") in pending
-        if ts.hand_set and not by_report:
+        if i is None or ts.hand_set:
             continue
         row = (md.tasks.rows if tasks is None else tasks)[i]
         cells: dict[str, CellValue] = {}

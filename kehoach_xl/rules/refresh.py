@@ -120,14 +120,16 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
         derived_status_cells,
         parts_of,
         parts_sheet_changes,
+        reported_over_hand,
         task_statuses,
         write_derived_status,
     )
 
     rows = list(md.tasks.rows if tasks is None else tasks)
     parts = parts_of(md) if parts is None else parts
-    statuses = task_statuses(md, parts)
-    cells = derived_status_cells(md, statuses, written, tasks=rows)
+    written = list(written)
+    statuses = reported_over_hand(md, task_statuses(md, parts), written)
+    cells = derived_status_cells(md, statuses, tasks=rows)
     write_derived_status(md, ch, cells, time=time)
     for i, values in cells.items():
         rows[i] = {**rows[i], **values}
