@@ -487,7 +487,8 @@ def parts_sheet_changes(md: MasterData, parts: Sequence[Part], as_of: dt.date, *
             continue
         old = sd.rows[i]
         for k, j in sd.columns.items():
-            if not same_value(old.get(k), r[k]):
+            o = old.get(k)
+            if o != r[k] and not same_value(o, r[k]):  # the cheap test first: most cells are unchanged
                 ch.set(name, sd.row_numbers[i], j, r[k])
     return ch
 
