@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import io
 import os
-from copy import copy
 import posixpath
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
+from copy import copy
 from pathlib import Path
 from typing import Any
 
