@@ -52,7 +52,14 @@ CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
 CF_MIN_ROWS = 2000
 
 
+# Days left, in words when the deadline has passed: -16 shows "Quá 16 ngày" (the cell keeps the
+# number, so sorting, filters and the program read it as before).
+DAYS_FORMAT = '0;"Quá "0" ngày";0'
+
+
 def _format_for(col: schema.Column) -> str | None:
+    if col.key in ("days_remaining", "working_days_remaining"):
+        return DAYS_FORMAT
     return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0", "int": "0",
             "float": DECIMAL_FORMAT}.get(col.type)
 
@@ -226,6 +233,12 @@ def _settings_sheet(wb: Workbook, meta: Mapping[str, Any]) -> None:
             c.number_format = DATE_FORMAT  # refresh writes a real date here later
     for i, status in enumerate(schema.STATUSES, start=2):
         ws.cell(row=i, column=3, value=status)
+    # The printed settings stop before the master's internal identifier (a random hash staff have no
+    # use for on paper); it stays in the sheet for the program.
+    shown = [k for k in schema.SETTINGS_ROWS if k != "master_id"]
+    ws.print_area = f"A1:{get_column_letter(len(schema.SETTINGS.columns))}{1 + len(shown)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     wb.defined_names["DanhMucTrangThai"] = DefinedName(
         "DanhMucTrangThai", attr_text=f"{quote_sheetname(schema.SETTINGS.name)}!$C$2:$C${1 + len(schema.STATUSES)}"
     )
