@@ -126,3 +126,19 @@ def test_the_grafted_sheet_opens_in_libreoffice_with_the_same_values(tmp_path: P
                 assert got[j] == str(v)
     # The task list and the history read by LibreOffice still hold what they held.
     assert len([r for r in lo[schema.TASKS.name][1:] if r and r[0]]) == 14
+
+
+def test_nightly_adds_the_sheet_once_then_writes_nothing(tmp_path: Path) -> None:
+    from kehoach_xl.commands.nightly import nightly
+
+    master = _copy(tmp_path)
+    (tmp_path / "hop_thu_den").mkdir()
+    (tmp_path / "kehoach.toml").write_text('master = "so_theo_doi_DDCI_2024.xlsx"\ninbox = "hop_thu_den"\n',
+                                           encoding="utf-8")
+    before = _lines(master)
+    rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, retries=0)
+    assert rep.ok or all(s.status in ("ok", "partial") for s in rep.steps), rep.to_dict()
+    _assert_every_line_kept(before, master)
+    data = master.read_bytes()
+    nightly(tmp_path / "kehoach.toml", as_of=AS_OF, retries=0)
+    assert master.read_bytes() == data
