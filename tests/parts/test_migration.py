@@ -142,3 +142,19 @@ def test_nightly_adds_the_sheet_once_then_writes_nothing(tmp_path: Path) -> None
     data = master.read_bytes()
     nightly(tmp_path / "kehoach.toml", as_of=AS_OF, retries=0)
     assert master.read_bytes() == data
+
+
+def test_a_master_last_saved_by_libreoffice_gains_the_sheet_too(tmp_path: Path, soffice_convert, soffice_sheets) -> None:
+    """LibreOffice writes its own package layout (names, styles, defined names): the graft still fits."""
+    src = _copy(tmp_path)
+    out = soffice_convert(src, "xlsx", outdir=tmp_path / "lo")
+    master = tmp_path / "so_lo.xlsx"
+    shutil.move(out, master)
+    before = _lines(master)
+    kx.refresh(master, as_of=AS_OF)
+    wb = openpyxl.load_workbook(master)
+    assert wb.sheetnames[1] == schema.PARTS.name
+    _assert_every_line_kept(before, master)
+    lo = soffice_sheets(master)
+    assert schema.PARTS.name in lo and lo[schema.PARTS.name][0][0] == schema.PARTS.columns[0].header
+    assert kx.refresh(master, as_of=AS_OF).cells_changed == 0
