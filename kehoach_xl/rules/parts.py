@@ -301,6 +301,8 @@ class TaskStatus:
     derived_progress: float | None
     cell_status: str | None  # the task's status cell as the master holds it
     hand_set: bool  # the office set the cell by hand and it differs from the derived status
+    # When the derived status is done: the day the last deciding part was done (None when one has no date).
+    derived_completed_on: dt.date | None = None
 
 
 def _owner_statuses(md: MasterData) -> dict[tuple[str, str], set[str | None]]:
@@ -337,6 +339,17 @@ def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                 _history: Mapping[tuple[str, str], set[str | None]] | None = None,
                 _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     """The task's status: derived from its parts unless the office set the cell by hand (rule 4)."""
+    ts = _task_status(md, tid, parts, _index=_index, _history=_history, _recorded=_recorded)
+    if ts.derived_status != schema.STATUS_DONE:
+        return ts
+    dates = [p.completed_on for p in parts if p.role in DECIDING_ROLES]
+    return replace(ts, derived_completed_on=max(dates) if dates and None not in dates else None)  # type: ignore[type-var]
+
+
+def _task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
+                 _index: Mapping[str, int] | None = None,
+                 _history: Mapping[tuple[str, str], set[str | None]] | None = None,
+                 _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     status, progress = derive_task_status(parts)
     i = (md.task_index() if _index is None else _index).get(tid)
     row = md.tasks.rows[i] if i is not None else {}
@@ -508,7 +521,7 @@ def reported_over_hand(md: MasterData, statuses: Mapping[str, TaskStatus],
 def derived_status_cells(md: MasterData, statuses: Mapping[str, TaskStatus],
                          written: Iterable[tuple[int, str]] = (), *,
                          tasks: Sequence[Mapping[str, Any]] | None = None) -> dict[int, dict[str, CellValue]]:
-    """Task row index → the status/progress cells to write: what the parts derive, unless hand-set.
+    """Task row index → the status/progress/completion-date cells to write: what the parts derive, unless hand-set.
 
     ``written``: (row index, key) cells a unit's report already sets in this change set (a merge);
     a cell a report wrote is not the office's hand. ``tasks``: the rows as they will be (compared
@@ -529,6 +542,14 @@ def derived_status_cells(md: MasterData, statuses: Mapping[str, TaskStatus],
         p = ts.derived_progress
         if p is not None and not _same_pct(_progress(row.get("progress")), p):
             cells["progress"] = int(p) if float(p).is_integer() else p
+        # The completion date follows: the last deciding part's when done, none while a part is open
+        # (each unit's own date stays in its row of "Phần việc").
+        done_on = _date(row.get("completed_on"))
+        if ts.derived_status == schema.STATUS_DONE:
+            if ts.derived_completed_on is not None and done_on != ts.derived_completed_on:
+                cells["completed_on"] = ts.derived_completed_on
+        elif done_on is not None or normalize_text(row.get("completed_on")):
+            cells["completed_on"] = None
         if cells:
             out[i] = cells
     return out
