@@ -390,9 +390,9 @@ def graft_sheets(path: Path | str, sheets: Mapping[str, Sequence[Sequence[CellVa
     tmp = path.with_name(path.name + ".graft")
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
-            # [Content_Types].xml first, as Office writes it; then the package in its own order.
-            order = ["[Content_Types].xml"] + [n for n in names if n != "[Content_Types].xml"]
-            for n in order:
+            # The package in its own order, the added parts last: readers do not care, and a diff of
+            # the package shows only what changed.
+            for n in names:
                 zout.writestr(n, members[n])
         os.replace(tmp, path)
     finally:
