@@ -432,13 +432,16 @@ def _plan_number(row: Mapping[str, Any]) -> CellValue:
     return f"{group}.{normalize_text(stt)}" if group else stt
 
 
-def part_row(part: Part, task: Mapping[str, Any], state: Derived, ts: TaskStatus) -> dict[str, CellValue]:
-    """The part's row of the sheet "Phần việc", by column key."""
+def part_row(part: Part, task: Mapping[str, Any], state: Derived, ts: TaskStatus,
+             ident: tuple[CellValue, CellValue] | None = None) -> dict[str, CellValue]:
+    """The part's row of the sheet "Phần việc", by column key (``ident``: the task's number and short
+    text, when the caller has them already)."""
     progress = part.progress
     if progress is not None and float(progress).is_integer():
         progress = int(progress)
+    number, text = ident if ident is not None else (_plan_number(task), _short(task.get("task")))
     return {
-        "task_id": part.task_id, "stt": _plan_number(task), "task": _short(task.get("task")),
+        "task_id": part.task_id, "stt": number, "task": text,
         "unit": part.unit, "role": schema.PART_ROLE_LABELS.get(part.role, str(part.role)),
         "status": part.status, "progress": progress, "completed_on": part.completed_on,
         "result": part.result or None, "difficulties": part.difficulties or None, "proposals": part.proposals or None,
@@ -471,6 +474,7 @@ def parts_sheet_changes(md: MasterData, parts: Sequence[Part], as_of: dt.date, *
     index = md.task_index()
     statuses = statuses if statuses is not None else task_statuses(md, parts)
     new_rows: list[dict[str, CellValue]] = []
+    idents: dict[int, tuple[CellValue, CellValue]] = {}  # a task's number and text, once per task
     for p in parts:
         i = index.get(p.task_id)
         if i is None:
@@ -479,7 +483,9 @@ def parts_sheet_changes(md: MasterData, parts: Sequence[Part], as_of: dt.date, *
         ts = statuses[p.task_id]
         state = part_state(task, p, as_of, task_done=is_done(ts.status), plan_year=md.plan_year,
                            due_soon_days=due_soon_days, due_soon_unit=due_soon_unit)
-        new_rows.append(part_row(p, task, state, ts))
+        if i not in idents:
+            idents[i] = (_plan_number(task), _short(task.get("task")))
+        new_rows.append(part_row(p, task, state, ts, idents[i]))
     keys = schema.PARTS.keys
     if not md.parts.present:
         ch.new_sheets[schema.PARTS.name] = [[c.header for c in schema.PARTS.columns],
