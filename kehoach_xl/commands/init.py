@@ -16,6 +16,7 @@ from kehoach_xl.reports.master_book import (
     _problems_sheet,
     _settings_sheet,
     _write_table_sheet,
+    add_parts_sheet,
     new_workbook,
     set_task_print_header,
 )
@@ -58,6 +59,7 @@ def create_master(
     from kehoach_xl.reports.summary import build_summary_scaffold  # late: reports imports this module
 
     build_summary_scaffold(wb)
+    add_parts_sheet(wb)
     wb.properties.creator = "kehoach_xl"
     wb.properties.title = str(meta.get("plan_title") or "Sổ theo dõi thực hiện kế hoạch")
     path.parent.mkdir(parents=True, exist_ok=True)

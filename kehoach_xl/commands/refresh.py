@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import DataError
-from kehoach_xl.io.master_read import TASK_SHEETS, read_master_and
+from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.master import find_sheet_name
@@ -21,7 +21,8 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     master = checked_master(master)
     as_of = as_of or dt.date.today()
     config = config or load_config(master)
-    md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME], sheets=TASK_SHEETS)
+    # Every sheet the rules read: the parts (their sheet, the units, the history) decide each task's status.
+    md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME])
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)

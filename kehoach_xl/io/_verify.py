@@ -199,6 +199,20 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
 
 
 def _check_all(wb: Any, changes: MasterChanges, master_name: str) -> None:
+    from kehoach_xl.io.xlsx_graft import split_new_sheets
+
+    added = set(changes.new_sheets) - set(wb.sheet_names)
+    if added:
+        raise _fail(master_name, f"thiếu trang mới {', '.join(sorted(added))}")
+    changes, grafts = split_new_sheets(changes, [])
+    for sheet, rows in grafts.items():
+        # A sheet added whole reads back row by row (cells and appends addressed to it are in it too).
+        grid = _grid(wb, sheet)
+        want = MasterChanges()
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row, start=1):
+                want.set(sheet, r, c, v)
+        _check_sheet(grid, sheet, want, master_name)
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
         _check_sheet(_grid(wb, sheet), sheet, changes, master_name)
 

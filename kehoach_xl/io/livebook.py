@@ -111,6 +111,9 @@ def owned_columns(sheet: str, grid: list[list[Any]]) -> set[int] | None:
     if key == name_key(schema.TASKS.name) and grid:
         found, _ = match_headers(schema.TASKS, grid[schema.TASKS.header_row - 1])
         return {j for k, j in found.items() if k in _OWNED_TASK_KEYS}
+    if key == name_key(schema.PARTS.name) and grid:  # the parts sheet: its program-written columns
+        found, _ = match_headers(schema.PARTS, grid[schema.PARTS.header_row - 1])
+        return {j for k, j in found.items() if schema.PARTS.col(k).owner == "derived"}
     return set()
 
 

@@ -36,6 +36,9 @@ def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) 
     skipped. Only the sheets and rows touched are copied, so the input is never modified.
     """
     out: Grids = dict(grids)
+    for name, rows in changes.new_sheets.items():  # a sheet the writer adds, then its cells below
+        if find_sheet_name(out, name) is None:
+            out[name] = [list(r) for r in rows]
     names = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
     for wanted in names:
         actual = find_sheet_name(out, wanted)
@@ -90,6 +93,7 @@ def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
         for sheet, hs in ch.row_heights.items():
             out.row_heights.setdefault(sheet, {}).update(hs)
         out.log.extend(ch.log)
+        out.new_sheets.update(ch.new_sheets)
     return out
 
 
@@ -124,7 +128,7 @@ def changes_anything(grids: Mapping[str, list[list[Any]]], changes: MasterChange
     "checked at" time). A sheet missing from ``grids`` counts as changed.
     """
     skip = {(find_sheet_name(grids, s) or s, r, c) for s, r, c in ignore}
-    if any(changes.appends.values()):
+    if any(changes.appends.values()) or any(find_sheet_name(grids, s) is None for s in changes.new_sheets):
         return True
     after = apply_changes(grids, changes)
     for wanted in set(changes.cells) | set(changes.clear_from):

@@ -70,6 +70,11 @@ class MasterChanges:
     append_heights: dict[str, list[float | None]] = field(default_factory=dict)
     # Custom heights (points) of rows the change set writes, for sheets the program owns (the summary).
     row_heights: dict[str, dict[int, float]] = field(default_factory=dict)
+    # Whole sheets the master lacks, to be added: name → rows (the header first). Only program-owned
+    # sheets declared in model/schema (the parts sheet of a master made before it existed); the
+    # writer builds each with its Table and layout and grafts it into the file (io/xlsx_graft).
+    # Cells and appended rows addressed to such a sheet land in these rows.
+    new_sheets: dict[str, list[list[CellValue]]] = field(default_factory=dict)
 
     def set(self, sheet: str, row: int, col: int, value: CellValue) -> None:
         self.cells.setdefault(sheet, {})[(row, col)] = value
@@ -83,9 +88,9 @@ class MasterChanges:
         heights.append(height)
 
     def is_empty(self) -> bool:
-        return not (any(self.cells.values()) or any(self.appends.values()) or self.clear_from)
+        return not (any(self.cells.values()) or any(self.appends.values()) or self.clear_from or self.new_sheets)
 
     def cell_count(self) -> int:
         return sum(len(v) for v in self.cells.values()) + sum(
-            len(r) for rows in self.appends.values() for r in rows
+            len(r) for rows in (*self.appends.values(), *self.new_sheets.values()) for r in rows
         )

@@ -47,6 +47,8 @@ class MasterData:
     # (st_mtime_ns, st_size) of the file when it was read; None for a live book. Writers pass it
     # as write_master(expect=...) so a save by staff in between is refused, not patched over.
     stamp: tuple[int, int] | None = None
+    # The sheet "Phần việc" (one row per task and unit); not present in a master made before it existed.
+    parts: SheetData = field(default_factory=lambda: SheetData(sheet=schema.PARTS, present=False))
 
     @property
     def plan_year(self) -> int | None:
@@ -164,11 +166,13 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         sheet_names=names,
         settings_rows=settings_rows,
         stamp=stamp,
+        parts=sheet(schema.PARTS),
     )
 
 
 # Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.
-_READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS)
+_READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS,
+                schema.PARTS)
 MASTER_SHEETS: tuple[str, ...] = tuple(s.name for s in _READ_SHEETS)  # what the rules read, files and live books
 
 

@@ -9,14 +9,20 @@ master as it stands; ``rules/parts.derive_task_status`` derives a task's status 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from kehoach_xl.model.roles import Role
+
+# A unit's attributed line in "Báo cáo của đơn vị phối hợp": "[Thanh tra Sở – kỳ 05/2024] Đang thực hiện; 60%. …".
+# Written by rules/merge, read back by rules/parts (the human-readable trail of every unit's report).
+ATTRIBUTED_LINE = re.compile(r"^\[(?P<unit>[^\]–]+?)\s+–\s+kỳ\s+(?P<m>\d{2})/(?P<y>\d{4})\]\s*(?P<text>.*)$")
 
 # Where a part's values were read from.
 SOURCE_COLUMNS = "columns"  # the task's own columns (the lead's, the synthesiser's part)
 SOURCE_LINE = "line"  # the unit's attributed line "[Đơn vị – kỳ MM/YYYY] …"
 SOURCE_NONE = "none"  # nothing reported yet
+SOURCE_SHEET = "sheet"  # the part's row in the sheet "Phần việc" (the store, once the master has it)
 
 
 @dataclass(frozen=True)

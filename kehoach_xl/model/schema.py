@@ -189,7 +189,7 @@ UNITS = Sheet(
     columns=(
         C("name", "Tên đơn vị", width=40, required=True),
         C("aliases", "Tên viết tắt/tên khác", type="list", width=36),
-        C("email", "Email", type="email", width=30),
+        C("email", "Thư điện tử", type="email", width=30, aliases=("Email", "E-mail")),
         C("head", "Thủ trưởng", width=26),
         C("kind", "Loại", width=14),
     ),
@@ -203,7 +203,7 @@ LEADERS = Sheet(
     columns=(
         C("name", "Họ và tên", width=28, required=True),
         C("title", "Chức vụ", width=24),
-        C("email", "Email", type="email", width=30),
+        C("email", "Thư điện tử", type="email", width=30, aliases=("Email", "E-mail")),
         C("indices", "Chỉ số phụ trách", type="list", width=50),
         C("aliases", "Tên khác", type="list", width=24),
     ),
@@ -272,6 +272,44 @@ HISTORY = Sheet(
     ),
 )
 
+# One row per (task, unit): each unit's own part of a task, the store of what that unit last reported
+# (docs/master-format.md, "Phần việc"). The program owns the sheet; staff may still type a part's
+# values (status … period) by hand, which merge treats as an office edit. Declared once here.
+PARTS = Sheet(
+    key="parts",
+    name="Phần việc",
+    table_name="PhanViec",
+    columns=(
+        C("task_id", "Mã NV", width=13, owner="derived", aliases=("Mã nhiệm vụ",)),
+        C("stt", "STT", width=6, owner="derived"),
+        C("task", "Nhiệm vụ", width=28, owner="derived"),
+        C("unit", "Đơn vị", width=17, owner="derived"),
+        C("role", "Vai trò", width=13, owner="derived"),
+        C("status", "Trạng thái", width=12, owner="unit", allowed=STATUSES),
+        C("progress", "Tiến độ (%)", type="percent", width=8, owner="unit", min=0, max=100),
+        C("completed_on", "Ngày hoàn thành", type="date", width=11, owner="unit"),
+        C("result", "Kết quả", width=25, owner="unit"),
+        C("difficulties", "Khó khăn", width=16, owner="unit"),
+        C("proposals", "Đề xuất", width=16, owner="unit"),
+        C("period", "Kỳ báo cáo", width=9, owner="unit"),
+        C("due_date", "Hạn", type="date", width=11, owner="derived"),
+        C("deadline_state", "Tình trạng hạn", width=13, owner="derived"),
+        C("task_status", "Trạng thái nhiệm vụ (tính từ phần việc)", width=14, owner="derived"),
+        C("note", "Ghi chú", width=16, owner="derived"),
+    ),
+)
+# Role words shown in the parts sheet (model.roles.Role values → Vietnamese).
+PART_ROLE_LABELS: dict[str, str] = {
+    "lead": "Chủ trì",
+    "synth": "Tổng hợp chung",
+    "member": "Thành viên (chủ trì chung)",
+    "coord": "Phối hợp",
+}
+PART_ROLE_CODES: dict[str, str] = {v: k for k, v in PART_ROLE_LABELS.items()}
+# The part's own values: what a unit reports and staff may type by hand.
+PART_VALUE_FIELDS: tuple[str, ...] = ("status", "progress", "completed_on", "result", "difficulties",
+                                      "proposals", "period")
+
 TASKS_PRINT_COLUMNS = 18  # A:R — id … proposals (see master_book.print_task_sheet)
 
 SUMMARY_SHEET_NAME = "Tổng hợp"
@@ -331,7 +369,7 @@ SETTINGS_FIELDS: tuple[Column, ...] = (
 SETTINGS_ROWS: dict[str, str] = {c.key: c.header for c in SETTINGS_FIELDS}
 SETTINGS_LABEL_KEYS: dict[str, str] = {v: k for k, v in SETTINGS_ROWS.items()}
 
-ALL_SHEETS: tuple[Sheet, ...] = (TASKS, UNITS, LEADERS, SCORES, SETTINGS, LOG, HISTORY)
+ALL_SHEETS: tuple[Sheet, ...] = (TASKS, UNITS, LEADERS, SCORES, SETTINGS, LOG, HISTORY, PARTS)
 
 # Fields units may report (the lead unit owns these on its tasks).
 UNIT_FIELDS: tuple[str, ...] = (

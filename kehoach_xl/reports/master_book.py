@@ -52,7 +52,14 @@ CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
 CF_MIN_ROWS = 2000
 
 
+# Days left, in words when the deadline has passed: -16 shows "Quá 16 ngày" (the cell keeps the
+# number, so sorting, filters and the program read it as before).
+DAYS_FORMAT = '0;"Quá "0" ngày";0'
+
+
 def _format_for(col: schema.Column) -> str | None:
+    if col.key in ("days_remaining", "working_days_remaining"):
+        return DAYS_FORMAT
     return {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0", "int": "0",
             "float": DECIMAL_FORMAT}.get(col.type)
 
@@ -226,6 +233,12 @@ def _settings_sheet(wb: Workbook, meta: Mapping[str, Any]) -> None:
             c.number_format = DATE_FORMAT  # refresh writes a real date here later
     for i, status in enumerate(schema.STATUSES, start=2):
         ws.cell(row=i, column=3, value=status)
+    # The printed settings stop before the master's internal identifier (a random hash staff have no
+    # use for on paper); it stays in the sheet for the program.
+    shown = [k for k in schema.SETTINGS_ROWS if k != "master_id"]
+    ws.print_area = f"A1:{get_column_letter(len(schema.SETTINGS.columns))}{1 + len(shown)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     wb.defined_names["DanhMucTrangThai"] = DefinedName(
         "DanhMucTrangThai", attr_text=f"{quote_sheetname(schema.SETTINGS.name)}!$C$2:$C${1 + len(schema.STATUSES)}"
     )
@@ -301,3 +314,24 @@ def new_workbook() -> Workbook:
     return wb
 
 
+
+
+def add_parts_sheet(wb: Workbook, as_of: dt.date | None = None) -> Any:
+    """The sheet "Phần việc" of a new master, right after the task sheet, built from the tasks written.
+
+    Its rows come from the same pure step as a refresh or merge (``rules/parts``), and its layout
+    from the same builder as the sheet grafted into an older master (``io/xlsx_graft``), so a new
+    master and a migrated one hold the same sheet.
+    """
+    from kehoach_xl.io.xlsx_graft import style_owned_sheet
+    from kehoach_xl.model.master import master_from_grids
+    from kehoach_xl.rules.parts import parts_of, parts_sheet_changes
+
+    grids = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    md = master_from_grids(grids)
+    md.parts.present = False
+    rows = parts_sheet_changes(md, parts_of(md), as_of or dt.date.today()).new_sheets.get(schema.PARTS.name)
+    tasks_at = wb.sheetnames.index(schema.TASKS.name) if schema.TASKS.name in wb.sheetnames else 0
+    ws = wb.create_sheet(schema.PARTS.name, tasks_at + 1)
+    style_owned_sheet(ws, schema.PARTS, rows or [[c.header for c in schema.PARTS.columns]])
+    return ws

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from typing import Any
 
 from kehoach_xl import vn
@@ -15,10 +15,12 @@ from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.part import ATTRIBUTED_LINE, Part
 from kehoach_xl.model.problem import ERROR, WARNING, Problem
 from kehoach_xl.model.roles import FileStatus, Role
 from kehoach_xl.model.submission import Submission, file_problem
 from kehoach_xl.rules.assignments import assignments
+from kehoach_xl.rules.derive import is_done
 from kehoach_xl.rules.merge_policy import (
     Decision,
     Ownership,
@@ -29,6 +31,7 @@ from kehoach_xl.rules.merge_policy import (
     Situation,
     decide,
     decide_for,
+    decide_part,
     ownership,
     owns_columns,
     reports_as_line,
@@ -40,10 +43,8 @@ from kehoach_xl.vn import period_label, period_ym, try_parse_period
 log = logging.getLogger(__name__)
 
 
-_LINE = re.compile(r"^\[(?P<unit>[^\]–]+?)\s+–\s+kỳ\s+(?P<m>\d{2})/(?P<y>\d{4})\]\s*(?P<text>.*)$")
-
-
 FIELD_LABELS = {k: schema.TASKS.col(k).header for k in schema.TASKS.keys}
+PART_LABELS = {k: schema.PARTS.col(k).header for k in schema.PARTS.keys}
 
 
 @dataclass
@@ -53,19 +54,29 @@ class Conflict:
     reason: str
     master_value: Any = None
     values: list[dict[str, Any]] = field(default_factory=list)  # [{"file","unit","period","value"}]
+    unit: str = ""  # a conflict on a unit's part (sheet "Phần việc"): whose part
+    sheet: str = schema.TASKS.name
 
     def problem(self) -> Problem:
         """The conflict as the one problem record every output reads."""
         files = ", ".join(f"{v['file']} ({v['unit']}: {canon_value(v['value'])})" for v in self.values)
-        label = FIELD_LABELS.get(self.field, self.field)
-        return Problem("merge_conflict", f"Nhiệm vụ {self.task_id}, cột “{label}”: {self.reason}"
+        if self.sheet == schema.PARTS.name:
+            label = PART_LABELS.get(self.field, self.field)
+            where = f"Phần việc của {self.unit} trong nhiệm vụ {self.task_id}, cột “{label}”"
+        else:
+            label = FIELD_LABELS.get(self.field, self.field)
+            where = f"Nhiệm vụ {self.task_id}, cột “{label}”"
+        return Problem("merge_conflict", f"{where}: {self.reason}"
                        + (f" Các tệp: {files}." if files else ""), WARNING, file=", ".join(v["file"] for v in self.values),
-                       sheet=schema.TASKS.name, column=label, value=canon_value(self.master_value), task_id=self.task_id)
+                       sheet=self.sheet, column=label, value=canon_value(self.master_value), task_id=self.task_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task_id": self.task_id, "field": self.field, "reason": self.reason,
-                "master_value": canon_value(self.master_value),
-                "values": [{**v, "value": canon_value(v["value"])} for v in self.values]}
+        out = {"task_id": self.task_id, "field": self.field, "reason": self.reason,
+               "master_value": canon_value(self.master_value),
+               "values": [{**v, "value": canon_value(v["value"])} for v in self.values]}
+        if self.sheet != schema.TASKS.name:
+            out |= {"sheet": self.sheet, "unit": self.unit}
+        return out
 
 
 @dataclass
@@ -129,7 +140,7 @@ def _parse_lines(cell: Any) -> tuple[dict[str, tuple[tuple[int, int], str]], lis
     for line in normalize_text(cell, keep_newlines=True).split("\n"):
         if not line:
             continue
-        m = _LINE.match(line)
+        m = ATTRIBUTED_LINE.match(line)
         if m:
             by_unit[m["unit"].strip()] = ((int(m["y"]), int(m["m"])), line)
         else:
@@ -411,7 +422,160 @@ def _write_lines(m: _Merge, tid: str, new_lines: dict[str, tuple[tuple[int, int]
 
 # --- the whole merge ---------------------------------------------------------------------------------
 
-def _stamp_touched(m: _Merge, config: Config | None) -> None:
+# --- each unit's part (the sheet "Phần việc") and the task's derived status ------------------------------
+
+_PART_FIELDS = ("status", "progress", "completed_on", "result", "difficulties", "proposals")
+
+
+def _part_reports(m: _Merge) -> dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]]:
+    """(task, unit) → each live file's report of that task, the contribution read as the result."""
+    out: dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]] = {}
+    for s in m.live:
+        for (name, tid), vals in m.reported.items():
+            if name != s.name:
+                continue
+            rec = {k: vals[k] for k in _PART_FIELDS if k in vals}
+            if "contribution" in vals:
+                rec["result"] = vals["contribution"]
+            out.setdefault((tid, s.unit), []).append((s, {"_role": vals.get("_role"), **rec}))
+    return out
+
+
+def _recorded_reports(m: _Merge) -> dict[tuple[str, str], dict[str, Any]]:
+    """(task, unit) → the values of that unit's latest report in "Lịch sử" (latest period, then last row).
+
+    What the program last put in the part; a part row that differs from it was edited by hand.
+    """
+    out: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
+    for (p, t, u), rows in m.hist_key.items():
+        ym = period_ym(p) if try_parse_period(p) else (0, 0)
+        if (t, u) not in out or ym >= out[(t, u)][0]:
+            out[(t, u)] = (ym, rows[-1])
+    return {k: v for k, (_ym, v) in out.items()}
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canon_value(a if a != "" else None) == canon_value(b if b != "" else None)
+
+
+def _value(key: str, value: Any) -> Any:
+    """A reported value as the part holds it."""
+    if key == "progress":
+        from kehoach_xl.rules.values import parse_percent
+
+        try:
+            return None if value in (None, "") else float(parse_percent(value))
+        except (ValueError, TypeError):
+            return None
+    if key == "completed_on":
+        return _as_date(value)
+    if key == "status":
+        return normalize_text(value) or None
+    return normalize_text(value, keep_newlines=True)
+
+
+def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, Any]]], stored: bool,
+                recorded: dict[str, Any] | None) -> Part:
+    """One unit's reports of its part: the part as it will be; an office edit it contradicts is a conflict."""
+    top = max(period_ym(s.period) for s, _ in items)
+    late = [(s, v) for s, v in items if period_ym(s.period) == top]
+    older = bool(part.period and period_ym(part.period) > top)
+    disagree = len({tuple(canon_value(v.get(k)) for k in _PART_FIELDS) for _s, v in late}) > 1
+    s, vals = late[-1]
+    changes: dict[str, Any] = {}
+    conflicts: list[tuple[str, Any]] = []
+    for key in _PART_FIELDS:
+        if key not in vals:
+            continue
+        new, cur = _value(key, vals[key]), getattr(part, key)
+        # What the program last wrote into the part: the unit's last report in "Lịch sử". A part no
+        # report reached yet holds what the program put there when it made the row (from the task's
+        # columns or the unit's attributed line), so it counts as the program's own.
+        before = _value(key, recorded.get(key)) if recorded is not None else cur
+        situation = Situation(period=Period.OLDER_THAN_MASTER if older else Period.LATEST,
+                              rivals=Rivals.DISAGREE if disagree else Rivals.NONE,
+                              same_as_master=_same(new, cur), office_edited=stored and not _same(cur, before))
+        verdict = decide_part(situation)
+        if verdict.decision is Decision.APPLY:
+            changes[key] = new if new != "" else ("" if key in ("result", "difficulties", "proposals") else None)
+        elif verdict.decision is Decision.CONFLICT:
+            conflicts.append((key, cur))
+            m.conflict(Conflict(part.task_id, key, verdict.reason.template, cur,
+                                [{"file": s.name, "unit": s.unit, "period": s.period, "value": vals[key]}],
+                                unit=part.unit, sheet=schema.PARTS.name), [s])
+    if older or disagree:
+        return part
+    period = f"{top[0]:04d}-{top[1]:02d}"
+    if not conflicts and (part.period is None or period_ym(part.period) < top):
+        changes["period"] = period
+    return dataclass_replace(part, **changes) if changes else part
+
+
+def _updated_parts(m: _Merge) -> list[Part]:
+    """Every part, each reporting unit's updated from its reports (a unit the task does not name that
+    reports on it gets a coordinating part: its report is kept)."""
+    from kehoach_xl.rules.parts import parts_of
+
+    before = parts_of(m.md)
+    stored = {(p.task_id, p.unit) for p in before} if m.md.parts.present else set()
+    by_key = {(p.task_id, p.unit): k for k, p in enumerate(before)}
+    after = list(before)
+    recorded = _recorded_reports(m)
+    for (tid, unit), items in sorted(_part_reports(m).items()):
+        if tid not in m.index:
+            continue
+        k = by_key.get((tid, unit))
+        if k is None:
+            after.append(Part(tid, unit, Role.COORD))
+            k = by_key[(tid, unit)] = len(after) - 1
+        after[k] = _merge_part(m, after[k], items, (tid, unit) in stored, recorded.get((tid, unit)))
+    return after
+
+
+def _rows_after(m: _Merge) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """The task rows as the merge leaves them, and the (row, key) cells a unit's report wrote."""
+    sd = m.md.tasks
+    by_col = {j: key for key, j in sd.columns.items()}
+    pos = {r: i for i, r in enumerate(sd.row_numbers)}
+    rows = list(sd.rows)
+    written: list[tuple[int, str]] = []
+    for (r, c), v in m.changes.cells.get(schema.TASKS.name, {}).items():
+        i, key = pos.get(r), by_col.get(c)
+        if i is not None and key is not None:
+            rows[i] = {**rows[i], key: v}
+            written.append((i, key))
+    return rows, written
+
+
+def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str], str], list[int]]:
+    """Each reporting unit's part updated from its report, the sheet "Phần việc" brought up to date (or
+    added), the task's status derived from its parts written back unless hand-set.
+
+    Returns the deadline state of each part (for its history row) and the task rows whose status or
+    progress the derivation wrote.
+    """
+    from kehoach_xl.rules.parts import part_state
+    from kehoach_xl.rules.refresh import parts_step
+
+    md, cfg = m.md, config or Config()
+    after = _updated_parts(m)
+    rows, written = _rows_after(m)
+    as_of = _as_date(md.settings.get("as_of")) or m.now.date()
+    before = [(r.get("status"), r.get("progress")) for r in rows]
+    rows, statuses = parts_step(md, m.changes, as_of, cfg, written=written, time=m.now, tasks=rows, parts=after)
+    derived_rows = [i for i, r in enumerate(rows) if (r.get("status"), r.get("progress")) != before[i]]
+    states: dict[tuple[str, str], str] = {}
+    for p in after:
+        i = m.index.get(p.task_id)
+        if i is None or p.task_id not in statuses:
+            continue
+        d = part_state(rows[i], p, as_of, task_done=is_done(statuses[p.task_id].status), plan_year=md.plan_year,
+                       due_soon_days=cfg.due_soon_days, due_soon_unit=cfg.due_soon_unit)
+        states[(p.task_id, p.unit)] = schema.DEADLINE_STATES[d.deadline_state]
+    return states, derived_rows
+
+
+def _stamp_touched(m: _Merge, config: Config | None, derived_rows: Sequence[int] = ()) -> None:
     """Who updated each changed task and when; its deadline state and colours follow at once."""
     for tid, s in sorted(m.touched.items()):
         i = m.index[tid]
@@ -421,7 +585,8 @@ def _stamp_touched(m: _Merge, config: Config | None) -> None:
     from kehoach_xl.rules.refresh import derived_cells_for
 
     as_of = _as_date(m.md.settings.get("as_of")) or m.now.date()
-    derived_cells_for(m.md, m.changes, sorted(m.index[tid] for tid in m.touched), as_of, config=config)
+    rows = {m.index[tid] for tid in m.touched} | set(derived_rows)
+    derived_cells_for(m.md, m.changes, sorted(rows), as_of, config=config)
 
 
 def _outcome(m: _Merge, submissions: Sequence[Submission]) -> Outcome:
@@ -454,14 +619,17 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, as_of: d
         _merge_unit_line(m, tid, unit, items)
     for tid, new_lines in sorted(m.lines.items()):
         _write_lines(m, tid, new_lines)
-    _stamp_touched(m, config)
-    m.report.history_rows = _history(md, m.live, m.reported, m.hist_key, m.changes, m.now)
+    states, derived_rows = _merge_parts(m, config)
+    _stamp_touched(m, config, derived_rows)
+    m.report.history_rows = _history(md, m.live, m.reported, m.hist_key, m.changes, m.now, states)
     return _outcome(m, submissions)
 
 
 def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tuple[str, str], dict[str, Any]],
              hist_key: dict[tuple[str, str, str], list[dict[str, Any]]], changes: MasterChanges,
-             now: dt.datetime) -> int:
+             now: dt.datetime, states: dict[tuple[str, str], str] | None = None) -> int:
+    """One row per unit's report of a task (its part), with that part's own deadline state and the
+    period as staff read it ("05/2024")."""
     cols = md.history.columns if md.history.present else {}
     if not cols or "task_id" not in cols:
         return 0
@@ -483,8 +651,10 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
                 continue
             seen.add((key, sig))  # type: ignore[arg-type]
             i = index.get(tid)
-            state = md.tasks.rows[i].get("deadline_state") if i is not None else None
-            full = {**rec, "period": s.period, "task_id": tid, "unit": s.unit, "deadline_state": state,
+            state = (states or {}).get((tid, s.unit))
+            if state is None:
+                state = md.tasks.rows[i].get("deadline_state") if i is not None else None
+            full = {**rec, "period": period_label(s.period), "task_id": tid, "unit": s.unit, "deadline_state": state,
                     "recorded_at": now}
             row: list[Any] = [None] * width
             for k, j in cols.items():

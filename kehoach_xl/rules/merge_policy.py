@@ -22,7 +22,7 @@ from kehoach_xl.model.problem import ERROR, WARNING
 from kehoach_xl.model.roles import FileStatus, Role
 
 __all__ = ["Decision", "Field", "FileStatus", "Ownership", "Period", "Reason", "Rivals", "Role", "Situation",
-           "Verdict", "decide", "decide_for", "owns_columns", "ownership", "reports_as_line"]
+           "Verdict", "decide", "decide_for", "decide_part", "owns_columns", "ownership", "reports_as_line"]
 
 
 class Field(StrEnum):
@@ -204,3 +204,26 @@ def decide_for(kind: Ownership, situation: Situation) -> Verdict:
 def decide(role: str, field: str, situation: Situation = Situation()) -> Verdict:
     """The one decision for ``role``'s report of ``field`` in ``situation``."""
     return decide_for(ownership(role, field), situation)
+
+
+# A unit's report of its own part (its row in the sheet "Phần việc"), field by field. The row is
+# the store of the part's values; staff may type in it, and what they typed is an office edit.
+PART_RULES: tuple[Rule, ...] = (
+    Rule(lambda s: s.target_missing, Decision.IGNORE_NO_TARGET, Reason("part_missing")),
+    Rule(lambda s: s.period is Period.OLDER_THAN_MASTER, Decision.IGNORE_OLDER_PERIOD, Reason("newer_part_report")),
+    Rule(lambda s: s.rivals is Rivals.DISAGREE, Decision.IGNORE_DUPLICATE, Reason("same_unit_disagree_part")),
+    Rule(lambda s: s.same_as_master, Decision.IGNORE_UNCHANGED, Reasons.UNCHANGED),
+    Rule(lambda s: s.office_edited, Decision.CONFLICT, Reason(
+        "part_office_edited", "Văn phòng đã sửa phần việc này trong sheet “Phần việc”; giữ giá trị văn phòng nhập")),
+    Rule(_always, Decision.APPLY, Reasons.OWNER),
+)
+
+
+def decide_part(situation: Situation) -> Verdict:
+    """The decision for one field of a unit's report of its own part (:data:`PART_RULES`).
+
+    Files of the same unit and period that disagree are already a conflict on the task (its
+    column or the unit's attributed line), so the part keeps its value without a second problem.
+    """
+    rule = next(r for r in PART_RULES if r.when(situation))
+    return Verdict(rule.decision, rule.reason)

@@ -103,6 +103,47 @@ def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int
                 changes.set(name, r, sd.columns[key], new[key])
 
 
+def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config, *,
+               written: Iterable[tuple[int, str]] = (), time: dt.datetime | None = None,
+               tasks: list[dict[str, Any]] | None = None, parts: list[Any] | None = None
+               ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each task's status derived from its parts, written back where the office did not set it by
+    hand, and the sheet "Phần việc" brought up to date (or added whole): into ``ch``.
+
+    The one step refresh, merge and nightly share (``rules/parts`` holds the rule). ``tasks``: the
+    task rows as they will be (default the master's); ``written``: (row index, key) cells a unit's
+    report sets in the same change set. Returns the task rows with the derived status applied,
+    for the deadline columns computed after it, and each task's ``TaskStatus``. ``parts``: the
+    parts as they will be (a merge's reports applied); default as the master holds them.
+    """
+    from kehoach_xl.rules.parts import (
+        derived_status_cells,
+        parts_of,
+        parts_sheet_changes,
+        reported_over_hand,
+        task_statuses,
+        write_derived_status,
+    )
+
+    rows = list(md.tasks.rows if tasks is None else tasks)
+    parts = parts_of(md) if parts is None else parts
+    written = list(written)
+    statuses = reported_over_hand(md, task_statuses(md, parts), written)
+    cells = derived_status_cells(md, statuses, tasks=rows)
+    write_derived_status(md, ch, cells, time=time)
+    for i, values in cells.items():
+        rows[i] = {**rows[i], **values}
+    sheet = parts_sheet_changes(md, parts, as_of, statuses=statuses, due_soon_days=config.due_soon_days,
+                                due_soon_unit=config.due_soon_unit, tasks=rows)
+    for name, cs in sheet.cells.items():
+        ch.cells.setdefault(name, {}).update(cs)
+    for name, appended in sheet.appends.items():
+        for values in appended:
+            ch.append(name, values)
+    ch.new_sheets.update(sheet.new_sheets)
+    return rows, statuses
+
+
 def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = None,
                     summary_grid: Any = _UNKNOWN) -> Outcome:
     """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
@@ -124,7 +165,10 @@ def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = N
     tasks_name = find_sheet_name(md.sheet_names, schema.TASKS.name)
     if tasks_name and sd.present:
         owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
-        for i, (row, d) in enumerate(zip(sd.rows, _derive(md, as_of, config), strict=True)):
+        rows, _ = parts_step(md, ch, as_of, config)
+        derived = derive_all(rows, as_of, due_soon_days=config.due_soon_days,
+                             due_soon_unit=config.due_soon_unit, plan_year=md.plan_year)
+        for i, (row, d) in enumerate(zip(rows, derived, strict=True)):
             if not _is_task(row):
                 continue
             states[d.deadline_state] += 1

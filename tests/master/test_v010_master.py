@@ -47,7 +47,24 @@ def test_old_master_reads_validates_and_refreshes(tmp_path: Path) -> None:
     assert report.valid, [p.message for p in report.errors]
     res = kx.refresh(master, as_of=AS_OF)
     assert res.tasks == 14
-    assert _typed_cells(master) == before  # nothing typed by staff or units changed
+    after = _typed_cells(master)
+    # Nothing typed by staff or units changed, but the task's status and progress, which are now
+    # derived from the parts (a synthesiser's "Hoàn thành" does not close a task a member still has
+    # open): what was there is kept as the synthesiser's or lead's own part in the sheet "Phần việc".
+    derived = {schema.TASKS.col(k).header for k in ("status", "progress", "completed_on")}
+    assert {k: v for k, v in after.items() if k[1] not in derived} == \
+        {k: v for k, v in before.items() if k[1] not in derived}
+    rewritten = {k[0] for k in before if k[1] in derived and before[k] != after[k]}
+    assert rewritten  # the demo has synthesisers reporting done over open members
+    wb = openpyxl.load_workbook(master, read_only=True)
+    rows = list(wb[schema.PARTS.name].iter_rows(values_only=True))
+    head = list(rows[0])
+    keys = ("status", "progress", "completed_on")
+    ti, ri = (head.index(schema.PARTS.col(k).header) for k in ("task_id", "role"))
+    at = [head.index(schema.PARTS.col(k).header) for k in keys]
+    owners = {r[ti]: tuple(r[j] for j in at) for r in rows[1:] if r[ri] in ("Chủ trì", "Tổng hợp chung")}
+    for tid in rewritten:
+        assert owners[tid] == tuple(before[(tid, schema.TASKS.col(k).header)] for k in keys)
 
 
 def test_old_master_takes_a_summary_and_an_unchanged_second_refresh_writes_nothing(tmp_path: Path) -> None:

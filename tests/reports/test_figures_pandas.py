@@ -136,7 +136,8 @@ def test_demo_figures_agree(demo_md: MasterData) -> None:
     states = set()
     for as_of in (DEMO_AS_OF, dt.date(2024, 5, 15), dt.date(2024, 12, 31)):
         states |= _check(demo_md, as_of)
-    assert {"done_on_time", "done_late", "overdue", "on_track"} <= states
+    # No collective task of the demo has every member's part done, so none is "done on time" (rules/parts).
+    assert {"done_late", "overdue", "on_track"} <= states
 
 
 def test_report_sample_figures_agree(tmp_path: Path) -> None:

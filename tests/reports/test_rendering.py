@@ -80,7 +80,7 @@ def _task_pages(pdf: Path) -> list[list[tuple[str, float, float, float, float]]]
     # The task sheet is the only one whose pages carry the header line "… (Kế hoạch số …)".
     pages = [words for _w, _h, words in _pages(pdf)
              if any(t == "Trang" for t, *_ in words) and any(t.startswith("số") for t, *_ in words)
-             and any(t == "Mã" for t, *_ in words)]
+             and any(t == "Mã" for t, *_ in words) and not any(t == "Vai" for t, *_ in words)]  # not "Phần việc"
     assert pages, "không tìm thấy trang in của sheet Nhiệm vụ"
     return pages
 

@@ -82,8 +82,8 @@ def test_whole_month(tmp_path):
     assert (done[6], done[7]) == ("18/06/2024", "05/05/2024")
     hist = read_master(master).history.rows
     assert {(h["period"], h["task_id"], h["unit"]) for h in hist if h.get("task_id")} == {
-        ("2024-05", T3, "Thanh tra Sở"), ("2024-05", T1, "Thanh tra Sở"), ("2024-05", T4, "Thanh tra Sở"),
-        ("2024-05", T2, "Văn phòng Đăng ký đất đai"), ("2024-05", T1, "Văn phòng Sở")}
+        ("05/2024", T3, "Thanh tra Sở"), ("05/2024", T1, "Thanh tra Sở"), ("05/2024", T4, "Thanh tra Sở"),
+        ("05/2024", T2, "Văn phòng Đăng ký đất đai"), ("05/2024", T1, "Văn phòng Sở")}
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == [
         "2024-05_Thanh_tra_So.xlsx", "2024-05_Van_phong_Dang_ky_dat_dai.xlsx", "2024-05_Van_phong_So.xlsx",
         "2024-05_Van_phong_So.xlsx.bao_cao_loi.txt"]
@@ -157,7 +157,7 @@ def test_later_period_wins(tmp_path):
     assert _row(master, T3)["result"] == "Kết quả tháng 5"
     assert any("kỳ mới hơn" in p["message"] for p in d["files"][0]["problems"])
     hist = [h for h in read_master(master).history.rows if h.get("task_id") == T3]
-    assert [h["period"] for h in hist] == ["2024-04", "2024-05", "2024-04"]
+    assert [h["period"] for h in hist] == ["04/2024", "05/2024", "04/2024"]
 
 
 def test_master_copy_sent_back_only_own_fields(tmp_path):

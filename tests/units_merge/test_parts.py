@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
+from kehoach_xl.model.part import ATTRIBUTED_LINE as _LINE
 from kehoach_xl.model.part import SOURCE_COLUMNS, SOURCE_LINE, Part
 from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.roles import Role
-from kehoach_xl.rules.merge import _LINE, _member_text
+from kehoach_xl.rules.merge import _member_text
 from kehoach_xl.rules.parts import (
     DECIDING_ROLES,
     derive_task_status,

@@ -122,6 +122,7 @@ def test_refresh_changes_only_owned_cells(tmp_path: Path) -> None:
         schema.SETTINGS.name: lambda r, c: (r, c) == settings_cell(md, "as_of"),
         schema.SUMMARY_SHEET_NAME: lambda r, c: (r, c) == (3, 1),
         schema.LOG.name: lambda r, c: r > 1,
+        schema.PARTS.name: lambda r, c: r > 1,  # program-owned: each part's deadline state follows the day
     }
     changed = 0
     assert set(before) == set(after)
