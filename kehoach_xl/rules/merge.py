@@ -562,7 +562,9 @@ def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str]
     rows, written = _rows_after(m)
     as_of = _as_date(md.settings.get("as_of")) or m.now.date()
     before = [(r.get("status"), r.get("progress")) for r in rows]
-    rows, statuses = parts_step(md, m.changes, as_of, cfg, written=written, time=m.now, tasks=rows, parts=after)
+    reported = {tid for tid, _unit in _part_reports(m)} | set(m.touched)
+    rows, statuses = parts_step(md, m.changes, as_of, cfg, written=written, time=m.now, tasks=rows, parts=after,
+                                only=reported)
     derived_rows = [i for i, r in enumerate(rows) if (r.get("status"), r.get("progress")) != before[i]]
     states: dict[tuple[str, str], str] = {}
     for p in after:

@@ -105,8 +105,8 @@ def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int
 
 def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config, *,
                written: Iterable[tuple[int, str]] = (), time: dt.datetime | None = None,
-               tasks: list[dict[str, Any]] | None = None, parts: list[Any] | None = None
-               ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+               tasks: list[dict[str, Any]] | None = None, parts: list[Any] | None = None,
+               only: set[str] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Each task's status derived from its parts, written back where the office did not set it by
     hand, and the sheet "Phần việc" brought up to date (or added whole): into ``ch``.
 
@@ -115,6 +115,9 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
     report sets in the same change set. Returns the task rows with the derived status applied,
     for the deadline columns computed after it, and each task's ``TaskStatus``. ``parts``: the
     parts as they will be (a merge's reports applied); default as the master holds them.
+    ``only``: task IDs whose part rows may change (a merge: the tasks reported on); the parts of a
+    task whose derived status changes are always included. Refresh passes None: every part row,
+    so the deadline states follow the day; a merge leaves the others to refresh, as on the task sheet.
     """
     from kehoach_xl.rules.parts import (
         derived_status_cells,
@@ -133,6 +136,11 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
     write_derived_status(md, ch, cells, time=time)
     for i, values in cells.items():
         rows[i] = {**rows[i], **values}
+    if only is not None and md.parts.present:
+        index = md.task_index()
+        by_row = {i: tid for tid, i in index.items()}
+        keep = set(only) | {by_row[i] for i in cells if i in by_row}
+        parts = [p for p in parts if p.task_id in keep]
     sheet = parts_sheet_changes(md, parts, as_of, statuses=statuses, due_soon_days=config.due_soon_days,
                                 due_soon_unit=config.due_soon_unit, tasks=rows)
     for name, cs in sheet.cells.items():
