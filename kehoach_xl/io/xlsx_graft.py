@@ -158,7 +158,8 @@ def split_new_sheets(changes: MasterChanges, existing: Sequence[str]
     grafts: dict[str, list[list[CellValue]]] = {}
     rest = MasterChanges(cells=dict(changes.cells), appends=dict(changes.appends),
                          clear_from=dict(changes.clear_from), log=list(changes.log),
-                         append_heights=dict(changes.append_heights))
+                         append_heights=dict(changes.append_heights),
+                         row_heights=dict(changes.row_heights))  # the summary's heights (hidden rows) too
     for name, rows in changes.new_sheets.items():
         if find_sheet_name(existing, name) is not None:
             continue
@@ -171,6 +172,7 @@ def split_new_sheets(changes: MasterChanges, existing: Sequence[str]
             grid[r - 1][c - 1] = v
         grid.extend(list(r) for r in rest.appends.pop(name, []))
         rest.append_heights.pop(name, None)
+        rest.row_heights.pop(name, None)
         grafts[name] = grid
     return rest, grafts
 
