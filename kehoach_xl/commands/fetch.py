@@ -224,7 +224,7 @@ def fetch(master: Path | str, *, config: Config | None = None, now: dt.datetime 
                 result.messages.append(_one_message(box, uid, cfg=cfg, units=units, inbox=inbox, ledger=ledger,
                                                     pending=pending, mtime=time.time() - settle - 1, now=now))
         except mailbox_io.DROPPED as exc:
-            log.warning("mailbox connection dropped after %d messages: %s", len(result.messages), exc)
+            log.warning("mất kết nối hộp thư sau %d thư: %s", len(result.messages), exc)
             result.interrupted = (f"Mất kết nối tới máy chủ thư sau {len(result.messages)} thư ({exc}); các tệp "
                                   "đã lưu vẫn được tổng hợp, thư còn lại nằm nguyên trên máy chủ và sẽ được nhận "
                                   "lần sau.")
@@ -249,7 +249,7 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
         if inc.raw:
             _write_durably(inbox_io.unique_path(look / f"{now:%Y%m%d-%H%M%S}_thu_{slugify(inc.sender or 'khong_ro')[:40]}"
                                                            f"_{uid}.eml"), inc.raw)
-        log.warning("mail %s from %s: %s; moved to %s for the office", uid, inc.sender or "(no single sender)",
+        log.warning("thư %s của %s: %s; chuyển vào %s để văn phòng xem", uid, inc.sender or "(không rõ một người gửi)",
                     "unknown sender" if not unit else "too big", mail.unknown_folder)
     if unit and inc.message_id and inc.message_id in pending.done:
         # Answered already (the move after it was lost): only the move is left to do.
@@ -283,7 +283,7 @@ def _one_message(box: mailbox_io.Mailbox, uid: str, *, cfg: Config, units: dict[
             got.saved.append(dest.name)
             rec["files"][dest.name] = att.name
             pending.seen[sha] = {"at": stamp, "message_id": inc.message_id, "file": dest.name}
-            log.info("mail %s from %s (%s): attachment saved as %s", uid, inc.sender, unit, dest.name)
+            log.info("thư %s của %s (%s): đã lưu tệp đính kèm thành %s", uid, inc.sender, unit, dest.name)
         if key in pending.messages or got.saved or got.problems:
             rec["problems"] = [*rec["problems"], *[d for d in (p.to_dict() for p in got.problems)
                                                    if d not in rec["problems"]]]
@@ -368,7 +368,7 @@ def answer(master: Path | str, report: MergeReport | None, *, config: Config | N
             send_messages([m for _, m in ready], cfg.mail)
         except SetupError as exc:
             res.error = str(exc)
-            log.error("answers not sent (kept for the next run): %s", exc)
+            log.error("chưa gửi được thư trả lời (giữ lại cho lượt sau): %s", exc)
             return res
     stamp = dt.datetime.now().replace(microsecond=0).isoformat()
     for key, _ in ready:

@@ -46,7 +46,7 @@ def issue(master: Path | str, *, period: str, out: Path | str, config: Config | 
         raise SetupError(f"Sheet '{schema.TASKS.name}' thiếu cột: {', '.join(md.tasks.missing)}.")
     _refuse_unknown_units(md)
     if not md.settings.get("master_id"):
-        log.warning("master %s has no master_id in settings; unit workbooks will carry an empty one", master.name)
+        log.warning("sổ %s chưa có mã sổ (master_id) trong sheet Cấu hình; tệp giao đơn vị sẽ mang mã trống", master.name)
     plan = assignments(md)
     parts = parts_of(md)  # each unit's row values: its own last report of each part
     out = Path(out)
@@ -110,7 +110,7 @@ def send_issue_letters(md: MasterData, by_unit: dict[str, Path], *, period: str,
             res.sent.append(unit)
         else:
             res.no_address.append(unit)
-            log.warning("unit %s has no e-mail address in the units sheet: its workbook was not mailed", unit)
+            log.warning("đơn vị %s chưa có địa chỉ thư điện tử trong sheet Đơn vị: chưa gửi tệp cho đơn vị", unit)
     send_messages(messages, config.mail)
     return res
 

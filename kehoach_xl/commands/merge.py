@@ -21,7 +21,7 @@ from kehoach_xl.io.submission import read_submission
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
-from kehoach_xl.model.roles import FileStatus
+from kehoach_xl.model.roles import FileStatus, file_status_words
 from kehoach_xl.model.submission import Submission, file_problem
 from kehoach_xl.reports.problems import unit_error_report
 from kehoach_xl.rules.merge import FileReport, MergeReport, compute_merge
@@ -157,7 +157,7 @@ def _guarded_read(entry: inbox_io.InboxEntry, md: MasterData, *, config: Config,
     except (KeyboardInterrupt, SystemExit):
         raise
     except inbox_io.FileTimeout:
-        log.warning("inbox file %s: refused, reading took more than %s s", entry.original_for_log(),
+        log.warning("tệp %s: từ chối, đọc quá %s giây", entry.original_for_log(),
                     limits.file_timeout_seconds)
         sub = _refused(entry, "file_timeout", f"Đọc tệp mất quá {vn.number(limits.file_timeout_seconds, 0)} giây nên "
                        "đã dừng; tệp có thể quá lớn hoặc được tạo ra để làm treo chương trình. Hãy lưu lại bằng Excel, "
@@ -165,7 +165,7 @@ def _guarded_read(entry: inbox_io.InboxEntry, md: MasterData, *, config: Config,
     except FileNotFoundError:
         return LEFT, _left(name, "file_gone", "Tệp đã bị xóa hoặc chuyển đi trong lúc tổng hợp; không xử lý.")
     except BaseException as exc:  # noqa: BLE001 - one hostile file must never stop the others
-        log.error("inbox file %s: refused after %s: %s", entry.original_for_log(), type(exc).__name__,
+        log.error("tệp %s: từ chối sau lỗi %s: %s", entry.original_for_log(), type(exc).__name__,
                   str(exc)[:200], exc_info=not isinstance(exc, (RecursionError, MemoryError)))
         sub = _refused(entry, "file_unreadable", "Không đọc được tệp (tệp hỏng hoặc có cấu trúc bất thường: "
                        f"{type(exc).__name__}). Hãy mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.")
@@ -223,8 +223,8 @@ def compute_inbox(md: MasterData, inbox: Path, *, config: Config, as_of: dt.date
     report.files = sorted([*report.files, *extra], key=lambda f: f.file)
     setattr(report, _STATE_ATTR, state)
     for f in report.files:
-        log.info("inbox file %s: %s", state.entries[f.file].original_for_log() if f.file in state.entries else f.file,
-                 f.status)
+        log.info("tệp %s: %s", state.entries[f.file].original_for_log() if f.file in state.entries else f.file,
+                 file_status_words(f.status))
     return out
 
 
@@ -250,14 +250,14 @@ def file_away(inbox: Path, report: MergeReport) -> None:
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - one file that cannot be filed does not stop the others
-            log.error("inbox file %s: could not be filed: %s", entry.original_for_log() if entry else f.file, exc)
+            log.error("tệp %s: không chuyển vào thư mục lưu được: %s", entry.original_for_log() if entry else f.file, exc)
             f.problems.append(file_problem("file_not_filed", f.file, "Không chuyển được tệp sang thư mục lưu "
                                            f"({type(exc).__name__}); tệp vẫn nằm trong hộp thư đến.", severity="warning"))
     if ledger is not None:
         try:
             ledger.save()
         except OSError as exc:
-            log.error("could not record the applied files in %s: %s", ledger.path, exc)
+            log.error("không ghi được danh sách tệp đã tổng hợp vào %s: %s", ledger.path, exc)
 
 
 def _file_one(inbox: Path, report: MergeReport, f: FileReport, entry: inbox_io.InboxEntry | None,
@@ -268,7 +268,7 @@ def _file_one(inbox: Path, report: MergeReport, f: FileReport, entry: inbox_io.I
     if entry is not None and entry.sha256:
         now_sha = inbox_io.file_sha256(src)
         if now_sha != entry.sha256:
-            log.warning("inbox file %s: replaced while the merge ran; left for the next run", entry.original_for_log())
+            log.warning("tệp %s: bị thay trong lúc tổng hợp; để lại cho lượt sau", entry.original_for_log())
             f.problems.append(file_problem("file_replaced", f.file, "Tệp đã được thay bằng bản khác trong lúc tổng hợp: "
                                            "bản vừa đọc đã được xử lý, bản mới để lại trong hộp thư đến và sẽ tổng hợp "
                                            "ở lần chạy sau.", severity="warning"))
@@ -279,7 +279,7 @@ def _file_one(inbox: Path, report: MergeReport, f: FileReport, entry: inbox_io.I
     dest = inbox_io.unique_path(folder / inbox_io.filing_name(f.file))
     shutil.move(os.fspath(src), dest)
     f.moved_to = str(dest)
-    log.info("inbox file %s: %s -> %s", entry.original_for_log() if entry else f.file, f.status, dest)
+    log.info("tệp %s: %s → %s", entry.original_for_log() if entry else f.file, file_status_words(f.status), dest)
     if ledger is not None and entry is not None and entry.sha256 and f.status != "rejected" and f.kind != "duplicate":
         ledger.add(entry.sha256, file=f.file, unit=f.unit, period=f.period, at=stamp)
     mine = any(c for c in report.conflicts if any(v["file"] == f.file for v in c.values))

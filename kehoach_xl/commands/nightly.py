@@ -23,7 +23,7 @@ from kehoach_xl import vn
 from kehoach_xl.errors import DataError, KehoachError, SetupError
 from kehoach_xl.io.write_errors import MasterLockedError, MasterOpenInExcelError
 from kehoach_xl.model.config import Config, load_config
-from kehoach_xl.model.roles import FileStatus
+from kehoach_xl.model.roles import FileStatus, file_status_words
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
     old_level = root.level
     root.setLevel(logging.INFO)
     try:
-        log.info("nightly start: master=%s inbox=%s", master, cfg.inbox_dir)
+        log.info("bắt đầu lượt chạy hằng đêm: sổ theo dõi %s, thư mục nhận %s", master, cfg.inbox_dir)
         for attempt in range(retries + 1):
             rep.steps, rep.merge = [], None
             try:
                 _one_night(master, cfg, rep, as_of=as_of, progress=progress)
                 break
             except (MasterOpenInExcelError, MasterLockedError) as exc:
-                log.warning("master busy (attempt %d/%d): %s", attempt + 1, retries + 1, exc)
+                log.warning("sổ theo dõi đang bận (lần thử %d/%d): %s", attempt + 1, retries + 1, exc)
                 if attempt < retries:
                     sleep(wait)
                     continue
@@ -113,8 +113,8 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
                                         "và sẽ được tổng hợp lần chạy sau.")]
         rep.finished = dt.datetime.now().replace(microsecond=0)
         for s in rep.steps:
-            log.info("step %-8s %-7s %s", s.step, s.status, s.message)
-        log.info("nightly end: ok=%s", rep.ok)
+            log.info("bước %-8s %-7s %s", s.step, s.status, s.message)
+        log.info("kết thúc lượt chạy hằng đêm: %s", "tốt" if rep.ok else "có lỗi")
     finally:
         _log_files(rep, cfg)
         root.removeHandler(handler)
@@ -128,17 +128,17 @@ def _log_files(rep: NightlyReport, cfg: Config) -> None:
     try:
         if rep.merge is not None:
             for f in rep.merge.get("files", []):
-                where = f"moved to {f['moved_to']}" if f.get("moved_to") else "left in the inbox"
+                where = f"chuyển tới {f['moved_to']}" if f.get("moved_to") else "để lại trong thư mục nhận"
                 first = next((p["message"] for p in f.get("problems", [])), "")
-                log.info("file %s: read as %s; %s%s", ascii(f["file"]) if not f["file"].isprintable() else f["file"],
-                         f["status"], where, f" ({first})" if first else "")
+                log.info("tệp %s: đã đọc, kết quả %s; %s%s", ascii(f["file"]) if not f["file"].isprintable() else f["file"],
+                         file_status_words(f["status"]), where, f" ({first})" if first else "")
             return
         from kehoach_xl.commands.merge import inbox_files
 
         for p in inbox_files(cfg.inbox_dir):
-            log.info("file %s: not read (the merge did not run), left in the inbox", ascii(p.name))
+            log.info("tệp %s: chưa đọc (bước tổng hợp không chạy), để lại trong thư mục nhận", ascii(p.name))
     except Exception:  # noqa: BLE001 - the log must never be what breaks the night
-        log.exception("could not list the inbox files")
+        log.exception("không liệt kê được các tệp trong thư mục nhận")
 
 
 def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | None,
@@ -183,7 +183,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         try:
             rep.steps.append(StepResult(step, "ok", compute()))
         except Exception as exc:  # noqa: BLE001 - reported; the night then writes nothing
-            log.exception("step %s failed", step)
+            log.exception("bước %s lỗi", step)
             failed.append(step)
             rep.steps.append(StepResult(step, "failed", str(exc)))
 
@@ -204,7 +204,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
                                                      + (f", {n_left} tệp để lại cho lần chạy sau" if n_left else "")))
         advance("merge", out.changes)
     except KehoachError as exc:
-        log.error("merge failed: %s", exc)
+        log.error("bước tổng hợp lỗi: %s", exc)
         rep.steps.append(StepResult("merge", "failed", str(exc)))
 
     problems_cell: list[tuple[str, int, int]] = []
@@ -247,7 +247,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         run(step, compute)
 
     if failed:
-        log.error("nothing written tonight: step(s) %s failed; the master and the inbox are unchanged",
+        log.error("đêm nay không ghi gì: bước %s lỗi; sổ theo dõi và thư mục nhận giữ nguyên",
                   ", ".join(failed))
         for s in rep.steps:
             if s.step == "merge" and s.status != "failed" and merge_report is not None and merge_report.files:
@@ -266,17 +266,17 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         except (MasterOpenInExcelError, MasterLockedError):
             raise  # nightly() waits and tries again
         except KehoachError as exc:
-            log.error("write failed: %s", exc)
+            log.error("ghi sổ theo dõi không thành: %s", exc)
             for s in rep.steps:
                 if s.step in parts and s.status != "failed":
                     s.status = "failed"
                     s.message += f"; không ghi được: {exc}"
             return
-        log.info("wrote %d cells, %d log rows (backup %s)", res.cells_written, res.log_rows, res.backup)
+        log.info("đã ghi %d ô, %d dòng nhật ký (bản sao lưu %s)", res.cells_written, res.log_rows, res.backup)
         if merge_report is not None and parts.get("merge") is not None:
             merge_report.written = True
     else:
-        log.info("nothing new tonight: the master is left as it was")
+        log.info("đêm nay không có gì mới: sổ theo dõi giữ nguyên")
     if merge_report is not None:
         file_away(cfg.inbox_dir, merge_report)
         rep.merge = merge_report.to_dict()
@@ -292,7 +292,7 @@ def _fetch_step(master: Path, cfg: Config, rep: NightlyReport) -> None:
     try:
         res = fetch(master, config=cfg)
     except Exception as exc:  # noqa: BLE001 - no mail tonight is no reason to skip the merge of what is here
-        log.error("fetch failed: %s", exc, exc_info=not isinstance(exc, KehoachError))
+        log.error("nhận thư không thành: %s", exc, exc_info=not isinstance(exc, KehoachError))
         rep.steps.append(StepResult("fetch", "failed", str(exc)))
         return
     unknown = len(res.unknown)
@@ -308,7 +308,7 @@ def _reply_step(master: Path, cfg: Config, rep: NightlyReport, merge_report: Any
     try:
         res = answer(master, merge_report, config=cfg)
     except Exception as exc:  # noqa: BLE001 - the master is written; the answers wait for the next night
-        log.error("answers failed: %s", exc)
+        log.error("gửi thư trả lời không thành: %s", exc)
         rep.steps.append(StepResult("reply", "failed", str(exc)))
         return
     if res.sent or res.error or res.waiting:
@@ -331,7 +331,7 @@ def _reminder_step(master: Path, cfg: Config, rep: NightlyReport, day: dt.date) 
     try:
         res = briefing(master, period=period, out=out, as_of=day, send_reminders=True)
     except KehoachError as exc:
-        log.error("reminders failed: %s", exc)
+        log.error("gửi thư nhắc không thành: %s", exc)
         rep.steps.append(StepResult("reminders", "failed", str(exc)))
         return
     marker.write_text(", ".join(r.unit for r in res.reminders if r.to), encoding="utf-8")
@@ -355,12 +355,12 @@ def schedule(config: Path | str | None = None, *, at: str | None = None, interva
     def run() -> None:
         nonlocal runs
         runs += 1
-        log.info("scheduled run %d starting", runs)
+        log.info("lượt chạy theo lịch thứ %d bắt đầu", runs)
         try:
             res = job() if job else nightly(config)
-            log.info("scheduled run %d finished: %s", runs, getattr(res, "ok", res))
+            log.info("lượt chạy theo lịch thứ %d xong: %s", runs, getattr(res, "ok", res))
         except Exception:  # noqa: BLE001 - survive a failing run, tomorrow is another night
-            log.exception("scheduled run %d failed", runs)
+            log.exception("lượt chạy theo lịch thứ %d lỗi", runs)
 
     sched = schedule_lib.Scheduler()
     if interval_seconds:
@@ -368,13 +368,13 @@ def schedule(config: Path | str | None = None, *, at: str | None = None, interva
         poll_seconds = min(poll_seconds, max(interval_seconds / 10, 0.01))
     else:
         sched.every().day.at(at).do(run)
-    log.info("scheduler started: %s", f"every {interval_seconds}s" if interval_seconds else f"daily at {at}")
+    log.info("đã bật lịch chạy: %s", f"mỗi {vn.number(interval_seconds, None)} giây" if interval_seconds else f"hằng ngày lúc {at}")
     try:
         while max_runs is None or runs < max_runs:
             sched.run_pending()
             time.sleep(poll_seconds)
     except KeyboardInterrupt:
-        log.info("scheduler stopped by Ctrl-C after %d runs", runs)
+        log.info("đã dừng lịch chạy (Ctrl-C) sau %d lượt", runs)
     finally:
         sched.clear()
     return runs

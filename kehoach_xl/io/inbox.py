@@ -124,7 +124,7 @@ def scan(inbox: Path) -> list[InboxEntry]:
         link = stat.S_ISLNK(st.st_mode)
         if not link and not stat.S_ISREG(st.st_mode):
             if not stat.S_ISDIR(st.st_mode):
-                log.warning("inbox entry %r is not a regular file (a pipe or device?); not read, left in place",
+                log.warning("mục %r trong thư mục nhận không phải tệp thường; không đọc, để nguyên",
                             os.fsencode(name))
             continue
         disp = display_name(name)

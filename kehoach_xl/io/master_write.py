@@ -146,7 +146,7 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tupl
     )
     found = _log_columns(src)
     if found is None:
-        log.warning("master %s has no log sheet '%s': log rows skipped", src.name, schema.LOG.name)
+        log.warning("sổ %s không có sheet nhật ký '%s': không ghi dòng nhật ký", src.name, schema.LOG.name)
         return full, 0
     sheet, cols = found
     rows = _log_rows(entries, cols, user)

@@ -30,3 +30,20 @@ class FileStatus(StrEnum):
     PARTIAL = "partial"  # some cells refused or in conflict; the rest taken
     REJECTED = "rejected"  # not read at all
     LEFT = "left"  # left in the inbox for the next run (still being written, a symlink, replaced while read)
+
+    @property
+    def words(self) -> str:
+        """The status as the nightly log says it to the office."""
+        return _FILE_STATUS_WORDS[self]
+
+
+_FILE_STATUS_WORDS = {FileStatus.PROCESSED: "đã tổng hợp", FileStatus.PARTIAL: "tổng hợp một phần",
+                      FileStatus.REJECTED: "trả lại", FileStatus.LEFT: "để lại cho lượt sau"}
+
+
+def file_status_words(status: str) -> str:
+    """Vietnamese words for a file status value ("processed" → "đã tổng hợp"); unknown values as given."""
+    try:
+        return FileStatus(status).words
+    except ValueError:
+        return status

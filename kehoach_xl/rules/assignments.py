@@ -58,7 +58,7 @@ def assignments(md: MasterData, registry: Registry | None = None) -> dict[str, l
         for p in leads:
             name = registry.match_unit(p.name).canonical
             if name is None:
-                log.warning("task %s: unknown lead unit %r skipped", tid, p.name)
+                log.warning("nhiệm vụ %s: bỏ qua đơn vị chủ trì %r chưa có trong sheet Đơn vị", tid, p.name)
             elif registry.is_group(name):
                 collective = True
             else:

@@ -334,8 +334,8 @@ def test_nightly_log_says_what_happened_to_every_file_when_a_step_fails(month, t
     assert not rep.ok and {s.step: s.status for s in rep.steps}["refresh"] == "failed"
     text = open(rep.log_file, encoding="utf-8").read()
     for name in ("2024-05_Thanh_tra_So.xlsx", "2024-05_Van_phong_Dang_ky_dat_dai.xlsx", "bao_cao_\ufffd.xlsx"):
-        line = next((ln for ln in text.splitlines() if "nightly: file " in ln and name in ln), None)
-        assert line is not None and "left in the inbox" in line, (name, text)
+        line = next((ln for ln in text.splitlines() if "nightly: tệp " in ln and name in ln), None)
+        assert line is not None and "để lại trong thư mục nhận" in line, (name, text)
     assert "\\xff" in text  # the original (not UTF-8) name, exactly, in the log
     assert (inbox / "2024-05_Thanh_tra_So.xlsx").exists()  # nothing written, nothing filed
 

@@ -27,7 +27,7 @@ def test_nightly_runs_every_step_and_logs(tmp_path):
     assert rep.merge["applied"] > 10
     assert not any(p.suffix == ".xlsx" for p in (tmp_path / "hop_thu_den").iterdir())
     text = open(rep.log_file, encoding="utf-8").read()
-    assert "nightly start" in text and "step merge" in text and "nightly end" in text
+    assert "bắt đầu lượt chạy hằng đêm" in text and "bước merge" in text and "kết thúc lượt chạy hằng đêm" in text
     assert any("[" in (r.get("coordination_reports") or "") for r in read_master(master).tasks.rows)
 
 
@@ -79,7 +79,7 @@ def test_schedule_survives_failing_run_and_counts(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="kehoach_xl"):
         n = schedule(tmp_path / "kehoach.toml", interval_seconds=0.05, max_runs=3, job=job)
     assert n == 3 and len(calls) == 3
-    assert "scheduled run 1 failed" in caplog.text and "scheduled run 3 finished" in caplog.text
+    assert "lượt chạy theo lịch thứ 1 lỗi" in caplog.text and "lượt chạy theo lịch thứ 3 xong" in caplog.text
 
 
 def test_schedule_stops_cleanly_on_ctrl_c(tmp_path, caplog):
@@ -90,7 +90,7 @@ def test_schedule_stops_cleanly_on_ctrl_c(tmp_path, caplog):
 
     with caplog.at_level(logging.INFO, logger="kehoach_xl"):
         n = schedule(tmp_path / "kehoach.toml", interval_seconds=0.05, job=job)
-    assert n == 1 and "stopped by Ctrl-C" in caplog.text
+    assert n == 1 and "đã dừng lịch chạy (Ctrl-C)" in caplog.text
 
 
 def test_schedule_daily_at_configured_time(tmp_path, monkeypatch):
