@@ -29,6 +29,7 @@ from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
+from kehoach_xl.model.part import SOURCE_LINE, SOURCE_SHEET
 from kehoach_xl.reports.figures import (
     UPCOMING_DAYS,
     Comparison,
@@ -83,10 +84,14 @@ FIRST_SECTION_ROW = CHART_ROW + CHART_HEIGHT_ROWS + 1
 MARK_COL = 11  # K, hidden: each row's role, read by the sheet's conditional formats
 
 
-PARTS_COLS = (12, 13, 14, 15)  # L–O: parts owed, done, overdue, in progress
+# L–O: parts done, overdue, in progress, then the total owed. The chart's series are L, M, N: a
+# master made before this layout has its chart bound to L:N with titles from L6:N6 (done / overdue /
+# in progress) — the safe writer never redraws a chart, so these columns keep that meaning and an
+# old master's chart shows the right figures under the right titles.
+PARTS_COLS = (12, 13, 14, 15)
 
 
-CHART_COLS = PARTS_COLS[1:]  # the chart's series: parts done / overdue / in progress
+CHART_COLS = PARTS_COLS[:3]  # the chart's series: parts done / overdue / in progress
 
 
 LAST_COL = PARTS_COLS[-1]
@@ -104,8 +109,8 @@ TALLY_HEADERS = (
 UNIT_TALLY_HEADERS = ("Số nhiệm vụ chủ trì", *TALLY_HEADERS[1:])
 
 
-PARTS_HEADERS = ("Phần việc phải thực hiện", "Phần việc đã hoàn thành", "Phần việc quá hạn",
-                 "Phần việc đang thực hiện")
+PARTS_HEADERS = ("Phần việc đã hoàn thành", "Phần việc quá hạn", "Phần việc đang thực hiện",
+                 "Tổng số phần việc")
 
 
 @dataclass
@@ -256,8 +261,10 @@ _EXTENSION = re.compile(r"gia\s+hạn", re.I)
 def _statements(md: MasterData, facts: list[TaskFact], period: str,
                 current: set[str]) -> dict[str, list[tuple[str, str, str]]]:
     """Difficulties and proposals of ``period`` credited to the unit that wrote them (its part of
-    the task; a lead's or synthesiser's part carries the task's own cells, counted when the task
-    was reported on in the period: ``current``).
+    the task). A part that says which period it reports on (its row in the sheet "Phần việc", an
+    attributed line) counts when that is ``period``; a part read from the task's own cells (a
+    master without the parts sheet) or a row without a period counts when the task was reported on
+    in the period: ``current``.
 
     An extension asked for a part or a task that is done is moved on from: it asks nothing any more.
     """
@@ -267,8 +274,9 @@ def _statements(md: MasterData, facts: list[TaskFact], period: str,
     done = {f.id for f in facts if f.status == "done"}
     out: dict[str, list[tuple[str, str, str]]] = {}
     for p in parts_of(md, Registry.from_master(md)):
-        if (p.period != period) if p.source == "line" else (p.task_id not in current):
-            continue  # an attributed line of another period; a task's own cells not updated in this one
+        dated = p.period is not None and p.source in (SOURCE_LINE, SOURCE_SHEET)
+        if (p.period != period) if dated else (p.task_id not in current):
+            continue  # a report of another period; a task's own cells not updated in this one
         proposal = normalize_text(p.proposals).rstrip(".")
         if proposal and _EXTENSION.search(proposal) and (p.task_id in done or p.status == schema.STATUS_DONE):
             proposal = ""
@@ -332,6 +340,11 @@ def _unit_rows(s: Summary) -> list[tuple[str, Tally, UnitParts | None]]:
     return [*rows[: UNIT_ROWS - 1], (owed.unit, t, owed)]
 
 
+def _parts_row(owed: int, done: int, overdue: int) -> list[int]:
+    """A unit's parts in the order of PARTS_COLS: done, overdue, in progress (the chart's series), owed."""
+    return [done, overdue, owed - done - overdue, owed]
+
+
 def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int], Any]:
     """(row, col) → value for the whole summary sheet below its title, each row's role in column K.
 
@@ -366,13 +379,13 @@ def summary_cells(s: Summary, *, compact: bool = False) -> dict[tuple[int, int],
     done = sum(p.done for p in s.unit_parts)
     late = sum(p.overdue for p in s.unit_parts)
     put(UNIT_TOTAL_ROW, ["Tổng cộng (mỗi nhiệm vụ tính một lần)", *_tally_row(s.total)])
-    put(UNIT_TOTAL_ROW, [owed, done, late, owed - done - late], PARTS_COLS[0])
+    put(UNIT_TOTAL_ROW, _parts_row(owed, done, late), PARTS_COLS[0])
     mark(UNIT_TOTAL_ROW, "t", LAST_COL)
     rows = _unit_rows(s)
     for i, (name, t, p) in enumerate(rows):
         r = UNIT_FIRST_ROW + i
         put(r, [name, *_tally_row(t)])
-        pv = (p.owed, p.done, p.overdue, p.owed - p.done - p.overdue) if p else (0, 0, 0, 0)
+        pv = _parts_row(p.owed, p.done, p.overdue) if p else [0, 0, 0, 0]
         cells.update({(r, PARTS_COLS[0] + j): v for j, v in enumerate(pv)})
         mark(r, "d", LAST_COL)
     end = UNIT_FIRST_ROW + len(rows) + 1

@@ -14,6 +14,7 @@ from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
+from kehoach_xl.model.part import SOURCE_LINE, SOURCE_SHEET
 from kehoach_xl.model.roles import ROLE_STRENGTH, Role
 from kehoach_xl.reports.briefing import compute_briefing, reminders_for
 from kehoach_xl.reports.figures import unit_parts_table
@@ -111,14 +112,16 @@ def test_figures_by_unit_from_parts(md: MasterData) -> None:
 
 def test_difficulties_and_proposals_are_credited_to_the_units_that_wrote_them(md: MasterData) -> None:
     """The briefing names, for each difficulty and proposal of the month, exactly the units whose own
-    reports (attributed lines of the month) raised it, never "các phòng, đơn vị" in their place; an
-    extension ("gia hạn") asked on a part or task that is done is not repeated."""
+    reports of the month raised it (their rows of the sheet "Phần việc", or attributed lines in a
+    master without that sheet), never "các phòng, đơn vị" in their place; an extension ("gia hạn")
+    asked on a part or task that is done is not repeated."""
     from kehoach_xl.reports.context import summary_context
 
     res = compute_briefing(md, period=DEMO_PERIOD, as_of=DEMO_AS_OF).result
     ctx = summary_context(res.summary, config=Config(), period=DEMO_PERIOD)
     facts = {f.id: f for f in res.summary.facts}
-    lines = [p for p in parts_of(md) if p.source == "line" and p.period == DEMO_PERIOD]
+    lines = [p for p in parts_of(md) if p.source in (SOURCE_LINE, SOURCE_SHEET) and p.period == DEMO_PERIOD]
+    assert {p.source for p in lines} == {SOURCE_SHEET}  # the demo's master has the parts sheet
     assert any(p.difficulties for p in lines) and any(p.proposals for p in lines)
     for key, groups in (("difficulties", ctx["difficulty_groups"]), ("proposals", ctx["proposal_groups"])):
         assert groups, key

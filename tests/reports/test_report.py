@@ -150,7 +150,10 @@ def test_section_iv_separates_asks_of_the_province_from_units_asks_of_the_depart
     master = make_master(tmp_path / "so.xlsx", with_derived=True)
     md = read_master(master)
     row = next(r for r in md.tasks.rows if r.get("proposals"))
-    row["proposals"] = "Đề nghị UBND tỉnh bố trí kinh phí số hóa hồ sơ"
+    # The lead's report is its row in the sheet "Phần việc" (the store of every part), not the task's cells.
+    assert md.parts.present
+    part = next(r for r in md.parts.rows if r.get("task_id") == row["id"] and r.get("proposals"))
+    part["proposals"] = row["proposals"] = "Đề nghị UBND tỉnh bố trí kinh phí số hóa hồ sơ"
     body = compute_report(md, period=PERIOD, as_of=AS_OF).result["body_text"]
     iv = body[body.index("ĐỀ XUẤT, KIẾN NGHỊ"):]
     up, down = iv.index("1. Kiến nghị UBND tỉnh Lạng Sơn"), iv.index("2. Đề nghị của các phòng, đơn vị")

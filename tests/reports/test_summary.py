@@ -87,7 +87,7 @@ def test_sheet_figures_agree_with_task_list(master: Path, tmp_path: Path) -> Non
             owed, pdone, plate = (p.owed, p.done, p.overdue) if p else (0, 0, 0)
             if key == "total":
                 owed, pdone, plate = (sum(getattr(x, k) for x in parts.values()) for k in ("owed", "done", "overdue"))
-            assert values[col["Phần việc phải thực hiện"]] == owed, name
+            assert values[col["Tổng số phần việc"]] == owed, name
             assert values[col["Phần việc đã hoàn thành"]] == pdone, name
             assert values[col["Phần việc quá hạn"]] == plate, name
             assert values[col["Phần việc đang thực hiện"]] == owed - pdone - plate, name  # the chart's third series
@@ -277,3 +277,48 @@ def test_a_shorter_summary_leaves_no_tall_or_marked_rows_behind(master: Path) ->
     assert now < last
     for r in range(now + 1, last + 1):
         assert ws.cell(r, 11).value is None and (ws.row_dimensions[r].height or 15) == 15
+
+
+def test_an_old_masters_chart_shows_the_parts_figures_under_the_right_titles(tmp_path: Path) -> None:
+    """A master made by 0.1.0 has its chart bound to L:N with series titles from L6:N6 (done / overdue /
+    in progress); the safe writer never redraws it. After ``summary`` each series' title cell reads what
+    its values are, and its values are the units' parts figures."""
+    import re
+    import shutil
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "v0_1_0"
+    master = tmp_path / "demo_master.xlsx"
+    shutil.copy(fixtures / "demo_master.xlsx", master)
+    shutil.copy(fixtures / "kehoach.toml", tmp_path / "kehoach.toml")
+    s = summary(master)
+    parts = {p.unit: p for p in s.unit_parts}
+    figure = {"Phần việc đã hoàn thành": lambda p: p.done, "Phần việc quá hạn": lambda p: p.overdue,
+              "Phần việc đang thực hiện": lambda p: p.owed - p.done - p.overdue}
+    with zipfile.ZipFile(master) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1, charts
+        xml = z.read(charts[0]).decode()
+    series = re.findall(r"<ser>.*?</ser>", xml, re.S)
+    assert len(series) == 3
+    ws = openpyxl.load_workbook(master)[schema.SUMMARY_SHEET_NAME]
+    seen = []
+    for ser in series:
+        title = re.search(r"<tx><strRef><f>'Tổng hợp'!\$([A-Z]+)\$(\d+)</f>", ser)
+        vals = re.search(r"<val><numRef><f>'Tổng hợp'!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)</f>", ser)
+        assert title and vals, ser
+        col, first, last = vals[1], int(vals[2]), int(vals[4])
+        assert title[1] == col == vals[3] and int(title[2]) == UNIT_FIRST_ROW - 2 and first == UNIT_FIRST_ROW
+        header = ws[f"{col}{title[2]}"].value
+        assert header in figure, (col, header)
+        seen.append((col, header))
+        listed = 0
+        for r in range(first, last + 1):
+            unit, value = ws[f"A{r}"].value, ws[f"{col}{r}"].value
+            if unit:
+                listed += 1
+                p = parts.get(unit)
+                assert value == (figure[header](p) if p else 0), (col, header, unit, value)
+        assert listed >= len([p for p in parts.values() if p.owed])
+    assert seen == [("L", "Phần việc đã hoàn thành"), ("M", "Phần việc quá hạn"), ("N", "Phần việc đang thực hiện")]
+    # The figures tell the series apart: a swapped column would not pass unnoticed.
+    assert len({tuple(f(p) for p in parts.values()) for f in figure.values()}) == 3
