@@ -140,3 +140,22 @@ def test_difficulties_and_proposals_are_credited_to_the_units_that_wrote_them(md
                for p in lines)
     for text in (res.text, res.html):
         assert "[DDCI2024-" in text  # tasks cited by the plan's numbering with the ID beside it
+
+
+def test_a_part_is_credited_only_in_the_period_it_reports_on(md: MasterData) -> None:
+    """A row of the sheet "Phần việc" says which month it reports on: its difficulty counts in that
+    month's summary, not in another one, even when the task was reported on this month."""
+    import copy
+
+    md = copy.deepcopy(md)
+    rows = [r for r in md.parts.rows if r.get("role") == schema.PART_ROLE_LABELS["member"]]
+    old, new = rows[0], next(r for r in rows[1:] if r.get("task_id") == rows[0].get("task_id"))
+    old.update(difficulties="Khó khăn của tháng trước", period="04/2024")
+    new.update(difficulties="Khó khăn của tháng này", period="05/2024")
+    s = summary_of(md, DEMO_AS_OF, period=DEMO_PERIOD)
+    said = {(unit, d) for st in s.statements.values() for unit, d, _p in st}
+    assert (new["unit"], "Khó khăn của tháng này") in said
+    assert not any(d == "Khó khăn của tháng trước" for _u, d in said)
+    assert old["task_id"] in {f.id for f in s.issues}  # the task itself is reported on this month
+    april = summary_of(md, DEMO_AS_OF, period="2024-04")
+    assert (old["unit"], "Khó khăn của tháng trước") in {(u, d) for st in april.statements.values() for u, d, _p in st}
