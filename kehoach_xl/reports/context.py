@@ -80,6 +80,16 @@ def plan_reference(meta: dict[str, Any]) -> str:
     return f"Kế hoạch số {number}" if number else (meta.get("plan_title") or "kế hoạch")
 
 
+def plan_citation(meta: dict[str, Any]) -> str:
+    """The plan as a report cites it the first time: "Kế hoạch số 62/KH-STNMT ngày 15/03/2024".
+
+    The date is the issuing date import stored in "Cấu hình" ("Ngày ban hành văn bản"); without it,
+    or without a number, the plain reference."""
+    ref = plan_reference(meta)
+    day = vn.parse_date(meta.get("plan_date")) if meta.get("plan_number") else None
+    return f"{ref} ngày {vn.date(day)}" if day else ref
+
+
 def plan_topic(meta: dict[str, Any]) -> str:
     """What the plan is about, to follow "Kế hoạch số 62/KH-STNMT về …" without repeating "kế hoạch"."""
     title = normalize_text(meta.get("plan_title"))
@@ -102,6 +112,7 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
     return {
         "plan": {k: ("" if v is None else v) for k, v in s.meta.items()},
         "plan_ref": plan_reference(s.meta),
+        "plan_cite": plan_citation(s.meta),
         "plan_topic": plan_topic(s.meta),
         "period": period,
         "period_label": month_label(period),

@@ -160,3 +160,26 @@ def test_section_iv_separates_asks_of_the_province_from_units_asks_of_the_depart
     assert up < iv.index("Đề nghị UBND tỉnh bố trí kinh phí") < down
     assert iv.index("Đề nghị Lãnh đạo Sở cho phép kéo dài") > down
     assert re.search(r"\[DDCI-\d+\]", iv)  # cited by the plan's numbering with the ID
+
+
+def test_the_report_cites_the_plan_with_its_issuing_date(tmp_path: Path) -> None:
+    """Import stores the plan's date in "Cấu hình" ("Ngày ban hành văn bản"); the report's opening
+    line cites the plan the way a document does: number and date."""
+    from kehoach_xl.commands.import_plan import import_plan
+    from kehoach_xl.io.master_read import read_master
+    from tests.importing.test_import_docs import build_plan_docx
+
+    plan = tmp_path / "ke_hoach.docx"
+    build_plan_docx(plan)
+    master = tmp_path / "so.xlsx"
+    import_plan(plan, master, plan_code="KT", add_unknown=True)
+    md = read_master(master)
+    assert md.settings.get("plan_number") and md.settings.get("plan_date")
+    from kehoach_xl import vn
+    from kehoach_xl.reports.context import plan_citation
+
+    cite = plan_citation(md.settings)
+    assert cite == f"Kế hoạch số {md.settings['plan_number']} ngày {vn.date(vn.parse_date(md.settings['plan_date']))}"
+    out = tmp_path / "bao_cao.docx"
+    report(master, period="2024-05", out=out, as_of=None)
+    assert f"Thực hiện {cite}" in _all_text(docx.Document(out))
