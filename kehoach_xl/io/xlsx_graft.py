@@ -36,6 +36,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from kehoach_xl.io.xlsx_print import a4_one_page_wide
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, MasterChanges
 from kehoach_xl.model.master import find_sheet_name
@@ -125,14 +126,7 @@ def style_owned_sheet(ws: Any, sheet: Sheet, rows: Sequence[Sequence[CellValue]]
                 formula=[f'${state}2="{schema.DEADLINE_STATES[code]}"'],
                 fill=PatternFill("solid", bgColor=colour), stopIfTrue=True))
     ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.3
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    a4_one_page_wide(ws, side=0.3)
     ws.oddFooter.center.text = f'&"{FONT},Regular"&10{sheet.name} – Trang &P/&N'
 
 

@@ -20,6 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from kehoach_xl.io.xlsx_print import a4_one_page_wide
 from kehoach_xl.model import schema
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
@@ -111,14 +112,7 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         ws.add_table(table)
     ws.freeze_panes = "B2" if sheet is schema.TASKS else "A2"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    a4_one_page_wide(ws)
     ws.print_options.horizontalCentered = True
     if sheet is schema.TASKS:
         print_task_sheet(ws)
