@@ -23,6 +23,7 @@ from kehoach_xl.io.livebook import remote_payload  # noqa: E402
 from kehoach_xl.model import schema  # noqa: E402
 from kehoach_xl.model.config import Config  # noqa: E402
 from kehoach_xl.model.master import master_from_grids  # noqa: E402
+from tests.excel.vba_client import apply_actions  # noqa: E402
 from tests.helpers import make_sample_master, sample_tasks  # noqa: E402
 
 AS_OF = dt.date(2024, 6, 5)
@@ -52,27 +53,6 @@ def _sheet_index(payload: dict[str, Any], name: str) -> int:
     return [s["name"] for s in payload["sheets"]].index(name)
 
 
-def _apply_actions(payload: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
-    """Replay setValues/rangeClearContents like the VBA client would, on plain grids."""
-    grids = {s["name"]: [list(r) for r in s["values"]] for s in payload["sheets"]}
-    names = list(grids)
-    for a in actions:
-        if a["func"] not in ("setValues", "rangeClearContents"):
-            continue
-        g = grids[names[a["sheet_position"]]]
-        for i in range(a["row_count"]):
-            r = a["start_row"] + i
-            while len(g) <= r:
-                g.append([])
-            for j in range(a["column_count"]):
-                c = a["start_column"] + j
-                while len(g[r]) <= c:
-                    g[r].append(None)
-                v = None if a["func"] == "rangeClearContents" else a["values"][i][j]
-                if isinstance(v, str) and v.startswith("'"):
-                    v = v[1:]
-                g[r][c] = None if v == "" else v
-    return grids
 
 
 def test_payload_has_the_vba_client_shape(tmp_path: Path) -> None:
@@ -95,7 +75,7 @@ def test_cap_nhat_writes_derived_columns_in_bulk(tmp_path: Path) -> None:
     actions = book.json()["actions"]
     assert actions[-1]["func"] == "alert"
     assert "05/06/2024" in actions[-1]["args"][0] and "Quá hạn" in actions[-1]["args"][0]
-    grids = _apply_actions(payload, actions)
+    grids = apply_actions(payload, actions)
     md = master_from_grids({k: v for k, v in grids.items()}, "x.xlsx")
     states = {r["id"]: r["deadline_state"] for r in md.tasks.rows}
     # Task 6 of the sample: due 20/05/2024, in progress -> overdue on 05/06/2024.
@@ -137,7 +117,7 @@ def test_kiem_tra_writes_problems_sheet_and_selects_first(tmp_path: Path) -> Non
     problems_pos = _sheet_index(payload, schema.PROBLEMS_SHEET_NAME)
     select = actions[funcs.index("rangeSelect")]
     assert select["sheet_position"] == problems_pos and select["start_row"] == 4  # row 5: first problem
-    grids = _apply_actions(payload, actions)
+    grids = apply_actions(payload, actions)
     sheet = grids[schema.PROBLEMS_SHEET_NAME]
     text = " ".join(str(v) for r in sheet for v in r if v)
     assert "Phòng Không Có Thật" in text
@@ -152,7 +132,7 @@ def test_lap_bao_cao_giao_ban_writes_summary_sheet(tmp_path: Path) -> None:
     pos = _sheet_index(payload, schema.SUMMARY_SHEET_NAME)
     writes = [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == pos]
     assert writes
-    grids = _apply_actions(payload, actions)
+    grids = apply_actions(payload, actions)
     assert any(v for r in grids[schema.SUMMARY_SHEET_NAME][1:] for v in r)
     assert "Tổng hợp" in actions[-1]["args"][0]
     # The briefing files, written beside the configuration (never into the open workbook).
@@ -205,7 +185,7 @@ def test_tong_hop_merges_inbox_into_the_open_book(tmp_path: Path) -> None:
     assert result.ok, result.message
     actions = book.json()["actions"]
     assert actions[-1]["func"] == "alert" and "Đã tổng hợp 1 tệp" in actions[-1]["args"][0]
-    grids = _apply_actions(payload, actions)
+    grids = apply_actions(payload, actions)
     md = master_from_grids(grids, "x.xlsx")
     task = next(r for r in md.tasks.rows if r["id"] == "DDCI2024-00002")
     assert task["status"] == "Hoàn thành" and task["progress"] == 100

@@ -24,6 +24,7 @@ from kehoach_xl.model import schema  # noqa: E402
 from kehoach_xl.model.apply import same_value  # noqa: E402
 from kehoach_xl.model.config import load_config  # noqa: E402
 from tests.bad_inputs.make import fill, setup_month  # noqa: E402
+from tests.excel.vba_client import apply_actions  # noqa: E402
 
 pytestmark = pytest.mark.skipif("remote" not in [e.name for e in xw.engines],
                                 reason="xlwings remote engine (PRO, noncommercial key) not available")
@@ -32,27 +33,6 @@ T1, T3, T4 = "DDCI2024-001", "DDCI2024-003", "DDCI2024-004"
 AS_OF = dt.date(2024, 6, 5)
 
 
-def _apply_actions(payload: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
-    """Replay setValues/rangeClearContents like the VBA client would, on plain grids."""
-    grids = {s["name"]: [list(r) for r in s["values"]] for s in payload["sheets"]}
-    names = list(grids)
-    for a in actions:
-        if a["func"] not in ("setValues", "rangeClearContents"):
-            continue
-        g = grids[names[a["sheet_position"]]]
-        for i in range(a["row_count"]):
-            r = a["start_row"] + i
-            while len(g) <= r:
-                g.append([])
-            for j in range(a["column_count"]):
-                c = a["start_column"] + j
-                while len(g[r]) <= c:
-                    g[r].append(None)
-                v = None if a["func"] == "rangeClearContents" else a["values"][i][j]
-                if isinstance(v, str) and v.startswith("'"):
-                    v = v[1:]
-                g[r][c] = None if v == "" else v
-    return grids
 
 
 def _as_values(v: Any) -> Any:
@@ -99,7 +79,7 @@ def test_merge_button_and_cli_merge_write_the_same_parts(tmp_path: Path) -> None
     # (the remote engine cannot answer a question itself; tests/excel covers the asking).
     result = buttons.tong_hop_bao_cao_don_vi(book, config=load_config(twin), inbox=twin_inbox, ask=False)
     assert result.ok, result.message
-    live = _apply_actions(payload, book.json()["actions"])
+    live = apply_actions(payload, book.json()["actions"])
     disk = read_grids(master, [schema.PARTS.name])[schema.PARTS.name]
     _same_sheet(live[schema.PARTS.name], disk)
     # The merge changed parts: the member's own figures are in its row on both sides.
@@ -114,7 +94,7 @@ def test_refresh_button_and_cli_refresh_write_the_same_parts(tmp_path: Path) -> 
     book = xw.Book(json=payload)
     result = buttons.cap_nhat(book, config=load_config(twin), as_of=AS_OF)
     assert result.ok, result.message
-    live = _apply_actions(payload, book.json()["actions"])
+    live = apply_actions(payload, book.json()["actions"])
     disk = read_grids(master, [schema.PARTS.name])[schema.PARTS.name]
     _same_sheet(live[schema.PARTS.name], disk)
     states = {r[13] for r in disk[1:] if r[0]}
