@@ -14,16 +14,6 @@ from kehoach_xl.cli.main import cli
 from kehoach_xl.errors import DataError, SetupError
 from tests.helpers import make_sample_master, sample_tasks
 
-MASTER_NAME = "so_theo_doi_DDCI_2024.xlsx"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("guard_api") / "demo"
-    res = CliRunner().invoke(cli, ["demo", str(folder)])
-    assert res.exit_code == 0, res.output
-    return folder
-
 
 def _api_calls(f: Path, tmp: Path, inbox: Path, plan: Path) -> dict[str, object]:
     return {

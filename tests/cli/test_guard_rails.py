@@ -17,16 +17,7 @@ from click.testing import CliRunner
 from kehoach_xl.cli.main import cli
 from kehoach_xl.errors import DataError, SetupError
 from kehoach_xl.io.file_kind import OLE_MAGIC, FileKind, detect_kind, require_master
-
-MASTER_NAME = "so_theo_doi_DDCI_2024.xlsx"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("guard") / "demo"
-    res = CliRunner().invoke(cli, ["demo", str(folder)])
-    assert res.exit_code == 0, res.output
-    return folder
+from tests.cli.conftest import MASTER_NAME
 
 
 def _copy_master(demo: Path, folder: Path) -> Path:
