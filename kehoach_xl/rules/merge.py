@@ -36,6 +36,8 @@ from kehoach_xl.rules.merge_policy import (
     owns_columns,
     reports_as_line,
 )
+from kehoach_xl.rules.parts import part_state, parts_of
+from kehoach_xl.rules.refresh import derived_cells_for, parts_step
 from kehoach_xl.rules.signing import canon_value, value_hash
 from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import period_label, period_ym, try_parse_period
@@ -514,8 +516,6 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
 def _updated_parts(m: _Merge) -> list[Part]:
     """Every part, each reporting unit's updated from its reports (a unit the task does not name that
     reports on it gets a coordinating part: its report is kept)."""
-    from kehoach_xl.rules.parts import parts_of
-
     before = parts_of(m.md)
     stored = {(p.task_id, p.unit) for p in before} if m.md.parts.present else set()
     by_key = {(p.task_id, p.unit): k for k, p in enumerate(before)}
@@ -554,9 +554,6 @@ def _merge_parts(m: _Merge, config: Config | None) -> tuple[dict[tuple[str, str]
     Returns the deadline state of each part (for its history row) and the task rows whose status or
     progress the derivation wrote.
     """
-    from kehoach_xl.rules.parts import part_state
-    from kehoach_xl.rules.refresh import parts_step
-
     md, cfg = m.md, config or Config()
     after = _updated_parts(m)
     rows, written = _rows_after(m)
@@ -584,8 +581,6 @@ def _stamp_touched(m: _Merge, config: Config | None, derived_rows: Sequence[int]
         for key, value in (("updated_at", m.now), ("updated_by", f"{s.unit} ({s.name})")):
             if key in m.md.tasks.columns:
                 m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[key], value)
-    from kehoach_xl.rules.refresh import derived_cells_for
-
     as_of = _as_date(m.md.settings.get("as_of")) or m.now.date()
     rows = {m.index[tid] for tid in m.touched} | set(derived_rows)
     derived_cells_for(m.md, m.changes, sorted(rows), as_of, config=config)

@@ -16,6 +16,14 @@ from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData, find_sheet_name, settings_cell, summary_sheet_is_ours
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.rules.derive import Derived, derive_all
+from kehoach_xl.rules.parts import (
+        derived_status_cells,
+        parts_of,
+        parts_sheet_changes,
+        reported_over_hand,
+        task_statuses,
+        write_derived_status,
+    )
 from kehoach_xl.text import normalize_text
 
 __all__ = ["RefreshResult", "compute_refresh", "as_of_line", "SUMMARY_AS_OF_CELL"]
@@ -119,15 +127,6 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
     task whose derived status changes are always included. Refresh passes None: every part row,
     so the deadline states follow the day; a merge leaves the others to refresh, as on the task sheet.
     """
-    from kehoach_xl.rules.parts import (
-        derived_status_cells,
-        parts_of,
-        parts_sheet_changes,
-        reported_over_hand,
-        task_statuses,
-        write_derived_status,
-    )
-
     rows = list(md.tasks.rows if tasks is None else tasks)
     parts = parts_of(md) if parts is None else parts
     written = list(written)
