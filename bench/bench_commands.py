@@ -85,14 +85,15 @@ def build(n: int) -> Path:
     for i, r in enumerate(rows):
         r["lead_units"] = UNITS[i % len(UNITS)]
         r["coordinating_units"] = UNITS[(i + 7) % len(UNITS)]
+        r["progress"] = 50  # percent, as staff type it (0.5 would be flagged as a fraction)
         if i % 5 == 4:
-            r["status"], r["progress"] = "Hoàn thành", 1.0
+            r["status"], r["progress"], r["completed_on"] = "Hoàn thành", 100, dt.date(2025, 3, 1 + i % 28)
         if i % 11 == 0:
             r["difficulties"] = "Thiếu kinh phí và nhân lực để triển khai"
     master = work / "master.xlsx"
     kx.create_master(master, tasks=rows,
                      units=[{"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)],
-                     leaders=[{"name": "Đ/c Nguyễn Văn A", "email": "lanhdao@example.vn"}],
+                     leaders=[{"name": "Nguyễn Văn A", "email": "lanhdao@example.vn"}],
                      meta={"plan_title": "Kế hoạch thử tải", "master_id": f"bench-{n}"}, overwrite=True)
     from kehoach_xl.commands.simulate import simulate_unit_submissions
 

@@ -92,21 +92,22 @@ def _text(value: Any) -> str:
 
 
 def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
-    """The log sheet's actual name and where each log column sits (staff may move columns)."""
-    from python_calamine import CalamineWorkbook
+    """The log sheet's actual name and where each log column sits (staff may move columns).
 
+    Only the header row is read (``xlsx_head``): the log grows with every write.
+    """
+    import zipfile
+
+    from kehoach_xl.io._verify import sheet_parts
+    from kehoach_xl.io.xlsx_head import read_row
     from kehoach_xl.model.master import find_sheet_name, match_headers
 
-    wb = CalamineWorkbook.from_path(str(src))
-    try:
-        name = find_sheet_name(wb.sheet_names, schema.LOG.name)
-        if name is None:
-            return None
-        grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    finally:
-        with contextlib.suppress(Exception):
-            wb.close()
-    header = grid[schema.LOG.header_row - 1] if len(grid) >= schema.LOG.header_row else []
+    with zipfile.ZipFile(src) as zf:
+        names = list(sheet_parts(zf)[1])
+    name = find_sheet_name(names, schema.LOG.name)
+    if name is None:
+        return None
+    header = read_row(src, name, schema.LOG.header_row)
     found, _ = match_headers(schema.LOG, header)
     if not found:  # no header at all: use the layout create_master writes
         found = {c.key: j for j, c in enumerate(schema.LOG.columns, start=1)}

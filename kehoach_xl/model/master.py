@@ -49,6 +49,16 @@ class MasterData:
     stamp: tuple[int, int] | None = None
     # The sheet "Phần việc" (one row per task and unit); not present in a master made before it existed.
     parts: SheetData = field(default_factory=lambda: SheetData(sheet=schema.PARTS, present=False))
+    # What the rules derive from this read and several steps ask for again (who owes what, each
+    # part): worked out once per MasterData. Nobody edits a MasterData's rows in place; a step
+    # that changes the data builds a new one (``master_from_grids``), which starts empty.
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked of this read, the same object after."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def plan_year(self) -> int | None:

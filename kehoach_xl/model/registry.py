@@ -58,6 +58,18 @@ class Registry:
     def __post_init__(self) -> None:
         self._unit_keys = self._index(self.units)
         self._leader_keys = self._index(self.leaders)
+        self._by_name: dict[str, dict[str, Any]] | None = None
+        self._matches: dict[str, NameMatch] = {}
+
+    def _names(self) -> dict[str, dict[str, Any]]:
+        # Every task asks for its units by name: an index, not a scan of the sheet per call.
+        # Rebuilt if rows were added to ``units`` after construction.
+        if self._by_name is None or self._by_name_len != len(self.units):
+            self._by_name = {}
+            for u in self.units:
+                self._by_name.setdefault(normalize_text(u.get("name")), u)
+            self._by_name_len = len(self.units)
+        return self._by_name
 
     @staticmethod
     def _index(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -76,15 +88,16 @@ class Registry:
     def from_master(cls, md: Any) -> Registry:
         return cls(units=list(md.units.rows), leaders=list(md.leaders.rows))
 
+    def is_of(self, md: Any) -> bool:
+        """True when this registry holds exactly the units and leaders of master data ``md``."""
+        return self.units == md.units.rows and self.leaders == md.leaders.rows
+
     @property
     def unit_names(self) -> list[str]:
         return [normalize_text(u.get("name")) for u in self.units if u.get("name")]
 
     def unit(self, canonical: str) -> dict[str, Any] | None:
-        for u in self.units:
-            if normalize_text(u.get("name")) == canonical:
-                return u
-        return None
+        return self._names().get(canonical) if canonical else None
 
     def is_group(self, canonical: str) -> bool:
         u = self.unit(canonical)
@@ -99,9 +112,13 @@ class Registry:
         hit = self._unit_keys.get(name_key(t))
         if hit:
             return NameMatch(t, hit)
-        aliases = list(self._unit_keys)
-        sugg = [self._unit_keys[name_key(s)] for s in suggest(t, aliases, n=5)]
-        return NameMatch(t, None, tuple(dict.fromkeys(sugg))[:3])
+        # An unknown name is usually written the same way on many rows; its suggestions
+        # (difflib over every alias) are worked out once.
+        if t not in self._matches:
+            aliases = list(self._unit_keys)
+            sugg = [self._unit_keys[name_key(s)] for s in suggest(t, aliases, n=5)]
+            self._matches[t] = NameMatch(t, None, tuple(dict.fromkeys(sugg))[:3])
+        return self._matches[t]
 
     def match_leader(self, text: str) -> NameMatch:
         t = _HONORIFIC.sub("", normalize_text(text))

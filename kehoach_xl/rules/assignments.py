@@ -32,8 +32,17 @@ def _synthesiser(coord_parties: Sequence[Any], registry: Registry) -> str | None
 
 
 def assignments(md: MasterData, registry: Registry | None = None) -> dict[str, list[Assignment]]:
-    """unit name → its tasks with roles, in task order. Unknown names are logged and skipped."""
-    registry = registry or Registry.from_master(md)
+    """unit name → its tasks with roles, in task order. Unknown names are logged and skipped.
+
+    Worked out once per read of the master when ``registry`` is the master's own (the caller
+    must not change the lists it gets).
+    """
+    if registry is None or registry.is_of(md):
+        return md.memo("assignments", lambda: _assignments(md, registry or Registry.from_master(md)))
+    return _assignments(md, registry)
+
+
+def _assignments(md: MasterData, registry: Registry) -> dict[str, list[Assignment]]:
     members = registry.member_units()
     out: dict[str, dict[str, Assignment]] = {}
 

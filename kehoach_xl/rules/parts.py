@@ -207,7 +207,14 @@ def parts_of(md: MasterData, registry: Registry | None = None, *, from_sheet: bo
     named on the task is kept under the role it had (nothing typed is lost). Without the sheet
     (a master written by 0.1.0), the values come from the task's columns and attributed lines.
     """
-    registry = registry or Registry.from_master(md)
+    if registry is None or registry.is_of(md):
+        # Merge, refresh, validation and the summary of one night all ask for the same parts.
+        return list(md.memo(("parts_of", from_sheet),
+                            lambda: _parts_of(md, registry or Registry.from_master(md), from_sheet)))
+    return _parts_of(md, registry, from_sheet)
+
+
+def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part]:
     stored = sheet_parts(md) if from_sheet else {}
     stored_by_task: dict[str, list[Part]] = {}
     for p in stored.values():
