@@ -214,12 +214,14 @@ def measure(what: str, master: Path) -> dict:
         argv = _argv(what, m, run)
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
             _reset_peak()
+            c0 = time.process_time()
             t0 = time.perf_counter()
             rc = main(argv)
             secs = time.perf_counter() - t0
+            cpu = time.process_time() - c0
         if rc not in (0, 1):  # 1: validate found problems, still a full run
             raise SystemExit(f"{' '.join(argv)} exited {rc}")
-    return {"seconds": secs, "peak_mib": _peak_kib() / 1024, "rc": rc}
+    return {"seconds": secs, "peak_mib": _peak_kib() / 1024, "rc": rc, "cpu": locals().get("cpu")}
 
 
 def child(args: list[str], code: Path | None = None) -> dict:

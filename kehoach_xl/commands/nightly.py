@@ -176,8 +176,9 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         if changes.is_empty():
             return
         parts[step] = changes
+        before = grids
         grids = apply_changes(grids, changes)
-        md = master_from_grids(grids, master, stamp)
+        md = master_from_grids(grids, master, stamp, previous=(before, md))
 
     def run(step: str, compute: Callable[[], str]) -> None:
         try:

@@ -47,7 +47,7 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_t
     if not path.exists():
         raise SetupError(f"Không tìm thấy tệp: {path}")
     try:
-        wb = CalamineWorkbook.from_path(str(path), load_tables=True)
+        wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
         raise DataError(f"Không mở được tệp {path.name}: tệp hỏng hoặc không phải Excel ({exc}).") from exc
     try:
@@ -57,26 +57,29 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_t
             names = [n for n in names if name_key(n) in keep]
         grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
         if tasks_table_only:
-            _cut_below_task_table(wb, grids, below)
+            _cut_below_task_table(path, grids, below)
         return grids
     finally:
         wb.close()
 
 
-def _cut_below_task_table(wb: Any, grids: dict[str, list[list[Any]]],
+def _cut_below_task_table(path: Path, grids: dict[str, list[list[Any]]],
                           below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> None:
+    from kehoach_xl.io.xlsx_head import tables as table_refs
+
     try:
-        tables = [wb.get_table_by_name(t) for t in wb.table_names]
-    except Exception:  # noqa: BLE001 - a workbook whose tables calamine cannot read: keep every row
+        # From the table parts alone: calamine's tables load their cells, the task list a second time.
+        tables = table_refs(path)
+    except Exception:  # noqa: BLE001 - a workbook whose tables cannot be read: keep every row
         return
     tasks_key = name_key(schema.TASKS.name)
-    on_tasks = [t for t in tables if name_key(t.sheet) == tasks_key]
+    on_tasks = [t for t in tables if name_key(t[1]) == tasks_key]
     if not on_tasks:
         return
     # Staff may add a small Table of their own (a legend) beside the tasks: the task list is the
-    # Table the program named, else the longest one. calamine's end row is 0-based.
-    chosen = task_table(on_tasks, name=lambda t: t.name, rows=lambda t: t.end[0] - t.start[0])
-    cut_tasks_below_table(grids, {chosen.sheet: chosen.end[0] + 1}, below)
+    # Table the program named, else the longest one.
+    chosen = task_table(on_tasks, name=lambda t: t[0], rows=lambda t: t[3] - t[2])
+    cut_tasks_below_table(grids, {chosen[1]: chosen[3]}, below)
 
 
 # What the commands that only look at the task list read: history grows by one row per reported

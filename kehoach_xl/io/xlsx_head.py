@@ -8,6 +8,8 @@ the wanted row, and the shared strings only up to the highest index that row use
 
 from __future__ import annotations
 
+import posixpath
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -95,3 +97,40 @@ def _shared_strings(zf: zipfile.ZipFile, wanted: set[int]) -> dict[int, str]:
             if i >= last:
                 break
     return out
+
+
+_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def tables(path: Path | str) -> list[tuple[str, str, int, int]]:
+    """(table name, sheet name, first row, last row) of every Excel Table, 1-based rows.
+
+    Read from the small table parts alone: a workbook reader asked for a table loads its cells too.
+    """
+    out = []
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        _, parts = sheet_parts(zf)
+        for sheet, part in parts.items():
+            folder, base = part.rsplit("/", 1) if "/" in part else ("", part)
+            rels = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+            if rels not in names:
+                continue
+            root = etree.fromstring(zf.read(rels), _SAFE)
+            for rel in root.iter(_PKG + "Relationship"):
+                if not rel.get("Type", "").endswith("/table") or rel.get("TargetMode") == "External":
+                    continue
+                target = rel.get("Target", "")
+                tpart = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(folder, target))
+                if tpart not in names:
+                    continue
+                t = etree.fromstring(zf.read(tpart), _SAFE)
+                m = _RANGE.fullmatch(t.get("ref", ""))
+                if m:
+                    out.append((t.get("displayName") or t.get("name", ""), sheet, int(m.group(1)), int(m.group(2) or m.group(1))))
+    return out
+
+
+_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_RANGE = re.compile(r"\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?")

@@ -162,7 +162,10 @@ class _RowEditor:
 
     def _new(self, ref: str, value: CellValue, style: int | None) -> bytes:
         s = str(style).encode() if style is not None else None
-        return cell_xml(ref, value, self._style_for(value, s), self.t.prefix, self.date1904)
+        s = self._style_for(value, s)
+        if not self.t.prefix:  # appended rows are most of a night's cells: the tuned writer
+            return cell_bytes(ref.encode("ascii"), value, s, b"", self.date1904)
+        return cell_xml(ref, value, s, self.t.prefix, self.date1904)
 
     def clear(self, body: bytes, row: int) -> bytes:
         def strip(m: re.Match[bytes]) -> bytes:

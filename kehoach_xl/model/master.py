@@ -138,11 +138,14 @@ def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
 
 
 def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "",
-                      stamp: tuple[int, int] | None = None) -> MasterData:
+                      stamp: tuple[int, int] | None = None, *,
+                      previous: tuple[Mapping[str, list[list[Any]]], MasterData] | None = None) -> MasterData:
     """Build :class:`MasterData` from raw sheet grids (sheet name -> rows of values).
 
     This is how a live workbook inside Excel (xlwings) and a file on disk share
-    one code path: both are turned into grids first.
+    one code path: both are turned into grids first. ``previous``: (grids, data) of an earlier
+    call; a sheet whose grid is the very same list there keeps its ``SheetData`` (the nightly's
+    steps change a few sheets of many, and ``apply_changes`` copies only those).
     """
     names = list(grids)
 
@@ -152,6 +155,8 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             d = SheetData(sheet=s, present=False)
             d.missing = [c.key for c in s.columns if c.required]
             return d
+        if previous is not None and previous[0].get(actual) is grids[actual]:
+            return getattr(previous[1], _SHEET_ATTRS[s.key])
         return read_sheet_rows(s, [list(r) for r in grids[actual]])
 
     settings: dict[str, Any] = {}
@@ -179,6 +184,9 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         parts=sheet(schema.PARTS),
     )
 
+
+_SHEET_ATTRS = {schema.TASKS.key: "tasks", schema.UNITS.key: "units", schema.LEADERS.key: "leaders",
+                schema.SCORES.key: "scores", schema.HISTORY.key: "history", schema.PARTS.key: "parts"}
 
 # Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.
 _READ_SHEETS = (schema.TASKS, schema.UNITS, schema.LEADERS, schema.SCORES, schema.HISTORY, schema.SETTINGS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -107,11 +108,19 @@ _STATUS_WORDS = {
 
 
 def parse_status(value: Any) -> str:
-    key = strip_accents(name_key(value)).strip(" .!")
+    status = _status_of(normalize_text(value))
+    if status is not None:
+        return status
+    raise ValueError(f"Trạng thái “{normalize_text(value)}” không hợp lệ; chọn một trong: {', '.join(schema.STATUSES)}.")
+
+
+@functools.lru_cache(maxsize=4096)  # a handful of spellings on every row of every sheet
+def _status_of(text: str) -> str | None:
+    key = strip_accents(name_key(text)).strip(" .!")
     for status, words in _STATUS_WORDS.items():
         if key in words:
             return status
-    raise ValueError(f"Trạng thái “{normalize_text(value)}” không hợp lệ; chọn một trong: {', '.join(schema.STATUSES)}.")
+    return None
 
 
 def clean_text(value: Any) -> str | None:
