@@ -309,6 +309,8 @@ def parse_period(text: Any) -> str:
     """'2024-5', '2024-05', '05/2024', '5/2024' (or a date) → '2024-05'; SetupError otherwise."""
     if isinstance(text, (dt.date, dt.datetime)):
         return f"{text.year:04d}-{text.month:02d}"
+    if type(text) is str and text in _PERIODS:  # the month's one or two periods, asked of every report
+        return _PERIODS[text]
     s = normalize_text(text)
     if m := _ISO.fullmatch(s):
         y, mo = int(m[1]), int(m[2])
@@ -318,7 +320,13 @@ def parse_period(text: Any) -> str:
         raise SetupError(f"Kỳ báo cáo “{s}” không đúng dạng: nhập YYYY-MM (ví dụ 2024-05) hoặc MM/YYYY (05/2024).")
     if not 1 <= mo <= 12 or y < 1900:
         raise SetupError(f"Kỳ báo cáo “{s}” có tháng hoặc năm không hợp lệ (tháng từ 1 đến 12).")
-    return f"{y:04d}-{mo:02d}"
+    out = f"{y:04d}-{mo:02d}"
+    if type(text) is str and len(_PERIODS) < 4096:
+        _PERIODS[text] = out
+    return out
+
+
+_PERIODS: dict[str, str] = {}
 
 
 def period_ym(period: Any) -> tuple[int, int]:

@@ -46,4 +46,8 @@ class Submission:
 
     @property
     def name(self) -> str:
-        return self.file.name
+        # Asked for on every report of every task in a merge; Path.name is not free.
+        cached = self.__dict__.get("_name")
+        if cached is None or cached[0] is not self.file:
+            cached = self.__dict__["_name"] = (self.file, self.file.name)
+        return cached[1]

@@ -432,10 +432,11 @@ _PART_FIELDS = ("status", "progress", "completed_on", "result", "difficulties", 
 def _part_reports(m: _Merge) -> dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]]:
     """(task, unit) → each live file's report of that task, the contribution read as the result."""
     out: dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]] = {}
+    by_file: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for (name, tid), vals in m.reported.items():  # grouped once: linear in the files too
+        by_file.setdefault(name, []).append((tid, vals))
     for s in m.live:
-        for (name, tid), vals in m.reported.items():
-            if name != s.name:
-                continue
+        for tid, vals in by_file.get(s.name, ()):
             rec = {k: vals[k] for k in _PART_FIELDS if k in vals}
             if "contribution" in vals:
                 rec["result"] = vals["contribution"]
@@ -634,10 +635,11 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
     index = md.task_index()
     seen: set[tuple[str, str, str]] = set()
     added = 0
+    by_file: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for (name, tid), vals in sorted(per_sub_values.items()):  # grouped once: linear in the files too
+        by_file.setdefault(name, []).append((tid, vals))
     for s in sorted(live, key=lambda s: (s.period, s.unit, s.name)):
-        for (name, tid), vals in sorted(per_sub_values.items()):
-            if name != s.name:
-                continue
+        for tid, vals in by_file.get(s.name, ()):
             rec = {k: vals.get(k) for k in _HIST_FIELDS}
             if "contribution" in vals:
                 rec["result"] = vals["contribution"]
