@@ -101,6 +101,7 @@ class _RowEditor:
         self.removed_shared: set[bytes] = set()
         self._needles: dict[int, bytes] = {}
         self._date_styles: dict[tuple[bytes | None, bool], bytes | None] = {}
+        self._letters: dict[int, bytes] = {}
 
     def fast_row(
         self, xml: bytes, row: _Row, num: int, changes: dict[int, CellValue]
@@ -189,10 +190,30 @@ class _RowEditor:
             start_tag, body, end_tag = row_xml[:tag_end], row_xml[tag_end : -len(t.row_close)], t.row_close
         if clear:
             body = self.clear(body, num)
+        if changes and not body and not t.prefix:
+            # A new row (appended log, history and part rows are most of a night's cells): its
+            # cells in column order, through the tuned writer, no search of an empty body.
+            return start_tag + self._new_cells(num, changes, new_style) + end_tag
         if changes:
             body = self._edit_body(body, num, changes, new_style)
             start_tag = self._fix_spans(start_tag, changes)
         return start_tag + body + end_tag
+
+    def _new_cells(self, num: int, changes: dict[int, CellValue], new_style: Callable[[int], int | None]) -> bytes:
+        letters = self._letters
+        tail = b"%d" % num
+        out = []
+        for col in sorted(changes):
+            value = changes[col]
+            ref = letters.get(col)
+            if ref is None:
+                ref = letters[col] = col_letters(col).encode("ascii")
+            st = new_style(col)
+            style = str(st).encode() if st is not None else None
+            if is_date_value(value):
+                style = self._style_for(value, style)
+            out.append(cell_bytes(ref + tail, value, style, b"", self.date1904))
+        return b"".join(out)
 
     def _fix_spans(self, start_tag: bytes, changes: dict[int, CellValue]) -> bytes:
         m = _ATTR_SPANS.search(start_tag)
