@@ -71,7 +71,7 @@ AS_OF = "2025-05-05"
 UNITS = [f"Phòng Chuyên môn số {i + 1:02d}" for i in range(40)]
 COMMANDS = ("validate", "refresh", "summary --export", "briefing", "report", "tasks --json",
             "merge (40 submissions)", "nightly (40 submissions)", "import (Word table)")
-BASELINES = ("zip floor", "openpyxl load+save")
+BASELINES = ("zip floor", "calamine read, every sheet", "openpyxl load+save")
 
 
 def build(n: int) -> Path:
@@ -183,6 +183,15 @@ def measure(what: str, master: Path) -> dict:
         with zipfile.ZipFile(master) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():
                 zout.writestr(info, zin.read(info), compress_type=info.compress_type)
+        secs = time.perf_counter() - t0
+    elif what == "calamine read, every sheet":
+        from python_calamine import CalamineWorkbook
+
+        _reset_peak()
+        t0 = time.perf_counter()
+        wb = CalamineWorkbook.from_path(str(master))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python()
         secs = time.perf_counter() - t0
     elif what == "openpyxl load+save":
         import openpyxl
