@@ -26,7 +26,9 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)
-    out = compute_refresh(md, as_of=as_of, config=config, summary_grid=grids[summary_name] if summary_name else None)
+    summary_grid = grids[summary_name] if summary_name else None
+    del grids  # the rows live on in ``md``; the raw grids would only add to the peak
+    out = compute_refresh(md, as_of=as_of, config=config, summary_grid=summary_grid)
     backup = None
     if not out.changes.is_empty():
         backup = write_master(master, out.changes, action="refresh", config=config, expect=md.stamp).backup

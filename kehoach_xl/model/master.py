@@ -157,7 +157,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             return d
         if previous is not None and previous[0].get(actual) is grids[actual]:
             return getattr(previous[1], _SHEET_ATTRS[s.key])
-        return read_sheet_rows(s, [list(r) for r in grids[actual]])
+        return read_sheet_rows(s, grids[actual])  # read, never changed: no copy of a 50,000-row grid
 
     settings: dict[str, Any] = {}
     settings_rows: dict[str, int] = {}

@@ -25,7 +25,7 @@ SOURCE_NONE = "none"  # nothing reported yet
 SOURCE_SHEET = "sheet"  # the part's row in the sheet "Phần việc" (the store, once the master has it)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Part:
     task_id: str
     unit: str  # the unit's canonical name (as the sheet "Đơn vị" spells it)

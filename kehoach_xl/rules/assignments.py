@@ -15,7 +15,7 @@ from kehoach_xl.text import normalize_text
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     task_id: str
     index: int  # position in md.tasks.rows

@@ -28,7 +28,7 @@ _DONE = {normalize_text(schema.STATUS_DONE).casefold(), "đã hoàn thành"}
 _ONGOING = {"continuous", "recurring"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Derived:
     due_date: dt.date | None
     deadline_kind: str  # code of schema.DEADLINE_KINDS
@@ -54,7 +54,17 @@ class Derived:
 
 
 def is_done(status: object) -> bool:
+    if type(status) is str:
+        hit = _DONE_SEEN.get(status)
+        if hit is None:
+            hit = normalize_text(status).casefold() in _DONE
+            if len(_DONE_SEEN) < 4096:
+                _DONE_SEEN[status] = hit
+        return hit
     return normalize_text(status).casefold() in _DONE
+
+
+_DONE_SEEN: dict[str, bool] = {}  # a status cell holds one of a few spellings
 
 
 def period_end(as_of: dt.date, recurrence: str | None) -> dt.date | None:

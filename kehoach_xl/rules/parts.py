@@ -299,7 +299,7 @@ def derive_task_status(parts: Sequence[Part]) -> tuple[str, float | None]:
     return status, min(x if x is not None else 0.0 for x in figures)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskStatus:
     task_id: str
     status: str  # what the task's status is: the derived one, or the office's when hand_set

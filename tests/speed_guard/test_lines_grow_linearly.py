@@ -126,5 +126,5 @@ def test_merge_is_linear_in_tasks_and_in_files(tmp_path: Path) -> None:
     assert by_tasks < 2.3, f"tasks doubled: {counts}, ratio {by_tasks:.2f}"
     # The same reports in four times as many files (each unit owns a quarter of the tasks): the same
     # work. Counts are exact, so the bound is tight: the merge that looped over every report once per
-    # file (fixed in 0.3.0) gave 1.09 here, the fixed one 1.00.
+    # file (fixed after 0.1.0) gave 1.09 here, the fixed one 1.00.
     assert by_files < 1.04, f"files doubled: {counts}, ratio {by_files:.2f}"
