@@ -29,7 +29,19 @@ def _default(o: Any) -> Any:
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_default))
+    if not isinstance(obj, list) or not obj:
+        click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_default))
+        return
+    # A list (50,000 tasks) is written item by item, never as one string of the whole: the same
+    # text json.dumps(obj, indent=2) gives (JSON strings hold no raw line breaks to re-indent).
+    out = click.get_text_stream("stdout")
+    out.write("[\n")
+    last = len(obj) - 1
+    for i, item in enumerate(obj):
+        text = json.dumps(item, ensure_ascii=False, indent=2, default=_default).replace("\n", "\n  ")
+        out.write("  " + text + (",\n" if i < last else "\n"))
+    out.write("]\n")
+    out.flush()
 
 
 def csv_safe(value: Any) -> Any:
