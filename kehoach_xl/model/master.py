@@ -92,6 +92,11 @@ def match_headers(sheet: Sheet, header_cells: Sequence[Any]) -> tuple[dict[str, 
 
 
 def _to_python(value: Any) -> Any:
+    t = type(value)  # every cell of every sheet read passes here: the common types first, by identity
+    if t is str:
+        return value if value and not value.isspace() else None
+    if t is float:
+        return int(value) if value.is_integer() else value
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, float) and value.is_integer():
@@ -116,13 +121,13 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0)
     data.columns, data.headers = match_headers(sheet, grid[hdr_idx])
     data.header_row = hdr_idx + 1 + offset_row
     data.missing = [c.key for c in sheet.columns if c.required and c.key not in data.columns]
-    cols = list(data.columns.items())
+    cols = [(key, j - 1) for key, j in data.columns.items()]
+    conv = _to_python
     for i in range(hdr_idx + 1, len(grid)):
         row = grid[i]
-        rec = {}
-        for key, j in cols:
-            rec[key] = _to_python(row[j - 1]) if j - 1 < len(row) else None
-        if all(v is None for v in rec.values()):
+        n = len(row)
+        rec = {key: conv(row[j]) if j < n else None for key, j in cols}
+        if not any(v is not None for v in rec.values()):
             continue
         data.rows.append(rec)
         data.row_numbers.append(i + 1 + offset_row)
