@@ -30,8 +30,10 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     del grids  # the rows live on in ``md``; the raw grids would only add to the peak
     out = compute_refresh(md, as_of=as_of, config=config, summary_grid=summary_grid)
     backup = None
+    stamp = md.stamp
+    del md  # the rows and parts are not needed to write: the writer's peak is its own
     if not out.changes.is_empty():
-        backup = write_master(master, out.changes, action="refresh", config=config, expect=md.stamp).backup
+        backup = write_master(master, out.changes, action="refresh", config=config, expect=stamp).backup
     f = out.figures
     return RefreshResult(path=master, as_of=as_of, tasks=f["tasks"], cells_changed=f["cells_changed"],
                          states=f["states"], missing_columns=f["missing_columns"], backup=backup)

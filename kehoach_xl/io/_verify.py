@@ -14,6 +14,7 @@ import posixpath
 import re
 import warnings
 import zipfile
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +225,66 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str) -> None:
                 want.set(sheet, r, c, v)
         _check_sheet(grid, sheet, want, master_name)
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
-        _check_sheet(_grid(wb, sheet), sheet, changes, master_name)
+        _check_sheet(_rows_needed(wb, sheet, changes), sheet, changes, master_name)
+
+
+class _Sparse:
+    """The rows of a sheet a check looks at, by Excel row; every other row reads as empty."""
+
+    def __init__(self, height: int, rows: dict[int, list[Any]]) -> None:
+        self.height, self.rows = height, rows
+
+    def __len__(self) -> int:
+        return self.height
+
+    def __getitem__(self, i: int) -> list[Any]:
+        return self.rows.get(i + 1, [])
+
+
+def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
+    """The sheet as :func:`_check_sheet` reads it, keeping only the rows it looks at.
+
+    Streamed row by row: the rows holding changed cells, the last used rows (as many as were
+    appended) and, below a cleared start, the rows with a value the change set did not put there.
+    The whole grid of a 50,000-row sheet as Python values is what the check used to cost.
+    """
+    sheet = wb.get_sheet_by_name(name)
+    start = sheet.start
+    if start is None:
+        return []
+    cells = changes.cells.get(name, {})
+    rows_of_cells = {r for r, _c in cells}
+    cols_of_row: dict[int, set[int]] = {}
+    for r, c in cells:
+        cols_of_row.setdefault(r, set()).add(c)
+    k = sum(1 for row in changes.appends.get(name, []) if any(not _empty(v) for v in row))
+    clear = changes.clear_from.get(name)
+    pad = [None] * start[1]  # calamine gives rows from the first row, columns from the first used one
+    kept: dict[int, list[Any]] = {}
+    needed: set[int] = set()  # kept for a changed cell or a value below the clear
+    tail: deque[int] = deque()  # the last k used rows
+    r = 0
+    for r, values in enumerate(sheet.iter_rows(), start=1):
+        row = pad + values if pad else values
+        used = any(not _empty(v) for v in values)
+        if r in rows_of_cells or (clear is not None and r >= clear and used
+                                  and _offends(row, cols_of_row.get(r, ()))):
+            needed.add(r)
+            kept[r] = row
+        if k and used:
+            if len(tail) == k:
+                old = tail.popleft()
+                if old not in needed:
+                    kept.pop(old, None)
+            tail.append(r)
+            kept[r] = row
+    if r != start[0] + sheet.height:  # not the layout this code knows: read the grid whole, as before
+        return _grid(wb, name)
+    return _Sparse(r, kept)
+
+
+def _offends(row: list[Any], mine: Any) -> bool:
+    return any(not _empty(v) and c not in mine for c, v in enumerate(row, start=1))
 
 
 def _check_sheet(grid: list[list[Any]], sheet: str, changes: MasterChanges, master_name: str) -> None:

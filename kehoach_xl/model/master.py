@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,16 @@ class MasterData:
     # What the rules derive from this read and several steps ask for again (who owes what, each
     # part): worked out once per MasterData. Nobody edits a MasterData's rows in place; a step
     # that changes the data builds a new one (``master_from_grids``), which starts empty.
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MasterData:
+        # A copy is made to be changed (tests, what-if runs): it must not answer from the original's memo.
+        import copy
+
+        new = object.__new__(MasterData)
+        for f in fields(self):
+            setattr(new, f.name, {} if f.name == "_memo" else copy.deepcopy(getattr(self, f.name), memo))
+        return new
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` the first time ``key`` is asked of this read, the same object after."""
