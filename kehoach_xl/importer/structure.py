@@ -235,7 +235,13 @@ def parse_tables(tables: list[RawTable], *, source: str = "") -> tuple[list[Pars
 
 
 def _is_header_again(row: Sequence[RawCell], cols: dict[str, int], b: _Builder) -> bool:
-    return _signature(row) in b.header_sigs or match_header_row([c.text for c in row]) == cols
+    return _is_header_row(row, b) or match_header_row([c.text for c in row]) == cols
+
+
+def _is_header_row(row: Sequence[RawCell], b: _Builder) -> bool:
+    """``_signature(row) in b.header_sigs``, folding only until a cell differs (a data row's first)."""
+    return any(len(sig) == len(row) and all(fold(c.text) == s for c, s in zip(row, sig, strict=True))
+               for sig in b.header_sigs)
 
 
 def _next_stt(t: RawTable, i: int, cols: dict[str, int], b: _Builder | None = None) -> str | None:
