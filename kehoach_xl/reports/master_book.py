@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from copy import copy
 from typing import Any
 
 from openpyxl import Workbook
@@ -96,13 +97,24 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     ws.row_dimensions[1].height = 32
     # An Excel Table needs at least one data row; an empty master gets one blank row.
     data = list(rows) or [{}]
+    # One styled cell per column, its style array copied to the others: setting alignment and
+    # border cell by cell costs openpyxl a hash lookup each (most of the time of a 10,000-task import).
+    templates = []
+    for j, col in enumerate(cols, start=1):
+        c = ws.cell(row=2, column=j)
+        c.alignment = CENTER if col.type in ("int", "percent", "date", "datetime") or col.key in ("stt", "id", "group") else WRAP_TOP
+        c.border = BORDER
+        fmt = _format_for(col)
+        if fmt:
+            c.number_format = fmt
+        templates.append((c._style, fmt))
     for i, row in enumerate(data, start=2):
         for j, col in enumerate(cols, start=1):
-            c = put_text(ws.cell(row=i, column=j), _cell_value(col, row.get(col.key)))
-            c.alignment = CENTER if col.type in ("int", "percent", "date", "datetime") or col.key in ("stt", "id", "group") else WRAP_TOP
-            c.border = BORDER
-            fmt = _format_for(col)
-            if fmt:
+            c = ws.cell(row=i, column=j)
+            style, fmt = templates[j - 1]
+            c._style = copy(style)
+            put_text(c, _cell_value(col, row.get(col.key)))
+            if fmt and c.number_format != fmt:  # a date in a number column: its format wins, as before
                 c.number_format = fmt
         ws.row_dimensions[i].height = row_height(row, cols)
     last_col = get_column_letter(len(cols))
