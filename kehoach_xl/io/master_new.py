@@ -67,6 +67,11 @@ class StreamedRows:
     count: int
     # k (0 … count-1) -> the row's cells (detached openpyxl cells, styled, values bound) and its height
     row: Callable[[int], tuple[list[Cell], float | None]]
+    # k -> the row's values as its cells hold them, without making the cells (None: from ``row``)
+    values: Callable[[int], list[Any]] | None = None
+
+    def row_values(self, k: int) -> list[Any]:
+        return self.values(k) if self.values is not None else [c.value for c in self.row(k)[0]]
 
 
 def stream_rows(ws: Any, rows: StreamedRows) -> None:
@@ -74,14 +79,6 @@ def stream_rows(ws: Any, rows: StreamedRows) -> None:
     above = max((r for r, _ in ws._cells), default=0)
     if above >= rows.first or any(r >= rows.first for r in ws.row_dimensions):
         raise ValueError(f"sheet {ws.title!r} already has rows from {rows.first}")
-    for table in ws.tables.values():
-        # openpyxl names the columns at save time from ws[table.ref], which would create every
-        # cell of the table's range; the header row is all it reads
-        if not table.tableColumns:
-            table._initialise_columns()
-            if table.headerRowCount:
-                for j, col in enumerate(table.tableColumns, start=1):
-                    col.name = str(ws.cell(row=1, column=j).value)
     setattr(ws, STREAMED_ROWS, rows)
 
 
@@ -97,6 +94,17 @@ class _StreamingSheetWriter(WorksheetWriter):
             col = "".join(ch for ch in (last or first) if ch.isalpha())
             ref = f"{first}:{col}{self._streamed.first + self._streamed.count - 1}"
         self.xf.send(SheetDimension(ref).to_tree())
+
+    def write_tables(self) -> None:
+        for table in self.ws.tables.values():
+            # openpyxl names the columns from ws[table.ref], which would make a cell for every
+            # coordinate of the table; the header row is all it reads
+            if not table.tableColumns and table.ref.startswith("A1:"):
+                table._initialise_columns()
+                if table.headerRowCount:
+                    for j, col in enumerate(table.tableColumns, start=1):
+                        col.name = str(self.ws.cell(row=1, column=j).value)
+        super().write_tables()
 
     def write_rows(self) -> None:
         xf = self.xf.send(True)

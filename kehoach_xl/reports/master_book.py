@@ -129,7 +129,8 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     ws.row_dimensions[2].height = row_height(data[0], cols)
     if len(data) > 1:
         stream_rows(ws, StreamedRows(3, len(data) - 1, lambda k: (
-            cells(3 + k, data[k + 1], partial(Cell, ws)), row_height(data[k + 1], cols))))
+            cells(3 + k, data[k + 1], partial(Cell, ws)), row_height(data[k + 1], cols)),
+            lambda k: [_bound(_cell_value(col, data[k + 1].get(col.key))) for col in cols]))
     last_col = get_column_letter(len(cols))
     ref = f"A1:{last_col}{len(data) + 1}"
     if sheet.table_name:
@@ -362,14 +363,17 @@ def add_parts_sheet(wb: Workbook, as_of: dt.date | None = None) -> Any:
     return ws
 
 
+def _bound(value: Any) -> Any:
+    """The value an openpyxl cell holds once given ``value``: text is cut at Excel's 32,767 characters."""
+    return value[:32767] if isinstance(value, str) else value
+
+
 def _grid(ws: Any) -> list[list[Any]]:
     """The sheet's values as openpyxl would read them back, streamed rows included."""
     grid = [list(r) for r in ws.iter_rows(values_only=True)]
     streamed = getattr(ws, STREAMED_ROWS, None)
     if streamed is not None:
-        # a cell holds its value as given, only text is cut at Excel's 32,767 characters
-        for k in range(streamed.count):
-            grid.append([c.value for c in streamed.row(k)[0]])
+        grid += (streamed.row_values(k) for k in range(streamed.count))
     return grid
 
 
