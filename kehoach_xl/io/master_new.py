@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 from zipfile import ZIP_DEFLATED, ZipFile
 
+from lxml import etree
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.cell._writer import write_cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.dimensions import RowDimension, SheetDimension
 from openpyxl.writer.excel import ExcelWriter
@@ -69,6 +78,13 @@ class StreamedRows:
     row: Callable[[int], tuple[list[Cell], float | None]]
     # k -> the row's values as its cells hold them, without making the cells (None: from ``row``)
     values: Callable[[int], list[Any]] | None = None
+    # The fast path, taken when all three are given: per column the style array every cell of the
+    # column ends with, and whether a date keeps it (openpyxl gives a date in a cell without a date
+    # format its own format); per row the height. A row with a value the fast path does not write
+    # exactly as openpyxl does falls back to ``row``.
+    styles: Sequence[StyleArray] | None = None
+    dates_keep_style: Sequence[bool] | None = None
+    height: Callable[[int], float | None] | None = None
 
     def row_values(self, k: int) -> list[Any]:
         return self.values(k) if self.values is not None else [c.value for c in self.row(k)[0]]
@@ -106,13 +122,68 @@ class _StreamingSheetWriter(WorksheetWriter):
                         col.name = str(self.ws.cell(row=1, column=j).value)
         super().write_tables()
 
+    def _fast_row(self, k: int, sids: list[str], letters: list[str]) -> Any:
+        """Row ``k`` as the <row> element openpyxl's writer makes of its cells, None when it cannot be sure.
+
+        One XML text per row parsed by lxml (its serialiser then escapes exactly as for openpyxl's
+        elements) instead of an openpyxl Cell, a style lookup and five writer calls per cell.
+        """
+        s = self._streamed
+        i = s.first + k
+        values = s.values(k)  # type: ignore[misc]
+        if len(values) > len(sids):
+            return None
+        out: list[str] = []
+        wb = self.ws.parent
+        for j, v in enumerate(values):
+            head = f'<c r="{letters[j]}{i}" s="{sids[j]}"'
+            t = type(v)
+            if v is None:
+                out.append(head + ' t="n"/>')
+            elif t is str:
+                if v in ERROR_CODES or "\r" in v or ILLEGAL_CHARACTERS_RE.search(v):
+                    return None  # an error value; a CR the XML parser would turn into LF; an error to raise
+                if not v:
+                    out.append(head + ' t="inlineStr"/>')
+                    continue
+                space = ' xml:space="preserve"' if v != v.strip() else ""
+                out.append(f'{head} t="inlineStr"><is><t{space}>{xml_escape(v)}</t></is></c>')
+            elif t is int or t is float:
+                if t is float and (math.isnan(v) or math.isinf(v)):
+                    return None
+                out.append(f'{head} t="n"><v>{safe_string(v)}</v></c>')
+            elif (t is dt.date or t is dt.datetime) and s.dates_keep_style[j] and not wb.iso_dates and (  # type: ignore[index]
+                    t is dt.date or v.tzinfo is None):
+                out.append(f'{head} t="n"><v>{safe_string(to_excel(v, wb.epoch))}</v></c>')
+            else:
+                return None
+        height = s.height(k)  # type: ignore[misc]
+        attrs = {"r": f"{i}"}
+        if height is not None:
+            attrs.update(RowDimension(self.ws, index=i, ht=height))
+        head = "<row " + " ".join(f'{a}="{xml_escape(str(b))}"' for a, b in attrs.items()) + ">"
+        try:
+            return etree.fromstring(head + "".join(out) + "</row>")
+        except etree.XMLSyntaxError:  # a character XML cannot hold: openpyxl's path raises its own error
+            return None
+
     def write_rows(self) -> None:
         xf = self.xf.send(True)
+        s = self._streamed
+        fast = s.values is not None and s.styles is not None and s.dates_keep_style is not None and (
+            s.height is not None)
         with xf.element("sheetData"):
             for row_idx, row in self.rows():
                 self.write_row(xf, row, row_idx)
-            s = self._streamed
+            # the style ids openpyxl gives these style arrays when it writes a cell: registered the
+            # same way and at the same point (after the rows above), so every id comes out the same
+            sids = [f"{self.ws.parent._cell_styles.add(copy(st))}" for st in s.styles] if fast else []  # type: ignore[union-attr]
+            letters = [get_column_letter(j) for j in range(1, len(sids) + 1)]
             for k in range(s.count):
+                el = self._fast_row(k, sids, letters) if fast else None
+                if el is not None:
+                    xf.write(el)
+                    continue
                 cells, height = s.row(k)
                 i = s.first + k
                 attrs = {"r": f"{i}"}

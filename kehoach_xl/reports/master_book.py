@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side, is_date_format
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
@@ -128,9 +128,12 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     cells(2, data[0], ws.cell)
     ws.row_dimensions[2].height = row_height(data[0], cols)
     if len(data) > 1:
-        stream_rows(ws, StreamedRows(3, len(data) - 1, lambda k: (
-            cells(3 + k, data[k + 1], partial(Cell, ws)), row_height(data[k + 1], cols)),
-            lambda k: [_bound(_cell_value(col, data[k + 1].get(col.key))) for col in cols]))
+        stream_rows(ws, StreamedRows(
+            3, len(data) - 1, lambda k: (cells(3 + k, data[k + 1], partial(Cell, ws)), row_height(data[k + 1], cols)),
+            values=lambda k: [_bound(_cell_value(col, data[k + 1].get(col.key))) for col in cols],
+            styles=[style for style, _ in templates],
+            dates_keep_style=[is_date_format(ws.cell(row=2, column=j).number_format) for j in range(1, len(cols) + 1)],
+            height=lambda k: row_height(data[k + 1], cols)))
     last_col = get_column_letter(len(cols))
     ref = f"A1:{last_col}{len(data) + 1}"
     if sheet.table_name:
@@ -405,6 +408,15 @@ def _stream_parts(ws: Any, rows: Sequence[Sequence[Any]]) -> None:
             c = put_text(Cell(ws, row=k + 3, column=j + 1), values[j] if j < len(values) else None)
             c._style = copy(templates[j])
             out.append(c)
-        return out, row_height(dict(zip(keys, values, strict=False)), cols)
+        return out, height(k)
 
-    stream_rows(ws, StreamedRows(3, n - 1, row))
+    def height(k: int) -> float:
+        return row_height(dict(zip(keys, rows[k + 2], strict=False)), cols)
+
+    def values(k: int) -> list[Any]:
+        vals = rows[k + 2]
+        return [_bound(vals[j]) if j < len(vals) else None for j in range(len(cols))]
+
+    # the style is set after the value there, so every cell ends with its column's style, dates too
+    stream_rows(ws, StreamedRows(3, n - 1, row, values=values, styles=templates,
+                                 dates_keep_style=[True] * len(cols), height=height))
