@@ -130,7 +130,7 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     if len(data) > 1:
         stream_rows(ws, StreamedRows(
             3, len(data) - 1, lambda k: (cells(3 + k, data[k + 1], partial(Cell, ws)), row_height(data[k + 1], cols)),
-            values=lambda k: [_bound(_cell_value(col, data[k + 1].get(col.key))) for col in cols],
+            values=_RowValues(cols, data),
             styles=[style for style, _ in templates],
             dates_keep_style=[is_date_format(ws.cell(row=2, column=j).number_format) for j in range(1, len(cols) + 1)],
             height=lambda k: row_height(data[k + 1], cols)))
@@ -364,6 +364,31 @@ def add_parts_sheet(wb: Workbook, as_of: dt.date | None = None) -> Any:
     if len(rows) > 2:
         _stream_parts(ws, rows)
     return ws
+
+
+class _RowValues:
+    """The cell values of data rows 1 … (row 0 is written as cells), each text cleaned once per distinct text.
+
+    The parts of a new master are computed from these values and the sheet is written from them,
+    and a plan repeats its unit, deadline and group texts on many rows.
+    """
+
+    def __init__(self, cols: Sequence[schema.Column], data: Sequence[Mapping[str, Any]]) -> None:
+        self.cols, self.data = cols, data
+        self._texts: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, k: int) -> list[Any]:
+        row, out = self.data[k + 1], []
+        for col in self.cols:
+            v = row.get(col.key)
+            if isinstance(v, str) and col.type in ("text", "list", "email"):
+                key = (col.type, v)
+                if key not in self._texts:
+                    self._texts[key] = _bound(_cell_value(col, v))
+                out.append(self._texts[key])
+            else:
+                out.append(_bound(_cell_value(col, v)))
+        return out
 
 
 def _bound(value: Any) -> Any:
