@@ -102,6 +102,7 @@ class _StreamingSheetWriter(WorksheetWriter):
     def __init__(self, ws: Any, rows: StreamedRows) -> None:
         super().__init__(ws)
         self._streamed = rows
+        self._row_attrs: dict[float | None, str] = {}
 
     def write_dimensions(self) -> None:
         ref = self.ws.calculate_dimension()
@@ -158,10 +159,12 @@ class _StreamingSheetWriter(WorksheetWriter):
             else:
                 return None
         height = s.height(k)  # type: ignore[misc]
-        attrs = {"r": f"{i}"}
-        if height is not None:
-            attrs.update(RowDimension(self.ws, index=i, ht=height))
-        head = "<row " + " ".join(f'{a}="{xml_escape(str(b))}"' for a, b in attrs.items()) + ">"
+        dims = self._row_attrs.get(height)
+        if dims is None:  # what openpyxl's RowDimension gives of a height (ht, customHeight), once per height
+            dims = "".join(f' {a}="{xml_escape(str(b))}"' for a, b in RowDimension(self.ws, index=i, ht=height)
+                           if a != "r") if height is not None else ""
+            self._row_attrs[height] = dims
+        head = f'<row r="{i}"{dims}>'
         try:
             return etree.fromstring(head + "".join(out) + "</row>")
         except etree.XMLSyntaxError:  # a character XML cannot hold: openpyxl's path raises its own error
