@@ -10,27 +10,39 @@ is empty (the structure pass then treats the row as a continuation).
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.oxml.ns import qn
+from lxml import etree
 
 from kehoach_xl.errors import DataError
 from kehoach_xl.importer.model import RawCell, RawTable
 from kehoach_xl.text import normalize_text
 
 _W_P, _W_R, _W_T, _W_BR, _W_TAB, _W_CR = (qn("w:p"), qn("w:r"), qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:cr"))
+# Tags and attributes looked up once: qn() parses its argument on every call, and the reader asks
+# for them in every cell of tables of tens of thousands of rows.
+_W_VAL, _W_TYPE, _W_RPR, _W_B, _W_I = qn("w:val"), qn("w:type"), qn("w:rPr"), qn("w:b"), qn("w:i")
+_W_TBL, _W_TR, _W_TC, _W_TCPR, _W_GRIDSPAN, _W_VMERGE = (qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:tcPr"),
+                                                        qn("w:gridSpan"), qn("w:vMerge"))
+_W_RENDERED_BREAK, _W_PPR_BREAK = qn("w:lastRenderedPageBreak"), f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}"
 
 
 def _on(el) -> bool:
     if el is None:
         return False
-    val = el.get(qn("w:val"))
+    val = el.get(_W_VAL)
     return val is None or val.lower() not in ("0", "false", "off", "none")
 
 
-def _cell(tc) -> tuple[RawCell, bool]:
-    """The cell's text (paragraphs and line breaks as newlines) and whether it broke a page."""
+def _cell(tc, texts: dict[str, str] | None = None) -> tuple[RawCell, bool]:
+    """The cell's text (paragraphs and line breaks as newlines) and whether it broke a page.
+
+    ``texts``: raw text -> cleaned text, shared by the cells of a document (its texts repeat).
+    """
     paras: list[str] = []
     runs_b: list[bool] = []
     runs_i: list[bool] = []
@@ -45,24 +57,45 @@ def _cell(tc) -> tuple[RawCell, bool]:
                 elif ch.tag == _W_TAB:
                     text.append(" ")
                 elif ch.tag in (_W_BR, _W_CR):
-                    if ch.get(qn("w:type")) == "page":
+                    if ch.get(_W_TYPE) == "page":
                         page_break = True
                     else:
                         text.append("\n")
             t = "".join(text)
             if t.strip():
-                rpr = r.find(qn("w:rPr"))
-                runs_b.append(rpr is not None and _on(rpr.find(qn("w:b"))))
-                runs_i.append(rpr is not None and _on(rpr.find(qn("w:i"))))
+                rpr = r.find(_W_RPR)
+                runs_b.append(rpr is not None and _on(rpr.find(_W_B)))
+                runs_i.append(rpr is not None and _on(rpr.find(_W_I)))
             parts.append(t)
         paras.append("".join(parts))
-    text = normalize_text("\n".join(paras), keep_newlines=True)
+    raw = "\n".join(paras)
+    if texts is None:
+        text = normalize_text(raw, keep_newlines=True)
+    elif (text := texts.get(raw)) is None:
+        text = texts[raw] = normalize_text(raw, keep_newlines=True)
     return RawCell(text, bool(runs_b) and all(runs_b), bool(runs_i) and all(runs_i)), page_break
 
 
 def _row_breaks_page(tr) -> bool:
     # a page break in the paragraph before a row, or lastRenderedPageBreak Word leaves behind
-    return any(True for _ in tr.iter(qn("w:lastRenderedPageBreak")))
+    return any(True for _ in tr.iter(_W_RENDERED_BREAK))
+
+
+def _plain_body(path: Path | str, doc: Any) -> Any:
+    """The document body as plain lxml elements (python-docx, which checked the file, found the part).
+
+    python-docx's element classes make every element a Python object chosen per tag: walking a
+    table of tens of thousands of cells that way takes seconds. The part is parsed again with
+    python-docx's own parser options (blank text dropped, no entities), so the tree is the same.
+    """
+    name = str(doc.part.partname).lstrip("/")
+    with zipfile.ZipFile(path) as z:
+        data = z.read(name)
+    root = etree.fromstring(data, etree.XMLParser(remove_blank_text=True, resolve_entities=False))
+    body = root.find(qn("w:body"))
+    if body is None:
+        raise KeyError("w:body")
+    return body
 
 
 def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
@@ -75,43 +108,43 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
 
     try:
         doc = Document(str(path))
+        body = _plain_body(path, doc)
     except Exception as exc:  # noqa: BLE001 - PackageNotFoundError, BadZipFile, KeyError, XML errors …
         raise DataError(f"Không mở được tệp Word '{Path(path).name}': tệp hỏng hoặc không phải .docx ({exc}).") from exc
-    body = doc.element.body
     tables: list[RawTable] = []
     preamble: list[str] = []
     head_open = True  # until the task table
     page_pending = False
+    texts: dict[str, str] = {}
     for child in body.iterchildren():
         if child.tag == _W_P:
             txt = "".join(t.text or "" for t in child.iter(_W_T))
-            if any(br.get(qn("w:type")) == "page" for br in child.iter(_W_BR)) or child.find(
-                    f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None:
+            if any(br.get(_W_TYPE) == "page" for br in child.iter(_W_BR)) or child.find(_W_PPR_BREAK) is not None:
                 page_pending = True
             if head_open and txt.strip():
                 preamble.append(txt)
             continue
-        if child.tag != qn("w:tbl"):
+        if child.tag != _W_TBL:
             continue
         rows: list[list[RawCell]] = []
         page_starts: set[int] = set()
         if page_pending and tables:
             page_starts.add(0)
         page_pending = False
-        for tr in child.iterchildren(qn("w:tr")):
+        for tr in child.iterchildren(_W_TR):
             cells: list[RawCell] = []
             broke = _row_breaks_page(tr)
-            for tc in tr.iterchildren(qn("w:tc")):
-                tcpr = tc.find(qn("w:tcPr"))
+            for tc in tr.iterchildren(_W_TC):
+                tcpr = tc.find(_W_TCPR)
                 span = 1
                 vmerge_continue = False
                 if tcpr is not None:
-                    gs = tcpr.find(qn("w:gridSpan"))
+                    gs = tcpr.find(_W_GRIDSPAN)
                     if gs is not None:
-                        span = int(gs.get(qn("w:val")) or 1)
-                    vm = tcpr.find(qn("w:vMerge"))
-                    vmerge_continue = vm is not None and (vm.get(qn("w:val")) or "continue") == "continue"
-                cell, pb = _cell(tc)
+                        span = int(gs.get(_W_VAL) or 1)
+                    vm = tcpr.find(_W_VMERGE)
+                    vmerge_continue = vm is not None and (vm.get(_W_VAL) or "continue") == "continue"
+                cell, pb = _cell(tc, texts)
                 broke = broke or pb
                 cells.append(RawCell(merged_above=True) if vmerge_continue else cell)
                 cells.extend(RawCell() for _ in range(span - 1))
