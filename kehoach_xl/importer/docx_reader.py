@@ -10,11 +10,12 @@ is empty (the structure pass then treats the row as a continuation).
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
-from docx import Document
 from docx.oxml.ns import qn
 from lxml import etree
 
@@ -81,21 +82,30 @@ def _row_breaks_page(tr) -> bool:
     return any(True for _ in tr.iter(_W_RENDERED_BREAK))
 
 
-def _plain_body(path: Path | str, doc: Any) -> Any:
-    """The document body as plain lxml elements (python-docx, which checked the file, found the part).
+_W_BODY = qn("w:body")
+_REL_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_CT_WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
-    python-docx's element classes make every element a Python object chosen per tag: walking a
-    table of tens of thousands of cells that way takes seconds. The part is parsed again with
-    python-docx's own parser options (blank text dropped, no entities), so the tree is the same.
-    """
-    name = str(doc.part.partname).lstrip("/")
-    with zipfile.ZipFile(path) as z:
-        data = z.read(name)
-    root = etree.fromstring(data, etree.XMLParser(remove_blank_text=True, resolve_entities=False))
-    body = root.find(qn("w:body"))
-    if body is None:
-        raise KeyError("w:body")
-    return body
+
+def _main_part(z: zipfile.ZipFile) -> str:
+    """The name of the document's main part, checked to be a Word document (as python-docx checks it)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    rels = etree.fromstring(z.read("_rels/.rels"), parser)
+    target = next((r.get("Target") for r in rels if r.get("Type") == _REL_OFFICE_DOCUMENT), None)
+    if not target:
+        raise KeyError("officeDocument")
+    name = posixpath.normpath(target.lstrip("/"))
+    types = etree.fromstring(z.read("[Content_Types].xml"), parser)
+    ctype = next((t.get("ContentType") for t in types.iter(f"{_CT}Override")
+                  if (t.get("PartName") or "").lstrip("/").lower() == name.lower()), None)
+    if ctype is None:
+        ext = name.rsplit(".", 1)[-1].lower()
+        ctype = next((t.get("ContentType") for t in types.iter(f"{_CT}Default")
+                      if (t.get("Extension") or "").lower() == ext), None)
+    if ctype != _CT_WORD_MAIN:
+        raise ValueError(f"không phải văn bản Word, loại nội dung '{ctype}'")
+    return name
 
 
 def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
@@ -103,38 +113,48 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
 
     The head is every paragraph and every table's text before the first table that has a
     task-table header: the Quốc hiệu block (number, place and date) is usually a table.
+
+    The document is read as it is parsed (lxml's iterparse, with python-docx's parser options:
+    blank text dropped, no entities), one body paragraph or table row at a time, each dropped
+    once read: a plan of tens of thousands of rows never stands whole in memory as a tree.
     """
+    try:
+        with zipfile.ZipFile(path) as z, z.open(_main_part(z)) as fh:
+            return _read_body(fh)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, NotImplementedError, zlib.error,
+            etree.LxmlError) as exc:  # not a zip, no Word document in it, broken XML or compression …
+        raise DataError(f"Không mở được tệp Word '{Path(path).name}': tệp hỏng hoặc không phải .docx ({exc}).") from exc
+
+
+def _read_body(fh: Any) -> tuple[list[RawTable], str]:
     from kehoach_xl.importer.structure import find_header
 
-    try:
-        doc = Document(str(path))
-        body = _plain_body(path, doc)
-    except Exception as exc:  # noqa: BLE001 - PackageNotFoundError, BadZipFile, KeyError, XML errors …
-        raise DataError(f"Không mở được tệp Word '{Path(path).name}': tệp hỏng hoặc không phải .docx ({exc}).") from exc
     tables: list[RawTable] = []
     preamble: list[str] = []
     head_open = True  # until the task table
     page_pending = False
     texts: dict[str, str] = {}
-    for child in body.iterchildren():
-        if child.tag == _W_P:
-            txt = "".join(t.text or "" for t in child.iter(_W_T))
-            if any(br.get(_W_TYPE) == "page" for br in child.iter(_W_BR)) or child.find(_W_PPR_BREAK) is not None:
-                page_pending = True
-            if head_open and txt.strip():
-                preamble.append(txt)
+    rows: list[list[RawCell]] = []
+    page_starts: set[int] = set()
+    table = None  # the body-level table being read
+    # only paragraphs, tables and rows raise events (a cell's runs are read from its finished row)
+    for event, el in etree.iterparse(fh, events=("start", "end"), tag=(_W_P, _W_TBL, _W_TR),
+                                     remove_blank_text=True, resolve_entities=False, no_network=True):
+        parent = el.getparent()
+        if event == "start":
+            if el.tag == _W_TBL and parent is not None and parent.tag == _W_BODY:
+                table = el
+                rows, page_starts = [], set()
+                if page_pending and tables:
+                    page_starts.add(0)
+                page_pending = False
             continue
-        if child.tag != _W_TBL:
-            continue
-        rows: list[list[RawCell]] = []
-        page_starts: set[int] = set()
-        if page_pending and tables:
-            page_starts.add(0)
-        page_pending = False
-        for tr in child.iterchildren(_W_TR):
+        if el.tag == _W_TR:
+            if table is None or parent is not table:
+                continue  # a row of a table inside a cell: read with its cell
             cells: list[RawCell] = []
-            broke = _row_breaks_page(tr)
-            for tc in tr.iterchildren(_W_TC):
+            broke = _row_breaks_page(el)
+            for tc in el.iterchildren(_W_TC):
                 tcpr = tc.find(_W_TCPR)
                 span = 1
                 vmerge_continue = False
@@ -151,12 +171,25 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
             if broke:
                 page_starts.add(len(rows))
             rows.append(cells)
-        n = len(tables) + 1
-        tables.append(RawTable(n, f"Bảng {n}", rows, list(range(1, len(rows) + 1)), page_starts))
-        if head_open:
-            if find_header(rows) is not None:
-                head_open = False
-            else:  # a head table: its cells column by column, as the eye reads the Quốc hiệu block
-                ncol = max((len(r) for r in rows), default=0)
-                preamble += [r[j].text for j in range(ncol) for r in rows if j < len(r) and r[j].text]
+        elif parent is None or parent.tag != _W_BODY:
+            continue  # a paragraph of a cell, a table inside a cell
+        elif el.tag == _W_P:
+            txt = "".join(t.text or "" for t in el.iter(_W_T))
+            if any(br.get(_W_TYPE) == "page" for br in el.iter(_W_BR)) or el.find(_W_PPR_BREAK) is not None:
+                page_pending = True
+            if head_open and txt.strip():
+                preamble.append(txt)
+        elif el is table:
+            n = len(tables) + 1
+            tables.append(RawTable(n, f"Bảng {n}", rows, list(range(1, len(rows) + 1)), page_starts))
+            table = None
+            if head_open:
+                if find_header(rows) is not None:
+                    head_open = False
+                else:  # a head table: its cells column by column, as the eye reads the Quốc hiệu block
+                    ncol = max((len(r) for r in rows), default=0)
+                    preamble += [r[j].text for j in range(ncol) for r in rows if j < len(r) and r[j].text]
+        # read: drop it (a row's cells are in ``rows``), so the document never stands whole in memory
+        el.clear()
+        parent.remove(el)
     return tables, "\n".join(preamble)
