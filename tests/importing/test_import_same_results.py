@@ -189,3 +189,32 @@ if __name__ == "__main__":  # regenerate the golden files with the code checked 
         (GOLDEN / f"import_{size}.json").write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n",
                                                     encoding="utf-8")
         print(size, "ok", file=sys.stderr)
+
+
+def test_each_distinct_text_is_read_once_whatever_the_size(tmp_path, monkeypatch):
+    """Operation counts, not time: matching a name (difflib over every known name for an unknown one),
+    splitting a party cell and reading a deadline happen once per distinct text, so a plan twice as
+    long with the same texts costs no more of them."""
+    from kehoach_xl import import_plan
+    from kehoach_xl.importer import plan_import
+    from kehoach_xl.model.registry import Registry
+
+    counts: dict[str, int] = {}
+
+    def counting(name, f):
+        def wrapper(*a, **k):
+            counts[name] = counts.get(name, 0) + 1
+            return f(*a, **k)
+        return wrapper
+
+    monkeypatch.setattr(Registry, "match_unit", counting("match_unit", Registry.match_unit))
+    monkeypatch.setattr(plan_import, "separate_run_together", counting("joined", plan_import.separate_run_together))
+    monkeypatch.setattr(plan_import, "parse_deadline", counting("deadline", plan_import.parse_deadline))
+    seen = []
+    for n in (150, 300):  # every party, leader and deadline text of the pattern comes within 150 rows
+        counts.clear()
+        doc = build_doc(tmp_path / f"p{n}.docx", n)
+        import_plan(doc, registry_master(tmp_path / f"m{n}.xlsx"), plan_code="TT", plan_year=2025)
+        seen.append({k: v for k, v in counts.items() if k != "match_unit"})
+        assert counts["match_unit"] <= 2 * len(UNITS) + 10, counts  # names (and the few cut differently)
+    assert seen[0] == seen[1]
