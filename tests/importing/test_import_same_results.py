@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -151,13 +152,17 @@ def run(workdir: Path, n: int) -> dict[str, Any]:
             "existing_report_add_unknown": snapshot(old, rep_again.to_dict())["report"]}
 
 
+def _golden(n: int) -> Any:
+    return json.loads(gzip.decompress((GOLDEN / f"import_{n}.json.gz").read_bytes()).decode("utf-8"))
+
+
 def _json(data: Any) -> Any:
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
 
 @pytest.mark.parametrize("n", SIZES)
 def test_import_gives_the_golden_results(n, tmp_path):
-    golden = json.loads((GOLDEN / f"import_{n}.json").read_text(encoding="utf-8"))
+    golden = _golden(n)
     got = _json(run(tmp_path, n))
     for which in ("new", "existing"):
         for name, rows in golden[which]["sheets"].items():
@@ -172,7 +177,7 @@ def test_import_gives_the_golden_results(n, tmp_path):
 
 
 def test_the_golden_plan_has_the_variety_it_claims():
-    golden = json.loads((GOLDEN / "import_300.json").read_text(encoding="utf-8"))
+    golden = _golden(300)
     codes = {w["code"] for w in golden["existing"]["report"]["warnings"]}
     assert {"joined_split_row", "unknown_unit", "joined_bodies", "extra_columns"} <= codes, codes
     assert golden["new"]["report"]["tasks"] == 300 and golden["existing"]["report"]["tasks_added"] == 300
@@ -186,8 +191,8 @@ if __name__ == "__main__":  # regenerate the golden files with the code checked 
     for size in SIZES:
         with tempfile.TemporaryDirectory() as d:
             data = _json(run(Path(d), size))
-        (GOLDEN / f"import_{size}.json").write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n",
-                                                    encoding="utf-8")
+        text = json.dumps(data, ensure_ascii=False, indent=0) + "\n"
+        (GOLDEN / f"import_{size}.json.gz").write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
         print(size, "ok", file=sys.stderr)
 
 
