@@ -763,11 +763,11 @@ def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = N
                 if k in _NAME_FIELDS:
                     readings = [r[k] for r in rec["_as_written"] if k in r] + [rec.get(k) or []]
                     for names_read in readings:
-                        same, names = _names_as_stored(k, names_read, row.get(k), registry)
+                        same, names = _names_as_stored(k, names_read, row.get(k), registry, res)
                         if same:
                             break
                     if not same:  # the plan changed: the registry's reading, stored spellings kept
-                        same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry)
+                        same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry, res)
                     rec[k] = names
                 else:
                     same = _cmp_value(k, rec.get(k)) == _cmp_value(k, row.get(k))
@@ -854,14 +854,18 @@ def stored_issue_date(md: Any) -> dt.date | None:
         return None
 
 
-def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry) -> tuple[bool, list[str]]:
+def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry,
+                     res: _Resolver | None = None) -> tuple[bool, list[str]]:
     """(unchanged?, names to keep) comparing names through the registry as it is now.
 
     The master keeps a name as it was first written; the "Đơn vị" sheet may since have got that
     unit under another name or alias. A name the plan still has keeps its stored spelling, so a
     re-import never rewrites a name the plan text did not change.
     """
-    match = registry.match_leader if key == "leaders" else registry.match_unit
+    # through the resolver's memo when there is one: a name not in the registry costs a difflib
+    # search for suggestions, and a re-import compares the same names on every row
+    src = res if res is not None else registry
+    match = src.match_leader if key == "leaders" else src.match_unit
 
     def canon(x: str) -> str:
         m = match(x)
