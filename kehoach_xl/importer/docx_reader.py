@@ -10,27 +10,40 @@ is empty (the structure pass then treats the row as a continuation).
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
-from docx import Document
 from docx.oxml.ns import qn
+from lxml import etree
 
 from kehoach_xl.errors import DataError
 from kehoach_xl.importer.model import RawCell, RawTable
 from kehoach_xl.text import normalize_text
 
 _W_P, _W_R, _W_T, _W_BR, _W_TAB, _W_CR = (qn("w:p"), qn("w:r"), qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:cr"))
+# Tags and attributes looked up once: qn() parses its argument on every call, and the reader asks
+# for them in every cell of tables of tens of thousands of rows.
+_W_VAL, _W_TYPE, _W_RPR, _W_B, _W_I = qn("w:val"), qn("w:type"), qn("w:rPr"), qn("w:b"), qn("w:i")
+_W_TBL, _W_TR, _W_TC, _W_TCPR, _W_GRIDSPAN, _W_VMERGE = (qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:tcPr"),
+                                                        qn("w:gridSpan"), qn("w:vMerge"))
+_W_RENDERED_BREAK, _W_PPR_BREAK = qn("w:lastRenderedPageBreak"), f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}"
 
 
 def _on(el) -> bool:
     if el is None:
         return False
-    val = el.get(qn("w:val"))
+    val = el.get(_W_VAL)
     return val is None or val.lower() not in ("0", "false", "off", "none")
 
 
-def _cell(tc) -> tuple[RawCell, bool]:
-    """The cell's text (paragraphs and line breaks as newlines) and whether it broke a page."""
+def _cell(tc, texts: dict[str, str] | None = None) -> tuple[RawCell, bool]:
+    """The cell's text (paragraphs and line breaks as newlines) and whether it broke a page.
+
+    ``texts``: raw text -> cleaned text, shared by the cells of a document (its texts repeat).
+    """
     paras: list[str] = []
     runs_b: list[bool] = []
     runs_i: list[bool] = []
@@ -45,24 +58,54 @@ def _cell(tc) -> tuple[RawCell, bool]:
                 elif ch.tag == _W_TAB:
                     text.append(" ")
                 elif ch.tag in (_W_BR, _W_CR):
-                    if ch.get(qn("w:type")) == "page":
+                    if ch.get(_W_TYPE) == "page":
                         page_break = True
                     else:
                         text.append("\n")
             t = "".join(text)
             if t.strip():
-                rpr = r.find(qn("w:rPr"))
-                runs_b.append(rpr is not None and _on(rpr.find(qn("w:b"))))
-                runs_i.append(rpr is not None and _on(rpr.find(qn("w:i"))))
+                rpr = r.find(_W_RPR)
+                runs_b.append(rpr is not None and _on(rpr.find(_W_B)))
+                runs_i.append(rpr is not None and _on(rpr.find(_W_I)))
             parts.append(t)
         paras.append("".join(parts))
-    text = normalize_text("\n".join(paras), keep_newlines=True)
+    raw = "\n".join(paras)
+    if texts is None:
+        text = normalize_text(raw, keep_newlines=True)
+    elif (text := texts.get(raw)) is None:
+        text = texts[raw] = normalize_text(raw, keep_newlines=True)
     return RawCell(text, bool(runs_b) and all(runs_b), bool(runs_i) and all(runs_i)), page_break
 
 
 def _row_breaks_page(tr) -> bool:
     # a page break in the paragraph before a row, or lastRenderedPageBreak Word leaves behind
-    return any(True for _ in tr.iter(qn("w:lastRenderedPageBreak")))
+    return any(True for _ in tr.iter(_W_RENDERED_BREAK))
+
+
+_W_BODY = qn("w:body")
+_REL_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_CT_WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+
+def _main_part(z: zipfile.ZipFile) -> str:
+    """The name of the document's main part, checked to be a Word document (as python-docx checks it)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    rels = etree.fromstring(z.read("_rels/.rels"), parser)
+    target = next((r.get("Target") for r in rels if r.get("Type") == _REL_OFFICE_DOCUMENT), None)
+    if not target:
+        raise KeyError("officeDocument")
+    name = posixpath.normpath(target.lstrip("/"))
+    types = etree.fromstring(z.read("[Content_Types].xml"), parser)
+    ctype = next((t.get("ContentType") for t in types.iter(f"{_CT}Override")
+                  if (t.get("PartName") or "").lstrip("/").lower() == name.lower()), None)
+    if ctype is None:
+        ext = name.rsplit(".", 1)[-1].lower()
+        ctype = next((t.get("ContentType") for t in types.iter(f"{_CT}Default")
+                      if (t.get("Extension") or "").lower() == ext), None)
+    if ctype != _CT_WORD_MAIN:
+        raise ValueError(f"không phải văn bản Word, loại nội dung '{ctype}'")
+    return name
 
 
 def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
@@ -70,60 +113,83 @@ def read_docx(path: Path | str) -> tuple[list[RawTable], str]:
 
     The head is every paragraph and every table's text before the first table that has a
     task-table header: the Quốc hiệu block (number, place and date) is usually a table.
+
+    The document is read as it is parsed (lxml's iterparse, with python-docx's parser options:
+    blank text dropped, no entities), one body paragraph or table row at a time, each dropped
+    once read: a plan of tens of thousands of rows never stands whole in memory as a tree.
     """
+    try:
+        with zipfile.ZipFile(path) as z, z.open(_main_part(z)) as fh:
+            return _read_body(fh)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, NotImplementedError, zlib.error,
+            etree.LxmlError) as exc:  # not a zip, no Word document in it, broken XML or compression …
+        raise DataError(f"Không mở được tệp Word '{Path(path).name}': tệp hỏng hoặc không phải .docx ({exc}).") from exc
+
+
+def _read_body(fh: Any) -> tuple[list[RawTable], str]:
     from kehoach_xl.importer.structure import find_header
 
-    try:
-        doc = Document(str(path))
-    except Exception as exc:  # noqa: BLE001 - PackageNotFoundError, BadZipFile, KeyError, XML errors …
-        raise DataError(f"Không mở được tệp Word '{Path(path).name}': tệp hỏng hoặc không phải .docx ({exc}).") from exc
-    body = doc.element.body
     tables: list[RawTable] = []
     preamble: list[str] = []
     head_open = True  # until the task table
     page_pending = False
-    for child in body.iterchildren():
-        if child.tag == _W_P:
-            txt = "".join(t.text or "" for t in child.iter(_W_T))
-            if any(br.get(qn("w:type")) == "page" for br in child.iter(_W_BR)) or child.find(
-                    f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None:
-                page_pending = True
-            if head_open and txt.strip():
-                preamble.append(txt)
+    texts: dict[str, str] = {}
+    rows: list[list[RawCell]] = []
+    page_starts: set[int] = set()
+    table = None  # the body-level table being read
+    # only paragraphs, tables and rows raise events (a cell's runs are read from its finished row)
+    for event, el in etree.iterparse(fh, events=("start", "end"), tag=(_W_P, _W_TBL, _W_TR),
+                                     remove_blank_text=True, resolve_entities=False, no_network=True):
+        parent = el.getparent()
+        if event == "start":
+            if el.tag == _W_TBL and parent is not None and parent.tag == _W_BODY:
+                table = el
+                rows, page_starts = [], set()
+                if page_pending and tables:
+                    page_starts.add(0)
+                page_pending = False
             continue
-        if child.tag != qn("w:tbl"):
-            continue
-        rows: list[list[RawCell]] = []
-        page_starts: set[int] = set()
-        if page_pending and tables:
-            page_starts.add(0)
-        page_pending = False
-        for tr in child.iterchildren(qn("w:tr")):
+        if el.tag == _W_TR:
+            if table is None or parent is not table:
+                continue  # a row of a table inside a cell: read with its cell
             cells: list[RawCell] = []
-            broke = _row_breaks_page(tr)
-            for tc in tr.iterchildren(qn("w:tc")):
-                tcpr = tc.find(qn("w:tcPr"))
+            broke = _row_breaks_page(el)
+            for tc in el.iterchildren(_W_TC):
+                tcpr = tc.find(_W_TCPR)
                 span = 1
                 vmerge_continue = False
                 if tcpr is not None:
-                    gs = tcpr.find(qn("w:gridSpan"))
+                    gs = tcpr.find(_W_GRIDSPAN)
                     if gs is not None:
-                        span = int(gs.get(qn("w:val")) or 1)
-                    vm = tcpr.find(qn("w:vMerge"))
-                    vmerge_continue = vm is not None and (vm.get(qn("w:val")) or "continue") == "continue"
-                cell, pb = _cell(tc)
+                        span = int(gs.get(_W_VAL) or 1)
+                    vm = tcpr.find(_W_VMERGE)
+                    vmerge_continue = vm is not None and (vm.get(_W_VAL) or "continue") == "continue"
+                cell, pb = _cell(tc, texts)
                 broke = broke or pb
                 cells.append(RawCell(merged_above=True) if vmerge_continue else cell)
                 cells.extend(RawCell() for _ in range(span - 1))
             if broke:
                 page_starts.add(len(rows))
             rows.append(cells)
-        n = len(tables) + 1
-        tables.append(RawTable(n, f"Bảng {n}", rows, list(range(1, len(rows) + 1)), page_starts))
-        if head_open:
-            if find_header(rows) is not None:
-                head_open = False
-            else:  # a head table: its cells column by column, as the eye reads the Quốc hiệu block
-                ncol = max((len(r) for r in rows), default=0)
-                preamble += [r[j].text for j in range(ncol) for r in rows if j < len(r) and r[j].text]
+        elif parent is None or parent.tag != _W_BODY:
+            continue  # a paragraph of a cell, a table inside a cell
+        elif el.tag == _W_P:
+            txt = "".join(t.text or "" for t in el.iter(_W_T))
+            if any(br.get(_W_TYPE) == "page" for br in el.iter(_W_BR)) or el.find(_W_PPR_BREAK) is not None:
+                page_pending = True
+            if head_open and txt.strip():
+                preamble.append(txt)
+        elif el is table:
+            n = len(tables) + 1
+            tables.append(RawTable(n, f"Bảng {n}", rows, list(range(1, len(rows) + 1)), page_starts))
+            table = None
+            if head_open:
+                if find_header(rows) is not None:
+                    head_open = False
+                else:  # a head table: its cells column by column, as the eye reads the Quốc hiệu block
+                    ncol = max((len(r) for r in rows), default=0)
+                    preamble += [r[j].text for j in range(ncol) for r in rows if j < len(r) and r[j].text]
+        # read: drop it (a row's cells are in ``rows``), so the document never stands whole in memory
+        el.clear()
+        parent.remove(el)
     return tables, "\n".join(preamble)

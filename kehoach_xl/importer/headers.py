@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from kehoach_xl.text import normalize_text, strip_accents
 
@@ -65,7 +66,19 @@ def fold(text: object) -> str:
 
 def field_of(header: object) -> str | None:
     """The field a header cell means, or None."""
-    f = fold(header)
+    if isinstance(header, str):
+        return _field_of_text(header)
+    return _field_of_folded(fold(header))
+
+
+# Every data row is tried as a header repeated after a page break, and its cells (unit names,
+# deadlines, outputs) repeat down the table: each distinct text is folded and matched once.
+@lru_cache(maxsize=1 << 16)
+def _field_of_text(header: str) -> str | None:
+    return _field_of_folded(fold(header))
+
+
+def _field_of_folded(f: str) -> str | None:
     if not f:
         return None
     for key, pats in _COMPILED.items():

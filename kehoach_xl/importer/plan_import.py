@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,18 @@ from kehoach_xl.model import schema, unit_vocab
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.problem import Problem
-from kehoach_xl.model.registry import GROUP_KIND, PartyVocab, Registry, parse_leaders, split_parties, split_units
-from kehoach_xl.rules.deadline import parse_deadline
+from kehoach_xl.model.registry import (
+    GROUP_KIND,
+    LeaderRef,
+    NameMatch,
+    Party,
+    PartyVocab,
+    Registry,
+    parse_leaders,
+    split_parties,
+    split_units,
+)
+from kehoach_xl.rules.deadline import Deadline, parse_deadline
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.text import join_list, name_key, normalize_text, slugify, split_list, strip_accents
 
@@ -249,6 +260,45 @@ class _Resolver:
     unit_kinds: dict[str, str] = field(default_factory=dict)  # unit met -> kind given by the splitter
     _known: list[str] | None = None
     _vocab: PartyVocab | None = None
+    # Per distinct text: a plan repeats the same party and deadline cells on many rows, and the
+    # registry and vocabulary do not change while an import resolves, so each reading is done once
+    # (matching an unknown name runs difflib over every known name; splitting runs many regexes).
+    _memo: dict[tuple[str, object], Any] = field(default_factory=dict)
+
+    def _once(self, kind: str, key: object, compute: Any) -> Any:
+        k = (kind, key)
+        if k not in self._memo:
+            self._memo[k] = compute()
+        return self._memo[k]
+
+    def match_unit(self, name: str) -> NameMatch:
+        return self._once("unit", name, lambda: self.registry.match_unit(name))
+
+    def match_leader(self, name: str) -> NameMatch:
+        return self._once("leader", name, lambda: self.registry.match_leader(name))
+
+    def run_together(self, cell: str) -> tuple[str, list[tuple[str, str]]]:
+        return self._once("joined", cell, lambda: separate_run_together(cell, self.known_unit_names()))
+
+    def split(self, raw: str) -> tuple[list[Party], list[str]]:
+        parties, doubts = self._once("split", raw, lambda: split_units(raw, known=self.known_unit_names(),
+                                                                       vocab=self.vocab()))
+        return list(parties), list(doubts)
+
+    def plain_parties(self, raw: str) -> list[Party]:
+        return list(self._once("plain", raw, lambda: split_parties(raw)))
+
+    def leader_refs(self, raw: str) -> list[LeaderRef]:
+        return list(self._once("leaders", raw, lambda: parse_leaders(raw)))
+
+    def deadline(self, text: str, plan_year: int | None, issued_on: dt.date | None) -> Deadline:
+        return self._once("deadline", (text, plan_year, issued_on),
+                          lambda: parse_deadline(text, plan_year=plan_year, issued_on=issued_on))
+
+    def is_group(self, name: str) -> bool:
+        # unit_kinds grows while resolving, so it is asked each time; the registry and vocabulary are fixed
+        return self.unit_kinds.get(name) == GROUP_KIND or self._once(
+            "group", name, lambda: self.registry.is_group(name) or self.vocab().is_collective(name))
 
     def known_unit_names(self) -> list[str]:
         if self._known is None:
@@ -270,7 +320,7 @@ class _Resolver:
         return self._vocab
 
     def unit(self, name: str, place: str, kind: str = "") -> str:
-        m = self.registry.match_unit(name)
+        m = self.match_unit(name)
         if m.known:
             return m.canonical or name
         key = name_key(name)
@@ -284,7 +334,7 @@ class _Resolver:
         return rec["name"]
 
     def leader(self, name: str, title: str, place: str) -> str:
-        m = self.registry.match_leader(name)
+        m = self.match_leader(name)
         if m.known:
             return m.canonical or name
         key = name_key(m.text)
@@ -308,7 +358,7 @@ def _readings(written: dict[str, list[tuple[str, str]]], res: _Resolver) -> dict
 
 
 def _is_group(name: str, res: _Resolver) -> bool:
-    return res.registry.is_group(name) or res.unit_kinds.get(name) == GROUP_KIND or res.vocab().is_collective(name)
+    return res.is_group(name)
 
 
 def _progress_state(text: str) -> str | None:
@@ -327,19 +377,27 @@ def _progress_state(text: str) -> str | None:
 _PEER_WORDS = ("Sở", "Bộ")
 
 
+@lru_cache(maxsize=8)
+def _peer_names(known: tuple[str, ...]) -> tuple[list[str], list[re.Pattern[str]]]:
+    """The department/ministry names, longest first, and the pattern of each followed by a peer."""
+    names = sorted({normalize_text(n) for n in (*known, *unit_vocab.USUAL_BODIES)
+                    if normalize_text(n).split(" ", 1)[0] in _PEER_WORDS and " " in normalize_text(n)},
+                   key=len, reverse=True)
+    peer = "|".join(_PEER_WORDS)
+    return names, [re.compile(r"(?<!\w)(" + re.escape(name) + r")[ \t]+((?:" + peer + r")[ \t]+\w(?:(?![ \t](?:"
+                              + peer + r")[ \t])[^,;\n])*)") for name in names]
+
+
 def separate_run_together(text: str, known: Iterable[str]) -> tuple[str, list[tuple[str, str]]]:
     """``text`` with "; " put between two peer bodies written one after the other, and the pairs cut."""
     if not text:
         return text, []
-    names = sorted({normalize_text(n) for n in (*known, *unit_vocab.USUAL_BODIES)
-                    if normalize_text(n).split(" ", 1)[0] in _PEER_WORDS and " " in normalize_text(n)},
-                   key=len, reverse=True)
+    names, patterns = _peer_names(tuple(known))
     cuts: list[tuple[str, str]] = []
     out = text
-    peer = "|".join(_PEER_WORDS)
-    for name in names:
-        pat = re.compile(r"(?<!\w)(" + re.escape(name) + r")[ \t]+((?:" + peer + r")[ \t]+\w(?:(?![ \t](?:" + peer
-                         + r")[ \t])[^,;\n])*)")
+    for name, pat in zip(names, patterns, strict=True):
+        if name not in out:
+            continue  # the pattern starts with the name itself
         pos = 0
         while m := pat.search(out, pos):
             second = m.group(2).strip()
@@ -355,18 +413,17 @@ def separate_run_together(text: str, known: Iterable[str]) -> tuple[str, list[tu
 def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int | None,
                   warnings: list[ImportWarning], issued_on: dt.date | None = None) -> dict[str, Any]:
     place = f"{t.table}, dòng {t.row}"
-    known = res.known_unit_names()
     lead: list[str] = []
     coord: list[str] = []
     written: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}  # (name, key of the text as written)
     notes: list[str] = [t.notes] if t.notes else []
     for cell, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
-        raw, run_together = separate_run_together(cell, known)
+        raw, run_together = res.run_together(cell)
         for first, second in run_together:
             warnings.append(ImportWarning(
                 f"Hai cơ quan viết liền không có dấu phân cách: '{first} {second}'; đã tách thành '{first}' và "
                 f"'{second}'. Nếu đây là một cơ quan, hãy sửa ô này trong văn bản.", t.table, t.row, "joined_bodies"))
-        parties, doubts = split_units(raw, known=known, vocab=res.vocab())
+        parties, doubts = res.split(raw)
         for d in doubts:
             warnings.append(ImportWarning(
                 f"Không chắc cách tách '{d}' thành từng cơ quan; giữ nguyên là một đơn vị. Nếu cần tách, hãy "
@@ -380,7 +437,7 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
             written["lead" if role == "lead" else "coord"].append((name, name_key(p.name)))
             if p.note and normalize_text(p.note).lower() not in _BARE_MARKERS:
                 notes.append(f"{name}: {p.note}")
-    refs = parse_leaders(t.raw_leaders)
+    refs = res.leader_refs(t.raw_leaders)
     leaders = [res.leader(r.name, r.title, place) for r in refs]
     if len(refs) > 1:
         notes += [f"{n}: {r.role}" for n, r in zip(leaders, refs, strict=True) if r.role]
@@ -408,21 +465,22 @@ def _resolve_task(t: ParsedTask, res: _Resolver, plan_code: str, plan_year: int 
             continue
         notes.append(f"{header}: {text}")
     rec["notes"] = "; ".join(dict.fromkeys(notes))
-    rec.update(_deadline_cells(t.deadline_text, plan_year, issued_on))
+    deadline = res.deadline(t.deadline_text, plan_year, issued_on)
+    rec.update(_deadline_cells(t.deadline_text, plan_year, issued_on, deadline))
     # Readings of the same cells for re-import to compare with, so that what the "Đơn vị" sheet
     # has gained since the first import cannot make an unchanged plan look changed: deduplicated
     # by the text as written (an alias added later must not drop a unit), and split with the
     # data module's vocabulary alone (a name added later must not glue or cut a list).
     plain: dict[str, list[tuple[str, str]]] = {"lead": [], "coord": []}
     for raw, default_role in ((t.raw_lead, "lead"), (t.raw_coord, "coord")):
-        for p in split_parties(raw):
+        for p in res.plain_parties(raw):
             plain["lead" if (p.role or default_role) == "lead" else "coord"].append((p.name, name_key(p.name)))
     rec["_as_written"] = [_readings(w, res) for w in (written, plain)]
     if t.deadline_text and rec["deadline_kind"] == schema.DEADLINE_KINDS["unknown"]:
         warnings.append(ImportWarning(f"Chưa đọc được thời hạn '{t.deadline_text}'; giữ nguyên văn.",
                                       t.table, t.row, "deadline_unknown"))
     elif t.deadline_text:
-        d = parse_deadline(t.deadline_text, plan_year=plan_year, issued_on=issued_on)
+        d = deadline
         if set(d.flags) & _DEADLINE_TO_CHECK and d.note:
             # a year taken from the plan, a condition, a clause with no date: the date is the program's
             # reading, so staff are told what was assumed (the text itself is kept verbatim)
@@ -436,8 +494,9 @@ _DEADLINE_TO_CHECK = frozenset({"year_assumed", "year_rolled", "conditional", "u
                                 "recurrence_unlisted"})
 
 
-def _deadline_cells(text: str, plan_year: int | None, issued_on: dt.date | None = None) -> dict[str, Any]:
-    d = parse_deadline(text, plan_year=plan_year, issued_on=issued_on)
+def _deadline_cells(text: str, plan_year: int | None, issued_on: dt.date | None = None,
+                    parsed: Deadline | None = None) -> dict[str, Any]:
+    d = parsed if parsed is not None else parse_deadline(text, plan_year=plan_year, issued_on=issued_on)
     return {
         "due_date": d.due,
         "deadline_kind": schema.DEADLINE_KINDS.get(d.kind, d.kind),
@@ -704,11 +763,11 @@ def compute_import(md: Any, parsed: ParsedPlan, *, as_of: dt.datetime | None = N
                 if k in _NAME_FIELDS:
                     readings = [r[k] for r in rec["_as_written"] if k in r] + [rec.get(k) or []]
                     for names_read in readings:
-                        same, names = _names_as_stored(k, names_read, row.get(k), registry)
+                        same, names = _names_as_stored(k, names_read, row.get(k), registry, res)
                         if same:
                             break
                     if not same:  # the plan changed: the registry's reading, stored spellings kept
-                        same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry)
+                        same, names = _names_as_stored(k, rec.get(k) or [], row.get(k), registry, res)
                     rec[k] = names
                 else:
                     same = _cmp_value(k, rec.get(k)) == _cmp_value(k, row.get(k))
@@ -795,14 +854,18 @@ def stored_issue_date(md: Any) -> dt.date | None:
         return None
 
 
-def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry) -> tuple[bool, list[str]]:
+def _names_as_stored(key: str, new: list[str], stored: object, registry: Registry,
+                     res: _Resolver | None = None) -> tuple[bool, list[str]]:
     """(unchanged?, names to keep) comparing names through the registry as it is now.
 
     The master keeps a name as it was first written; the "Đơn vị" sheet may since have got that
     unit under another name or alias. A name the plan still has keeps its stored spelling, so a
     re-import never rewrites a name the plan text did not change.
     """
-    match = registry.match_leader if key == "leaders" else registry.match_unit
+    # through the resolver's memo when there is one: a name not in the registry costs a difflib
+    # search for suggestions, and a re-import compares the same names on every row
+    src = res if res is not None else registry
+    match = src.match_leader if key == "leaders" else src.match_unit
 
     def canon(x: str) -> str:
         m = match(x)

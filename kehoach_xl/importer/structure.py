@@ -122,6 +122,8 @@ class _Builder:
         self.last: ParsedTask | None = None  # task made from the last data row
         self.last_fields: dict[str, str] = {}
         self.header_sigs: set[tuple[str, ...]] = set()  # header rows as folded texts, repeated after page breaks
+        # id(row) -> (row, match_header_row of its texts); the row is kept so that its id stays its own
+        self.header_rows: dict[int, tuple[Sequence[RawCell], dict[str, int] | None]] = {}
 
     def set_group(self, level: int, code: str, title: str) -> None:
         self.levels = {k: v for k, v in self.levels.items() if k < level}
@@ -235,12 +237,29 @@ def parse_tables(tables: list[RawTable], *, source: str = "") -> tuple[list[Pars
 
 
 def _is_header_again(row: Sequence[RawCell], cols: dict[str, int], b: _Builder) -> bool:
-    return _signature(row) in b.header_sigs or match_header_row([c.text for c in row]) == cols
+    return _is_header_row(row, b) or _header_of(row, b) == cols
+
+
+def _header_of(row: Sequence[RawCell], b: _Builder | None) -> dict[str, int] | None:
+    """``match_header_row`` of the row's texts, once per row (each row is also looked ahead at)."""
+    if b is None:
+        return match_header_row([c.text for c in row])
+    hit = b.header_rows.get(id(row))
+    if hit is None or hit[0] is not row:
+        hit = (row, match_header_row([c.text for c in row]))
+        b.header_rows[id(row)] = hit
+    return hit[1]
+
+
+def _is_header_row(row: Sequence[RawCell], b: _Builder) -> bool:
+    """``_signature(row) in b.header_sigs``, folding only until a cell differs (a data row's first)."""
+    return any(len(sig) == len(row) and all(fold(c.text) == s for c, s in zip(row, sig, strict=True))
+               for sig in b.header_sigs)
 
 
 def _next_stt(t: RawTable, i: int, cols: dict[str, int], b: _Builder | None = None) -> str | None:
     for row in t.rows[i + 1:]:
-        if (b is not None and _is_header_again(row, cols, b)) or match_header_row([c.text for c in row]) == cols:
+        if (b is not None and _is_header_again(row, cols, b)) or _header_of(row, b) == cols:
             continue
         if _is_column_numbers([c.text for c in row]):
             continue

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from copy import copy
+from functools import partial
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side, is_date_format
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from kehoach_xl.io.master_new import STREAMED_ROWS, StreamedRows, stream_rows
 from kehoach_xl.io.xlsx_print import a4_one_page_wide
 from kehoach_xl.model import schema
 from kehoach_xl.model.schema import Sheet
@@ -96,15 +100,40 @@ def _write_table_sheet(wb: Workbook, sheet: Sheet, rows: Sequence[Mapping[str, A
     ws.row_dimensions[1].height = 32
     # An Excel Table needs at least one data row; an empty master gets one blank row.
     data = list(rows) or [{}]
-    for i, row in enumerate(data, start=2):
+    # One styled cell per column, its style array copied to the others: setting alignment and
+    # border cell by cell costs openpyxl a hash lookup each (most of the time of a 10,000-task import).
+    templates = []
+    for j, col in enumerate(cols, start=1):
+        c = ws.cell(row=2, column=j)
+        c.alignment = CENTER if col.type in ("int", "percent", "date", "datetime") or col.key in ("stt", "id", "group") else WRAP_TOP
+        c.border = BORDER
+        fmt = _format_for(col)
+        if fmt:
+            c.number_format = fmt
+        templates.append((c._style, fmt))
+
+    def cells(i: int, row: Mapping[str, Any], make: Any) -> list[Any]:
+        out = []
         for j, col in enumerate(cols, start=1):
-            c = put_text(ws.cell(row=i, column=j), _cell_value(col, row.get(col.key)))
-            c.alignment = CENTER if col.type in ("int", "percent", "date", "datetime") or col.key in ("stt", "id", "group") else WRAP_TOP
-            c.border = BORDER
-            fmt = _format_for(col)
-            if fmt:
+            c = make(row=i, column=j)
+            style, fmt = templates[j - 1]
+            c._style = copy(style)
+            put_text(c, _cell_value(col, row.get(col.key)))
+            if fmt and c.number_format != fmt:  # a date in a number column: its format wins, as before
                 c.number_format = fmt
-        ws.row_dimensions[i].height = row_height(row, cols)
+            out.append(c)
+        return out
+
+    # The first data row is written as cells; the others are streamed when the workbook is saved.
+    cells(2, data[0], ws.cell)
+    ws.row_dimensions[2].height = row_height(data[0], cols)
+    if len(data) > 1:
+        stream_rows(ws, StreamedRows(
+            3, len(data) - 1, lambda k: (cells(3 + k, data[k + 1], partial(Cell, ws)), row_height(data[k + 1], cols)),
+            values=_RowValues(cols, data),
+            styles=[style for style, _ in templates],
+            dates_keep_style=[is_date_format(ws.cell(row=2, column=j).number_format) for j in range(1, len(cols) + 1)],
+            height=lambda k: row_height(data[k + 1], cols)))
     last_col = get_column_letter(len(cols))
     ref = f"A1:{last_col}{len(data) + 1}"
     if sheet.table_name:
@@ -321,11 +350,98 @@ def add_parts_sheet(wb: Workbook, as_of: dt.date | None = None) -> Any:
     from kehoach_xl.model.master import master_from_grids
     from kehoach_xl.rules.parts import parts_of, parts_sheet_changes
 
-    grids = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    grids = {ws.title: _grid(ws) for ws in wb.worksheets}
     md = master_from_grids(grids)
     md.parts.present = False
     rows = parts_sheet_changes(md, parts_of(md), as_of or dt.date.today()).new_sheets.get(schema.PARTS.name)
+    del grids, md
     tasks_at = wb.sheetnames.index(schema.TASKS.name) if schema.TASKS.name in wb.sheetnames else 0
     ws = wb.create_sheet(schema.PARTS.name, tasks_at + 1)
-    style_owned_sheet(ws, schema.PARTS, rows or [[c.header for c in schema.PARTS.columns]])
+    rows = rows or [[c.header for c in schema.PARTS.columns]]
+    # The header and the first part as cells, laid out by the graft's builder; the other parts
+    # streamed at save time with the same styles, heights, Table and colours.
+    style_owned_sheet(ws, schema.PARTS, rows[:2])
+    if len(rows) > 2:
+        _stream_parts(ws, rows)
     return ws
+
+
+class _RowValues:
+    """The cell values of data rows 1 … (row 0 is written as cells), each text cleaned once per distinct text.
+
+    The parts of a new master are computed from these values and the sheet is written from them,
+    and a plan repeats its unit, deadline and group texts on many rows.
+    """
+
+    def __init__(self, cols: Sequence[schema.Column], data: Sequence[Mapping[str, Any]]) -> None:
+        self.cols, self.data = cols, data
+        self._texts: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, k: int) -> list[Any]:
+        row, out = self.data[k + 1], []
+        for col in self.cols:
+            v = row.get(col.key)
+            if isinstance(v, str) and col.type in ("text", "list", "email"):
+                key = (col.type, v)
+                if key not in self._texts:
+                    self._texts[key] = _bound(_cell_value(col, v))
+                out.append(self._texts[key])
+            else:
+                out.append(_bound(_cell_value(col, v)))
+        return out
+
+
+def _bound(value: Any) -> Any:
+    """The value an openpyxl cell holds once given ``value``: text is cut at Excel's 32,767 characters."""
+    return value[:32767] if isinstance(value, str) else value
+
+
+def _grid(ws: Any) -> list[list[Any]]:
+    """The sheet's values as openpyxl would read them back, streamed rows included."""
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    streamed = getattr(ws, STREAMED_ROWS, None)
+    if streamed is not None:
+        grid += (streamed.row_values(k) for k in range(streamed.count))
+    return grid
+
+
+def _stream_parts(ws: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """``style_owned_sheet(ws, PARTS, rows)`` for rows 3 on, given it wrote the header and one part."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+
+    from kehoach_xl.io.xlsx_graft import _CF_MIN_ROWS as _PARTS_CF_MIN_ROWS
+
+    cols = schema.PARTS.columns
+    keys = schema.PARTS.keys
+    n = len(rows) - 1  # data rows
+    last_col = get_column_letter(len(cols))
+    for table in ws.tables.values():
+        table.ref = f"A1:{last_col}{n + 1}"
+    one = f"A2:{last_col}{max(2, _PARTS_CF_MIN_ROWS)}"
+    if n + 1 > _PARTS_CF_MIN_ROWS:  # the colours cover every part, as style_owned_sheet does for more rows
+        old, ws.conditional_formatting = ws.conditional_formatting, ConditionalFormattingList()
+        for cf in old:
+            sqref = str(cf.sqref)
+            for rule in cf.rules:
+                ws.conditional_formatting.add(f"A2:{last_col}{n + 1}" if sqref == one else sqref, rule)
+    templates = [ws.cell(row=2, column=j)._style for j in range(1, len(cols) + 1)]
+
+    def row(k: int) -> tuple[list[Any], float]:
+        values = rows[k + 2]
+        out = []
+        for j in range(len(cols)):
+            c = put_text(Cell(ws, row=k + 3, column=j + 1), values[j] if j < len(values) else None)
+            c._style = copy(templates[j])
+            out.append(c)
+        return out, height(k)
+
+    def height(k: int) -> float:
+        return row_height(dict(zip(keys, rows[k + 2], strict=False)), cols)
+
+    def values(k: int) -> list[Any]:
+        vals = rows[k + 2]
+        return [_bound(vals[j]) if j < len(vals) else None for j in range(len(cols))]
+
+    # the style is set after the value there, so every cell ends with its column's style, dates too
+    stream_rows(ws, StreamedRows(3, n - 1, row, values=values, styles=templates,
+                                 dates_keep_style=[True] * len(cols), height=height))
