@@ -22,11 +22,10 @@ from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.roles import ROLE_STRENGTH, Role
 from kehoach_xl.reports.charts import unit_chart
 from kehoach_xl.reports.context import _task, summary_context
-from kehoach_xl.reports.figures import TaskFact, status_code
+from kehoach_xl.reports.figures import TaskFact, part_figures, status_code
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.summary import Summary, export_summary, summary_of
-from kehoach_xl.rules.parts import part_states, parts_of
 from kehoach_xl.text import normalize_text, slugify
 from kehoach_xl.vn import parse_period, period_bounds
 
@@ -131,8 +130,11 @@ def reminders_for(s: Summary, md: MasterData, config: Config | None = None) -> l
     config = config or Config()
     reg = Registry.from_master(md)
     office = office_unit(md, config, reg)
-    parts = parts_of(md, reg)
-    states = part_states(md, parts, s.as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit)
+    pf = s.part_figures
+    if pf is None or not pf.fits(s.as_of, config.due_soon_days, config.due_soon_unit):
+        pf = part_figures(md, s.as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit,
+                          registry=reg)
+    parts, states = pf.parts, pf.states
     facts = {f.id: f for f in s.facts}
     per_unit: dict[str, Reminder] = {}
     for p, d in zip(parts, states, strict=True):
