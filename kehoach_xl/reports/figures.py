@@ -505,9 +505,18 @@ class PartFigures:
     as_of: dt.date
     due_soon_days: int
     due_soon_unit: str
+    outstanding_only: bool = False  # only the overdue and due-soon parts (what the reminders need)
 
     def fits(self, as_of: dt.date, due_soon_days: int, due_soon_unit: str) -> bool:
         return (self.as_of, self.due_soon_days, self.due_soon_unit) == (as_of, due_soon_days, due_soon_unit)
+
+    def outstanding(self) -> PartFigures:
+        """Only the overdue and due-soon parts: what a Summary keeps for the reminders. Every part
+        of 50,000 tasks (three or more each, with their states) is too much to carry to the end."""
+        keep = [(p, d) for p, d in zip(self.parts, self.states, strict=True)
+                if d.deadline_state in ("overdue", "due_soon")]
+        return PartFigures([p for p, _ in keep], [d for _, d in keep], self.as_of, self.due_soon_days,
+                           self.due_soon_unit, outstanding_only=True)
 
 
 def part_figures(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7, due_soon_unit: str = "calendar",
@@ -528,7 +537,7 @@ def unit_parts_table(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
     from kehoach_xl.model.roles import Role
 
     reg = Registry.from_master(md)
-    if figures is None or not figures.fits(as_of, due_soon_days, due_soon_unit):
+    if figures is None or figures.outstanding_only or not figures.fits(as_of, due_soon_days, due_soon_unit):
         figures = part_figures(md, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit, registry=reg)
     counts: dict[str, list[int]] = {}
     for p, d in zip(figures.parts, figures.states, strict=True):

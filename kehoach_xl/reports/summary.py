@@ -139,8 +139,8 @@ class Summary:
     derived_source: str = "sheet"
     export_path: Path | None = None
     warnings: list[str] = field(default_factory=list)
-    # every part with its deadline state, as the figures above were computed from them (not in
-    # ``to_dict``): the briefing's reminders read the same parts instead of building them again
+    # the overdue and due-soon parts with their states, as the figures above were computed (not in
+    # ``to_dict``): the briefing's reminders read them instead of building every part again
     part_figures: PartFigures | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -239,7 +239,7 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
         registered_units=unit_order,
         statements=statements,
         derived_source=source,
-        part_figures=pf,
+        part_figures=pf.outstanding(),
     )
 
 
@@ -698,6 +698,8 @@ def build_summary_scaffold(wb: Any) -> None:
 def _lines(text: str, width: float, bold: bool) -> int:
     """Lines ``text`` wraps to in a column ``width`` characters wide (Times New Roman 11 pt)."""
     per_line = max(4, int(width * (1.05 if bold else 1.25)) - 1)
+    if len(text) <= per_line and "\n" not in text and "\t" not in text:
+        return 1  # what textwrap says of a text that fits (most cells are short figures), without asking it
     return sum(len(textwrap.wrap(part, per_line, break_long_words=True)) or 1 for part in text.split("\n"))
 
 
