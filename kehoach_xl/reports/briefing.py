@@ -220,6 +220,7 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
     # The HTML file on disk shows the PNG beside it; the .eml carries the same PNG inline.
     chart_name = f"bieu_do_{parse_period(period).replace('-', '_')}.png"
     outcome, ctx = _briefing(md, period=period, as_of=as_of, config=config, chart_src=chart_name)
+    del md  # what follows is made from the Summary: the master's rows are not kept for it (memory)
     res = outcome.result
     s = res.summary
     tag = res.period.replace("-", "_")

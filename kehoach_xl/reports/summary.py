@@ -709,14 +709,20 @@ def row_heights(cells: dict[tuple[int, int], Any], last_row: int | None = None) 
     Up to ``last_row`` rows without text get the default height back (a cleared tall row)."""
     roles = {r: str(v) for (r, c), v in cells.items() if c == MARK_COL}
     lines: dict[int, int] = {}
+    figures: dict[tuple[type, Any, int, bool], int] = {}  # the same few figures fill most cells: wrapped once each
     for (r, c), v in cells.items():
         if c == MARK_COL or r < 5 or v is None:
             continue
         if r != UNIT_HEADER_ROW and roles.get(r, "h")[0] not in "cdtgpb":
             continue  # headings and notes run on in one line
-        text = v if isinstance(v, str) else vn.value(v)
         bold = roles.get(r, "")[:1] in ("c", "t", "g", "b") or r == UNIT_HEADER_ROW
-        lines[r] = max(lines.get(r, 1), _lines(text, _WIDTHS.get(c, 11), bold))
+        width = _WIDTHS.get(c, 11)
+        if isinstance(v, str):
+            n = _lines(v, width, bold)
+        else:
+            key = (type(v), v, width, bold)
+            n = figures.get(key) or figures.setdefault(key, _lines(vn.value(v), width, bold))
+        lines[r] = max(lines.get(r, 1), n)
     out = {r: 15.0 for r in range(5, (last_row or 0) + 1)}
     out.update({r: 15.0 if n == 1 else round(13.2 * n + 4, 1) for r, n in lines.items()})
     return out
