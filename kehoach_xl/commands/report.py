@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from docxtpl import DocxTemplate
-
 from kehoach_xl.commands._guard import checked_master
 from kehoach_xl.errors import SetupError
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model.config import Config, load_config
-from kehoach_xl.reports.docx_report import TEMPLATE, compute_report
+from kehoach_xl.reports.docx_report import TEMPLATE, compute_report, write_docx
 from kehoach_xl.reports.render import environment, template_dirs
 from kehoach_xl.vn import parse_period
 
@@ -32,11 +30,8 @@ def report(master: Path | str, *, period: str, out: Path | str, as_of: dt.date |
     md = read_master(checked_master(master))
     config = load_config(master)
     ctx = compute_report(md, period=period, as_of=as_of, config=config).result
+    del md  # the context holds all the report needs: the master's rows are not kept while writing
     if out.suffix.lower() != ".docx":
         out = out / f"bao_cao_{ctx['period'].replace('-', '_')}.docx"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tpl = DocxTemplate(str(_template_path(config)))
     # The same sandbox as every other template; autoescape because the document is XML.
-    tpl.render(ctx, jinja_env=environment(config, autoescape=True), autoescape=True)
-    tpl.save(str(out))
-    return out
+    return write_docx(_template_path(config), ctx, environment(config, autoescape=True), out)

@@ -59,6 +59,7 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
                           "nên không ghi đè; đổi tên sheet đó nếu muốn chương trình lập bảng tổng hợp.")
     else:
         write_master(master, summary_changes(s), action="summary", config=config, expect=md.stamp)
+    del md, grids, grid  # the export is made from the Summary alone: the master's rows are not kept for it
     if export is not None:
         s.export_path = export_summary(s, Path(export))
     return s

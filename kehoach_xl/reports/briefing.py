@@ -22,11 +22,10 @@ from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.roles import ROLE_STRENGTH, Role
 from kehoach_xl.reports.charts import unit_chart
 from kehoach_xl.reports.context import _task, summary_context
-from kehoach_xl.reports.figures import TaskFact, status_code
+from kehoach_xl.reports.figures import TaskFact, part_figures, status_code
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.summary import Summary, export_summary, summary_of
-from kehoach_xl.rules.parts import part_states, parts_of
 from kehoach_xl.text import normalize_text, slugify
 from kehoach_xl.vn import parse_period, period_bounds
 
@@ -131,8 +130,11 @@ def reminders_for(s: Summary, md: MasterData, config: Config | None = None) -> l
     config = config or Config()
     reg = Registry.from_master(md)
     office = office_unit(md, config, reg)
-    parts = parts_of(md, reg)
-    states = part_states(md, parts, s.as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit)
+    pf = s.part_figures
+    if pf is None or not pf.fits(s.as_of, config.due_soon_days, config.due_soon_unit):
+        pf = part_figures(md, s.as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit,
+                          registry=reg)
+    parts, states = pf.parts, pf.states  # every part, or only the outstanding ones: the others are skipped below
     facts = {f.id: f for f in s.facts}
     per_unit: dict[str, Reminder] = {}
     for p, d in zip(parts, states, strict=True):
@@ -144,8 +146,10 @@ def reminders_for(s: Summary, md: MasterData, config: Config | None = None) -> l
         own = replace(f, status=status_code(p.status, p.progress), state=d.deadline_state,
                       days_remaining=d.days_remaining, completed_on=p.completed_on, progress=p.progress,
                       result=p.result, difficulties=p.difficulties, proposals=p.proposals)
-        u = reg.unit(p.unit) or {}
-        r = per_unit.setdefault(p.unit, Reminder(p.unit, _emails([u]) if u else [], [], []))
+        r = per_unit.get(p.unit)
+        if r is None:  # the unit's row looked up once, not once per part (a scan of the sheet "Đơn vị")
+            u = reg.unit(p.unit) or {}
+            r = per_unit[p.unit] = Reminder(p.unit, _emails([u]) if u else [], [], [])
         r.roles[p.task_id] = p.role
         (r.overdue if d.deadline_state == "overdue" else r.due_soon).append(own)
     strength = {role: i for i, role in enumerate(ROLE_STRENGTH)}
@@ -164,7 +168,12 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     written from. ``figures`` are the summary's totals (as ``compute_summary`` gives them);
     ``problems`` a warning per unit with a reminder but no e-mail address.
     """
-    config = config or Config()
+    return _briefing(md, period=period, as_of=as_of, config=config or Config(), chart_src=chart_src)[0]
+
+
+def _briefing(md: MasterData, *, period: str, as_of: dt.date | None, config: Config,
+              chart_src: str) -> tuple[Outcome, dict[str, Any]]:
+    """:func:`compute_briefing` and the template context it rendered (reused for the e-mail's HTML)."""
     period = parse_period(period)
     as_of = as_of or briefing_as_of(md, period)
     s = summary_of(md, as_of, config=config, period=period)
@@ -196,7 +205,7 @@ def compute_briefing(md: MasterData, *, period: str, as_of: dt.date | None = Non
     t = s.total
     return Outcome(as_of=as_of, problems=problems, result=result, figures={
         "tasks": t.total, "done": t.done_on_time + t.done_late, "overdue": t.overdue, "period": s.period,
-        "reminders": len(result.reminders)})
+        "reminders": len(result.reminders)}), ctx
 
 
 def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, config: Config,
@@ -209,15 +218,16 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
     out = Path(out)
     cid = chart_cid()
     # The HTML file on disk shows the PNG beside it; the .eml carries the same PNG inline.
-    res = compute_briefing(md, period=period, as_of=as_of, config=config, chart_src="").result
+    chart_name = f"bieu_do_{parse_period(period).replace('-', '_')}.png"
+    outcome, ctx = _briefing(md, period=period, as_of=as_of, config=config, chart_src=chart_name)
+    del md  # what follows is made from the Summary: the master's rows are not kept for it (memory)
+    res = outcome.result
     s = res.summary
     tag = res.period.replace("-", "_")
-    res.chart_path = unit_chart(s.by_unit, out / f"bieu_do_{tag}.png",
+    res.chart_path = unit_chart(s.by_unit, out / chart_name,
                                 title=f"Tình hình thực hiện theo đơn vị chủ trì (đến ngày {vn.date(res.as_of)})")
-    ctx = {**summary_context(s, config=config, period=res.period), "subject": res.subject}
-    file_html = render("briefing.html.j2", {**ctx, "chart_src": res.chart_path.name}, config)
+    file_html = res.html  # rendered with chart_src the PNG's file name
     mail_html = render("briefing.html.j2", {**ctx, "chart_src": f"cid:{cid}"}, config)
-    res.html = file_html
     out.mkdir(parents=True, exist_ok=True)
     res.text_path = out / f"bao_cao_giao_ban_{tag}.txt"
     res.text_path.write_text(res.text, encoding="utf-8")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from kehoach_xl import vn
@@ -133,3 +135,146 @@ def compute_report(md: MasterData, *, period: str, as_of: dt.date | None = None,
     t = s.total
     return Outcome(as_of=s.as_of, result=report_context(s, md, config=config, period=period), figures={
         "tasks": t.total, "done": t.done_on_time + t.done_late, "overdue": t.overdue, "period": s.period})
+
+
+# --- writing the .docx: docxtpl's rendering, streamed -------------------------------------------
+#
+# docxtpl renders the whole document body to one string, rewrites it with regular expressions,
+# parses it into an lxml tree (to fix table grids and image ids) and serialises it again: at
+# 10,000 tasks the body is 32 MB of XML and the report peaked at 700 MiB, 2.6 GiB at 50,000.
+# The body is rendered here by the same template and the same rewriting, but chunk by chunk
+# straight into the .docx, with a SAX parser checking on the way that it is well-formed XML.
+# Templates that need the tree pass (cell loops and merges rewrite table grids, images renumber
+# ids) and any output that is not well-formed go through docxtpl itself, exactly as before.
+
+_NEEDS_TREE = re.compile(r"docPr|\{%-?\s*tc\s|\{%\s*(?:hm|vm|colspan|cellbg)\b")
+_BODY_START = re.compile(r"^<w:body((?:\s+xmlns:[\w.-]+=\"[^\"]*\")*)\s*>")
+_CHUNK_CHARS = 1 << 18  # rewrite and write the rendered body in pieces of about this size
+_DOCUMENT = "word/document.xml"
+
+
+class _WellFormed:
+    """lxml parser target that keeps nothing: the check costs no tree."""
+
+    def start(self, tag: str, attrib: Any) -> None:
+        pass
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, data: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def write_docx(template: Path, ctx: dict[str, Any], env: Any, out: Path) -> Path:
+    """Render the docxtpl ``template`` with ``ctx`` in the Jinja2 ``env`` (autoescaping) into ``out``.
+
+    The same document as ``DocxTemplate.render`` + ``save`` (the same XML once parsed: tests/
+    speed_guard compares them), in memory that does not grow with the body's size.
+    """
+    import shutil
+    import tempfile
+    import zipfile
+
+    from docxtpl import DocxTemplate
+    from lxml import etree
+
+    tpl = DocxTemplate(str(template))
+    tpl.render_init()
+    src = tpl.patch_xml(tpl.get_xml())
+    if _NEEDS_TREE.search(src):
+        return _write_with_docxtpl(template, ctx, env, out)
+    root_tag = etree.tostring(tpl.docx._element, encoding="unicode").split(">", 1)[0]
+    m = _BODY_START.match(src)
+    if m is None:
+        return _write_with_docxtpl(template, ctx, env, out)
+    # The body's own copies of the document's namespace declarations (docxtpl's parse drops them).
+    if all(decl.strip() in root_tag for decl in re.findall(r"\s+xmlns:[\w.-]+=\"[^\"]*\"", m[1])):
+        src = "<w:body>" + src[m.end():]
+    body = env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", src))
+
+    # Everything but the body as docxtpl renders it: headers, footers, properties, footnotes.
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for rel, xml in tpl.build_headers_footers_xml(ctx, uri, env):
+            tpl.map_headers_footers_xml(rel, xml)
+    tpl.render_properties(ctx, env)
+    tpl.render_footnotes(ctx, env)
+    tpl.is_rendered = True
+    # The template's body emptied down to a marker, to be replaced by the rendered body in the file.
+    placeholder = tpl.docx._element.body
+    for child in list(placeholder):
+        placeholder.remove(child)
+    placeholder.text = marker = "KEHOACH-REPORT-BODY"
+    listing = tpl.resolve_listing
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".bao_cao_") as tmp:
+        shell, streamed = Path(tmp) / "shell.docx", Path(tmp) / "report.docx"
+        tpl.save(str(shell))
+        checker = etree.XMLParser(target=_WellFormed(), huge_tree=True)
+        try:
+            with zipfile.ZipFile(shell) as zin, zipfile.ZipFile(streamed, "w", zipfile.ZIP_DEFLATED) as zout:
+                for info in zin.infolist():
+                    data = zin.read(info)
+                    if info.filename != _DOCUMENT:
+                        zout.writestr(info, data)
+                        continue
+                    head, sep, tail = data.decode("utf-8").partition(f"<w:body>{marker}</w:body>")
+                    if not sep:
+                        raise ValueError("no body placeholder")
+                    entry = zipfile.ZipInfo(info.filename, info.date_time)
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    with zout.open(entry, "w") as f:
+                        for piece in (head, *_body_pieces(body.generate(ctx), listing), tail):
+                            raw = piece.encode("utf-8")
+                            checker.feed(raw)
+                            f.write(raw)
+            checker.close()
+        except (etree.XMLSyntaxError, ValueError):
+            return _write_with_docxtpl(template, ctx, env, out)
+        shutil.move(str(streamed), out)
+    return out
+
+
+def _body_pieces(chunks: Iterable[str], resolve_listing: Any) -> Iterator[str]:
+    """The rendered body with docxtpl's rewriting after rendering (``resolve_listing``: tabs, new
+    lines and page breaks typed in a value), applied piece by piece.
+
+    Each piece ends just after a ``</w:p>``: none of the rewrites spans a paragraph's end (a
+    paragraph is matched up to its first ``</w:p>``), so piecewise equals whole."""
+    buf: list[str] = []
+    size = 0
+    for chunk in chunks:
+        buf.append(chunk)
+        size += len(chunk)
+        if size < _CHUNK_CHARS:
+            continue
+        text = "".join(buf)
+        cut = text.rfind("</w:p>")
+        if cut < 0:
+            buf, size = [text], len(text)
+            continue
+        cut += len("</w:p>")
+        yield _after_render(text[:cut], resolve_listing)
+        buf, size = [text[cut:]], len(text) - cut
+    yield _after_render("".join(buf), resolve_listing)
+
+
+def _after_render(xml: str, resolve_listing: Any) -> str:
+    """What ``DocxTemplate.render_xml_part`` does to the rendered XML (docxtpl 0.20)."""
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    return resolve_listing(xml)
+
+
+def _write_with_docxtpl(template: Path, ctx: dict[str, Any], env: Any, out: Path) -> Path:
+    from docxtpl import DocxTemplate
+
+    tpl = DocxTemplate(str(template))
+    tpl.render(ctx, jinja_env=env, autoescape=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tpl.save(str(out))
+    return out

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData, task_records
+from kehoach_xl.model.part import Part
 from kehoach_xl.model.registry import Registry, parse_leaders
-from kehoach_xl.rules.derive import derive_all, is_done
+from kehoach_xl.rules.derive import Derived, derive_all, is_done
 from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import period_bounds, period_ym, try_parse_period
 
@@ -492,17 +493,54 @@ UNIT_PARTS_HEADERS: dict[str, str] = {
 }
 
 
-def unit_parts_table(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
-                     due_soon_unit: str = "calendar") -> list[UnitParts]:
-    """Per unit: tasks led, parts owed, parts done, overdue parts; units in the sheet "Đơn vị" order."""
-    from kehoach_xl.model.roles import Role
+@dataclass(frozen=True)
+class PartFigures:
+    """Every part of every task (``rules/parts.parts_of``) with its deadline state (``part_states``),
+    for one as-of date and due-soon rule. Computed once per summary: the statements of the period,
+    the by-unit parts table and the reminders all read the same parts (building them three times
+    was most of a briefing's time)."""
+
+    parts: list[Part]
+    states: list[Derived]
+    as_of: dt.date
+    due_soon_days: int
+    due_soon_unit: str
+    outstanding_only: bool = False  # only the overdue and due-soon parts (what the reminders need)
+
+    def fits(self, as_of: dt.date, due_soon_days: int, due_soon_unit: str) -> bool:
+        return (self.as_of, self.due_soon_days, self.due_soon_unit) == (as_of, due_soon_days, due_soon_unit)
+
+    def outstanding(self) -> PartFigures:
+        """Only the overdue and due-soon parts: what a Summary keeps for the reminders. Every part
+        of 50,000 tasks (three or more each, with their states) is too much to carry to the end."""
+        keep = [(p, d) for p, d in zip(self.parts, self.states, strict=True)
+                if d.deadline_state in ("overdue", "due_soon")]
+        return PartFigures([p for p, _ in keep], [d for _, d in keep], self.as_of, self.due_soon_days,
+                           self.due_soon_unit, outstanding_only=True)
+
+
+def part_figures(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7, due_soon_unit: str = "calendar",
+                 parts: Sequence[Part] | None = None, registry: Registry | None = None) -> PartFigures:
+    """:class:`PartFigures` of ``md``; ``parts`` when the caller has built them already (the nightly)."""
     from kehoach_xl.rules.parts import part_states, parts_of
 
-    reg = Registry.from_master(md)
-    parts = parts_of(md, reg)
+    parts = list(parts) if parts is not None else parts_of(md, registry or Registry.from_master(md))
     states = part_states(md, parts, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit)
+    return PartFigures(parts, states, as_of, due_soon_days, due_soon_unit)
+
+
+def unit_parts_table(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
+                     due_soon_unit: str = "calendar", figures: PartFigures | None = None) -> list[UnitParts]:
+    """Per unit: tasks led, parts owed, parts done, overdue parts; units in the sheet "Đơn vị" order.
+
+    ``figures``: the parts and their states, when the caller has them for this as-of date and rule."""
+    from kehoach_xl.model.roles import Role
+
+    reg = Registry.from_master(md)
+    if figures is None or figures.outstanding_only or not figures.fits(as_of, due_soon_days, due_soon_unit):
+        figures = part_figures(md, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit, registry=reg)
     counts: dict[str, list[int]] = {}
-    for p, d in zip(parts, states, strict=True):
+    for p, d in zip(figures.parts, figures.states, strict=True):
         c = counts.setdefault(p.unit, [0, 0, 0, 0])
         c[0] += p.role == Role.LEAD
         c[1] += 1

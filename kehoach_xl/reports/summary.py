@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +30,17 @@ from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
-from kehoach_xl.model.part import SOURCE_LINE, SOURCE_SHEET
+from kehoach_xl.model.part import SOURCE_LINE, SOURCE_SHEET, Part
 from kehoach_xl.reports.figures import (
     UPCOMING_DAYS,
     Comparison,
+    PartFigures,
     ScoreLine,
     Tally,
     TaskFact,
     UnitParts,
     compare_with_history,
+    part_figures,
     period_of,
     score_lines,
     tally,
@@ -136,6 +139,9 @@ class Summary:
     derived_source: str = "sheet"
     export_path: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    # the overdue and due-soon parts with their states, as the figures above were computed (not in
+    # ``to_dict``): the briefing's reminders read them instead of building every part again
+    part_figures: PartFigures | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         def facts(fs: list[TaskFact]) -> list[dict[str, Any]]:
@@ -184,12 +190,15 @@ def compute_summary(md: MasterData, *, as_of: dt.date | None = None, config: Con
 
 
 def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config | None = None,
-               period: str | None = None) -> Summary:
+               period: str | None = None, parts: Sequence[Part] | None = None) -> Summary:
     """Every figure of the summary for ``as_of`` (default: the master's as-of date, else today).
 
     ``period`` (YYYY-MM) is the month reported on; it defaults to the month of ``as_of``. A May
     report is usually made early in June: tasks finished and problems raised are those of the
     period, and the comparison is with the period before it.
+
+    ``parts``: ``rules/parts.parts_of(md)`` when the caller has built them already (the nightly);
+    otherwise they are built here, once, and kept in ``Summary.part_figures``.
     """
     config = config or Config()
     stored = md.settings.get("as_of")
@@ -204,7 +213,8 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
     horizon = as_of + dt.timedelta(days=UPCOMING_DAYS)
     reported = _reported_in(md, period)
     current = {f.id for f in facts if _in_period(f, first, max(last, as_of), reported)}
-    statements = _statements(md, facts, period, current)
+    pf = part_figures(md, as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit, parts=parts)
+    statements = _statements(md, facts, period, current, parts=pf.parts)
     return Summary(
         as_of=as_of,
         period=period,
@@ -224,10 +234,12 @@ def summary_of(md: MasterData, as_of: dt.date | None = None, *, config: Config |
         finished=[f for f in facts if f.status == "done" and f.completed_on and first <= f.completed_on <= last],
         scores=score_lines(md),
         comparison=compare_with_history(md, facts, period),
-        unit_parts=unit_parts_table(md, as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit),
+        unit_parts=unit_parts_table(md, as_of, due_soon_days=config.due_soon_days, due_soon_unit=config.due_soon_unit,
+                                    figures=pf),
         registered_units=unit_order,
         statements=statements,
         derived_source=source,
+        part_figures=pf.outstanding(),
     )
 
 
@@ -258,8 +270,8 @@ def _index_named(groups: list[tuple[str, Tally]], md: MasterData) -> list[tuple[
 _EXTENSION = re.compile(r"gia\s+hạn", re.I)
 
 
-def _statements(md: MasterData, facts: list[TaskFact], period: str,
-                current: set[str]) -> dict[str, list[tuple[str, str, str]]]:
+def _statements(md: MasterData, facts: list[TaskFact], period: str, current: set[str], *,
+                parts: Sequence[Part] | None = None) -> dict[str, list[tuple[str, str, str]]]:
     """Difficulties and proposals of ``period`` credited to the unit that wrote them (its part of
     the task). A part that says which period it reports on (its row in the sheet "Phần việc", an
     attributed line) counts when that is ``period``; a part read from the task's own cells (a
@@ -273,7 +285,7 @@ def _statements(md: MasterData, facts: list[TaskFact], period: str,
 
     done = {f.id for f in facts if f.status == "done"}
     out: dict[str, list[tuple[str, str, str]]] = {}
-    for p in parts_of(md, Registry.from_master(md)):
+    for p in parts if parts is not None else parts_of(md, Registry.from_master(md)):
         dated = p.period is not None and p.source in (SOURCE_LINE, SOURCE_SHEET)
         if (p.period != period) if dated else (p.task_id not in current):
             continue  # a report of another period; a task's own cells not updated in this one
@@ -686,6 +698,8 @@ def build_summary_scaffold(wb: Any) -> None:
 def _lines(text: str, width: float, bold: bool) -> int:
     """Lines ``text`` wraps to in a column ``width`` characters wide (Times New Roman 11 pt)."""
     per_line = max(4, int(width * (1.05 if bold else 1.25)) - 1)
+    if len(text) <= per_line and "\n" not in text and "\t" not in text:
+        return 1  # what textwrap says of a text that fits (most cells are short figures), without asking it
     return sum(len(textwrap.wrap(part, per_line, break_long_words=True)) or 1 for part in text.split("\n"))
 
 
@@ -695,14 +709,20 @@ def row_heights(cells: dict[tuple[int, int], Any], last_row: int | None = None) 
     Up to ``last_row`` rows without text get the default height back (a cleared tall row)."""
     roles = {r: str(v) for (r, c), v in cells.items() if c == MARK_COL}
     lines: dict[int, int] = {}
+    figures: dict[tuple[type, Any, int, bool], int] = {}  # the same few figures fill most cells: wrapped once each
     for (r, c), v in cells.items():
         if c == MARK_COL or r < 5 or v is None:
             continue
         if r != UNIT_HEADER_ROW and roles.get(r, "h")[0] not in "cdtgpb":
             continue  # headings and notes run on in one line
-        text = v if isinstance(v, str) else vn.value(v)
         bold = roles.get(r, "")[:1] in ("c", "t", "g", "b") or r == UNIT_HEADER_ROW
-        lines[r] = max(lines.get(r, 1), _lines(text, _WIDTHS.get(c, 11), bold))
+        width = _WIDTHS.get(c, 11)
+        if isinstance(v, str):
+            n = _lines(v, width, bold)
+        else:
+            key = (type(v), v, width, bold)
+            n = figures.get(key) or figures.setdefault(key, _lines(vn.value(v), width, bold))
+        lines[r] = max(lines.get(r, 1), n)
     out = {r: 15.0 for r in range(5, (last_row or 0) + 1)}
     out.update({r: 15.0 if n == 1 else round(13.2 * n + 4, 1) for r, n in lines.items()})
     return out
