@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError
+from kehoach_xl.io import xlsx_stream
 from kehoach_xl.io.xlsx_limits import PartCounter
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, LimitsConfig
@@ -200,12 +202,7 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
         members[info.filename] = data
     _check_long_strings(path, members, limits)
     ext_links = sum(1 for n in members if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
-        for name, data in members.items():
-            out.writestr(name, data)
-    buf.seek(0)
-    return _parse_book(path, buf, limits, ext_links)
+    return _parse_book(path, members, limits, ext_links)
 
 
 _VBA_CONTENT = re.compile(rb"vbaProject|macroEnabled|ms-excel\.(?:intl)?macrosheet", re.I)
@@ -303,7 +300,66 @@ def _sheet_title(members: dict[str, bytes], part: str) -> str:
     return part
 
 
-def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
+def _unreadable(path: Path, exc: BaseException) -> SubmissionRejected:
+    return _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
+                         f"{type(exc).__name__}). Hãy lưu lại bằng Excel rồi gửi lại.")
+
+
+def _too_many_rows(path: Path, sheet: str, rows: int, limits: LimitsConfig) -> SubmissionRejected:
+    return _reject(path, f"Sheet có {rows} dòng, vượt giới hạn {limits.max_rows}.", sheet=sheet)
+
+
+def _too_long(path: Path, sheet: str, n: int, cell: str, limits: LimitsConfig) -> SubmissionRejected:
+    return _reject(path, f"Ô có {vn.integer(n)} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
+                         "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", sheet=sheet, cell=cell)
+
+
+def _parse_book(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
+    """The checked parts as a SafeBook, streamed (xlsx_stream); openpyxl only for what it does not mirror."""
+    try:
+        return _parse_book_stream(path, members, limits, ext_links)
+    except xlsx_stream.StreamUnsupported:
+        return _parse_book_openpyxl(path, _stored_zip(members), limits, ext_links)
+
+
+def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
+    book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)
+    try:
+        wb = xlsx_stream.open_book(members)
+        # Every sheet is parsed before any is checked, as openpyxl loads the whole book first.
+        sheets = [xlsx_stream.read_sheet(wb, title, part, max_columns=MAX_COLUMNS) for title, part in wb]
+    except xlsx_stream.StreamUnsupported:
+        raise
+    except (ValueError, LookupError, TypeError, OverflowError, etree.LxmlError) as exc:
+        raise _unreadable(path, exc) from None
+    for sheet in sheets:
+        if sheet.max_row > limits.max_rows:
+            raise _too_many_rows(path, sheet.title, sheet.max_row, limits)
+        title = sheet.title
+        grid: list[list[Any]] = []
+        for r, vals in enumerate(sheet.grid(min(sheet.max_col, MAX_COLUMNS)), start=1):
+            for c, v in enumerate(vals, start=1):
+                if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                    raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
+            grid.append(vals)
+        book.sheets[title] = grid
+        book.merged[title] = sheet.merged
+        book.formulas.update((title, r, c) for r, c in sheet.formulas)
+        book.formats.update(((title, r, c), fmt) for (r, c), fmt in sheet.formats.items())
+    return book
+
+
+def _stored_zip(members: dict[str, bytes]) -> io.BytesIO:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    buf.seek(0)
+    return buf
+
+
+def _parse_book_openpyxl(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
+    """openpyxl's full load: the fallback, and the reference ``tests/submissions_stream`` compares with."""
     from openpyxl import load_workbook
 
     try:
