@@ -51,6 +51,7 @@ _RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))
 _INVALID_TITLE = re.compile(r"[\\*?:/\[\]]")
 _MAX_COLUMN = 18278  # "ZZZ", the most openpyxl accepts
 BUILTIN_MAX = 164
+_MAX_LINK_CELLS = 1_000_000  # a hyperlink over a larger range is refused rather than filled cell by cell
 
 
 class StreamError(ValueError):
@@ -131,11 +132,43 @@ def text_content(node: etree._Element) -> str:
     return plain + "".join(runs)
 
 
+def merges_at(merges: list[tuple[int, int, int, int]], r: int, c: int) -> list[tuple[int, int, int, int]]:
+    return [m for m in merges if m[0] <= c <= m[2] and m[1] <= r <= m[3]]
+
+
+def _bound_text(text: str) -> str:
+    """What openpyxl's Cell.value setter keeps of a string: illegal characters refuse the file, 32 767 max."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        raise StreamError("illegal character in a hyperlink")
+    return text[:32767]
+
+
 def _cast_number(value: str) -> int | float:
     # openpyxl's rule: a dot or an exponent makes a float, anything else must be an int.
     if "." in value or "E" in value or "e" in value:
         return float(value)
     return int(value)
+
+
+class _Bounds:
+    """Hashes and compares as openpyxl's CellRange does: by (min_row, min_col, max_row, max_col)."""
+
+    __slots__ = ("bounds",)
+
+    def __init__(self, bounds: tuple[int, int, int, int]) -> None:
+        self.bounds = bounds  # (min_col, min_row, max_col, max_row)
+
+    def _key(self) -> tuple[int, int, int, int]:
+        c1, r1, c2, r2 = self.bounds
+        return (r1, c1, r2, c2)
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Bounds) and self._key() == other._key()
 
 
 @dataclass
@@ -188,7 +221,7 @@ class Styles:
             ids.append(fid)
             codes.append(code)
         out = cls(formats=[])
-        for i, (fid, code) in enumerate(zip(ids, codes)):
+        for i, (fid, code) in enumerate(zip(ids, codes, strict=True)):
             if fid < BUILTIN_MAX:
                 out.formats.append(BUILTIN_FORMATS.get(fid, "General"))
             elif fid - BUILTIN_MAX < len(added):
@@ -341,13 +374,13 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
     any_cell = False
     row_counter = 0
     merges: list[tuple[int, int, int, int]] = []
-    links: list[tuple[str, str | None]] = []
+    links: list[tuple[str, str | None, str | None]] = []
     for el in _iter(book._members[part], (_ROW, _MERGE, _LINK)):
         if el.tag == _MERGE:
             merges.append(range_bounds(el.get("ref") or ""))
             continue
         if el.tag == _LINK:
-            links.append((el.get("ref") or "", el.get(_R_ID)))
+            links.append((el.get("ref") or "", el.get(_R_ID), el.get("location")))
             continue
         r_attr = el.get("r")
         if r_attr is not None:
@@ -437,8 +470,10 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
         el.clear()
     if links:
         rels = _rels(book._members, part)
+    # openpyxl keeps merged ranges in a set of CellRange hashed by their bounds; the same set, built in
+    # the same order, lists them in the same order (problems are reported in that order).
+    sheet.merged = [range_text(*k.bounds) for k in set(_Bounds(b) for b in merges)]
     for c1, r1, c2, r2 in merges:
-        sheet.merged.append(range_text(c1, r1, c2, r2))
         max_row, max_col = max(max_row, r2), max(max_col, c2)
         any_cell = True
         # Every cell of the range but its top-left is empty in openpyxl (a MergedCell).
@@ -450,13 +485,33 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 cells[col] = None
                 formulas.discard((r, col))
                 formats.pop((r, col), None)
-    for ref, rid in links:
+    for ref, rid, location in links:
         if rid and rid not in rels:
             raise StreamError(f"hyperlink relationship {rid} missing")
         if ":" not in ref and not _COORD.match(ref):
             raise StreamUnsupported(f"hyperlink ref {ref!r}")
         c1, r1, c2, r2 = range_bounds(ref)
         max_row, max_col, any_cell = max(max_row, r2), max(max_col, c2), True
+        # openpyxl gives an empty linked cell the link's target (or location) as its value.
+        text = (rels[rid][1] if rid else None) or location
+        if not text:
+            continue
+        if ":" not in ref:
+            top = next(((a, b) for a, b, _, _ in merges_at(merges, r1, c1)), None)
+            targets = [top or (c1, r1)]
+        else:
+            if (min(c2, max_columns) - c1 + 1) * (r2 - r1 + 1) > _MAX_LINK_CELLS:
+                raise StreamError(f"hyperlink range {ref!r} too large")
+            targets = [(c, r) for r in range(r1, r2 + 1) for c in range(c1, min(c2, max_columns) + 1)
+                       if not any((c, r) != (a, b) for a, b, _, _ in merges_at(merges, r, c))]
+        for c, r in targets:
+            if c > max_columns:
+                continue
+            cells = rows.setdefault(r, {})
+            if cells.get(c) is None:
+                cells[c] = _bound_text(text)
+                if len(text) > 1 and text.startswith("="):
+                    formulas.add((r, c))
     for kind, target, mode in (_rels(book._members, part).values() if part else ()):
         if kind != COMMENTS_REL or mode == "External" or target not in book._members:
             continue
