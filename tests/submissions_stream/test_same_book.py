@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from kehoach_xl.io.submission import SafeBook
 from kehoach_xl.model.config import LimitsConfig
 from kehoach_xl.model.submission import SubmissionRejected
-from tests.bad_inputs.make import fill, rezip, setup_month
+from tests.bad_inputs.make import fill, setup_month
 from tests.submissions_stream import crafted as x
 from tests.submissions_stream.compare import compare, has_values, read
 
