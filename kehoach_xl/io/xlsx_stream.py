@@ -370,6 +370,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
     sheet = Sheet(title=title)
     rows, formulas, formats = sheet.rows, sheet.formulas, sheet.formats
     translators: dict[str | None, Any] = {}
+    col_cache: dict[str, int] = {}
     max_row = max_col = 0
     any_cell = False
     row_counter = 0
@@ -398,16 +399,26 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
             if c.tag != _C:
                 # openpyxl parses every child of <row> as a cell; only <c> exists in valid files.
                 raise StreamUnsupported(f"row child {c.tag}")
-            t = c.get("t", "n")
-            ref = c.get("r")
-            s = c.get("s")
-            style = int(s) if s else 0
-            if style >= nstyles or style < -nstyles:
-                raise StreamError(f"style {style} missing")
-            if style < 0:
-                style += nstyles  # openpyxl indexes its style list with it, negative or not
+            attrib = c.attrib
+            t = attrib.get("t", "n")
+            ref = attrib.get("r")
+            s = attrib.get("s")
+            if s:
+                style = int(s)
+                if style >= nstyles or style < -nstyles:
+                    raise StreamError(f"style {style} missing")
+                if style < 0:
+                    style += nstyles  # openpyxl indexes its style list with it, negative or not
+            else:
+                style = 0
             if ref:
-                r, col = coordinate(ref)
+                letters = ref.rstrip("0123456789")
+                col = col_cache.get(letters)
+                if col is None or letters == ref:
+                    r, col = coordinate(ref)
+                    col_cache[letters] = col  # the letters part was valid, whatever digits follow
+                else:
+                    r = int(ref[len(letters):])
                 col_counter = col
             else:
                 col_counter += 1
@@ -417,7 +428,17 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 max_row = r
             if col > max_col:
                 max_col = col
-            f = c.find(_F)
+            f = v_node = is_node = None
+            for child in c:
+                tag = child.tag
+                if tag == _V:
+                    if v_node is None:
+                        v_node = child
+                elif tag == _F:
+                    if f is None:
+                        f = child
+                elif tag == _IS and is_node is None:
+                    is_node = child
             is_formula = False
             if f is not None:
                 is_formula = True
@@ -434,10 +455,9 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 elif kind == "dataTable":
                     value = "="  # openpyxl returns an object without text; no formula text to keep
             elif t == "inlineStr":
-                node = c.find(_IS)
-                value = text_content(node) if node is not None else None
+                value = text_content(is_node) if is_node is not None else None
             else:
-                value = c.findtext(_V) or None
+                value = (v_node.text if v_node is not None else None) or None
                 if value is not None:
                     if t == "n":
                         value = _cast_number(value)
