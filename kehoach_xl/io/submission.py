@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from kehoach_xl import vn
@@ -301,8 +300,9 @@ def _sheet_title(members: dict[str, bytes], part: str) -> str:
 
 
 def _unreadable(path: Path, exc: BaseException) -> SubmissionRejected:
+    kind = exc.like if isinstance(exc, xlsx_stream.StreamError) else type(exc).__name__
     return _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
-                         f"{type(exc).__name__}). Hãy lưu lại bằng Excel rồi gửi lại.")
+                         f"{kind}). Hãy lưu lại bằng Excel rồi gửi lại.")
 
 
 def _too_many_rows(path: Path, sheet: str, rows: int, limits: LimitsConfig) -> SubmissionRejected:
@@ -318,7 +318,12 @@ def _parse_book(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext
     """The checked parts as a SafeBook, streamed (xlsx_stream); openpyxl only for what it does not mirror."""
     try:
         return _parse_book_stream(path, members, limits, ext_links)
-    except xlsx_stream.StreamUnsupported:
+    except SubmissionRejected:
+        raise
+    except Exception:  # noqa: BLE001 - StreamUnsupported, or a malformed part: openpyxl has the last word
+        # Only files the streamed reader does not mirror get here (whole-column merges, strict
+        # OOXML, odd children of <row>, parts it cannot parse): openpyxl reads them as before, or
+        # refuses them with the message it always gave.
         return _parse_book_openpyxl(path, _stored_zip(members), limits, ext_links)
 
 
@@ -328,9 +333,7 @@ def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConf
         wb = xlsx_stream.open_book(members)
         # Every sheet is parsed before any is checked, as openpyxl loads the whole book first.
         sheets = [xlsx_stream.read_sheet(wb, title, part, max_columns=MAX_COLUMNS) for title, part in wb]
-    except xlsx_stream.StreamUnsupported:
-        raise
-    except (ValueError, LookupError, TypeError, OverflowError, etree.LxmlError) as exc:
+    except xlsx_stream.StreamError as exc:  # what openpyxl refuses too (checked in tests/submissions_stream)
         raise _unreadable(path, exc) from None
     for sheet in sheets:
         if sheet.max_row > limits.max_rows:
@@ -365,8 +368,7 @@ def _parse_book_openpyxl(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_
     try:
         wb = load_workbook(buf, read_only=False, data_only=False, keep_links=False, keep_vba=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed parts
-        raise _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
-                            f"{type(exc).__name__}). Hãy lưu lại bằng Excel rồi gửi lại.") from None
+        raise _unreadable(path, exc) from None
     book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)
     try:
         for ws in wb.worksheets:

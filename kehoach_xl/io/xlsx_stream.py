@@ -46,7 +46,6 @@ _ROW, _T, _R = f"{{{MAIN}}}row", f"{{{MAIN}}}t", f"{{{MAIN}}}r"
 _MERGE, _LINK = f"{{{MAIN}}}mergeCell", f"{{{MAIN}}}hyperlink"
 _R_ID = f"{{{REL}}}id"
 
-_COORD = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 _RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
 _INVALID_TITLE = re.compile(r"[\\*?:/\[\]]")
 _MAX_COLUMN = 18278  # "ZZZ", the most openpyxl accepts
@@ -55,7 +54,14 @@ _MAX_LINK_CELLS = 1_000_000  # a hyperlink over a larger range is refused rather
 
 
 class StreamError(ValueError):
-    """The workbook is malformed in a way openpyxl's full load would also refuse."""
+    """The workbook is malformed in a way openpyxl's full load would also refuse.
+
+    ``like`` names the exception openpyxl raises there; the refusal message shows that name, as before.
+    """
+
+    def __init__(self, message: str, like: str = "ValueError") -> None:
+        super().__init__(message)
+        self.like = like
 
 
 class StreamUnsupported(Exception):
@@ -95,10 +101,18 @@ def column_letters(col: int) -> str:
 
 
 def coordinate(ref: str) -> tuple[int, int]:
-    m = _COORD.match(ref)
-    if not m:
+    """(row, column) of a cell's ``r`` as openpyxl's ``coordinate_to_tuple`` reads it: no "$", A..ZZZ."""
+    i = 0
+    while i < len(ref) - 1 and ref[i] not in "0123456789":
+        i += 1
+    letters = ref[:i]
+    if not 0 < len(letters) <= 3 or not letters.isascii() or not letters.isalpha():
         raise StreamError(f"bad cell reference {ref!r}")
-    return int(m.group(2)), column_number(m.group(1))
+    try:
+        row = int(ref[i:])
+    except ValueError:
+        raise StreamError(f"bad cell reference {ref!r}") from None
+    return row, column_number(letters)
 
 
 def range_bounds(ref: str) -> tuple[int, int, int, int]:
@@ -141,7 +155,7 @@ def _bound_text(text: str) -> str:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if ILLEGAL_CHARACTERS_RE.search(text):
-        raise StreamError("illegal character in a hyperlink")
+        raise StreamError("illegal character in a hyperlink", "IllegalCharacterError")
     return text[:32767]
 
 
@@ -227,7 +241,7 @@ class Styles:
             elif fid - BUILTIN_MAX < len(added):
                 out.formats.append(added[fid - BUILTIN_MAX])
             else:
-                raise StreamError(f"number format {fid} missing")
+                raise StreamError(f"number format {fid} missing", "IndexError")
             if is_date_format(code):
                 out.dates.add(i)
             if is_timedelta_format(code):
@@ -303,7 +317,7 @@ def open_book(members: dict[str, bytes]) -> Book:
     """The workbook-level parts: sheet list, date system, shared strings, styles."""
     ct = members.get("[Content_Types].xml")
     if ct is None:
-        raise StreamError("no [Content_Types].xml")
+        raise StreamError("no [Content_Types].xml", "KeyError")
     overrides: dict[str, str] = {}
     defaults: set[str] = set()
     for el in _tree(ct):
@@ -314,10 +328,10 @@ def open_book(members: dict[str, bytes]) -> Book:
     wb_part = next((overrides[t] for t in _WORKBOOK_TYPES if t in overrides), None)
     if wb_part is None:
         if not defaults & set(_WORKBOOK_TYPES):
-            raise StreamError("no workbook part")
+            raise StreamError("no workbook part", "OSError")
         wb_part = "xl/workbook.xml"
     if wb_part not in members:
-        raise StreamError("workbook part missing")
+        raise StreamError("workbook part missing", "KeyError")
     root = _tree(members[wb_part])
     if root.tag.startswith(f"{{{STRICT}}}"):
         raise StreamUnsupported("strict OOXML")
@@ -336,7 +350,7 @@ def open_book(members: dict[str, bytes]) -> Book:
         if not rid:
             continue  # openpyxl drops sheet entries without a relationship id
         if rid not in rels:
-            raise StreamError(f"sheet relationship {rid} missing")
+            raise StreamError(f"sheet relationship {rid} missing", "KeyError")
         kind, target, _ = rels[rid]
         if target not in members:
             continue
@@ -350,7 +364,7 @@ def open_book(members: dict[str, bytes]) -> Book:
     sst = overrides.get(_SHARED_STRINGS)
     if sst is not None:
         if sst not in members:
-            raise StreamError("shared strings part missing")
+            raise StreamError("shared strings part missing", "KeyError")
         for si in _iter(members[sst], (f"{{{MAIN}}}si",)):
             shared.append(text_content(si).replace("x005F_", ""))
             si.clear()
@@ -406,7 +420,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
             if s:
                 style = int(s)
                 if style >= nstyles or style < -nstyles:
-                    raise StreamError(f"style {style} missing")
+                    raise StreamError(f"style {style} missing", "IndexError")
                 if style < 0:
                     style += nstyles  # openpyxl indexes its style list with it, negative or not
             else:
@@ -416,7 +430,8 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 col = col_cache.get(letters)
                 if col is None or letters == ref:
                     r, col = coordinate(ref)
-                    col_cache[letters] = col  # the letters part was valid, whatever digits follow
+                    if letters.isalpha():
+                        col_cache[letters] = col  # a valid column, whatever digits follow it
                 else:
                     r = int(ref[len(letters):])
                 col_counter = col
@@ -507,9 +522,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 formats.pop((r, col), None)
     for ref, rid, location in links:
         if rid and rid not in rels:
-            raise StreamError(f"hyperlink relationship {rid} missing")
-        if ":" not in ref and not _COORD.match(ref):
-            raise StreamUnsupported(f"hyperlink ref {ref!r}")
+            raise StreamError(f"hyperlink relationship {rid} missing", "KeyError")
         c1, r1, c2, r2 = range_bounds(ref)
         max_row, max_col, any_cell = max(max_row, r2), max(max_col, c2), True
         # openpyxl gives an empty linked cell the link's target (or location) as its value.
@@ -536,7 +549,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
         if kind != COMMENTS_REL or mode == "External" or target not in book._members:
             continue
         for com in _iter(book._members[target], (f"{{{MAIN}}}comment",)):
-            r, col = coordinate(com.get("ref") or "")
+            _, _, col, r = range_bounds(com.get("ref") or "")
             max_row, max_col, any_cell = max(max_row, r), max(max_col, col), True
             com.clear()
     if any_cell:

@@ -25,10 +25,15 @@ def _new(path: Any, members: dict[str, bytes], limits: LimitsConfig, ext_links: 
 
 
 def read(path: Path | None, *, data: bytes | None = None, limits: LimitsConfig | None = None,
-         stream: bool) -> SafeBook | SubmissionRejected:
-    """The SafeBook (or the refusal) ``safe_open`` gives with one reader or the other."""
+         stream: bool, fallback: bool = False) -> SafeBook | SubmissionRejected:
+    """The SafeBook (or the refusal) ``safe_open`` gives with one reader or the other.
+
+    ``stream`` without ``fallback``: the streamed reader alone (it must read the file itself);
+    with ``fallback``: the real entry point, which hands what it does not mirror to openpyxl.
+    """
     limits = limits or LimitsConfig()
-    with mock.patch.object(submission, "_parse_book", _new if stream else _old):
+    reader = (submission._parse_book if fallback else _new) if stream else _old
+    with mock.patch.object(submission, "_parse_book", reader):
         try:
             return submission.safe_open(Path(path or "tep.xlsx"), limits, data=data)
         except SubmissionRejected as exc:
