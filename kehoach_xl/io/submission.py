@@ -261,9 +261,19 @@ _T = re.compile(rb"<t[^>]*>([^<]*)</t>")
 _INLINE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*t="inlineStr"[^>]*>\s*<is>(.*?)</is>', re.S)
 
 
+def _longer_than(tag: bytes, data: bytes, n: int) -> re.Match[bytes] | None:
+    """The first ``<tag>`` whose content up to ``</tag>`` is longer than ``n`` bytes, if any."""
+    return re.search(b"<" + tag + b">(?:[^<]|<(?!/" + tag + b">)){" + str(n + 1).encode() + b"}", data)
+
+
 def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
     """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML."""
     sst = members.get("xl/sharedStrings.xml", b"")
+    # A string has no more characters than bytes, so the exact count below (a Python step per string)
+    # only runs when some <si>/<is> holds more bytes than the limit allows characters: one C-level
+    # regex search settles the usual case.
+    if _longer_than(b"si", sst, limits.max_cell_chars) is None:
+        sst = b""
     for idx, m in enumerate(_SI.finditer(sst)):
         n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(1)))
         if n > limits.max_cell_chars:
@@ -277,6 +287,8 @@ def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsCon
                                 "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", **where)
     for name, data in members.items():
         if not name.startswith("xl/worksheets/") or b"inlineStr" not in data:
+            continue
+        if _longer_than(b"is", data, limits.max_cell_chars) is None:
             continue
         for m in _INLINE.finditer(data):
             n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(2)))

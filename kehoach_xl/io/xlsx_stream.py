@@ -134,6 +134,8 @@ def range_text(c1: int, r1: int, c2: int, r2: int) -> str:
 
 def text_content(node: etree._Element) -> str:
     """Plain text of an ``<si>``/``<is>``: its ``<t>`` then every run's ``<t>``; phonetic runs left out."""
+    if len(node) == 1 and node[0].tag == _T:  # the usual <t>text</t> alone
+        return node[0].text or ""
     plain = ""
     runs = []
     for child in node:
