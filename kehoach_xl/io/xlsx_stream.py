@@ -445,6 +445,12 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 max_row = r
             if col > max_col:
                 max_col = col
+            if not len(c):  # no value: an empty (often styled) cell counts for the extent only
+                if col <= max_columns and (cells := rows.get(r)) is not None and col in cells:
+                    cells[col] = None  # ... unless it repeats a cell, and the last one wins
+                    formulas.discard((r, col))
+                    formats.pop((r, col), None)
+                continue
             f = v_node = is_node = None
             for child in c:
                 tag = child.tag

@@ -170,6 +170,7 @@ def test_extent_counts_styled_cells_merges_links_and_comments():
         x.row(None, x.c("A3", "<v>5</v>")),  # row without r: the next one
         x.row(6, "<c><v>7</v></c><c><v>8</v></c>", x.c("E6", "<v>9</v>"), "<c><v>10</v></c>"),  # cells without r
         x.row(5, x.c("B5", "<v>11</v>"), x.c("B5", "<v>12</v>")),  # out of order, and a cell twice
+        x.row(8, x.c("C8", "<v>0.5</v>", s="2"), x.c("C8", s="2"), x.c("D8", "<f>C8</f>"), x.c("D8")),
         x.row(20, x.c("H20", s="3")),
         x.row(21, x.c("IV21", "<v>99</v>")),  # column 256: beyond the columns kept, still in the extent
     ]
@@ -183,8 +184,8 @@ def test_extent_counts_styled_cells_merges_links_and_comments():
                   extra={"xl/comments1.xml": comments})
     book = _same(data)
     g = book.sheets["S"]
-    assert len(g) == 45 and len(g[0]) == 200 and g[1][1] is None and g[4][1] == 12
-    assert book.merged["S"] == ["A1:B2", "C30:D31", "F1"] and not book.formulas
+    assert len(g) == 45 and len(g[0]) == 200 and g[1][1] is None and g[4][1] == 12 and g[7][2:4] == [None, None]
+    assert book.merged["S"] == ["A1:B2", "C30:D31", "F1"] and not book.formulas and not book.formats
 
 
 def test_sheet_names_order_duplicates_chart_sheet_and_empty_sheets():
