@@ -185,7 +185,7 @@ def test_extent_counts_styled_cells_merges_links_and_comments():
     book = _same(data)
     g = book.sheets["S"]
     assert len(g) == 45 and len(g[0]) == 200 and g[1][1] is None and g[4][1] == 12 and g[7][2:4] == [None, None]
-    assert book.merged["S"] == ["A1:B2", "C30:D31", "F1"] and not book.formulas and not book.formats
+    assert book.merged["S"] == ["A1:B2", "C30:D31", "F1"] and not book.formulas and book.formats == {("S", 2, 3): "0%"}
 
 
 def test_sheet_names_order_duplicates_chart_sheet_and_empty_sheets():
