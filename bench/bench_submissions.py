@@ -60,6 +60,8 @@ def build(n: int) -> Path:
     work = OUT / f"submissions_{n}"
     inbox = work / "inbox"
     if inbox.is_dir() and len(list(inbox.glob("*.xlsx"))) == 40:
+        if not (work / "hostile.xlsx").exists():
+            hostile(sorted(inbox.glob("*.xlsx"))[0], work / "hostile.xlsx")
         return work
     from bench_write import task_rows
 
@@ -100,7 +102,7 @@ def hostile(src: Path, dest: Path, rows: int = 9000, cols: int = 50) -> None:
         letters = [column_letters(c) for c in range(1, cols + 1)]
         parts = [head, b"<sheetData>"]
         for r in range(1, rows + 1):
-            cells = "".join(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{" ".join(rng.choices(WORDS, k=9))}</t></is></c>'
+            cells = "".join(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{" ".join(rng.choices(WORDS, k=11))}</t></is></c>'
                             for c in range(cols))
             parts.append(f'<row r="{r}">{cells}</row>'.encode())
         parts += [b"</sheetData>", tail]

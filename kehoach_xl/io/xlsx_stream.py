@@ -554,8 +554,10 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                 if len(text) > 1 and text.startswith("="):
                     formulas.add((r, c))
     for kind, target, mode in (_rels(book._members, part).values() if part else ()):
-        if kind != COMMENTS_REL or mode == "External" or target not in book._members:
+        if kind != COMMENTS_REL or mode == "External":
             continue
+        if target not in book._members:
+            raise StreamError(f"comments part {target} missing", "KeyError")
         for com in _iter(book._members[target], (f"{{{MAIN}}}comment",)):
             _, _, col, r = range_bounds(com.get("ref") or "")
             max_row, max_col, any_cell = max(max_row, r), max(max_col, col), True

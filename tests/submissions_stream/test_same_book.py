@@ -263,3 +263,10 @@ def test_the_one_deliberate_difference_a_hyperlink_over_a_million_cells():
                                  tail='<hyperlinks><hyperlink ref="A1:GR9000" location="S!A1"/></hyperlinks>'))])
     new = read(None, data=data, stream=True, fallback=True)
     assert isinstance(new, SubmissionRejected) and "không đúng định dạng" in new.problem.message
+
+
+def test_missing_comments_part_refused_by_both():
+    data = x.book([("S", x.sheet(x.row(1, x.c("A1", "<v>1</v>"))))],
+                  sheet_rels={1: [("rIdC", f"{x.REL}/comments", "../comments9.xml")]})
+    old, new = _both_refuse(data)
+    assert old == new
