@@ -138,7 +138,7 @@ def measure(mode: str, files: list[Path]) -> dict:
                     z.read(info)
     else:
         patch = {"checks": lambda *a: None,
-                 "old": lambda p, m, lim, e: submission._parse_book_openpyxl(p, submission._stored_zip(m), lim, e),
+                 "old": submission._parse_book_openpyxl,
                  "new": submission._parse_book}[mode]
         with mock.patch.object(submission, "_parse_book", patch):
             for f, d in zip(files, datas, strict=True):

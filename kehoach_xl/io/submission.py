@@ -199,7 +199,7 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
                                 "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
         members[info.filename] = data
-    _check_long_strings(path, members, limits)
+    _check_long_shared_strings(path, members, limits)
     ext_links = sum(1 for n in members if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
     return _parse_book(path, members, limits, ext_links)
 
@@ -266,12 +266,16 @@ def _longer_than(tag: bytes, data: bytes, n: int) -> re.Match[bytes] | None:
     return re.search(b"<" + tag + b">(?:[^<]|<(?!/" + tag + b">)){" + str(n + 1).encode() + b"}", data)
 
 
-def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
-    """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML."""
+def _check_long_shared_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
+    """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML.
+
+    Inline strings (``<is>``) are measured by the streamed reader as it reads them, or, when openpyxl
+    reads the file, by :func:`_check_long_inline_strings` first.
+    """
     sst = members.get("xl/sharedStrings.xml", b"")
     # A string has no more characters than bytes, so the exact count below (a Python step per string)
-    # only runs when some <si>/<is> holds more bytes than the limit allows characters: one C-level
-    # regex search settles the usual case.
+    # only runs when some <si> holds more bytes than the limit allows characters: one regex search
+    # settles the usual case.
     if _longer_than(b"si", sst, limits.max_cell_chars) is None:
         sst = b""
     for idx, m in enumerate(_SI.finditer(sst)):
@@ -285,6 +289,9 @@ def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsCon
                     break
             raise _reject(path, f"Ô có {vn.integer(n)} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
                                 "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", **where)
+
+
+def _check_long_inline_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
     for name, data in members.items():
         if not name.startswith("xl/worksheets/") or b"inlineStr" not in data:
             continue
@@ -336,7 +343,7 @@ def _parse_book(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext
         # Only files the streamed reader does not mirror get here (whole-column merges, strict
         # OOXML, odd children of <row>, parts it cannot parse): openpyxl reads them as before, or
         # refuses them with the message it always gave.
-        return _parse_book_openpyxl(path, _stored_zip(members), limits, ext_links)
+        return _parse_book_openpyxl(path, members, limits, ext_links)
 
 
 def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
@@ -344,7 +351,10 @@ def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConf
     try:
         wb = xlsx_stream.open_book(members)
         # Every sheet is parsed before any is checked, as openpyxl loads the whole book first.
-        sheets = [xlsx_stream.read_sheet(wb, title, part, max_columns=MAX_COLUMNS) for title, part in wb]
+        sheets = [xlsx_stream.read_sheet(wb, title, part, max_columns=MAX_COLUMNS, max_chars=limits.max_cell_chars)
+                  for title, part in wb]
+    except xlsx_stream.TextTooLong as exc:
+        raise _too_long(path, exc.sheet, exc.chars, exc.cell, limits) from None
     except xlsx_stream.StreamError as exc:  # what openpyxl refuses too (checked in tests/submissions_stream)
         raise _unreadable(path, exc) from None
     for sheet in sheets:
@@ -373,12 +383,13 @@ def _stored_zip(members: dict[str, bytes]) -> io.BytesIO:
     return buf
 
 
-def _parse_book_openpyxl(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
+def _parse_book_openpyxl(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
     """openpyxl's full load: the fallback, and the reference ``tests/submissions_stream`` compares with."""
     from openpyxl import load_workbook
 
+    _check_long_inline_strings(path, members, limits)
     try:
-        wb = load_workbook(buf, read_only=False, data_only=False, keep_links=False, keep_vba=False)
+        wb = load_workbook(_stored_zip(members), read_only=False, data_only=False, keep_links=False, keep_vba=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed parts
         raise _unreadable(path, exc) from None
     book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)

@@ -64,6 +64,14 @@ class StreamError(ValueError):
         self.like = like
 
 
+class TextTooLong(Exception):
+    """An inline string longer than the caller's limit (counted in characters, as read)."""
+
+    def __init__(self, sheet: str, cell: str, chars: int) -> None:
+        super().__init__(f"{sheet}!{cell}: {chars} characters")
+        self.sheet, self.cell, self.chars = sheet, cell, chars
+
+
 class StreamUnsupported(Exception):
     """A construct this reader does not mirror exactly; read the file with openpyxl instead."""
 
@@ -375,8 +383,11 @@ def open_book(members: dict[str, bytes]) -> Book:
                 _parts=parts, _members=members)
 
 
-def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
-    """Stream one worksheet part; cells right of ``max_columns`` count for the extent only."""
+def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars: int | None = None) -> Sheet:
+    """Stream one worksheet part; cells right of ``max_columns`` count for the extent only.
+
+    An inline string (any cell, kept or not) longer than ``max_chars`` raises :class:`TextTooLong`.
+    """
     from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 
     epoch = CALENDAR_MAC_1904 if book.epoch_1904 else WINDOWS_EPOCH
@@ -479,6 +490,8 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int) -> Sheet:
                     value = "="  # openpyxl returns an object without text; no formula text to keep
             elif t == "inlineStr":
                 value = text_content(is_node) if is_node is not None else None
+                if max_chars is not None and value is not None and len(value) > max_chars:
+                    raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
             else:
                 value = (v_node.text if v_node is not None else None) or None
                 if value is not None:

@@ -16,7 +16,7 @@ from kehoach_xl.model.submission import SubmissionRejected
 
 
 def _old(path: Any, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
-    return submission._parse_book_openpyxl(path, submission._stored_zip(members), limits, ext_links)
+    return submission._parse_book_openpyxl(path, members, limits, ext_links)
 
 
 def _new(path: Any, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:

@@ -30,7 +30,7 @@ def _both(path: Any, members: dict[str, bytes], limits: Any, ext_links: int) -> 
             if fn is None:
                 results.append(_real(path, members, limits, ext_links))
             else:
-                results.append(fn(path, submission._stored_zip(members), limits, ext_links))
+                results.append(fn(path, members, limits, ext_links))
         except SubmissionRejected as exc:
             results.append(exc)
     _COUNT[0] += 1

@@ -270,3 +270,27 @@ def test_missing_comments_part_refused_by_both():
                   sheet_rels={1: [("rIdC", f"{x.REL}/comments", "../comments9.xml")]})
     old, new = _both_refuse(data)
     assert old == new
+
+
+def test_overlong_inline_string_refused_the_same_way_and_named():
+    lim = LimitsConfig(max_cell_chars=1000)
+    data = x.book([("Báo cáo", x.sheet(x.row(1, x.c("A1", "<v>1</v>")),
+                                       x.row(9, x.c("K9", "<is><t>" + "Ừ" * 1500 + "</t></is>", t="inlineStr"))))])
+    old = read(None, data=data, limits=lim, stream=False)
+    new = read(None, data=data, limits=lim, stream=True)
+    assert isinstance(old, SubmissionRejected) and isinstance(new, SubmissionRejected)
+    assert old.problem.to_dict() == new.problem.to_dict()
+    assert "1.500 ký tự" in new.problem.message and new.problem.cell == "K9" and new.problem.sheet == "Báo cáo"
+
+
+def test_characters_are_counted_not_their_xml_escapes():
+    """The old raw-XML count took "&#193;" for six characters; 900 "Á" written that way are 900 characters.
+
+    (openpyxl itself writes non-ASCII text as character references, so a long Vietnamese text it
+    wrote could be refused as "too long" although it was not.)"""
+    lim = LimitsConfig(max_cell_chars=1000)
+    data = x.book([("S", x.sheet(x.row(1, x.c("A1", "<is><t>" + "&#193;" * 900 + "</t></is>", t="inlineStr"))))])
+    old = read(None, data=data, limits=lim, stream=False)
+    new = read(None, data=data, limits=lim, stream=True)
+    assert isinstance(old, SubmissionRejected) and "5.400 ký tự" in old.problem.message
+    assert isinstance(new, SafeBook) and new.sheets["S"][0][0] == "Á" * 900
