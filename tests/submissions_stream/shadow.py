@@ -21,11 +21,12 @@ from tests.submissions_stream.compare import differences
 _FOUND: list[str] = []
 _COUNT = [0]
 _real = submission._parse_book
+_reference = submission._parse_book_openpyxl  # as imported: tests may patch the module's name
 
 
 def _both(path: Any, members: dict[str, bytes], limits: Any, ext_links: int) -> Any:
     results = []
-    for fn in (submission._parse_book_openpyxl, None):
+    for fn in (_reference, None):
         try:
             if fn is None:
                 results.append(_real(path, members, limits, ext_links))
