@@ -15,6 +15,9 @@ from kehoach_xl.model.config import LimitsConfig
 from kehoach_xl.model.submission import SubmissionRejected
 
 
+_REAL = submission._parse_book  # as imported, before shadow.py (if used) wraps it
+
+
 def _old(path: Any, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
     return submission._parse_book_openpyxl(path, members, limits, ext_links)
 
@@ -32,7 +35,7 @@ def read(path: Path | None, *, data: bytes | None = None, limits: LimitsConfig |
     with ``fallback``: the real entry point, which hands what it does not mirror to openpyxl.
     """
     limits = limits or LimitsConfig()
-    reader = (submission._parse_book if fallback else _new) if stream else _old
+    reader = (_REAL if fallback else _new) if stream else _old
     with mock.patch.object(submission, "_parse_book", reader):
         try:
             return submission.safe_open(Path(path or "tep.xlsx"), limits, data=data)
