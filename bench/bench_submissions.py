@@ -180,6 +180,10 @@ def main(argv: list[str]) -> None:
                           "peak_mib": max(res["peak_mib"], prev["peak_mib"]) if prev else res["peak_mib"],
                           "cells": res["cells"]}
     floor = best["floor"]["secs"]
+    t0 = time.perf_counter()
+    sum(i for i in range(3_000_000))  # how busy the shared machine was: the same loop, every run
+    loop = time.perf_counter() - t0
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
     hfloor = best["hostile floor"]["secs"]
     lines = [
         "# Reading unit submissions: openpyxl full load vs streamed reader",
@@ -187,7 +191,9 @@ def main(argv: list[str]) -> None:
         f"{len(files)} filled unit workbooks of a {n:,}-task master ({size / 1048576:.1f} MB zipped), read by",
         "`safe_open` (all the zip checks, then the parse) in one subprocess per mode, interleaved, fastest of "
         f"{repeat}. Peak = VmHWM of that subprocess (interpreter, openpyxl and lxml imported before the reset). "
-        f"Produced by `bench/bench_submissions.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores (shared).",
+        f"Produced by `bench/bench_submissions.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores (shared; "
+        f"load average {load} at the end, a 3-million-step Python loop took {loop:.2f} s). Compare the rows "
+        "with each other: the machine's load scales them all.",
         "",
         "| 40 submissions | time | per file | vs floor | peak | cells read |",
         "|---|---:|---:|---:|---:|---:|",
