@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,6 @@ from kehoach_xl.io import submission
 from kehoach_xl.io.submission import SafeBook
 from kehoach_xl.model.config import LimitsConfig
 from kehoach_xl.model.submission import SubmissionRejected
-
 
 _REAL = submission._parse_book  # as imported, before shadow.py (if used) wraps it
 
@@ -89,5 +86,3 @@ def has_values(book: SafeBook | SubmissionRejected, *kinds: type) -> bool:
     seen = {type(v) for grid in book.sheets.values() for row in grid for v in row}
     return all(k in seen for k in kinds)
 
-
-__all__ = ["compare", "differences", "has_values", "read", "dt", "io"]

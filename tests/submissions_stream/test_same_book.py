@@ -294,3 +294,24 @@ def test_characters_are_counted_not_their_xml_escapes():
     new = read(None, data=data, limits=lim, stream=True)
     assert isinstance(old, SubmissionRejected) and "5.400 ký tự" in old.problem.message
     assert isinstance(new, SafeBook) and new.sheets["S"][0][0] == "Á" * 900
+
+
+# The submissions the other suites build (bad inputs, hostile inboxes, read-back of prefilled parts,
+# forged signatures), each read by both readers while those tests run (tests/submissions_stream/shadow.py).
+SHADOWED = ("tests/units_merge/test_submission_bad_inputs.py", "tests/units_merge/test_inbox_hostile.py",
+            "tests/unitbook_parts/test_read_back.py", "tests/security/test_security_signing.py")
+
+
+def test_every_submission_the_other_suites_build_reads_the_same(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    report = tmp_path / "shadow.txt"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::UserWarning",
+                           "-p", "tests.submissions_stream.shadow", *SHADOWED], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "KEHOACH_SHADOW_REPORT": str(report)}, timeout=3600)
+    text = report.read_text(encoding="utf-8")
+    assert proc.returncode == 0, text + proc.stdout[-3000:]
+    read, differ = int(text.split()[1]), int(text.split(",")[1].split()[0])
+    assert read >= 40 and differ == 0, text
