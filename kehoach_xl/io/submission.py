@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError
+from kehoach_xl.io import xlsx_stream
 from kehoach_xl.io.xlsx_limits import PartCounter
 from kehoach_xl.model import schema
 from kehoach_xl.model.config import Config, LimitsConfig
@@ -198,14 +199,9 @@ def _open_zip(path: Path, zf: zipfile.ZipFile, limits: LimitsConfig) -> SafeBook
             raise _reject(path, f"Phần “{info.filename}” của tệp khai báo DOCTYPE/ENTITY (có thể là “bom XML”); "
                                 "vì an toàn không xử lý. Hãy chép dữ liệu sang tệp mẫu do Văn phòng Sở gửi.")
         members[info.filename] = data
-    _check_long_strings(path, members, limits)
+    _check_long_shared_strings(path, members, limits)
     ext_links = sum(1 for n in members if n.lower().startswith("xl/externallinks/") and n.lower().endswith(".xml"))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
-        for name, data in members.items():
-            out.writestr(name, data)
-    buf.seek(0)
-    return _parse_book(path, buf, limits, ext_links)
+    return _parse_book(path, members, limits, ext_links)
 
 
 _VBA_CONTENT = re.compile(rb"vbaProject|macroEnabled|ms-excel\.(?:intl)?macrosheet", re.I)
@@ -265,9 +261,23 @@ _T = re.compile(rb"<t[^>]*>([^<]*)</t>")
 _INLINE = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*t="inlineStr"[^>]*>\s*<is>(.*?)</is>', re.S)
 
 
-def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
-    """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML."""
+def _longer_than(tag: bytes, data: bytes, n: int) -> re.Match[bytes] | None:
+    """The first ``<tag>`` whose content up to ``</tag>`` is longer than ``n`` bytes, if any."""
+    return re.search(b"<" + tag + b">(?:[^<]|<(?!/" + tag + b">)){" + str(n + 1).encode() + b"}", data)
+
+
+def _check_long_shared_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
+    """openpyxl silently cuts strings at 32 767 characters, so overlong cells are found in the raw XML.
+
+    Inline strings (``<is>``) are measured by the streamed reader as it reads them, or, when openpyxl
+    reads the file, by :func:`_check_long_inline_strings` first.
+    """
     sst = members.get("xl/sharedStrings.xml", b"")
+    # A string has no more characters than bytes, so the exact count below (a Python step per string)
+    # only runs when some <si> holds more bytes than the limit allows characters: one regex search
+    # settles the usual case.
+    if _longer_than(b"si", sst, limits.max_cell_chars) is None:
+        sst = b""
     for idx, m in enumerate(_SI.finditer(sst)):
         n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(1)))
         if n > limits.max_cell_chars:
@@ -279,8 +289,13 @@ def _check_long_strings(path: Path, members: dict[str, bytes], limits: LimitsCon
                     break
             raise _reject(path, f"Ô có {vn.integer(n)} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
                                 "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", **where)
+
+
+def _check_long_inline_strings(path: Path, members: dict[str, bytes], limits: LimitsConfig) -> None:
     for name, data in members.items():
         if not name.startswith("xl/worksheets/") or b"inlineStr" not in data:
+            continue
+        if _longer_than(b"is", data, limits.max_cell_chars) is None:
             continue
         for m in _INLINE.finditer(data):
             n = sum(len(t.decode("utf-8", "replace")) for t in _T.findall(m.group(2)))
@@ -303,14 +318,80 @@ def _sheet_title(members: dict[str, bytes], part: str) -> str:
     return part
 
 
-def _parse_book(path: Path, buf: io.BytesIO, limits: LimitsConfig, ext_links: int) -> SafeBook:
+def _unreadable(path: Path, exc: BaseException) -> SubmissionRejected:
+    kind = exc.like if isinstance(exc, xlsx_stream.StreamError) else type(exc).__name__
+    return _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
+                         f"{kind}). Hãy lưu lại bằng Excel rồi gửi lại.")
+
+
+def _too_many_rows(path: Path, sheet: str, rows: int, limits: LimitsConfig) -> SubmissionRejected:
+    return _reject(path, f"Sheet có {rows} dòng, vượt giới hạn {limits.max_rows}.", sheet=sheet)
+
+
+def _too_long(path: Path, sheet: str, n: int, cell: str, limits: LimitsConfig) -> SubmissionRejected:
+    return _reject(path, f"Ô có {vn.integer(n)} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
+                         "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).", sheet=sheet, cell=cell)
+
+
+def _parse_book(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
+    """The checked parts as a SafeBook, streamed (xlsx_stream); openpyxl only for what it does not mirror."""
+    try:
+        return _parse_book_stream(path, members, limits, ext_links)
+    except SubmissionRejected:
+        raise
+    except Exception:  # noqa: BLE001 - StreamUnsupported, or a malformed part: openpyxl has the last word
+        # Only files the streamed reader does not mirror get here (whole-column merges, strict
+        # OOXML, odd children of <row>, parts it cannot parse): openpyxl reads them as before, or
+        # refuses them with the message it always gave.
+        return _parse_book_openpyxl(path, members, limits, ext_links)
+
+
+def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
+    book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)
+    try:
+        wb = xlsx_stream.open_book(members)
+        # Every sheet is parsed before any is checked, as openpyxl loads the whole book first.
+        sheets = [xlsx_stream.read_sheet(wb, title, part, max_columns=MAX_COLUMNS, max_chars=limits.max_cell_chars)
+                  for title, part in wb]
+    except xlsx_stream.TextTooLong as exc:
+        raise _too_long(path, exc.sheet, exc.chars, exc.cell, limits) from None
+    except xlsx_stream.StreamError as exc:  # what openpyxl refuses too (checked in tests/submissions_stream)
+        raise _unreadable(path, exc) from None
+    for sheet in sheets:
+        if sheet.max_row > limits.max_rows:
+            raise _too_many_rows(path, sheet.title, sheet.max_row, limits)
+        title = sheet.title
+        grid: list[list[Any]] = []
+        for r, vals in enumerate(sheet.grid(min(sheet.max_col, MAX_COLUMNS)), start=1):
+            for c, v in enumerate(vals, start=1):
+                if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                    raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
+            grid.append(vals)
+        book.sheets[title] = grid
+        book.merged[title] = sheet.merged
+        book.formulas.update((title, r, c) for r, c in sheet.formulas)
+        book.formats.update(((title, r, c), fmt) for (r, c), fmt in sheet.formats.items())
+    return book
+
+
+def _stored_zip(members: dict[str, bytes]) -> io.BytesIO:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    buf.seek(0)
+    return buf
+
+
+def _parse_book_openpyxl(path: Path, members: dict[str, bytes], limits: LimitsConfig, ext_links: int) -> SafeBook:
+    """openpyxl's full load: the fallback, and the reference ``tests/submissions_stream`` compares with."""
     from openpyxl import load_workbook
 
+    _check_long_inline_strings(path, members, limits)
     try:
-        wb = load_workbook(buf, read_only=False, data_only=False, keep_links=False, keep_vba=False)
+        wb = load_workbook(_stored_zip(members), read_only=False, data_only=False, keep_links=False, keep_vba=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on malformed parts
-        raise _reject(path, f"Không đọc được nội dung tệp (tệp hỏng hoặc không đúng định dạng .xlsx: "
-                            f"{type(exc).__name__}). Hãy lưu lại bằng Excel rồi gửi lại.") from None
+        raise _unreadable(path, exc) from None
     book = SafeBook(sheets={}, formulas=set(), merged={}, external_links=ext_links)
     try:
         for ws in wb.worksheets:
