@@ -200,6 +200,9 @@ def _new_archive(path: Path) -> None:
         ws = wb.create_sheet(sheet.name)
         s = _archive_sheet(sheet)
         style_owned_sheet(ws, s, [[c.header for c in s.columns]])
+        for j, c in enumerate(s.columns, start=1):
+            if c.type == "datetime":  # the log's moments show their time, as in the master
+                ws.cell(row=2, column=j).number_format = vn.DATETIME_FORMAT
     wb.properties.title = "Lưu trữ nhật ký và lịch sử của sổ theo dõi"
     wb.save(path)
 
