@@ -100,6 +100,7 @@ def archive(master: Path | str, *, keep_months: int | None = None, dry_run: bool
     lock = book.archive_lock(master, stale_after=config.lock_stale_minutes * 60)
     lock.acquire(timeout=config.lock_timeout)
     try:
+        book.clean_leftovers(master)
         return _archive(master, keep_months=keep_months, dry_run=dry_run, config=config, as_of=as_of)
     finally:
         lock.release()

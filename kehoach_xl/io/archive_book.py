@@ -84,6 +84,18 @@ def archive_lock(master: Path, *, stale_after: float) -> FileLock:
                     label=f"{master.stem}_luu_tru")
 
 
+def clean_leftovers(master: Path) -> None:
+    """Temporary files of a killed archive run (safe only while holding :func:`archive_lock`)."""
+    names = (re.compile(re.escape(f".{master.name}.tmp-") + r"\d+-archive"),
+             re.compile(re.escape(f".{master.stem}_luu_tru_") + r"\d{4}(?:_\d+)?\.xlsx\.tmp-\d+(?:-new)?",
+                        re.IGNORECASE))
+    with contextlib.suppress(OSError):
+        for e in os.scandir(master.parent):
+            if any(p.fullmatch(e.name) for p in names):
+                with contextlib.suppress(OSError):
+                    os.unlink(e.path)
+
+
 # --- rows -------------------------------------------------------------------------------------------------
 
 
