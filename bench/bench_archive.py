@@ -28,7 +28,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -57,15 +56,35 @@ def timed(args: list[str]) -> tuple[float, float]:
     return secs, int(peak[1]) / 1024
 
 
-def build(n: int) -> dict[str, Path]:
+# The archived copies: (folder, kehoach.toml text). The defaults, and a shorter history window.
+ARCHIVED = {"archived": "", "archived, 3 periods": "[archive]\nhistory_keep_periods = 3\n"}
+
+
+def build(n: int, reuse: bool = False) -> dict[str, Path]:
+    work = OUT / f"archive_{n}"
+    fresh, year = work / "fresh" / "master.xlsx", work / "year" / "master.xlsx"
+    if not (reuse and fresh.exists() and year.exists()):
+        _build(n, work)
+    out = {"fresh": fresh, "year": year}
+    for name, toml in ARCHIVED.items():
+        folder = work / name.replace(", ", "_").replace(" ", "_")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if toml:
+            (folder / "kehoach.toml").write_text(toml, encoding="utf-8")
+        shutil.copy2(year, folder / "master.xlsx")
+        out[name] = folder / "master.xlsx"
+    return out
+
+
+def _build(n: int, work: Path) -> None:
     from bench_write import task_rows
 
     import kehoach_xl as kx
     from tests.excel.year_of_use import add_year_of_use
 
-    work = OUT / f"archive_{n}"
     shutil.rmtree(work, ignore_errors=True)
-    for name in ("fresh", "year", "archived"):
+    for name in ("fresh", "year"):
         (work / name).mkdir(parents=True)
     rows = task_rows(n)
     for i, r in enumerate(rows):
@@ -78,20 +97,15 @@ def build(n: int) -> dict[str, Path]:
     counts = add_year_of_use(year, months=12, year=2024)
     print(f"{n} tasks: a year of use added {counts['log_rows']:,} log rows, {counts['history_rows']:,} history rows",
           flush=True)
-    archived = work / "archived" / "master.xlsx"
-    shutil.copy2(year, archived)
-    return {"fresh": fresh, "year": year, "archived": archived}
 
 
-def measure(n: int, repeat: int) -> list[dict]:
-    masters = build(n)
-    t0 = time.perf_counter()
-    archive_t, archive_peak = timed(["archive", str(masters["archived"]), "--as-of", AS_OF])
-    print(f"archive: {archive_t:.1f} s ({time.perf_counter() - t0:.1f} s with start-up)", flush=True)
-    from kehoach_xl.commands.archive import archive
-
-    left = archive(masters["archived"], as_of=dt.date(2025, 1, 15), dry_run=True)
+def measure(n: int, repeat: int, reuse: bool = False) -> list[dict]:
+    masters = build(n, reuse)
     out = []
+    for name in ARCHIVED:
+        archive_t, archive_peak = timed(["archive", str(masters[name]), "--as-of", AS_OF])
+        print(f"archive ({name}): {archive_t:.1f} s, {archive_peak:.0f} MiB", flush=True)
+        out.append({"n": n, "archive": (archive_t, archive_peak), "variant": name})
     for name, master in masters.items():
         runs_change, runs_same = [], []
         for _ in range(repeat):
@@ -110,7 +124,6 @@ def measure(n: int, repeat: int) -> list[dict]:
                     "history": max(len(grids.get(schema.HISTORY.name, [])) - 1, 0),
                     "change": min(runs_change), "same": min(runs_same)})
         print(out[-1], flush=True)
-    out.append({"n": n, "archive": (archive_t, archive_peak), "left": left})
     return out
 
 
@@ -122,7 +135,7 @@ def table(results: list[dict]) -> str:
     for r in results:
         if "archive" in r:
             t, peak = r["archive"]
-            notes.append(f"- {r['n']:,} tasks: `archive` itself took {t:.1f} s, peak {peak:.0f} MiB.")
+            notes.append(f"- {r['n']:,} tasks, {r['variant']}: `archive` itself took {t:.1f} s, peak {peak:.0f} MiB.")
             continue
         if r["master"] == "fresh":
             fresh[r["n"]] = r
@@ -136,12 +149,15 @@ def table(results: list[dict]) -> str:
 
 def main(argv: list[str]) -> None:
     repeat = 2
+    reuse = "--reuse" in argv  # keep bench/out/archive_<n>/{fresh,year} from an earlier run
+    if reuse:
+        argv.remove("--reuse")
     if "--repeat" in argv:
         k = argv.index("--repeat")
         repeat = int(argv[k + 1])
         del argv[k:k + 2]
     sizes = [int(a) for a in argv] or [10_000]
-    results = [r for n in sizes for r in measure(n, repeat)]
+    results = [r for n in sizes for r in measure(n, repeat, reuse)]
     text = table(results)
     print(text)
     header = (f"# After a year of use: refresh before and after `archive`\n\nMeasured {dt.date.today():%d/%m/%Y} by "
