@@ -128,14 +128,17 @@ def _archive(master: Path, *, keep_months: int | None, dry_run: bool, config: Co
         return res
     # Refuse before anything is written: the master or an archive file open in Excel.
     book.check_not_open(master, stale_hours=config.owner_file_stale_hours, what="Sổ theo dõi")
-    existing = book.existing_archive(master)
+    existing = book.existing_archive(master, years=years)
     keep: dict[str, list[int]] = {}
     headers: dict[str, int] = {}
     expected: dict[str, list[list]] = {}
     for name, data, grid, sp in ((log_name, log, log_grid, plan.log), (hist_name, hist, hist_grid, plan.history)):
         if name is None or not sp.leave:
             continue
-        keep[name] = [data.row_numbers[i] for i in sp.keep]
+        # Every other row with anything in it stays, those with values only in a column staff added included.
+        leaving = {data.row_numbers[i] for i in sp.leave}
+        keep[name] = [r for r in range(data.header_row + 1, len(grid) + 1)
+                      if r not in leaving and any(v not in (None, "") for v in grid[r - 1])]
         headers[name] = data.header_row
         expected[name] = [grid[r - 1] for r in keep[name]]
     copy = book.trimmed_copy(master, keep, headers, expected)

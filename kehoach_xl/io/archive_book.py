@@ -162,11 +162,13 @@ class ExistingArchive:
     files: list[tuple[int, int, Path]] = field(default_factory=list)
 
 
-def existing_archive(master: Path) -> ExistingArchive:
-    """Keys and row counts of every archive file of ``master`` (read with calamine, values only)."""
+def existing_archive(master: Path, years: Iterable[int] | None = None) -> ExistingArchive:
+    """Keys and row counts of the archive files of ``master`` (of ``years`` only: a row only ever goes to
+    its own year's files), read with calamine, values only."""
     from python_calamine import CalamineWorkbook
 
-    out = ExistingArchive(files=_archive_files(master))
+    wanted = None if years is None else set(years)
+    out = ExistingArchive(files=[f for f in _archive_files(master) if wanted is None or f[0] in wanted])
     for _year, _part, path in out.files:
         try:
             wb = CalamineWorkbook.from_path(str(path))

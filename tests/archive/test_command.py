@@ -125,3 +125,21 @@ def test_nightly_archives_on_its_day_only(master):
     assert res is not None and res.log_archived
     cfg.archive.nightly_day = 0
     assert nightly_archive(master, as_of=AS_OF.replace(day=1), config=cfg) is None
+
+
+def test_cells_in_columns_staff_added_are_kept_or_archived_never_dropped(master):
+    wb = openpyxl.load_workbook(master)
+    ws = wb[LOG]
+    ws.cell(1, 10, "Ghi chú của văn phòng")
+    ws.cell(2, 10, "đã kiểm tra")  # a 2024 row: it leaves, its note with it
+    ws.cell(ws.max_row + 1, 10, "chỉ ghi ở cột riêng")  # nothing in the program's columns: stays
+    wb.save(master)
+
+    archive(master, as_of=AS_OF)
+
+    moved = _rows(archive_path(master, 2024), LOG)
+    assert moved[0][9] == "Ghi chú của văn phòng: đã kiểm tra"
+    assert all(r[9] in (None, "") for r in moved[1:])
+    kept = _rows(master, LOG)
+    assert any(len(r) > 9 and r[9] == "chỉ ghi ở cột riêng" for r in kept)
+    assert len(kept) == 6  # undated, recent, the two writers' rows, the note-only row and the archive's own
