@@ -75,7 +75,7 @@ def _sheet(grids: dict, sheet: schema.Sheet) -> tuple[str | None, SheetData, lis
     name = find_sheet_name(grids, sheet.name)
     if name is None:
         return None, SheetData(sheet=sheet, present=False), []
-    grid = [list(r) for r in grids[name]]
+    grid = grids[name]  # calamine's own rows, not copied: the log of a year is hundreds of thousands of rows
     return name, read_sheet_rows(sheet, grid), grid
 
 
@@ -142,12 +142,15 @@ def _archive(master: Path, *, keep_months: int | None, dry_run: bool, config: Co
         headers[name] = data.header_row
         expected[name] = [grid[r - 1] for r in keep[name]]
     copy = book.trimmed_copy(master, keep, headers, expected)
+    # The sheets read are no longer needed: free them before the archive and the master are written.
+    del grids, log, hist, log_grid, hist_grid, expected, keep, out, plan
     try:
         book.fault("master_copy_built")
         written = book.write_archive(master, rows, existing=existing, stale_hours=config.owner_file_stale_hours,
                                      today=as_of)
         res.rows_written = sum(written.values())
         res.already_archived = len(rows) - res.rows_written
+        del rows, existing
         res.files = sorted({*res.files, *written})
         book.fault("archive_replaced")
         note = (f"Chuyển {vn.integer(res.log_archived)} dòng nhật ký, {vn.integer(res.history_archived)} dòng lịch sử "
