@@ -35,6 +35,7 @@ _LAZY = {
     "briefing": "kehoach_xl.commands.briefing",
     "report": "kehoach_xl.commands.report",
     "demo": "kehoach_xl.commands.demo",
+    "archive": "kehoach_xl.commands.archive",
     "restore": "kehoach_xl.io.master_write",
     "list_backups": "kehoach_xl.io.master_write",
     "write_master": "kehoach_xl.io.master_write",

@@ -126,6 +126,15 @@ class LimitsConfig:
 
 
 @dataclass
+class ArchiveConfig:
+    """What stays in the master's log and history sheets (the rest moves to the archive workbook)."""
+
+    log_keep_months: int = 3  # log rows of the last N months stay in "Nhật ký"
+    history_keep_periods: int = 12  # history rows of the last N reporting periods stay in "Lịch sử"
+    nightly_day: int = 1  # the nightly archives on this day of the month (0: never; run "archive" by hand)
+
+
+@dataclass
 class Config:
     master: str = ""  # master workbook for the nightly job, relative to this file
     due_soon_days: int = 7
@@ -148,6 +157,7 @@ class Config:
     mail: MailConfig = field(default_factory=MailConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     base_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None  # the toml file read, if any
 
@@ -198,7 +208,7 @@ def new_signing_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-_SECTIONS = {"mail": MailConfig, "server": ServerConfig, "limits": LimitsConfig}
+_SECTIONS = {"mail": MailConfig, "server": ServerConfig, "limits": LimitsConfig, "archive": ArchiveConfig}
 # Top-level keys earlier versions wrote that no longer mean anything: accepted and ignored, so an
 # existing kehoach.toml still loads (``outbox``: issue always takes --out).
 _RETIRED = frozenset({"outbox"})
@@ -262,6 +272,10 @@ def check_config(cfg: Config) -> list[str]:
     for key in ("max_request_bytes", "max_header_bytes", "header_timeout", "body_timeout", "max_connections"):
         if getattr(cfg.server, key) <= 0:
             problems.append(f"[server] {key} phải lớn hơn 0.")
+    a = cfg.archive
+    if a.log_keep_months < 1 or a.history_keep_periods < 1 or not (0 <= a.nightly_day <= 28):
+        problems.append("[archive] log_keep_months và history_keep_periods phải ít nhất là 1; "
+                        "nightly_day trong khoảng 0–28 (0: không tự lưu trữ hằng đêm).")
     return problems
 
 
