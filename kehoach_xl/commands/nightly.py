@@ -281,10 +281,27 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
     if merge_report is not None:
         file_away(cfg.inbox_dir, merge_report)
         rep.merge = merge_report.to_dict()
+    _archive_step(master, cfg, rep, day)
     if cfg.mail.imap_host and cfg.mail.replies:
         _reply_step(master, cfg, rep, merge_report)
     if cfg.mail.reminder_days_before:
         _reminder_step(master, cfg, rep, day)
+
+
+def _archive_step(master: Path, cfg: Config, rep: NightlyReport, day: dt.date) -> None:
+    """On ``[archive] nightly_day`` of the month, old log and history rows move to the yearly archive
+    workbook (docs/archive.md): its own write, after the night's, so the night's work is never at stake."""
+    from kehoach_xl.commands.archive import nightly_archive
+
+    try:
+        archived = nightly_archive(master, as_of=day, config=cfg)
+    except KehoachError as exc:  # the night's work is written; the archive waits for the next run
+        log.warning("chưa lưu trữ được nhật ký và lịch sử cũ: %s", exc)
+        rep.steps.append(StepResult("archive", "failed", str(exc)))
+        return
+    if archived is not None:
+        log.info("%s", archived.message())
+        rep.steps.append(StepResult("archive", "ok", archived.message()))
 
 
 def _fetch_step(master: Path, cfg: Config, rep: NightlyReport) -> None:

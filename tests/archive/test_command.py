@@ -143,3 +143,17 @@ def test_cells_in_columns_staff_added_are_kept_or_archived_never_dropped(master)
     kept = _rows(master, LOG)
     assert any(len(r) > 9 and r[9] == "chỉ ghi ở cột riêng" for r in kept)
     assert len(kept) == 6  # undated, recent, the two writers' rows, the note-only row and the archive's own
+
+
+def test_the_nightly_job_archives_after_its_own_write_on_its_day(master):
+    from kehoach_xl.commands.nightly import nightly
+
+    (master.parent / "hop_thu").mkdir()
+    (master.parent / "kehoach.toml").write_text(f'master = "{master.name}"\ninbox = "hop_thu"\n', encoding="utf-8")
+    before = len(_rows(master, LOG))
+    rep = nightly(master.parent / "kehoach.toml", as_of=AS_OF, retries=0)  # the 15th: no archive step
+    assert "archive" not in [s.step for s in rep.steps]
+    rep = nightly(master.parent / "kehoach.toml", as_of=AS_OF.replace(day=1), retries=0)
+    step = next(s for s in rep.steps if s.step == "archive")
+    assert step.status == "ok" and "Đã chuyển" in step.message, step.message
+    assert len(_rows(master, LOG)) < before and archive_path(master, 2024).exists()
