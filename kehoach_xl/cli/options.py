@@ -34,7 +34,7 @@ def emit_json(obj: Any) -> None:
         return
     # A list (50,000 tasks) is written item by item, never as one string of the whole: the same
     # text json.dumps(obj, indent=2) gives (JSON strings hold no raw line breaks to re-indent).
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     out.write("[\n")
     last = len(obj) - 1
     for i, item in enumerate(obj):
