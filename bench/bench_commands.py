@@ -45,20 +45,8 @@ if os.environ.get("KEHOACH_BENCH_CODE"):  # --before: the child imports another 
 
 
 
-def _reset_peak() -> None:
-    """Forget the peak RSS so far (Linux), as bench_write does (not imported: it imports kehoach_xl)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
+from _peak import peak_kib as _peak_kib  # noqa: E402
+from _peak import reset_peak as _reset_peak  # noqa: E402
 
 # Same key as bench_nightly: the master signs what it issues.
 os.environ.setdefault("KEHOACH_SIGNING_KEY", "bench-signing-key-not-secret-0123456789")
