@@ -34,7 +34,7 @@ from typing import Any
 
 from kehoach_xl import vn
 from kehoach_xl.errors import DataError
-from kehoach_xl.io.backup import fsync_dir
+from kehoach_xl.io.backup import fsync_dir, fsync_file
 from kehoach_xl.io.lock import FileLock, find_owner_file
 from kehoach_xl.io.write_errors import MasterOpenInExcelError, write_failed
 from kehoach_xl.model import schema
@@ -234,12 +234,6 @@ def check_not_open(path: Path, *, stale_hours: float, what: str = "Tệp lưu tr
     )
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _placement(rows: Sequence[ArchiveRow], existing: ExistingArchive, master: Path
@@ -295,7 +289,7 @@ def write_archive(master: Path, rows: Sequence[ArchiveRow], *, existing: Existin
                 raise DataError(f"Không ghi được vào tệp lưu trữ '{path.name}': {exc}. Sổ theo dõi vẫn giữ nguyên.") \
                     from exc
             _check_written(tmp, path, by_sheet, existing)
-            _fsync(tmp)
+            fsync_file(tmp)
             fault("archive_tmp_written")
             step = "thay tệp lưu trữ bằng bản mới"
             os.replace(tmp, path)

@@ -55,6 +55,15 @@ def _pattern(master: Path) -> re.Pattern[str]:
     )
 
 
+def fsync_file(path: Path) -> None:
+    """Force a written file's bytes to disk before it is renamed into place."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(path: Path) -> None:
     """Make a rename/create inside ``path`` durable (no-op where directories cannot be opened)."""
     if os.name == "nt":

@@ -158,12 +158,6 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tupl
 # --- durable file operations --------------------------------------------------------
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _tmp_path(master: Path) -> Path:
@@ -242,7 +236,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         verify_workbook(tmp, full, result.changed_parts, master_name=path.name)
         _fault("verified")
         step = "lưu tệp tạm xuống đĩa"
-        _fsync_file(tmp)
+        _backup.fsync_file(tmp)
         _fault("tmp_synced")
         step = "thay sổ theo dõi bằng bản mới"
         os.replace(tmp, path)
