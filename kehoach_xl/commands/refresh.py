@@ -22,7 +22,8 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     as_of = as_of or dt.date.today()
     config = config or load_config(master)
     # Every sheet the rules read: the parts (their sheet, the units, the history) decide each task's status.
-    md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME])
+    # The history only for a part the sheet "Phần việc" does not hold yet: read if a rule asks.
+    md, grids = read_master_and(master, [schema.SUMMARY_SHEET_NAME], later=[schema.HISTORY.name])
     if not md.tasks.present:
         raise DataError(f"Sổ theo dõi “{master.name}” không có sheet “{schema.TASKS.name}”: không có gì để cập nhật.")
     summary_name = find_sheet_name(grids, schema.SUMMARY_SHEET_NAME)

@@ -30,7 +30,7 @@ def validate(master: Path | str, *, write: bool = False, config: Config | None =
     master = checked_master(master)
     # The problems sheet is read too (names only matter) so the pure part can find it.
     below: dict[str, Any] = {}
-    md, _grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME], below=below)
+    md, _grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME], below=below, later=[schema.HISTORY.name])
     config_error = None
     if config is None:
         try:

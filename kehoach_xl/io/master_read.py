@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ def file_stamp(path: Path | str) -> tuple[int, int]:
 
 
 def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
-                       below: dict[str, tuple[int, list[list[Any]]]] | None = None
+                       below: dict[str, tuple[int, list[list[Any]]]] | None = None,
+                       skipped: list[str] | None = None
                        ) -> tuple[dict[str, list[list[Any]]], tuple[int, int]]:
     """:func:`read_grids` plus the file's stamp, taken before reading.
 
@@ -30,16 +31,18 @@ def read_stamped_grids(path: Path | str, sheets: Iterable[str] | None = None, *,
     if not path.exists():
         raise SetupError(f"Không tìm thấy tệp: {path}")
     stamp = file_stamp(path)
-    return read_grids(path, sheets, below=below), stamp
+    return read_grids(path, sheets, below=below, skipped=skipped), stamp
 
 
 def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_table_only: bool = True,
-               below: dict[str, tuple[int, list[list[Any]]]] | None = None) -> dict[str, list[list[Any]]]:
+               below: dict[str, tuple[int, list[list[Any]]]] | None = None,
+               skipped: list[str] | None = None) -> dict[str, list[list[Any]]]:
     """Raw values of the named sheets (all when None), read with python-calamine.
 
     ``tasks_table_only``: drop the rows below the task sheet's Excel Table (see
     :func:`cut_tasks_below_table`); False gives the whole used range, as Excel sends it.
     ``below``: when given, receives {sheet: (first Excel row, rows)} of what was cut.
+    ``skipped``: when given, receives the names of the workbook's sheets not read.
     """
     from python_calamine import CalamineWorkbook
 
@@ -54,6 +57,8 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_t
         names = list(wb.sheet_names)
         if sheets is not None:
             keep = {name_key(s) for s in sheets}
+            if skipped is not None:
+                skipped.extend(n for n in names if name_key(n) not in keep)
             names = [n for n in names if name_key(n) in keep]
         grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
         if tasks_table_only:
@@ -98,9 +103,29 @@ def read_master(path: Path | str, sheets: Iterable[str] | None = None) -> Master
 
 
 def read_master_and(path: Path | str, extra: Iterable[str] = (), *, sheets: Iterable[str] | None = None,
-                    below: dict[str, tuple[int, list[list[Any]]]] | None = None
+                    below: dict[str, tuple[int, list[list[Any]]]] | None = None, later: Iterable[str] = ()
                     ) -> tuple[MasterData, dict[str, list[list[Any]]]]:
-    """:func:`read_master` plus the raw grids of ``extra`` sheets, in one read of the file."""
+    """:func:`read_master` plus the raw grids of ``extra`` sheets, in one read of the file.
+
+    ``later``: sheets among ``sheets`` read only when a rule first looks at their rows
+    (``model.master.DeferredSheetData``): e.g. the history for refresh and validation, which
+    need it only for parts the sheet "Phần việc" does not hold yet. Their grids are not returned.
+    """
+    path = Path(path)
     wanted = MASTER_SHEETS if sheets is None else tuple(sheets)
-    grids, stamp = read_stamped_grids(path, [*wanted, *extra], below=below)
-    return master_from_grids(grids, path, stamp), grids
+    put_off = {name_key(s) for s in later}
+    skipped: list[str] = []
+    grids, stamp = read_stamped_grids(path, [s for s in (*wanted, *extra) if name_key(s) not in put_off],
+                                      below=below, skipped=skipped)
+    deferred = {n: _reader(path, n, stamp) for n in skipped if name_key(n) in put_off}
+    return master_from_grids(grids, path, stamp, later=deferred), grids
+
+
+def _reader(path: Path, name: str, stamp: tuple[int, int]) -> Callable[[], list[list[Any]]]:
+    def grid() -> list[list[Any]]:
+        # The rest of the data came from the file as it was: a save in between would mix two versions.
+        if file_stamp(path) != stamp:
+            raise DataError(f"Sổ theo dõi “{path.name}” vừa được lưu trong lúc chương trình đang đọc. "
+                            "Sổ theo dõi giữ nguyên; hãy chạy lại lệnh.")
+        return read_grids(path, [name], tasks_table_only=False)[name]
+    return grid

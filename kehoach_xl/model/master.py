@@ -33,6 +33,44 @@ class SheetData:
         return f"{self.sheet.name}!{get_column_letter(self.columns[key])}{self.row_numbers[i]}"
 
 
+def _forward(name: str) -> property:
+    return property(lambda self: getattr(self.loaded(), name))
+
+
+class DeferredSheetData(SheetData):
+    """A sheet that is read the first time a rule looks at its rows.
+
+    The history ("Lịch sử") gains a row per report every period and soon outweighs the task list,
+    yet refresh and validation rarely need it (the sheet "Phần việc" holds each part's period and
+    derived status). Reading it only when asked keeps a year-old master as fast as a new one.
+    ``load`` reads the sheet then (``io/master_read`` checks the file is still the one read).
+    """
+
+    # Not the dataclass __init__: nothing is known of the sheet but that it exists.
+    def __init__(self, sheet: Sheet, load: Callable[[], SheetData]) -> None:  # noqa: D107
+        self.sheet = sheet
+        self.present = True
+        self._load: Callable[[], SheetData] | None = load
+        self._data: SheetData | None = None
+
+    def loaded(self) -> SheetData:
+        if self._data is None:
+            assert self._load is not None
+            self._data, self._load = self._load(), None
+        return self._data
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._data is not None
+
+    columns = _forward("columns")  # type: ignore[assignment]
+    headers = _forward("headers")  # type: ignore[assignment]
+    rows = _forward("rows")  # type: ignore[assignment]
+    row_numbers = _forward("row_numbers")  # type: ignore[assignment]
+    missing = _forward("missing")  # type: ignore[assignment]
+    header_row = _forward("header_row")  # type: ignore[assignment]
+
+
 @dataclass
 class MasterData:
     path: Path
@@ -153,18 +191,25 @@ def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
 
 def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "",
                       stamp: tuple[int, int] | None = None, *,
-                      previous: tuple[Mapping[str, list[list[Any]]], MasterData] | None = None) -> MasterData:
+                      previous: tuple[Mapping[str, list[list[Any]]], MasterData] | None = None,
+                      later: Mapping[str, Callable[[], list[list[Any]]]] | None = None) -> MasterData:
     """Build :class:`MasterData` from raw sheet grids (sheet name -> rows of values).
 
     This is how a live workbook inside Excel (xlwings) and a file on disk share
     one code path: both are turned into grids first. ``previous``: (grids, data) of an earlier
     call; a sheet whose grid is the very same list there keeps its ``SheetData`` (the nightly's
-    steps change a few sheets of many, and ``apply_changes`` copies only those).
+    steps change a few sheets of many, and ``apply_changes`` copies only those). ``later``: sheet
+    name → a function giving its grid, for sheets read only when a rule first looks at their rows
+    (:class:`DeferredSheetData`).
     """
-    names = list(grids)
+    later = later or {}
+    names = [*grids, *(n for n in later if n not in grids)]
 
     def sheet(s: Sheet) -> SheetData:
         actual = find_sheet_name(names, s.name)
+        if actual is not None and actual not in grids:
+            grid_of = later[actual]
+            return DeferredSheetData(s, lambda: read_sheet_rows(s, grid_of()))
         if actual is None:
             d = SheetData(sheet=s, present=False)
             d.missing = [c.key for c in s.columns if c.required]

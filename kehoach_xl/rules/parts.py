@@ -223,7 +223,7 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
     for unit, items in assignments(md, registry).items():
         for a in items:
             roles.setdefault(a.task_id, {})[unit] = a.role
-    periods = _latest_periods(md)
+    periods: dict[tuple[str, str], str] | None = None  # from the history, only for a part the sheet lacks
     canonical: dict[str, str] = {}
     order = {u: i for i, u in enumerate(registry.unit_names)}
     out: list[Part] = []
@@ -245,7 +245,12 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
         parts = []
         for unit, role in owed.items():
             line = lines.get(unit, "")
-            if role in (Role.LEAD, Role.SYNTH):
+            s = stored.get((tid, unit)) if stored else None
+            if s is not None:  # the sheet holds its values: the row's own columns are not read
+                parts.append(replace(s, role=role, line=line))
+            elif role in (Role.LEAD, Role.SYNTH):
+                if periods is None:
+                    periods = _latest_periods(md)
                 parts.append(_column_part(tid, unit, role, row, line, periods.get((tid, unit))))
             elif line:
                 parts.append(_line_part(tid, unit, role, line))
@@ -262,7 +267,7 @@ def _with_stored(parts: list[Part], stored: Mapping[tuple[str, str], Part], rows
     """The task's parts with the values of their rows in the sheet; rows of units no longer named kept."""
     out = []
     for p in parts:
-        s = stored.get((p.task_id, p.unit))
+        s = stored.get((p.task_id, p.unit)) if p.source != SOURCE_SHEET else None
         out.append(p if s is None else replace(s, role=p.role, line=p.line))
     named = {p.unit for p in parts}
     # A unit no longer named on the task keeps its row and values, but no longer decides the task.
@@ -343,7 +348,7 @@ def status_record(status: str, progress: float | None) -> str:
 
 def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                 _index: Mapping[str, int] | None = None,
-                _history: Mapping[tuple[str, str], set[str | None]] | None = None,
+                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
                 _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     """The task's status: derived from its parts unless the office set the cell by hand (rule 4)."""
     ts = _task_status(md, tid, parts, _index=_index, _history=_history, _recorded=_recorded)
@@ -355,7 +360,7 @@ def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
 
 def _task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                  _index: Mapping[str, int] | None = None,
-                 _history: Mapping[tuple[str, str], set[str | None]] | None = None,
+                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
                  _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     status, progress = derive_task_status(parts)
     i = (md.task_index() if _index is None else _index).get(tid)
@@ -387,8 +392,22 @@ def _same_pct(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
 
 
+class _OwnerStatuses:
+    """:func:`_owner_statuses`, worked out on the first question: only a task without a recorded
+    status whose cells disagree with its parts asks, and the history is the master's largest sheet."""
+
+    def __init__(self, md: MasterData) -> None:
+        self._md: MasterData | None = md
+        self._map: dict[tuple[str, str], set[str | None]] = {}
+
+    def get(self, key: tuple[str, str], default: Any = ()) -> Any:
+        if self._md is not None:
+            self._map, self._md = _owner_statuses(self._md), None
+        return self._map.get(key, default)
+
+
 def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus]:
-    index, history, recorded = md.task_index(), _owner_statuses(md), recorded_statuses(md)
+    index, history, recorded = md.task_index(), _OwnerStatuses(md), recorded_statuses(md)
     return {tid: task_status(md, tid, ps, _index=index, _history=history, _recorded=recorded)
             for tid, ps in parts_by_task(parts).items()}
 
