@@ -166,6 +166,22 @@ def test_verify_rejects_a_wrong_temp_file(master: Path, monkeypatch: pytest.Monk
     assert leftovers(master.parent) == [] and list_backups(master) == []
 
 
+def test_verify_rejects_an_appended_row_read_back_otherwise(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kehoach_xl.io.xlsx_patch import patch_xlsx
+
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges):  # the log row's last text is altered
+        bad = MasterChanges(cells=changes.cells, appends={
+            s: [[*row[:-1], "SAI"] if s == schema.LOG.name else row for row in rows]
+            for s, rows in changes.appends.items()})
+        return patch_xlsx(src, dst, bad)
+
+    monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
+    before = master.read_bytes()
+    with pytest.raises(VerifyFailedError, match="dòng thêm"):
+        write_master(master, status_change(schema.STATUS_DONE), action="merge", config=cfg())
+    assert master.read_bytes() == before
+
+
 # --- lock -----------------------------------------------------------------------------------
 
 HOLD_LOCK = """
