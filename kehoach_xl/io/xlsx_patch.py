@@ -251,7 +251,11 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         except SheetPatchError as exc:
             raise PatchError(f"trang tính “{name}”: {exc}") from exc
         if res.cells_written or clear_from is not None:
-            replace[part] = res.chunks
+            # Deflated now: the sheet's old and new XML (100 MB each at 50,000 tasks) are let go
+            # before the next sheet is read, instead of all of them living until the package is written.
+            replace[part] = pkg.deflate(part, res.chunks, compresslevel)
+        res.chunks = []
+        del old_xml
         result.cells_written += res.cells_written
         if appends:
             result.rows_appended[name] = res.rows_appended

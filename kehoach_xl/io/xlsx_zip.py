@@ -25,7 +25,20 @@ _EOCD = struct.Struct("<4sHHHHIIH")
 _CEN = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOC = struct.Struct("<4sHHHHHIIIHH")
 
-Content = bytes | list[bytes | memoryview]
+
+
+@dataclass(frozen=True)
+class Deflated:
+    """A member's new content already compressed (:meth:`ZipPackage.deflate`): what a write keeps
+    of a 100 MB sheet between patching it and writing the package is its ~10 MB of deflated bytes."""
+
+    data: bytes
+    crc: int
+    size: int
+    method: int
+
+
+Content = bytes | list[bytes | memoryview] | Deflated
 
 
 class ZipFormatError(ValueError):
@@ -143,14 +156,15 @@ class ZipPackage:
             fh.write(cd)
             fh.write(eocd + self.comment)
 
-    def _rebuilt(self, m: Member, content: Content, level: int, pos: int) -> tuple[bytes, bytes]:
-        """A new local entry and central record for ``m`` holding ``content``."""
-        sig, ver, flags, _meth, t, d, _crc, _cs, _us, nlen, xlen = _LOC.unpack_from(self.data, m.offset)
-        name_extra = self.data[m.offset + _LOC.size : m.offset + _LOC.size + nlen + xlen]
+    def deflate(self, name: str, content: Content, level: int = 6) -> Deflated:
+        """``content`` for member ``name`` compressed now (stored when the member is stored), so the
+        caller can let go of the uncompressed chunks before the next member is built."""
+        if isinstance(content, Deflated):
+            return content
         chunks = [content] if isinstance(content, (bytes, bytearray, memoryview)) else content
         crc = 0
         size = 0
-        co = zlib.compressobj(level, zlib.DEFLATED, -15) if m.method != 0 else None
+        co = zlib.compressobj(level, zlib.DEFLATED, -15) if self.by_name[name].method != 0 else None
         parts: list[bytes] = []
         for block in _batches(chunks):
             crc = zlib.crc32(block, crc)
@@ -158,8 +172,14 @@ class ZipPackage:
             parts.append(co.compress(block) if co else block)
         if co:
             parts.append(co.flush())
-        comp = b"".join(parts)
-        method = 8 if co else 0
+        return Deflated(b"".join(parts), crc, size, 8 if co else 0)
+
+    def _rebuilt(self, m: Member, content: Content, level: int, pos: int) -> tuple[bytes, bytes]:
+        """A new local entry and central record for ``m`` holding ``content``."""
+        sig, ver, flags, _meth, t, d, _crc, _cs, _us, nlen, xlen = _LOC.unpack_from(self.data, m.offset)
+        name_extra = self.data[m.offset + _LOC.size : m.offset + _LOC.size + nlen + xlen]
+        new = self.deflate(m.name, content, level)
+        comp, crc, size, method = new.data, new.crc, new.size, new.method
         flags &= ~0x0008  # sizes are known now: no data descriptor
         if len(comp) >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
             raise ZipFormatError("phần quá lớn cho zip thường")

@@ -116,7 +116,9 @@ class MasterData:
             return None
 
     def task_index(self) -> dict[str, int]:
-        return {normalize_text(r.get("id")): i for i, r in enumerate(self.tasks.rows) if r.get("id")}
+        """Task ID → its index in ``tasks.rows``; one dict per read, shared: look up, never change it."""
+        return self.memo("task_index", lambda: {normalize_text(r.get("id")): i
+                                                for i, r in enumerate(self.tasks.rows) if r.get("id")})
 
 
 def match_headers(sheet: Sheet, header_cells: Sequence[Any]) -> tuple[dict[str, int], dict[int, str]]:

@@ -327,6 +327,12 @@ def _owner_statuses(md: MasterData) -> dict[tuple[str, str], set[str | None]]:
 
 
 def recorded_statuses(md: MasterData) -> dict[str, tuple[str | None, float | None]]:
+    """task → the (status, progress) the program last derived and wrote, from the sheet "Phần việc"
+    (:func:`_recorded_statuses`, once per read: merge, refresh and validation all ask)."""
+    return md.memo("recorded_statuses", lambda: _recorded_statuses(md))
+
+
+def _recorded_statuses(md: MasterData) -> dict[str, tuple[str | None, float | None]]:
     """task → the (status, progress) the program last derived and wrote, from the sheet "Phần việc".
 
     Its column "Trạng thái nhiệm vụ (tính từ phần việc)" holds it ("Đang thực hiện; 40%"), on
