@@ -43,53 +43,33 @@ sys.path.insert(0, str(HERE))
 if os.environ.get("KEHOACH_BENCH_CODE"):  # --before: the child imports another commit's package
     sys.path.insert(0, os.environ["KEHOACH_BENCH_CODE"])
 
-
-
+from _master import PERIOD, build_master  # noqa: E402  (also sets the bench's signing key)
 from _peak import peak_kib as _peak_kib  # noqa: E402
 from _peak import reset_peak as _reset_peak  # noqa: E402
 
-# Same key as bench_nightly: the master signs what it issues.
-os.environ.setdefault("KEHOACH_SIGNING_KEY", "bench-signing-key-not-secret-0123456789")
 # The inbox waits for files still being copied in by people; the bench's files are complete.
 os.environ.setdefault("KEHOACH_INBOX_SETTLE_SECONDS", "0")
 
 OUT = HERE / "out"
-PERIOD = "2025-04"
 AS_OF = "2025-05-05"
-UNITS = [f"Phòng Chuyên môn số {i + 1:02d}" for i in range(40)]
 COMMANDS = ("validate", "refresh", "summary --export", "briefing", "report", "tasks --json",
             "merge (40 submissions)", "nightly (40 submissions)", "import (Word table)")
 BASELINES = ("zip floor", "calamine read, every sheet", "openpyxl load+save")
 
 
+def _shape(i: int, r: dict) -> None:
+    """A fifth of the tasks done, the rest half way; some with difficulties (the reports list them)."""
+    r["progress"] = 50  # percent, as staff type it (0.5 would be flagged as a fraction)
+    if i % 5 == 4:
+        r["status"], r["progress"], r["completed_on"] = "Hoàn thành", 100, dt.date(2025, 3, 1 + i % 28)
+    if i % 11 == 0:
+        r["difficulties"] = "Thiếu kinh phí và nhân lực để triển khai"
+
+
 def build(n: int) -> Path:
-    from bench_write import task_rows
-
-    import kehoach_xl as kx
-
+    """``_master.build_master`` (units with e-mail addresses, one leader) and the plan as a Word table."""
     work = OUT / f"commands_{n}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    rows = task_rows(n)
-    for i, r in enumerate(rows):
-        r["lead_units"] = UNITS[i % len(UNITS)]
-        r["coordinating_units"] = UNITS[(i + 7) % len(UNITS)]
-        r["progress"] = 50  # percent, as staff type it (0.5 would be flagged as a fraction)
-        if i % 5 == 4:
-            r["status"], r["progress"], r["completed_on"] = "Hoàn thành", 100, dt.date(2025, 3, 1 + i % 28)
-        if i % 11 == 0:
-            r["difficulties"] = "Thiếu kinh phí và nhân lực để triển khai"
-    master = work / "master.xlsx"
-    kx.create_master(master, tasks=rows,
-                     units=[{"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)],
-                     leaders=[{"name": "Nguyễn Văn A", "email": "lanhdao@example.vn"}],
-                     meta={"plan_title": "Kế hoạch thử tải", "master_id": f"bench-{n}"}, overwrite=True)
-    from kehoach_xl.commands.simulate import simulate_unit_submissions
-
-    # The month's 40 filled unit workbooks, for merge and nightly (built on a copy: issuing
-    # does not change the master, but the bench must time every command on the same file).
-    issued = kx.issue(master, period=PERIOD, out=work / "issued")
-    simulate_unit_submissions(work / "inbox", issued, seed=3, mistakes=False)
+    master, rows = build_master(work, n, shape=_shape, leaders=[{"name": "Nguyễn Văn A", "email": "lanhdao@example.vn"}])
     plan_docx(work / "plan.docx", rows)
     return master
 

@@ -3,9 +3,9 @@
     .venv/bin/python bench/bench_submissions.py            # 10,000 tasks, 40 submissions, 3 repeats
     .venv/bin/python bench/bench_submissions.py 1000 --repeat 2
 
-Builds (once, under ``bench/out/submissions_<n>/``) a master of n tasks over 40 units as
-``bench_commands.build`` does, issues the month's 40 unit workbooks (``kx.issue``) and fills them
-(``simulate_unit_submissions``). Then, each in its own subprocess, interleaved run by run:
+Builds (once, under ``bench/out/submissions_<n>/``) a master of n tasks over 40 units and the
+month's 40 filled unit workbooks (``_master.build_master``, shared with ``bench_commands`` and
+``bench_nightly``). Then, each in its own subprocess, interleaved run by run:
 
 - floor: unzip every member of the 40 files (the least any reader must do);
 - checks: ``safe_open``'s zip checks only (limits, bombs, macros, XML safety, counts), no parsing;
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -33,14 +32,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-os.environ.setdefault("KEHOACH_SIGNING_KEY", "bench-signing-key-not-secret-0123456789")
 
 OUT = HERE / "out"
-PERIOD = "2025-04"
-UNITS = [f"Phòng Chuyên môn số {i + 1:02d}" for i in range(40)]
 MODES = ("floor", "checks", "old", "new")
 
-
+from _master import build_master  # noqa: E402  (also sets the bench's signing key)
 from _peak import peak_kib as _peak_kib  # noqa: E402
 from _peak import reset_peak as _reset_peak  # noqa: E402
 
@@ -53,23 +49,7 @@ def build(n: int) -> Path:
         if not (work / "hostile.xlsx").exists():
             hostile(sorted(inbox.glob("*.xlsx"))[0], work / "hostile.xlsx")
         return work
-    from bench_write import task_rows
-
-    import kehoach_xl as kx
-    from kehoach_xl.commands.simulate import simulate_unit_submissions
-
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    rows = task_rows(n)
-    for i, r in enumerate(rows):
-        r["lead_units"] = UNITS[i % len(UNITS)]
-        r["coordinating_units"] = UNITS[(i + 7) % len(UNITS)]
-    master = work / "master.xlsx"
-    kx.create_master(master, tasks=rows, units=[{"name": u, "email": f"donvi{i + 1:02d}@example.vn"}
-                                                for i, u in enumerate(UNITS)],
-                     meta={"plan_title": "Kế hoạch thử tải", "master_id": f"bench-{n}"}, overwrite=True)
-    issued = kx.issue(master, period=PERIOD, out=work / "issued")
-    simulate_unit_submissions(inbox, issued, seed=3, mistakes=False)
+    build_master(work, n)
     hostile(sorted(inbox.glob("*.xlsx"))[0], work / "hostile.xlsx")
     return work
 

@@ -16,7 +16,8 @@ def register(cli: click.Group) -> None:
     @click.option("--as-of", "as_of", default=None, help="Ngày số liệu, 05/06/2024 hoặc 2024-06-05 (mặc định 05/06/2024, trong thời gian kế hoạch).")
     @click.option("--period", default="2024-05", show_default=True, help="Kỳ báo cáo, 05/2024 hoặc 2024-05.")
     def demo_cmd(folder: Path, force: bool, as_of: str | None, period: str) -> None:
-        """Dựng một sổ theo dõi đầy đủ từ kế hoạch DDCI 2024 mẫu của Lạng Sơn và chạy thử một chu kỳ tháng.
+        """Dựng một sổ theo dõi đầy đủ từ kế hoạch DDCI 2024 mẫu của Lạng Sơn và chạy thử một chu kỳ tháng,
+        kết thúc bằng bước lưu trữ nhật ký sang tệp lưu trữ cạnh sổ.
 
         \b
         Ví dụ:

@@ -3,7 +3,8 @@
 It builds the plan's Word document from the bundled appendix, imports it into
 a new master, issues unit workbooks, lets simulated units fill them in (with a
 few realistic mistakes), merges them, validates, refreshes and produces the
-summary, briefing and report, printing where each output is.
+summary, briefing and report, then moves the log it wrote into the archive
+workbook beside the master, printing where each output is.
 """
 
 from __future__ import annotations
@@ -195,4 +196,22 @@ def demo(
         return "báo cáo theo thể thức Nghị định 30/2020/NĐ-CP", [Path(path)]
 
     step("Lập báo cáo bằng văn bản", s_report)
+
+    def s_archive() -> tuple[str, list[Path]]:
+        from kehoach_xl.commands.archive import archive
+        from kehoach_xl.model.config import load_config
+
+        # Log rows carry the clock time of the writes just made (not the plan's 2024 dates), so none
+        # is old today. Archive as on the 1st of a month far enough ahead that all of them have left
+        # the window the master keeps ([archive] log_keep_months): what the nightly will do then.
+        cfg = load_config(master)
+        keep = cfg.archive.log_keep_months
+        today = dt.date.today()
+        k = today.year * 12 + today.month - 1 + keep + 1  # months since year 0
+        later = dt.date(k // 12, k % 12 + 1, 1)
+        res = archive(master, as_of=later, config=cfg)
+        return (f"tính như vào ngày {vn.date(later)}, khi nhật ký hôm nay đã quá {keep} tháng giữ trong sổ. "
+                f"{res.message()}", list(res.files))
+
+    step("Lưu trữ nhật ký cũ", s_archive)
     return result

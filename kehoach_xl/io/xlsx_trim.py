@@ -123,7 +123,8 @@ def _renumber(row_xml: bytes, num: int) -> bytes:
 
 def _strip_values(row_xml: bytes) -> bytes:
     """A row's cells without their values (their styles stay): the Table's one empty data row."""
-    cells = re.sub(rb"(<(?:\w+:)?c\b[^>]*?)(/?)>(?(2)|.*?</(?:\w+:)?c>)",
+    # (/)? not (/?): an empty group always "matched", so the conditional never consumed a cell's body.
+    cells = re.sub(rb"(<(?:\w+:)?c\b[^>]*?)(/)?>(?(2)|.*?</(?:\w+:)?c>)",
                    lambda m: re.sub(rb'\st="[^"]*"', b"", m.group(1)) + b"/>", row_xml, flags=re.S)
     return cells
 
