@@ -12,12 +12,13 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Parts", "Rel", "Sheet", "rels", "rels_name", "resolve", "sheet_map", "sheets", "table_parts",
            "workbook_part"]
 
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_R_ID = f"{{{R_NS}}}id"
 OFFICE_DOCUMENT = "/officeDocument"
 TABLE = "/table"
 
@@ -30,15 +31,13 @@ class Parts:
     parse: Callable[[str], Any]  # the part's root element, parsed with the caller's hardened parser
 
 
-@dataclass(frozen=True)
-class Rel:
+class Rel(NamedTuple):  # a tuple: the writer reads a few of these on every write
     id: str
     type: str  # the full relationship type URI; compare its end ("/table")
     target: str  # the part it points to, as a name in the package ("xl/tables/table1.xml")
 
 
-@dataclass(frozen=True)
-class Sheet:
+class Sheet(NamedTuple):
     name: str
     sheet_id: str
     part: str
@@ -89,7 +88,7 @@ def sheets(workbook: Any, workbook_rels: list[Rel]) -> list[Sheet]:
     out = []
     for el in workbook.iter():
         if _local(el.tag) == "sheet":
-            rid = el.get(f"{{{R_NS}}}id", "")
+            rid = el.get(_R_ID, "")
             if rid in targets:
                 out.append(Sheet(el.get("name", ""), el.get("sheetId", ""), targets[rid]))
     return out

@@ -88,7 +88,7 @@ class _Workbook:
         wb_rels = rels(self.nav, main)
         # name -> (part, sheetId)
         self.sheets: dict[str, tuple[str, str]] = {s.name: (s.part, s.sheet_id) for s in sheets(root, wb_rels)}
-        pr = next((el for el in root.iter() if _local(el.tag) == "workbookPr"), None)
+        pr = next((el for el in root if _local(el.tag) == "workbookPr"), None)  # a child of <workbook>
         self.date1904 = pr is not None and pr.get("date1904", "false").lower() in ("1", "true")
         self.styles_part = next((r.target for r in wb_rels if r.type.endswith(_STYLES_REL)), None)
         self.calc_part = next((r.target for r in wb_rels if r.type.endswith(_CALC_REL)), None)

@@ -29,15 +29,18 @@ RangeRule = Callable[[str], str]
 _RANGE_REF = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+):(\$?)([A-Z]{1,3})(\$?)(\d+)$")
 _CELL_REF = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
 _LIST_RANGES = re.compile(
-    # A Table part's own ref (``<table ...>``; ``<tableColumns>`` has no word break after "table").
-    rb"(<(?:\w+:)?table\b[^>]*?\bref=\")([^\"]*)(\")"
-    rb"|(<(?:\w+:)?autoFilter\b[^>]*?\bref=\")([^\"]*)(\")"
-    rb"|(<(?:\w+:)?(?:conditionalFormatting|dataValidation)\b[^>]*?\bsqref=\")([^\"]*)(\")"
+    # One "<" and namespace prefix shared by every alternative: tried at every "<", it costs about
+    # a tenth of alternatives that each start with their own "<" (measured on a master's sheet tail).
+    rb"(<(?:\w+:)?)(?:"
+    # a Table part's own ref (<tableColumns> has no word break after "table"), an autoFilter's ref,
+    # each conditional format's and validation's sqref;
+    rb"((?:table|autoFilter)\b[^>]*?\bref=\"|(?:conditionalFormatting|dataValidation)\b[^>]*?\bsqref=\")"
+    rb"([^\"]*)(\")"
     # x14 conditional formats and validations (extLst): their sqref is the element's last child;
     # a sparkline's sqref (its location cell) is not a range over the list and stays as it is.
-    rb"|(<(?:\w+:)?sqref>)([^<]*)(</(?:\w+:)?sqref>)(?=\s*</(?:\w+:)?(?:conditionalFormatting|dataValidation)>)"
+    rb"|(sqref>)([^<]*)(</(?:\w+:)?sqref>)(?=\s*</(?:\w+:)?(?:conditionalFormatting|dataValidation)>))"
 )
-_GROUPS = (1, 4, 7, 10)
+_GROUPS = (2, 5)
 _DEFINED_NAME = re.compile(r"(<(?:\w+:)?definedName\b[^>]*>)([^<]*)(</(?:\w+:)?definedName>)")
 _SHEET_REF = re.compile(r"((?:'(?:[^']|'')+'|[^\s'!:(),=&;<>]+)!)(\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+)")
 
@@ -106,7 +109,7 @@ def map_ranges(xml: bytes, rule: RangeRule) -> bytes:
         i = next(k for k in _GROUPS if m.group(k) is not None)
         refs = m.group(i + 1).decode("ascii", "replace")
         new = _map_list(refs, rule)
-        return m.group(i) + new.encode("ascii") + m.group(i + 2) if new != refs else m.group(0)
+        return m.group(1) + m.group(i) + new.encode("ascii") + m.group(i + 2) if new != refs else m.group(0)
 
     return _LIST_RANGES.sub(fix, xml)
 
