@@ -8,7 +8,6 @@ the wanted row, and the shared strings only up to the highest index that row use
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 from pathlib import Path
@@ -16,8 +15,8 @@ from typing import Any
 
 from lxml import etree
 
-from kehoach_xl.io._verify import sheet_parts
 from kehoach_xl.io.xlsx_cells import col_number
+from kehoach_xl.io.xlsx_package import Parts, sheet_map, table_parts
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -44,7 +43,7 @@ def read_row(path: Path | str, sheet: str, row: int) -> list[Any]:
     An empty list when the sheet has no such row; KeyError when there is no such sheet.
     """
     with zipfile.ZipFile(path) as zf:
-        _, parts = sheet_parts(zf)
+        _, parts = sheet_map(_parts(zf))
         cells: dict[int, tuple[str, str]] = {}  # column → (type, raw)
         with zf.open(parts[sheet]) as fh:
             for _, el in _iter(fh, _MAIN + "row"):
@@ -99,7 +98,9 @@ def _shared_strings(zf: zipfile.ZipFile, wanted: set[int]) -> dict[int, str]:
     return out
 
 
-_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+def _parts(zf: zipfile.ZipFile) -> Parts:
+    names = set(zf.namelist())
+    return Parts(names.__contains__, lambda name: etree.fromstring(zf.read(name), _SAFE))
 
 
 def tables(path: Path | str) -> list[tuple[str, str, int, int]]:
@@ -109,23 +110,11 @@ def tables(path: Path | str) -> list[tuple[str, str, int, int]]:
     """
     out = []
     with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        _, parts = sheet_parts(zf)
+        nav = _parts(zf)
+        _, parts = sheet_map(nav)
         for sheet, part in parts.items():
-            folder, base = part.rsplit("/", 1) if "/" in part else ("", part)
-            rels = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
-            if rels not in names:
-                continue
-            root = etree.fromstring(zf.read(rels), _SAFE)
-            for rel in root.iter(_PKG + "Relationship"):
-                if not rel.get("Type", "").endswith("/table") or rel.get("TargetMode") == "External":
-                    continue
-                target = rel.get("Target", "")
-                tpart = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join(folder, target))
-                if tpart not in names:
-                    continue
-                t = etree.fromstring(zf.read(tpart), _SAFE)
+            for tpart in table_parts(nav, part):
+                t = nav.parse(tpart)
                 m = _RANGE.fullmatch(t.get("ref", ""))
                 if m:
                     out.append((t.get("displayName") or t.get("name", ""), sheet, int(m.group(1)), int(m.group(2) or m.group(1))))

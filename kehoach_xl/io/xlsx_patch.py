@@ -18,8 +18,6 @@ Strings are written as inline strings, so xl/sharedStrings.xml is never touched.
 
 from __future__ import annotations
 
-import html
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +26,13 @@ from xml.etree.ElementTree import Element
 from defusedxml.ElementTree import fromstring
 
 from kehoach_xl.io.xlsx_cells import col_letters, col_number
-from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, grow_range, patch_sheet
+from kehoach_xl.io.xlsx_package import Parts, rels, sheets, table_parts, workbook_part
+from kehoach_xl.io.xlsx_ranges import exact_rule, grow_rule, map_defined_names, map_ranges
+from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
 from kehoach_xl.model.changes import MasterChanges
 
-_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_OFFICE_DOC = "/officeDocument"
-_TABLE_REL = "/table"
 _STYLES_REL = "/styles"
 _CALC_REL = "/calcChain"
 _RANGE = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
@@ -80,43 +76,22 @@ def _parse(pkg: ZipPackage, name: str) -> Element:
         raise PatchError(f"không đọc được phần {name} của tệp: {exc}") from exc
 
 
-def _rels(pkg: ZipPackage, part: str) -> list[tuple[str, str, str]]:
-    """(Id, Type, resolved target) of the relationships of ``part``."""
-    folder, base = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", base + ".rels")
-    if rels_name not in pkg.by_name:
-        return []
-    out = []
-    for rel in _parse(pkg, rels_name):
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out.append((rel.get("Id", ""), rel.get("Type", ""), resolved))
-    return out
-
-
 class _Workbook:
     def __init__(self, pkg: ZipPackage) -> None:
         self.pkg = pkg
-        main = next((t for _i, ty, t in _rels(pkg, "") if ty.endswith(_OFFICE_DOC)), None)
-        if main is None or main not in pkg.by_name:
+        self.nav = Parts(pkg.by_name.__contains__, lambda name: _parse(pkg, name))
+        main = workbook_part(self.nav)
+        if main is None:
             raise PatchError("tệp không phải sổ tính Excel (thiếu phần workbook)")
         self.part = main
         root = _parse(pkg, main)
-        rels = {i: (ty, t) for i, ty, t in _rels(pkg, main)}
-        self.sheets: dict[str, tuple[str, str]] = {}  # name -> (part, sheetId)
-        for el in root.iter():
-            if _local(el.tag) == "sheet":
-                rid = el.get(f"{{{_R_NS}}}id", "")
-                if rid in rels:
-                    self.sheets[el.get("name", "")] = (rels[rid][1], el.get("sheetId", ""))
-            elif _local(el.tag) == "workbookPr":
-                self.date1904 = el.get("date1904", "false").lower() in ("1", "true")
-        if not hasattr(self, "date1904"):
-            self.date1904 = False
-        self.styles_part = next((t for ty, t in rels.values() if ty.endswith(_STYLES_REL)), None)
-        self.calc_part = next((t for ty, t in rels.values() if ty.endswith(_CALC_REL)), None)
+        wb_rels = rels(self.nav, main)
+        # name -> (part, sheetId)
+        self.sheets: dict[str, tuple[str, str]] = {s.name: (s.part, s.sheet_id) for s in sheets(root, wb_rels)}
+        pr = next((el for el in root if _local(el.tag) == "workbookPr"), None)  # a child of <workbook>
+        self.date1904 = pr is not None and pr.get("date1904", "false").lower() in ("1", "true")
+        self.styles_part = next((r.target for r in wb_rels if r.type.endswith(_STYLES_REL)), None)
+        self.calc_part = next((r.target for r in wb_rels if r.type.endswith(_CALC_REL)), None)
 
     def sheet_part(self, name: str) -> tuple[str, str]:
         if name not in self.sheets:
@@ -125,9 +100,7 @@ class _Workbook:
 
     def tables(self, sheet_part: str) -> list[_Table]:
         out = []
-        for _i, ty, target in _rels(self.pkg, sheet_part):
-            if not ty.endswith(_TABLE_REL) or target not in self.pkg.by_name:
-                continue
+        for target in table_parts(self.nav, sheet_part):
             xml = self.pkg.read(target)
             root = _parse(self.pkg, target)
             m = _RANGE.fullmatch(root.get("ref", ""))
@@ -146,15 +119,10 @@ def _grow_table(table: _Table, last_row: int, last_col: int) -> bytes | None:
         return None
     if last_col > table.last_col:
         raise PatchError("dòng thêm mới rộng hơn bảng Excel của trang tính")
-    old_end = f"{col_letters(table.last_col)}{table.last_row}".encode()
-    new_end = f"{col_letters(table.last_col)}{last_row}".encode()
-    start = f"{col_letters(table.first_col)}{table.header_row}".encode()
-
-    def fix(m: re.Match[bytes]) -> bytes:
-        return m.group(0).replace(b'"' + start + b":" + old_end + b'"', b'"' + start + b":" + new_end + b'"')
-
-    # Only the table's own start tag and its autoFilter carry the full range.
-    xml = re.sub(rb"<(?:\w+:)?(?:table|autoFilter)\b[^>]*>", fix, table.xml, count=2)
+    start = f"{col_letters(table.first_col)}{table.header_row}"
+    old = f"{start}:{col_letters(table.last_col)}{table.last_row}"
+    # The Table's own ref and its autoFilter's carry the full range; appended rows only ever extend it.
+    xml = map_ranges(table.xml, exact_rule(old, f"{start}:{col_letters(table.last_col)}{last_row}"))
     return xml if xml != table.xml else None
 
 
@@ -181,30 +149,6 @@ def _prune_calc_chain(xml: bytes, sheet_id: str, refs: set[str]) -> bytes:
         out.append(tag)
     out.append(xml[pos:])
     return b"".join(out)
-
-
-_DEFINED_NAME = re.compile(r"(<(?:\w+:)?definedName\b[^>]*>)([^<]*)(</(?:\w+:)?definedName>)")
-_SHEET_REF = re.compile(r"((?:'(?:[^']|'')+'|[^\s'!:(),=&;<>]+)!)(\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+)")
-
-
-def _grow_defined_names(xml: bytes, sheet: str, last_data: int, new_last: int, header: int) -> bytes:
-    """workbook.xml with every defined name's range on ``sheet`` that ended at the last data row
-    grown to ``new_last`` (a name staff made for the list, the autofilter's hidden
-    ``_xlnm._FilterDatabase``, a print area); names on other sheets and other ranges unchanged."""
-    text = xml.decode("utf-8")
-
-    def ref(m: re.Match[str]) -> str:
-        qualifier = html.unescape(m.group(1)[:-1])
-        name = qualifier[1:-1].replace("''", "'") if qualifier.startswith("'") else qualifier
-        if name != sheet:
-            return m.group(0)
-        return m.group(1) + grow_range(m.group(2), last_data, new_last, header)
-
-    def name(m: re.Match[str]) -> str:
-        return m.group(1) + _SHEET_REF.sub(ref, m.group(2)) + m.group(3)
-
-    new = _DEFINED_NAME.sub(name, text)
-    return new.encode("utf-8") if new != text else xml
 
 
 def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: int = COMPRESS_LEVEL) -> PatchResult:
@@ -266,8 +210,9 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
                 replace[table.part] = grown
         if res.append_rows:  # defined names over the data grow with it, like the sheet's own ranges
             wb_xml = replace.get(wb.part, pkg.read(wb.part))
-            named = _grow_defined_names(bytes(wb_xml), name, res.append_rows[0] - 1, res.append_rows[1],
-                                        table.header_row if table else 1)
+            # (a name staff made for the list, the autofilter's hidden _xlnm._FilterDatabase, a print area)
+            named = map_defined_names(bytes(wb_xml), name, grow_rule(res.append_rows[0] - 1, res.append_rows[1],
+                                                                     table.header_row if table else 1))
             if named != wb_xml:
                 replace[wb.part] = named
         if res.removed_formulas and calc_xml is not None and wb.calc_part:

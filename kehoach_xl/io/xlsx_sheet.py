@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kehoach_xl.io.xlsx_cells import cell_bytes, cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
 
@@ -444,7 +445,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         sd_end = xml.index(b"</" + tags.prefix + b"sheetData>", pos)
         header = edit.table[1] if edit.table else 1
         out.append(view[pos:sd_end])
-        out.append(grow_sheet_ranges(xml[sd_end:], result.append_rows[0] - 1, result.append_rows[1], header))
+        out.append(map_ranges(xml[sd_end:], grow_rule(result.append_rows[0] - 1, result.append_rows[1], header)))
     else:
         out.append(view[pos:])
     # <dimension> sits before <sheetData>, so only the first chunk can change.
@@ -455,52 +456,6 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     result.last_col = max_col
     result.removed_formulas = editor.removed_formulas
     return result
-
-
-_RANGE_REF = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+):(\$?)([A-Z]{1,3})(\$?)(\d+)$")
-_CELL_REF = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+)$")
-_SHEET_RANGES = re.compile(
-    rb"(<(?:\w+:)?autoFilter\b[^>]*?\bref=\")([^\"]*)(\")"
-    rb"|(<(?:\w+:)?(?:conditionalFormatting|dataValidation)\b[^>]*?\bsqref=\")([^\"]*)(\")"
-    # x14 conditional formats and validations (extLst): their sqref is the element's last child;
-    # a sparkline's sqref (its location cell) is not a range over the list and stays as it is.
-    rb"|(<(?:\w+:)?sqref>)([^<]*)(</(?:\w+:)?sqref>)(?=\s*</(?:\w+:)?(?:conditionalFormatting|dataValidation)>)"
-)
-
-
-def grow_range(ref: str, last_data: int, new_last: int, header: int) -> str:
-    """``ref`` (``A2:K20``, absolute or not) reaching ``new_last`` when it covered the list down to its
-    end: it ends on the last data row before the append (``last_data``) or on an empty row the append
-    has now filled. Any other range — a single cell, a block ending above the data, the header
-    alone, one already reaching further — is returned unchanged."""
-    m = _RANGE_REF.match(ref)
-    if not m:
-        one = _CELL_REF.match(ref)  # a one-cell "range" is the whole column of a one-row list only
-        if one and int(one.group(4)) == header + 1 and last_data <= header + 1 < new_last:
-            return f"{ref}:{one.group(1)}{one.group(2)}{one.group(3)}{new_last}"
-        return ref
-    top, bottom = int(m.group(4)), int(m.group(8))
-    if not last_data <= bottom < new_last or bottom <= header or top > bottom:
-        return ref
-    return f"{m.group(1)}{m.group(2)}{m.group(3)}{top}:{m.group(5)}{m.group(6)}{m.group(7)}{new_last}"
-
-
-def grow_sheet_ranges(tail: bytes, last_data: int, new_last: int, header: int) -> bytes:
-    """The part of a sheet after ``</sheetData>`` with its data ranges grown to ``new_last``.
-
-    A sheet-level ``autoFilter``, each range of a ``conditionalFormatting`` or ``dataValidation``
-    ``sqref`` (plain, and the x14 ones in ``extLst``) that ended at the last data row now ends at the
-    last appended row, as Excel does when a row is typed under a filtered or formatted list. Other
-    ranges are left byte for byte.
-    """
-
-    def fix(m: re.Match[bytes]) -> bytes:
-        i = next(k for k in (1, 4, 7) if m.group(k) is not None)
-        refs = m.group(i + 1).decode("ascii", "replace")
-        grown = " ".join(grow_range(r, last_data, new_last, header) for r in refs.split(" "))
-        return m.group(i) + grown.encode("ascii") + m.group(i + 2) if grown != refs else m.group(0)
-
-    return _SHEET_RANGES.sub(fix, tail)
 
 
 def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:

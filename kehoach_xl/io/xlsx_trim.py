@@ -15,33 +15,25 @@ would point elsewhere), merged cells, hyperlinks or comments on the sheet (ancho
 
 from __future__ import annotations
 
-import html
-import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from defusedxml.ElementTree import fromstring
 
+from kehoach_xl.io.xlsx_package import Parts, sheet_map, table_parts
+from kehoach_xl.io.xlsx_ranges import exact_rule, map_defined_names, map_ranges, shrink_rule
 from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
 
 __all__ = ["TrimError", "TrimResult", "trim_sheets"]
 
-_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _ROW_R = re.compile(rb'(\sr=")(\d+)(")')
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b[^>]*>")
 _CELL_R = re.compile(rb'(\sr="[A-Z]{1,3})(\d+)(")')
 _RANGE = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)(\d+):(\$?)([A-Z]{1,3})(\$?)(\d+)$")
 _FORBIDDEN = (b"mergeCell", b"hyperlink", b"legacyDrawing")
-_DEFINED_NAME = re.compile(r"(<(?:\w+:)?definedName\b[^>]*>)([^<]*)(</(?:\w+:)?definedName>)")
-_SHEET_REF = re.compile(r"((?:'(?:[^']|'')+'|[^\s'!:(),=&;<>]+)!)(\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+)")
-_TAIL_RANGES = re.compile(
-    rb"(<(?:\w+:)?autoFilter\b[^>]*?\bref=\")([^\"]*)(\")"
-    rb"|(<(?:\w+:)?(?:conditionalFormatting|dataValidation)\b[^>]*?\bsqref=\")([^\"]*)(\")"
-    rb"|(<(?:\w+:)?sqref>)([^<]*)(</(?:\w+:)?sqref>)"
-)
 
 
 class TrimError(ValueError):
@@ -55,58 +47,8 @@ class TrimResult:
     changed_parts: list[str]
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _rels(pkg: ZipPackage, part: str) -> list[tuple[str, str, str]]:
-    folder, base = posixpath.split(part)
-    name = posixpath.join(folder, "_rels", base + ".rels")
-    if name not in pkg.by_name:
-        return []
-    out = []
-    for rel in fromstring(pkg.read(name)):
-        if rel.get("TargetMode") == "External":
-            continue
-        t = rel.get("Target", "")
-        out.append((rel.get("Id", ""), rel.get("Type", ""),
-                    t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join(folder, t))))
-    return out
-
-
-def _sheet_parts(pkg: ZipPackage) -> tuple[str, dict[str, str]]:
-    main = next((t for _i, ty, t in _rels(pkg, "") if ty.endswith("/officeDocument")), None)
-    if main is None:
-        raise TrimError("tệp không phải sổ tính Excel (thiếu phần workbook)")
-    rels = {i: t for i, _ty, t in _rels(pkg, main)}
-    out = {}
-    for el in fromstring(pkg.read(main)).iter():
-        if _local(el.tag) == "sheet":
-            rid = el.get(f"{{{_R_NS}}}id", "")
-            if rid in rels:
-                out[el.get("name", "")] = rels[rid]
-    return main, out
-
-
-def _shrink(ref: str, old_last: int, new_last: int, header: int) -> str:
-    """``ref`` ending on the list's old last row (or below it) now ending on ``new_last``; others unchanged."""
-    m = _RANGE.match(ref)
-    if not m:
-        return ref
-    top, bottom = int(m.group(4)), int(m.group(8))
-    if top > header + 1 or bottom < old_last or bottom <= new_last:
-        return ref
-    return f"{m.group(1)}{m.group(2)}{m.group(3)}{top}:{m.group(5)}{m.group(6)}{m.group(7)}{new_last}"
-
-
-def _shrink_tail(tail: bytes, old_last: int, new_last: int, header: int) -> bytes:
-    def fix(m: re.Match[bytes]) -> bytes:
-        i = next(k for k in (1, 4, 7) if m.group(k) is not None)
-        refs = m.group(i + 1).decode("ascii", "replace")
-        new = " ".join(_shrink(r, old_last, new_last, header) for r in refs.split(" "))
-        return m.group(i) + new.encode("ascii") + m.group(i + 2) if new != refs else m.group(0)
-
-    return _TAIL_RANGES.sub(fix, tail)
+def _parts(pkg: ZipPackage) -> Parts:
+    return Parts(pkg.by_name.__contains__, lambda name: fromstring(pkg.read(name)))
 
 
 def _renumber(row_xml: bytes, num: int) -> bytes:
@@ -184,33 +126,20 @@ def _trim_part(xml: bytes, keep: set[int], header: int, name: str) -> tuple[list
     head = xml[:body_start]
     head = re.sub(rb'(<(?:\w+:)?dimension\b[^>]*\bref="[A-Z]{1,3}\d+:[A-Z]{1,3})(\d+)(")',
                   lambda mm: mm.group(1) + b"%d" % new_last + mm.group(3), head, count=1)
-    chunks = [head, *kept_head, *rows, _shrink_tail(tail, old_last, new_last, header)]
+    chunks = [head, *kept_head, *rows, map_ranges(tail, shrink_rule(old_last, new_last, header))]
     return chunks, removed, old_last, new_last
 
 
-def _shrink_table(xml: bytes, new_last: int) -> bytes:
-    root = fromstring(xml)
+def _shrink_table(xml: bytes, root: Any, new_last: int) -> bytes:
+    """The Table (and its autoFilter) ending on the packed list's last row: every row under the
+    header is packed into it, whatever it covered before."""
     m = _RANGE.match(root.get("ref", ""))
     if not m:
         return xml
     header = int(m.group(4))
     first, last_col = m.group(2), m.group(6)
-    old = f"{first}{header}:{last_col}{m.group(8)}".encode()
-    new = f"{first}{header}:{last_col}{max(new_last, header + 1)}".encode()
-    return re.sub(rb"<(?:\w+:)?(?:table|autoFilter)\b[^>]*>",
-                  lambda t: t.group(0).replace(b'"' + old + b'"', b'"' + new + b'"'), xml, count=2)
-
-
-def _shrink_names(xml: bytes, sheet: str, old_last: int, new_last: int, header: int) -> bytes:
-    text = xml.decode("utf-8")
-
-    def ref(m: re.Match[str]) -> str:
-        q = html.unescape(m.group(1)[:-1])
-        n = q[1:-1].replace("''", "'") if q.startswith("'") else q
-        return m.group(0) if n != sheet else m.group(1) + _shrink(m.group(2), old_last, new_last, header)
-
-    new = _DEFINED_NAME.sub(lambda m: m.group(1) + _SHEET_REF.sub(ref, m.group(2)) + m.group(3), text)
-    return new.encode("utf-8") if new != text else xml
+    old = f"{first}{header}:{last_col}{m.group(8)}"
+    return map_ranges(xml, exact_rule(old, f"{first}{header}:{last_col}{max(new_last, header + 1)}"))
 
 
 def trim_sheets(src: Path, dst: Path, keep: Mapping[str, Sequence[int]], *, header_rows: Mapping[str, int],
@@ -224,7 +153,10 @@ def trim_sheets(src: Path, dst: Path, keep: Mapping[str, Sequence[int]], *, head
         pkg = ZipPackage.open(Path(src))
     except ZipFormatError as exc:
         raise TrimError(f"{Path(src).name}: {exc}") from exc
-    wb_part, parts = _sheet_parts(pkg)
+    nav = _parts(pkg)
+    wb_part, parts = sheet_map(nav)
+    if wb_part is None:
+        raise TrimError("tệp không phải sổ tính Excel (thiếu phần workbook)")
     replace: dict[str, Content] = {}
     result = TrimResult(rows_removed={}, last_row={}, changed_parts=[])
     wb_xml = pkg.read(wb_part)
@@ -239,15 +171,15 @@ def trim_sheets(src: Path, dst: Path, keep: Mapping[str, Sequence[int]], *, head
         if not removed:
             continue
         replace[part] = chunks
-        for _i, ty, target in _rels(pkg, part):
-            if ty.endswith("/table") and target in pkg.by_name:
-                root = fromstring(pkg.read(target))
-                if int(root.get("totalsRowCount", "0") or 0):
-                    raise TrimError(f"bảng {root.get('name')} trên trang “{name}” có dòng tổng: không thu gọn được")
-                shrunk = _shrink_table(pkg.read(target), new_last)
-                if shrunk != pkg.read(target):
-                    replace[target] = shrunk
-        wb_xml = _shrink_names(wb_xml, name, old_last, new_last, header)
+        for target in table_parts(nav, part):
+            table_xml = pkg.read(target)
+            root = fromstring(table_xml)
+            if int(root.get("totalsRowCount", "0") or 0):
+                raise TrimError(f"bảng {root.get('name')} trên trang “{name}” có dòng tổng: không thu gọn được")
+            shrunk = _shrink_table(table_xml, root, new_last)
+            if shrunk != table_xml:
+                replace[target] = shrunk
+        wb_xml = map_defined_names(wb_xml, name, shrink_rule(old_last, new_last, header))
     if wb_xml != pkg.read(wb_part):
         replace[wb_part] = wb_xml
     pkg.write(Path(dst), replace, compresslevel)
