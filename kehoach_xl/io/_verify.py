@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import posixpath
 import re
 import warnings
 import zipfile
@@ -21,11 +20,9 @@ from typing import Any
 from lxml import etree
 
 from kehoach_xl.io.write_errors import VerifyFailedError
+from kehoach_xl.io.xlsx_package import Parts, sheet_map
 from kehoach_xl.model.changes import Link, MasterChanges
 
-_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -71,27 +68,10 @@ def _check_well_formed(zf: zipfile.ZipFile, part: str) -> None:
         raise _NotWellFormed(f"{part}: {exc}") from exc
 
 
-def _rels_of(part: str) -> str:
-    d, f = posixpath.split(part)
-    return posixpath.join(d, "_rels", f + ".rels")
-
-
-def sheet_parts(zf: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
-    """The workbook part and ``{sheet name: worksheet part}``."""
-    root_rels = _parse(zf, "_rels/.rels")
-    wb_part = next(
-        r.get("Target", "").lstrip("/") for r in root_rels.iter(f"{{{_NS_PKG}}}Relationship")
-        if r.get("Type", "").endswith("/officeDocument")
-    )
-    wb = _parse(zf, wb_part)
-    rels = {r.get("Id"): r.get("Target", "") for r in _parse(zf, _rels_of(wb_part)).iter(f"{{{_NS_PKG}}}Relationship")}
-    base = posixpath.dirname(wb_part)
-    out = {}
-    for s in wb.iter(f"{{{_NS_MAIN}}}sheet"):
-        target = rels.get(s.get(f"{{{_NS_REL}}}id"), "")
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-        out[s.get("name", "")] = part
-    return wb_part, out
+def sheet_parts(zf: zipfile.ZipFile) -> tuple[str | None, dict[str, str]]:
+    """The workbook part and ``{sheet name: worksheet part}`` (``io/xlsx_package``), parsed hardened."""
+    names = set(zf.namelist())
+    return sheet_map(Parts(names.__contains__, lambda name: _parse(zf, name)))
 
 
 def _serials(v: Any) -> list[float]:
