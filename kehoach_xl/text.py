@@ -39,7 +39,20 @@ def _normalize_cached(value: str, keep_newlines: bool) -> str:
     return _normalize(value, keep_newlines)
 
 
+# A text none of whose characters or runs the steps below would change (most cells are already
+# clean): recognised by one search and one C-level NFC check, returned as it is.
+_DIRTY = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x1f\u0085]|[^\\S ]|  |^ | $")
+_DIRTY_LINES = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b-\x1f\t\u00a0\u2007\u202f\u3000]"
+                          "|  |(?:^|\n)\\s|\\s(?:$|\n)")
+
+
 def _normalize(value: str, keep_newlines: bool) -> str:
+    if not (_DIRTY_LINES if keep_newlines else _DIRTY).search(value) and unicodedata.is_normalized("NFC", value):
+        return value
+    return _normalize_full(value, keep_newlines)
+
+
+def _normalize_full(value: str, keep_newlines: bool) -> str:
     s = unicodedata.normalize("NFC", value).translate(_ZERO_WIDTH)
     s = _CONTROL.sub("", s)
     if keep_newlines:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -108,9 +109,13 @@ def working_days_between(start: dt.date | dt.datetime, end: dt.date | dt.datetim
     Friday → next Monday is 1; a date to itself is 0; from Monday back to the
     previous Friday is -1.
     """
-    start, end = _as_date(start), _as_date(end)
+    return _between(_as_date(start), _as_date(end))
+
+
+@functools.lru_cache(maxsize=1 << 14)  # refresh asks for (today, deadline): a few hundred deadlines, 50,000 tasks
+def _between(start: dt.date, end: dt.date) -> int:
     if end < start:
-        return -working_days_between(end, start)
+        return -_between(end, start)
     if start.year == end.year:
         y = _year(start.year)
         return y.count_upto(end.toordinal()) - y.count_upto(start.toordinal())
@@ -150,3 +155,4 @@ def add_working_days(d: dt.date | dt.datetime, n: int) -> dt.date:
 def clear_cache() -> None:
     """Forget computed years (after editing EXTRA_DAYS_OFF / EXTRA_WORKDAYS)."""
     _year.cache_clear()
+    _between.cache_clear()
