@@ -21,6 +21,7 @@ from lxml import etree
 
 from kehoach_xl.io.write_errors import VerifyFailedError
 from kehoach_xl.io.xlsx_package import Parts, sheet_map
+from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -45,7 +46,7 @@ class _NotWellFormed(Exception):
     pass
 
 
-def _check_well_formed(zf: zipfile.ZipFile, part: str) -> None:
+def _check_well_formed(zf: zipfile.ZipFile, part: str, keeper: TailKeeper | None = None) -> None:
     """Strict XML well-formedness of a part, streamed: no tree, so a 100 MB sheet costs no memory.
 
     expat is strict (every tag closed, attributes quoted, legal characters); a
@@ -63,6 +64,8 @@ def _check_well_formed(zf: zipfile.ZipFile, part: str) -> None:
         with zf.open(part) as fh:
             while chunk := fh.read(1 << 20):
                 parser.Parse(chunk, False)
+                if keeper is not None:
+                    keeper.feed(chunk)
         parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         raise _NotWellFormed(f"{part}: {exc}") from exc
@@ -162,9 +165,11 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
                 with zf.open(part) as fh:
                     while fh.read(1 << 20):
                         pass
+            # A sheet the write only appended to (the log, the history) is checked from its end.
+            tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
             for part in {*(parts[s] for s in sheets), *changed_parts}:
                 if part in names and part.endswith(_XML_PARTS):
-                    _check_well_formed(zf, part)
+                    _check_well_formed(zf, part, tails.get(part))
     except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
 
@@ -184,12 +189,21 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     with open(path, "rb") as fh:
         wb = CalamineWorkbook.from_filelike(fh)
         try:
-            _check_all(wb, changes, master_name)
+            _check_all(wb, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails})
         finally:
             wb.close()
 
 
-def _check_all(wb: Any, changes: MasterChanges, master_name: str) -> None:
+_TAIL_ROWS_MAX = 5000  # more appended rows than this: the sheet is read whole anyway
+
+
+def _appends_only(changes: MasterChanges, sheet: str) -> bool:
+    return (sheet not in changes.cells and sheet not in changes.clear_from and sheet not in changes.new_sheets
+            and 0 < len(changes.appends.get(sheet, ())) <= _TAIL_ROWS_MAX)
+
+
+def _check_all(wb: Any, changes: MasterChanges, master_name: str,
+               tails: dict[str, TailKeeper] | None = None) -> None:
     from kehoach_xl.io.xlsx_graft import split_new_sheets
 
     added = set(changes.new_sheets) - set(wb.sheet_names)
@@ -204,8 +218,14 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str) -> None:
             for c, v in enumerate(row, start=1):
                 want.set(sheet, r, c, v)
         _check_sheet(grid, sheet, want, master_name)
+    tails = tails or {}
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
-        _check_sheet(_rows_needed(wb, sheet, changes), sheet, changes, master_name)
+        end = None
+        if sheet in tails:
+            k = sum(1 for row in changes.appends.get(sheet, []) if any(not _empty(v) for v in row))
+            end = last_used_rows(tails[sheet], k)
+        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes)
+        _check_sheet(grid, sheet, changes, master_name)
 
 
 class _Sparse:
