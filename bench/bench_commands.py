@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_commands.py 1000 10000 50000   # adds 50,000 (several minutes)
     .venv/bin/python bench/bench_commands.py --before HEAD~3    # also the code of another commit, side by side
     .venv/bin/python bench/bench_commands.py --reuse 1000 10000 50000   # the masters an earlier run built
+    .venv/bin/python bench/bench_commands.py --only refresh,nightly --out results_x.md 10000   # some commands
 
 For each size it builds a master (``create_master``; the tasks of ``bench_write.task_rows``
 spread over 40 units with e-mail addresses, so the briefing has its 40 reminders) under
@@ -234,11 +235,13 @@ def _fmt(r: dict | None) -> str:
     return "—" if r is None else f"{r['seconds']:.2f} s, {r['peak_mib']:.0f} MiB"
 
 
-def main(sizes: list[int], before: str | None, repeat: int | None, reuse: bool = False) -> str:
+def main(sizes: list[int], before: str | None, repeat: int | None, reuse: bool = False,
+         only: list[str] | None = None, out: str = "results_commands.md") -> str:
     variants: list[tuple[str, Path | None]] = [("", None)]
     if before:
         variants.insert(0, (f" @{before}", extract(before)))
-    rows = [(w + lab, w, code) for w in COMMANDS for lab, code in variants]
+    commands = [c for c in COMMANDS if not only or any(c.startswith(o) for o in only)]
+    rows = [(w + lab, w, code) for w in commands for lab, code in variants]
     rows += [(b, b, None) for b in BASELINES]
     best: dict[tuple[str, int], dict] = {}
     sizes_mb = {}
@@ -271,7 +274,7 @@ def main(sizes: list[int], before: str | None, repeat: int | None, reuse: bool =
     note = (f"Measured {dt.datetime.now():%d/%m/%Y %H:%M} ({os.cpu_count()} cores shared, load average "
             f"{load:.1f} at the end; Python {sys.version.split()[0]}). Each cell: fastest of the runs, peak "
             "VmHWM of the measuring subprocess. slope: log-log between sizes (1 = linear).\n\n")
-    (HERE / "results_commands.md").write_text("# Command benchmark\n\n" + note + table + "\n", encoding="utf-8")
+    (HERE / out).write_text("# Command benchmark\n\n" + note + table + "\n", encoding="utf-8")
     return table
 
 
@@ -287,10 +290,12 @@ if __name__ == "__main__":
         if reuse:
             args.remove("--reuse")
         opts: dict[str, str] = {}
-        for flag in ("--before", "--repeat"):
+        for flag in ("--before", "--repeat", "--only", "--out"):
             if flag in args:
                 i = args.index(flag)
                 opts[flag] = args[i + 1]
                 del args[i:i + 2]
         print(main([int(a) for a in args] or [1000, 10000], opts.get("--before"),
-                   int(opts["--repeat"]) if "--repeat" in opts else None, reuse))
+                   int(opts["--repeat"]) if "--repeat" in opts else None, reuse,
+                   only=opts["--only"].split(",") if "--only" in opts else None,
+                   out=opts.get("--out", "results_commands.md")))
