@@ -101,7 +101,7 @@ def _top(snap: tracemalloc.Snapshot, n: int = 16) -> list[str]:
     """Sizes grouped by (the innermost frame in reports/ or commands/, the allocating line)."""
     sizes: dict[tuple[str, str], list[int]] = {}
     for tr in snap.traces:
-        frames = list(tr.traceback)  # most recent call first
+        frames = list(tr.traceback)[::-1]  # most recent call first (tracemalloc lists the oldest first)
         ours = next((f for f in frames if "kehoach_xl/reports/" in f.filename or "kehoach_xl/commands/" in f.filename),
                     None)
         key = (_where(ours) if ours else "-", _where(frames[0]))
