@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import openpyxl
 import pytest
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet.worksheet import Worksheet
@@ -188,9 +189,10 @@ def test_the_guard_catches_an_operation_per_row(masters: dict[int, Path], tmp_pa
     from kehoach_xl.reports import summary as summary_module
 
     put_text = summary_module.put_text
+    sheet = openpyxl.Workbook().active  # the export is written row by row now: a write-only sheet has no max_row
 
     def put_text_asking_max_row(cell: Any, value: Any) -> Any:
-        cell.parent.max_row  # noqa: B018 - the regression under test: a full scan per cell
+        sheet.max_row  # noqa: B018 - the regression under test: a full scan per cell
         return put_text(cell, value)
 
     monkeypatch.setattr(summary_module, "put_text", put_text_asking_max_row)
