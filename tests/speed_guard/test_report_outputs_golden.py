@@ -105,17 +105,9 @@ def _golden() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def master(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kehoach_xl.commands.init import create_master
-    from tests.speed_guard.test_report_commands_counts import COLLECTIVE, UNITS, _tasks
+    from tests.speed_guard.test_report_commands_counts import build_master
 
-    folder = tmp_path_factory.mktemp("golden_master")
-    return create_master(
-        folder / "master.xlsx", tasks=_tasks(N),
-        units=[*({"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)),
-               {"name": COLLECTIVE, "kind": "Nhóm đơn vị"}],
-        leaders=[{"name": "Đ/c Nguyễn Văn A", "title": "Giám đốc", "email": "lanhdao@example.vn"}],
-        meta={"plan_title": "Kế hoạch thử", "plan_number": "12/KH-STNMT", "agency": "Sở Tài nguyên và Môi trường"},
-        overwrite=True)
+    return build_master(tmp_path_factory.mktemp("golden_master") / "master.xlsx", N)
 
 
 def test_report_outputs_are_the_golden_ones(master: Path, tmp_path: Path) -> None:
