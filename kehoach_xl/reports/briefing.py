@@ -21,7 +21,7 @@ from kehoach_xl.model.problem import WARNING, Problem
 from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.roles import ROLE_STRENGTH, Role
 from kehoach_xl.reports.charts import unit_chart
-from kehoach_xl.reports.context import _task, summary_context
+from kehoach_xl.reports.context import summary_context, task_dicts
 from kehoach_xl.reports.figures import TaskFact, part_figures, status_code
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
 from kehoach_xl.reports.render import render
@@ -189,6 +189,7 @@ def _briefing(md: MasterData, *, period: str, as_of: dt.date | None, config: Con
     )
     problems: list[Problem] = []
     for r in reminders_for(s, md, config):
+        _task = task_dicts()  # a part listed by deadline and again by role: one dict
         rctx = {**ctx, "unit": r.unit, "overdue": [_task(f) for f in r.overdue],
                 "due_soon": [_task(f) for f in r.due_soon],
                 "role_groups": [{"role": str(role), "heading": ROLE_HEADINGS[role], "overdue": [_task(f) for f in od],

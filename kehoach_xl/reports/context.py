@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from kehoach_xl import vn
@@ -26,7 +27,7 @@ def _units_mid(units: tuple[str, ...]) -> str:
     return vn.vn_list([vn.mid_sentence(u) for u in ordered])
 
 
-def _task(f: TaskFact) -> dict[str, Any]:
+def task_dict(f: TaskFact) -> dict[str, Any]:
     return {
         "id": f.id, "number": f.number, "cite": cite(f), "task": f.task.rstrip("."), "units": _units_mid(f.lead_units), "due": vn.date(f.due_date),
         "deadline_text": f.deadline_text, "days_overdue": f.days_overdue, "days_left": f.days_remaining,
@@ -34,6 +35,20 @@ def _task(f: TaskFact) -> dict[str, Any]:
         "progress": vn.percent(f.progress, sign=False),  # the template writes the "%"
         "completed": vn.date(f.completed_on),
     }
+
+
+def task_dicts() -> Callable[[TaskFact], dict[str, Any]]:
+    """:func:`task_dict`, made once per task however many lists of one context it is in (an issue
+    is in three): templates only read them."""
+    made: dict[int, tuple[TaskFact, dict[str, Any]]] = {}
+
+    def task(f: TaskFact) -> dict[str, Any]:
+        got = made.get(id(f))
+        if got is None:
+            got = made[id(f)] = (f, task_dict(f))  # the fact kept with it: its id is not reused meanwhile
+        return got[1]
+
+    return task
 
 
 def _tally(t: Tally) -> dict[str, Any]:
@@ -109,6 +124,7 @@ def summary_context(s: Summary, *, config: Config, period: str | None = None) ->
     first, last = period_bounds(period)
     proposals = _grouped(s, 2)
     cmp = s.comparison
+    _task = task_dicts()
     return {
         "plan": {k: ("" if v is None else v) for k, v in s.meta.items()},
         "plan_ref": plan_reference(s.meta),

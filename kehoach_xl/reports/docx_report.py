@@ -8,10 +8,11 @@ overrides either file."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from kehoach_xl import vn
 from kehoach_xl.model import schema
@@ -20,6 +21,7 @@ from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.reports.briefing import briefing_as_of
 from kehoach_xl.reports.context import summary_context
+from kehoach_xl.reports.figures import TaskFact
 from kehoach_xl.reports.render import render
 from kehoach_xl.reports.summary import Summary, month_label, summary_of
 from kehoach_xl.text import normalize_text
@@ -80,6 +82,35 @@ def plan_number_of(md: MasterData, f: Any) -> str:
     return ".".join(x for x in (group, stt) if x)
 
 
+class Appendix(Sequence[dict[str, Any]]):
+    """The appendix table's rows (one per task), each made when the template reaches it: a list of
+    them all was 20 MiB at 10,000 tasks, held while the document was written."""
+
+    def __init__(self, facts: Sequence[TaskFact], numbers: dict[int, str]) -> None:
+        self._facts, self._numbers = facts, numbers
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self._row(f) for f in self._facts[i]]
+        return self._row(self._facts[i])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._row, self._facts)
+
+    def _row(self, f: TaskFact) -> dict[str, Any]:
+        return {"stt": self._numbers.get(f.row, f.number), "task": f"{f.task} ({f.id})", "units": f.units_text,
+                "deadline": f.deadline_text or vn.date(f.due_date), "state": _state_label(f), "result": f.result}
+
+
 def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -> dict[str, Any]:
     ctx = summary_context(s, config=config, period=period)
     body = render("report_body.txt.j2", ctx, config)
@@ -89,13 +120,8 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
     agency = normalize_text(meta.get("agency")) or "Cơ quan"
     issued = s.as_of
     place = normalize_text(meta.get("place")) or config.place or "…"
-    appendix = []
-    for f in s.facts:
-        appendix.append({
-            "stt": plan_number_of(md, f), "task": f"{f.task} ({f.id})", "units": f.units_text,
-            "deadline": f.deadline_text or vn.date(f.due_date),
-            "state": _state_label(f), "result": f.result,
-        })
+    # The plan's numbering differs from the fact's own only where a task has no group code.
+    numbers = {f.row: n for f in s.facts if (n := plan_number_of(md, f)) != f.number}
     return {
         **ctx,
         "parent_agency_upper": parent.upper(),
@@ -119,7 +145,7 @@ def report_context(s: Summary, md: MasterData, *, config: Config, period: str) -
         "sign_authority": authority,
         "sign_title": title,
         "signer": name,
-        "appendix": appendix,
+        "appendix": Appendix(s.facts, numbers),
     }
 
 
@@ -228,7 +254,8 @@ def write_docx(template: Path, ctx: dict[str, Any], env: Any, out: Path) -> Path
                     entry = zipfile.ZipInfo(info.filename, info.date_time)
                     entry.compress_type = zipfile.ZIP_DEFLATED
                     with zout.open(entry, "w") as f:
-                        for piece in (head, *_body_pieces(body.generate(ctx), listing), tail):
+                        # chain, not (head, *pieces, tail): unpacking would hold the whole body at once
+                        for piece in itertools.chain((head,), _body_pieces(body.generate(ctx), listing), (tail,)):
                             raw = piece.encode("utf-8")
                             checker.feed(raw)
                             f.write(raw)

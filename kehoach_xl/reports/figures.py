@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from kehoach_xl import vn
 from kehoach_xl.model import schema
-from kehoach_xl.model.master import MasterData, task_records
+from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.part import Part
 from kehoach_xl.model.registry import Registry, parse_leaders
 from kehoach_xl.rules.derive import Derived, derive_all, is_done
-from kehoach_xl.text import normalize_text
+from kehoach_xl.text import normalize_text, split_list
 from kehoach_xl.vn import period_bounds, period_ym, try_parse_period
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def inline_text(value: Any) -> str:
 # --- per-task facts ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per task, 0.6 kB less each
 class TaskFact:
     """One task with exactly what the reports need, states as codes."""
 
@@ -182,15 +182,36 @@ def _memo(fn: Callable[[Registry, Iterable[str]], tuple[str, ...]],
     return canonical
 
 
-def _group_label(rec: dict[str, Any]) -> str:
+def _group_label(rec: _Record) -> str:
     title = normalize_text(rec.get("group_title"))
     return title or normalize_text(rec.get("group")) or NO_GROUP
+
+
+_LIST_KEYS = frozenset(c.key for c in schema.TASKS.columns if c.type == "list")
+
+
+class _Record:
+    """One task row read as ``model.master.task_records`` gives it (lists split, text normalised),
+    key by key as asked: the facts are made row by row, without a copy of every row first (28 MiB
+    at 10,000 tasks). Dates stay dates; ``_date`` and ``_datetime`` read them as they read the
+    ISO text ``task_records`` makes of them."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+
+    def get(self, key: str) -> Any:
+        v = self.row.get(key)
+        if key in _LIST_KEYS:
+            return split_list(v)
+        return normalize_text(v, keep_newlines=True) if isinstance(v, str) else v
 
 
 def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
                due_soon_unit: str = "calendar") -> tuple[list[TaskFact], str]:
     """Facts of every task, and "computed" (states are always derived afresh)."""
-    records = task_records(md)
+    records = map(_Record, md.tasks.rows)
     reg = Registry.from_master(md)
     derived = derive_all(
         md.tasks.rows, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit,  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import openpyxl
 import pytest
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet.worksheet import Worksheet
@@ -70,19 +71,20 @@ def _tasks(n: int) -> list[dict[str, Any]]:
     return rows
 
 
+def build_master(path: Path, n: int) -> Path:
+    """A master of ``n`` tasks (also the golden outputs' master, test_report_outputs_golden)."""
+    return create_master(
+        path, tasks=_tasks(n),
+        units=[*({"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)),
+               {"name": COLLECTIVE, "kind": "Nhóm đơn vị"}],
+        leaders=[{"name": "Đ/c Nguyễn Văn A", "title": "Giám đốc", "email": "lanhdao@example.vn"}],
+        meta={"plan_title": "Kế hoạch thử", "plan_number": "12/KH-STNMT", "agency": "Sở Tài nguyên và Môi trường"},
+        overwrite=True)
+
+
 @pytest.fixture(scope="module")
 def masters(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
-    out = {}
-    for n in SIZES:
-        folder = tmp_path_factory.mktemp(f"master_{n}")
-        out[n] = create_master(
-            folder / "master.xlsx", tasks=_tasks(n),
-            units=[*({"name": u, "email": f"donvi{i + 1:02d}@example.vn"} for i, u in enumerate(UNITS)),
-                   {"name": COLLECTIVE, "kind": "Nhóm đơn vị"}],
-            leaders=[{"name": "Đ/c Nguyễn Văn A", "title": "Giám đốc", "email": "lanhdao@example.vn"}],
-            meta={"plan_title": "Kế hoạch thử", "plan_number": "12/KH-STNMT", "agency": "Sở Tài nguyên và Môi trường"},
-            overwrite=True)
-    return out
+    return {n: build_master(tmp_path_factory.mktemp(f"master_{n}") / "master.xlsx", n) for n in SIZES}
 
 
 def _wrap_everywhere(m: pytest.MonkeyPatch, original: Callable[..., Any], wrapper: Callable[..., Any]) -> None:
@@ -188,9 +190,10 @@ def test_the_guard_catches_an_operation_per_row(masters: dict[int, Path], tmp_pa
     from kehoach_xl.reports import summary as summary_module
 
     put_text = summary_module.put_text
+    sheet = openpyxl.Workbook().active  # the export is written row by row now: a write-only sheet has no max_row
 
     def put_text_asking_max_row(cell: Any, value: Any) -> Any:
-        cell.parent.max_row  # noqa: B018 - the regression under test: a full scan per cell
+        sheet.max_row  # noqa: B018 - the regression under test: a full scan per cell
         return put_text(cell, value)
 
     monkeypatch.setattr(summary_module, "put_text", put_text_asking_max_row)
