@@ -31,10 +31,12 @@ def normalize_text(value: object, *, keep_newlines: bool = False) -> str:
     return _normalize(str(value), keep_newlines)
 
 
-_CACHED_LEN = 300
+# Names, statuses, dates and periods repeat on every row; long texts (a task, a result) rarely do, and
+# a clean one is cheap to check (``_normalize``): caching them only held the master's texts in memory.
+_CACHED_LEN = 64
 
 
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 15)
 def _normalize_cached(value: str, keep_newlines: bool) -> str:
     return _normalize(value, keep_newlines)
 
