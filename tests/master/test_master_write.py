@@ -150,36 +150,28 @@ def test_nothing_to_change_writes_nothing(master: Path) -> None:
     assert not (master.parent / BACKUP_DIR).exists()
 
 
-def test_verify_rejects_a_wrong_temp_file(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _wrong_cells(changes: MasterChanges) -> MasterChanges:  # every changed cell gets another value
+    return MasterChanges(cells={s: {k: "SAI" for k in c} for s, c in changes.cells.items()}, appends=changes.appends)
+
+
+def _wrong_log_row(changes: MasterChanges) -> MasterChanges:  # the appended log row's last text is altered
+    return MasterChanges(cells=changes.cells, appends={
+        s: [[*row[:-1], "SAI"] if s == schema.LOG.name else row for row in rows] for s, rows in changes.appends.items()})
+
+
+@pytest.mark.parametrize(("alter", "message"), [(_wrong_cells, "giữ nguyên"), (_wrong_log_row, "dòng thêm")])
+def test_verify_rejects_a_wrong_temp_file(master: Path, monkeypatch: pytest.MonkeyPatch, alter, message) -> None:  # noqa: ANN001
     from kehoach_xl.io.xlsx_patch import patch_xlsx
 
     def lying_patcher(src: Path, dst: Path, changes: MasterChanges):  # writes another value than asked
-        bad = MasterChanges(cells={s: {k: "SAI" for k in c} for s, c in changes.cells.items()},
-                            appends=changes.appends)
-        return patch_xlsx(src, dst, bad)
+        return patch_xlsx(src, dst, alter(changes))
 
     monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
     before = master.read_bytes()
-    with pytest.raises(VerifyFailedError, match="giữ nguyên"):
+    with pytest.raises(VerifyFailedError, match=message):
         write_master(master, status_change(schema.STATUS_DONE), action="merge", config=cfg())
     assert master.read_bytes() == before
     assert leftovers(master.parent) == [] and list_backups(master) == []
-
-
-def test_verify_rejects_an_appended_row_read_back_otherwise(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kehoach_xl.io.xlsx_patch import patch_xlsx
-
-    def lying_patcher(src: Path, dst: Path, changes: MasterChanges):  # the log row's last text is altered
-        bad = MasterChanges(cells=changes.cells, appends={
-            s: [[*row[:-1], "SAI"] if s == schema.LOG.name else row for row in rows]
-            for s, rows in changes.appends.items()})
-        return patch_xlsx(src, dst, bad)
-
-    monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
-    before = master.read_bytes()
-    with pytest.raises(VerifyFailedError, match="dòng thêm"):
-        write_master(master, status_change(schema.STATUS_DONE), action="merge", config=cfg())
-    assert master.read_bytes() == before
 
 
 # --- lock -----------------------------------------------------------------------------------
