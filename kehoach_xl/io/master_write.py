@@ -194,6 +194,35 @@ def _check_unchanged(path: Path, expect: tuple[int, int] | None) -> None:
         )
 
 
+EXCEL_TEXT_MAX = 32767  # characters a cell holds; Excel "repairs" (cuts) a longer one when it opens the file
+
+
+def _fit_text(changes: MasterChanges, master_name: str) -> int:
+    """Cut every text longer than a cell holds, in place, so the check compares what is written; the
+    run log names each cut (the full text of a report stays in the unit's file and its history row)."""
+    cut = 0
+
+    def fit(value: CellValue, where: str) -> CellValue:
+        nonlocal cut
+        if type(value) is str and len(value) > EXCEL_TEXT_MAX:
+            cut += 1
+            log.warning("sổ %s, %s: nội dung dài %s ký tự, quá giới hạn %s ký tự của một ô Excel; "
+                        "chỉ ghi %s ký tự đầu", master_name, where, vn.number(len(value)),
+                        vn.number(EXCEL_TEXT_MAX), vn.number(EXCEL_TEXT_MAX))
+            return value[:EXCEL_TEXT_MAX]
+        return value
+
+    for sheet, cells in changes.cells.items():
+        for (r, c), v in cells.items():
+            if type(v) is str and len(v) > EXCEL_TEXT_MAX:
+                cells[(r, c)] = fit(v, f"trang {sheet}, dòng {r}, cột {c}")
+    for sheet, rows in (*changes.appends.items(), *changes.new_sheets.items()):
+        for i, row in enumerate(rows):
+            if any(type(v) is str and len(v) > EXCEL_TEXT_MAX for v in row):
+                rows[i] = [fit(v, f"trang {sheet}, dòng thêm, cột {j + 1}") for j, v in enumerate(row)]
+    return cut
+
+
 def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | None, user: str | None,
            wait_seconds: float, source: Path | None = None, expect: tuple[int, int] | None = None,
            protect: Path | None = None) -> WriteResult:
@@ -224,6 +253,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         bak = _backup.make_backup(path, on_chunk=lambda: _fault("backup_copying"), operation=action)
         _fault("backup_done")
         full, n_log = _with_log(src, changes, action, user or current_user())
+        _fit_text(full, path.name)
         step = "ghi tệp tạm"
         from kehoach_xl.io.xlsx_patch import patch_xlsx  # late: reading commands never pay for the patcher
 

@@ -470,3 +470,19 @@ def test_number_into_date_formatted_column(master: Path) -> None:
     res = write_master(master, ch, action="refresh", config=cfg())
     assert res.backup is not None  # verification accepted it
     assert cell(master, TASKS, 3, schema.TASKS.keys.index("due_date") + 1) == dt.datetime(2024, 6, 20)
+
+
+def test_a_text_longer_than_a_cell_holds_is_cut_to_excels_limit_and_named_in_the_run_log(
+        master: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from kehoach_xl.io.master_write import EXCEL_TEXT_MAX
+
+    long = "Báo cáo rất dài. " * 2500  # 42,500 characters
+    ch = MasterChanges()
+    ch.set(TASKS, 2, RESULT_COL, long)
+    with caplog.at_level("WARNING"):
+        write_master(master, ch, action="merge", config=cfg())
+    got = cell(master, TASKS, 2, RESULT_COL)
+    assert got == long[:EXCEL_TEXT_MAX]
+    # The log row's "new value" repeats it: cut too, so no cell of the file is over the limit.
+    assert all(len(str(v)) <= EXCEL_TEXT_MAX for r in log_rows(master) for v in r.values() if v is not None)
+    assert "quá giới hạn 32.767 ký tự của một ô Excel" in caplog.text and f"cột {RESULT_COL}" in caplog.text
