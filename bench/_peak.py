@@ -14,11 +14,13 @@ def reset_peak() -> None:
 
 
 def peak_kib() -> int:
-    """VmHWM of this process in KiB (0 where /proc has none)."""
+    """VmHWM of this process in KiB; the lifetime maximum (``ru_maxrss``) where /proc has none."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     except OSError:
         pass
-    return 0
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

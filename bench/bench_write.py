@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -30,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kehoach_xl.model import schema  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peak import peak_kib as _peak_kib  # noqa: E402
+from _peak import reset_peak as _reset_peak  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -154,24 +157,6 @@ def measure(kind: str, src: Path, n: int) -> dict:
     else:
         raise SystemExit(f"unknown kind {kind}")
     return {"kind": kind, "seconds": secs, "peak_mib": _peak_kib() / 1024}
-
-
-def _reset_peak() -> None:
-    """Forget the peak RSS so far (Linux): fork/exec and imports are not measured."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_kib() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run_child(kind: str, src: Path, n: int) -> dict:
