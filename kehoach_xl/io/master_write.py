@@ -41,6 +41,7 @@ from kehoach_xl.io.write_errors import (
     WriteFailedError,
     write_failed,
 )
+from kehoach_xl.io.xlsx_cells import col_letters
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config, load_config
@@ -206,8 +207,8 @@ def _fit_text(changes: MasterChanges, master_name: str) -> int:
         nonlocal cut
         if type(value) is str and len(value) > EXCEL_TEXT_MAX:
             cut += 1
-            log.warning("sổ %s, %s: nội dung dài %s ký tự, quá giới hạn %s ký tự của một ô Excel; "
-                        "chỉ ghi %s ký tự đầu", master_name, where, vn.number(len(value)),
+            log.warning("Sổ %s, %s: nội dung dài %s ký tự, quá giới hạn %s ký tự của một ô Excel; "
+                        "chỉ ghi %s ký tự đầu.", master_name, where, vn.number(len(value)),
                         vn.number(EXCEL_TEXT_MAX), vn.number(EXCEL_TEXT_MAX))
             return value[:EXCEL_TEXT_MAX]
         return value
@@ -215,11 +216,11 @@ def _fit_text(changes: MasterChanges, master_name: str) -> int:
     for sheet, cells in changes.cells.items():
         for (r, c), v in cells.items():
             if type(v) is str and len(v) > EXCEL_TEXT_MAX:
-                cells[(r, c)] = fit(v, f"trang {sheet}, dòng {r}, cột {c}")
+                cells[(r, c)] = fit(v, f"ô {sheet}!{col_letters(c)}{r}")
     for sheet, rows in (*changes.appends.items(), *changes.new_sheets.items()):
         for i, row in enumerate(rows):
             if any(type(v) is str and len(v) > EXCEL_TEXT_MAX for v in row):
-                rows[i] = [fit(v, f"trang {sheet}, dòng thêm, cột {j + 1}") for j, v in enumerate(row)]
+                rows[i] = [fit(v, f"dòng thêm vào trang {sheet}, cột {col_letters(j + 1)}") for j, v in enumerate(row)]
     return cut
 
 

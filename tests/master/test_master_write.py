@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from kehoach_xl.commands.init import create_master
 from kehoach_xl.io import lock as lockmod
@@ -485,4 +486,5 @@ def test_a_text_longer_than_a_cell_holds_is_cut_to_excels_limit_and_named_in_the
     assert got == long[:EXCEL_TEXT_MAX]
     # The log row's "new value" repeats it: cut too, so no cell of the file is over the limit.
     assert all(len(str(v)) <= EXCEL_TEXT_MAX for r in log_rows(master) for v in r.values() if v is not None)
-    assert "quá giới hạn 32.767 ký tự của một ô Excel" in caplog.text and f"cột {RESULT_COL}" in caplog.text
+    assert "quá giới hạn 32.767 ký tự của một ô Excel" in caplog.text
+    assert f"ô {TASKS}!{get_column_letter(RESULT_COL)}2" in caplog.text
