@@ -53,3 +53,12 @@ def test_repeated_values_are_one_object(tmp_path):
         assert row[0] is firsts[row[0]]
     assert len({id(r[5]) for r in grid}) == 1
     assert len({id(r[3]) for r in grid}) == 28
+
+
+def test_signed_zero_is_not_shared(tmp_path):
+    p = tmp_path / "b.xlsx"
+    _book(p)
+    wb = CalamineWorkbook.from_path(str(p))
+    want = wb.get_sheet_by_name("Lệch").to_python(skip_empty_area=False)
+    got = sheet_grid(wb.get_sheet_by_name("Lệch"))
+    assert [str(r[4]) for r in got[3:5]] == [str(r[4]) for r in want[3:5]] == ["-0.0", "0.0"]
