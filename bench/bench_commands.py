@@ -15,9 +15,11 @@ them, also in subprocesses: the zip floor of the master (inflate and deflate eve
 a naive openpyxl ``load_workbook`` + ``save``.
 
 Time is the fastest of ``--repeat`` runs (default 3; 2 from 10,000 tasks; 1 from 50,000):
-the machine is shared and noise only ever adds time. Peak is the child's VmHWM, reset just
-before the timed call (interpreter and imports included, ~60–90 MiB with openpyxl, matplotlib
-and Jinja2 imported beforehand). slope = log(t2/t1) / log(n2/n1) between consecutive sizes:
+the machine is shared and noise only ever adds time. A command's peak comes from one more run of
+it alone, as staff run it (``python -m kehoach_xl …`` in its own process: interpreter and the
+imports the command makes included, as ``/usr/bin/time`` reports); the timed runs import
+openpyxl, matplotlib and Jinja2 before the clock starts, so their VmHWM carried 100+ MiB of
+modules most commands never load. A baseline's peak is its child's VmHWM, reset before the call. slope = log(t2/t1) / log(n2/n1) between consecutive sizes:
 1 is linear, 2 quadratic. ``--before REF`` extracts ``kehoach_xl/`` and ``templates/`` of REF
 (``git archive``) and times that code too, interleaved run by run with the current code.
 The table is printed and written to ``bench/results_commands.md``.
@@ -137,6 +139,41 @@ def _argv(cmd: str, m: Path, run: Path) -> list[str]:
     }[cmd]
 
 
+def _prepare(what: str, master: Path, run: Path) -> list[str]:
+    """A fresh copy of the master (and inbox, plan) under ``run``; the command's arguments."""
+    m = run / master.name
+    shutil.copyfile(master, m)
+    if what.startswith(("merge", "nightly")):
+        shutil.copytree(master.parent / "inbox", run / "inbox")
+        (run / "kehoach.toml").write_text(f'master = "{m.name}"\ninbox = "inbox"\n', encoding="utf-8")
+    if what.startswith("import"):
+        shutil.copyfile(master.parent / "plan.docx", run / "plan.docx")
+    return _argv(what, m, run)
+
+
+def measure_alone(what: str, master: Path) -> dict:
+    """Peak memory of the command run as staff run it: ``python -m kehoach_xl …`` in its own process.
+
+    The timed runs import openpyxl, matplotlib, Jinja2 … beforehand so that imports stay out of the
+    time; their VmHWM therefore carries modules a command may never load. This peak is the whole
+    process's (imports included, only the ones the command makes), as ``/usr/bin/time`` reports it.
+    """
+    import resource
+
+    run = master.parent / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir()
+    argv = _prepare(what, master, run)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (os.environ.get("KEHOACH_BENCH_CODE", str(ROOT)),
+                                                    env.get("PYTHONPATH")) if p)
+    rc = subprocess.run([sys.executable, "-m", "kehoach_xl", *argv], env=env, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode
+    if rc not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} exited {rc}")
+    return {"alone_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
 def measure(what: str, master: Path) -> dict:
     """Run inside the child: one timed call; seconds, peak RSS and exit code."""
     run = master.parent / "run"
@@ -183,14 +220,7 @@ def measure(what: str, master: Path) -> dict:
 
         assert Path(kehoach_xl.__file__).parent.parent == Path(os.environ.get("KEHOACH_BENCH_CODE", ROOT))
 
-        m = run / master.name
-        shutil.copyfile(master, m)
-        if what.startswith(("merge", "nightly")):
-            shutil.copytree(master.parent / "inbox", run / "inbox")
-            (run / "kehoach.toml").write_text(f'master = "{m.name}"\ninbox = "inbox"\n', encoding="utf-8")
-        if what.startswith("import"):
-            shutil.copyfile(master.parent / "plan.docx", run / "plan.docx")
-        argv = _argv(what, m, run)
+        argv = _prepare(what, master, run)
         with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
             _reset_peak()
             c0 = time.process_time()
@@ -232,7 +262,11 @@ def _k(n: int) -> str:
 
 
 def _fmt(r: dict | None) -> str:
-    return "—" if r is None else f"{r['seconds']:.2f} s, {r['peak_mib']:.0f} MiB"
+    if r is None:
+        return "—"
+    if "alone_mib" in r:
+        return f"{r['seconds']:.2f} s, {r['alone_mib']:.0f} MiB"
+    return f"{r['seconds']:.2f} s, {r['peak_mib']:.0f} MiB"
 
 
 def main(sizes: list[int], before: str | None, repeat: int | None, reuse: bool = False,
@@ -257,7 +291,9 @@ def main(sizes: list[int], before: str | None, repeat: int | None, reuse: bool =
                 key = (label, n)
                 if key not in best or r["seconds"] < best[key]["seconds"]:
                     best[key] = r
-        for label, *_ in rows:
+        for label, what, code in rows:
+            if what not in BASELINES:
+                best[(label, n)].update(child(["--alone", what, str(master)], code))
             print(f"{n:>7,} {label:<34} {_fmt(best[(label, n)])}", flush=True)
     head = "| command | " + " | ".join(f"{n:,} tasks ({sizes_mb[n]:.1f} MB)" for n in sizes)
     slopes = list(zip(sizes, sizes[1:], strict=False))
@@ -273,7 +309,8 @@ def main(sizes: list[int], before: str | None, repeat: int | None, reuse: bool =
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     note = (f"Measured {dt.datetime.now():%d/%m/%Y %H:%M} ({os.cpu_count()} cores shared, load average "
             f"{load:.1f} at the end; Python {sys.version.split()[0]}). Each cell: fastest of the runs, peak "
-            "VmHWM of the measuring subprocess. slope: log-log between sizes (1 = linear).\n\n")
+            "VmHWM of the measuring subprocess for the baselines; for a command, the peak of the command run "
+            "alone (`python -m kehoach_xl …` in its own process, imports included). slope: log-log between sizes (1 = linear).\n\n")
     (HERE / out).write_text("# Command benchmark\n\n" + note + table + "\n", encoding="utf-8")
     return table
 
@@ -282,6 +319,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--build"]:
         build(int(sys.argv[2]))
         print("{}")
+    elif sys.argv[1:2] == ["--alone"]:
+        print(json.dumps(measure_alone(sys.argv[2], Path(sys.argv[3]))))
     elif sys.argv[1:2] == ["--measure"]:
         print(json.dumps(measure(sys.argv[2], Path(sys.argv[3]))))
     else:
