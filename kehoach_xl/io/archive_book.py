@@ -36,6 +36,7 @@ from kehoach_xl import vn
 from kehoach_xl.errors import DataError
 from kehoach_xl.io.backup import fsync_dir, fsync_file
 from kehoach_xl.io.lock import FileLock, find_owner_file
+from kehoach_xl.io.master_read import sheet_grid
 from kehoach_xl.io.write_errors import MasterOpenInExcelError, write_failed
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, MasterChanges
@@ -108,6 +109,13 @@ class ArchiveRow:
 
 
 def _canon(v: Any) -> Any:
+    t = type(v)  # once per archived cell (hundreds of thousands a year): the common types by identity
+    if t is str:
+        return v if v.strip() else None
+    if t is float:
+        return int(v) if v.is_integer() else v
+    if v is None or t is int:
+        return v
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, (dt.date, dt.datetime)):
@@ -118,11 +126,18 @@ def _canon(v: Any) -> Any:
 
 
 def _cell(v: Any) -> CellValue:
+    t = type(v)
+    if t is str:
+        return v if v.strip() else None
+    if t is float:
+        return int(v) if v.is_integer() else v
+    if v is None or t is int or t is dt.datetime or t is dt.date:
+        return v
     if isinstance(v, str):
         return v if v.strip() else None
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    if isinstance(v, (str, int, float, bool, dt.date, dt.datetime)) or v is None:
+    if isinstance(v, (str, int, float, bool, dt.date, dt.datetime)):
         return v
     return str(v)  # a time or duration calamine read: kept as text, nothing lost
 
@@ -131,24 +146,24 @@ def archive_rows(sheet: Sheet, data: SheetData, grid: Sequence[Sequence[Any]], i
                  years: Sequence[int]) -> list[ArchiveRow]:
     """The rows ``indexes`` of ``data`` (read from ``grid``) as archive rows, each with its key.
 
-    ``years[k]`` is the year of the k-th index (the file it goes to).
+    ``years[k]`` is the year of the k-th index (the file it goes to). The key is a hash of the row's
+    canonical JSON: archives written by earlier versions hold these keys, so its text must never change.
     """
     own = set(data.columns.values())
     extra_cols = [j for j in sorted(data.headers) if j not in own]
+    extra_heads = [(j - 1, data.headers[j]) for j in extra_cols]
+    cols = [data.columns[c.key] - 1 if c.key in data.columns else -1 for c in sheet.columns]
+    dumps, sha, sheet_key, name = json.dumps, hashlib.sha256, sheet.key, sheet.name
     out = []
     for k, i in enumerate(indexes):
         raw = grid[data.row_numbers[i] - 1]
-
-        def at(j: int, raw: Sequence[Any] = raw) -> Any:
-            return raw[j - 1] if 0 < j <= len(raw) else None
-
-        values: list[CellValue] = [_cell(at(data.columns[c.key])) if c.key in data.columns else None
-                                   for c in sheet.columns]
-        extras = [f"{data.headers[j]}: {vn.value(at(j))}" for j in extra_cols if _canon(at(j)) not in (None, "")]
+        n = len(raw)
+        values: list[CellValue] = [_cell(raw[j]) if 0 <= j < n else None for j in cols]
+        extras = [f"{head}: {vn.value(raw[j] if j < n else None)}" for j, head in extra_heads
+                  if j < n and _canon(raw[j]) not in (None, "")]
         values.append("; ".join(extras) or None)
-        blob = json.dumps([sheet.key, [_canon(v) for v in values]], ensure_ascii=False, default=str)
-        key = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
-        out.append(ArchiveRow(sheet.name, years[k], key, values))
+        blob = dumps([sheet_key, [_canon(v) for v in values]], ensure_ascii=False, default=str)
+        out.append(ArchiveRow(name, years[k], sha(blob.encode("utf-8")).hexdigest()[:20], values))
     return out
 
 
@@ -177,7 +192,7 @@ def existing_archive(master: Path, years: Iterable[int] | None = None) -> Existi
                             f"tệp đó rồi chạy lại. Sổ theo dõi vẫn giữ nguyên.") from exc
         try:
             for name in wb.sheet_names:
-                grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                grid = sheet_grid(wb.get_sheet_by_name(name))
                 if not grid:
                     continue
                 header = [str(v).strip() if v is not None else "" for v in grid[0]]
@@ -241,15 +256,20 @@ def _placement(rows: Sequence[ArchiveRow], existing: ExistingArchive, master: Pa
     """Which file and sheet each row goes to: its year's file, the next part when a sheet is full."""
     out: dict[Path, dict[str, list[ArchiveRow]]] = {}
     filled: dict[tuple[Path, str], int] = dict(existing.rows)
+    paths: dict[tuple[int, int], Path] = {}
+    current: dict[tuple[int, str], tuple[Path, list[ArchiveRow]]] = {}  # (year, sheet) → its file now, its rows
     for r in rows:
-        part = 1
-        while True:
-            path = archive_path(master, r.year, part)
-            if filled.get((path, r.sheet), 0) < SHEET_ROW_LIMIT - 1:
-                break
-            part += 1
-        filled[(path, r.sheet)] = filled.get((path, r.sheet), 0) + 1
-        out.setdefault(path, {}).setdefault(r.sheet, []).append(r)
+        at = current.get((r.year, r.sheet))
+        if at is None or filled[(at[0], r.sheet)] >= SHEET_ROW_LIMIT - 1:
+            part = 1
+            while True:
+                path = paths.get((r.year, part)) or paths.setdefault((r.year, part), archive_path(master, r.year, part))
+                if filled.get((path, r.sheet), 0) < SHEET_ROW_LIMIT - 1:
+                    break
+                part += 1
+            at = current[(r.year, r.sheet)] = (path, out.setdefault(path, {}).setdefault(r.sheet, []))
+        filled[(at[0], r.sheet)] = filled.get((at[0], r.sheet), 0) + 1
+        at[1].append(r)
     return out
 
 
@@ -317,7 +337,7 @@ def _check_written(tmp: Path, final: Path, by_sheet: Mapping[str, list[ArchiveRo
     wb = CalamineWorkbook.from_path(str(tmp))
     try:
         for sheet, items in by_sheet.items():
-            grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            grid = sheet_grid(wb.get_sheet_by_name(sheet))
             header = [str(v).strip() if v is not None else "" for v in grid[0]]
             j = header.index(KEY_HEADER)
             keys = [str(r[j]) for r in grid[1:] if j < len(r) and r[j] not in (None, "")]
@@ -382,7 +402,7 @@ def _check_trimmed(copy: Path, name: str, header_rows: Mapping[str, int],
     wb = CalamineWorkbook.from_path(str(copy))
     try:
         for sheet, rows in expected.items():
-            grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            grid = sheet_grid(wb.get_sheet_by_name(sheet))
             body = grid[header_rows.get(sheet, 1):]
             while body and all(v in (None, "") for v in body[-1]):
                 body.pop()

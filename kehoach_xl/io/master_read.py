@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -72,35 +71,24 @@ def read_grids(path: Path | str, sheets: Iterable[str] | None = None, *, tasks_t
 
 def sheet_grid(sheet: Any) -> list[list[Any]]:
     """A calamine sheet's values from A1, as ``to_python(skip_empty_area=False)`` gives them,
-    with each repeated text, number or date held once.
+    with each repeated text and date held once.
 
     A master repeats the same few texts down its columns (unit names, leaders, statuses, dates):
     at 50,000 tasks and 100,000 parts, one object per cell was ~100 MiB more than one per distinct
-    value. Rows come one by one from calamine, so the undeduplicated grid never exists whole.
-    Kept apart by type: ``1 == 1.0 == True`` must not turn a number into a flag.
+    value (a year's log: 349 → 203 MiB). Rows come one by one from calamine, so the grid of copies
+    never exists whole. One table serves texts and dates: a text never equals a date, and a datetime
+    never equals a date. Numbers are left alone (``1 == 1.0 == True``, and ``-0.0 == 0.0``).
     """
     end = sheet.end
     if end is None:
         return []
     width = end[1] + 1
-    seen: dict[type, dict[Any, Any]] = {str: {}, float: {}, int: {}, dt.date: {}, dt.datetime: {}}
-    strs, floats = seen[str], seen[float]
-    grid: list[list[Any]] = []
-    for row in sheet.iter_rows():
-        out = []
-        for v in row:
-            t = type(v)
-            if t is str:
-                v = strs.setdefault(v, v)
-            elif t is float:
-                if v or math.copysign(1.0, v) > 0:  # -0.0 == 0.0: keep its sign
-                    v = floats.setdefault(v, v)
-            elif t in seen:
-                v = seen[t].setdefault(v, v)
-            out.append(v)
-        if len(out) < width:  # calamine's rows start at the first used column
-            out[:0] = [""] * (width - len(out))
-        grid.append(out)
+    shared = {}.setdefault
+    kinds = (str, dt.date, dt.datetime)
+    grid = [[shared(v, v) if type(v) in kinds else v for v in row] for row in sheet.iter_rows()]
+    for row in grid:
+        if len(row) < width:  # calamine's rows start at the first used column
+            row[:0] = [""] * (width - len(row))
     if len(grid) < end[0] + 1:  # and may start at the first used row
         grid[:0] = [[""] * width for _ in range(end[0] + 1 - len(grid))]
     return grid
