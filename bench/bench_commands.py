@@ -53,7 +53,7 @@ from _peak import reset_peak as _reset_peak  # noqa: E402
 # The inbox waits for files still being copied in by people; the bench's files are complete.
 os.environ.setdefault("KEHOACH_INBOX_SETTLE_SECONDS", "0")
 
-OUT = HERE / "out"
+OUT = Path(os.environ.get("KEHOACH_BENCH_OUT", HERE / "out"))  # another folder: build beside the current masters
 AS_OF = "2025-05-05"
 COMMANDS = ("validate", "refresh", "summary --export", "briefing", "report", "tasks --json",
             "merge (40 submissions)", "nightly (40 submissions)", "import (Word table)")
