@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import numbers
 import re
+from collections.abc import Callable
 
 from kehoach_xl.model.changes import CellValue, Link
 
@@ -150,3 +151,91 @@ def cell_bytes(ref: bytes, value: CellValue, style: bytes | None, prefix: bytes 
             value = excel_serial(value, date1904)
         return head + b"><v>%s</v></c>" % format_number(value).encode()
     return cell_xml(ref.decode("ascii"), value, style, prefix, date1904)
+
+
+class RowText:
+    """Whole new rows of cells (no namespace prefix) as text, the same characters :func:`cell_bytes` writes.
+
+    Appended rows (the log, the history) are most of a night's cells. Here each column's reference
+    letters and style attribute are decided once, as one format string per kind of value, so a cell
+    costs one type test and one ``%``; a date's serial is worked out once per distinct date. A column's
+    date style is only looked up when a date lands in it: looking it up can add a style to styles.xml.
+    """
+
+    def __init__(self, first_col: int, style_of: Callable[[int], bytes | None],
+                 date_style: Callable[[bytes | None, bool], bytes | None], date1904: bool) -> None:
+        self.first_col = first_col
+        self.style_of = style_of
+        self.date_style = date_style
+        self.date1904 = date1904
+        # per column: formats for None, text, text keeping spaces, int, other number; its index from first_col
+        self._cols: list[tuple[str, str, str, str, str, int]] = []
+        self._dates: list[dict[bool, str]] = []
+        self._serials: dict[dt.date, str] = {}
+        self._escaped: dict[str, tuple[int, str]] = {}
+
+    def _grow(self, width: int) -> None:
+        while len(self._cols) < width:
+            col = self.first_col + len(self._cols)
+            style = self.style_of(col)
+            head = '<c r="' + col_letters(col) + '%s"' + (' s="' + style.decode("ascii") + '"' if style is not None else "")
+            self._cols.append((
+                head + "/>",
+                head + ' t="inlineStr"><is><t>%s</t></is></c>',
+                head + ' t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>',
+                head + "><v>%d</v></c>",
+                head + "><v>%s</v></c>",
+                len(self._cols),
+            ))
+            self._dates.append({})
+
+    def _date_format(self, j: int, with_time: bool) -> str:
+        fmts = self._dates[j]
+        if with_time not in fmts:
+            col = self.first_col + j
+            style = self.date_style(self.style_of(col), with_time)
+            fmts[with_time] = ('<c r="' + col_letters(col) + '%s"' + (' s="' + style.decode("ascii") + '"'
+                               if style is not None else "") + "><v>%s</v></c>")
+        return fmts[with_time]
+
+    def cells(self, num: int, values: list[CellValue]) -> str:
+        """The ``<c>`` elements of row ``num`` holding ``values`` from ``first_col`` on."""
+        if len(values) > len(self._cols):
+            self._grow(len(values))
+        n = str(num)
+        out = []
+        append = out.append
+        cols = self._cols
+        needs_escape = _NEEDS_ESCAPE.search
+        escaped = self._escaped
+        dates = self._dates
+        for fmts, v in zip(cols, values, strict=False):  # cols may be wider than this row
+            cls = type(v)
+            if cls is str:
+                if needs_escape(v) is None and "\n" not in v and v == v.strip():
+                    append(fmts[1] % (n, v))
+                else:  # escaped, or spaces kept: worked out once per distinct text (file names repeat)
+                    got = escaped.get(v)
+                    if got is None:
+                        text = escape_text(v) if needs_escape(v) else v
+                        got = escaped[v] = (2 if text != text.strip() or "\n" in text or "\r" in v else 1, text)
+                    append(fmts[got[0]] % (n, got[1]))
+            elif v is None:
+                append(fmts[0] % n)
+            elif cls is int:
+                append(fmts[3] % (n, v))
+            elif (cls is dt.datetime and v.tzinfo is None) or cls is dt.date:
+                serial = self._serials.get(v)
+                if serial is None:
+                    serial = self._serials[v] = format_number(excel_serial(v, self.date1904))
+                fmt = dates[fmts[5]].get(cls is dt.datetime) or self._date_format(fmts[5], cls is dt.datetime)
+                append(fmt % (n, serial))
+            elif cls is float:
+                append(fmts[4] % (n, format_number(v)))
+            else:  # booleans, links, aware datetimes, numpy scalars …: the general writer
+                col = self.first_col + fmts[5]
+                style = self.style_of(col)
+                if is_date_value(v):
+                    style = self.date_style(style, isinstance(v, dt.datetime))
+                append(cell_xml(col_letters(col) + n, v, style, b"", self.date1904).decode("utf-8"))
+        return "".join(out)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kehoach_xl.io.xlsx_cells import cell_bytes, cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_cells import RowText, cell_bytes, cell_xml, col_letters, col_number, is_date_value
 from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
@@ -140,13 +140,17 @@ class _RowEditor:
 
     def _style_for(self, value: CellValue, style: bytes | None) -> bytes | None:
         if is_date_value(value):
-            key = (style, isinstance(value, dt.datetime))
-            if key not in self._date_styles:
-                cur = int(style) if style is not None else None
-                s = self.styles.date_style(cur, key[1])
-                self._date_styles[key] = str(s).encode() if s is not None else style
-            return self._date_styles[key]
+            return self.date_style(style, isinstance(value, dt.datetime))
         return style
+
+    def date_style(self, style: bytes | None, with_time: bool) -> bytes | None:
+        """The s attribute for a date (``with_time``: a datetime) written over style ``style``."""
+        key = (style, with_time)
+        if key not in self._date_styles:
+            cur = int(style) if style is not None else None
+            s = self.styles.date_style(cur, with_time)
+            self._date_styles[key] = str(s).encode() if s is not None else style
+        return self._date_styles[key]
 
     def _replace(self, old: bytes, ref: str, value: CellValue) -> bytes:
         head = old.split(b">", 1)[0]
@@ -300,6 +304,43 @@ def _index_rows(xml: bytes, start: int, end: int, t: _Tags) -> list[_Row]:
     return rows
 
 
+def _tail_rows(
+    xml: bytes, start: int, end: int, t: _Tags, table: tuple[int, int, int] | None
+) -> list[_Row] | None:
+    """The last rows of sheetData, enough to place appended rows: back to the last row holding
+    values (with a Table: the last one inside it holding values, or its header), found from the end
+    instead of indexing every row of a 50,000-row log. None when a row there has no ``r`` (its
+    number depends on the rows before it): then the whole sheet is indexed."""
+    opener = b"<" + t.prefix + b"row"
+    found: list[_Row] = []
+    pos = end
+    while True:
+        i = xml.rfind(opener, start, pos)
+        if i < 0:
+            break
+        pos = i
+        m = t.row_open.match(xml, i)
+        if m is None:  # "<rowBreaks" and the like: not a row
+            continue
+        tag = m.group(0)
+        r = _ATTR_R.search(tag)
+        if r is None:
+            return None
+        num = int(r.group(1))
+        if table is not None and num <= table[1]:
+            break
+        row_end = m.end() if tag.endswith(b"/>") else xml.index(t.row_close, m.end()) + len(t.row_close)
+        row = _Row(num, i, row_end, m.end())
+        found.append(row)
+        if (table is None or num <= table[2]) and _has_values(xml, row, t):
+            break
+    found.reverse()
+    for a, b in zip(found, found[1:], strict=False):
+        if b.num <= a.num:
+            raise SheetPatchError("các dòng trong bảng tính không theo thứ tự tăng dần")
+    return found
+
+
 def _template(xml: bytes, row: _Row | None, t: _Tags) -> tuple[dict[int, int], bytes]:
     """Per-column styles and height/format attributes of the row new rows copy."""
     if row is None:
@@ -350,7 +391,11 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     else:
         body_start = sd.end()
     body_end = xml.index(b"</" + tags.prefix + b"sheetData>", body_start)
-    rows = _index_rows(xml, body_start, body_end, tags)
+    append_only = bool(edit.appends) and not edit.cells and edit.clear_from is None
+    # Only appends (the log, the history): the rows that matter are at the end, found from there.
+    rows = (_tail_rows(xml, body_start, body_end, tags, edit.table) if append_only else None)
+    if rows is None:
+        rows = _index_rows(xml, body_start, body_end, tags)
     by_num = {r.num: r for r in rows}
 
     cells = dict(edit.cells)
@@ -359,6 +404,8 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     template_attrs = b""
     append_rows: set[int] = set()
     heights: dict[int, float] = {}
+    first_row = first_col = 0
+    bulk_from = bulk_to = 0  # appended rows [bulk_from, bulk_to) written straight from their values
     if edit.appends:
         first_row = _first_append_row(xml, rows, tags, edit.table, len(edit.appends))
         first_col = edit.table[0] if edit.table else 1
@@ -371,9 +418,17 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         heights = {first_row + i: h for i, h in enumerate(edit.append_heights) if h}
         if first_row in by_num and first_row in heights:
             xml, rows, by_num, body_end = _set_row_height(xml, by_num[first_row], heights[first_row], tags,
-                                                          body_start)
+                                                          rows[0].start)
+        bulk_to = first_row + len(edit.appends)
+        # Rows past the last existing row and past every other edited cell need no search of the
+        # sheet: they go, in order, just before </sheetData>. Rows before (the Table's placeholder
+        # rows, rows that also get single cells) take the general way below.
+        bulk_from = bulk_to if tags.prefix else max(first_row, rows[-1].num + 1 if rows else 0,
+                                                    max((r for r, _ in edit.cells), default=0) + 1)
         for i, values in enumerate(edit.appends):
             rnum = first_row + i
+            if rnum >= bulk_from:
+                break
             append_rows.add(rnum)
             for j, v in enumerate(values):
                 cells.setdefault((rnum, first_col + j), v)
@@ -439,6 +494,15 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             max_row = max(max_row, num)
             max_col = max(max_col, *changes)
         result.cells_written += len(changes)
+    if bulk_from < bulk_to:
+        out.append(view[pos:body_end])
+        pos = body_end
+        block, written, last_row, last_col = _bulk_rows(
+            edit, first_row, first_col, bulk_from, template_styles, template_attrs, heights, editor)
+        out.append(block)
+        result.cells_written += written
+        max_row = max(max_row, last_row)
+        max_col = max(max_col, last_col)
     if result.append_rows:
         # Ranges staff laid over the data (sheet-level autofilter, conditional formats, validations)
         # all sit after </sheetData>: grow the ones that ended at the last data row.
@@ -456,6 +520,44 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     result.last_col = max_col
     result.removed_formulas = editor.removed_formulas
     return result
+
+
+def _bulk_rows(
+    edit: SheetEdit, first_row: int, first_col: int, start: int, template_styles: dict[int, int],
+    template_attrs: bytes, heights: dict[int, float], editor: _RowEditor,
+) -> tuple[bytes, int, int, int]:
+    """New rows ``start``… of the appended block, none of which exists yet, as one run of bytes, with
+    the cells written, the last row and the last column holding a value; what the general way writes."""
+    styles = {col: str(s).encode() for col, s in template_styles.items()}
+    cells = RowText(first_col, styles.get, editor.date_style, editor.date1904)
+    plain = '<row r="%d"' + template_attrs.decode("utf-8").replace("%", "%%") + ">"
+    opens: dict[float | None, str] = {None: plain}  # a row's start tag by its height
+    row_heights = edit.row_heights
+    out: list[str] = []
+    written = last_row = last_col = 0
+    for i in range(start - first_row, len(edit.appends)):
+        values = edit.appends[i]
+        if not values:  # nothing to write: no row, as before
+            continue
+        num = first_row + i
+        h = heights.get(num)
+        if h is not None:
+            tag = opens.get(h)
+            if tag is None:
+                attrs = _ROW_HEIGHT_ATTRS.sub(b"", template_attrs) + b' ht="%s" customHeight="1"' % _fmt_height(h)
+                tag = opens[h] = '<row r="%d"' + attrs.decode("utf-8").replace("%", "%%") + ">"
+        elif num in row_heights:
+            attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", template_attrs)) + _height_attrs(row_heights[num])
+            tag = '<row r="%d"' + attrs.decode("utf-8").replace("%", "%%") + ">"
+        else:
+            tag = plain
+        out.append(tag % num)
+        out.append(cells.cells(num, values))
+        out.append("</row>")
+        written += len(values)
+        last_row = num
+        last_col = max(last_col, first_col + len(values) - 1)
+    return "".join(out).encode("utf-8"), written, last_row, last_col
 
 
 def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:
