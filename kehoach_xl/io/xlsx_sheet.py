@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kehoach_xl.io.xlsx_cells import RowText, cell_bytes, cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, col_letters, col_number, is_date_value
 from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
@@ -103,6 +103,7 @@ class _RowEditor:
         self._needles: dict[int, bytes] = {}
         self._date_styles: dict[tuple[bytes | None, bool], bytes | None] = {}
         self._letters: dict[int, bytes] = {}
+        self.text = CellText(self.date_style, date1904)
 
     def fast_row(
         self, xml: bytes, row: _Row, num: int, changes: dict[int, CellValue]
@@ -112,25 +113,33 @@ class _RowEditor:
         t = self.t
         tail = b'%d"' % num
         found: list[tuple[int, int, bytes]] = []
+        needles = self._needles
+        close = t.cell_close
+        formula = t.formula
+        start, stop = row.tag_end, row.end
+        text = None if t.prefix else self.text
+        n = str(num)
         for col, value in changes.items():
-            needle = self._needles.get(col)
+            needle = needles.get(col)
             if needle is None:
-                needle = self._needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
-            i = xml.find(needle + tail, row.tag_end, row.end)
+                needle = needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
+            i = xml.find(needle + tail, start, stop)
             if i < 0:
                 return None
             j = xml.index(b">", i)
-            head = xml[i:j]
             if xml[j - 1] == 0x2F:
                 end = j + 1
             else:
-                end = xml.index(t.cell_close, j) + len(t.cell_close)
-                if t.formula in xml[j:end]:
+                end = xml.index(close, j) + len(close)
+                if xml.find(formula, j, end) >= 0:
                     return None  # formulas go the careful way (shared masters, calc chain)
-            if b" ph=" in head:
+            if xml.find(b" ph=", i, j) >= 0:
                 return None
-            k = head.find(b' s="')
-            style = head[k + 4 : head.index(b'"', k + 4)] if k >= 0 else None
+            k = xml.find(b' s="', i, j)
+            style = xml[k + 4 : xml.index(b'"', k + 4, j)] if k >= 0 else None
+            if text is not None:
+                found.append((i, end, text.cell(col, style, n, value).encode()))
+                continue
             if is_date_value(value):
                 style = self._style_for(value, style)
             ref = needle[len(t.cell_open) + 3 :] + tail[:-1]
@@ -205,20 +214,13 @@ class _RowEditor:
         return start_tag + body + end_tag
 
     def _new_cells(self, num: int, changes: dict[int, CellValue], new_style: Callable[[int], int | None]) -> bytes:
-        letters = self._letters
-        tail = b"%d" % num
+        n = str(num)
+        cell = self.text.cell
         out = []
         for col in sorted(changes):
-            value = changes[col]
-            ref = letters.get(col)
-            if ref is None:
-                ref = letters[col] = col_letters(col).encode("ascii")
             st = new_style(col)
-            style = str(st).encode() if st is not None else None
-            if is_date_value(value):
-                style = self._style_for(value, style)
-            out.append(cell_bytes(ref + tail, value, style, b"", self.date1904))
-        return b"".join(out)
+            out.append(cell(col, str(st).encode() if st is not None else None, n, changes[col]))
+        return "".join(out).encode()
 
     def _fix_spans(self, start_tag: bytes, changes: dict[int, CellValue]) -> bytes:
         m = _ATTR_SPANS.search(start_tag)
@@ -528,8 +530,8 @@ def _bulk_rows(
 ) -> tuple[bytes, int, int, int]:
     """New rows ``start``… of the appended block, none of which exists yet, as one run of bytes, with
     the cells written, the last row and the last column holding a value; what the general way writes."""
-    styles = {col: str(s).encode() for col, s in template_styles.items()}
-    cells = RowText(first_col, styles.get, editor.date_style, editor.date1904)
+    cells = editor.text
+    fmts: list[tuple[str, str, str, str, str, int, bytes | None]] = []
     plain = '<row r="%d"' + template_attrs.decode("utf-8").replace("%", "%%") + ">"
     opens: dict[float | None, str] = {None: plain}  # a row's start tag by its height
     row_heights = edit.row_heights
@@ -551,8 +553,11 @@ def _bulk_rows(
             tag = '<row r="%d"' + attrs.decode("utf-8").replace("%", "%%") + ">"
         else:
             tag = plain
+        while len(fmts) < len(values):
+            col = first_col + len(fmts)
+            fmts.append(cells.formats(col, str(template_styles[col]).encode() if col in template_styles else None))
         out.append(tag % num)
-        out.append(cells.cells(num, values))
+        out.append(cells.row(fmts, num, values))
         out.append("</row>")
         written += len(values)
         last_row = num
