@@ -161,12 +161,19 @@ class _RowEditor:
             self._date_styles[key] = str(s).encode() if s is not None else style
         return self._date_styles[key]
 
-    def _replace(self, old: bytes, ref: str, value: CellValue) -> bytes:
+    def _replace(self, old: bytes, ref: str, value: CellValue, col: int = 0, n: str = "") -> bytes:
+        """``old`` (a whole <c>) holding ``value``; ``col`` and ``n`` (its column and row, when the
+        caller knows them) let a plain cell go through the tuned writer."""
         head = old.split(b">", 1)[0]
         m = _ATTR_S.search(head)
         style = m.group(1) if m else None
-        keep = b"".join(a for a in _ATTR_KEEP.findall(head) if not a.lstrip().startswith(b"s="))
-        if self.t.formula in old:
+        # only ph="…" is carried over from the old cell's attributes
+        keep = b"".join(a for a in _ATTR_KEEP.findall(head) if not a.lstrip().startswith(b"s=")) if b"ph=" in head \
+            else b""
+        formula = self.t.formula in old
+        if col and not keep and not formula and not self.t.prefix:
+            return self.text.cell(col, style, n, value).encode()
+        if formula:
             self.removed_formulas.append(ref)
             master = self.t.shared_master.search(old)
             if master:
@@ -183,9 +190,11 @@ class _RowEditor:
         return cell_xml(ref, value, s, self.t.prefix, self.date1904)
 
     def clear(self, body: bytes, row: int) -> bytes:
+        v, inline, f = self.t.value_marks
+
         def strip(m: re.Match[bytes]) -> bytes:
             cell = m.group(0)
-            if not any(mark in cell for mark in self.t.value_marks):
+            if v not in cell and inline not in cell and f not in cell:
                 return cell
             ref = _ATTR_R.search(cell.split(b">", 1)[0])
             return self._replace(cell, ref.group(1).decode() if ref else "", None) if ref else cell
@@ -237,22 +246,26 @@ class _RowEditor:
     ) -> bytes:
         # Fast path: every target cell exists and starts with its r attribute.
         t = self.t
-        spans: list[tuple[int, int, str, CellValue]] = []
+        spans: list[tuple[int, int, int, CellValue]] = []
+        tail = b'%d"' % num
+        needles = self._needles
         for col, value in changes.items():
-            ref = f"{col_letters(col)}{num}"
-            needle = t.cell_open + b'r="' + ref.encode() + b'"'
-            i = body.find(needle)
+            needle = needles.get(col)
+            if needle is None:
+                needle = needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
+            i = body.find(needle + tail)
             if i < 0:
                 return self._edit_body_slow(body, num, changes, new_style)
             j = body.index(b">", i)
             end = j + 1 if body[j - 1] == 0x2F else body.index(t.cell_close, j) + len(t.cell_close)
-            spans.append((i, end, ref, value))
+            spans.append((i, end, col, value))
         spans.sort()
         out: list[bytes] = []
         pos = 0
-        for i, end, ref, value in spans:
+        n = str(num)
+        for i, end, col, value in spans:
             out.append(body[pos:i])
-            out.append(self._replace(body[i:end], ref, value))
+            out.append(self._replace(body[i:end], f"{col_letters(col)}{num}", value, col, n))
             pos = end
         out.append(body[pos:])
         return b"".join(out)
