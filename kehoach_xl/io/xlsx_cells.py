@@ -217,7 +217,7 @@ class CellText:
 
     def cell(self, col: int, style: bytes | None, n: str, v: CellValue) -> str:
         """One ``<c>`` at column ``col`` of row ``n`` (digits) over style ``style``."""
-        fmts = self.formats(col, style)
+        fmts = self._formats.get((col, style)) or self.formats(col, style)
         cls = type(v)
         if cls is str:
             if _NEEDS_ESCAPE.search(v) is None and "\n" not in v and v == v.strip():

@@ -119,11 +119,15 @@ class _RowEditor:
         start, stop = row.tag_end, row.end
         text = None if t.prefix else self.text
         n = str(num)
+        # Cells sit in column order: the next column is searched for after the last one found.
+        last_col, last_end = 0, start
         for col, value in changes.items():
             needle = needles.get(col)
             if needle is None:
                 needle = needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
-            i = xml.find(needle + tail, start, stop)
+            i = xml.find(needle + tail, last_end if col > last_col else start, stop)
+            if i < 0 and col > last_col:
+                i = xml.find(needle + tail, start, stop)  # a row whose cells are out of order
             if i < 0:
                 return None
             j = xml.index(b">", i)
@@ -137,6 +141,7 @@ class _RowEditor:
                 return None
             k = xml.find(b' s="', i, j)
             style = xml[k + 4 : xml.index(b'"', k + 4, j)] if k >= 0 else None
+            last_col, last_end = col, end
             if text is not None:
                 found.append((i, end, text.cell(col, style, n, value).encode()))
                 continue
@@ -467,48 +472,58 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     pos = body_start
     ri = 0
     max_row = max_col = 0
+    row_heights = edit.row_heights
+    n_rows = len(rows)
+    fast_row = editor.fast_row
+    append = out.append
+    written = 0
+
+    def style_for(num: int) -> Callable[[int], int | None]:
+        """The style of a new cell in row ``num``: the template row's when the row is appended."""
+        def new_style(col: int) -> int | None:
+            return template_styles.get(col) if num in append_rows else None
+        return new_style
+
     for num in sorted(touched):
-        while ri < len(rows) and rows[ri].num < num:
+        while ri < n_rows and rows[ri].num < num:
             ri += 1
         changes = by_row.get(num, {})
         clear = clear_from is not None and num >= clear_from
-
-        def new_style(col: int, _num: int = num) -> int | None:
-            return template_styles.get(col) if _num in append_rows else None
-
-        if ri < len(rows) and rows[ri].num == num:
+        if ri < n_rows and rows[ri].num == num:
             row = rows[ri]
-            fast = None if clear or num in edit.row_heights else editor.fast_row(xml, row, num, changes)
+            fast = None if clear or num in row_heights else fast_row(xml, row, num, changes)
             if fast is not None:
-                out.append(view[pos : fast[0][0]])
-                p = fast[0][0]
+                p = pos
                 for i, end, new_cell in fast:
-                    out.append(view[p:i])
-                    out.append(new_cell)
+                    append(view[p:i])
+                    append(new_cell)
                     p = end
                 pos = p
             else:
-                out.append(view[pos : row.start])
-                edited = editor.edit(xml[row.start : row.end], num, changes, clear, new_style)
-                if num in edit.row_heights:
-                    edited = _with_height(edited, edit.row_heights[num])
-                out.append(edited)
+                append(view[pos : row.start])
+                edited = editor.edit(xml[row.start : row.end], num, changes, clear, style_for(num))
+                if num in row_heights:
+                    edited = _with_height(edited, row_heights[num])
+                append(edited)
                 pos = row.end
         else:
-            insert_at = rows[ri].start if ri < len(rows) else body_end
-            out.append(view[pos:insert_at])
+            insert_at = rows[ri].start if ri < n_rows else body_end
+            append(view[pos:insert_at])
             pos = insert_at
             attrs = template_attrs if num in append_rows else b""
             if num in heights:
                 attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
-            elif num in edit.row_heights:
-                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(edit.row_heights[num])
+            elif num in row_heights:
+                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(row_heights[num])
             row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
-            out.append(editor.edit(row_xml, num, changes, False, new_style))
+            append(editor.edit(row_xml, num, changes, False, style_for(num)))
         if changes:
-            max_row = max(max_row, num)
-            max_col = max(max_col, *changes)
-        result.cells_written += len(changes)
+            max_row = num
+            top = max(changes)
+            if top > max_col:
+                max_col = top
+        written += len(changes)
+    result.cells_written = written
     if bulk_from < bulk_to:
         out.append(view[pos:body_end])
         pos = body_end
