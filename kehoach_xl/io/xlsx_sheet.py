@@ -102,7 +102,6 @@ class _RowEditor:
         self.removed_shared: set[bytes] = set()
         self._needles: dict[int, bytes] = {}
         self._date_styles: dict[tuple[bytes | None, bool], bytes | None] = {}
-        self._letters: dict[int, bytes] = {}
         self.text = CellText(self.date_style, date1904)
 
     def fast_row(
