@@ -526,9 +526,9 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     if bulk_from < bulk_to:
         out.append(view[pos:body_end])
         pos = body_end
-        block, written, last_row, last_col = _bulk_rows(
+        blocks, written, last_row, last_col = _bulk_rows(
             edit, first_row, first_col, bulk_from, template_styles, template_attrs, heights, editor)
-        out.append(block)
+        out.extend(blocks)
         result.cells_written += written
         max_row = max(max_row, last_row)
         max_col = max(max_col, last_col)
@@ -554,8 +554,8 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
 def _bulk_rows(
     edit: SheetEdit, first_row: int, first_col: int, start: int, template_styles: dict[int, int],
     template_attrs: bytes, heights: dict[int, float], editor: _RowEditor,
-) -> tuple[bytes, int, int, int]:
-    """New rows ``start``… of the appended block, none of which exists yet, as one run of bytes, with
+) -> tuple[list[bytes], int, int, int]:
+    """New rows ``start``… of the appended block, none of which exists yet, as runs of bytes, with
     the cells written, the last row and the last column holding a value; what the general way writes."""
     cells = editor.text
     fmts: list[tuple[str, str, str, str, str, int, bytes | None]] = []
@@ -563,6 +563,7 @@ def _bulk_rows(
     opens: dict[float | None, str] = {None: plain}  # a row's start tag by its height
     row_heights = edit.row_heights
     out: list[str] = []
+    blocks: list[bytes] = []
     written = last_row = last_col = 0
     for i in range(start - first_row, len(edit.appends)):
         values = edit.appends[i]
@@ -586,10 +587,17 @@ def _bulk_rows(
         out.append(tag % num)
         out.append(cells.row(fmts, num, values))
         out.append("</row>")
+        if len(out) >= _BULK_BLOCK:  # encoded as it goes: the text of 50,000 rows is never held at once
+            blocks.append("".join(out).encode("utf-8"))
+            out = []
         written += len(values)
         last_row = num
         last_col = max(last_col, first_col + len(values) - 1)
-    return "".join(out).encode("utf-8"), written, last_row, last_col
+    blocks.append("".join(out).encode("utf-8"))
+    return blocks, written, last_row, last_col
+
+
+_BULK_BLOCK = 3 * 2048  # pieces (three per row) encoded together
 
 
 def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:
