@@ -141,7 +141,7 @@ class _RowEditor:
             k = xml.find(b' s="', i, j)
             style = xml[k + 4 : xml.index(b'"', k + 4, j)] if k >= 0 else None
             last_col, last_end = col, end
-            if text is not None:
+            if text is not None and (style is None or style.isdigit()):  # (a style index is digits)
                 found.append((i, end, text.cell(col, style, n, value).encode()))
                 continue
             if is_date_value(value):
