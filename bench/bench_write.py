@@ -8,6 +8,8 @@ before the timed call) includes the interpreter and imports, ~30 MiB. Masters ar
 
 * patch refresh: 5 derived columns written in every task row;
 * patch merge:   6 unit-reported columns written in 10% of the rows;
+* patch append:  a night's appended rows: 5 log rows per task (9 columns) and 2 history
+                 rows per task (11 columns), as ``nightly`` writes them;
 * floor:         inflate every member and deflate it again (what any writer of
                  the package must at least do if it recompresses everything);
 * openpyxl:      load_workbook + save, with no change at all.
@@ -103,6 +105,17 @@ def changes_for(kind: str, n: int, src: Path):
             ch.set(name, r, _col("working_days_remaining"), (i % 300 - 20) * 5 // 7)
             ch.set(name, r, _col("deadline_state"), rng.choice(list(schema.DEADLINE_STATES.values())))
             ch.set(name, r, _col("next_due"), today + dt.timedelta(days=i % 90))
+    elif kind == "append":
+        # What a night appends at n tasks (nightly at 10,000: 50,177 log rows, 20,000 history rows).
+        when = dt.datetime(2025, 5, 1, 2, 0)
+        for i in range(5 * n):
+            ch.append(schema.LOG.name, [when, "merge", f"2025-04_Phong_{i % 40:02d}.xlsx", rng.choice(_UNITS),
+                                        f"NV{i % n + 1:05d}", "Kết quả thực hiện", _text(rng, 8),
+                                        _text(rng, 12), "kehoach-xl"])
+        for i in range(2 * n):
+            ch.append(schema.HISTORY.name, ["2025-04", f"NV{i % n + 1:05d}", rng.choice(_UNITS), schema.STATUS_DONE,
+                                            rng.choice([0.5, 1.0, None]), rng.choice([today, None]), "Trong hạn",
+                                            _text(rng, 15), None, rng.choice([None, _text(rng, 5)]), when])
     else:
         for i in range(0, n, 10):
             r = i + 2
@@ -118,7 +131,7 @@ def changes_for(kind: str, n: int, src: Path):
 def measure(kind: str, src: Path, n: int) -> dict:
     """Run inside the child process; returns seconds and peak RSS."""
     dst = src.with_name(f"{src.stem}_{kind}.xlsx")
-    if kind in ("refresh", "merge"):
+    if kind in ("refresh", "merge", "append"):
         from kehoach_xl.io.xlsx_patch import patch_xlsx
 
         ch = changes_for(kind, n, src)
@@ -170,8 +183,9 @@ def run_child(kind: str, src: Path, n: int) -> dict:
 def main(sizes: list[int]) -> str:
     lines = [
         "| tasks | master size | floor | patch refresh (5 cols × all rows) | patch merge (6 cols × 10%) "
+        "| patch append (5 log + 2 history rows per task) "
         "| `kehoach-xl refresh` end to end | openpyxl load+save | refresh / floor | openpyxl / refresh |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in sizes:
         src = OUT / f"master_{n}.xlsx"
@@ -179,7 +193,7 @@ def main(sizes: list[int]) -> str:
         subprocess.run([sys.executable, __file__, "--build", str(n)], check=True)
         # The fastest of several runs: the machine is shared and noise only adds time.
         res = {}
-        for k in ("floor", "refresh", "merge", "command", "openpyxl"):
+        for k in ("floor", "refresh", "merge", "append", "command", "openpyxl"):
             runs = [run_child(k, src, n) for _ in range(2 if k == "openpyxl" else 3)]
             res[k] = min(runs, key=lambda r: r["seconds"])
 
@@ -187,7 +201,7 @@ def main(sizes: list[int]) -> str:
             return f"{res[k]['seconds']:.2f} s, {res[k]['peak_mib']:.0f} MiB"
 
         lines.append(
-            f"| {n:,} | {src.stat().st_size / 1e6:.1f} MB | {cell('floor')} | {cell('refresh')} | {cell('merge')} "
+            f"| {n:,} | {src.stat().st_size / 1e6:.1f} MB | {cell('floor')} | {cell('refresh')} | {cell('merge')} | {cell('append')} "
             f"| {cell('command')} | {cell('openpyxl')} | {res['refresh']['seconds'] / res['floor']['seconds']:.2f}× "
             f"| {res['openpyxl']['seconds'] / res['refresh']['seconds']:.1f}× |"
         )

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import numbers
 import re
+from collections.abc import Callable
 
 from kehoach_xl.model.changes import CellValue, Link
 
@@ -150,3 +151,110 @@ def cell_bytes(ref: bytes, value: CellValue, style: bytes | None, prefix: bytes 
             value = excel_serial(value, date1904)
         return head + b"><v>%s</v></c>" % format_number(value).encode()
     return cell_xml(ref.decode("ascii"), value, style, prefix, date1904)
+
+
+class CellText:
+    """Cells (no namespace prefix) as text, the same characters :func:`cell_bytes` writes, for the hot loops.
+
+    Each (column, style) gets its format strings once, one per kind of value, so a cell costs one
+    type test and one ``%``; a date's serial is worked out once per distinct date, a text that needs
+    escaping once per distinct text. A date style is only looked up when a date is written (through
+    ``date_style``, in the order cells are written): looking it up can add a style to styles.xml.
+    """
+
+    def __init__(self, date_style: Callable[[bytes | None, bool], bytes | None], date1904: bool) -> None:
+        self.date_style = date_style
+        self.date1904 = date1904
+        # (column, style) -> formats for None, text, text keeping spaces, int, other number; then column, style
+        self._formats: dict[tuple[int, bytes | None], tuple[str, str, str, str, str, int, bytes | None]] = {}
+        self._dates: dict[tuple[int, bytes | None, bool], str] = {}
+        self._serials: dict[dt.date, str] = {}
+        self._escaped: dict[str, tuple[int, str]] = {}
+
+    def formats(self, col: int, style: bytes | None) -> tuple[str, str, str, str, str, int, bytes | None]:
+        key = (col, style)
+        got = self._formats.get(key)
+        if got is None:
+            head = '<c r="' + col_letters(col) + '%s"' + (' s="' + style.decode("ascii") + '"' if style is not None
+                                                          else "")
+            got = self._formats[key] = (
+                head + "/>",
+                head + ' t="inlineStr"><is><t>%s</t></is></c>',
+                head + ' t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>',
+                head + "><v>%d</v></c>",
+                head + "><v>%s</v></c>",
+                col,
+                style,
+            )
+        return got
+
+    def _date(self, fmts: tuple[str, str, str, str, str, int, bytes | None], n: str, v: dt.date) -> str:
+        """A naive date or datetime: its serial under the date style for the cell's style."""
+        serial = self._serials.get(v)
+        if serial is None:
+            serial = self._serials[v] = format_number(excel_serial(v, self.date1904))
+        key = (fmts[5], fmts[6], type(v) is dt.datetime)
+        fmt = self._dates.get(key)
+        if fmt is None:
+            style = self.date_style(fmts[6], key[2])
+            fmt = self._dates[key] = self.formats(fmts[5], style)[4]
+        return fmt % (n, serial)
+
+    def _other(self, fmts: tuple[str, str, str, str, str, int, bytes | None], n: str, v: CellValue) -> str:
+        """Booleans, links, aware datetimes, numpy scalars …: the general writer."""
+        style = fmts[6]
+        if is_date_value(v):
+            style = self.date_style(style, isinstance(v, dt.datetime))
+        return cell_xml(col_letters(fmts[5]) + n, v, style, b"", self.date1904).decode("utf-8")
+
+    def _text(self, fmts: tuple[str, str, str, str, str, int, bytes | None], n: str, v: str) -> str:
+        """A text that needs escaping or keeps its spaces (file names with "_" repeat: once per text)."""
+        got = self._escaped.get(v)
+        if got is None:
+            text = escape_text(v) if _NEEDS_ESCAPE.search(v) else v
+            got = self._escaped[v] = (2 if text != text.strip() or "\n" in text or "\r" in v else 1, text)
+        return fmts[got[0]] % (n, got[1])
+
+    def cell(self, col: int, style: bytes | None, n: str, v: CellValue) -> str:
+        """One ``<c>`` at column ``col`` of row ``n`` (digits) over style ``style``."""
+        fmts = self._formats.get((col, style)) or self.formats(col, style)
+        cls = type(v)
+        if cls is str:
+            if _NEEDS_ESCAPE.search(v) is None and "\n" not in v and v == v.strip():
+                return fmts[1] % (n, v)
+            return self._text(fmts, n, v)
+        if v is None:
+            return fmts[0] % n
+        if cls is int:
+            return fmts[3] % (n, v)
+        if (cls is dt.datetime and v.tzinfo is None) or cls is dt.date:
+            return self._date(fmts, n, v)
+        if cls is float:
+            return fmts[4] % (n, format_number(v))
+        return self._other(fmts, n, v)
+
+    def row(self, fmts: list[tuple[str, str, str, str, str, int, bytes | None]], num: int,
+            values: list[CellValue]) -> str:
+        """The cells of row ``num`` holding ``values``, one per entry of ``fmts`` (at least as many)."""
+        n = str(num)
+        out = []
+        append = out.append
+        needs_escape = _NEEDS_ESCAPE.search
+        for f, v in zip(fmts, values, strict=False):
+            cls = type(v)
+            if cls is str:
+                if needs_escape(v) is None and "\n" not in v and v == v.strip():
+                    append(f[1] % (n, v))
+                else:
+                    append(self._text(f, n, v))
+            elif v is None:
+                append(f[0] % n)
+            elif cls is int:
+                append(f[3] % (n, v))
+            elif (cls is dt.datetime and v.tzinfo is None) or cls is dt.date:
+                append(self._date(f, n, v))
+            elif cls is float:
+                append(f[4] % (n, format_number(v)))
+            else:
+                append(self._other(f, n, v))
+        return "".join(out)

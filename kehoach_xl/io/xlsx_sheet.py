@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kehoach_xl.io.xlsx_cells import cell_bytes, cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, col_letters, col_number, is_date_value
 from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
@@ -102,7 +102,7 @@ class _RowEditor:
         self.removed_shared: set[bytes] = set()
         self._needles: dict[int, bytes] = {}
         self._date_styles: dict[tuple[bytes | None, bool], bytes | None] = {}
-        self._letters: dict[int, bytes] = {}
+        self.text = CellText(self.date_style, date1904)
 
     def fast_row(
         self, xml: bytes, row: _Row, num: int, changes: dict[int, CellValue]
@@ -112,25 +112,38 @@ class _RowEditor:
         t = self.t
         tail = b'%d"' % num
         found: list[tuple[int, int, bytes]] = []
+        needles = self._needles
+        close = t.cell_close
+        formula = t.formula
+        start, stop = row.tag_end, row.end
+        text = None if t.prefix else self.text
+        n = str(num)
+        # Cells sit in column order: the next column is searched for after the last one found.
+        last_col, last_end = 0, start
         for col, value in changes.items():
-            needle = self._needles.get(col)
+            needle = needles.get(col)
             if needle is None:
-                needle = self._needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
-            i = xml.find(needle + tail, row.tag_end, row.end)
+                needle = needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
+            i = xml.find(needle + tail, last_end if col > last_col else start, stop)
+            if i < 0 and col > last_col:
+                i = xml.find(needle + tail, start, stop)  # a row whose cells are out of order
             if i < 0:
                 return None
             j = xml.index(b">", i)
-            head = xml[i:j]
             if xml[j - 1] == 0x2F:
                 end = j + 1
             else:
-                end = xml.index(t.cell_close, j) + len(t.cell_close)
-                if t.formula in xml[j:end]:
+                end = xml.index(close, j) + len(close)
+                if xml.find(formula, j, end) >= 0:
                     return None  # formulas go the careful way (shared masters, calc chain)
-            if b" ph=" in head:
+            if xml.find(b" ph=", i, j) >= 0:
                 return None
-            k = head.find(b' s="')
-            style = head[k + 4 : head.index(b'"', k + 4)] if k >= 0 else None
+            k = xml.find(b' s="', i, j)
+            style = xml[k + 4 : xml.index(b'"', k + 4, j)] if k >= 0 else None
+            last_col, last_end = col, end
+            if text is not None and (style is None or style.isdigit()):  # (a style index is digits)
+                found.append((i, end, text.cell(col, style, n, value).encode()))
+                continue
             if is_date_value(value):
                 style = self._style_for(value, style)
             ref = needle[len(t.cell_open) + 3 :] + tail[:-1]
@@ -140,20 +153,31 @@ class _RowEditor:
 
     def _style_for(self, value: CellValue, style: bytes | None) -> bytes | None:
         if is_date_value(value):
-            key = (style, isinstance(value, dt.datetime))
-            if key not in self._date_styles:
-                cur = int(style) if style is not None else None
-                s = self.styles.date_style(cur, key[1])
-                self._date_styles[key] = str(s).encode() if s is not None else style
-            return self._date_styles[key]
+            return self.date_style(style, isinstance(value, dt.datetime))
         return style
 
-    def _replace(self, old: bytes, ref: str, value: CellValue) -> bytes:
+    def date_style(self, style: bytes | None, with_time: bool) -> bytes | None:
+        """The s attribute for a date (``with_time``: a datetime) written over style ``style``."""
+        key = (style, with_time)
+        if key not in self._date_styles:
+            cur = int(style) if style is not None else None
+            s = self.styles.date_style(cur, with_time)
+            self._date_styles[key] = str(s).encode() if s is not None else style
+        return self._date_styles[key]
+
+    def _replace(self, old: bytes, ref: str, value: CellValue, col: int = 0, n: str = "") -> bytes:
+        """``old`` (a whole <c>) holding ``value``; ``col`` and ``n`` (its column and row, when the
+        caller knows them) let a plain cell go through the tuned writer."""
         head = old.split(b">", 1)[0]
         m = _ATTR_S.search(head)
         style = m.group(1) if m else None
-        keep = b"".join(a for a in _ATTR_KEEP.findall(head) if not a.lstrip().startswith(b"s="))
-        if self.t.formula in old:
+        # only ph="…" is carried over from the old cell's attributes
+        keep = b"".join(a for a in _ATTR_KEEP.findall(head) if not a.lstrip().startswith(b"s=")) if b"ph=" in head \
+            else b""
+        formula = self.t.formula in old
+        if col and not keep and not formula and not self.t.prefix:
+            return self.text.cell(col, style, n, value).encode()
+        if formula:
             self.removed_formulas.append(ref)
             master = self.t.shared_master.search(old)
             if master:
@@ -170,9 +194,11 @@ class _RowEditor:
         return cell_xml(ref, value, s, self.t.prefix, self.date1904)
 
     def clear(self, body: bytes, row: int) -> bytes:
+        v, inline, f = self.t.value_marks
+
         def strip(m: re.Match[bytes]) -> bytes:
             cell = m.group(0)
-            if not any(mark in cell for mark in self.t.value_marks):
+            if v not in cell and inline not in cell and f not in cell:
                 return cell
             ref = _ATTR_R.search(cell.split(b">", 1)[0])
             return self._replace(cell, ref.group(1).decode() if ref else "", None) if ref else cell
@@ -201,20 +227,13 @@ class _RowEditor:
         return start_tag + body + end_tag
 
     def _new_cells(self, num: int, changes: dict[int, CellValue], new_style: Callable[[int], int | None]) -> bytes:
-        letters = self._letters
-        tail = b"%d" % num
+        n = str(num)
+        cell = self.text.cell
         out = []
         for col in sorted(changes):
-            value = changes[col]
-            ref = letters.get(col)
-            if ref is None:
-                ref = letters[col] = col_letters(col).encode("ascii")
             st = new_style(col)
-            style = str(st).encode() if st is not None else None
-            if is_date_value(value):
-                style = self._style_for(value, style)
-            out.append(cell_bytes(ref + tail, value, style, b"", self.date1904))
-        return b"".join(out)
+            out.append(cell(col, str(st).encode() if st is not None else None, n, changes[col]))
+        return "".join(out).encode()
 
     def _fix_spans(self, start_tag: bytes, changes: dict[int, CellValue]) -> bytes:
         m = _ATTR_SPANS.search(start_tag)
@@ -231,22 +250,26 @@ class _RowEditor:
     ) -> bytes:
         # Fast path: every target cell exists and starts with its r attribute.
         t = self.t
-        spans: list[tuple[int, int, str, CellValue]] = []
+        spans: list[tuple[int, int, int, CellValue]] = []
+        tail = b'%d"' % num
+        needles = self._needles
         for col, value in changes.items():
-            ref = f"{col_letters(col)}{num}"
-            needle = t.cell_open + b'r="' + ref.encode() + b'"'
-            i = body.find(needle)
+            needle = needles.get(col)
+            if needle is None:
+                needle = needles[col] = t.cell_open + b'r="' + col_letters(col).encode()
+            i = body.find(needle + tail)
             if i < 0:
                 return self._edit_body_slow(body, num, changes, new_style)
             j = body.index(b">", i)
             end = j + 1 if body[j - 1] == 0x2F else body.index(t.cell_close, j) + len(t.cell_close)
-            spans.append((i, end, ref, value))
+            spans.append((i, end, col, value))
         spans.sort()
         out: list[bytes] = []
         pos = 0
-        for i, end, ref, value in spans:
+        n = str(num)
+        for i, end, col, value in spans:
             out.append(body[pos:i])
-            out.append(self._replace(body[i:end], ref, value))
+            out.append(self._replace(body[i:end], f"{col_letters(col)}{num}", value, col, n))
             pos = end
         out.append(body[pos:])
         return b"".join(out)
@@ -300,6 +323,43 @@ def _index_rows(xml: bytes, start: int, end: int, t: _Tags) -> list[_Row]:
     return rows
 
 
+def _tail_rows(
+    xml: bytes, start: int, end: int, t: _Tags, table: tuple[int, int, int] | None
+) -> list[_Row] | None:
+    """The last rows of sheetData, enough to place appended rows: back to the last row holding
+    values (with a Table: the last one inside it holding values, or its header), found from the end
+    instead of indexing every row of a 50,000-row log. None when a row there has no ``r`` (its
+    number depends on the rows before it): then the whole sheet is indexed."""
+    opener = b"<" + t.prefix + b"row"
+    found: list[_Row] = []
+    pos = end
+    while True:
+        i = xml.rfind(opener, start, pos)
+        if i < 0:
+            break
+        pos = i
+        m = t.row_open.match(xml, i)
+        if m is None:  # "<rowBreaks" and the like: not a row
+            continue
+        tag = m.group(0)
+        r = _ATTR_R.search(tag)
+        if r is None:
+            return None
+        num = int(r.group(1))
+        if table is not None and num <= table[1]:
+            break
+        row_end = m.end() if tag.endswith(b"/>") else xml.index(t.row_close, m.end()) + len(t.row_close)
+        row = _Row(num, i, row_end, m.end())
+        found.append(row)
+        if (table is None or num <= table[2]) and _has_values(xml, row, t):
+            break
+    found.reverse()
+    for a, b in zip(found, found[1:], strict=False):
+        if b.num <= a.num:
+            raise SheetPatchError("các dòng trong bảng tính không theo thứ tự tăng dần")
+    return found
+
+
 def _template(xml: bytes, row: _Row | None, t: _Tags) -> tuple[dict[int, int], bytes]:
     """Per-column styles and height/format attributes of the row new rows copy."""
     if row is None:
@@ -350,7 +410,11 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     else:
         body_start = sd.end()
     body_end = xml.index(b"</" + tags.prefix + b"sheetData>", body_start)
-    rows = _index_rows(xml, body_start, body_end, tags)
+    append_only = bool(edit.appends) and not edit.cells and edit.clear_from is None
+    # Only appends (the log, the history): the rows that matter are at the end, found from there.
+    rows = (_tail_rows(xml, body_start, body_end, tags, edit.table) if append_only else None)
+    if rows is None:
+        rows = _index_rows(xml, body_start, body_end, tags)
     by_num = {r.num: r for r in rows}
 
     cells = dict(edit.cells)
@@ -359,6 +423,8 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     template_attrs = b""
     append_rows: set[int] = set()
     heights: dict[int, float] = {}
+    first_row = first_col = 0
+    bulk_from = bulk_to = 0  # appended rows [bulk_from, bulk_to) written straight from their values
     if edit.appends:
         first_row = _first_append_row(xml, rows, tags, edit.table, len(edit.appends))
         first_col = edit.table[0] if edit.table else 1
@@ -371,9 +437,17 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         heights = {first_row + i: h for i, h in enumerate(edit.append_heights) if h}
         if first_row in by_num and first_row in heights:
             xml, rows, by_num, body_end = _set_row_height(xml, by_num[first_row], heights[first_row], tags,
-                                                          body_start)
+                                                          rows[0].start)
+        bulk_to = first_row + len(edit.appends)
+        # Rows past the last existing row and past every other edited cell need no search of the
+        # sheet: they go, in order, just before </sheetData>. Rows before (the Table's placeholder
+        # rows, rows that also get single cells) take the general way below.
+        bulk_from = bulk_to if tags.prefix else max(first_row, rows[-1].num + 1 if rows else 0,
+                                                    max((r for r, _ in edit.cells), default=0) + 1)
         for i, values in enumerate(edit.appends):
             rnum = first_row + i
+            if rnum >= bulk_from:
+                break
             append_rows.add(rnum)
             for j, v in enumerate(values):
                 cells.setdefault((rnum, first_col + j), v)
@@ -397,48 +471,67 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     pos = body_start
     ri = 0
     max_row = max_col = 0
+    row_heights = edit.row_heights
+    n_rows = len(rows)
+    fast_row = editor.fast_row
+    append = out.append
+    written = 0
+
+    def style_for(num: int) -> Callable[[int], int | None]:
+        """The style of a new cell in row ``num``: the template row's when the row is appended."""
+        def new_style(col: int) -> int | None:
+            return template_styles.get(col) if num in append_rows else None
+        return new_style
+
     for num in sorted(touched):
-        while ri < len(rows) and rows[ri].num < num:
+        while ri < n_rows and rows[ri].num < num:
             ri += 1
         changes = by_row.get(num, {})
         clear = clear_from is not None and num >= clear_from
-
-        def new_style(col: int, _num: int = num) -> int | None:
-            return template_styles.get(col) if _num in append_rows else None
-
-        if ri < len(rows) and rows[ri].num == num:
+        if ri < n_rows and rows[ri].num == num:
             row = rows[ri]
-            fast = None if clear or num in edit.row_heights else editor.fast_row(xml, row, num, changes)
+            fast = None if clear or num in row_heights else fast_row(xml, row, num, changes)
             if fast is not None:
-                out.append(view[pos : fast[0][0]])
-                p = fast[0][0]
+                p = pos
                 for i, end, new_cell in fast:
-                    out.append(view[p:i])
-                    out.append(new_cell)
+                    append(view[p:i])
+                    append(new_cell)
                     p = end
                 pos = p
             else:
-                out.append(view[pos : row.start])
-                edited = editor.edit(xml[row.start : row.end], num, changes, clear, new_style)
-                if num in edit.row_heights:
-                    edited = _with_height(edited, edit.row_heights[num])
-                out.append(edited)
+                append(view[pos : row.start])
+                edited = editor.edit(xml[row.start : row.end], num, changes, clear, style_for(num))
+                if num in row_heights:
+                    edited = _with_height(edited, row_heights[num])
+                append(edited)
                 pos = row.end
         else:
-            insert_at = rows[ri].start if ri < len(rows) else body_end
-            out.append(view[pos:insert_at])
+            insert_at = rows[ri].start if ri < n_rows else body_end
+            append(view[pos:insert_at])
             pos = insert_at
             attrs = template_attrs if num in append_rows else b""
             if num in heights:
                 attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
-            elif num in edit.row_heights:
-                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(edit.row_heights[num])
+            elif num in row_heights:
+                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(row_heights[num])
             row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
-            out.append(editor.edit(row_xml, num, changes, False, new_style))
+            append(editor.edit(row_xml, num, changes, False, style_for(num)))
         if changes:
-            max_row = max(max_row, num)
-            max_col = max(max_col, *changes)
-        result.cells_written += len(changes)
+            max_row = num
+            top = max(changes)
+            if top > max_col:
+                max_col = top
+        written += len(changes)
+    result.cells_written = written
+    if bulk_from < bulk_to:
+        out.append(view[pos:body_end])
+        pos = body_end
+        blocks, written, last_row, last_col = _bulk_rows(
+            edit, first_row, first_col, bulk_from, template_styles, template_attrs, heights, editor)
+        out.extend(blocks)
+        result.cells_written += written
+        max_row = max(max_row, last_row)
+        max_col = max(max_col, last_col)
     if result.append_rows:
         # Ranges staff laid over the data (sheet-level autofilter, conditional formats, validations)
         # all sit after </sheetData>: grow the ones that ended at the last data row.
@@ -456,6 +549,55 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     result.last_col = max_col
     result.removed_formulas = editor.removed_formulas
     return result
+
+
+def _bulk_rows(
+    edit: SheetEdit, first_row: int, first_col: int, start: int, template_styles: dict[int, int],
+    template_attrs: bytes, heights: dict[int, float], editor: _RowEditor,
+) -> tuple[list[bytes], int, int, int]:
+    """New rows ``start``… of the appended block, none of which exists yet, as runs of bytes, with
+    the cells written, the last row and the last column holding a value; what the general way writes."""
+    cells = editor.text
+    fmts: list[tuple[str, str, str, str, str, int, bytes | None]] = []
+    plain = '<row r="%d"' + template_attrs.decode("utf-8").replace("%", "%%") + ">"
+    opens: dict[float | None, str] = {None: plain}  # a row's start tag by its height
+    row_heights = edit.row_heights
+    out: list[str] = []
+    blocks: list[bytes] = []
+    written = last_row = last_col = 0
+    for i in range(start - first_row, len(edit.appends)):
+        values = edit.appends[i]
+        if not values:  # nothing to write: no row, as before
+            continue
+        num = first_row + i
+        h = heights.get(num)
+        if h is not None:
+            tag = opens.get(h)
+            if tag is None:
+                attrs = _ROW_HEIGHT_ATTRS.sub(b"", template_attrs) + b' ht="%s" customHeight="1"' % _fmt_height(h)
+                tag = opens[h] = '<row r="%d"' + attrs.decode("utf-8").replace("%", "%%") + ">"
+        elif num in row_heights:
+            attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", template_attrs)) + _height_attrs(row_heights[num])
+            tag = '<row r="%d"' + attrs.decode("utf-8").replace("%", "%%") + ">"
+        else:
+            tag = plain
+        while len(fmts) < len(values):
+            col = first_col + len(fmts)
+            fmts.append(cells.formats(col, str(template_styles[col]).encode() if col in template_styles else None))
+        out.append(tag % num)
+        out.append(cells.row(fmts, num, values))
+        out.append("</row>")
+        if len(out) >= _BULK_BLOCK:  # encoded as it goes: the text of 50,000 rows is never held at once
+            blocks.append("".join(out).encode("utf-8"))
+            out = []
+        written += len(values)
+        last_row = num
+        last_col = max(last_col, first_col + len(values) - 1)
+    blocks.append("".join(out).encode("utf-8"))
+    return blocks, written, last_row, last_col
+
+
+_BULK_BLOCK = 3 * 2048  # pieces (three per row) encoded together
 
 
 def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:
