@@ -4,6 +4,12 @@ Checks, cheapest first: the zip is whole (CRC of every member this write deflate
 every changed XML part parse, openpyxl can open the package, and every cell the
 changes set, every appended row and every cleared range reads back as intended
 (through python-calamine, an independent reader from the one that wrote it).
+
+python-calamine parses a sheet without holding the GIL, so it reads the sheets to check on a worker
+thread, one sheet ahead, while this thread runs the zip and XML checks and compares the sheet read before:
+every check still runs, in the same order, and the first failing one is the one reported. Comparisons
+take whole rows first (a row read back equal to the one written is equal as stored) and go cell by cell,
+through :func:`same_value`, only where they differ.
 """
 
 from __future__ import annotations
@@ -14,17 +20,17 @@ import re
 import warnings
 import zipfile
 from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from kehoach_xl.io.write_errors import VerifyFailedError
-from kehoach_xl.io.xlsx_package import Parts, sheet_map
+from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -39,7 +45,7 @@ def _fail(master_name: str, what: str) -> VerifyFailedError:
 
 
 def _parse(zf: zipfile.ZipFile, part: str) -> etree._Element:
-    return etree.fromstring(zf.read(part), _PARSER)
+    return etree.fromstring(zf.read(part), HARDENED_PARSER)
 
 
 class _NotWellFormed(Exception):
@@ -134,64 +140,112 @@ def same_value(expected: Any, got: Any) -> bool:
     return got == expected
 
 
-def _grid(wb: Any, name: str) -> list[list[Any]]:
-    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-
-
-def _at(grid: list[list[Any]], r: int, c: int) -> Any:
-    if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
-        return grid[r - 1][c - 1]
-    return None
-
 
 def _empty(v: Any) -> bool:
     return v is None or v == ""
 
 
+def _used(row: list[Any]) -> bool:
+    """Some cell of the row holds a value (``_empty`` of every cell, counted in C)."""
+    return len(row) > row.count("") + row.count(None)
+
+
+class _SheetReader:
+    """The sheets calamine reads back, each read on one worker thread one sheet ahead of its check.
+
+    ``order`` is the order the check asks for sheets; a sheet asked for out of that order (a tail check
+    that could not decide) is read when asked. Every call into the workbook goes through the one worker,
+    so calamine never sees two at once; at most two sheets are held (the one checked, the next read).
+    """
+
+    def __init__(self, path: Path, order: Iterable[str]) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify")
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._wb: Future[Any] = self._pool.submit(CalamineWorkbook.from_filelike, self._fh)
+        self._order = list(order)
+        self._ahead: dict[str, Future[Any]] = {}
+        self._read_ahead()
+
+    def _read_ahead(self) -> None:
+        if self._order and not self._ahead:
+            name = self._order.pop(0)
+            self._ahead[name] = self._pool.submit(self._read, name)
+
+    def _read(self, name: str) -> Any:
+        return self._wb.result().get_sheet_by_name(name)
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self._wb.result().sheet_names)
+
+    def sheet(self, name: str) -> Any:
+        """The calamine sheet ``name`` (read now, unless it was read ahead)."""
+        future = self._ahead.pop(name, None)
+        if future is None:
+            if name in self._order:
+                self._order.remove(name)
+            future = self._pool.submit(self._read, name)
+        self._read_ahead()
+        return future.result()
+
+    def close(self) -> None:
+        for future in self._ahead.values():
+            future.cancel()
+        self._ahead.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            if self._wb.done() and not self._wb.cancelled() and self._wb.exception() is None:
+                self._wb.result().close()
+        finally:
+            self._fh.close()
+
+
 def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str) -> None:
     """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
+    reader: _SheetReader | None = None
     try:
-        with zipfile.ZipFile(path) as zf:
-            _, parts = sheet_parts(zf)
-            sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
-            missing = [s for s in sheets if s not in parts]
-            if missing:
-                raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
-            names = set(zf.namelist())
-            # CRC of what this write deflated: the members it did not touch were copied as the
-            # master's own compressed bytes, so inflating them again would only re-check the master.
-            # (The XML parts are read whole just below, and reading a member to its end checks its CRC.)
-            for part in sorted(p for p in set(changed_parts) & names if not p.endswith(_XML_PARTS)):
-                with zf.open(part) as fh:
-                    while fh.read(1 << 20):
-                        pass
-            # A sheet the write only appended to (the log, the history) is checked from its end.
-            tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
-            for part in {*(parts[s] for s in sheets), *changed_parts}:
-                if part in names and part.endswith(_XML_PARTS):
-                    _check_well_formed(zf, part, tails.get(part))
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
-        raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
-
-    import openpyxl
-
-    try:
-        # openpyxl warns about what it does not model (e.g. a whole-column print area saved by
-        # LibreOffice); that is not a fault of the file, and staff should not see it on every write.
-        with open(path, "rb") as fh, warnings.catch_warnings():  # a file object: openpyxl refuses the temp suffix
-            warnings.simplefilter("ignore", UserWarning)
-            openpyxl.load_workbook(fh, read_only=True).close()
-    except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
-        raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
-
-    from python_calamine import CalamineWorkbook
-
-    with open(path, "rb") as fh:
-        wb = CalamineWorkbook.from_filelike(fh)
         try:
-            _check_all(wb, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails})
-        finally:
-            wb.close()
+            with zipfile.ZipFile(path) as zf:
+                _, parts = sheet_parts(zf)
+                sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
+                missing = [s for s in sheets if s not in parts]
+                if missing:
+                    raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
+                names = set(zf.namelist())
+                # A sheet the write only appended to (the log, the history) is checked from its end.
+                tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
+                # Calamine starts on the sheets the check will read while the XML is checked here.
+                reader = _SheetReader(path, [s for s in _check_order(changes) if parts.get(s) not in tails])
+                # CRC of what this write deflated: the members it did not touch were copied as the
+                # master's own compressed bytes, so inflating them again would only re-check the master.
+                # (The XML parts are read whole just below, and reading a member to its end checks its CRC.)
+                for part in sorted(p for p in set(changed_parts) & names if not p.endswith(_XML_PARTS)):
+                    with zf.open(part) as fh:
+                        while fh.read(1 << 20):
+                            pass
+                for part in {*(parts[s] for s in sheets), *changed_parts}:
+                    if part in names and part.endswith(_XML_PARTS):
+                        _check_well_formed(zf, part, tails.get(part))
+        except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
+            raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
+
+        import openpyxl
+
+        try:
+            # openpyxl warns about what it does not model (e.g. a whole-column print area saved by
+            # LibreOffice); that is not a fault of the file, and staff should not see it on every write.
+            with open(path, "rb") as fh, warnings.catch_warnings():  # a file object: openpyxl refuses the temp suffix
+                warnings.simplefilter("ignore", UserWarning)
+                openpyxl.load_workbook(fh, read_only=True).close()
+        except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
+            raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
+
+        _check_all(reader, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails})
+    finally:
+        if reader is not None:
+            reader.close()
 
 
 _TAIL_ROWS_MAX = 5000  # more appended rows than this: the sheet is read whole anyway
@@ -202,17 +256,24 @@ def _appends_only(changes: MasterChanges, sheet: str) -> bool:
             and 0 < len(changes.appends.get(sheet, ())) <= _TAIL_ROWS_MAX)
 
 
-def _check_all(wb: Any, changes: MasterChanges, master_name: str,
+def _check_order(changes: MasterChanges) -> list[str]:
+    """The sheets in the order :func:`_check_all` reads them: the added ones, then the rest by name."""
+    added = list(changes.new_sheets)
+    rest = sorted((set(changes.cells) | set(changes.appends) | set(changes.clear_from)) - set(added))
+    return added + rest
+
+
+def _check_all(reader: Any, changes: MasterChanges, master_name: str,
                tails: dict[str, TailKeeper] | None = None) -> None:
     from kehoach_xl.io.xlsx_graft import split_new_sheets
 
-    added = set(changes.new_sheets) - set(wb.sheet_names)
+    added = set(changes.new_sheets) - set(reader.sheet_names)
     if added:
         raise _fail(master_name, f"thiếu trang mới {', '.join(sorted(added))}")
     changes, grafts = split_new_sheets(changes, [])
     for sheet, rows in grafts.items():
         # A sheet added whole reads back row by row (cells and appends addressed to it are in it too).
-        grid = _grid(wb, sheet)
+        grid = reader.sheet(sheet).to_python(skip_empty_area=False)
         want = MasterChanges()
         for r, row in enumerate(rows, start=1):
             for c, v in enumerate(row, start=1):
@@ -222,14 +283,18 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
         end = None
         if sheet in tails:
-            k = sum(1 for row in changes.appends.get(sheet, []) if any(not _empty(v) for v in row))
+            k = sum(1 for row in changes.appends.get(sheet, []) if _used(row))
             end = last_used_rows(tails[sheet], k)
-        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes)
+        grid = _Sparse(*end) if end is not None else _rows_needed(reader.sheet(sheet), sheet, changes)
         _check_sheet(grid, sheet, changes, master_name)
 
 
 class _Sparse:
-    """The rows of a sheet a check looks at, by Excel row; every other row reads as empty."""
+    """The rows of a sheet a check looks at, by Excel row; every other row reads as empty.
+
+    Whoever builds one keeps every used row from the first of the last used rows the check needs
+    to the end, so those are found among the rows it holds.
+    """
 
     def __init__(self, height: int, rows: dict[int, list[Any]]) -> None:
         self.height, self.rows = height, rows
@@ -240,46 +305,56 @@ class _Sparse:
     def __getitem__(self, i: int) -> list[Any]:
         return self.rows.get(i + 1, [])
 
+    def last_used(self, k: int) -> list[int]:
+        return sorted(r for r, row in self.rows.items() if r <= self.height and _used(row))[-k:] if k > 0 else []
 
-def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
+    def rows_from(self, start: int, stop: int) -> list[int]:
+        return sorted(r for r in self.rows if start <= r < stop)
+
+
+def _rows_needed(sheet: Any, name: str, changes: MasterChanges) -> Any:
     """The sheet as :func:`_check_sheet` reads it, keeping only the rows it looks at.
 
     Streamed row by row: the rows holding changed cells, the last used rows (as many as were
     appended) and, below a cleared start, the rows with a value the change set did not put there.
     The whole grid of a 50,000-row sheet as Python values is what the check used to cost.
     """
-    sheet = wb.get_sheet_by_name(name)
     start = sheet.start
     if start is None:
         return []
     cells = changes.cells.get(name, {})
     rows_of_cells = {r for r, _c in cells}
-    cols_of_row: dict[int, set[int]] = {}
-    for r, c in cells:
-        cols_of_row.setdefault(r, set()).add(c)
-    k = sum(1 for row in changes.appends.get(name, []) if any(not _empty(v) for v in row))
+    k = sum(1 for row in changes.appends.get(name, []) if _used(row))
     clear = changes.clear_from.get(name)
+    cols_of_row: dict[int, set[int]] = {}
+    if clear is not None:
+        for r, c in cells:
+            if r >= clear:
+                cols_of_row.setdefault(r, set()).add(c)
     pad = [None] * start[1]  # calamine gives rows from the first row, columns from the first used one
     kept: dict[int, list[Any]] = {}
     needed: set[int] = set()  # kept for a changed cell or a value below the clear
     tail: deque[int] = deque()  # the last k used rows
     r = 0
     for r, values in enumerate(sheet.iter_rows(), start=1):
-        row = pad + values if pad else values
-        used = any(not _empty(v) for v in values)
-        if r in rows_of_cells or (clear is not None and r >= clear and used
-                                  and _offends(row, cols_of_row.get(r, ()))):
+        if r in rows_of_cells:
             needed.add(r)
-            kept[r] = row
-        if k and used:
+            kept[r] = pad + values if pad else values
+        elif clear is not None and r >= clear and _used(values):
+            row = pad + values if pad else values
+            if _offends(row, cols_of_row.get(r, ())):
+                needed.add(r)
+                kept[r] = row
+        if k and _used(values):
             if len(tail) == k:
                 old = tail.popleft()
                 if old not in needed:
                     kept.pop(old, None)
             tail.append(r)
-            kept[r] = row
+            if r not in kept:
+                kept[r] = pad + values if pad else values
     if r != start[0] + sheet.height:  # not the layout this code knows: read the grid whole, as before
-        return _grid(wb, name)
+        return sheet.to_python(skip_empty_area=False)
     return _Sparse(r, kept)
 
 
@@ -287,7 +362,21 @@ def _offends(row: list[Any], mine: Any) -> bool:
     return any(not _empty(v) and c not in mine for c, v in enumerate(row, start=1))
 
 
-def _check_sheet(grid: list[list[Any]], sheet: str, changes: MasterChanges, master_name: str) -> None:
+def _last_used(grid: Any, k: int) -> list[int]:
+    """The row numbers of the last ``k`` used rows of ``grid``, in order (fewer when it has fewer)."""
+    if isinstance(grid, _Sparse):
+        return grid.last_used(k)
+    tail = []
+    r = len(grid)
+    while r >= 1 and len(tail) < k:
+        if _used(grid[r - 1]):
+            tail.append(r)
+        r -= 1
+    tail.reverse()
+    return tail
+
+
+def _check_sheet(grid: Any, sheet: str, changes: MasterChanges, master_name: str) -> None:
     cells = changes.cells.get(sheet, {})
     height = len(grid)
     row: list[Any] = []
@@ -296,36 +385,38 @@ def _check_sheet(grid: list[list[Any]], sheet: str, changes: MasterChanges, mast
         if r != at:  # a change set holds a row's cells together: look the row up once
             at, row = r, (grid[r - 1] if r <= height else [])
         got = row[c - 1] if c <= len(row) else None
+        # The very value, of the very type, read back is equal as stored; anything else goes to same_value.
+        if type(got) is type(want) and got == want:
+            continue
         if not same_value(want, got):
             raise _fail(master_name, f"ô {sheet}!R{r}C{c} đọc lại là {got!r}, cần {want!r}")
-    appended = [row for row in changes.appends.get(sheet, [])]
+    appended = changes.appends.get(sheet, [])
     first_appended = None
     if appended:
         # Appended rows are the last used rows of the sheet, in order (all-empty ones cannot be seen).
         # Found from the end: the log and history sheets only grow, a write must not read them all.
-        want_rows = [row for row in appended if any(not _empty(v) for v in row)]
-        tail = []
-        r = len(grid)
-        while r >= 1 and len(tail) < len(want_rows):
-            if any(not _empty(v) for v in grid[r - 1]):
-                tail.append(r)
-            r -= 1
-        tail.reverse()
+        want_rows = [row for row in appended if _used(row)]
+        tail = _last_used(grid, len(want_rows))
         if len(tail) < len(want_rows):
             raise _fail(master_name, f"trang {sheet} thiếu dòng được thêm")
         for r, want in zip(tail, want_rows, strict=True):
             got_row = grid[r - 1]
-            if got_row[:len(want)] == want:
-                continue  # the very values read back (equal in Python is equal as stored)
+            n = len(want)
+            if got_row[:n] == want or (None in want and got_row[:n] == [("" if v is None else v) for v in want]):
+                continue  # the very values read back (equal in Python is equal as stored; empty reads as "")
             for c, v in enumerate(want, start=1):
-                if not same_value(v, _at(grid, r, c)):
-                    raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {_at(grid, r, c)!r}, cần {v!r}")
+                got = got_row[c - 1] if c <= len(got_row) else None
+                if not same_value(v, got):
+                    raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {got!r}, cần {v!r}")
         first_appended = tail[0] if tail else None
     start = changes.clear_from.get(sheet)
     if start is not None:
-        for r in range(max(start, 1), len(grid) + 1):
-            if first_appended is not None and r >= first_appended:
-                break
-            for c, v in enumerate(grid[r - 1], start=1):
+        stop = len(grid) + 1 if first_appended is None else min(first_appended, len(grid) + 1)
+        rows = grid.rows_from(max(start, 1), stop) if isinstance(grid, _Sparse) else range(max(start, 1), stop)
+        for r in rows:
+            values = grid[r - 1]
+            if not _used(values):
+                continue
+            for c, v in enumerate(values, start=1):
                 if not _empty(v) and (r, c) not in cells:
                     raise _fail(master_name, f"ô {sheet}!R{r}C{c} lẽ ra đã được xóa")
