@@ -31,6 +31,7 @@ from kehoach_xl.io.write_errors import VerifyFailedError
 from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
+
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -151,11 +152,12 @@ def _used(row: list[Any]) -> bool:
 
 
 class _SheetReader:
-    """The sheets calamine reads back, each read on one worker thread one sheet ahead of its check.
+    """The sheets calamine reads back, read on one worker thread ahead of their check.
 
-    ``order`` is the order the check asks for sheets; a sheet asked for out of that order (a tail check
-    that could not decide) is read when asked. Every call into the workbook goes through the one worker,
-    so calamine never sees two at once; at most two sheets are held (the one checked, the next read).
+    ``order`` is the order the check asks for sheets. Two are read ahead while this thread checks the
+    XML, then one ahead of the sheet being compared, so at most two sheets are held at once; a sheet
+    asked for out of that order (a tail check that could not decide) is read when asked. Every call into
+    the workbook goes through the one worker, so calamine never serves two calls at once.
     """
 
     def __init__(self, path: Path, order: Iterable[str]) -> None:
@@ -166,10 +168,10 @@ class _SheetReader:
         self._wb: Future[Any] = self._pool.submit(CalamineWorkbook.from_filelike, self._fh)
         self._order = list(order)
         self._ahead: dict[str, Future[Any]] = {}
-        self._read_ahead()
+        self._read_ahead(2)
 
-    def _read_ahead(self) -> None:
-        if self._order and not self._ahead:
+    def _read_ahead(self, depth: int) -> None:
+        while self._order and len(self._ahead) < depth:
             name = self._order.pop(0)
             self._ahead[name] = self._pool.submit(self._read, name)
 
@@ -187,7 +189,7 @@ class _SheetReader:
             if name in self._order:
                 self._order.remove(name)
             future = self._pool.submit(self._read, name)
-        self._read_ahead()
+        self._read_ahead(1)
         return future.result()
 
     def close(self) -> None:
@@ -385,8 +387,9 @@ def _check_sheet(grid: Any, sheet: str, changes: MasterChanges, master_name: str
         if r != at:  # a change set holds a row's cells together: look the row up once
             at, row = r, (grid[r - 1] if r <= height else [])
         got = row[c - 1] if c <= len(row) else None
-        # The very value, of the very type, read back is equal as stored; anything else goes to same_value.
-        if type(got) is type(want) and got == want:
+        # The very value read back, of its type (or a whole number read as a float, as readers give numbers),
+        # is equal as stored; anything else is judged by same_value.
+        if got == want and (type(got) is type(want) or (type(got) is float and type(want) is int)):
             continue
         if not same_value(want, got):
             raise _fail(master_name, f"ô {sheet}!R{r}C{c} đọc lại là {got!r}, cần {want!r}")

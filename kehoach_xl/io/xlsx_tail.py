@@ -21,6 +21,7 @@ from lxml import etree
 
 from kehoach_xl.io.xlsx_cells import col_number
 from kehoach_xl.io.xlsx_package import HARDENED_PARSER
+
 _ROOT_TAG = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
 _XMLNS = re.compile(rb"""\sxmlns(?::\w+)?=(?:"[^"]*"|'[^']*')""")
 _KEEP = 2 << 20  # two read chunks: enough for a few thousand ordinary rows
