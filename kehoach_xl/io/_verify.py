@@ -285,8 +285,7 @@ def _check_all(reader: Any, changes: MasterChanges, master_name: str,
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
         end = None
         if sheet in tails:
-            k = sum(1 for row in changes.appends.get(sheet, []) if _used(row))
-            end = last_used_rows(tails[sheet], k)
+            end = last_used_rows(tails[sheet], _count_used(changes.appends.get(sheet, [])))
         grid = _Sparse(*end) if end is not None else _rows_needed(reader.sheet(sheet), sheet, changes)
         _check_sheet(grid, sheet, changes, master_name)
 
@@ -298,8 +297,9 @@ class _Sparse:
     to the end, so those are found among the rows it holds.
     """
 
-    def __init__(self, height: int, rows: dict[int, list[Any]]) -> None:
+    def __init__(self, height: int, rows: dict[int, list[Any]], tail: list[int] | None = None) -> None:
         self.height, self.rows = height, rows
+        self.tail = tail  # the last used rows, when whoever built it knows them
 
     def __len__(self) -> int:
         return self.height
@@ -308,7 +308,11 @@ class _Sparse:
         return self.rows.get(i + 1, [])
 
     def last_used(self, k: int) -> list[int]:
-        return sorted(r for r, row in self.rows.items() if r <= self.height and _used(row))[-k:] if k > 0 else []
+        if k <= 0:
+            return []
+        if self.tail is not None and len(self.tail) >= k:
+            return self.tail[-k:]
+        return sorted(r for r, row in self.rows.items() if r <= self.height and _used(row))[-k:]
 
     def rows_from(self, start: int, stop: int) -> list[int]:
         return sorted(r for r in self.rows if start <= r < stop)
@@ -326,42 +330,52 @@ def _rows_needed(sheet: Any, name: str, changes: MasterChanges) -> Any:
         return []
     cells = changes.cells.get(name, {})
     rows_of_cells = {r for r, _c in cells}
-    k = sum(1 for row in changes.appends.get(name, []) if _used(row))
+    k = _count_used(changes.appends.get(name, []))
     clear = changes.clear_from.get(name)
     cols_of_row: dict[int, set[int]] = {}
     if clear is not None:
         for r, c in cells:
             if r >= clear:
                 cols_of_row.setdefault(r, set()).add(c)
-    pad = [None] * start[1]  # calamine gives rows from the first row, columns from the first used one
-    kept: dict[int, list[Any]] = {}
-    needed: set[int] = set()  # kept for a changed cell or a value below the clear
-    tail: deque[int] = deque()  # the last k used rows
+    first_col = start[1]  # calamine gives rows from the first row, columns from the first used one
+    kept: dict[int, list[Any]] = {}  # for a changed cell or a value below the clear
+    last: deque[tuple[int, list[Any]]] = deque(maxlen=max(k, 1))  # the last k rows, used or not
     r = 0
     for r, values in enumerate(sheet.iter_rows(), start=1):
         if r in rows_of_cells:
-            needed.add(r)
-            kept[r] = pad + values if pad else values
-        elif clear is not None and r >= clear and _used(values):
-            row = pad + values if pad else values
-            if _offends(row, cols_of_row.get(r, ())):
-                needed.add(r)
-                kept[r] = row
-        if k and _used(values):
-            if len(tail) == k:
-                old = tail.popleft()
-                if old not in needed:
-                    kept.pop(old, None)
-            tail.append(r)
-            if r not in kept:
-                kept[r] = pad + values if pad else values
+            kept[r] = values
+        elif clear is not None and r >= clear and len(values) > values.count("") + values.count(None):
+            if _offends(values, cols_of_row.get(r, ()), first_col):
+                kept[r] = values
+        if k:
+            last.append((r, values))
     if r != start[0] + sheet.height:  # not the layout this code knows: read the grid whole, as before
         return sheet.to_python(skip_empty_area=False)
-    return _Sparse(r, kept)
+    tail: list[int] | None = None
+    if k:
+        tail_rows = [(t, values) for t, values in last if _used(values)]
+        if len(tail_rows) < k and r > len(last):
+            # Empty rows among the last k: the last k used rows start further up, look again.
+            again: deque[tuple[int, list[Any]]] = deque(maxlen=k)
+            for t, values in enumerate(sheet.iter_rows(), start=1):
+                if _used(values):
+                    again.append((t, values))
+            tail_rows = list(again)
+        for t, values in tail_rows:
+            kept.setdefault(t, values)
+        tail = [t for t, _values in tail_rows]
+    if first_col:
+        pad = [None] * first_col
+        kept = {t: pad + values for t, values in kept.items()}
+    return _Sparse(r, kept, tail)
 
 
-def _offends(row: list[Any], mine: Any) -> bool:
-    return any(not _empty(v) and c not in mine for c, v in enumerate(row, start=1))
+def _count_used(rows: list[list[Any]]) -> int:
+    return sum(1 for row in rows if len(row) > row.count("") + row.count(None))
+
+
+def _offends(row: list[Any], mine: Any, first_col: int = 0) -> bool:
+    return any(not _empty(v) and c not in mine for c, v in enumerate(row, start=1 + first_col))
 
 
 def _last_used(grid: Any, k: int) -> list[int]:

@@ -153,3 +153,20 @@ def test_sheets_are_served_in_any_order_and_each_is_the_one_asked_for(master: Pa
     finally:
         reader.close()
     assert _verify_threads() == []
+
+
+def test_an_empty_row_among_the_appended_ones_is_looked_past(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The last rows of the sheet then hold fewer used rows than were appended: the check looks further up.
+    monkeypatch.setattr(_verify, "_TAIL_ROWS_MAX", 0)  # the whole-sheet path
+    ch = MasterChanges()
+    for row in (_log_row("trên"), [None] * 9, _log_row("dưới")):
+        ch.append(LOG, row)
+    write_master(master, ch, action="merge", config=cfg())
+
+    def alter_first(c: MasterChanges) -> MasterChanges:  # the first appended log row (above the empty one) is altered
+        rows = [list(r) for r in c.appends[LOG]]
+        rows[0][7] = "SAI"
+        return MasterChanges(cells=c.cells, appends={**c.appends, LOG: rows})
+
+    _lie(monkeypatch, alter_first)
+    _refused(master, ch, "dòng thêm")
