@@ -5,9 +5,9 @@ every changed XML part parse, openpyxl can open the package, and every cell the
 changes set, every appended row and every cleared range reads back as intended
 (through python-calamine, an independent reader from the one that wrote it).
 
-python-calamine parses a sheet without holding the GIL, so it reads the sheets to check on a worker
-thread, one sheet ahead, while this thread runs the zip and XML checks and compares the sheet read before:
-every check still runs, in the same order, and the first failing one is the one reported. Comparisons
+python-calamine parses a sheet without holding the GIL, so the zip and XML checks run on a worker thread
+while calamine reads the sheets back: every check still runs, and a failure is reported in the order of
+the checks (structure, openpyxl, values), whichever finished first. Comparisons
 take whole rows first (a row read back equal to the one written is equal as stored) and go cell by cell,
 through :func:`same_value`, only where they differ.
 """
@@ -20,8 +20,8 @@ import re
 import warnings
 import zipfile
 from collections import deque
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +142,10 @@ def same_value(expected: Any, got: Any) -> bool:
 
 
 
+def _grid(wb: Any, name: str) -> list[list[Any]]:
+    return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
 def _empty(v: Any) -> bool:
     return v is None or v == ""
 
@@ -151,103 +155,72 @@ def _used(row: list[Any]) -> bool:
     return len(row) > row.count("") + row.count(None)
 
 
-class _SheetReader:
-    """The sheets calamine reads back, read on one worker thread ahead of their check.
-
-    ``order`` is the order the check asks for sheets. Two are read ahead while this thread checks the
-    XML, then one ahead of the sheet being compared, so at most two sheets are held at once; a sheet
-    asked for out of that order (a tail check that could not decide) is read when asked. Every call into
-    the workbook goes through the one worker, so calamine never serves two calls at once.
-    """
-
-    def __init__(self, path: Path, order: Iterable[str]) -> None:
-        from python_calamine import CalamineWorkbook
-
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify")
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._wb: Future[Any] = self._pool.submit(CalamineWorkbook.from_filelike, self._fh)
-        self._order = list(order)
-        self._ahead: dict[str, Future[Any]] = {}
-        self._read_ahead(2)
-
-    def _read_ahead(self, depth: int) -> None:
-        while self._order and len(self._ahead) < depth:
-            name = self._order.pop(0)
-            self._ahead[name] = self._pool.submit(self._read, name)
-
-    def _read(self, name: str) -> Any:
-        return self._wb.result().get_sheet_by_name(name)
-
-    @property
-    def sheet_names(self) -> list[str]:
-        return list(self._wb.result().sheet_names)
-
-    def sheet(self, name: str) -> Any:
-        """The calamine sheet ``name`` (read now, unless it was read ahead)."""
-        future = self._ahead.pop(name, None)
-        if future is None:
-            if name in self._order:
-                self._order.remove(name)
-            future = self._pool.submit(self._read, name)
-        self._read_ahead(1)
-        return future.result()
-
-    def close(self) -> None:
-        for future in self._ahead.values():
-            future.cancel()
-        self._ahead.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        try:
-            if self._wb.done() and not self._wb.cancelled() and self._wb.exception() is None:
-                self._wb.result().close()
-        finally:
-            self._fh.close()
+def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], changed_parts: list[str],
+                     tails: dict[str, TailKeeper], master_name: str) -> None:
+    """The zip is whole and every changed XML part is well-formed (feeding the tails of append-only sheets)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            # CRC of what this write deflated: the members it did not touch were copied as the
+            # master's own compressed bytes, so inflating them again would only re-check the master.
+            # (The XML parts are read whole just below, and reading a member to its end checks its CRC.)
+            for part in sorted(p for p in set(changed_parts) & names if not p.endswith(_XML_PARTS)):
+                with zf.open(part) as fh:
+                    while fh.read(1 << 20):
+                        pass
+            for part in {*(parts[s] for s in sheets), *changed_parts}:
+                if part in names and part.endswith(_XML_PARTS):
+                    _check_well_formed(zf, part, tails.get(part))
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
+        raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
 
 
 def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str) -> None:
     """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
-    reader: _SheetReader | None = None
     try:
+        with zipfile.ZipFile(path) as zf:
+            _, parts = sheet_parts(zf)
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
+        raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
+    sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
+    missing = [s for s in sheets if s not in parts]
+    if missing:
+        raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
+    # A sheet the write only appended to (the log, the history) is checked from its end.
+    tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
+
+    from python_calamine import CalamineWorkbook
+
+    # The zip and XML checks run on a worker thread while calamine reads the sheets back here (it
+    # parses without holding the GIL, and in this thread its memory is the memory the write just freed).
+    # Whatever finishes first, failures are reported in the order of the checks: structure, openpyxl, values.
+    values_failed: Exception | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify") as pool:
+        structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, tails, master_name)
         try:
-            with zipfile.ZipFile(path) as zf:
-                _, parts = sheet_parts(zf)
-                sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
-                missing = [s for s in sheets if s not in parts]
-                if missing:
-                    raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
-                names = set(zf.namelist())
-                # A sheet the write only appended to (the log, the history) is checked from its end.
-                tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
-                # Calamine starts on the sheets the check will read while the XML is checked here.
-                reader = _SheetReader(path, [s for s in _check_order(changes) if parts.get(s) not in tails])
-                # CRC of what this write deflated: the members it did not touch were copied as the
-                # master's own compressed bytes, so inflating them again would only re-check the master.
-                # (The XML parts are read whole just below, and reading a member to its end checks its CRC.)
-                for part in sorted(p for p in set(changed_parts) & names if not p.endswith(_XML_PARTS)):
-                    with zf.open(part) as fh:
-                        while fh.read(1 << 20):
-                            pass
-                for part in {*(parts[s] for s in sheets), *changed_parts}:
-                    if part in names and part.endswith(_XML_PARTS):
-                        _check_well_formed(zf, part, tails.get(part))
-        except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
-            raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
+            with open(path, "rb") as fh:
+                wb = CalamineWorkbook.from_filelike(fh)
+                try:
+                    _check_all(wb, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails},
+                               ready=structure.result)
+                finally:
+                    wb.close()
+        except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
+            values_failed = exc
+        structure.result()
 
-        import openpyxl
+    import openpyxl
 
-        try:
-            # openpyxl warns about what it does not model (e.g. a whole-column print area saved by
-            # LibreOffice); that is not a fault of the file, and staff should not see it on every write.
-            with open(path, "rb") as fh, warnings.catch_warnings():  # a file object: openpyxl refuses the temp suffix
-                warnings.simplefilter("ignore", UserWarning)
-                openpyxl.load_workbook(fh, read_only=True).close()
-        except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
-            raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
-
-        _check_all(reader, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails})
-    finally:
-        if reader is not None:
-            reader.close()
+    try:
+        # openpyxl warns about what it does not model (e.g. a whole-column print area saved by
+        # LibreOffice); that is not a fault of the file, and staff should not see it on every write.
+        with open(path, "rb") as fh, warnings.catch_warnings():  # a file object: openpyxl refuses the temp suffix
+            warnings.simplefilter("ignore", UserWarning)
+            openpyxl.load_workbook(fh, read_only=True).close()
+    except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
+        raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
+    if values_failed is not None:
+        raise values_failed
 
 
 _TAIL_ROWS_MAX = 5000  # more appended rows than this: the sheet is read whole anyway
@@ -258,24 +231,19 @@ def _appends_only(changes: MasterChanges, sheet: str) -> bool:
             and 0 < len(changes.appends.get(sheet, ())) <= _TAIL_ROWS_MAX)
 
 
-def _check_order(changes: MasterChanges) -> list[str]:
-    """The sheets in the order :func:`_check_all` reads them: the added ones, then the rest by name."""
-    added = list(changes.new_sheets)
-    rest = sorted((set(changes.cells) | set(changes.appends) | set(changes.clear_from)) - set(added))
-    return added + rest
-
-
-def _check_all(reader: Any, changes: MasterChanges, master_name: str,
-               tails: dict[str, TailKeeper] | None = None) -> None:
+def _check_all(wb: Any, changes: MasterChanges, master_name: str,
+               tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None) -> None:
+    """Every changed cell, appended row and cleared range as calamine reads it; ``ready`` returns once
+    the tails of the append-only sheets are fed."""
     from kehoach_xl.io.xlsx_graft import split_new_sheets
 
-    added = set(changes.new_sheets) - set(reader.sheet_names)
+    added = set(changes.new_sheets) - set(wb.sheet_names)
     if added:
         raise _fail(master_name, f"thiếu trang mới {', '.join(sorted(added))}")
     changes, grafts = split_new_sheets(changes, [])
     for sheet, rows in grafts.items():
         # A sheet added whole reads back row by row (cells and appends addressed to it are in it too).
-        grid = reader.sheet(sheet).to_python(skip_empty_area=False)
+        grid = _grid(wb, sheet)
         want = MasterChanges()
         for r, row in enumerate(rows, start=1):
             for c, v in enumerate(row, start=1):
@@ -285,8 +253,9 @@ def _check_all(reader: Any, changes: MasterChanges, master_name: str,
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
         end = None
         if sheet in tails:
+            ready()
             end = last_used_rows(tails[sheet], _count_used(changes.appends.get(sheet, [])))
-        grid = _Sparse(*end) if end is not None else _rows_needed(reader.sheet(sheet), sheet, changes)
+        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes)
         _check_sheet(grid, sheet, changes, master_name)
 
 
@@ -318,13 +287,14 @@ class _Sparse:
         return sorted(r for r in self.rows if start <= r < stop)
 
 
-def _rows_needed(sheet: Any, name: str, changes: MasterChanges) -> Any:
+def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
     """The sheet as :func:`_check_sheet` reads it, keeping only the rows it looks at.
 
     Streamed row by row: the rows holding changed cells, the last used rows (as many as were
     appended) and, below a cleared start, the rows with a value the change set did not put there.
     The whole grid of a 50,000-row sheet as Python values is what the check used to cost.
     """
+    sheet = wb.get_sheet_by_name(name)
     start = sheet.start
     if start is None:
         return []

@@ -1,9 +1,9 @@
 """The verifier's quicker comparisons still refuse a wrong file.
 
 The check compares a row read back whole first and cell by cell only where it differs, takes a
-cell read back as the very value of the very type as equal without more ado, finds appended rows
-and cleared rows among the rows it kept, and has calamine read the sheets on a worker thread one
-ahead of the comparison. Each test below has the patcher write something else than asked on one
+cell read back as the very value (of its type, or a whole number as a float) as equal without more
+ado, finds appended rows and cleared rows among the rows it kept, and checks the zip and XML on a
+worker thread while calamine reads the sheets back. Each test below has the patcher write something else than asked on one
 of those paths and expects the write refused with the master untouched.
 """
 
@@ -40,6 +40,10 @@ def _lie(monkeypatch: pytest.MonkeyPatch, alter: Callable[[MasterChanges], Maste
         return patch_xlsx(src, dst, alter(changes))
 
     monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
+
+
+def _wrong_values(c: MasterChanges) -> MasterChanges:
+    return MasterChanges(cells={s: {k: "SAI" for k in cells} for s, cells in c.cells.items()}, appends=c.appends)
 
 
 def _refused(master: Path, changes: MasterChanges, match: str) -> None:
@@ -135,24 +139,37 @@ def test_the_reading_thread_and_file_are_gone_after_a_pass_and_a_refusal(master:
     ch.set(TASKS, 2, PROGRESS_COL, 40)
     write_master(master, ch, action="merge", config=cfg())
     assert _verify_threads() == [] and _open_fds() == fds
-    _lie(monkeypatch, lambda c: MasterChanges(cells={s: {k: "SAI" for k in cells} for s, cells in c.cells.items()},
-                                              appends=c.appends))
+    _lie(monkeypatch, _wrong_values)
     _refused(master, ch, "đọc lại")
     assert _verify_threads() == [] and _open_fds() == fds
     assert [p.name for p in master.parent.iterdir() if ".tmp-" in p.name] == []
 
 
-def test_sheets_are_served_in_any_order_and_each_is_the_one_asked_for(master: Path) -> None:
-    from python_calamine import CalamineWorkbook
+def test_a_broken_structure_is_reported_before_wrong_values(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The XML check runs beside the value check; whichever ends first, the structure is named first.
+    def not_well_formed(zf, part, keeper=None):  # noqa: ANN001, ANN202
+        raise _verify._NotWellFormed(f"{part}: hỏng")
 
-    names = CalamineWorkbook.from_path(str(master)).sheet_names
-    reader = _verify._SheetReader(master, [TASKS, LOG])
-    try:
-        for name in (LOG, names[-1], TASKS, LOG):  # out of order, not in the order at all, twice
-            assert reader.sheet(name).name == name
-    finally:
-        reader.close()
+    monkeypatch.setattr(_verify, "_check_well_formed", not_well_formed)
+    _lie(monkeypatch, _wrong_values)
+    ch = MasterChanges()
+    ch.set(TASKS, 2, PROGRESS_COL, 40)
+    _refused(master, ch, "cấu trúc tệp")
     assert _verify_threads() == []
+
+
+def test_a_file_openpyxl_cannot_open_is_reported_before_wrong_values(master: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    def cannot_open(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise ValueError("hỏng")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", cannot_open)
+    _lie(monkeypatch, _wrong_values)
+    ch = MasterChanges()
+    ch.set(TASKS, 2, PROGRESS_COL, 40)
+    _refused(master, ch, "openpyxl không mở được")
 
 
 def test_an_empty_row_among_the_appended_ones_is_looked_past(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
