@@ -7,9 +7,9 @@ changes set, every appended row and every cleared range reads back as intended
 
 python-calamine parses a sheet without holding the GIL, so the zip and XML checks run on a worker thread
 while calamine reads the sheets back: every check still runs, and a failure is reported in the order of
-the checks (structure, openpyxl, values), whichever finished first. Comparisons
-take whole rows first (a row read back equal to the one written is equal as stored) and go cell by cell,
-through :func:`same_value`, only where they differ.
+the checks (structure, openpyxl, values), whichever finished first. Comparisons take whole rows first
+(a row read back equal to the one written is equal as stored) and go cell by cell, through
+:func:`same_value`, only where they differ.
 """
 
 from __future__ import annotations
@@ -139,7 +139,6 @@ def same_value(expected: Any, got: Any) -> bool:
         # Excel cannot store C0 control characters; a writer may drop them.
         return got == expected or got == _ILLEGAL.sub("", expected) or got.replace("\r\n", "\n") == expected
     return got == expected
-
 
 
 def _grid(wb: Any, name: str) -> list[list[Any]]:
