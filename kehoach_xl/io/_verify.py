@@ -4,6 +4,12 @@ Checks, cheapest first: the zip is whole (CRC of every member this write deflate
 every changed XML part parse, openpyxl can open the package, and every cell the
 changes set, every appended row and every cleared range reads back as intended
 (through python-calamine, an independent reader from the one that wrote it).
+
+python-calamine parses a sheet without holding the GIL, so the zip and XML checks run on a worker thread
+while calamine reads the sheets back: every check still runs, and a failure is reported in the order of
+the checks (structure, openpyxl, values), whichever finished first. Comparisons take whole rows first
+(a row read back equal to the one written is equal as stored) and go cell by cell, through
+:func:`same_value`, only where they differ.
 """
 
 from __future__ import annotations
@@ -14,17 +20,18 @@ import re
 import warnings
 import zipfile
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from kehoach_xl.io.write_errors import VerifyFailedError
-from kehoach_xl.io.xlsx_package import Parts, sheet_map
+from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -39,7 +46,7 @@ def _fail(master_name: str, what: str) -> VerifyFailedError:
 
 
 def _parse(zf: zipfile.ZipFile, part: str) -> etree._Element:
-    return etree.fromstring(zf.read(part), _PARSER)
+    return etree.fromstring(zf.read(part), HARDENED_PARSER)
 
 
 class _NotWellFormed(Exception):
@@ -138,25 +145,20 @@ def _grid(wb: Any, name: str) -> list[list[Any]]:
     return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def _at(grid: list[list[Any]], r: int, c: int) -> Any:
-    if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
-        return grid[r - 1][c - 1]
-    return None
-
-
 def _empty(v: Any) -> bool:
     return v is None or v == ""
 
 
-def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str) -> None:
-    """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
+def _used(row: list[Any]) -> bool:
+    """Some cell of the row holds a value (``_empty`` of every cell, counted in C)."""
+    return len(row) > row.count("") + row.count(None)
+
+
+def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], changed_parts: list[str],
+                     tails: dict[str, TailKeeper], master_name: str) -> None:
+    """The zip is whole and every changed XML part is well-formed (feeding the tails of append-only sheets)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            _, parts = sheet_parts(zf)
-            sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
-            missing = [s for s in sheets if s not in parts]
-            if missing:
-                raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
             names = set(zf.namelist())
             # CRC of what this write deflated: the members it did not touch were copied as the
             # master's own compressed bytes, so inflating them again would only re-check the master.
@@ -165,13 +167,46 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
                 with zf.open(part) as fh:
                     while fh.read(1 << 20):
                         pass
-            # A sheet the write only appended to (the log, the history) is checked from its end.
-            tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
             for part in {*(parts[s] for s in sheets), *changed_parts}:
                 if part in names and part.endswith(_XML_PARTS):
                     _check_well_formed(zf, part, tails.get(part))
     except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
+
+
+def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str) -> None:
+    """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _, parts = sheet_parts(zf)
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
+        raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
+    sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
+    missing = [s for s in sheets if s not in parts]
+    if missing:
+        raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
+    # A sheet the write only appended to (the log, the history) is checked from its end.
+    tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
+
+    from python_calamine import CalamineWorkbook
+
+    # The zip and XML checks run on a worker thread while calamine reads the sheets back here (it
+    # parses without holding the GIL, and in this thread its memory is the memory the write just freed).
+    # Whatever finishes first, failures are reported in the order of the checks: structure, openpyxl, values.
+    values_failed: Exception | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify") as pool:
+        structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, tails, master_name)
+        try:
+            with open(path, "rb") as fh:
+                wb = CalamineWorkbook.from_filelike(fh)
+                try:
+                    _check_all(wb, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails},
+                               ready=structure.result)
+                finally:
+                    wb.close()
+        except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
+            values_failed = exc
+        structure.result()
 
     import openpyxl
 
@@ -183,15 +218,8 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
             openpyxl.load_workbook(fh, read_only=True).close()
     except Exception as exc:  # noqa: BLE001 - any failure to open means the file must not be used
         raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
-
-    from python_calamine import CalamineWorkbook
-
-    with open(path, "rb") as fh:
-        wb = CalamineWorkbook.from_filelike(fh)
-        try:
-            _check_all(wb, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails})
-        finally:
-            wb.close()
+    if values_failed is not None:
+        raise values_failed
 
 
 _TAIL_ROWS_MAX = 5000  # more appended rows than this: the sheet is read whole anyway
@@ -203,7 +231,9 @@ def _appends_only(changes: MasterChanges, sheet: str) -> bool:
 
 
 def _check_all(wb: Any, changes: MasterChanges, master_name: str,
-               tails: dict[str, TailKeeper] | None = None) -> None:
+               tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None) -> None:
+    """Every changed cell, appended row and cleared range as calamine reads it; ``ready`` returns once
+    the tails of the append-only sheets are fed."""
     from kehoach_xl.io.xlsx_graft import split_new_sheets
 
     added = set(changes.new_sheets) - set(wb.sheet_names)
@@ -222,23 +252,38 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
         end = None
         if sheet in tails:
-            k = sum(1 for row in changes.appends.get(sheet, []) if any(not _empty(v) for v in row))
-            end = last_used_rows(tails[sheet], k)
+            ready()
+            end = last_used_rows(tails[sheet], _count_used(changes.appends.get(sheet, [])))
         grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes)
         _check_sheet(grid, sheet, changes, master_name)
 
 
 class _Sparse:
-    """The rows of a sheet a check looks at, by Excel row; every other row reads as empty."""
+    """The rows of a sheet a check looks at, by Excel row; every other row reads as empty.
 
-    def __init__(self, height: int, rows: dict[int, list[Any]]) -> None:
+    Whoever builds one keeps every used row from the first of the last used rows the check needs
+    to the end, so those are found among the rows it holds.
+    """
+
+    def __init__(self, height: int, rows: dict[int, list[Any]], tail: list[int] | None = None) -> None:
         self.height, self.rows = height, rows
+        self.tail = tail  # the last used rows, when whoever built it knows them
 
     def __len__(self) -> int:
         return self.height
 
     def __getitem__(self, i: int) -> list[Any]:
         return self.rows.get(i + 1, [])
+
+    def last_used(self, k: int) -> list[int]:
+        if k <= 0:
+            return []
+        if self.tail is not None and len(self.tail) >= k:
+            return self.tail[-k:]
+        return sorted(r for r, row in self.rows.items() if r <= self.height and _used(row))[-k:]
+
+    def rows_from(self, start: int, stop: int) -> list[int]:
+        return sorted(r for r in self.rows if start <= r < stop)
 
 
 def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
@@ -254,40 +299,69 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
         return []
     cells = changes.cells.get(name, {})
     rows_of_cells = {r for r, _c in cells}
-    cols_of_row: dict[int, set[int]] = {}
-    for r, c in cells:
-        cols_of_row.setdefault(r, set()).add(c)
-    k = sum(1 for row in changes.appends.get(name, []) if any(not _empty(v) for v in row))
+    k = _count_used(changes.appends.get(name, []))
     clear = changes.clear_from.get(name)
-    pad = [None] * start[1]  # calamine gives rows from the first row, columns from the first used one
-    kept: dict[int, list[Any]] = {}
-    needed: set[int] = set()  # kept for a changed cell or a value below the clear
-    tail: deque[int] = deque()  # the last k used rows
+    cols_of_row: dict[int, set[int]] = {}
+    if clear is not None:
+        for r, c in cells:
+            if r >= clear:
+                cols_of_row.setdefault(r, set()).add(c)
+    first_col = start[1]  # calamine gives rows from the first row, columns from the first used one
+    kept: dict[int, list[Any]] = {}  # for a changed cell or a value below the clear
+    last: deque[tuple[int, list[Any]]] = deque(maxlen=max(k, 1))  # the last k rows, used or not
     r = 0
     for r, values in enumerate(sheet.iter_rows(), start=1):
-        row = pad + values if pad else values
-        used = any(not _empty(v) for v in values)
-        if r in rows_of_cells or (clear is not None and r >= clear and used
-                                  and _offends(row, cols_of_row.get(r, ()))):
-            needed.add(r)
-            kept[r] = row
-        if k and used:
-            if len(tail) == k:
-                old = tail.popleft()
-                if old not in needed:
-                    kept.pop(old, None)
-            tail.append(r)
-            kept[r] = row
+        if r in rows_of_cells:
+            kept[r] = values
+        elif clear is not None and r >= clear and len(values) > values.count("") + values.count(None):
+            if _offends(values, cols_of_row.get(r, ()), first_col):
+                kept[r] = values
+        if k:
+            last.append((r, values))
     if r != start[0] + sheet.height:  # not the layout this code knows: read the grid whole, as before
-        return _grid(wb, name)
-    return _Sparse(r, kept)
+        return sheet.to_python(skip_empty_area=False)
+    tail: list[int] | None = None
+    if k:
+        tail_rows = [(t, values) for t, values in last if _used(values)]
+        if len(tail_rows) < k and r > len(last):
+            # Empty rows among the last k: the last k used rows start further up, look again.
+            again: deque[tuple[int, list[Any]]] = deque(maxlen=k)
+            for t, values in enumerate(sheet.iter_rows(), start=1):
+                if _used(values):
+                    again.append((t, values))
+            tail_rows = list(again)
+        for t, values in tail_rows:
+            kept.setdefault(t, values)
+        tail = [t for t, _values in tail_rows]
+    if first_col:
+        pad = [None] * first_col
+        kept = {t: pad + values for t, values in kept.items()}
+    return _Sparse(r, kept, tail)
 
 
-def _offends(row: list[Any], mine: Any) -> bool:
-    return any(not _empty(v) and c not in mine for c, v in enumerate(row, start=1))
+def _count_used(rows: list[list[Any]]) -> int:
+    return sum(1 for row in rows if len(row) > row.count("") + row.count(None))
 
 
-def _check_sheet(grid: list[list[Any]], sheet: str, changes: MasterChanges, master_name: str) -> None:
+def _offends(row: list[Any], mine: Any, first_col: int = 0) -> bool:
+    return any(not _empty(v) and c not in mine for c, v in enumerate(row, start=1 + first_col))
+
+
+def _last_used(grid: Any, k: int) -> list[int]:
+    """The row numbers of the last ``k`` used rows of ``grid``, in order (fewer when it has fewer)."""
+    if isinstance(grid, _Sparse):
+        return grid.last_used(k)
+    tail = []
+    r = len(grid)
+    while r >= 1 and len(tail) < k:
+        if _used(grid[r - 1]):
+            tail.append(r)
+        r -= 1
+    tail.reverse()
+    return tail
+
+
+def _check_sheet(grid: Any, sheet: str, changes: MasterChanges, master_name: str) -> None:
     cells = changes.cells.get(sheet, {})
     height = len(grid)
     row: list[Any] = []
@@ -296,36 +370,39 @@ def _check_sheet(grid: list[list[Any]], sheet: str, changes: MasterChanges, mast
         if r != at:  # a change set holds a row's cells together: look the row up once
             at, row = r, (grid[r - 1] if r <= height else [])
         got = row[c - 1] if c <= len(row) else None
+        # The very value read back, of its type (or a whole number read as a float, as readers give numbers),
+        # is equal as stored; anything else is judged by same_value.
+        if got == want and (type(got) is type(want) or (type(got) is float and type(want) is int)):
+            continue
         if not same_value(want, got):
             raise _fail(master_name, f"ô {sheet}!R{r}C{c} đọc lại là {got!r}, cần {want!r}")
-    appended = [row for row in changes.appends.get(sheet, [])]
+    appended = changes.appends.get(sheet, [])
     first_appended = None
     if appended:
         # Appended rows are the last used rows of the sheet, in order (all-empty ones cannot be seen).
         # Found from the end: the log and history sheets only grow, a write must not read them all.
-        want_rows = [row for row in appended if any(not _empty(v) for v in row)]
-        tail = []
-        r = len(grid)
-        while r >= 1 and len(tail) < len(want_rows):
-            if any(not _empty(v) for v in grid[r - 1]):
-                tail.append(r)
-            r -= 1
-        tail.reverse()
+        want_rows = [row for row in appended if _used(row)]
+        tail = _last_used(grid, len(want_rows))
         if len(tail) < len(want_rows):
             raise _fail(master_name, f"trang {sheet} thiếu dòng được thêm")
         for r, want in zip(tail, want_rows, strict=True):
             got_row = grid[r - 1]
-            if got_row[:len(want)] == want:
-                continue  # the very values read back (equal in Python is equal as stored)
+            n = len(want)
+            if got_row[:n] == want or (None in want and got_row[:n] == [("" if v is None else v) for v in want]):
+                continue  # the very values read back (equal in Python is equal as stored; empty reads as "")
             for c, v in enumerate(want, start=1):
-                if not same_value(v, _at(grid, r, c)):
-                    raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {_at(grid, r, c)!r}, cần {v!r}")
+                got = got_row[c - 1] if c <= len(got_row) else None
+                if not same_value(v, got):
+                    raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {got!r}, cần {v!r}")
         first_appended = tail[0] if tail else None
     start = changes.clear_from.get(sheet)
     if start is not None:
-        for r in range(max(start, 1), len(grid) + 1):
-            if first_appended is not None and r >= first_appended:
-                break
-            for c, v in enumerate(grid[r - 1], start=1):
+        stop = len(grid) + 1 if first_appended is None else min(first_appended, len(grid) + 1)
+        rows = grid.rows_from(max(start, 1), stop) if isinstance(grid, _Sparse) else range(max(start, 1), stop)
+        for r in rows:
+            values = grid[r - 1]
+            if not _used(values):
+                continue
+            for c, v in enumerate(values, start=1):
                 if not _empty(v) and (r, c) not in cells:
                     raise _fail(master_name, f"ô {sheet}!R{r}C{c} lẽ ra đã được xóa")

@@ -14,8 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Parts", "Rel", "Sheet", "rels", "rels_name", "resolve", "sheet_map", "sheets", "table_parts",
+from lxml import etree
+
+__all__ = ["HARDENED_PARSER", "Parts", "Rel", "Sheet", "rels", "rels_name", "resolve", "sheet_map", "sheets", "table_parts",
            "workbook_part"]
+
+# lxml without entity expansion or network access; huge_tree because a 50,000-row sheet part is
+# over libxml2's default limits. The verifier and the tail reader share it (each thread of lxml keeps its
+# own parser context, so sharing one parser object is safe).
+HARDENED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _R_ID = f"{{{R_NS}}}id"

@@ -20,8 +20,8 @@ from typing import Any
 from lxml import etree
 
 from kehoach_xl.io.xlsx_cells import col_number
+from kehoach_xl.io.xlsx_package import HARDENED_PARSER
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _ROOT_TAG = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
 _XMLNS = re.compile(rb"""\sxmlns(?::\w+)?=(?:"[^"]*"|'[^']*')""")
 _KEEP = 2 << 20  # two read chunks: enough for a few thousand ordinary rows
@@ -92,7 +92,7 @@ def last_used_rows(keeper: TailKeeper, k: int) -> tuple[int, dict[int, list[Any]
         if i < 0 or data[i + 4 : i + 5] not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
             return None  # the kept bytes start inside the rows asked for, or an unusual layout
         try:
-            el = etree.fromstring(wrap_open + data[i:pos] + b"</sheetData>", _PARSER)
+            el = etree.fromstring(wrap_open + data[i:pos] + b"</sheetData>", HARDENED_PARSER)
         except etree.XMLSyntaxError:
             return None
         if len(el) != 1 or _local(el[0].tag) != "row" or el[0].get("r") is None:
