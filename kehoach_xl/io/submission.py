@@ -240,6 +240,8 @@ def _check_counts(path: Path, c: PartCounter, strings: int, cells: int, limits: 
             raise _reject(path, f"Tệp chứa hơn {vn.integer(limits.max_shared_strings)} chuỗi văn bản, vượt giới hạn; "
                                 "không xử lý." + tail)
         return
+    if cells + c.cells <= limits.max_cells and c.row_count <= limits.max_rows and c.max_col <= limits.max_columns:
+        return  # (checked after every chunk: the sheet's title is looked up only to name it in a refusal)
     sheet = _sheet_title(members, part) if "xl/workbook.xml" in members else part
     if cells + c.cells > limits.max_cells:
         raise _reject(path, f"Tệp có hơn {vn.integer(limits.max_cells)} ô (kể cả ô trống), vượt giới hạn; "
