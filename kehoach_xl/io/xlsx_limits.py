@@ -62,7 +62,7 @@ class PartCounter:
             if rows := row_ref.findall(buf):
                 self.max_row = max(self.max_row, max(map(int, rows)))
             if refs := cell_ref.findall(buf):
-                letters, numbers = zip(*refs)
+                letters, numbers = zip(*refs, strict=True)
                 self.max_col = max(self.max_col, max(map(column_index, set(letters))))
                 self.max_row = max(self.max_row, max(map(int, numbers)))
         else:

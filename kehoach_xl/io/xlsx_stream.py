@@ -403,11 +403,13 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
     row_counter = 0
     merges: list[tuple[int, int, int, int]] = []
     links: list[tuple[str, str | None, str | None]] = []
+    style_cache: dict[str, int] = {}  # the "s" attribute as written → its checked style index
     for el in _iter(book._members[part], (_ROW, _MERGE, _LINK)):
-        if el.tag == _MERGE:
+        tag = el.tag
+        if tag == _MERGE:
             merges.append(range_bounds(el.get("ref") or ""))
             continue
-        if el.tag == _LINK:
+        if tag == _LINK:
             links.append((el.get("ref") or "", el.get(_R_ID), el.get("location")))
             continue
         r_attr = el.get("r")
@@ -422,20 +424,23 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
         else:
             row_counter += 1
         col_counter = 0
+        # Per cell, the fewest lxml calls that say the same: attributes read once each, the
+        # children looked at once (a value cell has one or two), the usual <is><t>…</t></is> read directly.
         for c in el:
             if c.tag != _C:
                 # openpyxl parses every child of <row> as a cell; only <c> exists in valid files.
                 raise StreamUnsupported(f"row child {c.tag}")
-            attrib = c.attrib
-            t = attrib.get("t", "n")
-            ref = attrib.get("r")
-            s = attrib.get("s")
+            ref = c.get("r")
+            s = c.get("s")
             if s:
-                style = int(s)
-                if style >= nstyles or style < -nstyles:
-                    raise StreamError(f"style {style} missing", "IndexError")
-                if style < 0:
-                    style += nstyles  # openpyxl indexes its style list with it, negative or not
+                style = style_cache.get(s)
+                if style is None:
+                    style = int(s)
+                    if style >= nstyles or style < -nstyles:
+                        raise StreamError(f"style {style} missing", "IndexError")
+                    if style < 0:
+                        style += nstyles  # openpyxl indexes its style list with it, negative or not
+                    style_cache[s] = style
             else:
                 style = 0
             if ref:
@@ -456,23 +461,32 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                 max_row = r
             if col > max_col:
                 max_col = col
-            if not len(c):  # no value: an empty (often styled) cell counts for the extent only
+            n_children = len(c)
+            if not n_children:  # no value: an empty (often styled) cell counts for the extent only
                 if col <= max_columns and (cells := rows.get(r)) is not None and col in cells:
                     cells[col] = None  # ... unless it repeats a cell, and the last one wins
                     formulas.discard((r, col))
                     formats.pop((r, col), None)
                 continue
-            f = v_node = is_node = None
-            for child in c:
-                tag = child.tag
-                if tag == _V:
-                    if v_node is None:
-                        v_node = child
-                elif tag == _F:
-                    if f is None:
-                        f = child
-                elif tag == _IS and is_node is None:
-                    is_node = child
+            t = c.get("t", "n")
+            if n_children == 1:
+                child = c[0]
+                ctag = child.tag
+                f = child if ctag == _F else None
+                v_node = child if ctag == _V else None
+                is_node = child if ctag == _IS else None
+            else:
+                f = v_node = is_node = None
+                for child in c:
+                    ctag = child.tag
+                    if ctag == _V:
+                        if v_node is None:
+                            v_node = child
+                    elif ctag == _F:
+                        if f is None:
+                            f = child
+                    elif ctag == _IS and is_node is None:
+                        is_node = child
             is_formula = False
             if f is not None:
                 is_formula = True
@@ -489,7 +503,12 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                 elif kind == "dataTable":
                     value = "="  # openpyxl returns an object without text; no formula text to keep
             elif t == "inlineStr":
-                value = text_content(is_node) if is_node is not None else None
+                if is_node is None:
+                    value = None
+                elif len(is_node) == 1 and (first := is_node[0]).tag == _T:  # text_content's usual case
+                    value = first.text or ""
+                else:
+                    value = text_content(is_node)
                 if max_chars is not None and value is not None and len(value) > max_chars:
                     raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
             else:
