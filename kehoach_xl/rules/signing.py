@@ -21,6 +21,8 @@ from kehoach_xl.text import normalize_text
 
 def canon_value(value: Any) -> str:
     """One text form per value as a person sees it, so 60, 60.0 and "60" compare equal."""
+    if value.__class__ is str:  # most values are texts: one identity test instead of six isinstance
+        return normalize_text(value, keep_newlines=True)
     if value is None:
         return ""
     if isinstance(value, bool):
