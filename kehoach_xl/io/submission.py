@@ -363,12 +363,16 @@ def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConf
         if sheet.max_row > limits.max_rows:
             raise _too_many_rows(path, sheet.title, sheet.max_row, limits)
         title = sheet.title
-        grid: list[list[Any]] = []
-        for r, vals in enumerate(sheet.grid(min(sheet.max_col, MAX_COLUMNS)), start=1):
-            for c, v in enumerate(vals, start=1):
-                if isinstance(v, str) and len(v) > limits.max_cell_chars:
-                    raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
-            grid.append(vals)
+        rows = sheet.grid(min(sheet.max_col, MAX_COLUMNS))
+        if sheet.longest_unmeasured <= limits.max_cell_chars:
+            grid = list(rows)  # inline strings were measured as read, and no other text is that long
+        else:
+            grid = []
+            for r, vals in enumerate(rows, start=1):
+                for c, v in enumerate(vals, start=1):
+                    if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                        raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
+                grid.append(vals)
         book.sheets[title] = grid
         book.merged[title] = sheet.merged
         book.formulas.update((title, r, c) for r, c in sheet.formulas)

@@ -270,6 +270,10 @@ class Sheet:
     formulas: set[tuple[int, int]] = field(default_factory=set)
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)
+    # The length of the longest text kept that was not measured against ``max_chars`` as it was read
+    # (shared strings, formulas, error codes, hyperlink targets): the caller measures every cell
+    # only when this says some cell may be too long.
+    longest_unmeasured: int = 0
 
     def grid(self, ncol: int) -> Iterator[list[Any]]:
         """Rows 1..max_row, columns 1..ncol, None where no cell; each row dict is dropped once built."""
@@ -277,7 +281,7 @@ class Sheet:
         cols = range(1, ncol + 1)
         for r in range(1, self.max_row + 1):
             row = rows.pop(r, None)
-            yield [row.get(c) for c in cols] if row else [None] * ncol
+            yield list(map(row.get, cols)) if row else [None] * ncol
 
 
 @dataclass
@@ -403,6 +407,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
     row_counter = 0
     merges: list[tuple[int, int, int, int]] = []
     links: list[tuple[str, str | None, str | None]] = []
+    longest = 0  # see Sheet.longest_unmeasured
     style_cache: dict[str, int] = {}  # the "s" attribute as written → its checked style index
     for el in _iter(book._members[part], (_ROW, _MERGE, _LINK)):
         tag = el.tag
@@ -502,6 +507,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                         translators[si] = Translator(value, ref)
                 elif kind == "dataTable":
                     value = "="  # openpyxl returns an object without text; no formula text to keep
+                longest = max(longest, len(value))
             elif t == "inlineStr":
                 if is_node is None:
                     value = None
@@ -509,8 +515,11 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                     value = first.text or ""
                 else:
                     value = text_content(is_node)
-                if max_chars is not None and value is not None and len(value) > max_chars:
-                    raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
+                if value is not None:
+                    if max_chars is None:
+                        longest = max(longest, len(value))
+                    elif len(value) > max_chars:
+                        raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
             else:
                 value = (v_node.text if v_node is not None else None) or None
                 if value is not None:
@@ -527,6 +536,8 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                         value = bool(int(value))
                     elif t == "d":
                         value = from_ISO8601(value)
+                    if isinstance(value, str):
+                        longest = max(longest, len(value))
             if col > max_columns:
                 continue
             cells = rows.get(r)
@@ -583,6 +594,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
             cells = rows.setdefault(r, {})
             if cells.get(c) is None:
                 cells[c] = _bound_text(text)
+                longest = max(longest, len(cells[c]))
                 if len(text) > 1 and text.startswith("="):
                     formulas.add((r, c))
     for kind, target, mode in (_rels(book._members, part).values() if part else ()):
@@ -596,4 +608,5 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
             com.clear()
     if any_cell:
         sheet.max_row, sheet.max_col = max(max_row, 1), max(max_col, 1)
+    sheet.longest_unmeasured = longest
     return sheet
