@@ -477,6 +477,22 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
             if n_children == 1:
                 child = c[0]
                 ctag = child.tag
+                if ctag == _IS and t == "inlineStr":
+                    # The usual text cell, <is><t>…</t></is>, read straight through (text_content's first case).
+                    value = (first.text or "") if len(child) == 1 and (first := child[0]).tag == _T else text_content(child)
+                    if max_chars is None:
+                        longest = max(longest, len(value))
+                    elif len(value) > max_chars:
+                        raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
+                    if col <= max_columns:
+                        cells = rows.get(r)
+                        if cells is None:
+                            cells = rows[r] = {}
+                        elif col in cells:  # the same cell twice: the last one wins, as in openpyxl
+                            formulas.discard((r, col))
+                            formats.pop((r, col), None)
+                        cells[col] = value
+                    continue
                 f = child if ctag == _F else None
                 v_node = child if ctag == _V else None
                 is_node = child if ctag == _IS else None
