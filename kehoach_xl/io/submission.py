@@ -524,7 +524,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
 
         tid = normalize_text(row[id_j] if id_j < n else None)
         if not tid:
-            if any(not _blank(row[j] if j < n else None) for _, j in inputs):
+            if any(_filled(row[j] if j < n else None) for _, j in inputs):
                 sub.problems.append(file_problem("row_without_task_id", path.name, "Dòng có nội dung báo cáo nhưng không có mã nhiệm vụ; bỏ qua.",
                                             sheet=sheet, cell=addr("id")))
             continue
@@ -547,7 +547,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                 plans[role] = plan
         blocked, fill = plan
         for key, j in blocked:
-            if not _blank(row[j] if j < n else None):
+            if _filled(row[j] if j < n else None):
                 sub.problems.append(file_problem("coordinating_field_ignored", path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
                                                        "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
                                             sheet=sheet, cell=addr(key), severity="warning"))
@@ -561,7 +561,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
             as_issued = False
         for key, j in fill:
             raw = row[j] if j < n else None
-            if _blank(raw):
+            if not _filled(raw):
                 continue  # empty = nothing reported; a submission never clears the master
             if as_issued and issued.get(key) == value_hash(raw):
                 continue  # left as issued: not a report, and not the unit's slip to answer for
@@ -582,6 +582,14 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
             if value is not None:
                 sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
     return sub
+
+
+def _filled(v: Any) -> bool:
+    """``not _blank(v)``, settled at once for a text that starts with a letter or digit (normalising
+    never removes one), so long texts are not normalised just to learn that they are not empty."""
+    if v.__class__ is str and v[:1].isalnum():
+        return True
+    return not _blank(v)
 
 
 def _as_issued(role: str, version: int, issued: dict[str, str]) -> bool:

@@ -123,6 +123,18 @@ def coordinate(ref: str) -> tuple[int, int]:
     return row, column_number(letters)
 
 
+def _cell_at(ref: str, col_cache: dict[str, int]) -> tuple[int, int]:
+    """:func:`coordinate`, with the column of letters already seen taken from ``col_cache``."""
+    letters = ref.rstrip("0123456789")
+    col = col_cache.get(letters)
+    if col is None or letters == ref:
+        r, col = coordinate(ref)
+        if letters.isalpha():
+            col_cache[letters] = col  # a valid column, whatever digits follow it
+        return r, col
+    return int(ref[len(letters):]), col
+
+
 def range_bounds(ref: str) -> tuple[int, int, int, int]:
     """(min_col, min_row, max_col, max_row) of "A1:B2" or "A1"; other forms are not mirrored."""
     m = _RANGE.match(ref.strip())
@@ -429,6 +441,10 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
         else:
             row_counter += 1
         col_counter = 0
+        # A cell's reference is nearly always its column's letters then the row's own "r": those
+        # digits are then this row's number, and the letters a column already seen.
+        suffix = r_attr if r_attr is not None and r_attr.isascii() and r_attr.isdigit() else None
+        cut = -len(suffix) if suffix else 0
         # Per cell, the fewest lxml calls that say the same: attributes read once each, the
         # children looked at once (a value cell has one or two), the usual <is><t>…</t></is> read directly.
         for c in el:
@@ -449,15 +465,12 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
             else:
                 style = 0
             if ref:
-                letters = ref.rstrip("0123456789")
-                col = col_cache.get(letters)
-                if col is None or letters == ref:
-                    r, col = coordinate(ref)
-                    if letters.isalpha():
-                        col_cache[letters] = col  # a valid column, whatever digits follow it
+                if suffix and ref.endswith(suffix) and (col := col_cache.get(ref[:cut])) is not None:
+                    r = row_counter  # (int(suffix): the reference's digits are exactly the row's)
+                    col_counter = col
                 else:
-                    r = int(ref[len(letters):])
-                col_counter = col
+                    r, col = _cell_at(ref, col_cache)
+                    col_counter = col
             else:
                 col_counter += 1
                 r, col = row_counter, col_counter

@@ -122,3 +122,18 @@ def test_texts_at_the_limit_are_read():
     old = read(None, data=data, limits=_LIMIT, stream=False)
     assert not isinstance(new, SubmissionRejected) and not isinstance(old, SubmissionRejected)
     assert new.sheets["S"] == old.sheets["S"] == [[ok, ok]]
+
+
+_CHARS = ["a", "Ừ", "7", "٣", "²", " ", "\t", "\n", "\u00a0", "\u3000", "\u200b", "\ufeff", "\u00ad", "\x01", "\x1f",
+          "\u0301", "e\u0301", "-", "_", "\r", "\u2028", "\x85", "Ⅻ", "ǅ"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_filled_says_what_blank_says(seed):
+    from kehoach_xl.io.submission import _filled
+    from kehoach_xl.rules.values import _blank
+
+    rng = random.Random(seed)
+    values = [None, 0, 0.0, "", True] + ["".join(rng.choices(_CHARS, k=rng.randrange(0, 6))) for _ in range(3000)]
+    values += [c + "x" * 80 for c in _CHARS] + [c * 70 for c in _CHARS]
+    assert [_filled(v) for v in values] == [not _blank(v) for v in values]
