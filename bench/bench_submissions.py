@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_submissions.py            # 10,000 tasks, 40 submissions, 3 repeats
     .venv/bin/python bench/bench_submissions.py 1000 --repeat 2
+    .venv/bin/python bench/bench_submissions.py 10000 --against /work/main [--rounds 5] [--dir bench/out/commands_10000]
 
 Builds (once, under ``bench/out/submissions_<n>/``) a master of n tasks over 40 units and the
 month's 40 filled unit workbooks (``_master.build_master``, shared with ``bench_commands`` and
@@ -11,6 +12,10 @@ month's 40 filled unit workbooks (``_master.build_master``, shared with ``bench_
 - checks: ``safe_open``'s zip checks only (limits, bombs, macros, XML safety, counts), no parsing;
 - old: ``safe_open`` with the openpyxl full load (``_parse_book_openpyxl``, the code before);
 - new: ``safe_open`` as it is (streamed, ``xlsx_stream``).
+
+``--against DIR`` instead times the whole ``read_submission`` (checks, parse, signature, rows) with
+DIR's code (another checkout) and with this tree's, interleaved in two long-lived processes, checks
+that every result is the same, and appends a dated section to ``bench/results_submissions.md``.
 
 A hostile but legal file is also read by old and new: a unit workbook whose report sheet holds
 ~50 MB of XML (450,000 cells of text, inside every limit). Time is the fastest run; peak is the
@@ -120,6 +125,90 @@ def measure(mode: str, files: list[Path]) -> dict:
     return {"secs": secs, "peak_mib": _peak_kib() / 1024, "cells": cells}
 
 
+def serve(work: Path, extra: list[Path]) -> None:
+    """Inside a ``--serve`` child: read ``work``'s master once, then, for each line on stdin, pass every
+    inbox file (and ``extra``) through ``read_submission`` and print the seconds and a digest of the
+    results (their ``repr``, modification times left out)."""
+    import datetime as dt
+    import hashlib
+
+    from kehoach_xl.io.master_read import read_master_and
+    from kehoach_xl.io.submission import read_submission
+    from kehoach_xl.model.config import Config
+
+    md, _ = read_master_and(work / "master.xlsx", [])
+    cfg = Config()
+    files = sorted((work / "inbox").glob("*.xlsx"))
+    datas = [f.read_bytes() for f in files]
+    extras = [f.read_bytes() for f in extra]
+    today = dt.date(2025, 5, 5)
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        out = {}
+        for key, fs, ds in (("inbox", files, datas), ("extra", extra, extras)):
+            t0 = time.perf_counter()
+            subs = [read_submission(f, md, config=cfg, today=today, data=d) for f, d in zip(fs, ds, strict=True)]
+            secs = time.perf_counter() - t0
+            for sub in subs:
+                sub.mtime = None
+            text = "\n".join(map(repr, subs))
+            out[key] = {"secs": secs, "sha": hashlib.sha256(text.encode()).hexdigest()[:16],
+                        "refused": sum(s.rejected for s in subs), "entries": sum(len(s.entries) for s in subs)}
+        print(json.dumps(out), flush=True)
+
+
+def against(n: int, other: Path, rounds: int, work: Path | None) -> None:
+    """``read_submission`` with ``other``'s code and with this tree's, interleaved, and whether the results match."""
+    work = work or build(n)
+    extra = [work / "hostile.xlsx"] if (work / "hostile.xlsx").exists() else []
+    files = sorted((work / "inbox").glob("*.xlsx"))
+    kids = {}
+    for label, root in (("before", other), ("after", ROOT)):
+        env = dict(os.environ, PYTHONPATH=str(root))
+        kid = subprocess.Popen([sys.executable, __file__, "--serve", str(work), *map(str, extra)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=env)
+        assert kid.stdout is not None and kid.stdout.readline().strip() == "ready"
+        kids[label] = kid
+    best: dict[str, dict] = {}
+    digests: dict[str, set[str]] = {}
+    for _ in range(rounds):
+        for label, kid in kids.items():
+            assert kid.stdin is not None and kid.stdout is not None
+            kid.stdin.write("go\n")
+            kid.stdin.flush()
+            res = json.loads(kid.stdout.readline())
+            for key, r in res.items():
+                b = best.setdefault(f"{label} {key}", r)
+                b["secs"] = min(b["secs"], r["secs"])
+                digests.setdefault(key, set()).add(r["sha"])
+    for kid in kids.values():
+        assert kid.stdin is not None
+        kid.stdin.close()
+        kid.wait()
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    same = all(len(d) == 1 for d in digests.values())
+    b, a = best["before inbox"], best["after inbox"]
+    lines = [
+        "", f"## {time.strftime('%Y-%m-%d %H:%M')}: `read_submission`, {other} vs this tree", "",
+        f"The {len(files)} filled unit workbooks of a {n:,}-task master ({work.name}), each passed whole through "
+        "`read_submission` (zip checks, parse, signature, rows) by two long-lived processes, one per checkout, "
+        f"interleaved, fastest of {rounds} rounds; {os.cpu_count()} cores shared, load average {load} at the end. "
+        f"Results (every Submission's repr): **{'identical' if same else 'DIFFERENT'}** "
+        f"({b['refused']} refused, {b['entries']:,} values read).", "",
+        "| read_submission | all files | per file |", "|---|---:|---:|",
+        f"| before ({other}) | {b['secs']:.2f} s | {1000 * b['secs'] / len(files):.1f} ms |",
+        f"| **after (this tree)** | {a['secs']:.2f} s | {1000 * a['secs'] / len(files):.1f} ms |",
+    ]
+    if extra:
+        hb, ha = best["before extra"], best["after extra"]
+        lines.append(f"| hostile file (~50 MB sheet XML), before → after | {hb['secs']:.2f} s → {ha['secs']:.2f} s | |")
+    lines += ["", f"After / before: {a['secs'] / b['secs']:.2f}."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with (HERE / "results_submissions.md").open("a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def _child(mode: str, files: list[Path]) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, __file__, "--child", mode, *map(str, files)], capture_output=True,
@@ -130,6 +219,21 @@ def _child(mode: str, files: list[Path]) -> dict:
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         print(json.dumps(measure(argv[1], [Path(p) for p in argv[2:]])))
+        return
+    if argv[:1] == ["--serve"]:
+        serve(Path(argv[1]), [Path(p) for p in argv[2:]])
+        return
+    if "--against" in argv:
+        i = argv.index("--against")
+        other, argv = Path(argv[i + 1]), argv[:i] + argv[i + 2:]
+        rounds, work = 5, None
+        if "--rounds" in argv:
+            i = argv.index("--rounds")
+            rounds, argv = int(argv[i + 1]), argv[:i] + argv[i + 2:]
+        if "--dir" in argv:
+            i = argv.index("--dir")
+            work, argv = Path(argv[i + 1]), argv[:i] + argv[i + 2:]
+        against(int(argv[0]) if argv else 10_000, other, rounds, work)
         return
     repeat = 3
     if "--repeat" in argv:

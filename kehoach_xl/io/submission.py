@@ -240,6 +240,8 @@ def _check_counts(path: Path, c: PartCounter, strings: int, cells: int, limits: 
             raise _reject(path, f"Tệp chứa hơn {vn.integer(limits.max_shared_strings)} chuỗi văn bản, vượt giới hạn; "
                                 "không xử lý." + tail)
         return
+    if cells + c.cells <= limits.max_cells and c.row_count <= limits.max_rows and c.max_col <= limits.max_columns:
+        return  # (checked after every chunk: the sheet's title is looked up only to name it in a refusal)
     sheet = _sheet_title(members, part) if "xl/workbook.xml" in members else part
     if cells + c.cells > limits.max_cells:
         raise _reject(path, f"Tệp có hơn {vn.integer(limits.max_cells)} ô (kể cả ô trống), vượt giới hạn; "
@@ -361,12 +363,16 @@ def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConf
         if sheet.max_row > limits.max_rows:
             raise _too_many_rows(path, sheet.title, sheet.max_row, limits)
         title = sheet.title
-        grid: list[list[Any]] = []
-        for r, vals in enumerate(sheet.grid(min(sheet.max_col, MAX_COLUMNS)), start=1):
-            for c, v in enumerate(vals, start=1):
-                if isinstance(v, str) and len(v) > limits.max_cell_chars:
-                    raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
-            grid.append(vals)
+        rows = sheet.grid(min(sheet.max_col, MAX_COLUMNS))
+        if sheet.longest_unmeasured <= limits.max_cell_chars:
+            grid = list(rows)  # inline strings were measured as read, and no other text is that long
+        else:
+            grid = []
+            for r, vals in enumerate(rows, start=1):
+                for c, v in enumerate(vals, start=1):
+                    if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                        raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
+                grid.append(vals)
         book.sheets[title] = grid
         book.merged[title] = sheet.merged
         book.formulas.update((title, r, c) for r, c in sheet.formulas)
@@ -501,20 +507,24 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
     known = md.task_index()
     seen: set[str] = set()
     grid = book.sheets[sheet]
+    formulas = book.formulas
+    # Every row is read through the same few columns: their 0-based indexes are worked out once, and
+    # once per role which input columns it fills (``fill``) and which it may not (``blocked``), each in
+    # the order its problems are reported.
+    id_j = cols["id"] - 1
+    inputs = [(k, cols[k] - 1) for k in INPUT_FIELDS if k in cols]
+    plans: dict[str, tuple[list[tuple[str, int]], list[tuple[str, int]]]] = {}
     for r in range(header_row, len(grid)):
         row = grid[r]
+        n = len(row)
         excel_row = r + 1
-
-        def at(key: str, row: list[Any] = row) -> Any:
-            j = cols.get(key)
-            return row[j - 1] if j and j - 1 < len(row) else None
 
         def addr(key: str, excel_row: int = excel_row) -> str:
             return f"{get_column_letter(cols[key])}{excel_row}"
 
-        tid = normalize_text(at("id"))
+        tid = normalize_text(row[id_j] if id_j < n else None)
         if not tid:
-            if any(not _blank(at(k)) for k in INPUT_FIELDS if k in cols):
+            if any(_filled(row[j] if j < n else None) for _, j in inputs):
                 sub.problems.append(file_problem("row_without_task_id", path.name, "Dòng có nội dung báo cáo nhưng không có mã nhiệm vụ; bỏ qua.",
                                             sheet=sheet, cell=addr("id")))
             continue
@@ -529,9 +539,15 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
             continue
         seen.add(tid)
         role = roles[tid]
-        allowed = editable_fields(role)
-        for key in INPUT_FIELDS:
-            if key in cols and key not in allowed and not _blank(at(key)):
+        plan = plans.get(role) if role.__class__ is str else None
+        if plan is None:
+            allowed = editable_fields(role)
+            plan = ([(k, j) for k, j in inputs if k not in allowed], [(k, cols[k] - 1) for k in allowed if k in cols])
+            if role.__class__ is str:
+                plans[role] = plan
+        blocked, fill = plan
+        for key, j in blocked:
+            if _filled(row[j] if j < n else None):
                 sub.problems.append(file_problem("coordinating_field_ignored", path.name, f"Đơn vị là “phối hợp” nên cột “{UNIT_SHEET.col(key).header}” "
                                                        "không được tổng hợp; ghi vào cột Nội dung phối hợp.",
                                             sheet=sheet, cell=addr(key), severity="warning"))
@@ -540,24 +556,23 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
         if role in LINE_ROLES and version >= 2:
             # The row is one attributed line: unchanged, it is no report; changed in any cell, the
             # whole row is the unit's report (its unchanged cells included), as it would have typed it.
-            if all(value_hash(at(k)) == issued.get(k) for k in allowed if k in cols):
+            if all(value_hash(row[j] if j < n else None) == issued.get(k) for k, j in fill):
                 continue
             as_issued = False
-        for key in allowed:
-            if key not in cols:
-                continue
-            raw = at(key)
-            if _blank(raw):
+        for key, j in fill:
+            raw = row[j] if j < n else None
+            if not _filled(raw):
                 continue  # empty = nothing reported; a submission never clears the master
             if as_issued and issued.get(key) == value_hash(raw):
                 continue  # left as issued: not a report, and not the unit's slip to answer for
-            if (sheet, excel_row, cols[key]) in book.formulas:
+            col = j + 1
+            if (sheet, excel_row, col) in formulas:
                 sub.problems.append(file_problem("formula_ignored", path.name, "Ô chứa công thức; chương trình không tính công thức. "
                                                        "Hãy nhập giá trị.", sheet=sheet, cell=addr(key)))
                 continue
             try:
                 value = parse_field(key, raw, period=sub.period, today=today,
-                                    number_format=book.number_format(sheet, excel_row, cols[key]))
+                                    number_format=book.number_format(sheet, excel_row, col))
             except ValueError as exc:
                 if not (_as_issued(role, version, issued) and issued.get(key) == value_hash(raw)):
                     # (a prefilled value the unit left as it was is not the unit's slip to answer for)
@@ -567,6 +582,14 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
             if value is not None:
                 sub.entries.append(Entry(tid, role, key, value, f"{sheet}!{addr(key)}"))
     return sub
+
+
+def _filled(v: Any) -> bool:
+    """``not _blank(v)``, settled at once for a text that starts with a letter or digit (normalising
+    never removes one), so long texts are not normalised just to learn that they are not empty."""
+    if v.__class__ is str and v[:1].isalnum():
+        return True
+    return not _blank(v)
 
 
 def _as_issued(role: str, version: int, issued: dict[str, str]) -> bool:

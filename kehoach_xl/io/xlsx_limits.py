@@ -16,6 +16,14 @@ _ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\s[^>]{0,200}?\br=\"(\d{1,9})\"")
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]{0,200}?\br=\"\$?([A-Za-z]{1,4})\$?(\d{1,9})\"")
 _SI = re.compile(rb"<(?:\w+:)?si[\s/>]")
+# The same patterns without the optional prefix: they begin with a literal, which the regex engine
+# finds by a fast scan instead of trying every "<". Where no ":c" or ":row" tag name follows a colon
+# in the buffer, the prefix can only match empty, so they find exactly the same matches.
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+_CELL_BARE = re.compile(rb"<c[\s/>]")
+_ROW_BARE = re.compile(rb"<row[\s/>]")
+_ROW_REF_BARE = re.compile(rb"<row\s[^>]{0,200}?\br=\"(\d{1,9})\"")
+_CELL_REF_BARE = re.compile(rb"<c\s[^>]{0,200}?\br=\"\$?([A-Za-z]{1,4})\$?(\d{1,9})\"")
 _TAIL = 256  # longer than any match above
 
 
@@ -43,13 +51,20 @@ class PartCounter:
         # A match counted last time lies wholly inside the tail (the patterns cannot overlap
         # themselves), so matches in the tail alone are taken off again.
         if self.sheet:
-            self.cells += len(_CELL.findall(buf)) - len(_CELL.findall(self._tail))
-            self.rows += len(_ROW.findall(buf)) - len(_ROW.findall(self._tail))
-            for m in _ROW_REF.finditer(buf):
-                self.max_row = max(self.max_row, int(m.group(1)))
-            for m in _CELL_REF.finditer(buf):
-                self.max_col = max(self.max_col, column_index(m.group(1)))
-                self.max_row = max(self.max_row, int(m.group(2)))
+            # (the tail is the end of buf: when buf holds no prefixed tag name, neither does the tail)
+            bare = _PREFIXED.search(buf) is None
+            cell, row, row_ref, cell_ref = ((_CELL_BARE, _ROW_BARE, _ROW_REF_BARE, _CELL_REF_BARE) if bare else
+                                            (_CELL, _ROW, _ROW_REF, _CELL_REF))
+            self.cells += len(cell.findall(buf)) - len(cell.findall(self._tail))
+            self.rows += len(row.findall(buf)) - len(row.findall(self._tail))
+            # Highest row and column over every reference: C-level passes over the matches (a sheet
+            # uses a handful of distinct column letters), not a Python step per cell.
+            if rows := row_ref.findall(buf):
+                self.max_row = max(self.max_row, max(map(int, rows)))
+            if refs := cell_ref.findall(buf):
+                letters, numbers = zip(*refs, strict=True)
+                self.max_col = max(self.max_col, max(map(column_index, set(letters))))
+                self.max_row = max(self.max_row, max(map(int, numbers)))
         else:
             self.strings += len(_SI.findall(buf)) - len(_SI.findall(self._tail))
         self._tail = buf[-_TAIL:]

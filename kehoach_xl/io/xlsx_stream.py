@@ -123,6 +123,18 @@ def coordinate(ref: str) -> tuple[int, int]:
     return row, column_number(letters)
 
 
+def _cell_at(ref: str, col_cache: dict[str, int]) -> tuple[int, int]:
+    """:func:`coordinate`, with the column of letters already seen taken from ``col_cache``."""
+    letters = ref.rstrip("0123456789")
+    col = col_cache.get(letters)
+    if col is None or letters == ref:
+        r, col = coordinate(ref)
+        if letters.isalpha():
+            col_cache[letters] = col  # a valid column, whatever digits follow it
+        return r, col
+    return int(ref[len(letters):]), col
+
+
 def range_bounds(ref: str) -> tuple[int, int, int, int]:
     """(min_col, min_row, max_col, max_row) of "A1:B2" or "A1"; other forms are not mirrored."""
     m = _RANGE.match(ref.strip())
@@ -270,6 +282,10 @@ class Sheet:
     formulas: set[tuple[int, int]] = field(default_factory=set)
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)
+    # The length of the longest text kept that was not measured against ``max_chars`` as it was read
+    # (shared strings, formulas, error codes, hyperlink targets): the caller measures every cell
+    # only when this says some cell may be too long.
+    longest_unmeasured: int = 0
 
     def grid(self, ncol: int) -> Iterator[list[Any]]:
         """Rows 1..max_row, columns 1..ncol, None where no cell; each row dict is dropped once built."""
@@ -277,7 +293,7 @@ class Sheet:
         cols = range(1, ncol + 1)
         for r in range(1, self.max_row + 1):
             row = rows.pop(r, None)
-            yield [row.get(c) for c in cols] if row else [None] * ncol
+            yield list(map(row.get, cols)) if row else [None] * ncol
 
 
 @dataclass
@@ -403,11 +419,14 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
     row_counter = 0
     merges: list[tuple[int, int, int, int]] = []
     links: list[tuple[str, str | None, str | None]] = []
+    longest = 0  # see Sheet.longest_unmeasured
+    style_cache: dict[str, int] = {}  # the "s" attribute as written → its checked style index
     for el in _iter(book._members[part], (_ROW, _MERGE, _LINK)):
-        if el.tag == _MERGE:
+        tag = el.tag
+        if tag == _MERGE:
             merges.append(range_bounds(el.get("ref") or ""))
             continue
-        if el.tag == _LINK:
+        if tag == _LINK:
             links.append((el.get("ref") or "", el.get(_R_ID), el.get("location")))
             continue
         r_attr = el.get("r")
@@ -422,32 +441,36 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
         else:
             row_counter += 1
         col_counter = 0
+        # A cell's reference is nearly always its column's letters then the row's own "r": those
+        # digits are then this row's number, and the letters a column already seen.
+        suffix = r_attr if r_attr is not None and r_attr.isascii() and r_attr.isdigit() else None
+        cut = -len(suffix) if suffix else 0
+        # Per cell, the fewest lxml calls that say the same: attributes read once each, the
+        # children looked at once (a value cell has one or two), the usual <is><t>…</t></is> read directly.
         for c in el:
             if c.tag != _C:
                 # openpyxl parses every child of <row> as a cell; only <c> exists in valid files.
                 raise StreamUnsupported(f"row child {c.tag}")
-            attrib = c.attrib
-            t = attrib.get("t", "n")
-            ref = attrib.get("r")
-            s = attrib.get("s")
+            ref = c.get("r")
+            s = c.get("s")
             if s:
-                style = int(s)
-                if style >= nstyles or style < -nstyles:
-                    raise StreamError(f"style {style} missing", "IndexError")
-                if style < 0:
-                    style += nstyles  # openpyxl indexes its style list with it, negative or not
+                style = style_cache.get(s)
+                if style is None:
+                    style = int(s)
+                    if style >= nstyles or style < -nstyles:
+                        raise StreamError(f"style {style} missing", "IndexError")
+                    if style < 0:
+                        style += nstyles  # openpyxl indexes its style list with it, negative or not
+                    style_cache[s] = style
             else:
                 style = 0
             if ref:
-                letters = ref.rstrip("0123456789")
-                col = col_cache.get(letters)
-                if col is None or letters == ref:
-                    r, col = coordinate(ref)
-                    if letters.isalpha():
-                        col_cache[letters] = col  # a valid column, whatever digits follow it
+                if suffix and ref.endswith(suffix) and (col := col_cache.get(ref[:cut])) is not None:
+                    r = row_counter  # (int(suffix): the reference's digits are exactly the row's)
+                    col_counter = col
                 else:
-                    r = int(ref[len(letters):])
-                col_counter = col
+                    r, col = _cell_at(ref, col_cache)
+                    col_counter = col
             else:
                 col_counter += 1
                 r, col = row_counter, col_counter
@@ -456,23 +479,48 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                 max_row = r
             if col > max_col:
                 max_col = col
-            if not len(c):  # no value: an empty (often styled) cell counts for the extent only
+            n_children = len(c)
+            if not n_children:  # no value: an empty (often styled) cell counts for the extent only
                 if col <= max_columns and (cells := rows.get(r)) is not None and col in cells:
                     cells[col] = None  # ... unless it repeats a cell, and the last one wins
                     formulas.discard((r, col))
                     formats.pop((r, col), None)
                 continue
-            f = v_node = is_node = None
-            for child in c:
-                tag = child.tag
-                if tag == _V:
-                    if v_node is None:
-                        v_node = child
-                elif tag == _F:
-                    if f is None:
-                        f = child
-                elif tag == _IS and is_node is None:
-                    is_node = child
+            t = c.get("t", "n")
+            if n_children == 1:
+                child = c[0]
+                ctag = child.tag
+                if ctag == _IS and t == "inlineStr":
+                    # The usual text cell, <is><t>…</t></is>, read straight through (text_content's first case).
+                    value = (first.text or "") if len(child) == 1 and (first := child[0]).tag == _T else text_content(child)
+                    if max_chars is None:
+                        longest = max(longest, len(value))
+                    elif len(value) > max_chars:
+                        raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
+                    if col <= max_columns:
+                        cells = rows.get(r)
+                        if cells is None:
+                            cells = rows[r] = {}
+                        elif col in cells:  # the same cell twice: the last one wins, as in openpyxl
+                            formulas.discard((r, col))
+                            formats.pop((r, col), None)
+                        cells[col] = value
+                    continue
+                f = child if ctag == _F else None
+                v_node = child if ctag == _V else None
+                is_node = child if ctag == _IS else None
+            else:
+                f = v_node = is_node = None
+                for child in c:
+                    ctag = child.tag
+                    if ctag == _V:
+                        if v_node is None:
+                            v_node = child
+                    elif ctag == _F:
+                        if f is None:
+                            f = child
+                    elif ctag == _IS and is_node is None:
+                        is_node = child
             is_formula = False
             if f is not None:
                 is_formula = True
@@ -488,10 +536,19 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                         translators[si] = Translator(value, ref)
                 elif kind == "dataTable":
                     value = "="  # openpyxl returns an object without text; no formula text to keep
+                longest = max(longest, len(value))
             elif t == "inlineStr":
-                value = text_content(is_node) if is_node is not None else None
-                if max_chars is not None and value is not None and len(value) > max_chars:
-                    raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
+                if is_node is None:
+                    value = None
+                elif len(is_node) == 1 and (first := is_node[0]).tag == _T:  # text_content's usual case
+                    value = first.text or ""
+                else:
+                    value = text_content(is_node)
+                if value is not None:
+                    if max_chars is None:
+                        longest = max(longest, len(value))
+                    elif len(value) > max_chars:
+                        raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
             else:
                 value = (v_node.text if v_node is not None else None) or None
                 if value is not None:
@@ -508,6 +565,8 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                         value = bool(int(value))
                     elif t == "d":
                         value = from_ISO8601(value)
+                    if isinstance(value, str):
+                        longest = max(longest, len(value))
             if col > max_columns:
                 continue
             cells = rows.get(r)
@@ -564,6 +623,7 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
             cells = rows.setdefault(r, {})
             if cells.get(c) is None:
                 cells[c] = _bound_text(text)
+                longest = max(longest, len(cells[c]))
                 if len(text) > 1 and text.startswith("="):
                     formulas.add((r, c))
     for kind, target, mode in (_rels(book._members, part).values() if part else ()):
@@ -577,4 +637,5 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
             com.clear()
     if any_cell:
         sheet.max_row, sheet.max_col = max(max_row, 1), max(max_col, 1)
+    sheet.longest_unmeasured = longest
     return sheet
