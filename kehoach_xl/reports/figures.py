@@ -332,14 +332,48 @@ def tally_table(facts: Sequence[TaskFact], key: str, order: Iterable[str] = ()) 
     return table.reindex(pd.Index([*first, *(k for k in table.index if k not in placed)], dtype=object, name=key))
 
 
+# A fact's state → its column in TALLY_COLUMNS; a state outside them counts in "total" only, as a
+# category outside the categorical's counts in no column of ``_state_counts``.
+_STATE_COLUMN = {state: i for i, state in enumerate(TALLY_COLUMNS) if state in STATE_BUCKETS}
+_STATE_COLUMN["no_deadline"] = _STATE_COLUMN["on_track"]
+_NOT_STARTED = TALLY_COLUMNS.index("not_started")
+
+
+def _add(counts: list[int], column: int | None, not_started: bool) -> None:
+    counts[0] += 1
+    if column is not None:
+        counts[column] += 1
+    if not_started:
+        counts[_NOT_STARTED] += 1
+
+
 def tally(facts: Iterable[TaskFact]) -> Tally:
-    return Tally(*_state_counts(list(facts)).sum().tolist())
+    """Counts over ``facts``, the figures of :func:`tally_table`'s columns. Counted in a plain loop:
+    importing pandas for it took ten times as long as counting (0.3 s at every size)."""
+    counts = [0] * len(TALLY_COLUMNS)
+    column = _STATE_COLUMN.get
+    for f in facts:
+        _add(counts, column(f.state), f.status == "not_started")
+    return Tally(*counts)
 
 
 def tally_by(facts: list[TaskFact], key: str, order: Iterable[str] = ()) -> list[tuple[str, Tally]]:
-    """Tallies per value of a fact attribute (tuples count toward each member), in ``order`` first."""
-    table = tally_table(facts, key, order)
-    return [(k, Tally(*counts)) for k, counts in zip(table.index.tolist(), table.to_numpy().tolist(), strict=True)]
+    """Tallies per value of a fact attribute (tuples count toward each member), in ``order`` first,
+    then as first met: the rows of :func:`tally_table`, counted without pandas (see :func:`tally`)."""
+    table: dict[Any, list[int]] = {}
+    column = _STATE_COLUMN.get
+    width = len(TALLY_COLUMNS)
+    for f in facts:
+        values = getattr(f, key)
+        state, not_started = column(f.state), f.status == "not_started"
+        for v in values if isinstance(values, tuple) else (values,):
+            counts = table.get(v)
+            if counts is None:
+                counts = table[v] = [0] * width
+            _add(counts, state, not_started)
+    first = [k for k in dict.fromkeys(order) if k in table]
+    placed = set(first)
+    return [(k, Tally(*table[k])) for k in (*first, *(k for k in table if k not in placed))]
 
 
 # --- index scores -------------------------------------------------------------------
