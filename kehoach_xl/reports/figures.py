@@ -85,7 +85,11 @@ def inline_text(value: Any) -> str:
     "- Cập nhật thông tin.\n- Cập nhật và nâng cấp chức năng." → "Cập nhật thông tin; cập nhật và
     nâng cấp chức năng" (list markers dropped, items joined with semicolons, no final full stop).
     """
-    text = normalize_text(value, keep_newlines=True)
+    return _inline(normalize_text(value, keep_newlines=True))
+
+
+def _inline(text: str) -> str:
+    """:func:`inline_text` of a text normalised already (keeping its lines)."""
     items: list[str] = []
     for line in text.split("\n"):
         for part in _BULLET_INLINE.split(line) if _BULLET.match(line) else [line]:
@@ -182,66 +186,67 @@ def _memo(fn: Callable[[Registry, Iterable[str]], tuple[str, ...]],
     return canonical
 
 
-def _group_label(rec: _Record) -> str:
-    title = normalize_text(rec.get("group_title"))
-    return title or normalize_text(rec.get("group")) or NO_GROUP
-
-
-_LIST_KEYS = frozenset(c.key for c in schema.TASKS.columns if c.type == "list")
-
-
-class _Record:
-    """One task row read as ``model.master.task_records`` gives it (lists split, text normalised),
-    key by key as asked: the facts are made row by row, without a copy of every row first (28 MiB
-    at 10,000 tasks). Dates stay dates; ``_date`` and ``_datetime`` read them as they read the
-    ISO text ``task_records`` makes of them."""
-
-    __slots__ = ("row",)
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.row = row
-
-    def get(self, key: str) -> Any:
-        v = self.row.get(key)
-        if key in _LIST_KEYS:
-            return split_list(v)
-        return normalize_text(v, keep_newlines=True) if isinstance(v, str) else v
-
-
 def task_facts(md: MasterData, as_of: dt.date, *, due_soon_days: int = 7,
                due_soon_unit: str = "calendar") -> tuple[list[TaskFact], str]:
     """Facts of every task, and "computed" (states are always derived afresh)."""
-    records = map(_Record, md.tasks.rows)
+    rows = md.tasks.rows
     reg = Registry.from_master(md)
     derived = derive_all(
-        md.tasks.rows, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit,  # type: ignore[arg-type]
+        rows, as_of, due_soon_days=due_soon_days, due_soon_unit=due_soon_unit,  # type: ignore[arg-type]
         plan_year=md.plan_year,
     )
     units_of, leaders_of = _memo(_canonical_units, reg), _memo(_canonical_leaders, reg)
+    # A text cell of names → its canonical names, once per distinct cell (a plan repeats a few):
+    # the cell is split and normalised once, not on every row it is on. Only text (and empty)
+    # cells: 0.0 and -0.0, 1 and True are one dict key but different texts.
+    names: dict[tuple[str, str | None], tuple[str, ...]] = {}
+
+    def names_of(key: str, canonical: Callable[[list[str]], tuple[str, ...]], cell: Any) -> tuple[str, ...]:
+        if cell is not None and type(cell) is not str:
+            return canonical(split_list(cell) or [])
+        got = names.get((key, cell))
+        if got is None:
+            got = names[(key, cell)] = canonical(split_list(cell) or [])
+        return got
+
+    # Each row is read key by key as ``model.master.task_records`` gives it (lists split, text
+    # normalised), without a copy of every row first (28 MiB at 10,000 tasks). Dates stay dates;
+    # ``_date`` and ``_datetime`` read them as they read the ISO text ``task_records`` makes of them.
+    def text(v: Any) -> Any:  # a text cell as task_records gives it
+        return normalize_text(v, keep_newlines=True) if isinstance(v, str) else v
+
+    def lines(v: Any) -> str:
+        """``normalize_text(text(v), keep_newlines=True)``: a text ``text`` left as it was is clean
+        (normalising it again gives it back), so it is not normalised a second time."""
+        once = text(v)
+        return once if once is v and isinstance(v, str) else normalize_text(once, keep_newlines=True)
+
     facts = []
-    for i, rec in enumerate(records):
+    for i, row in enumerate(rows):
         d = derived[i]
+        get = row.get
         state, due, days = d.deadline_state, d.due_date, d.days_remaining
-        progress = rec.get("progress")
+        progress = text(get("progress"))
+        group = normalize_text(text(get("group")))
         facts.append(TaskFact(
             row=i,
-            id=normalize_text(rec.get("id")),
-            task=inline_text(rec.get("task")),
-            group=_group_label(rec),
-            lead_units=units_of(rec.get("lead_units") or []),
-            leaders=leaders_of(rec.get("leaders") or []),
-            status=status_code(rec.get("status"), progress),
+            id=normalize_text(text(get("id"))),
+            task=_inline(lines(get("task"))),
+            group=normalize_text(text(get("group_title"))) or group or NO_GROUP,
+            lead_units=names_of("lead_units", units_of, get("lead_units")),
+            leaders=names_of("leaders", leaders_of, get("leaders")),
+            status=status_code(text(get("status")), progress),
             state=state,
-            deadline_text=normalize_text(rec.get("deadline_text")),
+            deadline_text=normalize_text(text(get("deadline_text"))),
             due_date=due,
             days_remaining=days,
-            completed_on=_date(rec.get("completed_on")),
+            completed_on=_date(text(get("completed_on"))),
             progress=float(progress) if isinstance(progress, (int, float)) else None,
-            result=normalize_text(rec.get("result"), keep_newlines=True),
-            difficulties=normalize_text(rec.get("difficulties"), keep_newlines=True),
-            proposals=normalize_text(rec.get("proposals"), keep_newlines=True),
-            updated_at=_datetime(rec.get("updated_at")),
-            number=".".join(x for x in (normalize_text(rec.get("group")), normalize_text(rec.get("stt"))) if x),
+            result=lines(get("result")),
+            difficulties=lines(get("difficulties")),
+            proposals=lines(get("proposals")),
+            updated_at=_datetime(text(get("updated_at"))),
+            number=".".join(x for x in (group, normalize_text(text(get("stt")))) if x),
         ))
     return facts, "computed"
 
