@@ -827,17 +827,22 @@ def _sheet_rows(ws: Any, cells: dict[tuple[int, int], Any], looks: dict[tuple[in
     from openpyxl.worksheet.dimensions import RowDimension
 
     styles = ws.parent._cell_styles
-    ids: dict[tuple[int, int], int | None] = {}  # look → style id (None: an unstyled look), on first use
-    letters: dict[int, str] = {}
+    # (row kind, column) → the cell's reference letters, its style attribute, its look and whether
+    # it is styled; made where the cell is first met, so style ids are taken in openpyxl's order.
+    plans: dict[int, dict[int, tuple[str, str, Any, bool]]] = {}
     row_attrs: dict[float, str] = {}  # height → the row's attributes
     illegal = ILLEGAL_CHARACTERS_RE.search
     by_row: dict[int, list[tuple[int, Any]]] = {}
     for (r, c), v in cells.items():
         by_row.setdefault(r, []).append((c, v))
     look_cols = sorted({c for _k, c in looks})
+    look_set = set(look_cols)
     out: list[str] = []
     for r in range(2, last_row + 1):
         kind = r if r < UNIT_TOTAL_ROW else 0
+        plan = plans.get(kind)
+        if plan is None:
+            plan = plans[kind] = {}
         values = dict(by_row.get(r, ()))
         h = heights.get(r)
         if h is None:
@@ -849,24 +854,20 @@ def _sheet_rows(ws: Any, cells: dict[tuple[int, int], Any], looks: dict[tuple[in
                 dim.height = h
                 attrs = row_attrs[h] = "".join(f' {k}="{v}"' for k, v in dim)
             out.append(f'<row r="{r}"{attrs}>')
-        for c in sorted({*values, *look_cols}) if values.keys() - set(look_cols) else look_cols:
+        for c in sorted({*values, *look_cols}) if values.keys() - look_set else look_cols:
             v = values.get(c)
-            look = looks.get((kind, c))
-            sid = None
-            if look is not None:
-                if (kind, c) not in ids:
-                    ids[(kind, c)] = styles.add(look._style) if look.has_style else None
-                sid = ids[(kind, c)]
-            elif v is None:
-                continue
-            if v is None and sid is None:
-                continue  # an unstyled empty cell: openpyxl skips it
-            ref = letters.get(c) or letters.setdefault(c, get_column_letter(c))
-            s = "" if sid is None else f' s="{sid}"'
-            t = type(v)
+            cp = plan.get(c)
+            if cp is None:
+                look = looks.get((kind, c))
+                sid = styles.add(look._style) if look is not None and look.has_style else None
+                cp = plan[c] = (get_column_letter(c), "" if sid is None else f' s="{sid}"', look, sid is not None)
+            ref, s, look, styled = cp
             if v is None:
-                out.append(f'<c r="{ref}{r}"{s} t="n"></c>')
-            elif t is str and len(v) <= 32767 and not (len(v) > 1 and v[0] == "=") and v not in ERROR_CODES \
+                if styled:
+                    out.append(f'<c r="{ref}{r}"{s} t="n"></c>')
+                continue  # an unstyled empty cell: openpyxl skips it
+            t = type(v)
+            if t is str and len(v) <= 32767 and not (len(v) > 1 and v[0] == "=") and v not in ERROR_CODES \
                     and not illegal(v):
                 text = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
                 space = ' xml:space="preserve"' if v != v.strip() else ""
