@@ -801,6 +801,9 @@ def export_summary(s: Summary, path: Path) -> Path:
 _SHEET_DATA_END = b"</sheetData>"
 
 
+_XML_NUMBER = ".16g"  # a number as openpyxl stores it in the sheet's XML (its safe_string): no display format
+
+
 def _splice_rows(sheet_xml: str, rows: Any) -> None:
     """Put ``rows`` (chunks of bytes) at the end of the sheetData of the closed sheet part ``sheet_xml``."""
     data = Path(sheet_xml).read_bytes()  # head, title row and tail: a few kB
@@ -873,7 +876,7 @@ def _sheet_rows(ws: Any, cells: dict[tuple[int, int], Any], looks: dict[tuple[in
                 space = ' xml:space="preserve"' if v != v.strip() else ""
                 out.append(f'<c r="{ref}{r}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
             elif t is int or (t is float and math.isfinite(v)):
-                out.append(f'<c r="{ref}{r}"{s} t="n"><v>{v:.16g}</v></c>')
+                out.append(f'<c r="{ref}{r}"{s} t="n"><v>{format(v, _XML_NUMBER)}</v></c>')
             else:
                 out.append(_openpyxl_cell_xml(ws, r, c, v, look))
         out.append("</row>")
