@@ -20,7 +20,6 @@ from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.model.problem import WARNING, Problem
 from kehoach_xl.model.registry import Registry
 from kehoach_xl.model.roles import ROLE_STRENGTH, Role
-from kehoach_xl.reports.charts import unit_chart
 from kehoach_xl.reports.context import summary_context, task_dicts
 from kehoach_xl.reports.figures import TaskFact, part_figures, status_code
 from kehoach_xl.reports.mailer import Outgoing, build_message, chart_cid, recipients, write_eml
@@ -216,6 +215,10 @@ def write_briefing_files(md: MasterData, *, period: str, as_of: dt.date | None, 
     Returns the result and the messages that have recipients, ready to send. Shared by
     the command line and the Excel button, which reads ``md`` from the open workbook.
     """
+    # matplotlib is imported here, when a chart is drawn: the report imports this module for
+    # ``briefing_as_of`` and draws none (importing it was a second of every report).
+    from kehoach_xl.reports.charts import unit_chart
+
     out = Path(out)
     cid = chart_cid()
     # The HTML file on disk shows the PNG beside it; the .eml carries the same PNG inline.

@@ -10,6 +10,7 @@ follows the new figures without being rewritten."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import textwrap
 from collections.abc import Sequence
@@ -783,32 +784,122 @@ def export_summary(s: Summary, path: Path) -> Path:
     # with the first row, and the rest (formats, chart, print setup) when it is saved.
     _columns(ws)
     _sheet_furniture(ws, n_units, styled_rows=last_value_row, chart_row=UNIT_FIRST_ROW + n_units + 1)
-    for r, h in heights.items():
-        ws.row_dimensions[r].height = h
     title = WriteOnlyCell(ws, schema.SUMMARY_TITLE)
     title._style = copy(looks[(1, 1)]._style)
     ws.append([title])
-    keys = sorted(cells)
-    k = 0
-    for r in range(2, last_value_row + 1):
-        kind = r if r < UNIT_TOTAL_ROW else 0
-        row: list[Any] = []
-        while k < len(keys) and keys[k][0] == r:
-            c = keys[k][1]
-            row.extend([None] * (c - 1 - len(row)))
-            row.append(put_text(WriteOnlyCell(ws), cells[keys[k]]))  # a unit's "=WEBSERVICE(…)" stays text
-            k += 1
-        row.extend([None] * (LAST_COL - len(row)))
-        for c in range(1, LAST_COL + 1):
-            look = looks.get((kind, c))
-            if look is None:
-                continue
-            cell = row[c - 1]
-            if cell is None:
-                cell = row[c - 1] = WriteOnlyCell(ws)
-            cell._style = copy(look._style)
-        ws.append(row)
+    # The other rows are written as the XML openpyxl writes for them, without a cell object and an
+    # lxml element for each of the 15 styled cells of every row (most of the export's time): the
+    # sheet is closed now, with its head, title row and tail, and the rows go in before its end.
+    ws.close()
+    _splice_rows(ws._writer.out, _sheet_rows(ws, cells, looks, heights, last_value_row))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+_SHEET_DATA_END = b"</sheetData>"
+
+
+_XML_NUMBER = ".16g"  # a number as openpyxl stores it in the sheet's XML (its safe_string): no display format
+
+
+def _splice_rows(sheet_xml: str, rows: Any) -> None:
+    """Put ``rows`` (chunks of bytes) at the end of the sheetData of the closed sheet part ``sheet_xml``."""
+    data = Path(sheet_xml).read_bytes()  # head, title row and tail: a few kB
+    at = data.index(_SHEET_DATA_END)
+    with open(sheet_xml, "wb") as f:
+        f.write(data[:at])
+        for chunk in rows:
+            f.write(chunk)
+        f.write(data[at:])
+
+
+def _sheet_rows(ws: Any, cells: dict[tuple[int, int], Any], looks: dict[tuple[int, int], Any],
+                heights: dict[int, float], last_row: int, chunk_rows: int = 500) -> Any:
+    """Rows 2 to ``last_row`` of the export as openpyxl's write-only writer writes them (lxml, ASCII
+    with character references), ``chunk_rows`` rows per chunk of bytes; ``heights`` the rows' heights
+    (a row dimension each, written as openpyxl writes one, without making one per row).
+
+    Every cell of a row gets the look of its column (``looks``, as ``_style_cells`` styles the
+    master's sheet); style ids are taken in the order openpyxl takes them (first use), so the
+    styles part is the same too. A value the fast path does not cover (not plain text, a whole or
+    finite number; text openpyxl cuts, refuses or reads as a formula or an error) is written by
+    openpyxl's own cell writer."""
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    from openpyxl.worksheet.dimensions import RowDimension
+
+    styles = ws.parent._cell_styles
+    # (row kind, column) → the cell's reference letters, its style attribute, its look and whether
+    # it is styled; made where the cell is first met, so style ids are taken in openpyxl's order.
+    plans: dict[int, dict[int, tuple[str, str, Any, bool]]] = {}
+    row_attrs: dict[float, str] = {}  # height → the row's attributes
+    illegal = ILLEGAL_CHARACTERS_RE.search
+    by_row: dict[int, list[tuple[int, Any]]] = {}
+    for (r, c), v in cells.items():
+        by_row.setdefault(r, []).append((c, v))
+    look_cols = sorted({c for _k, c in looks})
+    look_set = set(look_cols)
+    out: list[str] = []
+    for r in range(2, last_row + 1):
+        kind = r if r < UNIT_TOTAL_ROW else 0
+        plan = plans.get(kind)
+        if plan is None:
+            plan = plans[kind] = {}
+        values = dict(by_row.get(r, ()))
+        h = heights.get(r)
+        if h is None:
+            out.append(f'<row r="{r}">')
+        else:
+            attrs = row_attrs.get(h)
+            if attrs is None:
+                dim = RowDimension(ws, index=r)
+                dim.height = h
+                attrs = row_attrs[h] = "".join(f' {k}="{v}"' for k, v in dim)
+            out.append(f'<row r="{r}"{attrs}>')
+        for c in sorted({*values, *look_cols}) if values.keys() - look_set else look_cols:
+            v = values.get(c)
+            cp = plan.get(c)
+            if cp is None:
+                look = looks.get((kind, c))
+                sid = styles.add(look._style) if look is not None and look.has_style else None
+                cp = plan[c] = (get_column_letter(c), "" if sid is None else f' s="{sid}"', look, sid is not None)
+            ref, s, look, styled = cp
+            if v is None:
+                if styled:
+                    out.append(f'<c r="{ref}{r}"{s} t="n"></c>')
+                continue  # an unstyled empty cell: openpyxl skips it
+            t = type(v)
+            if t is str and len(v) <= 32767 and not (len(v) > 1 and v[0] == "=") and v not in ERROR_CODES \
+                    and not illegal(v):
+                text = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+                space = ' xml:space="preserve"' if v != v.strip() else ""
+                out.append(f'<c r="{ref}{r}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            elif t is int or (t is float and math.isfinite(v)):
+                out.append(f'<c r="{ref}{r}"{s} t="n"><v>{format(v, _XML_NUMBER)}</v></c>')
+            else:
+                out.append(_openpyxl_cell_xml(ws, r, c, v, look))
+        out.append("</row>")
+        if (r - 1) % chunk_rows == 0:
+            yield "".join(out).encode("ascii", "xmlcharrefreplace")
+            out.clear()
+    if out:
+        yield "".join(out).encode("ascii", "xmlcharrefreplace")
+
+
+def _openpyxl_cell_xml(ws: Any, r: int, c: int, value: Any, look: Any) -> str:
+    """One cell as openpyxl's own writer writes it (the values the fast path leaves to it)."""
+    from io import BytesIO
+
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell._writer import write_cell
+    from openpyxl.xml.functions import xmlfile
+
+    cell = put_text(WriteOnlyCell(ws), value)
+    if look is not None:
+        cell._style = copy(look._style)
+    cell.row, cell.column = r, c
+    buf = BytesIO()
+    with xmlfile(buf) as xf:
+        write_cell(xf, ws, cell, cell.has_style)
+    return buf.getvalue().decode("ascii")

@@ -1,4 +1,5 @@
-"""The summary's tallies (pandas groupby) against a small hand-counted reference, field by field.
+"""The summary's tallies (a plain loop) and ``tally_table`` (pandas groupby) against a small
+hand-counted reference and against each other, field by field.
 
 Masters: the demo (after its monthly cycle), the report sample (every state) and a master built
 from each seed plan, with statuses varied in memory so every state occurs at several dates.
@@ -21,7 +22,7 @@ from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.sample import sample_dir, sample_registry
-from kehoach_xl.reports.figures import TALLY_COLUMNS, Tally, TaskFact, tally, tally_by, tally_table
+from kehoach_xl.reports.figures import TALLY_COLUMNS, Tally, TaskFact, _state_counts, tally, tally_by, tally_table
 from kehoach_xl.reports.summary import compute_summary
 from tests.reports_sample import AS_OF as SAMPLE_AS_OF
 from tests.reports_sample import make_master
@@ -96,7 +97,19 @@ def _check(md: MasterData, as_of: dt.date) -> set[str]:
         assert [k for k, _ in got] == [k for k, _ in want], (as_of, name)  # same rows, same order
         for (k, t), (_, c) in zip(got, want, strict=True):
             _same(t, c, f"{as_of} {name} {k}")
+    for key, order in (("group", []), ("lead_units", units), ("leaders", leaders)):
+        _same_as_table(facts, key, order)
     return {f.state for f in facts}
+
+
+def _same_as_table(facts: list[TaskFact], key: str, order: list[str]) -> None:
+    """``tally_by`` (the loop the summary uses) gives ``tally_table``'s rows (pandas), value for value."""
+    table = tally_table(facts, key, order)
+    want = [(k, list(row)) for k, row in zip(table.index.tolist(), table.to_numpy().tolist(), strict=True)]
+    got = [(k, [getattr(t, c) for c in TALLY_COLUMNS]) for k, t in tally_by(facts, key, order)]
+    assert got == want, key
+    total = [getattr(tally(facts), c) for c in TALLY_COLUMNS]
+    assert total == (_state_counts(facts).sum().tolist() if facts else [0] * len(TALLY_COLUMNS))
 
 
 # --- masters ------------------------------------------------------------------------------
@@ -177,6 +190,15 @@ def test_edges_order_empty_and_duplicates() -> None:
     _same(tally(facts), ref_total(facts), "total")
     assert tally(iter(facts)).total == 4  # any iterable, as before
     assert tally([]) == Tally() and tally_by([], "group") == []
+    for key in ("group", "lead_units"):
+        _same_as_table(facts, key, order)
+    # a state outside the six counts in "total" only (as the table's categorical did); a name twice
+    # in one task counts twice, as the table's one row per member did
+    odd = [*facts, _fact(4, "mystery", "not_started", "D", ("X", "X"))]
+    for key in ("group", "lead_units"):
+        for (k, t), (_, c) in zip(tally_by(odd, key), ref_by(odd, key), strict=True):
+            _same(t, c, k)
+    assert dict(tally_by(odd, "lead_units"))["X"].total == 4 and tally(odd).total == 5
     table = tally_table(facts, "group")
     assert list(table.columns) == list(TALLY_COLUMNS) == [f.name for f in dataclasses.fields(Tally)]
     assert table.index.name == "group"

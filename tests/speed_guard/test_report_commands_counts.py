@@ -189,13 +189,13 @@ def test_the_guard_catches_an_operation_per_row(masters: dict[int, Path], tmp_pa
     """A deliberately quadratic export (``max_row`` asked for each cell written, the old bug)."""
     from kehoach_xl.reports import summary as summary_module
 
-    put_text = summary_module.put_text
+    lines = summary_module._lines  # asked for each text cell of the sheet and of the export (row heights)
     sheet = openpyxl.Workbook().active  # the export is written row by row now: a write-only sheet has no max_row
 
-    def put_text_asking_max_row(cell: Any, value: Any) -> Any:
+    def lines_asking_max_row(text: str, width: float, bold: bool) -> int:
         sheet.max_row  # noqa: B018 - the regression under test: a full scan per cell
-        return put_text(cell, value)
+        return lines(text, width, bold)
 
-    monkeypatch.setattr(summary_module, "put_text", put_text_asking_max_row)
+    monkeypatch.setattr(summary_module, "_lines", lines_asking_max_row)
     counts = {n: _run("summary", masters[n], tmp_path / str(n)) for n in SIZES}
     assert any(c.startswith("Worksheet.max_row") for c in _constant(counts)), counts
