@@ -91,6 +91,10 @@ class MasterData:
     # part): worked out once per MasterData. Nobody edits a MasterData's rows in place; a step
     # that changes the data builds a new one (``master_from_grids``), which starts empty.
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Caches whose keys hold every input of the value they map to (a part row's cells → its Part):
+    # right for any data, so ``master_from_grids(previous=...)`` hands them on to the next step's
+    # MasterData, which then works out again only what a change touched.
+    _caches: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> MasterData:
         # A copy is made to be changed (tests, what-if runs): it must not answer from the original's memo.
@@ -98,7 +102,7 @@ class MasterData:
 
         new = object.__new__(MasterData)
         for f in fields(self):
-            setattr(new, f.name, {} if f.name == "_memo" else copy.deepcopy(getattr(self, f.name), memo))
+            setattr(new, f.name, {} if f.name in ("_memo", "_caches") else copy.deepcopy(getattr(self, f.name), memo))
         return new
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -106,6 +110,14 @@ class MasterData:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def cache(self, name: str) -> Any:
+        """The value-keyed cache ``name`` shared along a chain of steps (None the first time);
+        :meth:`keep_cache` stores the one built from this read."""
+        return self._caches.get(name)
+
+    def keep_cache(self, name: str, value: Any) -> None:
+        self._caches[name] = value
 
     @property
     def plan_year(self) -> int | None:
@@ -231,7 +243,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
                 key = schema.SETTINGS_LABEL_KEYS[label]
                 settings[key] = _to_python(row[1]) if len(row) > 1 else None
                 settings_rows[key] = r
-    return MasterData(
+    md = MasterData(
         path=Path(path),
         tasks=sheet(schema.TASKS),
         units=sheet(schema.UNITS),
@@ -244,6 +256,9 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         stamp=stamp,
         parts=sheet(schema.PARTS),
     )
+    if previous is not None:
+        md._caches = previous[1]._caches  # value-keyed: right for the new data too
+    return md
 
 
 _SHEET_ATTRS = {schema.TASKS.key: "tasks", schema.UNITS.key: "units", schema.LEADERS.key: "leaders",
