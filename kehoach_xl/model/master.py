@@ -167,7 +167,10 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0) -> SheetData:
+def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0,
+                    previous: tuple[list[list[Any]], SheetData] | None = None) -> SheetData:
+    """The sheet's rows by header. ``previous``: (grid, data) of an earlier read of the same sheet; a
+    row that is the very same list there (``model/apply`` copies only the rows it changes) keeps its dict."""
     data = SheetData(sheet=sheet)
     if not grid:
         data.present = True
@@ -184,8 +187,17 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0)
     data.missing = [c.key for c in sheet.columns if c.required and c.key not in data.columns]
     cols = [(key, j - 1) for key, j in data.columns.items()]
     conv = _to_python
+    old_grid: list[list[Any]] = []
+    old: dict[int, dict[str, Any]] = {}
+    if previous is not None and previous[1].columns == data.columns and previous[1].header_row == data.header_row:
+        old_grid, old = previous[0], dict(zip(previous[1].row_numbers, previous[1].rows, strict=True))
+    n_old = len(old_grid)
     for i in range(hdr_idx + 1, len(grid)):
         row = grid[i]
+        if i < n_old and row is old_grid[i] and (i + 1 + offset_row) in old:
+            data.rows.append(old[i + 1 + offset_row])
+            data.row_numbers.append(i + 1 + offset_row)
+            continue
         n = len(row)
         rec = {key: conv(row[j]) if j < n else None for key, j in cols}
         if not any(v is not None for v in rec.values()):
@@ -230,6 +242,10 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             return d
         if previous is not None and previous[0].get(actual) is grids[actual]:
             return getattr(previous[1], _SHEET_ATTRS[s.key])
+        before = getattr(previous[1], _SHEET_ATTRS[s.key]) if previous is not None else None
+        if previous is not None and previous[0].get(actual) is not None and type(before) is SheetData:
+            # The steps of a night change a few rows of a sheet: the others keep their dicts.
+            return read_sheet_rows(s, grids[actual], previous=(previous[0][actual], before))
         return read_sheet_rows(s, grids[actual])  # read, never changed: no copy of a 50,000-row grid
 
     settings: dict[str, Any] = {}
