@@ -529,7 +529,7 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
     top = max(_ym(s.period) for s, _ in items)
     late = [(s, v) for s, v in items if _ym(s.period) == top]
     older = bool(part.period and _ym(part.period) > top)
-    disagree = len({tuple(_canon(v.get(k)) for k in _PART_FIELDS) for _s, v in late}) > 1
+    disagree = len(late) > 1 and len({tuple(_canon(v.get(k)) for k in _PART_FIELDS) for _s, v in late}) > 1
     s, vals = late[-1]
     changes: dict[str, Any] = {}
     conflicts: list[tuple[str, Any]] = []

@@ -49,6 +49,7 @@ The rule that derives a task's status from its parts (:func:`derive_task_status`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -429,12 +430,22 @@ def _recorded_statuses(md: MasterData) -> dict[str, tuple[str | None, float | No
 
 def status_record(status: str, progress: float | None) -> str:
     """The derived status as the parts sheet records it (read back by :func:`recorded_statuses`)."""
-    return status if progress is None else f"{status}; {vn.percent(progress)}"
+    if progress is None:
+        return status
+    try:
+        return _status_record(status, progress)
+    except TypeError:  # not a key
+        return f"{status}; {vn.percent(progress)}"
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # a few statuses and figures on every part row
+def _status_record(status: str, progress: float) -> str:
+    return f"{status}; {vn.percent(progress)}"
 
 
 def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                 _index: Mapping[str, int] | None = None,
-                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
+                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | _Asked | None = None,
                 _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     """The task's status: derived from its parts unless the office set the cell by hand (rule 4)."""
     ts = _task_status(md, tid, parts, _index=_index, _history=_history, _recorded=_recorded)
@@ -446,7 +457,7 @@ def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
 
 def _task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                  _index: Mapping[str, int] | None = None,
-                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
+                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | _Asked | None = None,
                  _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     status, progress = derive_task_status(parts)
     i = (md.task_index() if _index is None else _index).get(tid)
@@ -492,10 +503,41 @@ class _OwnerStatuses:
         return self._map.get(key, default)
 
 
+class _Asked:
+    """The history as :func:`_task_status` sees it, noting whether it was asked."""
+
+    def __init__(self, inner: _OwnerStatuses) -> None:
+        self.inner, self.asked = inner, False
+
+    def get(self, key: tuple[str, str], default: Any = ()) -> Any:
+        self.asked = True
+        return self.inner.get(key, default)
+
+
 def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus]:
     index, history, recorded = md.task_index(), _OwnerStatuses(md), recorded_statuses(md)
-    return {tid: task_status(md, tid, ps, _index=index, _history=history, _recorded=recorded)
-            for tid, ps in parts_by_task(parts).items()}
+    # A task whose parts, status and progress cells and recorded status are those of an earlier
+    # step of the night keeps the status worked out then (unless the history decided it).
+    seen: dict[str, tuple[Any, TaskStatus]] = md.cache("task_statuses") or {}
+    cache: dict[str, tuple[Any, TaskStatus]] = {}
+    rows = md.tasks.rows
+    out: dict[str, TaskStatus] = {}
+    for tid, ps in parts_by_task(parts).items():
+        i = index.get(tid)
+        key = (tuple(ps), _cells_key(rows[i] if i is not None else {}, ("status", "progress")), recorded.get(tid))
+        hit = seen.get(tid)
+        if hit is not None and hit[0] == key:
+            ts = hit[1]
+        else:
+            asked = _Asked(history)
+            ts = task_status(md, tid, ps, _index=index, _history=asked, _recorded=recorded)
+            if asked.asked:
+                out[tid] = ts
+                continue
+        cache[tid] = (key, ts)
+        out[tid] = ts
+    md.keep_cache("task_statuses", cache)
+    return out
 
 
 def part_state(row: Mapping[str, Any], part: Part, as_of: dt.date, *, task_done: bool = False,
@@ -559,11 +601,14 @@ def part_row(part: Part, task: Mapping[str, Any], state: Derived, ts: TaskStatus
         "unit": part.unit, "role": schema.PART_ROLE_LABELS.get(part.role, str(part.role)),
         "status": part.status, "progress": progress, "completed_on": part.completed_on,
         "result": part.result or None, "difficulties": part.difficulties or None, "proposals": part.proposals or None,
-        "period": vn.period_label(part.period) if part.period else None,
+        "period": _period_label(part.period) if part.period else None,
         "due_date": state.due_date, "deadline_state": schema.DEADLINE_STATES[state.deadline_state],
         "task_status": status_record(ts.derived_status, ts.derived_progress),
         "note": HAND_SET_NOTE.format(status=ts.cell_status) if ts.hand_set else None,
     }
+
+
+_period_label = functools.lru_cache(maxsize=4096)(vn.period_label)  # "2025-04" → "04/2025" on every part row
 
 
 def _row_key(row: Mapping[str, Any]) -> tuple[str, str]:
