@@ -30,6 +30,7 @@ from kehoach_xl.rules.merge_policy import (
     Reasons,
     Rivals,
     Situation,
+    Verdict,
     decide,
     decide_for,
     decide_part,
@@ -523,6 +524,13 @@ def _value(key: str, value: Any) -> Any:
     return normalize_text(value, keep_newlines=True)
 
 
+@functools.lru_cache(maxsize=64)  # sixteen situations, each decided once
+def _part_verdict(older: bool, disagree: bool, same_as_master: bool, office_edited: bool) -> Verdict:
+    return decide_part(Situation(period=Period.OLDER_THAN_MASTER if older else Period.LATEST,
+                                 rivals=Rivals.DISAGREE if disagree else Rivals.NONE,
+                                 same_as_master=same_as_master, office_edited=office_edited))
+
+
 def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, Any]]], stored: bool,
                 recorded: dict[str, Any] | None) -> Part:
     """One unit's reports of its part: the part as it will be; an office edit it contradicts is a conflict."""
@@ -541,10 +549,7 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
         # report reached yet holds what the program put there when it made the row (from the task's
         # columns or the unit's attributed line), so it counts as the program's own.
         before = _value(key, recorded.get(key)) if recorded is not None else cur
-        situation = Situation(period=Period.OLDER_THAN_MASTER if older else Period.LATEST,
-                              rivals=Rivals.DISAGREE if disagree else Rivals.NONE,
-                              same_as_master=_same(new, cur), office_edited=stored and not _same(cur, before))
-        verdict = decide_part(situation)
+        verdict = _part_verdict(older, disagree, _same(new, cur), stored and not _same(cur, before))
         if verdict.decision is Decision.APPLY:
             changes[key] = new if new != "" else ("" if key in ("result", "difficulties", "proposals") else None)
         elif verdict.decision is Decision.CONFLICT:
@@ -689,6 +694,7 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
     for (name, tid), vals in sorted(per_sub_values.items()):  # grouped once: linear in the files too
         by_file.setdefault(name, []).append((tid, vals))
     for s in sorted(live, key=lambda s: (s.period, s.unit, s.name)):
+        label: str | None = None  # worked out once per file, not per row
         for tid, vals in by_file.get(s.name, ()):
             rec = {k: vals.get(k) for k in _HIST_FIELDS}
             if "contribution" in vals:
@@ -703,7 +709,9 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
             state = (states or {}).get((tid, s.unit))
             if state is None:
                 state = md.tasks.rows[i].get("deadline_state") if i is not None else None
-            full = {**rec, "period": period_label(s.period), "task_id": tid, "unit": s.unit, "deadline_state": state,
+            if label is None:
+                label = period_label(s.period)
+            full = {**rec, "period": label, "task_id": tid, "unit": s.unit, "deadline_state": state,
                     "recorded_at": now}
             row: list[Any] = [None] * width
             for k, j in cols.items():
