@@ -76,6 +76,7 @@ def _hash(value: Any) -> str:
 
 
 _ym = functools.lru_cache(maxsize=1 << 12)(period_ym)  # "2025-04" → (2025, 4): a file's period, asked per entry
+_label = functools.lru_cache(maxsize=1 << 12)(period_label)  # "2025-04" → "04/2025", per history row
 
 
 FIELD_LABELS = {k: schema.TASKS.col(k).header for k in schema.TASKS.keys}
@@ -694,7 +695,6 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
     for (name, tid), vals in sorted(per_sub_values.items()):  # grouped once: linear in the files too
         by_file.setdefault(name, []).append((tid, vals))
     for s in sorted(live, key=lambda s: (s.period, s.unit, s.name)):
-        label: str | None = None  # worked out once per file, not per row
         for tid, vals in by_file.get(s.name, ()):
             rec = {k: vals.get(k) for k in _HIST_FIELDS}
             if "contribution" in vals:
@@ -709,9 +709,7 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
             state = (states or {}).get((tid, s.unit))
             if state is None:
                 state = md.tasks.rows[i].get("deadline_state") if i is not None else None
-            if label is None:
-                label = period_label(s.period)
-            full = {**rec, "period": label, "task_id": tid, "unit": s.unit, "deadline_state": state,
+            full = {**rec, "period": _label(s.period), "task_id": tid, "unit": s.unit, "deadline_state": state,
                     "recorded_at": now}
             row: list[Any] = [None] * width
             for k, j in cols.items():
