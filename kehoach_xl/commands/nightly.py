@@ -12,6 +12,7 @@ new); a step that raises leaves the master and the inbox as they were.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -148,6 +149,14 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
     A step that raises is reported "failed" and the night writes nothing (the master and the
     inbox stay as they were). The master busy in Excel raises, for :func:`nightly` to retry.
     """
+    try:
+        _night(master, cfg, rep, as_of=as_of, progress=progress)
+    finally:
+        gc.unfreeze()  # what the night froze is collectable again (a scheduler runs night after night)
+
+
+def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | None,
+           progress: bool | None) -> None:
     from kehoach_xl.commands.merge import compute_inbox, file_away
     from kehoach_xl.commands.validate import validation_report
     from kehoach_xl.io.master_read import read_master_and
@@ -164,6 +173,10 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         _fetch_step(master, cfg, rep)  # replies by mail join the inbox before it is read
     below: dict[str, Any] = {}
     md, grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME, SHEET], below=below)
+    # The read master is a few hundred thousand objects that live all night: the cycle collector's
+    # full passes would scan them again and again for nothing (their memory is still freed by
+    # reference counting; ``nightly`` unfreezes them at the end).
+    gc.freeze()
     stamp = md.stamp
     day = as_of or dt.date.today()
     parts: dict[str, MasterChanges] = {}
@@ -179,6 +192,7 @@ def _one_night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date 
         before = grids
         grids = apply_changes(grids, changes)
         md = master_from_grids(grids, master, stamp, previous=(before, md))
+        gc.freeze()  # the step's data lives on as the next step's input
 
     def run(step: str, compute: Callable[[], str]) -> None:
         try:

@@ -91,6 +91,10 @@ class MasterData:
     # part): worked out once per MasterData. Nobody edits a MasterData's rows in place; a step
     # that changes the data builds a new one (``master_from_grids``), which starts empty.
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Caches whose keys hold every input of the value they map to (a part row's cells → its Part):
+    # right for any data, so ``master_from_grids(previous=...)`` hands them on to the next step's
+    # MasterData, which then works out again only what a change touched.
+    _caches: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> MasterData:
         # A copy is made to be changed (tests, what-if runs): it must not answer from the original's memo.
@@ -98,7 +102,7 @@ class MasterData:
 
         new = object.__new__(MasterData)
         for f in fields(self):
-            setattr(new, f.name, {} if f.name == "_memo" else copy.deepcopy(getattr(self, f.name), memo))
+            setattr(new, f.name, {} if f.name in ("_memo", "_caches") else copy.deepcopy(getattr(self, f.name), memo))
         return new
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -106,6 +110,14 @@ class MasterData:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def cache(self, name: str) -> Any:
+        """The value-keyed cache ``name`` shared along a chain of steps (None the first time);
+        :meth:`keep_cache` stores the one built from this read."""
+        return self._caches.get(name)
+
+    def keep_cache(self, name: str, value: Any) -> None:
+        self._caches[name] = value
 
     @property
     def plan_year(self) -> int | None:
@@ -155,7 +167,10 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0) -> SheetData:
+def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0,
+                    previous: tuple[list[list[Any]], SheetData] | None = None) -> SheetData:
+    """The sheet's rows by header. ``previous``: (grid, data) of an earlier read of the same sheet; a
+    row that is the very same list there (``model/apply`` copies only the rows it changes) keeps its dict."""
     data = SheetData(sheet=sheet)
     if not grid:
         data.present = True
@@ -172,8 +187,17 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0)
     data.missing = [c.key for c in sheet.columns if c.required and c.key not in data.columns]
     cols = [(key, j - 1) for key, j in data.columns.items()]
     conv = _to_python
+    old_grid: list[list[Any]] = []
+    old: dict[int, dict[str, Any]] = {}
+    if previous is not None and previous[1].columns == data.columns and previous[1].header_row == data.header_row:
+        old_grid, old = previous[0], dict(zip(previous[1].row_numbers, previous[1].rows, strict=True))
+    n_old = len(old_grid)
     for i in range(hdr_idx + 1, len(grid)):
         row = grid[i]
+        if i < n_old and row is old_grid[i] and (i + 1 + offset_row) in old:
+            data.rows.append(old[i + 1 + offset_row])
+            data.row_numbers.append(i + 1 + offset_row)
+            continue
         n = len(row)
         rec = {key: conv(row[j]) if j < n else None for key, j in cols}
         if not any(v is not None for v in rec.values()):
@@ -218,6 +242,10 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             return d
         if previous is not None and previous[0].get(actual) is grids[actual]:
             return getattr(previous[1], _SHEET_ATTRS[s.key])
+        before = getattr(previous[1], _SHEET_ATTRS[s.key]) if previous is not None else None
+        if previous is not None and previous[0].get(actual) is not None and type(before) is SheetData:
+            # The steps of a night change a few rows of a sheet: the others keep their dicts.
+            return read_sheet_rows(s, grids[actual], previous=(previous[0][actual], before))
         return read_sheet_rows(s, grids[actual])  # read, never changed: no copy of a 50,000-row grid
 
     settings: dict[str, Any] = {}
@@ -231,7 +259,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
                 key = schema.SETTINGS_LABEL_KEYS[label]
                 settings[key] = _to_python(row[1]) if len(row) > 1 else None
                 settings_rows[key] = r
-    return MasterData(
+    md = MasterData(
         path=Path(path),
         tasks=sheet(schema.TASKS),
         units=sheet(schema.UNITS),
@@ -244,6 +272,9 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         stamp=stamp,
         parts=sheet(schema.PARTS),
     )
+    if previous is not None:
+        md._caches = previous[1]._caches  # value-keyed: right for the new data too
+    return md
 
 
 _SHEET_ATTRS = {schema.TASKS.key: "tasks", schema.UNITS.key: "units", schema.LEADERS.key: "leaders",

@@ -8,6 +8,7 @@ cached by deadline text, so it stays fast on a 50,000-row master.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -109,10 +110,31 @@ def derive(
     """
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
-    dl: Deadline = parse_deadline(task.get("deadline_text"), plan_year=plan_year, issued_on=issued_on)
+    values = (task.get("deadline_text"), task.get("due_date"), task.get("status"), task.get("completed_on"))
+    try:
+        return _derive_cached(*values, as_of, due_soon_days, due_soon_unit, plan_year, issued_on)
+    except TypeError:  # a value that cannot be a key (not a cell value): worked out directly
+        return _derive(*values, as_of, due_soon_days, due_soon_unit, plan_year, issued_on)
+
+
+# The result depends on these four cells and the options only. Many parts share a task's cells, and
+# merge, refresh and the summary ask again for the same tasks in one night. ``typed``: 1, 1.0 and
+# True are different cells.
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _derive_cached(deadline_text: Any, due_date: Any, status: Any, completed_on: Any, as_of: dt.date,
+                   due_soon_days: int, due_soon_unit: DueSoonUnit, plan_year: int | None,
+                   issued_on: dt.date | None) -> Derived:
+    return _derive(deadline_text, due_date, status, completed_on, as_of, due_soon_days, due_soon_unit, plan_year,
+                   issued_on)
+
+
+def _derive(deadline_text: Any, due_date: Any, status: Any, completed_on: Any, as_of: dt.date,
+            due_soon_days: int, due_soon_unit: DueSoonUnit, plan_year: int | None,
+            issued_on: dt.date | None) -> Derived:
+    dl: Deadline = parse_deadline(deadline_text, plan_year=plan_year, issued_on=issued_on)
     kind, due, flags = dl.kind, dl.due, dl.flags
     if due is None and kind not in _ONGOING:
-        cell_due = _date_or_none(task.get("due_date"))
+        cell_due = _date_or_none(due_date)
         if cell_due is not None:
             due, flags = cell_due, (*flags, "due_from_cell")
 
@@ -122,10 +144,10 @@ def derive(
     elif kind == "milestones":
         next_due = next((d for d, _ in dl.milestones if d >= as_of), None)
 
-    done = is_done(task.get("status"))
+    done = is_done(status)
     days = wdays = None
     if done:
-        completed = _date_or_none(task.get("completed_on"))
+        completed = _date_or_none(completed_on)
         # Done without a completion date gets the benefit of the doubt.
         late = due is not None and completed is not None and completed > due and kind not in _ONGOING
         state = "done_late" if late else "done_on_time"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from kehoach_xl.rules.merge_policy import (
     Reasons,
     Rivals,
     Situation,
+    Verdict,
     decide,
     decide_for,
     decide_part,
@@ -43,6 +45,38 @@ from kehoach_xl.text import normalize_text
 from kehoach_xl.vn import period_label, period_ym, try_parse_period
 
 log = logging.getLogger(__name__)
+
+
+# A merge compares the same few values again and again (each period, status and figure of 40 files
+# against the master): their text forms and fingerprints are worked out once. ``typed``: 1 and True differ.
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _canon_cached(value: Any) -> str:
+    return canon_value(value)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _hash_cached(value: Any) -> str:
+    return value_hash(value)
+
+
+def _canon(value: Any) -> str:
+    """``canon_value``, from the cache when the value can be a key."""
+    try:
+        return _canon_cached(value)
+    except TypeError:
+        return canon_value(value)
+
+
+def _hash(value: Any) -> str:
+    """``value_hash``, from the cache when the value can be a key."""
+    try:
+        return _hash_cached(value)
+    except TypeError:
+        return value_hash(value)
+
+
+_ym = functools.lru_cache(maxsize=1 << 12)(period_ym)  # "2025-04" → (2025, 4): a file's period, asked per entry
+_label = functools.lru_cache(maxsize=1 << 12)(period_label)  # "2025-04" → "04/2025", per history row
 
 
 FIELD_LABELS = {k: schema.TASKS.col(k).header for k in schema.TASKS.keys}
@@ -202,6 +236,8 @@ class _Merge:
     reported: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (file, task) → field → value, "_role"
     touched: dict[str, Submission] = field(default_factory=dict)  # task → the file stamped as its updater
     lines: dict[str, dict[str, tuple[tuple[int, int], str, Submission]]] = field(default_factory=dict)
+    _owner_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # task → owner_rows(task)
+    _reports_by_part: dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]] | None = None
 
     @classmethod
     def start(cls, md: MasterData, submissions: Sequence[Submission], now: dt.datetime) -> _Merge:
@@ -222,18 +258,24 @@ class _Merge:
         return self.reported[(s.name, tid)]["_role"]
 
     def owner_rows(self, tid: str) -> list[dict[str, Any]]:
-        return [r for r in self.hist_task.get(tid, []) if normalize_text(r.get("unit")) in self.owners.get(tid, set())]
+        """The task's rows in "Lịch sử" by the units that own its columns (the history does not change in a merge)."""
+        rows = self._owner_rows.get(tid)
+        if rows is None:
+            owners = self.owners.get(tid, set())
+            rows = self._owner_rows[tid] = [r for r in self.hist_task.get(tid, [])
+                                            if normalize_text(r.get("unit")) in owners]
+        return rows
 
     def latest_owner_period(self, tid: str) -> tuple[int, int] | None:
         # Every form a history cell may hold ("2024-5" typed by hand, "05/2024") counts: an unread
         # row would let an older report overwrite a newer one.
-        ps = [period_ym(p) for r in self.owner_rows(tid) if (p := try_parse_period(r.get("period")))]
+        ps = [_ym(p) for r in self.owner_rows(tid) if (p := try_parse_period(r.get("period")))]
         return max(ps) if ps else None
 
     def from_merge(self, tid: str, key: str, cur: Any) -> bool:
         """The master's value came from one of the owners' last reports (not from the office)."""
         rows = self.owner_rows(tid)
-        return any(canon_value(r.get(key)) == canon_value(cur) for r in rows[-3:]) if cur not in (None, "") else False
+        return any(_canon(r.get(key)) == _canon(cur) for r in rows[-3:]) if cur not in (None, "") else False
 
     def tell(self, s: Submission, reason: Reason, **values: str) -> None:
         self.files[s.name].problems.append(file_problem(reason.slug, s.name, reason.message(**values),
@@ -280,9 +322,9 @@ def _gather(m: _Merge) -> tuple[dict[tuple[str, str], list[_Report]], _Contribut
 def _column_rivals(m: _Merge, tid: str, late: list[_Report]) -> list[Rivals]:
     """Each latest-period report against the others: the one that carries the value, those that yield, or a conflict."""
     carriers = list(range(len(late)))
-    if len({canon_value(r.value) for r in late}) > 1:
+    if len({_canon(r.value) for r in late}) > 1:
         carriers = [k for k, r in enumerate(late) if m.task_role(r.sub, tid) == Role.LEAD]
-        if not carriers or len({canon_value(late[k].value) for k in carriers}) > 1:
+        if not carriers or len({_canon(late[k].value) for k in carriers}) > 1:
             return [Rivals.DISAGREE] * len(late)
     return [Rivals.NONE if k == carriers[-1] else Rivals.SAME_VALUE if k in carriers else Rivals.LEAD_DIFFERS
             for k in range(len(late))]
@@ -291,7 +333,7 @@ def _column_rivals(m: _Merge, tid: str, late: list[_Report]) -> list[Rivals]:
 def _office_edited(m: _Merge, tid: str, key: str, s: Submission, cur: Any) -> bool:
     """The master's value is not the one the workbook was issued with, and no merge put it there."""
     base = s.base.get(tid, {}).get(key)
-    return base is not None and value_hash(cur) != base and not m.from_merge(tid, key, cur)
+    return base is not None and _hash(cur) != base and not m.from_merge(tid, key, cur)
 
 
 def _column_situations(m: _Merge, tid: str, key: str, i: int | None, cands: list[_Report]) -> list[Situation]:
@@ -299,19 +341,19 @@ def _column_situations(m: _Merge, tid: str, key: str, i: int | None, cands: list
         return [Situation(target_missing=True) for _ in cands]
     cur = m.md.tasks.rows[i].get(key)
     # Values the unit left as issued are not reports: the office's later edit must survive them.
-    reports = [r for r in cands if r.sub.base.get(tid, {}).get(key) != value_hash(r.value)]
+    reports = [r for r in cands if r.sub.base.get(tid, {}).get(key) != _hash(r.value)]
     if not reports:
         return [Situation(as_issued=True) for _ in cands]
-    top = max(period_ym(r.sub.period) for r in reports)
+    top = max(_ym(r.sub.period) for r in reports)
     hist_top = m.latest_owner_period(tid)
     older_than_master = bool(hist_top and top < hist_top)
-    late = [r for r in reports if period_ym(r.sub.period) == top]
+    late = [r for r in reports if _ym(r.sub.period) == top]
     rivals = dict(zip((id(r) for r in late), _column_rivals(m, tid, late), strict=True))
     reported = {id(r) for r in reports}
     return [Situation(period=Period.OLDER_THAN_MASTER if older_than_master
                       else Period.LATEST if id(r) in rivals else Period.OLDER_THAN_BATCH,
                       rivals=rivals.get(id(r), Rivals.NONE), as_issued=id(r) not in reported,
-                      same_as_master=canon_value(r.value) == canon_value(cur),
+                      same_as_master=_canon(r.value) == _canon(cur),
                       office_edited=_office_edited(m, tid, key, r.sub, cur)) for r in cands]
 
 
@@ -320,8 +362,8 @@ def _apply(m: _Merge, tid: str, key: str, i: int, r: _Report) -> None:
     m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[key], r.value)
     m.changes.log.append(LogEntry("merge", file=r.sub.name, unit=r.sub.unit, task_id=tid, field=FIELD_LABELS[key],
                                   old=cur, new=r.value, time=m.now))
-    m.files[r.sub.name].changes.append({"task_id": tid, "field": key, "old": canon_value(cur),
-                                        "new": canon_value(r.value), "cell": m.md.tasks.cell(i, key)})
+    m.files[r.sub.name].changes.append({"task_id": tid, "field": key, "old": _canon(cur),
+                                        "new": _canon(r.value), "cell": m.md.tasks.cell(i, key)})
     m.touched[tid] = r.sub
 
 
@@ -365,7 +407,7 @@ def _attributed_line(unit: str, period: tuple[int, int], text: str) -> str:
 def _line_situations(m: _Merge, tid: str, unit: str, top: tuple[int, int],
                      items: list[tuple[Submission, str]]) -> list[Situation]:
     """``items``: the unit's files and their line texts (empty for a period older than ``top``)."""
-    late = [k for k, (s, _) in enumerate(items) if period_ym(s.period) == top]
+    late = [k for k, (s, _) in enumerate(items) if _ym(s.period) == top]
     disagree = len({items[k][1] for k in late}) > 1
     i = m.row_of(tid, _LINES)
     existing = _parse_lines(m.md.tasks.rows[i].get(_LINES))[0] if i is not None else {}
@@ -382,8 +424,8 @@ def _line_situations(m: _Merge, tid: str, unit: str, top: tuple[int, int],
 
 def _merge_unit_line(m: _Merge, tid: str, unit: str, items: list[tuple[Submission, dict[str, Any]]]) -> None:
     """One unit's line on one task: its files' verdicts; the line kept for writing, or the conflict."""
-    top = max(period_ym(s.period) for s, _ in items)
-    texts = [(s, _member_text(v) if period_ym(s.period) == top else "") for s, v in items]
+    top = max(_ym(s.period) for s, _ in items)
+    texts = [(s, _member_text(v) if _ym(s.period) == top else "") for s, v in items]
     conflicting: list[tuple[Submission, str]] = []
     for (s, text), situation in zip(texts, _line_situations(m, tid, unit, top, texts), strict=True):
         verdict = decide_for(Ownership.LINE, situation)
@@ -410,7 +452,7 @@ def _write_lines(m: _Merge, tid: str, new_lines: dict[str, tuple[tuple[int, int]
     existing, manual = _parse_lines(cur)
     merged = {u: line for u, (_p, line) in existing.items()} | {u: line for u, (_p, line, _s) in new_lines.items()}
     text = "\n".join(manual + [merged[u] for u in sorted(merged)])
-    if canon_value(text) == canon_value(cur):
+    if _canon(text) == _canon(cur):
         return
     m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[_LINES], text)
     for unit, (_p, line, s) in sorted(new_lines.items()):
@@ -430,7 +472,13 @@ _PART_FIELDS = ("status", "progress", "completed_on", "result", "difficulties", 
 
 
 def _part_reports(m: _Merge) -> dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]]:
-    """(task, unit) → each live file's report of that task, the contribution read as the result."""
+    """(task, unit) → each live file's report of that task, the contribution read as the result (once per merge)."""
+    if m._reports_by_part is None:
+        m._reports_by_part = _gather_part_reports(m)
+    return m._reports_by_part
+
+
+def _gather_part_reports(m: _Merge) -> dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]]:
     out: dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]] = {}
     by_file: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for (name, tid), vals in m.reported.items():  # grouped once: linear in the files too
@@ -451,14 +499,14 @@ def _recorded_reports(m: _Merge) -> dict[tuple[str, str], dict[str, Any]]:
     """
     out: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
     for (p, t, u), rows in m.hist_key.items():
-        ym = period_ym(p) if try_parse_period(p) else (0, 0)
+        ym = _ym(p) if try_parse_period(p) else (0, 0)
         if (t, u) not in out or ym >= out[(t, u)][0]:
             out[(t, u)] = (ym, rows[-1])
     return {k: v for k, (_ym, v) in out.items()}
 
 
 def _same(a: Any, b: Any) -> bool:
-    return canon_value(a if a != "" else None) == canon_value(b if b != "" else None)
+    return _canon(a if a != "" else None) == _canon(b if b != "" else None)
 
 
 def _value(key: str, value: Any) -> Any:
@@ -477,13 +525,20 @@ def _value(key: str, value: Any) -> Any:
     return normalize_text(value, keep_newlines=True)
 
 
+@functools.lru_cache(maxsize=64)  # sixteen situations, each decided once
+def _part_verdict(older: bool, disagree: bool, same_as_master: bool, office_edited: bool) -> Verdict:
+    return decide_part(Situation(period=Period.OLDER_THAN_MASTER if older else Period.LATEST,
+                                 rivals=Rivals.DISAGREE if disagree else Rivals.NONE,
+                                 same_as_master=same_as_master, office_edited=office_edited))
+
+
 def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, Any]]], stored: bool,
                 recorded: dict[str, Any] | None) -> Part:
     """One unit's reports of its part: the part as it will be; an office edit it contradicts is a conflict."""
-    top = max(period_ym(s.period) for s, _ in items)
-    late = [(s, v) for s, v in items if period_ym(s.period) == top]
-    older = bool(part.period and period_ym(part.period) > top)
-    disagree = len({tuple(canon_value(v.get(k)) for k in _PART_FIELDS) for _s, v in late}) > 1
+    top = max(_ym(s.period) for s, _ in items)
+    late = [(s, v) for s, v in items if _ym(s.period) == top]
+    older = bool(part.period and _ym(part.period) > top)
+    disagree = len(late) > 1 and len({tuple(_canon(v.get(k)) for k in _PART_FIELDS) for _s, v in late}) > 1
     s, vals = late[-1]
     changes: dict[str, Any] = {}
     conflicts: list[tuple[str, Any]] = []
@@ -495,10 +550,7 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
         # report reached yet holds what the program put there when it made the row (from the task's
         # columns or the unit's attributed line), so it counts as the program's own.
         before = _value(key, recorded.get(key)) if recorded is not None else cur
-        situation = Situation(period=Period.OLDER_THAN_MASTER if older else Period.LATEST,
-                              rivals=Rivals.DISAGREE if disagree else Rivals.NONE,
-                              same_as_master=_same(new, cur), office_edited=stored and not _same(cur, before))
-        verdict = decide_part(situation)
+        verdict = _part_verdict(older, disagree, _same(new, cur), stored and not _same(cur, before))
         if verdict.decision is Decision.APPLY:
             changes[key] = new if new != "" else ("" if key in ("result", "difficulties", "proposals") else None)
         elif verdict.decision is Decision.CONFLICT:
@@ -509,7 +561,7 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
     if older or disagree:
         return part
     period = f"{top[0]:04d}-{top[1]:02d}"
-    if not conflicts and (part.period is None or period_ym(part.period) < top):
+    if not conflicts and (part.period is None or _ym(part.period) < top):
         changes["period"] = period
     return dataclass_replace(part, **changes) if changes else part
 
@@ -540,10 +592,14 @@ def _rows_after(m: _Merge) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]
     pos = {r: i for i, r in enumerate(sd.row_numbers)}
     rows = list(sd.rows)
     written: list[tuple[int, str]] = []
+    copied: set[int] = set()
     for (r, c), v in m.changes.cells.get(schema.TASKS.name, {}).items():
         i, key = pos.get(r), by_col.get(c)
         if i is not None and key is not None:
-            rows[i] = {**rows[i], key: v}
+            if i not in copied:  # one copy per row changed: the master's rows are never changed
+                rows[i] = dict(rows[i])
+                copied.add(i)
+            rows[i][key] = v
             written.append((i, key))
     return rows, written
 
@@ -643,17 +699,17 @@ def _history(md: MasterData, live: Iterable[Submission], per_sub_values: dict[tu
             rec = {k: vals.get(k) for k in _HIST_FIELDS}
             if "contribution" in vals:
                 rec["result"] = vals["contribution"]
-            sig = tuple(canon_value(rec[k]) for k in _HIST_FIELDS)
+            sig = tuple(_canon(rec[k]) for k in _HIST_FIELDS)
             key = (s.period, tid, s.unit)
             prev = hist_key.get(key, [])
-            if (prev and tuple(canon_value(prev[-1].get(k)) for k in _HIST_FIELDS) == sig) or (key, sig) in seen:
+            if (prev and tuple(_canon(prev[-1].get(k)) for k in _HIST_FIELDS) == sig) or (key, sig) in seen:
                 continue
             seen.add((key, sig))  # type: ignore[arg-type]
             i = index.get(tid)
             state = (states or {}).get((tid, s.unit))
             if state is None:
                 state = md.tasks.rows[i].get("deadline_state") if i is not None else None
-            full = {**rec, "period": period_label(s.period), "task_id": tid, "unit": s.unit, "deadline_state": state,
+            full = {**rec, "period": _label(s.period), "task_id": tid, "unit": s.unit, "deadline_state": state,
                     "recorded_at": now}
             row: list[Any] = [None] * width
             for k, j in cols.items():

@@ -14,6 +14,7 @@ verdicts into cells, log rows, problems and conflicts; nothing here reads a work
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -196,6 +197,7 @@ RULES: dict[Ownership, tuple[Rule, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # a few hundred situations: each decided once, not per cell of a merge
 def decide_for(kind: Ownership, situation: Situation) -> Verdict:
     rule = next(r for r in RULES[kind] if r.when(situation))
     return Verdict(rule.decision, rule.reason)
@@ -219,6 +221,7 @@ PART_RULES: tuple[Rule, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def decide_part(situation: Situation) -> Verdict:
     """The decision for one field of a unit's report of its own part (:data:`PART_RULES`).
 

@@ -49,6 +49,7 @@ The rule that derives a task's status from its parts (:func:`derive_task_status`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -181,22 +182,70 @@ def sheet_parts(md: MasterData) -> dict[tuple[str, str], Part]:
     """(task, unit) → the part as its row in the sheet "Phần việc" holds it (empty when the master has none).
 
     The sheet is the store of each part's values once the master has it; staff may type in it.
+    Worked out once per read; a row whose cells an earlier step of the night read already gets
+    the same Part again (the caller must not change the dict it gets).
     """
+    return _sheet_rows(md)[0]
+
+
+def _sheet_rows(md: MasterData) -> tuple[dict[tuple[str, str], Part], list[tuple[str, str]]]:
+    """:func:`sheet_parts`, and the (task, unit) of each row of the sheet (``_row_key``), once per read."""
+    return md.memo("sheet_parts", lambda: _sheet_parts(md))
+
+
+# The cells of a part row its Part is read from (the other columns are what the program writes).
+_PART_INPUTS = ("task_id", "unit", "role", "status", "progress", "completed_on", "result", "difficulties",
+                "proposals", "period")
+
+
+def _cells_key(row: Mapping[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
+    """The cells ``keys`` of ``row`` with their types (1, 1.0 and True are different cells), as a key."""
+    values = tuple(map(row.get, keys))
+    return (values, tuple(map(type, values)))
+
+
+def _sheet_parts(md: MasterData) -> tuple[dict[tuple[str, str], Part], list[tuple[str, str]]]:
     out: dict[tuple[str, str], Part] = {}
+    keys: list[tuple[str, str]] = []
     if not md.parts.present:
-        return out
+        return out, keys
+    seen: dict[tuple[Any, ...], Part | None] = md.cache("sheet_parts") or {}
+    cache: dict[tuple[Any, ...], Part | None] = {}  # this read's rows only: the cache does not grow night by night
     for row in md.parts.rows:
-        tid, unit = normalize_text(row.get("task_id")), normalize_text(row.get("unit"))
-        if not (tid and unit):
-            continue
-        code = schema.PART_ROLE_CODES.get(normalize_text(row.get("role")), Role.COORD)
-        out[(tid, unit)] = Part(tid, unit, Role(code), status=_status(row.get("status")),
-                                progress=_progress(row.get("progress")), completed_on=_date(row.get("completed_on")),
-                                result=normalize_text(row.get("result"), keep_newlines=True),
-                                difficulties=normalize_text(row.get("difficulties"), keep_newlines=True),
-                                proposals=normalize_text(row.get("proposals"), keep_newlines=True),
-                                period=try_parse_period(row.get("period")), source=SOURCE_SHEET)
-    return out
+        key = _cells_key(row, _PART_INPUTS)
+        if key in cache:
+            part = cache[key]
+        else:
+            part = seen[key] if key in seen else _sheet_part(row)
+            cache[key] = part
+        if part is not None:
+            out[(part.task_id, part.unit)] = part
+            keys.append((part.task_id, part.unit))
+        else:
+            keys.append(_row_key(row))
+    md.keep_cache("sheet_parts", cache)
+    return out, keys
+
+
+def _sheet_part(row: Mapping[str, Any]) -> Part | None:
+    tid, unit = normalize_text(row.get("task_id")), normalize_text(row.get("unit"))
+    if not (tid and unit):
+        return None
+    code = schema.PART_ROLE_CODES.get(normalize_text(row.get("role")), Role.COORD)
+    return Part(tid, unit, Role(code), status=_status(row.get("status")),
+                progress=_progress(row.get("progress")), completed_on=_date(row.get("completed_on")),
+                result=normalize_text(row.get("result"), keep_newlines=True),
+                difficulties=normalize_text(row.get("difficulties"), keep_newlines=True),
+                proposals=normalize_text(row.get("proposals"), keep_newlines=True),
+                period=try_parse_period(row.get("period")), source=SOURCE_SHEET)
+
+
+def _as(p: Part, role: Role, line: str) -> Part:
+    """``replace(p, role=role, line=line)``, without the copy when nothing changes (most parts)."""
+    if p.role is role and p.line == line:
+        return p
+    return Part(p.task_id, p.unit, role, p.status, p.progress, p.completed_on, p.result, p.difficulties,
+                p.proposals, p.period, p.source, line)
 
 
 def parts_of(md: MasterData, registry: Registry | None = None, *, from_sheet: bool = True) -> list[Part]:
@@ -214,6 +263,11 @@ def parts_of(md: MasterData, registry: Registry | None = None, *, from_sheet: bo
     return _parts_of(md, registry, from_sheet)
 
 
+# The cells of a task row its parts are built from (with its units' roles and its rows in "Phần việc").
+_TASK_INPUTS = ("id", "lead_units", "coordinating_units", "coordination_reports", "status", "progress",
+                "completed_on", "result", "difficulties", "proposals")
+
+
 def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part]:
     stored = sheet_parts(md) if from_sheet else {}
     stored_by_task: dict[str, list[Part]] = {}
@@ -226,12 +280,29 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
     periods: dict[tuple[str, str], str] | None = None  # from the history, only for a part the sheet lacks
     canonical: dict[str, str] = {}
     order = {u: i for i, u in enumerate(registry.unit_names)}
+    # A task whose inputs (its cells, roles and part rows; the registry; the history when it was
+    # read) are those of an earlier step of the night gets the parts worked out then.
+    name = f"parts_of:{from_sheet}"
+    seen = md.cache(name)
+    if seen is None or seen["units"] != registry.units or seen["leaders"] != registry.leaders:
+        seen = {"tasks": {}}
+    seen_tasks: dict[str, tuple[Any, Any, list[Part]]] = seen["tasks"]
+    cache: dict[str, tuple[Any, Any, list[Part]]] = {}
+    history = md.history
     out: list[Part] = []
     for row in md.tasks.rows:
         tid = normalize_text(row.get("id"))
         if not tid:
             continue
         owed = dict(roles.get(tid, {}))
+        own_rows = tuple(stored_by_task.get(tid, ()))
+        key = (_cells_key(row, _TASK_INPUTS), tuple(owed.items()), own_rows)
+        hit = seen_tasks.get(tid)
+        if hit is not None and hit[0] == key and (hit[1] is None or hit[1] is history):
+            cache[tid] = hit
+            out.extend(hit[2])
+            continue
+        used_history = False
         lines: dict[str, str] = {}
         for written, line in _lines(row.get("coordination_reports")):
             if written not in canonical:  # the same few names on every task: match each once
@@ -247,19 +318,22 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
             line = lines.get(unit, "")
             s = stored.get((tid, unit)) if stored else None
             if s is not None:  # the sheet holds its values: the row's own columns are not read
-                parts.append(replace(s, role=role, line=line))
+                parts.append(_as(s, role, line))
             elif role in (Role.LEAD, Role.SYNTH):
                 if periods is None:
                     periods = _latest_periods(md)
+                used_history = True
                 parts.append(_column_part(tid, unit, role, row, line, periods.get((tid, unit))))
             elif line:
                 parts.append(_line_part(tid, unit, role, line))
             else:
                 parts.append(Part(tid, unit, role, source=SOURCE_NONE))
         if stored:
-            parts = _with_stored(parts, stored, stored_by_task.get(tid, ()))
+            parts = _with_stored(parts, stored, own_rows)
         parts.sort(key=lambda p: (ROLE_STRENGTH.index(p.role), order.get(p.unit, len(order)), p.unit))
+        cache[tid] = (key, history if used_history else None, parts)
         out.extend(parts)
+    md.keep_cache(name, {"units": registry.units, "leaders": registry.leaders, "tasks": cache})
     return out
 
 
@@ -268,10 +342,10 @@ def _with_stored(parts: list[Part], stored: Mapping[tuple[str, str], Part], rows
     out = []
     for p in parts:
         s = stored.get((p.task_id, p.unit)) if p.source != SOURCE_SHEET else None
-        out.append(p if s is None else replace(s, role=p.role, line=p.line))
+        out.append(p if s is None else _as(s, p.role, p.line))
     named = {p.unit for p in parts}
     # A unit no longer named on the task keeps its row and values, but no longer decides the task.
-    out.extend(replace(r, role=Role.COORD) for r in rows if r.unit not in named)
+    out.extend(_as(r, Role.COORD, r.line) for r in rows if r.unit not in named)
     return out
 
 
@@ -339,22 +413,39 @@ def _recorded_statuses(md: MasterData) -> dict[str, tuple[str | None, float | No
     every row of the task.
     """
     out: dict[str, tuple[str | None, float | None]] = {}
-    for row in md.parts.rows if md.parts.present else ():
-        tid, text = normalize_text(row.get("task_id")), normalize_text(row.get("task_status"))
-        if tid and text and tid not in out:
-            f = parse_line_text(text)
-            out[tid] = (f["status"], f["progress"])
+    if not md.parts.present:
+        return out
+    parsed: dict[str, tuple[str | None, float | None]] = {}  # the same few texts on every row
+    for row, (tid, _unit) in zip(md.parts.rows, _sheet_rows(md)[1], strict=True):
+        if not tid or tid in out:
+            continue
+        text = normalize_text(row.get("task_status"))
+        if text:
+            if text not in parsed:
+                f = parse_line_text(text)
+                parsed[text] = (f["status"], f["progress"])
+            out[tid] = parsed[text]
     return out
 
 
 def status_record(status: str, progress: float | None) -> str:
     """The derived status as the parts sheet records it (read back by :func:`recorded_statuses`)."""
-    return status if progress is None else f"{status}; {vn.percent(progress)}"
+    if progress is None:
+        return status
+    try:
+        return _status_record(status, progress)
+    except TypeError:  # not a key
+        return f"{status}; {vn.percent(progress)}"
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # a few statuses and figures on every part row
+def _status_record(status: str, progress: float) -> str:
+    return f"{status}; {vn.percent(progress)}"
 
 
 def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                 _index: Mapping[str, int] | None = None,
-                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
+                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | _Asked | None = None,
                 _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     """The task's status: derived from its parts unless the office set the cell by hand (rule 4)."""
     ts = _task_status(md, tid, parts, _index=_index, _history=_history, _recorded=_recorded)
@@ -366,7 +457,7 @@ def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
 
 def _task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                  _index: Mapping[str, int] | None = None,
-                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
+                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | _Asked | None = None,
                  _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     status, progress = derive_task_status(parts)
     i = (md.task_index() if _index is None else _index).get(tid)
@@ -412,10 +503,41 @@ class _OwnerStatuses:
         return self._map.get(key, default)
 
 
+class _Asked:
+    """The history as :func:`_task_status` sees it, noting whether it was asked."""
+
+    def __init__(self, inner: _OwnerStatuses) -> None:
+        self.inner, self.asked = inner, False
+
+    def get(self, key: tuple[str, str], default: Any = ()) -> Any:
+        self.asked = True
+        return self.inner.get(key, default)
+
+
 def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus]:
     index, history, recorded = md.task_index(), _OwnerStatuses(md), recorded_statuses(md)
-    return {tid: task_status(md, tid, ps, _index=index, _history=history, _recorded=recorded)
-            for tid, ps in parts_by_task(parts).items()}
+    # A task whose parts, status and progress cells and recorded status are those of an earlier
+    # step of the night keeps the status worked out then (unless the history decided it).
+    seen: dict[str, tuple[Any, TaskStatus]] = md.cache("task_statuses") or {}
+    cache: dict[str, tuple[Any, TaskStatus]] = {}
+    rows = md.tasks.rows
+    out: dict[str, TaskStatus] = {}
+    for tid, ps in parts_by_task(parts).items():
+        i = index.get(tid)
+        key = (tuple(ps), _cells_key(rows[i] if i is not None else {}, ("status", "progress")), recorded.get(tid))
+        hit = seen.get(tid)
+        if hit is not None and hit[0] == key:
+            ts = hit[1]
+        else:
+            asked = _Asked(history)
+            ts = task_status(md, tid, ps, _index=index, _history=asked, _recorded=recorded)
+            if asked.asked:
+                out[tid] = ts
+                continue
+        cache[tid] = (key, ts)
+        out[tid] = ts
+    md.keep_cache("task_statuses", cache)
+    return out
 
 
 def part_state(row: Mapping[str, Any], part: Part, as_of: dt.date, *, task_done: bool = False,
@@ -430,7 +552,9 @@ def part_state(row: Mapping[str, Any], part: Part, as_of: dt.date, *, task_done:
     status = part.status
     if task_done and not is_done(status):
         status = schema.STATUS_DONE
-    own = {**row, "status": status, "progress": part.progress, "completed_on": part.completed_on}
+    # ``derive`` reads these cells only: a copy of the whole row per part was most of the cost.
+    own = {"deadline_text": row.get("deadline_text"), "due_date": row.get("due_date"), "status": status,
+           "completed_on": part.completed_on}
     return derive(own, as_of, plan_year=plan_year, due_soon_days=due_soon_days,
                   due_soon_unit=due_soon_unit)  # type: ignore[arg-type]
 
@@ -477,11 +601,14 @@ def part_row(part: Part, task: Mapping[str, Any], state: Derived, ts: TaskStatus
         "unit": part.unit, "role": schema.PART_ROLE_LABELS.get(part.role, str(part.role)),
         "status": part.status, "progress": progress, "completed_on": part.completed_on,
         "result": part.result or None, "difficulties": part.difficulties or None, "proposals": part.proposals or None,
-        "period": vn.period_label(part.period) if part.period else None,
+        "period": _period_label(part.period) if part.period else None,
         "due_date": state.due_date, "deadline_state": schema.DEADLINE_STATES[state.deadline_state],
         "task_status": status_record(ts.derived_status, ts.derived_progress),
         "note": HAND_SET_NOTE.format(status=ts.cell_status) if ts.hand_set else None,
     }
+
+
+_period_label = functools.lru_cache(maxsize=4096)(vn.period_label)  # "2025-04" → "04/2025" on every part row
 
 
 def _row_key(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -525,7 +652,7 @@ def parts_sheet_changes(md: MasterData, parts: Sequence[Part], as_of: dt.date, *
         return ch
     sd = md.parts
     name = find_sheet_name(md.sheet_names, schema.PARTS.name) or schema.PARTS.name
-    at = {_row_key(r): i for i, r in enumerate(sd.rows)}
+    at = {k: i for i, k in enumerate(_sheet_rows(md)[1])}
     width = max(sd.columns.values(), default=0)
     for r in new_rows:
         i = at.get(_row_key(r))
