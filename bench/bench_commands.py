@@ -167,8 +167,10 @@ def measure_alone(what: str, master: Path) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (os.environ.get("KEHOACH_BENCH_CODE", str(ROOT)),
                                                     env.get("PYTHONPATH")) if p)
+    # cwd=run: ``-m`` puts the working directory first on sys.path, ahead of PYTHONPATH; started from a
+    # checkout it imported that checkout's package, so a ``--before`` row measured the current code.
     rc = subprocess.run([sys.executable, "-m", "kehoach_xl", *argv], env=env, stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL).returncode
+                        stderr=subprocess.DEVNULL, cwd=run).returncode
     if rc not in (0, 1):
         raise SystemExit(f"{' '.join(argv)} exited {rc}")
     return {"alone_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
