@@ -497,6 +497,8 @@ def read_sheet(book: Book, title: str, part: str, *, max_columns: int, max_chars
                         longest = max(longest, len(value))
                     elif len(value) > max_chars:
                         raise TextTooLong(title, ref or f"{column_letters(col)}{r}", len(value))
+                    # The cell is stored as at the end of the loop, repeated here rather than called:
+                    # this is the path of most cells, and a call per cell was a tenth of the read.
                     if col <= max_columns:
                         cells = rows.get(r)
                         if cells is None:
