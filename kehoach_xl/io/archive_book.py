@@ -304,7 +304,7 @@ def write_archive(master: Path, rows: Sequence[ArchiveRow], *, existing: Existin
                 for r in items:
                     changes.append(sheet, [*r.values, r.key, today])
             try:
-                patch_xlsx(src, tmp, changes)
+                patch_xlsx(src, tmp, changes, utf8=True)
             except ValueError as exc:
                 raise DataError(f"Không ghi được vào tệp lưu trữ '{path.name}': {exc}. Sổ theo dõi vẫn giữ nguyên.") \
                     from exc

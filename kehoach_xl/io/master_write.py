@@ -259,7 +259,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         from kehoach_xl.io.xlsx_patch import patch_xlsx  # late: reading commands never pay for the patcher
 
         try:
-            result = patch_xlsx(src, tmp, full)
+            result = patch_xlsx(src, tmp, full, utf8=True)  # an old ASCII sheet comes out in UTF-8
         except ValueError as exc:  # xlsx_patch.PatchError: the changes do not fit this workbook
             raise DataError(f"Không ghi được vào sổ theo dõi '{path.name}': {exc}. Sổ theo dõi vẫn giữ nguyên.") from exc
         _fault("patched")

@@ -19,6 +19,7 @@ Strings are written as inline strings, so xl/sharedStrings.xml is never touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -151,8 +152,47 @@ def _prune_calc_chain(xml: bytes, sheet_id: str, refs: set[str]) -> bytes:
     return b"".join(out)
 
 
-def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: int = COMPRESS_LEVEL) -> PatchResult:
-    """Write ``src`` with ``changes`` applied to ``dst`` (which may not be ``src``)."""
+# A character reference to a character outside ASCII that XML allows written as itself: what an
+# ASCII-encoded part holds for every Vietnamese letter ("&#7879;" for "ệ").
+_WIDE_REF = re.compile(rb"&#(?:x([0-9A-Fa-f]{2,6})|(1[2-9]\d|[2-9]\d\d|\d{4,7}));")
+
+
+def _wide_char(m: re.Match[bytes]) -> bytes:
+    hex_, dec = m.group(1), m.group(2)
+    n = int(hex_, 16) if hex_ else int(dec)
+    if 0x80 <= n <= 0xD7FF or 0xE000 <= n <= 0xFFFD or 0x10000 <= n <= 0x10FFFF:
+        return chr(n).encode("utf-8")
+    return m.group(0)  # not a character XML may hold as itself (or below 0x80): left as written
+
+
+def utf8_chunks(chunks: list[bytes | memoryview]) -> Iterator[bytes | memoryview]:
+    """``chunks`` of a part without an XML declaration (so UTF-8) with its non-ASCII character
+    references written as the characters themselves; a chunk holding none is passed on as it is.
+
+    Masters made before 03/12/2026 held their big sheets in ASCII, every Vietnamese letter a
+    reference: about 15 % more XML and a quarter more time in every later read. A rewritten sheet
+    comes out in UTF-8; the text is the same text (a reference and its character are one to XML).
+    A reference cut between two chunks stays a reference, which is still right.
+    """
+    search = _WIDE_REF.search
+    for chunk in chunks:
+        yield _WIDE_REF.sub(_wide_char, chunk) if search(chunk) else chunk
+
+
+def _declares_utf8(xml: bytes) -> bool:
+    head = xml[: xml.find(b"?>") + 2] if xml.startswith(b"<?xml") else b""
+    m = re.search(rb'encoding=["\']([^"\']+)', head)
+    return m is None or m.group(1).lower() in (b"utf-8", b"utf8")
+
+
+def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: int = COMPRESS_LEVEL,
+               utf8: bool = False) -> PatchResult:
+    """Write ``src`` with ``changes`` applied to ``dst`` (which may not be ``src``).
+
+    ``utf8``: each sheet rewritten comes out with its non-ASCII character references written as
+    the characters (:func:`utf8_chunks`); sheets with an XML declaration naming another encoding
+    are left as they are.
+    """
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve():
         raise PatchError("tệp đích phải khác tệp nguồn")
@@ -197,7 +237,10 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         if res.cells_written or clear_from is not None:
             # Deflated now: the sheet's old and new XML (100 MB each at 50,000 tasks) are let go
             # before the next sheet is read, instead of all of them living until the package is written.
-            replace[part] = pkg.deflate(part, res.chunks, compresslevel)
+            chunks = res.chunks
+            if utf8 and _declares_utf8(old_xml):
+                chunks = utf8_chunks(chunks)
+            replace[part] = pkg.deflate(part, chunks, compresslevel)
         res.chunks = []
         del old_xml
         result.cells_written += res.cells_written

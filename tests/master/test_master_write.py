@@ -164,8 +164,8 @@ def _wrong_log_row(changes: MasterChanges) -> MasterChanges:  # the appended log
 def test_verify_rejects_a_wrong_temp_file(master: Path, monkeypatch: pytest.MonkeyPatch, alter, message) -> None:  # noqa: ANN001
     from kehoach_xl.io.xlsx_patch import patch_xlsx
 
-    def lying_patcher(src: Path, dst: Path, changes: MasterChanges):  # writes another value than asked
-        return patch_xlsx(src, dst, alter(changes))
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges, **options):  # writes another value than asked
+        return patch_xlsx(src, dst, alter(changes), **options)
 
     monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
     before = master.read_bytes()

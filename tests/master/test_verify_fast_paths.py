@@ -36,8 +36,8 @@ def master(tmp_path: Path) -> Path:
 def _lie(monkeypatch: pytest.MonkeyPatch, alter: Callable[[MasterChanges], MasterChanges]) -> None:
     from kehoach_xl.io.xlsx_patch import patch_xlsx
 
-    def lying_patcher(src: Path, dst: Path, changes: MasterChanges):  # noqa: ANN202 - writes what alter makes of it
-        return patch_xlsx(src, dst, alter(changes))
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges, **options):  # noqa: ANN202 - writes what alter makes of it
+        return patch_xlsx(src, dst, alter(changes), **options)
 
     monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
 

@@ -83,9 +83,9 @@ def test_an_appended_row_altered_on_disk_is_refused_by_the_tail_check(tmp_path: 
 
     master = _many_writes(tmp_path, 2)
 
-    def lying_patcher(src: Path, dst: Path, changes: MasterChanges):  # noqa: ANN202
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges, **options):  # noqa: ANN202
         bad = MasterChanges(appends={s: [[*row[:-1], "SAI"] for row in rows] for s, rows in changes.appends.items()})
-        return patch_xlsx(src, dst, bad)
+        return patch_xlsx(src, dst, bad, **options)
 
     monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
     monkeypatch.setattr(_verify, "_rows_needed", lambda *a: pytest.fail("the tail check should decide"))
