@@ -7,7 +7,8 @@ Every write, in this order (see docs/safe-writes.md for the reasoning):
 3. copy the current master into ``.kehoach_backups/`` (old backups are pruned
    only after the write succeeded, so failing writes never push them out);
 4. turn ``changes.log`` into rows appended to the log sheet (or one summary row);
-5. patch into a temporary file in the master's own folder;
+5. patch into a temporary file in the master's own folder (a sheet it rewrites comes out in UTF-8,
+   also when an older writer left it in ASCII with character references);
 6. verify the temporary file (zip, XML, workbook opens, every changed cell reads back);
 7. fsync it, ``os.replace`` it onto the master, fsync the folder;
 8. release the lock; on any failure remove the temporary file.
