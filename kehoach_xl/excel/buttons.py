@@ -20,10 +20,10 @@ from typing import Any
 
 from kehoach_xl import vn
 from kehoach_xl.errors import DataError, KehoachError
-from kehoach_xl.io.livebook import LiveBook, default_user, excel_text, log_entry_rows
+from kehoach_xl.io.livebook import LiveBook, default_user, excel_text
 from kehoach_xl.io.master_read import read_grids
 from kehoach_xl.model import schema
-from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.changes import LogEntry, MasterChanges, log_rows
 from kehoach_xl.model.config import Config, load_config
 from kehoach_xl.model.controls import ACTION_CAPTIONS, CHOICE_CELL, CONTROL_BUTTONS, CONTROL_SHEET, ControlButton
 from kehoach_xl.model.master import (
@@ -130,7 +130,7 @@ class RemoteLiveBook(LiveBook):
             found, _ = match_headers(schema.LOG, header[0] if header else [])
             if not found:
                 found = {c.key: j for j, c in enumerate(schema.LOG.columns, start=1)}
-            sent.setdefault(log_name, []).extend(log_entry_rows(entries, found, user or default_user()))
+            sent.setdefault(log_name, []).extend(log_rows(entries, found, user or default_user()))
         rest = MasterChanges(cells=changes.cells, appends=kept, clear_from=changes.clear_from,
                              append_heights={k: v for k, v in changes.append_heights.items() if k in kept})
         self._names = [n for n in names if n not in hidden]  # the base class then writes no log of its own

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kehoach_xl import vn
+from kehoach_xl.model import changes as _changes
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, Link, LogEntry, MasterChanges
 from kehoach_xl.model.master import find_sheet_name, match_headers, task_table
@@ -222,30 +222,6 @@ def plan_changes(
     return plan
 
 
-def log_entry_rows(entries: Iterable[LogEntry], cols: Mapping[str, int], user: str) -> list[list[CellValue]]:
-    """Rows for the log sheet ("Nhật ký"), placed by its header columns."""
-    now = dt.datetime.now().replace(microsecond=0)
-    width = max(cols.values(), default=len(schema.LOG.columns))
-    out: list[list[CellValue]] = []
-    for e in entries:
-        values = {
-            "time": (e.time or now).replace(microsecond=0), "action": e.action, "file": e.file, "unit": e.unit,
-            "task_id": e.task_id, "field": e.field, "old": _log_text(e.old), "new": _log_text(e.new),
-            "user": e.user or user,
-        }
-        row: list[CellValue] = [None] * width
-        for key, j in cols.items():
-            row[j - 1] = values.get(key)
-        out.append(row)
-    return out
-
-
-def _log_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return schema.LIST_SEP.join(_log_text(v) for v in value)
-    return vn.value(value)
-
-
 def default_user() -> str:
     try:
         return f"{getpass.getuser()}@{socket.gethostname()}"
@@ -334,7 +310,7 @@ class LiveBook:
             found, _ = match_headers(schema.LOG, header[0] if header else [])
             if not found:
                 found = {c.key: j for j, c in enumerate(schema.LOG.columns, start=1)}
-            log_rows[log_name] = log_entry_rows(entries, found, user or default_user())
+            log_rows[log_name] = _changes.log_rows(entries, found, user or default_user())
         append_sheets = {find_sheet_name(self.sheet_names(), s) or s for s in changes.appends} | set(log_rows)
         tables = self.tables([s for s in append_sheets if s in self.sheet_names()])
         plan = plan_changes(changes, grids, tables, log_rows)

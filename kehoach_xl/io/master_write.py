@@ -20,14 +20,12 @@ the only step that touches the master's name is the atomic ``os.replace``.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import os
 import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kehoach_xl import vn
 from kehoach_xl.errors import DataError, SetupError
@@ -44,7 +42,7 @@ from kehoach_xl.io.write_errors import (
 )
 from kehoach_xl.io.xlsx_cells import col_letters
 from kehoach_xl.model import schema
-from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
+from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges, log_rows
 from kehoach_xl.model.config import Config, load_config
 
 __all__ = [
@@ -86,13 +84,6 @@ class WriteResult:
 # --- log rows -----------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """Old/new values as the log sheet shows them (dd/mm/yyyy, decimal comma)."""
-    if isinstance(value, (list, tuple, set)):
-        return schema.LIST_SEP.join(_text(v) for v in value)
-    return vn.value(value)
-
-
 def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
     """The log sheet's actual name and where each log column sits (staff may move columns).
 
@@ -116,23 +107,6 @@ def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
     return name, found
 
 
-def _log_rows(entries: list[LogEntry], cols: dict[str, int], default_user: str) -> list[list[CellValue]]:
-    now = dt.datetime.now().replace(microsecond=0)
-    width = max(cols.values())
-    rows = []
-    for e in entries:
-        values: dict[str, CellValue] = {
-            "time": (e.time or now).replace(microsecond=0), "action": e.action, "file": e.file,
-            "unit": e.unit, "task_id": e.task_id, "field": e.field,
-            "old": _text(e.old), "new": _text(e.new), "user": e.user or default_user,
-        }
-        row: list[CellValue] = [None] * width
-        for key, j in cols.items():
-            row[j - 1] = values.get(key)
-        rows.append(row)
-    return rows
-
-
 def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tuple[MasterChanges, int]:
     """A copy of ``changes`` whose appends include the log rows; the caller's object is untouched."""
     entries = list(changes.log)
@@ -152,7 +126,7 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tupl
         log.warning("sổ %s không có sheet nhật ký '%s': không ghi dòng nhật ký", src.name, schema.LOG.name)
         return full, 0
     sheet, cols = found
-    rows = _log_rows(entries, cols, user)
+    rows = log_rows(entries, cols, user)
     full.appends.setdefault(sheet, []).extend(rows)
     return full, len(rows)
 
