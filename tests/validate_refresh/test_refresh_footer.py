@@ -204,3 +204,16 @@ def test_verification_fails_when_the_footer_does_not_read_back(tmp_path: Path) -
         verify_workbook(path, ch, [], master_name=path.name)
     ok = MasterChanges(footers={schema.TASKS.name: {"oddFooter": as_of_part(D(2025, 5, 5))}})
     verify_workbook(path, ok, [], master_name=path.name)
+
+
+def test_the_nightly_converts_an_old_master(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kehoach_xl.commands.init import init
+    from kehoach_xl.commands.nightly import nightly
+
+    with monkeypatch.context() as m:
+        m.setattr(master_book, "as_of_part", lambda _d: OLD_RIGHT)
+        path = init(tmp_path / "so.xlsx", sample="langson_ddci_2024")
+    assert _footer(path)["R"] == OLD_RIGHT
+    rep = nightly(path, as_of=D(2025, 5, 5))
+    assert all(s.status == "ok" for s in rep.steps)
+    assert _footer(path)["R"] == as_of_part(D(2025, 5, 5)) and _footer(path)["C"].endswith("Trang &P/&N")
