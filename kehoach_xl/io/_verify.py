@@ -182,11 +182,12 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
     sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
-    missing = [s for s in sheets if s not in parts]
+    missing = [s for s in sheets | set(changes.footers) if s not in parts]
     if missing:
         raise _fail(master_name, f"thiếu trang {', '.join(missing)}")
-    # A sheet the write only appended to (the log, the history) is checked from its end.
+    # A sheet the write only appended to (the log, the history) is checked from its end; so is a footer.
     tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
+    tails.update({parts[s]: tails.get(parts[s]) or TailKeeper() for s in changes.footers})
 
     from python_calamine import CalamineWorkbook
 
@@ -200,13 +201,15 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
             with open(path, "rb") as fh:
                 wb = CalamineWorkbook.from_filelike(fh)
                 try:
-                    _check_all(wb, changes, master_name, {s: tails[parts[s]] for s in sheets if parts[s] in tails},
+                    _check_all(wb, changes, master_name,
+                               {s: tails[parts[s]] for s in sheets if _appends_only(changes, s)},
                                ready=structure.result)
                 finally:
                     wb.close()
         except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
             values_failed = exc
         structure.result()
+    _check_footers(path, changes, parts, tails, master_name)
 
     import openpyxl
 
@@ -220,6 +223,25 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
         raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
     if values_failed is not None:
         raise values_failed
+
+
+def _check_footers(path: Path, changes: MasterChanges, parts: dict[str, str], tails: dict[str, TailKeeper],
+                   master_name: str) -> None:
+    """Each footer the changes set reads back with its new right part, unless that part is not the
+    program's (staff's own text, which the writer leaves as it is)."""
+    from kehoach_xl.io.xlsx_footer import footer_text, read_footer, tail_start
+    from kehoach_xl.model.footer import right_is_ours, split_sections
+
+    for sheet, wanted in changes.footers.items():
+        keeper = tails[parts[sheet]]
+        for name, right in wanted.items():
+            data = keeper.tail
+            # The kept end of the stream (written streamed through expat above) holds it, unless the
+            # part ends in more than the kept bytes after its rows: then it is read again.
+            text = footer_text(data, name) if tail_start(data) else read_footer(path, parts[sheet], name)
+            got = split_sections(text).get("R") if text is not None else None
+            if got is not None and got != right and right_is_ours(got):
+                raise _fail(master_name, f"chân trang bản in của trang {sheet} không đúng: {text!r}")
 
 
 _TAIL_ROWS_MAX = 5000  # more appended rows than this: the sheet is read whole anyway

@@ -119,7 +119,7 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tupl
         clear_from=dict(changes.clear_from), log=list(changes.log),
         append_heights={k: list(v) for k, v in changes.append_heights.items()},
         row_heights={k: dict(v) for k, v in changes.row_heights.items()},
-        new_sheets=dict(changes.new_sheets),
+        new_sheets=dict(changes.new_sheets), footers={k: dict(v) for k, v in changes.footers.items()},
     )
     found = _log_columns(src)
     if found is None:

@@ -153,7 +153,8 @@ def split_new_sheets(changes: MasterChanges, existing: Sequence[str]
     rest = MasterChanges(cells=dict(changes.cells), appends=dict(changes.appends),
                          clear_from=dict(changes.clear_from), log=list(changes.log),
                          append_heights=dict(changes.append_heights),
-                         row_heights=dict(changes.row_heights))  # the summary's heights (hidden rows) too
+                         row_heights=dict(changes.row_heights),  # the summary's heights (hidden rows) too
+                         footers=dict(changes.footers))
     for name, rows in changes.new_sheets.items():
         if find_sheet_name(existing, name) is not None:
             continue

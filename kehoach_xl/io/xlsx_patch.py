@@ -53,6 +53,7 @@ class PatchResult:
     changed_parts: list[str] = field(default_factory=list)
     cells_written: int = 0
     rows_appended: dict[str, int] = field(default_factory=dict)
+    footers_written: dict[str, list[str]] = field(default_factory=dict)  # sheet → header/footer elements
 
 
 @dataclass
@@ -203,12 +204,13 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
     replace: dict[str, Content] = {}
     calc_xml = pkg.read(wb.calc_part) if wb.calc_part and wb.calc_part in pkg.by_name else None
 
-    sheet_names = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
+    sheet_names = set(changes.cells) | set(changes.appends) | set(changes.clear_from) | set(changes.footers)
     for name in sorted(sheet_names):
         cells = changes.cells.get(name, {})
         appends = changes.appends.get(name, [])
         clear_from = changes.clear_from.get(name)
-        if not cells and not appends and clear_from is None:
+        footers = changes.footers.get(name, {})
+        if not cells and not appends and clear_from is None and not footers:
             continue
         part, sheet_id = wb.sheet_part(name)
         tables = wb.tables(part) if appends else []
@@ -220,14 +222,14 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
             cells=cells, appends=appends, clear_from=clear_from,
             table=(table.first_col, table.header_row, table.last_row) if table else None,
             append_heights=changes.append_heights.get(name, []),
-            row_heights=changes.row_heights.get(name, {}),
+            row_heights=changes.row_heights.get(name, {}), footers=dict(footers),
         )
         old_xml = pkg.read(part)
         try:
             res = patch_sheet(old_xml, edit, styles, wb.date1904)
         except SheetPatchError as exc:
             raise PatchError(f"trang tính “{name}”: {exc}") from exc
-        if res.cells_written or clear_from is not None:
+        if res.cells_written or clear_from is not None or res.footers_written:
             # Deflated now: the sheet's old and new XML (100 MB each at 50,000 tasks) are let go
             # before the next sheet is read, instead of all of them living until the package is written.
             # (patch_sheet refuses a part in another encoding than UTF-8, so every part here is UTF-8)
@@ -235,6 +237,8 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         res.chunks = []
         del old_xml
         result.cells_written += res.cells_written
+        if res.footers_written:
+            result.footers_written[name] = list(res.footers_written)
         if appends:
             result.rows_appended[name] = res.rows_appended
         if table and res.append_rows:

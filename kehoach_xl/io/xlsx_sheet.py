@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_footer import set_footers, tail_start
 from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
@@ -42,6 +43,8 @@ class SheetEdit:
     table: tuple[int, int, int] | None = None
     append_heights: list[float | None] = field(default_factory=list)
     row_heights: dict[int, float] = field(default_factory=dict)  # rows the edit writes, given a custom height
+    # <headerFooter> element → its new right part, where the program wrote the old one (io/xlsx_footer).
+    footers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class SheetResult:
     append_rows: tuple[int, int] | None = None  # first and last appended row
     last_col: int = 0  # right-most column written
     removed_formulas: list[str] = field(default_factory=list)
+    footers_written: list[str] = field(default_factory=list)  # header/footer elements rewritten
 
     @property
     def xml(self) -> bytes:
@@ -399,6 +403,11 @@ def _update_dimension(xml: bytes, max_row: int, max_col: int, prefix: bytes) -> 
 
 def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = False) -> SheetResult:
     _check_prolog(xml)
+    if edit.footers and not (edit.cells or edit.appends or edit.clear_from is not None or edit.row_heights):
+        # Only the footer (a refresh on a day that changes no cell): the rows are not even looked at.
+        cut = tail_start(xml)
+        tail, written = set_footers(xml[cut:], edit.footers)
+        return SheetResult([memoryview(xml)[:cut], tail], footers_written=written)
     sd = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
     if sd is None:
         raise SheetPatchError("không tìm thấy <sheetData> trong phần bảng tính")
@@ -532,13 +541,18 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         result.cells_written += written
         max_row = max(max_row, last_row)
         max_col = max(max_col, last_col)
-    if result.append_rows:
+    if result.append_rows or edit.footers:
         # Ranges staff laid over the data (sheet-level autofilter, conditional formats, validations)
-        # all sit after </sheetData>: grow the ones that ended at the last data row.
-        sd_end = xml.index(b"</" + tags.prefix + b"sheetData>", pos)
-        header = edit.table[1] if edit.table else 1
+        # and the print footer all sit after </sheetData>: only those last bytes are edited.
+        sd_end = xml.rindex(b"</" + tags.prefix + b"sheetData>", pos)
         out.append(view[pos:sd_end])
-        out.append(map_ranges(xml[sd_end:], grow_rule(result.append_rows[0] - 1, result.append_rows[1], header)))
+        tail = xml[sd_end:]
+        if result.append_rows:  # grow the ranges that ended at the last data row
+            header = edit.table[1] if edit.table else 1
+            tail = map_ranges(tail, grow_rule(result.append_rows[0] - 1, result.append_rows[1], header))
+        if edit.footers:
+            tail, result.footers_written = set_footers(tail, edit.footers)
+        out.append(tail)
     else:
         out.append(view[pos:])
     # <dimension> sits before <sheetData>, so only the first chunk can change.

@@ -75,7 +75,7 @@ def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) 
 
 def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
     """One change set doing what ``parts`` do in order: a later cell wins, a later clear drops the
-    earlier cells it covers, appended rows and log entries are concatenated."""
+    earlier cells it covers, appended rows and log entries are concatenated, a later footer wins."""
     out = MasterChanges()
     for ch in parts:
         for sheet, start in ch.clear_from.items():
@@ -94,6 +94,8 @@ def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
             out.row_heights.setdefault(sheet, {}).update(hs)
         out.log.extend(ch.log)
         out.new_sheets.update(ch.new_sheets)
+        for sheet, parts in ch.footers.items():
+            out.footers.setdefault(sheet, {}).update(parts)
     return out
 
 

@@ -109,6 +109,10 @@ class MasterChanges:
     # writer builds each with its Table and layout and grafts it into the file (io/xlsx_graft).
     # Cells and appended rows addressed to such a sheet land in these rows.
     new_sheets: dict[str, list[list[CellValue]]] = field(default_factory=dict)
+    # Print footers: sheet → {element of <headerFooter> ("oddFooter") → its new right part, codes
+    # included (model/footer.as_of_part)}. The writer replaces only a right part the program wrote
+    # (model/footer.right_is_ours); staff's own text and the left and centre parts stay.
+    footers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def set(self, sheet: str, row: int, col: int, value: CellValue) -> None:
         self.cells.setdefault(sheet, {})[(row, col)] = value
@@ -122,7 +126,8 @@ class MasterChanges:
         heights.append(height)
 
     def is_empty(self) -> bool:
-        return not (any(self.cells.values()) or any(self.appends.values()) or self.clear_from or self.new_sheets)
+        return not (any(self.cells.values()) or any(self.appends.values()) or self.clear_from or self.new_sheets
+                    or any(self.footers.values()))
 
     def cell_count(self) -> int:
         return sum(len(v) for v in self.cells.values()) + sum(

@@ -23,9 +23,11 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from kehoach_xl import vn
 from kehoach_xl.io.master_new import STREAMED_ROWS, StreamedRows, stream_rows
 from kehoach_xl.io.xlsx_print import a4_one_page_wide
 from kehoach_xl.model import schema
+from kehoach_xl.model.footer import as_of_part, hf
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.rules.safe_cells import put_text
@@ -179,14 +181,12 @@ def print_task_sheet(ws: Any, meta: Mapping[str, Any] | None = None) -> None:
     set_task_print_header(ws, meta or {})
 
 
-def _hf(text: str, size: int = 11, bold: bool = False) -> str:
-    """Header/footer text in Times New Roman; '&' doubled (a code character there)."""
-    style = "Bold" if bold else "Regular"
-    return f'&"Times New Roman,{style}"&{size}' + text.replace("&", "&&")
+_hf = hf  # header/footer text in Times New Roman 11 pt
 
 
 def set_task_print_header(ws: Any, meta: Mapping[str, Any]) -> None:
-    """The plan's title and number at the top of every printed page; agency, page x/y and print date below."""
+    """The plan's title and number at the top of every printed page; agency, page x/y and the data's
+    as-of date below (``meta["as_of"]``, else today: refresh keeps it up to date, see model/footer)."""
     title = normalize_text(meta.get("plan_title")) or "Sổ theo dõi thực hiện kế hoạch"
     number = normalize_text(meta.get("plan_number"))
     head = _hf(title, bold=True)
@@ -196,7 +196,16 @@ def set_task_print_header(ws: Any, meta: Mapping[str, Any]) -> None:
     ws.oddHeader.center.text = head
     ws.oddFooter.left.text = _hf(normalize_text(meta.get("agency")))
     ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
-    ws.oddFooter.right.text = _hf("In ngày ") + "&D"
+    # Not "&D": Excel prints that in the PC's regional format (12/3/2026 for 3 December on a US setup).
+    ws.oddFooter.right.text = as_of_part(_as_of(meta.get("as_of")))
+
+
+def _as_of(value: Any) -> dt.date:
+    """The as-of date the settings sheet will hold (a date or a dd/mm/yyyy text), else today."""
+    try:
+        return vn.parse_date(value) or dt.date.today()
+    except (TypeError, ValueError, OverflowError):
+        return dt.date.today()
 
 
 def _col_letter(sheet: Sheet, key: str) -> str:

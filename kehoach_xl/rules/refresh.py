@@ -13,6 +13,7 @@ from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
+from kehoach_xl.model.footer import ODD_FOOTER, as_of_part, with_right
 from kehoach_xl.model.master import MasterData, find_sheet_name, settings_cell, summary_sheet_is_ours
 from kehoach_xl.model.outcome import Outcome
 from kehoach_xl.rules.derive import Derived, derive_all
@@ -152,8 +153,9 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
 
 
 def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = None,
-                    summary_grid: Any = _UNKNOWN) -> Outcome:
-    """Cells of the derived columns, the settings as-of row and the summary's as-of line that change.
+                    summary_grid: Any = _UNKNOWN, task_footer: Any = _UNKNOWN) -> Outcome:
+    """Cells of the derived columns, the settings as-of row, the summary's as-of line and the printed
+    task list's as-of footer that change.
 
     ``outcome.figures``: ``tasks`` (rows that are tasks), ``states`` (deadline-state code → tasks,
     after the refresh), ``missing_columns`` (headers of derived columns the sheet lacks).
@@ -162,6 +164,11 @@ def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = N
     goes into its A3 (the cell the summary writes it to) only when the program made that sheet (a staff's own "Tổng hợp"
     is left alone); when the caller did not read it, the line is rewritten only when
     the settings' as-of date changes.
+
+    ``task_footer`` is the task sheet's footer as it stands (``oddFooter``, None when it has none).
+    Its right part becomes "Số liệu đến ngày dd/mm/yyyy" when the program wrote it and it says
+    otherwise (an old master's "In ngày &D" included); when the caller did not read it, whenever the
+    settings' as-of date changes (the writer still leaves a right part staff wrote).
     """
     config = config or Config()
     if isinstance(as_of, dt.datetime):
@@ -210,9 +217,19 @@ def compute_refresh(md: MasterData, *, as_of: dt.date, config: Config | None = N
         if stale:
             ch.set(summary_name, *SUMMARY_AS_OF_CELL, line)
 
+    if tasks_name and sd.present:
+        right = as_of_part(as_of)
+        if task_footer is _UNKNOWN:
+            stale = as_of_changed
+        else:
+            stale = task_footer is not None and with_right(task_footer, right) is not None
+        if stale:
+            ch.footers[tasks_name] = {ODD_FOOTER: right}
+
     n = ch.cell_count()
-    if n:
-        ch.log.append(LogEntry(action="refresh", new=f"{line}: {n} ô thay đổi"))
+    if n or ch.footers:
+        note = "; chân trang bản in theo ngày số liệu" if ch.footers else ""
+        ch.log.append(LogEntry(action="refresh", new=f"{line}: {n} ô thay đổi{note}"))
     missing = [schema.TASKS.col(k).header for k in schema.DERIVED_FIELDS if k not in sd.columns] if sd.present else []
     return Outcome(as_of=as_of, changes=ch, figures={"tasks": sum(states.values()), "cells_changed": n,
                                                      "states": dict(states), "missing_columns": missing})

@@ -9,6 +9,7 @@ centred in the top margin, none on page 1), and no decimal point in a Vietnamese
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import os
 import re
@@ -110,6 +111,21 @@ def test_every_input_column_is_on_paper_with_its_header_whole(demo_files: dict[s
     # Both halves of a band of rows repeat the plan's numbering and the task text.
     assert all(any(t == "Nhóm" for t, *_ in page) and any(t == "STT" for t, *_ in page) for page in pages)
     assert any(t == "Trang" for page in pages for t, *_ in page)
+
+
+def test_task_pages_say_the_data_as_of_date_in_vietnamese_format(demo_files: dict[str, Path]) -> None:
+    # Not the PC's print date ("&D" printed 12/3/2026 for 3 December under US regional settings):
+    # the as-of date of the demo's refresh, dd/mm/yyyy, on every task page.
+    from kehoach_xl.commands.demo import DEMO_AS_OF
+
+    wanted = f"Số liệu đến ngày {DEMO_AS_OF:%d/%m/%Y}"
+    pages = [p for p in _text(demo_files["master"]).split("\f") if "Trang" in p and "Mã" in p and "Vai" not in p]
+    task_pages = [p for p in pages if "Kế hoạch số" in p]
+    assert task_pages and all(wanted in " ".join(p.split()) for p in task_pages)
+    assert not any("In ngày" in p for p in pages)
+    today = dt.date.today()
+    us = {f"{today.month}/{today.day}/{today.year}", f"{today:%m/%d/%Y}", f"{today:%m/%d/%y}"}
+    assert not any(u in p for p in task_pages for u in us if u != f"{today:%d/%m/%Y}")
 
 
 def test_report_page_numbers_from_page_two_centred_at_top(demo_files: dict[str, Path]) -> None:
