@@ -255,7 +255,10 @@ def cap_nhat(book: Any = None, *, config: Config | None = None, as_of: dt.date |
         day = as_of or _today()
         md = _master(live, cfg, (schema.SUMMARY_SHEET_NAME,))
         summary = find_sheet_name(live.sheet_names(), schema.SUMMARY_SHEET_NAME)
-        out = compute_refresh(md, as_of=day, config=cfg, summary_grid=live.grids.get(summary) if summary else None)
+        # task_footer=None: the open book's print footer is not written from here (the remote engine has no
+        # page setup); the next refresh from the command line or the nightly brings it up to date.
+        out = compute_refresh(md, as_of=day, config=cfg, summary_grid=live.grids.get(summary) if summary else None,
+                              task_footer=None)
         changes, counts = out.changes, out.figures["states"]
         msg = (f"Đã cập nhật {vn.integer(len(md.tasks.rows))} nhiệm vụ, số liệu tính đến ngày {vn.date(day)}.\n"
                f"Quá hạn: {vn.integer(counts.get('overdue', 0))}; sắp đến hạn: {vn.integer(counts.get('due_soon', 0))}.\n"
