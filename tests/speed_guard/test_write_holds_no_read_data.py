@@ -1,8 +1,8 @@
 """The writer's peak is its own: merge and nightly let the master they read go before they write.
 
 At 50,000 tasks the read master is some 200 MiB of rows and parts; held through the write, it sat
-under the patch and the verification (merge 1,437 MiB, nightly 1,585 MiB; released: 1,148 and
-1,200 MiB, bench/results_round4.md). Checked here by weak references, without timing anything:
+under the patch and the verification (merge 1,436 MiB, nightly 1,586 MiB; released: 1,170 and
+1,180 MiB, bench/results_round4.md). Checked here by weak references, without timing anything:
 the objects must be gone by reference counting alone (no ``gc.collect``), as they are in a run.
 """
 

@@ -217,3 +217,15 @@ def test_the_nightly_converts_an_old_master(tmp_path: Path, monkeypatch: pytest.
     rep = nightly(path, as_of=D(2025, 5, 5))
     assert all(s.status == "ok" for s in rep.steps)
     assert _footer(path)["R"] == as_of_part(D(2025, 5, 5)) and _footer(path)["C"].endswith("Trang &P/&N")
+
+
+def test_a_caller_that_cannot_write_the_footer_neither_writes_nor_mentions_it(tmp_path: Path) -> None:
+    # The refresh button works on the open book through xlwings, which has no page setup to write:
+    # it passes task_footer=None, and its log line must not claim a footer it did not write.
+    path = make_sample_master(tmp_path / "so.xlsx")
+    md = read_master(path)
+    out = compute_refresh(md, as_of=D(2031, 1, 2), task_footer=None)
+    assert not out.changes.footers
+    assert out.changes.log and all("chân trang" not in str(e.new) for e in out.changes.log)
+    known = compute_refresh(md, as_of=D(2031, 1, 2))  # the same day, footer unknown: written, and said
+    assert known.changes.footers and any("chân trang" in str(e.new) for e in known.changes.log)
