@@ -49,17 +49,21 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
     if md.tasks.missing:
         raise DataError(f"Sheet “{schema.TASKS.name}” thiếu cột: {', '.join(md.tasks.missing)}.")
     config = config or load_config(master)
-    s = summary_of(md, as_of, config=config, period=period)
     name = find_sheet_name(grids, SHEET)
     grid = grids[name] if name else None
-    if grid is None:
+    ours = grid is not None and summary_sheet_is_ours(grid)
+    # The rows live on in ``md``; the raw grids would only add to the peak (50,000 tasks: ~60 MiB).
+    del grids, grid
+    s = summary_of(md, as_of, config=config, period=period)
+    stamp = md.stamp
+    del md  # the summary is made: the master's rows are not needed to write it or to export it
+    if name is None:
         s.warnings.append(f"Sổ theo dõi chưa có sheet “{SHEET}”; chỉ xuất tệp tổng hợp riêng.")
-    elif not summary_sheet_is_ours(grid):
+    elif not ours:
         s.warnings.append(f"Sheet “{SHEET}” không do chương trình tạo (ô A1 không phải “{schema.SUMMARY_TITLE}”) "
                           "nên không ghi đè; đổi tên sheet đó nếu muốn chương trình lập bảng tổng hợp.")
     else:
-        write_master(master, summary_changes(s), action="summary", config=config, expect=md.stamp)
-    del md, grids, grid  # the export is made from the Summary alone: the master's rows are not kept for it
+        write_master(master, summary_changes(s), action="summary", config=config, expect=stamp)
     if export is not None:
         s.export_path = export_summary(s, Path(export))
     return s

@@ -1,4 +1,4 @@
-"""The writer's peak is its own: merge and nightly let the master they read go before they write.
+"""The writer's peak is its own: merge, the nightly and summary let the master they read go before they write.
 
 At 50,000 tasks the read master is some 200 MiB of rows and parts; held through the write, it sat
 under the patch and the verification (merge 1,436 MiB, nightly 1,586 MiB; released: 1,170 and
@@ -74,3 +74,16 @@ def test_the_night_lets_its_steps_data_go_before_it_writes(tmp_path, monkeypatch
     assert rep.merge["written"] is True, rep.to_dict()
     assert len(refs) >= 3  # read, after the merge, after the refresh (and the summary)
     assert len(seen) == 1 and not any(seen[0]), seen
+
+
+def test_summary_lets_the_read_master_go_before_it_writes(tmp_path, monkeypatch):
+    import kehoach_xl.commands.summary as summary_cmd
+    from kehoach_xl.commands.summary import summary
+
+    master, _ = _month(tmp_path)
+    refs: list = []
+    _watch(monkeypatch, summary_cmd, "read_master_and", refs)
+    seen = _alive_at_write(monkeypatch, refs)
+    s = summary(master, as_of=AS_OF, export=tmp_path / "tong_hop.xlsx")
+    assert s.total.total > 0 and (tmp_path / "tong_hop.xlsx").is_file()
+    assert len(refs) == 1 and seen == [[False]]
