@@ -38,3 +38,27 @@ def test_task_rows_are_utf8_and_read_back_the_same(tmp_path):
     name_col, unit_col = header.index(headers["task"]), header.index(headers["lead_units"])
     got = [(r[name_col], r[unit_col]) for r in rows[1:] if r[name_col]]
     assert got == [(f"{NAME} {i}", UNIT) for i in range(1, 31)]
+
+
+# openpyxl's WorksheetWriter.get_stream as of openpyxl 3.1.5, whitespace collapsed. io/master_new copies it
+# (openpyxl has no parameter for the encoding) to write UTF-8; if openpyxl changes it, the copy must follow.
+_OPENPYXL_GET_STREAM = (
+    "def get_stream(self): with xmlfile(self.out) as xf: with xf.element(\"worksheet\", xmlns=SHEET_MAIN_NS): "
+    "try: while True: el = (yield) if el is True: yield xf elif el is None: # et_xmlfile chokes continue "
+    "else: xf.write(el) except GeneratorExit: pass"
+)
+
+
+def test_the_copied_sheet_writer_still_matches_openpyxls():
+    import inspect
+
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    from kehoach_xl.io.master_new import _StreamingSheetWriter
+
+    theirs = " ".join(inspect.getsource(WorksheetWriter.get_stream).split())
+    assert theirs == _OPENPYXL_GET_STREAM, (
+        "openpyxl changed WorksheetWriter.get_stream: bring io/master_new._StreamingSheetWriter.get_stream "
+        "(its copy with encoding='utf-8') in line, then update this text")
+    assert _StreamingSheetWriter.get_stream is not WorksheetWriter.get_stream
+    assert 'encoding="utf-8"' in inspect.getsource(_StreamingSheetWriter.get_stream)
