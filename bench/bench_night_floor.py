@@ -49,10 +49,11 @@ def measure(what: str, folder: Path) -> float:
     elif what.startswith("calamine"):
         from python_calamine import CalamineWorkbook
 
-        for path in ([master] if not what.endswith("submissions") else subs):
+        only = BIG_SHEETS if what.endswith("parts sheets") else None  # else every sheet
+        for path in (subs if what.endswith("submissions") else [master]):
             wb = CalamineWorkbook.from_path(str(path))
             for name in wb.sheet_names:
-                if what.endswith("master") or what.endswith("submissions") or name in BIG_SHEETS:
+                if only is None or name in only:
                     wb.get_sheet_by_name(name).to_python()
             wb.close()
     else:

@@ -17,6 +17,7 @@ from kehoach_xl.rules.refresh import RefreshResult, compute_refresh
 def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config | None = None) -> RefreshResult:
     """Recompute the derived columns of the master file as of ``as_of`` (today by default)."""
     from kehoach_xl.io.master_write import write_master
+    from kehoach_xl.io.xlsx_footer import sheet_footer  # its part alone, from the end: calamine has no footers
 
     master = checked_master(master)
     as_of = as_of or dt.date.today()
@@ -30,7 +31,7 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     summary_grid = grids[summary_name] if summary_name else None
     del grids  # the rows live on in ``md``; the raw grids would only add to the peak
     out = compute_refresh(md, as_of=as_of, config=config, summary_grid=summary_grid,
-                          task_footer=_task_footer(master))
+                          task_footer=sheet_footer(master, schema.TASKS.name))
     backup = None
     stamp = md.stamp
     del md  # the rows and parts are not needed to write: the writer's peak is its own
@@ -40,15 +41,3 @@ def refresh(master: Path | str, *, as_of: dt.date | None = None, config: Config 
     return RefreshResult(path=master, as_of=as_of, tasks=f["tasks"], cells_changed=f["cells_changed"],
                          states=f["states"], missing_columns=f["missing_columns"], backup=backup)
 
-
-def _task_footer(master: Path) -> str | None:
-    """The task sheet's print footer as the file holds it (only the end of the sheet part is kept)."""
-    import zipfile
-
-    from kehoach_xl.io._verify import sheet_parts
-    from kehoach_xl.io.xlsx_footer import read_footer
-
-    with zipfile.ZipFile(master) as zf:
-        parts = sheet_parts(zf)[1]
-    name = find_sheet_name(list(parts), schema.TASKS.name)
-    return read_footer(master, parts[name]) if name else None

@@ -16,8 +16,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring
+from lxml import etree
 
+from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, sheet_map
 from kehoach_xl.model.footer import with_right
+from kehoach_xl.model.master import find_sheet_name
 
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _HEADER_FOOTER = re.compile(rb"<((?:\w+:)?)headerFooter\b[^>]*?(/?)>")
@@ -91,12 +94,26 @@ def set_footers(tail: bytes, footers: Mapping[str, str]) -> tuple[bytes, list[st
 
 def read_footer(path: Path | str, part: str, name: str = "oddFooter") -> str | None:
     """``name`` of the sheet part ``part`` of the workbook at ``path``, streamed: only the end is kept."""
+    with zipfile.ZipFile(path) as zf:
+        return _footer_of(zf, part, name)
+
+
+def sheet_footer(path: Path | str, sheet: str, name: str = "oddFooter") -> str | None:
+    """``name`` of the sheet called ``sheet`` (as staff may have spelled it), one opening of the file;
+    None when there is no such sheet or footer."""
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        _, parts = sheet_map(Parts(names.__contains__, lambda n: etree.fromstring(zf.read(n), HARDENED_PARSER)))
+        found = find_sheet_name(list(parts), sheet)
+        return _footer_of(zf, parts[found], name) if found else None
+
+
+def _footer_of(zf: zipfile.ZipFile, part: str, name: str) -> str | None:
     keep = 1 << 20
     data = b""
-    with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+    with zf.open(part) as fh:
         while chunk := fh.read(keep):
             data = data[-keep:] + chunk
     if not tail_start(data):  # the part ends in more than a megabyte of other things: rare, read it whole
-        with zipfile.ZipFile(path) as zf:
-            data = zf.read(part)
+        data = zf.read(part)
     return footer_text(data, name)

@@ -53,7 +53,6 @@ class PatchResult:
     changed_parts: list[str] = field(default_factory=list)
     cells_written: int = 0
     rows_appended: dict[str, int] = field(default_factory=dict)
-    footers_written: dict[str, list[str]] = field(default_factory=dict)  # sheet → header/footer elements
 
 
 @dataclass
@@ -237,8 +236,6 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         res.chunks = []
         del old_xml
         result.cells_written += res.cells_written
-        if res.footers_written:
-            result.footers_written[name] = list(res.footers_written)
         if appends:
             result.rows_appended[name] = res.rows_appended
         if table and res.append_rows:

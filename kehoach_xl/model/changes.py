@@ -65,7 +65,6 @@ def log_rows(entries: Iterable[LogEntry], cols: Mapping[str, int], user: str) ->
 
     now = dt.datetime.now().replace(microsecond=0)
     width = max(cols.values(), default=len(LOG.columns))
-    order = sorted(cols.items(), key=lambda kv: kv[1])
     last_time: dt.datetime | None = None
     shown = now
     out: list[list[CellValue]] = []
@@ -76,7 +75,7 @@ def log_rows(entries: Iterable[LogEntry], cols: Mapping[str, int], user: str) ->
         values = {"time": shown, "action": e.action, "file": e.file, "unit": e.unit, "task_id": e.task_id,
                   "field": e.field, "old": text(e.old), "new": text(e.new), "user": e.user or user}
         row: list[CellValue] = [None] * width
-        for key, j in order:
+        for key, j in cols.items():
             row[j - 1] = values.get(key)
         out.append(row)
     return out

@@ -181,21 +181,18 @@ def print_task_sheet(ws: Any, meta: Mapping[str, Any] | None = None) -> None:
     set_task_print_header(ws, meta or {})
 
 
-_hf = hf  # header/footer text in Times New Roman 11 pt
-
-
 def set_task_print_header(ws: Any, meta: Mapping[str, Any]) -> None:
     """The plan's title and number at the top of every printed page; agency, page x/y and the data's
     as-of date below (``meta["as_of"]``, else today: refresh keeps it up to date, see model/footer)."""
     title = normalize_text(meta.get("plan_title")) or "Sổ theo dõi thực hiện kế hoạch"
     number = normalize_text(meta.get("plan_number"))
-    head = _hf(title, bold=True)
+    head = hf(title, bold=True)
     if number:
-        head += _hf(f" (Kế hoạch số {number})")
+        head += hf(f" (Kế hoạch số {number})")
     ws.HeaderFooter.scaleWithDoc = False  # 11 pt on paper whatever the sheet's scale
     ws.oddHeader.center.text = head
-    ws.oddFooter.left.text = _hf(normalize_text(meta.get("agency")))
-    ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
+    ws.oddFooter.left.text = hf(normalize_text(meta.get("agency")))
+    ws.oddFooter.center.text = hf("Trang ") + "&P/&N"
     # Not "&D": Excel prints that in the PC's regional format (12/3/2026 for 3 December on a US setup).
     ws.oddFooter.right.text = as_of_part(_as_of(meta.get("as_of")))
 
@@ -335,7 +332,7 @@ def _problems_sheet(wb: Workbook) -> Any:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
+    ws.oddFooter.center.text = hf("Trang ") + "&P/&N"
     return ws
 
 

@@ -23,6 +23,7 @@ from openpyxl.worksheet.pagebreak import Break
 
 from kehoach_xl import vn
 from kehoach_xl.model import schema
+from kehoach_xl.model.footer import hf
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.part import Part
 from kehoach_xl.model.roles import ROLE_STRENGTH, Role
@@ -174,11 +175,6 @@ def _plan_short(md: MasterData) -> str:
     return f"Kế hoạch số {number}" if number else (f"Kế hoạch {code}" if code else "")
 
 
-def _hf(text: str, size: int = 10, bold: bool = False) -> str:
-    """Header/footer text in Times New Roman; '&' doubled (a code character there)."""
-    return f'&"Times New Roman,{"Bold" if bold else "Regular"}"&{size}' + text.replace("&", "&&")
-
-
 def _page_frame(ws: Any, unit: str, period: str, plan_short: str, title: str) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -189,10 +185,10 @@ def _page_frame(ws: Any, unit: str, period: str, plan_short: str, title: str) ->
     ws.HeaderFooter.scaleWithDoc = False
     # Three short parts that never overlap: the plan's number, the title, the unit and period. The
     # plan's full name is the title row on screen and the first line of the instructions.
-    ws.oddHeader.left.text = _hf(plan_short)
-    ws.oddHeader.center.text = _hf(title, 11, bold=True)
-    ws.oddHeader.right.text = _hf(f"{unit} — tháng {period_label(period)}", bold=True)
-    ws.oddFooter.center.text = _hf("Trang ") + "&P/&N"
+    ws.oddHeader.left.text = hf(plan_short, 10)
+    ws.oddHeader.center.text = hf(title, 11, bold=True)
+    ws.oddHeader.right.text = hf(f"{unit} — tháng {period_label(period)}", 10, bold=True)
+    ws.oddFooter.center.text = hf("Trang ", 10) + "&P/&N"
 
 
 def _report_sheet(wb: Any, md: MasterData, unit: str, period: str, rows: list[dict[str, Any]],
