@@ -28,7 +28,7 @@ from typing import Any
 from lxml import etree
 
 from kehoach_xl.io.write_errors import VerifyFailedError
-from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, sheet_map
+from kehoach_xl.io.xlsx_package import zip_sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
 
@@ -43,10 +43,6 @@ def _fail(master_name: str, what: str) -> VerifyFailedError:
         f"Tệp vừa ghi không đạt bước kiểm tra ({what}). Sổ theo dõi '{master_name}' vẫn giữ nguyên; "
         f"hãy báo lỗi này cho bộ phận kỹ thuật kèm tệp nhật ký."
     )
-
-
-def _parse(zf: zipfile.ZipFile, part: str) -> etree._Element:
-    return etree.fromstring(zf.read(part), HARDENED_PARSER)
 
 
 class _NotWellFormed(Exception):
@@ -76,12 +72,6 @@ def _check_well_formed(zf: zipfile.ZipFile, part: str, keeper: TailKeeper | None
         parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         raise _NotWellFormed(f"{part}: {exc}") from exc
-
-
-def sheet_parts(zf: zipfile.ZipFile) -> tuple[str | None, dict[str, str]]:
-    """The workbook part and ``{sheet name: worksheet part}`` (``io/xlsx_package``), parsed hardened."""
-    names = set(zf.namelist())
-    return sheet_map(Parts(names.__contains__, lambda name: _parse(zf, name)))
 
 
 def _serials(v: Any) -> list[float]:
@@ -178,7 +168,7 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
     try:
         with zipfile.ZipFile(path) as zf:
-            _, parts = sheet_parts(zf)
+            _, parts = zip_sheet_map(zf)
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
     sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)

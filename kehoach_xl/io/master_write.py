@@ -91,12 +91,12 @@ def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
     """
     import zipfile
 
-    from kehoach_xl.io._verify import sheet_parts
     from kehoach_xl.io.xlsx_head import read_row
+    from kehoach_xl.io.xlsx_package import zip_sheet_map
     from kehoach_xl.model.master import find_sheet_name, match_headers
 
     with zipfile.ZipFile(src) as zf:
-        names = list(sheet_parts(zf)[1])
+        names = list(zip_sheet_map(zf)[1])
     name = find_sheet_name(names, schema.LOG.name)
     if name is None:
         return None

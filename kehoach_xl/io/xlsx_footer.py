@@ -16,9 +16,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring
-from lxml import etree
 
-from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, sheet_map
+from kehoach_xl.io.xlsx_package import zip_sheet_map
 from kehoach_xl.model.footer import with_right
 from kehoach_xl.model.master import find_sheet_name
 
@@ -102,8 +101,7 @@ def sheet_footer(path: Path | str, sheet: str, name: str = "oddFooter") -> str |
     """``name`` of the sheet called ``sheet`` (as staff may have spelled it), one opening of the file;
     None when there is no such sheet or footer."""
     with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        _, parts = sheet_map(Parts(names.__contains__, lambda n: etree.fromstring(zf.read(n), HARDENED_PARSER)))
+        _, parts = zip_sheet_map(zf)
         found = find_sheet_name(list(parts), sheet)
         return _footer_of(zf, parts[found], name) if found else None
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 __all__ = ["HARDENED_PARSER", "Parts", "Rel", "Sheet", "rels", "rels_name", "resolve", "sheet_map", "sheets", "table_parts",
-           "workbook_part"]
+           "workbook_part", "zip_sheet_map"]
 
 # lxml without entity expansion or network access; huge_tree because a 50,000-row sheet part is
 # over libxml2's default limits. The verifier and the tail reader share it (each thread of lxml keeps its
@@ -107,6 +107,12 @@ def sheet_map(parts: Parts) -> tuple[str | None, dict[str, str]]:
     if main is None:
         return None, {}
     return main, {s.name: s.part for s in sheets(parts.parse(main), rels(parts, main))}
+
+
+def zip_sheet_map(zf: Any) -> tuple[str | None, dict[str, str]]:
+    """:func:`sheet_map` of an open ``zipfile.ZipFile``, its parts parsed with :data:`HARDENED_PARSER`."""
+    names = set(zf.namelist())
+    return sheet_map(Parts(names.__contains__, lambda name: etree.fromstring(zf.read(name), HARDENED_PARSER)))
 
 
 def table_parts(parts: Parts, sheet_part: str) -> list[str]:

@@ -13,7 +13,7 @@ import zipfile
 from python_calamine import CalamineWorkbook
 
 from kehoach_xl.commands.init import create_master
-from kehoach_xl.io._verify import sheet_parts
+from kehoach_xl.io.xlsx_package import zip_sheet_map
 from kehoach_xl.model import schema
 
 NAME = "Nâng cao chất lượng giải quyết thủ tục hành chính — “đúng hạn” & <trực tuyến>"
@@ -24,7 +24,7 @@ def test_task_rows_are_utf8_and_read_back_the_same(tmp_path):
     tasks = [{"id": f"NV{i:03d}", "task": f"{NAME} {i}", "lead_units": UNIT} for i in range(1, 31)]
     path = create_master(tmp_path / "so.xlsx", tasks=tasks, units=[{"name": UNIT}])
     with zipfile.ZipFile(path) as zf:
-        _, parts = sheet_parts(zf)
+        _, parts = zip_sheet_map(zf)
         xml = zf.read(parts[schema.TASKS.name])
     assert not xml.startswith(b"<?xml") or b'encoding="utf-8"' in xml.lower().split(b"?>")[0]
     assert NAME.split()[0].encode("utf-8") in xml  # "Nâng" as UTF-8 bytes

@@ -12,8 +12,8 @@ import pytest
 
 from kehoach_xl.commands.init import create_master
 from kehoach_xl.commands.refresh import refresh
-from kehoach_xl.io._verify import sheet_parts
 from kehoach_xl.io.master_read import read_grids
+from kehoach_xl.io.xlsx_package import zip_sheet_map
 from kehoach_xl.io.xlsx_patch import utf8_chunks
 from kehoach_xl.model import schema
 
@@ -34,7 +34,7 @@ def _ascii_twin(src, dst):
 
 def _wide_refs(path, sheet):
     with zipfile.ZipFile(path) as zf:
-        _, parts = sheet_parts(zf)
+        _, parts = zip_sheet_map(zf)
         xml = zf.read(parts[sheet])
     return [int(n) for n in _WIDE_REF.findall(xml) if int(n) >= 0x80]
 

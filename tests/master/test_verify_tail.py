@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from kehoach_xl.io import _verify
 from kehoach_xl.io.master_write import VerifyFailedError, write_master
+from kehoach_xl.io.xlsx_package import zip_sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import MasterChanges
@@ -22,7 +23,7 @@ LOG = schema.LOG.name
 
 def _log_part(path: Path) -> str:
     with zipfile.ZipFile(path) as zf:
-        return _verify.sheet_parts(zf)[1][LOG]
+        return zip_sheet_map(zf)[1][LOG]
 
 
 def _keeper(path: Path, part: str) -> TailKeeper:
