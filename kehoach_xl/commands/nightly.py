@@ -177,6 +177,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     # full passes would scan them again and again for nothing (their memory is still freed by
     # reference counting; ``nightly`` unfreezes them at the end).
     gc.freeze()
+    md.chained = True  # each step's data is the next one's input: the parts worked out are handed on
     stamp = md.stamp
     day = as_of or dt.date.today()
     parts: dict[str, MasterChanges] = {}

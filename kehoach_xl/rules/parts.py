@@ -211,9 +211,11 @@ def _sheet_parts(md: MasterData) -> tuple[dict[tuple[str, str], Part], list[tupl
         return out, keys
     seen: dict[tuple[Any, ...], Part | None] = md.cache("sheet_parts") or {}
     cache: dict[tuple[Any, ...], Part | None] = {}  # this read's rows only: the cache does not grow night by night
+    chained = md.chained
     for row in md.parts.rows:
-        key = _cells_key(row, _PART_INPUTS)
-        if key in cache:
+        if not chained:
+            part = _sheet_part(row)
+        elif (key := _cells_key(row, _PART_INPUTS)) in cache:
             part = cache[key]
         else:
             part = seen[key] if key in seen else _sheet_part(row)
@@ -287,6 +289,7 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
     if seen is None or seen["units"] != registry.units or seen["leaders"] != registry.leaders:
         seen = {"tasks": {}}
     seen_tasks: dict[str, tuple[Any, Any, list[Part]]] = seen["tasks"]
+    chained = md.chained
     cache: dict[str, tuple[Any, Any, list[Part]]] = {}
     history = md.history
     out: list[Part] = []
@@ -296,7 +299,7 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
             continue
         owed = dict(roles.get(tid, {}))
         own_rows = tuple(stored_by_task.get(tid, ()))
-        key = (_cells_key(row, _TASK_INPUTS), tuple(owed.items()), own_rows)
+        key = (_cells_key(row, _TASK_INPUTS), tuple(owed.items()), own_rows) if chained else None
         hit = seen_tasks.get(tid)
         if hit is not None and hit[0] == key and (hit[1] is None or hit[1] is history):
             cache[tid] = hit
@@ -331,7 +334,8 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
         if stored:
             parts = _with_stored(parts, stored, own_rows)
         parts.sort(key=lambda p: (ROLE_STRENGTH.index(p.role), order.get(p.unit, len(order)), p.unit))
-        cache[tid] = (key, history if used_history else None, parts)
+        if chained:
+            cache[tid] = (key, history if used_history else None, parts)
         out.extend(parts)
     md.keep_cache(name, {"units": registry.units, "leaders": registry.leaders, "tasks": cache})
     return out
@@ -522,9 +526,11 @@ def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus
     cache: dict[str, tuple[Any, TaskStatus]] = {}
     rows = md.tasks.rows
     out: dict[str, TaskStatus] = {}
+    chained = md.chained
     for tid, ps in parts_by_task(parts).items():
         i = index.get(tid)
-        key = (tuple(ps), _cells_key(rows[i] if i is not None else {}, ("status", "progress")), recorded.get(tid))
+        key = ((tuple(ps), _cells_key(rows[i] if i is not None else {}, ("status", "progress")), recorded.get(tid))
+               if chained else None)
         hit = seen.get(tid)
         if hit is not None and hit[0] == key:
             ts = hit[1]
@@ -534,7 +540,8 @@ def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus
             if asked.asked:
                 out[tid] = ts
                 continue
-        cache[tid] = (key, ts)
+        if chained:
+            cache[tid] = (key, ts)
         out[tid] = ts
     md.keep_cache("task_statuses", cache)
     return out

@@ -1,0 +1,92 @@
+"""What one read of the master costs in memory: rows on a shared key table, no caches for a next step
+when there is none. (Operation counts and object sizes, not timings: bench/ measures the peaks.)
+
+At 50,000 tasks these two brought summary, report and briefing from 434–478 MiB to 313–330 MiB
+(bench/results_round5.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from kehoach_xl.io.master_read import read_master, read_master_and
+from kehoach_xl.model.apply import apply_changes
+from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.master import master_from_grids
+from kehoach_xl.model.rows import row_maker
+from kehoach_xl.rules import parts as parts_rules
+from tests.bad_inputs.make import setup_month
+
+
+@pytest.fixture
+def master(tmp_path: Path) -> Path:
+    return setup_month(tmp_path)[0]
+
+
+def test_rows_share_one_key_table_and_stay_plain_dicts(master: Path) -> None:
+    md = read_master(master)
+    row = md.tasks.rows[0]
+    assert type(row) is dict and len(row) == len(md.tasks.columns) > 20
+    # A dict on the shared key table holds only its values: well under half a dict of its own.
+    assert sys.getsizeof(row) * 2 < sys.getsizeof(dict(row))
+    assert row == dict(row) and json.loads(json.dumps(row, default=str)).keys() == row.keys()
+    assert all(sys.getsizeof(r) == sys.getsizeof(row) for r in md.tasks.rows)
+
+
+def test_a_row_maker_past_the_shared_limit_gives_plain_dicts() -> None:
+    keys = [f"k{i}" for i in range(31)]
+    row = row_maker(keys)(range(31))
+    assert row == dict(zip(keys, range(31), strict=True))
+    few = row_maker(keys[:5])
+    a, b = few(range(5)), few(range(5, 10))
+    assert a == {"k0": 0, "k1": 1, "k2": 2, "k3": 3, "k4": 4} and b["k4"] == 9
+    b["extra"] = 1  # a key added later: that row alone, the others unchanged
+    assert "extra" not in a and b["extra"] == 1
+
+
+def test_a_single_read_keys_nothing_for_a_next_step(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keyed: list[object] = []
+    real = parts_rules._cells_key
+    monkeypatch.setattr(parts_rules, "_cells_key", lambda *a: keyed.append(a) or real(*a))
+    md = read_master(master)
+    ps = parts_rules.parts_of(md)
+    parts_rules.task_statuses(md, ps)
+    assert ps and keyed == [] and md._caches == {}
+
+
+def test_the_nightly_chain_still_hands_its_parts_on(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[object] = []
+    real = parts_rules._sheet_part
+    monkeypatch.setattr(parts_rules, "_sheet_part", lambda row: built.append(row) or real(row))
+    md, grids = read_master_and(master)
+    md.chained = True
+    first = parts_rules.parts_of(md)
+    n = len(built)
+    assert n == len(md.parts.rows) > 0
+    ch = MasterChanges()
+    ch.set("Nhiệm vụ", md.tasks.row_numbers[0], md.tasks.columns["notes"], "ghi chú mới")
+    after = apply_changes(grids, ch)
+    md2 = master_from_grids(after, master, previous=(grids, md))
+    assert md2.chained
+    assert parts_rules.parts_of(md2) == first
+    assert len(built) == n  # no part row read again: the step before had worked them out
+
+
+def test_every_read_of_the_night_is_chained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kehoach_xl.commands.nightly import nightly
+    from kehoach_xl.commands.simulate import simulate_unit_submissions
+    from tests.bad_inputs.make import AS_OF
+
+    master, files, inbox = setup_month(tmp_path)
+    (tmp_path / "kehoach.toml").write_text('master = "so_theo_doi.xlsx"\n', encoding="utf-8")
+    simulate_unit_submissions(inbox, list(files.values()), seed=3)
+    chained: list[bool] = []
+    real = parts_rules._sheet_parts
+    monkeypatch.setattr(parts_rules, "_sheet_parts", lambda md: chained.append(md.chained) or real(md))
+    rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, progress=False)
+    assert rep.merge["written"] is True, rep.to_dict()
+    assert len(chained) >= 2 and all(chained), chained  # the merge's read and the steps after it
