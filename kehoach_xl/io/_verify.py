@@ -324,7 +324,10 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
     r = 0
     for r, values in enumerate(sheet.iter_rows(), start=1):
         if r in rows_of_cells:
-            kept[r] = values
+            # Above a cleared range only the changed cells are looked at: the row's other values (a
+            # task's long texts) are let go at once, not held for every changed row of the sheet.
+            kept[r] = values if clear is not None and r >= clear else [
+                v if (r, c) in cells else None for c, v in enumerate(values, start=1 + first_col)]
         elif clear is not None and r >= clear and len(values) > values.count("") + values.count(None):
             if _offends(values, cols_of_row.get(r, ()), first_col):
                 kept[r] = values
@@ -343,7 +346,7 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
                     again.append((t, values))
             tail_rows = list(again)
         for t, values in tail_rows:
-            kept.setdefault(t, values)
+            kept[t] = values  # whole: the appended rows are compared cell by cell
         tail = [t for t, _values in tail_rows]
     if first_col:
         pad = [None] * first_col
