@@ -112,3 +112,26 @@ def test_what_the_tail_cannot_read_is_left_to_the_whole_read() -> None:
                 b'<row r="8"/></sheetData></worksheet>')
     assert last_used_rows(keeper, 1) == (8, {8: [], 7: [None, "a b", True, 2.5, "x"]})
     assert last_used_rows(keeper, 2) is None  # fewer used rows than asked: read whole
+
+
+def test_a_changed_row_is_held_by_its_changed_cells_only(tmp_path: Path) -> None:
+    """Above a cleared range the check keeps a changed row's changed cells, not its long texts: at
+    50,000 tasks a refresh changes every task row, and holding them whole was the write's peak."""
+    from tests.master.test_master_write import STATUS_COL, TASKS
+
+    master = make_master(tmp_path)
+    ch = status_change("Hoàn thành")
+    wb = CalamineWorkbook.from_path(str(master))
+    try:
+        grid = _verify._rows_needed(wb, TASKS, ch)
+        whole = wb.get_sheet_by_name(TASKS).to_python(skip_empty_area=False)
+    finally:
+        wb.close()
+    row = grid[1]  # Excel row 2, the one changed
+    assert len(row) == len(whole[1]) and "Nhiệm vụ số 1" in whole[1]
+    assert [c for c, v in enumerate(row, start=1) if v is not None] == [STATUS_COL]
+    # A wrong value in the changed cell is still caught.
+    bad = MasterChanges()
+    bad.set(TASKS, 2, STATUS_COL, "Chưa thực hiện")
+    with pytest.raises(VerifyFailedError):
+        _verify._check_sheet(grid, TASKS, bad, master.name)
