@@ -101,7 +101,7 @@ def derived_cells_for(md: MasterData, changes: MasterChanges, rows: Iterable[int
     owned = [k for k in schema.DERIVED_FIELDS if k in sd.columns]
     for i in rows:
         r = sd.row_numbers[i]
-        row = dict(sd.rows[i])
+        row = sd.rows[i].copy()
         for c, v in pending.get(r, {}).items():
             if c in by_col:
                 row[by_col[c]] = v
@@ -135,7 +135,9 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
     cells = derived_status_cells(md, statuses, tasks=rows)
     write_derived_status(md, ch, cells, time=time)
     for i, values in cells.items():
-        rows[i] = {**rows[i], **values}
+        row = rows[i].copy()  # a copy keeps the read's shared key table (model/rows): a third of a new dict
+        row.update(values)
+        rows[i] = row
     if only is not None and md.parts.present:
         index = md.task_index()
         by_row = {i: tid for tid, i in index.items()}
