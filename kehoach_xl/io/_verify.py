@@ -246,7 +246,7 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
                tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None) -> None:
     """Every changed cell, appended row and cleared range as calamine reads it; ``ready`` returns once
     the tails of the append-only sheets are fed."""
-    from kehoach_xl.io.xlsx_graft import split_new_sheets
+    from kehoach_xl.model.new_sheets import split_new_sheets
 
     added = set(changes.new_sheets) - set(wb.sheet_names)
     if added:

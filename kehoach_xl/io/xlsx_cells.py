@@ -13,6 +13,7 @@ import numbers
 import re
 from collections.abc import Callable
 
+from kehoach_xl.model.address import col_letters, col_number  # noqa: F401  (re-exported: the writer's modules use them from here)
 from kehoach_xl.model.changes import CellValue, Link
 
 # Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates,
@@ -24,23 +25,6 @@ _X_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
-
-
-def col_letters(col: int) -> str:
-    if col < 1:
-        raise ValueError(f"column must be >= 1, got {col}")
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
 
 
 def clean_text(text: str) -> str:

@@ -38,8 +38,8 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from kehoach_xl.io.xlsx_print import a4_one_page_wide
 from kehoach_xl.model import schema
-from kehoach_xl.model.changes import CellValue, MasterChanges
-from kehoach_xl.model.master import find_sheet_name
+from kehoach_xl.model.changes import CellValue
+from kehoach_xl.model.new_sheets import split_new_sheets  # (here too: where it began)
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.rules.safe_cells import put_text
@@ -142,35 +142,6 @@ def sheet_workbook(name: str, rows: Sequence[Sequence[CellValue]]) -> bytes:
 
 
 # --- change sets --------------------------------------------------------------------------------------
-
-def split_new_sheets(changes: MasterChanges, existing: Sequence[str]
-                     ) -> tuple[MasterChanges, dict[str, list[list[CellValue]]]]:
-    """The change set without the sheets to add, and those sheets' rows with their cells and appends folded in.
-
-    A sheet the file already has is not added again: its cells stay ordinary cells.
-    """
-    grafts: dict[str, list[list[CellValue]]] = {}
-    rest = MasterChanges(cells=dict(changes.cells), appends=dict(changes.appends),
-                         clear_from=dict(changes.clear_from), log=list(changes.log),
-                         append_heights=dict(changes.append_heights),
-                         row_heights=dict(changes.row_heights),  # the summary's heights (hidden rows) too
-                         footers=dict(changes.footers))
-    for name, rows in changes.new_sheets.items():
-        if find_sheet_name(existing, name) is not None:
-            continue
-        grid = [list(r) for r in rows]
-        for (r, c), v in sorted(rest.cells.pop(name, {}).items()):
-            while len(grid) < r:
-                grid.append([])
-            if len(grid[r - 1]) < c:
-                grid[r - 1].extend([None] * (c - len(grid[r - 1])))
-            grid[r - 1][c - 1] = v
-        grid.extend(list(r) for r in rest.appends.pop(name, []))
-        rest.append_heights.pop(name, None)
-        rest.row_heights.pop(name, None)
-        grafts[name] = grid
-    return rest, grafts
-
 
 # --- the package ----------------------------------------------------------------------------------------
 

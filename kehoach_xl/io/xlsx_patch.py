@@ -195,7 +195,8 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         raise PatchError(f"{src.name}: {exc}") from exc
     wb = _Workbook(pkg)
     # Sheets the master lacks (the parts sheet of an old master) are added after the patch.
-    from kehoach_xl.io.xlsx_graft import graft_sheets, split_new_sheets
+    # (io/xlsx_graft, which builds the sheets with openpyxl, is imported only when there is one)
+    from kehoach_xl.model.new_sheets import split_new_sheets
 
     changes, grafts = split_new_sheets(changes, list(wb.sheets))
     styles = Styles(pkg.read(wb.styles_part) if wb.styles_part else None)
@@ -261,6 +262,8 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
     order = {n: i for i, n in enumerate(pkg.names())}
     result.changed_parts = sorted(replace, key=order.__getitem__)
     if grafts:
+        from kehoach_xl.io.xlsx_graft import graft_sheets
+
         added = graft_sheets(dst, grafts, compresslevel=compresslevel)
         result.changed_parts += [p for p in added if p not in result.changed_parts]
         result.cells_written += sum(len(r) for rows in grafts.values() for r in rows)

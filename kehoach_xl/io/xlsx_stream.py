@@ -29,6 +29,8 @@ from typing import Any
 
 from lxml import etree
 
+from kehoach_xl.model.address import col_letters
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -101,11 +103,8 @@ def column_number(letters: str) -> int:
 
 
 def column_letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    """Letters of column ``col``; "" for no column (a cell the reader could not place)."""
+    return col_letters(col) if col >= 1 else ""
 
 
 def coordinate(ref: str) -> tuple[int, int]:

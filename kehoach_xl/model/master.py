@@ -8,9 +8,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from kehoach_xl.model import schema
+from kehoach_xl.model.address import col_letters
 from kehoach_xl.model.rows import row_maker
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.text import name_key, normalize_text, split_list
@@ -31,7 +30,7 @@ class SheetData:
 
     def cell(self, i: int, key: str) -> str:
         """Address as the user sees it, e.g. ``Nhiệm vụ!H17``."""
-        return f"{self.sheet.name}!{get_column_letter(self.columns[key])}{self.row_numbers[i]}"
+        return f"{self.sheet.name}!{col_letters(self.columns[key])}{self.row_numbers[i]}"
 
 
 def _forward(name: str) -> property:
