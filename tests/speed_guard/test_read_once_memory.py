@@ -1,7 +1,7 @@
 """What one read of the master costs in memory: rows on a shared key table, no caches for a next step
 when there is none. (Operation counts and object sizes, not timings: bench/ measures the peaks.)
 
-At 50,000 tasks these two brought summary, report and briefing from 434–478 MiB to 313–330 MiB
+At 50,000 tasks these two brought summary, report and briefing from 429–473 MiB to 304–325 MiB
 (bench/results_round5.md).
 """
 
