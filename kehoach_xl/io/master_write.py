@@ -40,8 +40,8 @@ from kehoach_xl.io.write_errors import (
     WriteFailedError,
     write_failed,
 )
-from kehoach_xl.io.xlsx_cells import col_letters
 from kehoach_xl.model import schema
+from kehoach_xl.model.address import col_letters
 from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges, log_rows
 from kehoach_xl.model.config import Config, load_config
 

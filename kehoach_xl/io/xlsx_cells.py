@@ -13,7 +13,7 @@ import numbers
 import re
 from collections.abc import Callable
 
-from kehoach_xl.model.address import col_letters, col_number  # noqa: F401  (re-exported: the writer's modules use them from here)
+from kehoach_xl.model.address import col_letters
 from kehoach_xl.model.changes import CellValue, Link
 
 # Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates,

@@ -39,13 +39,12 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from kehoach_xl.io.xlsx_print import a4_one_page_wide
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import CellValue
-from kehoach_xl.model.new_sheets import split_new_sheets  # (here too: where it began)
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.rules.layout import row_height
 from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.vn import DATE_FORMAT
 
-__all__ = ["GraftError", "graft_sheets", "split_new_sheets", "style_owned_sheet", "sheet_workbook"]
+__all__ = ["GraftError", "graft_sheets", "style_owned_sheet", "sheet_workbook"]
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -15,8 +15,8 @@ from typing import Any
 
 from lxml import etree
 
-from kehoach_xl.io.xlsx_cells import col_number
 from kehoach_xl.io.xlsx_package import Parts, sheet_map, table_parts
+from kehoach_xl.model.address import col_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 

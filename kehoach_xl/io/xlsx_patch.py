@@ -26,12 +26,12 @@ from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 
-from kehoach_xl.io.xlsx_cells import col_letters, col_number
 from kehoach_xl.io.xlsx_package import Parts, rels, sheets, table_parts, workbook_part
 from kehoach_xl.io.xlsx_ranges import exact_rule, grow_rule, map_defined_names, map_ranges
 from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
+from kehoach_xl.model.address import col_letters, col_number
 from kehoach_xl.model.changes import MasterChanges
 
 _STYLES_REL = "/styles"

@@ -14,10 +14,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, col_letters, col_number, is_date_value
+from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, is_date_value
 from kehoach_xl.io.xlsx_footer import set_footers, tail_start
 from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
+from kehoach_xl.model.address import col_letters, col_number
 from kehoach_xl.model.changes import CellValue
 
 _REF = re.compile(rb"([A-Z]{1,3})(\d+)")

@@ -29,7 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from kehoach_xl.model.address import col_letters
+from kehoach_xl.model.address import col_letters, col_number
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -94,9 +94,7 @@ def _iter(data: bytes, tags: tuple[str, ...]) -> Iterator[etree._Element]:
 
 
 def column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - 64)
+    n = col_number(letters.upper())
     if n > _MAX_COLUMN:
         raise StreamError(f"column {letters} out of range")
     return n

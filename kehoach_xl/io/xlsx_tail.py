@@ -19,8 +19,8 @@ from typing import Any
 
 from lxml import etree
 
-from kehoach_xl.io.xlsx_cells import col_number
 from kehoach_xl.io.xlsx_package import HARDENED_PARSER
+from kehoach_xl.model.address import col_number
 
 _ROOT_TAG = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
 _XMLNS = re.compile(rb"""\sxmlns(?::\w+)?=(?:"[^"]*"|'[^']*')""")
