@@ -266,7 +266,7 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
         if sheet in tails:
             ready()
             end = last_used_rows(tails[sheet], _count_used(changes.appends.get(sheet, [])))
-        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes)
+        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes, master_name)
         _check_sheet(grid, sheet, changes, master_name)
 
 
@@ -277,9 +277,11 @@ class _Sparse:
     to the end, so those are found among the rows it holds.
     """
 
-    def __init__(self, height: int, rows: dict[int, list[Any]], tail: list[int] | None = None) -> None:
+    def __init__(self, height: int, rows: dict[int, list[Any]], tail: list[int] | None = None,
+                 appended_checked: bool = False) -> None:
         self.height, self.rows = height, rows
         self.tail = tail  # the last used rows, when whoever built it knows them
+        self.appended_checked = appended_checked  # the appended rows were compared as they were read
 
     def __len__(self) -> int:
         return self.height
@@ -298,11 +300,13 @@ class _Sparse:
         return sorted(r for r in self.rows if start <= r < stop)
 
 
-def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
+def _rows_needed(wb: Any, name: str, changes: MasterChanges, master_name: str = "") -> Any:
     """The sheet as :func:`_check_sheet` reads it, keeping only the rows it looks at.
 
-    Streamed row by row: the rows holding changed cells, the last used rows (as many as were
-    appended) and, below a cleared start, the rows with a value the change set did not put there.
+    Streamed row by row: the rows holding changed cells and, below a cleared start, the rows with a
+    value the change set did not put there. The appended rows (the last used rows, as many as were
+    appended) are compared here as they stream past, in a second pass over the rows, and not kept:
+    a merge at 50,000 tasks appends a quarter of a million log rows, ~200 MiB as Python lists.
     The whole grid of a 50,000-row sheet as Python values is what the check used to cost.
     """
     sheet = wb.get_sheet_by_name(name)
@@ -311,7 +315,8 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
         return []
     cells = changes.cells.get(name, {})
     rows_of_cells = {r for r, _c in cells}
-    k = _count_used(changes.appends.get(name, []))
+    want_rows = [row for row in changes.appends.get(name, []) if _used(row)]
+    k = len(want_rows)
     clear = changes.clear_from.get(name)
     cols_of_row: dict[int, set[int]] = {}
     if clear is not None:
@@ -320,7 +325,7 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
                 cols_of_row.setdefault(r, set()).add(c)
     first_col = start[1]  # calamine gives rows from the first row, columns from the first used one
     kept: dict[int, list[Any]] = {}  # for a changed cell or a value below the clear
-    last: deque[tuple[int, list[Any]]] = deque(maxlen=max(k, 1))  # the last k rows, used or not
+    last: deque[int] = deque(maxlen=max(k, 1))  # the last k used rows, by number
     r = 0
     for r, values in enumerate(sheet.iter_rows(), start=1):
         if r in rows_of_cells:
@@ -331,27 +336,34 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges) -> Any:
         elif clear is not None and r >= clear and len(values) > values.count("") + values.count(None):
             if _offends(values, cols_of_row.get(r, ()), first_col):
                 kept[r] = values
-        if k:
-            last.append((r, values))
+        if k and len(values) > values.count("") + values.count(None):
+            last.append(r)
     if r != start[0] + sheet.height:  # not the layout this code knows: read the grid whole, as before
         return sheet.to_python(skip_empty_area=False)
-    tail: list[int] | None = None
-    if k:
-        tail_rows = [(t, values) for t, values in last if _used(values)]
-        if len(tail_rows) < k and r > len(last):
-            # Empty rows among the last k: the last k used rows start further up, look again.
-            again: deque[tuple[int, list[Any]]] = deque(maxlen=k)
-            for t, values in enumerate(sheet.iter_rows(), start=1):
-                if _used(values):
-                    again.append((t, values))
-            tail_rows = list(again)
-        for t, values in tail_rows:
-            kept[t] = values  # whole: the appended rows are compared cell by cell
-        tail = [t for t, _values in tail_rows]
     if first_col:
         pad = [None] * first_col
         kept = {t: pad + values for t, values in kept.items()}
-    return _Sparse(r, kept, tail)
+    if not k:
+        return _Sparse(r, kept)
+    tail = list(last)
+    if len(tail) == k:  # fewer: _check_sheet says rows are missing
+        at = dict(zip(tail, want_rows, strict=True))
+        pad = [None] * first_col
+        for t, values in enumerate(sheet.iter_rows(), start=1):
+            want = at.get(t)
+            if want is not None:
+                _check_appended_row(name, t, pad + values if first_col else values, want, master_name)
+    return _Sparse(r, kept, tail, appended_checked=True)
+
+
+def _check_appended_row(sheet: str, r: int, got_row: list[Any], want: list[Any], master_name: str) -> None:
+    n = len(want)
+    if got_row[:n] == want or (None in want and got_row[:n] == [("" if v is None else v) for v in want]):
+        return  # the very values read back (equal in Python is equal as stored; empty reads as "")
+    for c, v in enumerate(want, start=1):
+        got = got_row[c - 1] if c <= len(got_row) else None
+        if not same_value(v, got):
+            raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {got!r}, cần {v!r}")
 
 
 def _count_used(rows: list[list[Any]]) -> int:
@@ -400,15 +412,9 @@ def _check_sheet(grid: Any, sheet: str, changes: MasterChanges, master_name: str
         tail = _last_used(grid, len(want_rows))
         if len(tail) < len(want_rows):
             raise _fail(master_name, f"trang {sheet} thiếu dòng được thêm")
-        for r, want in zip(tail, want_rows, strict=True):
-            got_row = grid[r - 1]
-            n = len(want)
-            if got_row[:n] == want or (None in want and got_row[:n] == [("" if v is None else v) for v in want]):
-                continue  # the very values read back (equal in Python is equal as stored; empty reads as "")
-            for c, v in enumerate(want, start=1):
-                got = got_row[c - 1] if c <= len(got_row) else None
-                if not same_value(v, got):
-                    raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {got!r}, cần {v!r}")
+        if not getattr(grid, "appended_checked", False):  # _rows_needed compared them as they streamed
+            for r, want in zip(tail, want_rows, strict=True):
+                _check_appended_row(sheet, r, grid[r - 1], want, master_name)
         first_appended = tail[0] if tail else None
     start = changes.clear_from.get(sheet)
     if start is not None:

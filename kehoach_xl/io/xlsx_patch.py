@@ -19,7 +19,7 @@ Strings are written as inline strings, so xl/sharedStrings.xml is never touched.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -165,7 +165,7 @@ def _wide_char(m: re.Match[bytes]) -> bytes:
     return m.group(0)  # not a character XML may hold as itself (or below 0x80): left as written
 
 
-def utf8_chunks(chunks: list[bytes | memoryview]) -> Iterator[bytes | memoryview]:
+def utf8_chunks(chunks: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
     """``chunks`` of a UTF-8 part with its non-ASCII character references written as the characters
     themselves; a chunk holding none is passed on as it is (a search: ~40 ms over a 50,000-task sheet).
 
@@ -227,13 +227,13 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         old_xml = pkg.read(part)
         try:
             res = patch_sheet(old_xml, edit, styles, wb.date1904)
-        except SheetPatchError as exc:
+            if res.cells_written or clear_from is not None or res.footers_written:
+                # Deflated now, as the patch makes it: the sheet's new XML is never held whole, and
+                # the old (100 MB at 50,000 tasks) is let go before the next sheet is read.
+                # (patch_sheet refuses a part in another encoding than UTF-8, so every part here is UTF-8)
+                replace[part] = pkg.deflate(part, utf8_chunks(res.chunks) if utf8 else res.chunks, compresslevel)
+        except SheetPatchError as exc:  # the patch's own checks run as its pieces are made
             raise PatchError(f"trang tính “{name}”: {exc}") from exc
-        if res.cells_written or clear_from is not None or res.footers_written:
-            # Deflated now: the sheet's old and new XML (100 MB each at 50,000 tasks) are let go
-            # before the next sheet is read, instead of all of them living until the package is written.
-            # (patch_sheet refuses a part in another encoding than UTF-8, so every part here is UTF-8)
-            replace[part] = pkg.deflate(part, utf8_chunks(res.chunks) if utf8 else res.chunks, compresslevel)
         res.chunks = []
         del old_xml
         result.cells_written += res.cells_written

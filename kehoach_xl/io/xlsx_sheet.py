@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, is_date_value
@@ -50,7 +50,9 @@ class SheetEdit:
 
 @dataclass
 class SheetResult:
-    chunks: list[bytes | memoryview]  # the new part is their concatenation
+    # The new part is their concatenation. Made as they are read (and again on each reading), so a
+    # 100 MB sheet is deflated piece by piece; ``removed_formulas`` is known once they have been read.
+    chunks: Iterable[bytes | memoryview]
     cells_written: int = 0
     rows_appended: int = 0
     append_rows: tuple[int, int] | None = None  # first and last appended row
@@ -63,7 +65,7 @@ class SheetResult:
         return b"".join(self.chunks)
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a sheet edited in place: 150,000 for the parts sheet at 50,000 tasks
 class _Row:
     num: int
     start: int
@@ -425,7 +427,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     rows = (_tail_rows(xml, body_start, body_end, tags, edit.table) if append_only else None)
     if rows is None:
         rows = _index_rows(xml, body_start, body_end, tags)
-    by_num = {r.num: r for r in rows}
+    by_num = {r.num: r for r in rows} if edit.appends else {}  # only appending looks rows up by number
 
     cells = dict(edit.cells)
     result = SheetResult([xml])
@@ -474,112 +476,142 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     if clear_from is not None:
         touched.update(r.num for r in rows if r.num >= clear_from)
 
-    editor = _RowEditor(tags, styles, date1904)
-    # Unchanged stretches are memoryview slices: no copy of a 100 MB part.
-    view = memoryview(xml)
-    out: list[bytes | memoryview] = [xml[:body_start]]
-    pos = body_start
-    ri = 0
-    max_row = max_col = 0
-    row_heights = edit.row_heights
-    n_rows = len(rows)
-    fast_row = editor.fast_row
-    append = out.append
-    written = 0
-
-    def style_for(num: int) -> Callable[[int], int | None]:
-        """The style of a new cell in row ``num``: the template row's when the row is appended."""
-        def new_style(col: int) -> int | None:
-            return template_styles.get(col) if num in append_rows else None
-        return new_style
-
-    for num in sorted(touched):
-        while ri < n_rows and rows[ri].num < num:
-            ri += 1
-        changes = by_row.get(num, {})
-        clear = clear_from is not None and num >= clear_from
-        if ri < n_rows and rows[ri].num == num:
-            row = rows[ri]
-            fast = None if clear or num in row_heights else fast_row(xml, row, num, changes)
-            if fast is not None:
-                p = pos
-                for i, end, new_cell in fast:
-                    append(view[p:i])
-                    append(new_cell)
-                    p = end
-                pos = p
-            else:
-                append(view[pos : row.start])
-                edited = editor.edit(xml[row.start : row.end], num, changes, clear, style_for(num))
-                if num in row_heights:
-                    edited = _with_height(edited, row_heights[num])
-                append(edited)
-                pos = row.end
-        else:
-            insert_at = rows[ri].start if ri < n_rows else body_end
-            append(view[pos:insert_at])
-            pos = insert_at
-            attrs = template_attrs if num in append_rows else b""
-            if num in heights:
-                attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
-            elif num in row_heights:
-                attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(row_heights[num])
-            row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
-            append(editor.edit(row_xml, num, changes, False, style_for(num)))
-        if changes:
-            max_row = num
-            top = max(changes)
-            if top > max_col:
-                max_col = top
+    # What the write will hold is known before a byte is made: the cells written, the extent for
+    # <dimension> (which sits before <sheetData>) and the end after </sheetData> (ranges, footer).
+    max_row = max_col = written = 0
+    for num, changes in by_row.items():
         written += len(changes)
-    result.cells_written = written
+        if changes:
+            max_row = max(max_row, num)
+            max_col = max(max_col, max(changes))
     if bulk_from < bulk_to:
-        out.append(view[pos:body_end])
-        pos = body_end
-        blocks, written, last_row, last_col = _bulk_rows(
-            edit, first_row, first_col, bulk_from, template_styles, template_attrs, heights, editor)
-        out.extend(blocks)
-        result.cells_written += written
-        max_row = max(max_row, last_row)
-        max_col = max(max_col, last_col)
+        b_written, last_row, last_col = _bulk_extent(edit, first_row, first_col, bulk_from)
+        written += b_written
+        max_row, max_col = max(max_row, last_row), max(max_col, last_col)
+    result.cells_written = written
+    tail: bytes | None = None
+    sd_end = body_end
     if result.append_rows or edit.footers:
         # Ranges staff laid over the data (sheet-level autofilter, conditional formats, validations)
         # and the print footer all sit after </sheetData>: only those last bytes are edited.
-        sd_end = xml.rindex(b"</" + tags.prefix + b"sheetData>", pos)
-        out.append(view[pos:sd_end])
+        sd_end = xml.rindex(b"</" + tags.prefix + b"sheetData>", body_start)
         tail = xml[sd_end:]
         if result.append_rows:  # grow the ranges that ended at the last data row
             header = edit.table[1] if edit.table else 1
             tail = map_ranges(tail, grow_rule(result.append_rows[0] - 1, result.append_rows[1], header))
         if edit.footers:
             tail, result.footers_written = set_footers(tail, edit.footers)
-        out.append(tail)
-    else:
-        out.append(view[pos:])
-    # <dimension> sits before <sheetData>, so only the first chunk can change.
-    out[0] = _update_dimension(bytes(out[0]), max_row, max_col, tags.prefix)
-    result.chunks = out
-    if editor.removed_shared:
-        _check_shared_formulas(result.xml, editor.removed_shared, tags)
+    head = _update_dimension(xml[:body_start], max_row, max_col, tags.prefix)
     result.last_col = max_col
-    result.removed_formulas = editor.removed_formulas
+
+    def emit(editor: _RowEditor) -> Iterator[bytes | memoryview]:
+        """The new part, piece by piece, as the caller deflates it: an edited 100 MB sheet was a list
+        of a million slices and cells (~150 MiB at 50,000 tasks) before the first byte was compressed."""
+        view = memoryview(xml)  # unchanged stretches are slices: no copy of a 100 MB part
+        yield head
+        pos = body_start
+        ri = 0
+        row_heights = edit.row_heights
+        n_rows = len(rows)
+        fast_row = editor.fast_row
+
+        def style_for(num: int) -> Callable[[int], int | None]:
+            """The style of a new cell in row ``num``: the template row's when the row is appended."""
+            def new_style(col: int) -> int | None:
+                return template_styles.get(col) if num in append_rows else None
+            return new_style
+
+        for num in sorted(touched):
+            while ri < n_rows and rows[ri].num < num:
+                ri += 1
+            changes = by_row.get(num, {})
+            clear = clear_from is not None and num >= clear_from
+            if ri < n_rows and rows[ri].num == num:
+                row = rows[ri]
+                fast = None if clear or num in row_heights else fast_row(xml, row, num, changes)
+                if fast is not None:
+                    p = pos
+                    for i, end, new_cell in fast:
+                        yield view[p:i]
+                        yield new_cell
+                        p = end
+                    pos = p
+                else:
+                    yield view[pos : row.start]
+                    edited = editor.edit(xml[row.start : row.end], num, changes, clear, style_for(num))
+                    if num in row_heights:
+                        edited = _with_height(edited, row_heights[num])
+                    yield edited
+                    pos = row.end
+            else:
+                insert_at = rows[ri].start if ri < n_rows else body_end
+                yield view[pos:insert_at]
+                pos = insert_at
+                attrs = template_attrs if num in append_rows else b""
+                if num in heights:
+                    attrs = _ROW_HEIGHT_ATTRS.sub(b"", attrs) + b' ht="%s" customHeight="1"' % _fmt_height(heights[num])
+                elif num in row_heights:
+                    attrs = _HIDDEN_ATTR.sub(b"", _ROW_HEIGHT_ATTRS.sub(b"", attrs)) + _height_attrs(row_heights[num])
+                row_xml = b"<" + tags.prefix + b'row r="%d"' % num + attrs + b">" + tags.row_close
+                yield editor.edit(row_xml, num, changes, False, style_for(num))
+        if bulk_from < bulk_to:
+            yield view[pos:body_end]
+            pos = body_end
+            yield from _bulk_rows(edit, first_row, first_col, bulk_from, template_styles, template_attrs, heights,
+                                  editor)
+        if tail is not None:
+            yield view[pos:sd_end]
+            yield tail
+        else:
+            yield view[pos:]
+        result.removed_formulas = editor.removed_formulas
+
+    def pieces() -> Iterator[bytes | memoryview]:
+        editor = _RowEditor(tags, styles, date1904)
+        yield from emit(editor)
+        if editor.removed_shared:
+            # A shared formula's anchor was overwritten: no other cell may still point at it. Rare
+            # (staff's formula in a column the program writes), so the part is made again, whole, to look.
+            _check_shared_formulas(b"".join(emit(_RowEditor(tags, styles, date1904))), editor.removed_shared, tags)
+
+    result.chunks = _Pieces(pieces)
     return result
+
+
+class _Pieces:
+    """The pieces of a patched part, made as they are read; each reading makes them again."""
+
+    def __init__(self, make: Callable[[], Iterator[bytes | memoryview]]) -> None:
+        self._make = make
+
+    def __iter__(self) -> Iterator[bytes | memoryview]:
+        return self._make()
+
+
+def _bulk_extent(edit: SheetEdit, first_row: int, first_col: int, start: int) -> tuple[int, int, int]:
+    """What :func:`_bulk_rows` writes from row ``start``: the cells, the last row, the last column."""
+    written = last_row = last_col = 0
+    for i in range(start - first_row, len(edit.appends)):
+        values = edit.appends[i]
+        if values:
+            written += len(values)
+            last_row = first_row + i
+            last_col = max(last_col, first_col + len(values) - 1)
+    return written, last_row, last_col
 
 
 def _bulk_rows(
     edit: SheetEdit, first_row: int, first_col: int, start: int, template_styles: dict[int, int],
     template_attrs: bytes, heights: dict[int, float], editor: _RowEditor,
-) -> tuple[list[bytes], int, int, int]:
-    """New rows ``start``… of the appended block, none of which exists yet, as runs of bytes, with
-    the cells written, the last row and the last column holding a value; what the general way writes."""
+) -> Iterator[bytes]:
+    """New rows ``start``… of the appended block, none of which exists yet, as runs of bytes (what
+    the general way writes); :func:`_bulk_extent` counts them."""
     cells = editor.text
     fmts: list[tuple[str, str, str, str, str, int, bytes | None]] = []
     plain = '<row r="%d"' + template_attrs.decode("utf-8").replace("%", "%%") + ">"
     opens: dict[float | None, str] = {None: plain}  # a row's start tag by its height
     row_heights = edit.row_heights
     out: list[str] = []
-    blocks: list[bytes] = []
-    written = last_row = last_col = 0
     for i in range(start - first_row, len(edit.appends)):
         values = edit.appends[i]
         if not values:  # nothing to write: no row, as before
@@ -603,13 +635,9 @@ def _bulk_rows(
         out.append(cells.row(fmts, num, values))
         out.append("</row>")
         if len(out) >= _BULK_BLOCK:  # encoded as it goes: the text of 50,000 rows is never held at once
-            blocks.append("".join(out).encode("utf-8"))
+            yield "".join(out).encode("utf-8")
             out = []
-        written += len(values)
-        last_row = num
-        last_col = max(last_col, first_col + len(values) - 1)
-    blocks.append("".join(out).encode("utf-8"))
-    return blocks, written, last_row, last_col
+    yield "".join(out).encode("utf-8")
 
 
 _BULK_BLOCK = 3 * 2048  # pieces (three per row) encoded together

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +38,7 @@ class Deflated:
     method: int
 
 
-Content = bytes | list[bytes | memoryview] | Deflated
+Content = bytes | Iterable[bytes | memoryview] | Deflated
 
 
 class ZipFormatError(ValueError):
@@ -198,7 +198,7 @@ class ZipPackage:
         return loc + name_extra + comp, cen
 
 
-def _batches(chunks: list[bytes | memoryview], target: int = 4 << 20) -> Iterator[bytes]:
+def _batches(chunks: Iterable[bytes | memoryview], target: int = 4 << 20) -> Iterator[bytes]:
     """Join small chunks into blocks of about ``target`` bytes: one zlib call per
     block is much cheaper than one per chunk, and memory stays bounded."""
     buf: list[bytes | memoryview] = []

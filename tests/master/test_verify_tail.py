@@ -69,9 +69,9 @@ def test_a_write_that_appends_to_the_log_does_not_read_the_log_back_whole(tmp_pa
     read_whole: list[str] = []
     real = _verify._rows_needed
 
-    def spy(wb, name, changes):  # noqa: ANN001, ANN202
+    def spy(wb, name, changes, *rest):  # noqa: ANN001, ANN002, ANN202
         read_whole.append(name)
-        return real(wb, name, changes)
+        return real(wb, name, changes, *rest)
 
     monkeypatch.setattr(_verify, "_rows_needed", spy)
     write_master(master, status_change("Hoàn thành", row=3), action="merge", config=cfg())
@@ -135,3 +135,40 @@ def test_a_changed_row_is_held_by_its_changed_cells_only(tmp_path: Path) -> None
     bad.set(TASKS, 2, STATUS_COL, "Chưa thực hiện")
     with pytest.raises(VerifyFailedError):
         _verify._check_sheet(grid, TASKS, bad, master.name)
+
+
+def test_many_appended_rows_are_compared_as_they_stream_not_held(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """More appended rows than the tail check takes (a merge's quarter of a million log rows at 50,000
+    tasks) are read back by calamine and compared in a second pass, none of them kept: holding them as
+    Python lists was a merge's peak. A row altered on disk is still refused, naming its cell."""
+    from kehoach_xl.io.xlsx_patch import patch_xlsx
+
+    master = _many_writes(tmp_path, 2)
+    monkeypatch.setattr(_verify, "_TAIL_ROWS_MAX", 0)  # every append goes the calamine way
+    grids: list[object] = []
+    real = _verify._rows_needed
+
+    def spy(wb, name, changes, *rest):  # noqa: ANN001, ANN002, ANN202
+        grid = real(wb, name, changes, *rest)
+        grids.append((name, grid))
+        return grid
+
+    monkeypatch.setattr(_verify, "_rows_needed", spy)
+    ch = MasterChanges()
+    for i in range(40):
+        ch.append(LOG, [dt.datetime(2024, 6, 1, 8), "sửa", "", "", f"NV{i}", "", None, "mới", "máy"])
+    write_master(master, ch, action="merge", config=cfg())
+    (name, grid), = grids
+    assert name == LOG and grid.appended_checked and len(grid.tail) >= 40  # with the write's own log rows
+    assert grid.rows == {}  # compared as they streamed: no appended row held
+
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges, **options):  # noqa: ANN202
+        bad = MasterChanges(appends={s: [*rows[:-1], [*rows[-1][:-1], "SAI"]] for s, rows in changes.appends.items()})
+        return patch_xlsx(src, dst, bad, **options)
+
+    monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
+    before = master.read_bytes()
+    with pytest.raises(VerifyFailedError, match="dòng thêm .*SAI"):
+        write_master(master, ch, action="merge", config=cfg())
+    assert master.read_bytes() == before
