@@ -485,11 +485,17 @@ def _gather_part_reports(m: _Merge) -> dict[tuple[str, str], list[tuple[Submissi
         by_file.setdefault(name, []).append((tid, vals))
     for s in m.live:
         for tid, vals in by_file.get(s.name, ()):
-            rec = {k: vals[k] for k in _PART_FIELDS if k in vals}
-            if "contribution" in vals:
-                rec["result"] = vals["contribution"]
-            out.setdefault((tid, s.unit), []).append((s, {"_role": vals.get("_role"), **rec}))
+            # The file's own entries, not a copy (read through _part_field): at 50,000 tasks a copy
+            # per file and task was ~40 MiB at the merge's peak.
+            out.setdefault((tid, s.unit), []).append((s, vals))
     return out
+
+
+def _part_field(vals: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """(reported, value) of a part's field in a file's report: a coordinator's contribution is its result."""
+    if key == "result" and "contribution" in vals:
+        return True, vals["contribution"]
+    return key in vals, vals.get(key)
 
 
 def _recorded_reports(m: _Merge) -> dict[tuple[str, str], dict[str, Any]]:
@@ -538,14 +544,16 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
     top = max(_ym(s.period) for s, _ in items)
     late = [(s, v) for s, v in items if _ym(s.period) == top]
     older = bool(part.period and _ym(part.period) > top)
-    disagree = len(late) > 1 and len({tuple(_canon(v.get(k)) for k in _PART_FIELDS) for _s, v in late}) > 1
+    disagree = len(late) > 1 and len({tuple(_canon(_part_field(v, k)[1]) for k in _PART_FIELDS)
+                                      for _s, v in late}) > 1
     s, vals = late[-1]
     changes: dict[str, Any] = {}
     conflicts: list[tuple[str, Any]] = []
     for key in _PART_FIELDS:
-        if key not in vals:
+        reported, raw = _part_field(vals, key)
+        if not reported:
             continue
-        new, cur = _value(key, vals[key]), getattr(part, key)
+        new, cur = _value(key, raw), getattr(part, key)
         # What the program last wrote into the part: the unit's last report in "Lịch sử". A part no
         # report reached yet holds what the program put there when it made the row (from the task's
         # columns or the unit's attributed line), so it counts as the program's own.
@@ -556,7 +564,7 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
         elif verdict.decision is Decision.CONFLICT:
             conflicts.append((key, cur))
             m.conflict(Conflict(part.task_id, key, verdict.reason.template, cur,
-                                [{"file": s.name, "unit": s.unit, "period": s.period, "value": vals[key]}],
+                                [{"file": s.name, "unit": s.unit, "period": s.period, "value": raw}],
                                 unit=part.unit, sheet=schema.PARTS.name), [s])
     if older or disagree:
         return part
