@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter, range_boundaries
-
 from kehoach_xl import vn
 from kehoach_xl.errors import KehoachError
 from kehoach_xl.io import xlsx_stream
 from kehoach_xl.io.xlsx_limits import PartCounter
 from kehoach_xl.model import schema
+from kehoach_xl.model.address import col_letters
 from kehoach_xl.model.config import Config, LimitsConfig
 from kehoach_xl.model.master import MasterData, find_sheet_name, match_headers, read_sheet_rows
 from kehoach_xl.model.problem import Problem
@@ -372,7 +371,7 @@ def _parse_book_stream(path: Path, members: dict[str, bytes], limits: LimitsConf
             for r, vals in enumerate(rows, start=1):
                 for c, v in enumerate(vals, start=1):
                     if isinstance(v, str) and len(v) > limits.max_cell_chars:
-                        raise _too_long(path, title, len(v), f"{get_column_letter(c)}{r}", limits)
+                        raise _too_long(path, title, len(v), f"{col_letters(c)}{r}", limits)
                 grid.append(vals)
         book.sheets[title] = grid
         book.merged[title] = sheet.merged
@@ -416,7 +415,7 @@ def _parse_book_openpyxl(path: Path, members: dict[str, bytes], limits: LimitsCo
                     if isinstance(v, str) and len(v) > limits.max_cell_chars:
                         raise _reject(path, f"Ô có {vn.integer(len(v))} ký tự, vượt giới hạn {vn.integer(limits.max_cell_chars)} ký tự. "
                                             "Hãy rút gọn nội dung (đính kèm văn bản riêng nếu cần).",
-                                      sheet=ws.title, cell=f"{get_column_letter(c)}{r}")
+                                      sheet=ws.title, cell=f"{col_letters(c)}{r}")
                     if isinstance(v, (int, float)) and not isinstance(v, bool) and cell.number_format != "General":
                         book.formats[(ws.title, r, c)] = str(cell.number_format)
                     vals.append(v)
@@ -523,7 +522,7 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
         excel_row = r + 1
 
         def addr(key: str, excel_row: int = excel_row) -> str:
-            return f"{get_column_letter(cols[key])}{excel_row}"
+            return f"{col_letters(cols[key])}{excel_row}"
 
         tid = normalize_text(row[id_j] if id_j < n else None)
         if not tid:
@@ -609,10 +608,21 @@ def _as_issued(role: str, version: int, issued: dict[str, str]) -> bool:
     return bool(issued) and (version >= 2 or role not in LINE_ROLES)
 
 
+def _range_bounds(rng: str) -> tuple[int, int, int, int]:
+    """(min_col, min_row, max_col, max_row) of a merged range ("A1:B2"), as openpyxl's ``range_boundaries``
+    gives them; openpyxl (with numpy and PIL, 33 MiB) is loaded only for a form the stream reader does not know."""
+    try:
+        return xlsx_stream.range_bounds(rng)
+    except (xlsx_stream.StreamUnsupported, xlsx_stream.StreamError):
+        from openpyxl.utils import range_boundaries
+
+        return range_boundaries(rng)  # type: ignore[return-value]
+
+
 def _merged_warnings(sub: Submission, book: SafeBook, sheet: str, header_row: int, cols: dict[str, int]) -> None:
     inputs = {cols[k] for k in INPUT_FIELDS if k in cols} | ({cols["id"]} if "id" in cols else set())
     for rng in book.merged.get(sheet, []):
-        c1, r1, c2, r2 = range_boundaries(rng)
+        c1, r1, c2, r2 = _range_bounds(rng)
         if r2 <= header_row or not any(c1 <= c <= c2 for c in inputs):
             continue
         sub.problems.append(file_problem("merged_cells", sub.name, f"Ô gộp {rng}: chỉ lấy giá trị cho dòng {r1}, các dòng còn lại "

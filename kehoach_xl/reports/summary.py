@@ -19,15 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.chart import BarChart, Reference, Series
-from openpyxl.chart.data_source import StrRef
-from openpyxl.chart.series import SeriesLabel
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.worksheet import Worksheet
-
 from kehoach_xl import vn
 from kehoach_xl.model import schema
+from kehoach_xl.model.address import col_letters
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
@@ -50,7 +44,6 @@ from kehoach_xl.reports.figures import (
     task_facts,
     unit_parts_table,
 )
-from kehoach_xl.reports.master_book import FONT_NAME, new_workbook
 from kehoach_xl.rules.refresh import SUMMARY_AS_OF_CELL, as_of_line
 from kehoach_xl.rules.safe_cells import put_text
 from kehoach_xl.text import normalize_text
@@ -570,18 +563,6 @@ def summary_changes(s: Summary) -> MasterChanges:
     return ch
 
 
-_THIN = Side(style="thin", color="808080")
-
-
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-
-
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7", bgColor="DDEBF7")
-
-
-_GROUP_FILL = PatternFill("solid", fgColor="F2F2F2", bgColor="F2F2F2")
-
-
 BODY_PT = 11
 
 
@@ -592,10 +573,16 @@ _WIDTHS = {1: 60, **{c: 11 for c in range(2, 11)}, MARK_COL: 4, **{c: 11 for c i
 def _role_formats(ws: Any, last_row: int) -> None:
     """Conditional formats keyed on column K: the look of each block wherever its rows fall."""
     from openpyxl.formatting.rule import Rule
+    from openpyxl.styles import Border, Font, PatternFill, Side
     from openpyxl.styles.differential import DifferentialStyle
     from openpyxl.styles.numbers import NumberFormat
 
-    rng = f"A2:{get_column_letter(LAST_COL)}{last_row}"
+    thin = Side(style="thin", color="808080")
+    _BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)  # noqa: N806 - the look's names, as before
+    _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7", bgColor="DDEBF7")  # noqa: N806
+    _GROUP_FILL = PatternFill("solid", fgColor="F2F2F2", bgColor="F2F2F2")  # noqa: N806
+
+    rng = f"A2:{col_letters(LAST_COL)}{last_row}"
     k = "$K2"
     inside = f"COLUMN(A2)<=VALUE(MID({k},2,3))"
 
@@ -630,19 +617,27 @@ def _scaffold_sheet(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) 
 
 
 def _title_cell(ws: Any) -> None:
+    from openpyxl.styles import Font
+
+    from kehoach_xl.reports.master_book import FONT_NAME
+
     ws["A1"] = schema.SUMMARY_TITLE
     ws["A1"].font = Font(name=FONT_NAME, sz=14, bold=True)
 
 
 def _columns(ws: Any) -> None:
     for c, w in _WIDTHS.items():
-        ws.column_dimensions[get_column_letter(c)].width = w
+        ws.column_dimensions[col_letters(c)].width = w
     # The role column and the chart's helper columns stay in the file, not on screen or paper.
-    ws.column_dimensions[get_column_letter(MARK_COL)].hidden = True
+    ws.column_dimensions[col_letters(MARK_COL)].hidden = True
 
 
 def _style_cells(ws: Any, styled_rows: int) -> None:
     """Font, wrapping and number format of every cell A2 to O``styled_rows`` (and of the header row)."""
+    from openpyxl.styles import Alignment, Font
+
+    from kehoach_xl.reports.master_book import FONT_NAME
+
     body = Font(name=FONT_NAME, sz=BODY_PT)
     wrap = Alignment(wrap_text=True, vertical="top")
     styles: dict[int, Any] = {}
@@ -672,6 +667,12 @@ def _style_cells(ws: Any, styled_rows: int) -> None:
 
 def _sheet_furniture(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int) -> None:
     """Role formats, the chart and the print setup (a worksheet's or a write-only worksheet's)."""
+    from openpyxl.chart import BarChart, Reference, Series
+    from openpyxl.chart.data_source import StrRef
+    from openpyxl.chart.series import SeriesLabel
+    from openpyxl.utils import quote_sheetname
+    from openpyxl.worksheet.worksheet import Worksheet
+
     _role_formats(ws, styled_rows)
 
     chart = BarChart()
@@ -688,7 +689,7 @@ def _sheet_furniture(ws: Any, n_chart: int, *, styled_rows: int, chart_row: int)
     sheet_ref = quote_sheetname(ws.title)
     for col in CHART_COLS:
         series = Series(Reference(ws, min_col=col, min_row=first, max_row=last))
-        series.tx = SeriesLabel(strRef=StrRef(f"{sheet_ref}!${get_column_letter(col)}${UNIT_HEADER_ROW}"))
+        series.tx = SeriesLabel(strRef=StrRef(f"{sheet_ref}!${col_letters(col)}${UNIT_HEADER_ROW}"))
         chart.series.append(series)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"  # first unit on top
@@ -758,6 +759,8 @@ def export_summary(s: Summary, path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils.indexed_list import IndexedList
+
+    from kehoach_xl.reports.master_book import new_workbook
 
     cells = summary_cells(s, compact=True)
     n_units = max(1, len(_unit_rows(s)))
@@ -863,7 +866,7 @@ def _sheet_rows(ws: Any, cells: dict[tuple[int, int], Any], looks: dict[tuple[in
             if cp is None:
                 look = looks.get((kind, c))
                 sid = styles.add(look._style) if look is not None and look.has_style else None
-                cp = plan[c] = (get_column_letter(c), "" if sid is None else f' s="{sid}"', look, sid is not None)
+                cp = plan[c] = (col_letters(c), "" if sid is None else f' s="{sid}"', look, sid is not None)
             ref, s, look, styled = cp
             if v is None:
                 if styled:

@@ -26,6 +26,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model import schema
 from kehoach_xl.reports import summary as summary_mod
+from kehoach_xl.reports.master_book import new_workbook
 from kehoach_xl.reports.summary import Summary, export_summary, summary_of
 from kehoach_xl.rules.safe_cells import put_text
 from tests.reports_sample import AS_OF, make_master
@@ -42,7 +43,7 @@ def reference_export(s: Summary, path: Path) -> Path:
     n_units = max(1, len(m._unit_rows(s)))
     last_value_row = max((r for r, _ in cells), default=m.UNIT_FIRST_ROW)
     heights = m.row_heights(cells)
-    proto_wb = m.new_workbook()
+    proto_wb = new_workbook()
     proto = proto_wb.active
     m._title_cell(proto)
     m._style_cells(proto, m.UNIT_TOTAL_ROW)
