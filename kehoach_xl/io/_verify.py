@@ -336,19 +336,18 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges, master_name: str = 
         elif clear is not None and r >= clear and len(values) > values.count("") + values.count(None):
             if _offends(values, cols_of_row.get(r, ()), first_col):
                 kept[r] = values
-        if k and len(values) > values.count("") + values.count(None):
+        if k and _used(values):
             last.append(r)
     if r != start[0] + sheet.height:  # not the layout this code knows: read the grid whole, as before
         return sheet.to_python(skip_empty_area=False)
+    pad = [None] * first_col
     if first_col:
-        pad = [None] * first_col
         kept = {t: pad + values for t, values in kept.items()}
     if not k:
         return _Sparse(r, kept)
     tail = list(last)
     if len(tail) == k:  # fewer: _check_sheet says rows are missing
         at = dict(zip(tail, want_rows, strict=True))
-        pad = [None] * first_col
         for t, values in enumerate(sheet.iter_rows(), start=1):
             want = at.get(t)
             if want is not None:
@@ -412,7 +411,7 @@ def _check_sheet(grid: Any, sheet: str, changes: MasterChanges, master_name: str
         tail = _last_used(grid, len(want_rows))
         if len(tail) < len(want_rows):
             raise _fail(master_name, f"trang {sheet} thiếu dòng được thêm")
-        if not getattr(grid, "appended_checked", False):  # _rows_needed compared them as they streamed
+        if not (isinstance(grid, _Sparse) and grid.appended_checked):  # _rows_needed compared them as they streamed
             for r, want in zip(tail, want_rows, strict=True):
                 _check_appended_row(sheet, r, grid[r - 1], want, master_name)
         first_appended = tail[0] if tail else None

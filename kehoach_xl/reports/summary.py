@@ -578,9 +578,9 @@ def _role_formats(ws: Any, last_row: int) -> None:
     from openpyxl.styles.numbers import NumberFormat
 
     thin = Side(style="thin", color="808080")
-    _BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)  # noqa: N806 - the look's names, as before
-    _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7", bgColor="DDEBF7")  # noqa: N806
-    _GROUP_FILL = PatternFill("solid", fgColor="F2F2F2", bgColor="F2F2F2")  # noqa: N806
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    head_fill = PatternFill("solid", fgColor="DDEBF7", bgColor="DDEBF7")
+    group_fill = PatternFill("solid", fgColor="F2F2F2", bgColor="F2F2F2")
 
     rng = f"A2:{col_letters(LAST_COL)}{last_row}"
     k = "$K2"
@@ -591,12 +591,12 @@ def _role_formats(ws: Any, last_row: int) -> None:
 
     bold = Font(b=True)
     rules = [
-        rule(f'AND(LEFT({k},1)="c",{inside})', font=bold, fill=_HEAD_FILL, border=_BORDER),
-        rule(f'AND(OR(LEFT({k},1)="t",LEFT({k},1)="g"),{inside})', font=bold, fill=_GROUP_FILL, border=_BORDER),
-        rule(f'AND(LEFT({k},1)="p",{inside},OR(COLUMN(A2)=3,COLUMN(A2)=5))', border=_BORDER,
+        rule(f'AND(LEFT({k},1)="c",{inside})', font=bold, fill=head_fill, border=border),
+        rule(f'AND(OR(LEFT({k},1)="t",LEFT({k},1)="g"),{inside})', font=bold, fill=group_fill, border=border),
+        rule(f'AND(LEFT({k},1)="p",{inside},OR(COLUMN(A2)=3,COLUMN(A2)=5))', border=border,
              numFmt=NumberFormat(numFmtId=170, formatCode=vn.SCORE_FORMAT)),
-        rule(f'AND(LEFT({k},1)="b",{inside})', font=bold, border=_BORDER),
-        rule(f'AND(OR(LEFT({k},1)="d",LEFT({k},1)="p"),{inside})', border=_BORDER),
+        rule(f'AND(LEFT({k},1)="b",{inside})', font=bold, border=border),
+        rule(f'AND(OR(LEFT({k},1)="d",LEFT({k},1)="p"),{inside})', border=border),
         rule(f'{k}="h"', font=bold),
     ]
     for r in rules:
