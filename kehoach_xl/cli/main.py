@@ -214,6 +214,9 @@ def _batch_gc() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kehoach_xl.cli._heap import fix_mmap_threshold
+
+    fix_mmap_threshold()  # big sheets read and freed in turn: see cli/_heap
     try:
         cli.main(args=argv, prog_name="kehoach-xl", standalone_mode=True)
     except SystemExit as exc:

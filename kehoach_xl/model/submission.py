@@ -22,13 +22,15 @@ class SubmissionRejected(DataError):
         self.problem = problem
 
 
-@dataclass(slots=True)  # forty unit workbooks at 50,000 tasks hold a quarter of a million
+@dataclass(slots=True)
 class Entry:
+    """One reported cell of a submission, as :attr:`Submission.entries` lists them."""
+
     task_id: str
     role: str
     field: str
     value: Any
-    cell: str  # "Báo cáo!I5"
+    # No cell address: nothing read it, and at 50,000 tasks the strings were ~17 MiB of a merge.
 
 
 @dataclass
@@ -38,11 +40,29 @@ class Submission:
     unit: str = ""
     period: str = ""
     issued_at: str = ""
-    entries: list[Entry] = field(default_factory=list)
-    base: dict[str, dict[str, str]] = field(default_factory=dict)  # task → field → value hash when issued
+    # What the file reports, grouped as the merge reads it: task → field → value (in the order read),
+    # and each reported task's role. One dict per task, not one record per cell: the merge used to
+    # regroup a quarter of a million records into these dicts and hold both (~30 MiB at 50,000 tasks).
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    # task → field → value hash when issued; after reading, only for the tasks the file reports.
+    base: dict[str, dict[str, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     rejected: bool = False
     mtime: float = 0.0
+
+    def add(self, task_id: str, role: str, key: str, value: Any) -> None:
+        """Record the file's value of one field of one task (a task's role is the one it was first read with)."""
+        vals = self.reports.get(task_id)
+        if vals is None:
+            vals = self.reports[task_id] = {}
+            self.roles[task_id] = role
+        vals[key] = value
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The reports one record per cell, in the order read (for people and tests; the merge reads ``reports``)."""
+        return [Entry(t, self.roles[t], k, v) for t, vals in self.reports.items() for k, v in vals.items()]
 
     @property
     def name(self) -> str:

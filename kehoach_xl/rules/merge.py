@@ -233,7 +233,7 @@ class _Merge:
     index: dict[str, int]
     changes: MasterChanges = field(default_factory=MasterChanges)
     report: MergeReport = field(default_factory=MergeReport)
-    reported: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (file, task) → field → value, "_role"
+    reported: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (file, task) → field → value
     touched: dict[str, Submission] = field(default_factory=dict)  # task → the file stamped as its updater
     lines: dict[str, dict[str, tuple[tuple[int, int], str, Submission]]] = field(default_factory=dict)
     _owner_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # task → owner_rows(task)
@@ -255,7 +255,7 @@ class _Merge:
         return i if i is not None and key in self.md.tasks.columns else None
 
     def task_role(self, s: Submission, tid: str) -> str:
-        return self.reported[(s.name, tid)]["_role"]
+        return s.roles[tid]
 
     def owner_rows(self, tid: str) -> list[dict[str, Any]]:
         """The task's rows in "Lịch sử" by the units that own its columns (the history does not change in a merge)."""
@@ -305,15 +305,15 @@ def _gather(m: _Merge) -> tuple[dict[tuple[str, str], list[_Report]], _Contribut
     columns: dict[tuple[str, str], list[_Report]] = {}
     contrib: _Contributions = {}
     for s in m.live:
-        grouped: dict[str, dict[str, Any]] = {}
-        for e in s.entries:
-            grouped.setdefault(e.task_id, {"_role": e.role})[e.field] = e.value
-            if ownership(e.role, e.field) is Ownership.COLUMN:
-                columns.setdefault((e.task_id, e.field), []).append(_Report(s, e.role, e.value))
-        for tid, vals in grouped.items():
+        roles = s.roles
+        for tid, vals in s.reports.items():  # the file's own dicts, never copied (read-only here)
+            role = roles[tid]
             m.reported[(s.name, tid)] = vals
-            if reports_as_line(vals["_role"]):
-                contrib.setdefault((tid, s.unit), []).append((s, {k: v for k, v in vals.items() if k != "_role"}))
+            for key, value in vals.items():
+                if ownership(role, key) is Ownership.COLUMN:
+                    columns.setdefault((tid, key), []).append(_Report(s, role, value))
+            if reports_as_line(role):
+                contrib.setdefault((tid, s.unit), []).append((s, vals))
     return columns, contrib
 
 

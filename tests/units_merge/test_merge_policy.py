@@ -161,7 +161,7 @@ def _merge_in_memory(tmp_path, reports, *, lines=None):
     from pathlib import Path
 
     from kehoach_xl.io.master_read import read_master
-    from kehoach_xl.model.submission import Entry, Submission
+    from kehoach_xl.model.submission import Submission
     from kehoach_xl.rules.merge import compute_merge
     from tests.helpers import make_sample_master
 
@@ -169,9 +169,12 @@ def _merge_in_memory(tmp_path, reports, *, lines=None):
     tid = md.tasks.rows[0]["id"]
     if lines is not None:
         md.tasks.rows[0]["coordination_reports"] = lines
-    subs = [Submission(file=Path(name), unit=unit, period=period,
-                       entries=[Entry(tid, role, k, v, "Báo cáo!A1") for k, v in values.items()])
-            for name, unit, period, role, values in reports]
+    subs = []
+    for name, unit, period, role, values in reports:
+        sub = Submission(file=Path(name), unit=unit, period=period)
+        for k, v in values.items():
+            sub.add(tid, role, k, v)
+        subs.append(sub)
     return tid, compute_merge(md, subs, as_of=dt.datetime(2024, 5, 31, 20)).result
 
 
