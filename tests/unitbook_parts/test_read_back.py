@@ -64,6 +64,10 @@ def test_a_member_changing_one_cell_reports_its_whole_row(month: Month) -> None:
     # the unit typed them in May (the parts sheet keeps them whole; no separator from the line sticks)
     assert got == {(T1, "status"): "Đang thực hiện", (T1, "progress"): 80, (T1, "result"): "Đã rà soát 5 quy trình",
                    (T1, "difficulties"): "Thiếu cán bộ", (T1, "proposals"): "Đề nghị gia hạn"}
+    # held grouped by task as the merge reads them; the issued fingerprints kept only for what is reported
+    assert list(sub.reports) == [T1] and sub.roles[T1] == sub.entries[0].role
+    assert sub.reports[T1] == {k: v for (_t, k), v in got.items()}
+    assert set(sub.base) == {T1} and sub.base[T1]
     rep = merge(month.master, month.inbox, now=NOW)
     assert rep.applied == 1 and rep.history_rows == 1
     md = read_master(month.master)
@@ -86,7 +90,7 @@ def test_a_lead_changing_one_cell_reports_that_cell_only(month: Month) -> None:
     assert [(e.task_id, e.field, e.value) for e in sub.entries] == [(T3, "result", "Đã rà soát 15 cuộc kiểm tra.")]
     rep = merge(month.master, month.inbox, now=NOW)
     assert rep.applied == 1
-    assert [c["field"] for f in rep.files for c in f.changes] == ["result"]
+    assert [c.field for f in rep.files for c in f.changes] == ["result"]
 
 
 def test_a_coordinator_changing_its_contribution(month: Month) -> None:

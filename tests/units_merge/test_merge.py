@@ -279,12 +279,18 @@ def test_bad_period_is_a_setup_error(tmp_path):
 
 
 def test_applied_is_counted_from_the_files(tmp_path):
-    from kehoach_xl.rules.merge import FileReport, MergeReport
+    from kehoach_xl.rules.merge import AppliedChange, FileReport, MergeReport
 
-    rep = MergeReport(files=[FileReport("a", changes=[{}, {}]), FileReport("b", changes=[{}])])
+    def one(row: int) -> AppliedChange:
+        return AppliedChange("T1", "status", None, "Hoàn thành", "Nhiệm vụ", row, 10)
+
+    rep = MergeReport(files=[FileReport("a", changes=[one(2), one(3)]), FileReport("b", changes=[one(4)])])
     assert rep.applied == 3 and rep.to_dict()["applied"] == 3
-    rep.files[1].changes.append({})
+    rep.files[1].changes.append(one(5))
     assert rep.applied == 4  # a property: it cannot go stale
+    # shown as a dict with the address and each value's text, made when shown
+    assert rep.to_dict()["files"][1]["changes"][1] == {"task_id": "T1", "field": "status", "old": "",
+                                                        "new": "Hoàn thành", "cell": "Nhiệm vụ!J5"}
 
 
 def test_deadline_state_follows_the_merge_without_a_refresh(tmp_path):

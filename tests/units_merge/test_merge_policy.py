@@ -183,7 +183,7 @@ def test_within_a_period_the_lead_wins_over_the_synthesiser(tmp_path):
         ("a.xlsx", "Thanh tra Sở", "2024-05", "lead", {"result": "Của đơn vị chủ trì"}),
         ("b.xlsx", "Văn phòng Sở", "2024-05", "synth", {"result": "Của đơn vị tổng hợp"})])
     assert not report.conflicts
-    assert [(f.file, [c["new"] for c in f.changes]) for f in report.files] == [
+    assert [(f.file, [c.to_dict()["new"] for c in f.changes]) for f in report.files] == [
         ("a.xlsx", ["Của đơn vị chủ trì"]), ("b.xlsx", [])]
 
 
@@ -199,5 +199,5 @@ def test_a_line_never_replaces_a_later_periods_line(tmp_path):
     tid, report = _merge_in_memory(tmp_path, [
         ("a.xlsx", "Thanh tra Sở", "2024-05", "coord", {"contribution": "Cử người"}),
         ("b.xlsx", "Văn phòng Sở", "2024-05", "coord", {"contribution": "Góp ý dự thảo"})], lines=later)
-    (changed,) = [c for f in report.files for c in f.changes]
+    (changed,) = [c.to_dict() for f in report.files for c in f.changes]
     assert (changed["old"], changed["new"]) == ("", "[Văn phòng Sở – kỳ 05/2024] Góp ý dự thảo")
