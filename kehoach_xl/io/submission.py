@@ -583,8 +583,8 @@ def read_unitbook(path: Path, book: SafeBook, md: MasterData, *, config: Config,
                 continue
             if value is not None:
                 sub.add(tid, role, key, value)
-    # The merge asks for the fingerprints of the tasks a file reports, nothing else: the others (most
-    # of a file's, ~25 MiB over 40 files at 50,000 tasks) go now. Keyed by the reports' own task ids.
+    # The merge asks for the fingerprints of the tasks a file reports, nothing else: the others go now
+    # (a unit that reports a few of its tasks this month keeps a few). Keyed by the reports' own task ids.
     base = sub.base
     sub.base = {tid: base[tid] for tid in sub.reports if tid in base}
     return sub
