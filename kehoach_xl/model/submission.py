@@ -60,9 +60,12 @@ class Submission:
         vals[key] = value
 
     @property
-    def entries(self) -> list[Entry]:
-        """The reports one record per cell, in the order read (for people and tests; the merge reads ``reports``)."""
-        return [Entry(t, self.roles[t], k, v) for t, vals in self.reports.items() for k, v in vals.items()]
+    def entries(self) -> tuple[Entry, ...]:
+        """The reports one record per cell, in the order read (for people and tests; the merge reads ``reports``).
+
+        A tuple made when asked for: a report is added with :meth:`add` (``entries.append`` fails
+        instead of adding to a copy nobody reads)."""
+        return tuple(Entry(t, self.roles[t], k, v) for t, vals in self.reports.items() for k, v in vals.items())
 
     @property
     def name(self) -> str:

@@ -103,7 +103,7 @@ def test_the_context_column_is_never_read(month: Month) -> None:
     src = month.june["Thanh_tra_So"]
     sent = fill(src, month.inbox / src.name, {T1: {"overall": "Hoàn thành, 100%"}, T3: {"overall": "xyz"}})
     sub = _read(sent, month.master)
-    assert sub.entries == [] and sub.problems == []
+    assert sub.entries == () and sub.problems == []
 
 
 def test_clearing_a_members_cell_is_a_change_of_its_line(month: Month) -> None:
@@ -118,7 +118,7 @@ def test_a_part_done_reported_again_unchanged_is_no_report(month: Month) -> None
     rows, _ = report_rows(src)
     assert next(r for r in rows if r["id"] == T5)["status"] == "Hoàn thành"
     sent = fill(src, month.inbox / src.name, {T5: {"status": "Hoàn thành", "progress": 100}})
-    assert _read(sent, month.master).entries == []
+    assert _read(sent, month.master).entries == ()
 
 
 # --- the first layout (format 1), saved by the previous version --------------------------------------
@@ -134,7 +134,7 @@ def v1(tmp_path: Path) -> tuple[Path, Path, Path]:
 def test_first_layout_as_issued_is_no_report(v1: tuple[Path, Path, Path]) -> None:
     master, issued, _ = v1
     sub = read_submission(issued, read_master(master), config=Config(), today=dt.date(2024, 5, 31))
-    assert not sub.rejected and sub.entries == [] and sub.problems == []
+    assert not sub.rejected and sub.entries == () and sub.problems == []
 
 
 def test_first_layout_filled_reads_as_before(v1: tuple[Path, Path, Path]) -> None:

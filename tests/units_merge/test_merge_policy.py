@@ -201,3 +201,21 @@ def test_a_line_never_replaces_a_later_periods_line(tmp_path):
         ("b.xlsx", "Văn phòng Sở", "2024-05", "coord", {"contribution": "Góp ý dự thảo"})], lines=later)
     (changed,) = [c.to_dict() for f in report.files for c in f.changes]
     assert (changed["old"], changed["new"]) == ("", "[Văn phòng Sở – kỳ 05/2024] Góp ý dự thảo")
+
+
+def test_a_submission_takes_reports_through_add_and_lists_them_cell_by_cell() -> None:
+    from pathlib import Path
+
+    import pytest
+
+    from kehoach_xl.model.submission import Entry, Submission
+
+    sub = Submission(file=Path("a.xlsx"))
+    sub.add("T1", "lead", "status", "Hoàn thành")
+    sub.add("T2", "coord", "contribution", "Cử người")
+    sub.add("T1", "coord", "progress", 100)  # a task keeps the role it was first read with
+    assert sub.reports == {"T1": {"status": "Hoàn thành", "progress": 100}, "T2": {"contribution": "Cử người"}}
+    assert sub.entries == (Entry("T1", "lead", "status", "Hoàn thành"), Entry("T1", "lead", "progress", 100),
+                           Entry("T2", "coord", "contribution", "Cử người"))
+    with pytest.raises(AttributeError):
+        sub.entries.append(Entry("T3", "lead", "status", "x"))  # type: ignore[attr-defined]
