@@ -330,8 +330,8 @@ _Contributions = dict[tuple[str, str], list[tuple[Submission, dict[str, Any]]]]
 def _gather(m: _Merge) -> tuple[dict[tuple[str, str], list[_Report]], _Contributions]:
     """The column reports by (task, field); the reports that become attributed lines by (task, unit).
 
-    Each file's reports stay where the file holds them (``Submission.reports``): a table by (file,
-    task) beside them was ~47 MiB at 50,000 tasks and 40 files."""
+    Each file's reports stay where the file holds them (``Submission.reports``): a second table of
+    them by (file, task) was ~10 MiB at 50,000 tasks and 40 files."""
     columns: dict[tuple[str, str], list[_Report]] = {}
     contrib: _Contributions = {}
     for s in m.live:
