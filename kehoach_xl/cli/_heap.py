@@ -10,7 +10,8 @@ of the parts sheet landed on top of the read's left-overs (414 → 388 MiB with 
 ``bench/results_round7.md``). Fixing the threshold (any ``mallopt`` of it turns the raising off) is
 what glibc documents for programs that allocate and free large buffers in turn.
 
-Set once, by the command line's ``main`` (a process kehoach-xl owns), never on ``import kehoach_xl``:
+Set once, when the command line runs a command (``cli/main``'s guard around every command; not for
+``--help`` or a usage error, whose start-up stays without ctypes), never on ``import kehoach_xl``:
 a program that imports the library keeps its own allocator settings.
 """
 

@@ -181,6 +181,9 @@ def _guarded(name: str, callback):  # noqa: ANN001, ANN202 - a click command cal
 
     @functools.wraps(callback)
     def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        from kehoach_xl.cli._heap import fix_mmap_threshold
+
+        fix_mmap_threshold()  # a command that runs reads big sheets and frees them in turn: see cli/_heap
         _check_master(name, kwargs)
         if name in _LONG_RUNNING:
             return callback(*args, **kwargs)
@@ -214,9 +217,6 @@ def _batch_gc() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kehoach_xl.cli._heap import fix_mmap_threshold
-
-    fix_mmap_threshold()  # big sheets read and freed in turn: see cli/_heap
     try:
         cli.main(args=argv, prog_name="kehoach-xl", standalone_mode=True)
     except SystemExit as exc:

@@ -15,6 +15,11 @@ def col_letters(col: int) -> str:
     return out
 
 
+def sheet_cell(sheet: str, row: int, col: int) -> str:
+    """A cell's address as the user sees it in messages and reports: ``Nhiệm vụ!H17``."""
+    return f"{sheet}!{col_letters(col)}{row}"
+
+
 def col_number(letters: str) -> int:
     """"A" → 1, "AB" → 28 (upper-case letters)."""
     n = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kehoach_xl.model import schema
-from kehoach_xl.model.address import col_letters
+from kehoach_xl.model.address import sheet_cell
 from kehoach_xl.model.rows import row_maker
 from kehoach_xl.model.schema import Sheet
 from kehoach_xl.text import name_key, normalize_text, split_list
@@ -30,7 +30,7 @@ class SheetData:
 
     def cell(self, i: int, key: str) -> str:
         """Address as the user sees it, e.g. ``Nhiệm vụ!H17``."""
-        return f"{self.sheet.name}!{col_letters(self.columns[key])}{self.row_numbers[i]}"
+        return sheet_cell(self.sheet.name, self.row_numbers[i], self.columns[key])
 
 
 def _forward(name: str) -> property:

@@ -30,7 +30,6 @@ class Entry:
     role: str
     field: str
     value: Any
-    # No cell address: nothing read it, and at 50,000 tasks the strings were ~17 MiB of a merge.
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 from kehoach_xl import vn
 from kehoach_xl.model import schema
-from kehoach_xl.model.address import col_letters
+from kehoach_xl.model.address import sheet_cell
 from kehoach_xl.model.changes import LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
@@ -137,7 +137,7 @@ class AppliedChange:
     @property
     def cell(self) -> str:
         """Address as the user sees it, e.g. ``Nhiệm vụ!H17``."""
-        return f"{self.sheet}!{col_letters(self.col)}{self.row}"
+        return sheet_cell(self.sheet, self.row, self.col)
 
     def to_dict(self) -> dict[str, Any]:
         old, new = (self.old, self.new) if self.shown else (_canon(self.old), _canon(self.new))
@@ -718,10 +718,6 @@ def compute_merge(md: MasterData, submissions: Sequence[Submission], *, as_of: d
     return _outcome(m, submissions)
 
 
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
-
-
 def _history(md: MasterData, live: Iterable[Submission], hist_key: dict[tuple[str, str, str], list[dict[str, Any]]],
              changes: MasterChanges,
              now: dt.datetime, states: dict[tuple[str, str], str] | None = None) -> int:
@@ -735,10 +731,8 @@ def _history(md: MasterData, live: Iterable[Submission], hist_key: dict[tuple[st
     seen: set[tuple[str, str, str]] = set()
     added = 0
     for s in sorted(live, key=lambda s: (s.period, s.unit, s.name)):
-        for tid, vals in sorted(s.reports.items(), key=_first):
-            rec = {k: vals.get(k) for k in _HIST_FIELDS}
-            if "contribution" in vals:
-                rec["result"] = vals["contribution"]
+        for tid, vals in sorted(s.reports.items()):  # task IDs are unique: the dicts are never compared
+            rec = {k: _part_field(vals, k)[1] for k in _HIST_FIELDS}
             sig = tuple(_canon(rec[k]) for k in _HIST_FIELDS)
             key = (s.period, tid, s.unit)
             prev = hist_key.get(key, [])

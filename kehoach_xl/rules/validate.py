@@ -12,7 +12,7 @@ from typing import Any
 from kehoach_xl import vn
 from kehoach_xl.errors import DataError
 from kehoach_xl.model import schema
-from kehoach_xl.model.address import col_letters
+from kehoach_xl.model.address import sheet_cell
 from kehoach_xl.model.changes import Link, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config, check_config
 from kehoach_xl.model.master import MASTER_SHEETS, MasterData, SheetData, find_sheet_name, settings_cell
@@ -127,7 +127,7 @@ class _Checker:
                   "suggestions": "", "other": "", "meaning": ""}
         params.update({k: ("" if v is None else v) for k, v in fields.items()})
         message = kind.template.format_map(params)
-        cell = f"{sheet}!{col_letters(col)}{row}" if row and col else None
+        cell = sheet_cell(sheet, row, col) if row and col else None
         rank = _SHEET_ORDER.index(sheet) if sheet in _SHEET_ORDER else len(_SHEET_ORDER)
         problem = Problem(slug, message, kind.severity, sheet=sheet, cell=cell, row=row, column=header, value=value)
         self.out.append(((rank, row or 0, col or 0), problem))
