@@ -7,7 +7,9 @@ changes set, every appended row and every cleared range reads back as intended
 
 python-calamine parses a sheet without holding the GIL, so the zip and XML checks run on a worker thread
 while calamine reads the sheets back: every check still runs, and a failure is reported in the order of
-the checks (structure, openpyxl, values), whichever finished first. Comparisons take whole rows first
+the checks (structure, openpyxl, values), whichever finished first. A sheet the write only appended
+many rows to (a merge's log and history) is not read back whole: calamine reads it from the first
+appended row on, a slice of rows at a time (io/xlsx_appended), and each row is compared as it comes. Comparisons take whole rows first
 (a row read back equal to the one written is equal as stored) and go cell by cell, through
 :func:`same_value`, only where they differ.
 """
@@ -20,7 +22,7 @@ import re
 import warnings
 import zipfile
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ from typing import Any
 from lxml import etree
 
 from kehoach_xl.io.write_errors import VerifyFailedError
-from kehoach_xl.io.xlsx_package import zip_sheet_map
+from kehoach_xl.io.xlsx_appended import AppendedRows
+from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, rels, workbook_part, zip_sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
 
@@ -49,7 +52,7 @@ class _NotWellFormed(Exception):
     pass
 
 
-def _check_well_formed(zf: zipfile.ZipFile, part: str, keeper: TailKeeper | None = None) -> None:
+def _check_well_formed(zf: zipfile.ZipFile, part: str, feeders: Sequence[Any] = ()) -> None:
     """Strict XML well-formedness of a part, streamed: no tree, so a 100 MB sheet costs no memory.
 
     expat is strict (every tag closed, attributes quoted, legal characters); a
@@ -67,9 +70,10 @@ def _check_well_formed(zf: zipfile.ZipFile, part: str, keeper: TailKeeper | None
         with zf.open(part) as fh:
             while chunk := fh.read(1 << 20):
                 parser.Parse(chunk, False)
-                if keeper is not None:
-                    keeper.feed(chunk)
+                for feeder in feeders:
+                    feeder.feed(chunk)
         parser.Parse(b"", True)
+
     except xml.parsers.expat.ExpatError as exc:
         raise _NotWellFormed(f"{part}: {exc}") from exc
 
@@ -144,8 +148,20 @@ def _used(row: list[Any]) -> bool:
     return len(row) > row.count("") + row.count(None)
 
 
+def _stream_rows(path: Path, part: str, stream: AppendedRows) -> None:
+    """Feed a sheet part's bytes to the check of its appended rows (expat checks the same part on the worker)."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+            while chunk := fh.read(1 << 20):
+                stream.feed(chunk)
+    except (zipfile.BadZipFile, KeyError, OSError):
+        stream.usable = False  # the structure check says what is wrong with the file
+        return
+    stream.close()
+
+
 def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], changed_parts: list[str],
-                     tails: dict[str, TailKeeper], master_name: str) -> None:
+                     feeders: dict[str, list[Any]], master_name: str) -> None:
     """The zip is whole and every changed XML part is well-formed (feeding the tails of append-only sheets)."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -159,16 +175,23 @@ def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], change
                         pass
             for part in {*(parts[s] for s in sheets), *changed_parts}:
                 if part in names and part.endswith(_XML_PARTS):
-                    _check_well_formed(zf, part, tails.get(part))
+                    _check_well_formed(zf, part, feeders.get(part, []))
     except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
 
 
-def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str) -> None:
-    """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``."""
+def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str], *, master_name: str,
+                    appended_at: Mapping[str, int] | None = None) -> None:
+    """Raise ``VerifyFailedError`` unless ``path`` is a sound workbook holding ``changes``.
+
+    ``appended_at``: sheet → the first row the writer appended there. Many rows appended to a sheet
+    the write only appended to are then compared as the part streams past (io/xlsx_appended), from
+    that row on, instead of reading the sheet back whole.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             _, parts = zip_sheet_map(zf)
+            styles, date1904 = _styles_and_dates(zf) if appended_at else (None, False)
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
     sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
@@ -178,6 +201,11 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     # A sheet the write only appended to (the log, the history) is checked from its end; so is a footer.
     tails = {parts[s]: TailKeeper() for s in sheets if _appends_only(changes, s)}
     tails.update({parts[s]: tails.get(parts[s]) or TailKeeper() for s in changes.footers})
+    streams = {s: AppendedRows(s, first, [row for row in changes.appends[s] if _used(row)],
+                               lambda r, got, want, s=s: _appended_row_problem(s, r, got, want),
+                               styles=styles, date1904=date1904)
+               for s, first in (appended_at or {}).items() if s in sheets and _many_appends_only(changes, s)}
+    feeders: dict[str, list[Any]] = {part: [keeper] for part, keeper in tails.items()}
 
     from python_calamine import CalamineWorkbook
 
@@ -186,14 +214,15 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     # Whatever finishes first, failures are reported in the order of the checks: structure, openpyxl, values.
     values_failed: Exception | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify") as pool:
-        structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, tails, master_name)
+        structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, feeders, master_name)
         try:
             with open(path, "rb") as fh:
                 wb = CalamineWorkbook.from_filelike(fh)
                 try:
                     _check_all(wb, changes, master_name,
                                {s: tails[parts[s]] for s in sheets if _appends_only(changes, s)},
-                               ready=structure.result)
+                               ready=structure.result, streams=streams,
+                               streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]))
                 finally:
                     wb.close()
         except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
@@ -213,6 +242,20 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
         raise _fail(master_name, f"openpyxl không mở được: {exc}") from exc
     if values_failed is not None:
         raise values_failed
+
+
+def _styles_and_dates(zf: zipfile.ZipFile) -> tuple[bytes | None, bool]:
+    """The written workbook's styles part and whether it counts dates from 1904 (for reading rows alone)."""
+    names = set(zf.namelist())
+    package = Parts(names.__contains__, lambda name: etree.fromstring(zf.read(name), HARDENED_PARSER))
+    main = workbook_part(package)
+    if main is None:
+        return None, False
+    styles = next((r.target for r in rels(package, main) if r.type.endswith("/styles") and r.target in names), None)
+    pr = next((el for el in package.parse(main).iter() if isinstance(el.tag, str) and el.tag.endswith("workbookPr")),
+              None)
+    date1904 = pr is not None and pr.get("date1904", "").strip().lower() in ("1", "true")
+    return (zf.read(styles) if styles else None), date1904
 
 
 def _check_footers(path: Path, changes: MasterChanges, parts: dict[str, str], tails: dict[str, TailKeeper],
@@ -237,15 +280,24 @@ def _check_footers(path: Path, changes: MasterChanges, parts: dict[str, str], ta
 _TAIL_ROWS_MAX = 5000  # more appended rows than this: the sheet is read whole anyway
 
 
+def _only_appended(changes: MasterChanges, sheet: str) -> bool:
+    return sheet not in changes.cells and sheet not in changes.clear_from and sheet not in changes.new_sheets
+
+
 def _appends_only(changes: MasterChanges, sheet: str) -> bool:
-    return (sheet not in changes.cells and sheet not in changes.clear_from and sheet not in changes.new_sheets
-            and 0 < len(changes.appends.get(sheet, ())) <= _TAIL_ROWS_MAX)
+    return _only_appended(changes, sheet) and 0 < len(changes.appends.get(sheet, ())) <= _TAIL_ROWS_MAX
+
+
+def _many_appends_only(changes: MasterChanges, sheet: str) -> bool:
+    return _only_appended(changes, sheet) and len(changes.appends.get(sheet, ())) > _TAIL_ROWS_MAX
 
 
 def _check_all(wb: Any, changes: MasterChanges, master_name: str,
-               tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None) -> None:
+               tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None,
+               streams: Mapping[str, AppendedRows] | None = None,
+               streamed: Callable[[str], Any] = lambda sheet: None) -> None:
     """Every changed cell, appended row and cleared range as calamine reads it; ``ready`` returns once
-    the tails of the append-only sheets are fed."""
+    the tails of the append-only sheets are fed and their streamed appended rows compared."""
     from kehoach_xl.model.new_sheets import split_new_sheets
 
     added = set(changes.new_sheets) - set(wb.sheet_names)
@@ -260,8 +312,16 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
             for c, v in enumerate(row, start=1):
                 want.set(sheet, r, c, v)
         _check_sheet(grid, sheet, want, master_name)
-    tails = tails or {}
+    tails, streams = tails or {}, streams or {}
     for sheet in sorted(set(changes.cells) | set(changes.appends) | set(changes.clear_from)):
+        stream = streams.get(sheet)
+        if stream is not None:
+            streamed(sheet)  # read here, in slices, while the worker checks the structure
+            ready()
+            if stream.failure is not None:
+                raise _fail(master_name, stream.failure)
+            if stream.usable:
+                continue  # every appended row compared as the part streamed past
         end = None
         if sheet in tails:
             ready()
@@ -356,13 +416,20 @@ def _rows_needed(wb: Any, name: str, changes: MasterChanges, master_name: str = 
 
 
 def _check_appended_row(sheet: str, r: int, got_row: list[Any], want: list[Any], master_name: str) -> None:
+    problem = _appended_row_problem(sheet, r, got_row, want)
+    if problem is not None:
+        raise _fail(master_name, problem)
+
+
+def _appended_row_problem(sheet: str, r: int, got_row: list[Any], want: list[Any]) -> str | None:
     n = len(want)
     if got_row[:n] == want or (None in want and got_row[:n] == [("" if v is None else v) for v in want]):
-        return  # the very values read back (equal in Python is equal as stored; empty reads as "")
+        return None  # the very values read back (equal in Python is equal as stored; empty reads as "")
     for c, v in enumerate(want, start=1):
         got = got_row[c - 1] if c <= len(got_row) else None
         if not same_value(v, got):
-            raise _fail(master_name, f"dòng thêm {sheet}!{r} cột {c} đọc lại là {got!r}, cần {v!r}")
+            return f"dòng thêm {sheet}!{r} cột {c} đọc lại là {got!r}, cần {v!r}"
+    return None
 
 
 def _count_used(rows: list[list[Any]]) -> int:

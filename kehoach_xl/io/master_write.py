@@ -239,7 +239,8 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
             raise DataError(f"Không ghi được vào sổ theo dõi '{path.name}': {exc}. Sổ theo dõi vẫn giữ nguyên.") from exc
         _fault("patched")
         step = "kiểm tra tệp tạm"
-        verify_workbook(tmp, full, result.changed_parts, master_name=path.name)
+        verify_workbook(tmp, full, result.changed_parts, master_name=path.name,
+                        appended_at={sheet: rows[0] for sheet, rows in result.append_rows.items()})
         _fault("verified")
         step = "lưu tệp tạm xuống đĩa"
         _backup.fsync_file(tmp)

@@ -53,6 +53,7 @@ class PatchResult:
     changed_parts: list[str] = field(default_factory=list)
     cells_written: int = 0
     rows_appended: dict[str, int] = field(default_factory=dict)
+    append_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet → first and last appended row
 
 
 @dataclass
@@ -239,6 +240,8 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
         result.cells_written += res.cells_written
         if appends:
             result.rows_appended[name] = res.rows_appended
+        if res.append_rows:
+            result.append_rows[name] = res.append_rows
         if table and res.append_rows:
             last_col = table.first_col + max(len(r) for r in appends) - 1
             grown = _grow_table(table, res.append_rows[1], last_col)

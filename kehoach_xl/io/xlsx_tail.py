@@ -49,19 +49,30 @@ class TailKeeper:
 
 
 def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # (a comment's tag is a function)
 
 
-def _cell_value(c: Any) -> tuple[bool, Any]:
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes as the characters they stand for (as Excel and calamine read them)."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def cell_value(c: Any) -> tuple[bool, Any]:
     """(understood, value) of a ``<c>`` element."""
     t = c.get("t", "n")
     if t == "inlineStr":
+        if (len(c) == 1 and len(c[0]) == 1 and not len(c[0][0]) and _local(c[0].tag) == "is"
+                and _local(c[0][0].tag) == "t"):
+            return True, _unescape(c[0][0].text or "") or None  # <is><t>…</t></is>, as our writer writes it
         parts = [el.text or "" for el in c.iter() if _local(el.tag) == "t"
                  and _local(el.getparent().tag) != "rPh"]  # phonetic runs are not the cell's text
-        return True, "".join(parts) or None
+        return True, _unescape("".join(parts)) or None
     v = next((el.text for el in c if _local(el.tag) == "v"), None)
     if t == "str":
-        return True, v if v else None
+        return True, _unescape(v) if v else None
     if t == "b":
         return True, None if v is None else v.strip() == "1"
     if t == "n":
@@ -75,15 +86,52 @@ def _cell_value(c: Any) -> tuple[bool, Any]:
     return False, None  # "s" (needs the shared strings), "e", "d": read the sheet whole
 
 
+_COLUMNS: dict[str, int] = {}
+
+
+def row_values(row: Any) -> list[Any] | None:
+    """The values of a ``<row>`` element from column A (``None`` where no cell is), or ``None`` when a
+    cell has no reference or is not one :func:`cell_value` understands."""
+    values: dict[int, Any] = {}
+    for c in row:
+        if _local(c.tag) != "c":
+            continue
+        ref = c.get("r")
+        if ref is None:
+            return None
+        letters = ref.rstrip("0123456789")
+        col = _COLUMNS.get(letters)
+        if col is None:
+            col = _COLUMNS.setdefault(letters, col_number(letters)) if len(_COLUMNS) < 16384 else col_number(letters)
+        ok, value = cell_value(c)
+        if not ok:
+            return None
+        values[col] = value
+    line = [None] * max(values, default=0)
+    for j, value in values.items():
+        line[j - 1] = value
+    return line
+
+
+def root_namespaces(head: bytes) -> tuple[str, bytes] | None:
+    """(default namespace, the namespace declarations) of the worksheet start tag in ``head``."""
+    root = _ROOT_TAG.search(head)
+    if root is None:
+        return None
+    declarations = _XMLNS.findall(root.group(0))
+    default = next((d.split(b"=", 1)[1][1:-1].decode() for d in declarations if d.strip().startswith(b"xmlns=")), "")
+    return default, b"".join(declarations)
+
+
 def last_used_rows(keeper: TailKeeper, k: int) -> tuple[int, dict[int, list[Any]]] | None:
     """(last row number of the sheet, {row number: values from column A}) holding the last ``k``
     rows that have a value, and every row after them; ``None`` when the tail cannot say."""
     data = keeper.tail
-    root = _ROOT_TAG.search(keeper.head)
+    namespaces = root_namespaces(keeper.head)
     end = data.rfind(b"</sheetData>")
-    if root is None or end < 0:
+    if namespaces is None or end < 0:
         return None
-    wrap_open = b"<sheetData" + b"".join(_XMLNS.findall(root.group(0))) + b">"
+    wrap_open = b"<sheetData" + namespaces[1] + b">"
     rows: dict[int, list[Any]] = {}
     height: int | None = None
     found, pos = 0, end
@@ -99,20 +147,9 @@ def last_used_rows(keeper: TailKeeper, k: int) -> tuple[int, dict[int, list[Any]
             return None
         row = el[0]
         num = int(row.get("r"))
-        values: dict[int, Any] = {}
-        for c in row:
-            if _local(c.tag) != "c":
-                continue
-            ref = c.get("r")
-            if ref is None:
-                return None
-            ok, value = _cell_value(c)
-            if not ok:
-                return None
-            values[col_number(ref.rstrip("0123456789"))] = value
-        line = [None] * max(values, default=0)
-        for j, value in values.items():
-            line[j - 1] = value
+        line = row_values(row)
+        if line is None:
+            return None
         if height is None:
             height = num
         rows[num] = line

@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from kehoach_xl.io import _verify
 from kehoach_xl.io.master_write import VerifyFailedError, write_master
+from kehoach_xl.io.xlsx_appended import AppendedRows
 from kehoach_xl.io.xlsx_package import zip_sheet_map
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model import schema
@@ -146,6 +147,7 @@ def test_many_appended_rows_are_compared_as_they_stream_not_held(tmp_path: Path,
 
     master = _many_writes(tmp_path, 2)
     monkeypatch.setattr(_verify, "_TAIL_ROWS_MAX", 0)  # every append goes the calamine way
+    monkeypatch.setattr(_verify, "_many_appends_only", lambda *a: False)  # (not streamed: io/xlsx_appended)
     grids: list[object] = []
     real = _verify._rows_needed
 
@@ -172,3 +174,120 @@ def test_many_appended_rows_are_compared_as_they_stream_not_held(tmp_path: Path,
     with pytest.raises(VerifyFailedError, match="dòng thêm .*SAI"):
         write_master(master, ch, action="merge", config=cfg())
     assert master.read_bytes() == before
+
+
+# --- many appended rows, compared as the written part streams past (io/xlsx_appended) ------------------
+
+def _streams(monkeypatch: pytest.MonkeyPatch) -> list[AppendedRows]:
+    made: list[AppendedRows] = []
+
+    class Spy(AppendedRows):
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(_verify, "AppendedRows", Spy)
+    monkeypatch.setattr(_verify, "_TAIL_ROWS_MAX", 3)  # more than three appended rows are streamed
+    return made
+
+
+def _log_rows(n: int, text: str = "mới") -> MasterChanges:
+    ch = MasterChanges()
+    for i in range(n):
+        ch.append(LOG, [dt.datetime(2024, 6, 1, 8, i % 60), "sửa", "", "", f"NV{i}", "", i * 0.5, text, "máy"])
+    return ch
+
+
+def test_many_appended_rows_are_compared_as_the_part_streams_past(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A merge's quarter of a million log rows are not read back whole: each is compared with the row
+    written as the check's stream passes it, from the first row the writer appended."""
+    master = _many_writes(tmp_path, 2)
+    made = _streams(monkeypatch)
+    monkeypatch.setattr(_verify, "_rows_needed", lambda *a: pytest.fail("the streamed check should decide"))
+    # Texts as a reader must give them back: Excel's own escape written literally, markup, CR LF.
+    ch = _log_rows(40, "_x0041_ <b>&amp; \r\n dòng hai")
+    write_master(master, ch, action="merge", config=cfg())
+    (stream,) = made
+    assert stream.usable and stream.failure is None and stream.checked == len(stream.want) == 41  # + the write's own
+    grid = CalamineWorkbook.from_path(str(master)).get_sheet_by_name(LOG).to_python()
+    assert grid[-2][7] == "_x0041_ <b>&amp; \r\n dòng hai"
+
+
+@pytest.mark.parametrize(("lie", "message"), [
+    (lambda rows: [*rows[:-1], [*rows[-1][:-1], "SAI"]], "dòng thêm .*SAI"),  # a value altered
+    (lambda rows: rows[:-1], "thiếu 1 dòng được thêm"),  # a row lost
+    (lambda rows: [*rows, ["thêm"]], "có giá trị ở dòng"),  # a row no one asked for
+])
+def test_a_streamed_appended_row_that_is_not_the_one_written_is_refused(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       lie, message: str) -> None:  # noqa: ANN001
+    from kehoach_xl.io.xlsx_patch import patch_xlsx
+
+    master = _many_writes(tmp_path, 2)
+    made = _streams(monkeypatch)
+    monkeypatch.setattr(_verify, "_rows_needed", lambda *a: pytest.fail("the streamed check should decide"))
+
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges, **options):  # noqa: ANN202
+        return patch_xlsx(src, dst, MasterChanges(appends={s: lie(rows) for s, rows in changes.appends.items()}),
+                          **options)
+
+    monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
+    before = master.read_bytes()
+    with pytest.raises(VerifyFailedError, match=message):
+        write_master(master, _log_rows(10), action="merge", config=cfg())
+    assert master.read_bytes() == before and len(made) == 1
+
+
+_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _sheet(rows: bytes) -> bytes:
+    return b"<worksheet " + _NS + b"><sheetData>" + rows + b"</sheetData><pageMargins/></worksheet>"
+
+
+def _row(r: int, text: str, number: str) -> bytes:
+    return (b'<row r="%d" spans="1:2"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c><c r="B%d" s="3"><v>%s</v></c></row>'
+            % (r, r, text.encode(), r, number.encode()))
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
+def test_the_streamed_rows_are_found_whatever_the_chunks(size: int) -> None:
+    """The claimed first row and the end of the rows are found when a chunk splits them; rows above
+    the claimed one are not looked at."""
+    xml = _sheet(_row(1, "đầu", "1") + _row(2, "cũ", "2") + _row(3, "a", "3.5") + b'<row r="4"/>' + _row(5, "b", "4"))
+    seen: list[tuple[int, list[object]]] = []
+    stream = AppendedRows(LOG, 3, [["a", 3.5], ["b", 4]], lambda r, got, want: seen.append((r, got)) or None)
+    for i in range(0, len(xml), size):
+        stream.feed(xml[i:i + size])
+    stream.close()
+    assert stream.usable and stream.failure is None and stream.checked == 2
+    assert seen == [(3, ["a", 3.5]), (5, ["b", 4])]
+
+
+def test_what_the_stream_cannot_read_is_left_to_the_whole_read() -> None:
+    def run(xml: bytes, first: int = 1) -> AppendedRows:
+        stream = AppendedRows(LOG, first, [["a"]], lambda *a: None)
+        stream.feed(xml)
+        stream.close()
+        return stream
+
+    assert not run(_sheet(b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>')).usable  # a shared string
+    assert not run(_sheet(_row(1, "a", "1")), first=2).usable  # no row numbered as the writer said
+    prefixed = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+                b'<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c></x:row>'
+                b"</x:sheetData></x:worksheet>")
+    assert not run(prefixed).usable
+    assert not run(_sheet(b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></c></row>')).usable  # calamine refuses
+    ok = run(_sheet(_row(1, "a", "1")))
+    assert ok.usable and ok.failure is None and ok.checked == 1
+
+
+def test_a_text_that_looks_like_excels_escape_reads_back_from_the_tail(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """"_x0041_" typed by a unit is written escaped and read back as typed, by the tail check too."""
+    master = _many_writes(tmp_path, 1)
+    monkeypatch.setattr(_verify, "_rows_needed", lambda *a: pytest.fail("the tail check should decide"))
+    write_master(master, _log_rows(2, "mã _x0041_ và _X00e1_"), action="merge", config=cfg())
+    grid = CalamineWorkbook.from_path(str(master)).get_sheet_by_name(LOG).to_python()
+    assert grid[-2][7] == "mã _x0041_ và _X00e1_"
