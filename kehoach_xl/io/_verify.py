@@ -9,8 +9,8 @@ python-calamine parses a sheet without holding the GIL, so the zip and XML check
 while calamine reads the sheets back: every check still runs, and a failure is reported in the order of
 the checks (structure, openpyxl, values), whichever finished first. A sheet the write only appended
 many rows to (a merge's log and history) is not read back whole: calamine reads it from the first
-appended row on, a slice of rows at a time (io/xlsx_appended), and each row is compared as it comes. Comparisons take whole rows first
-(a row read back equal to the one written is equal as stored) and go cell by cell, through
+appended row on, a slice of rows at a time (io/xlsx_appended), and each row is compared as it comes.
+Comparisons take whole rows first (a row read back equal to the one written is equal as stored) and go cell by cell, through
 :func:`same_value`, only where they differ.
 """
 
@@ -22,7 +22,7 @@ import re
 import warnings
 import zipfile
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ class _NotWellFormed(Exception):
     pass
 
 
-def _check_well_formed(zf: zipfile.ZipFile, part: str, feeders: Sequence[Any] = ()) -> None:
+def _check_well_formed(zf: zipfile.ZipFile, part: str, keeper: TailKeeper | None = None) -> None:
     """Strict XML well-formedness of a part, streamed: no tree, so a 100 MB sheet costs no memory.
 
     expat is strict (every tag closed, attributes quoted, legal characters); a
@@ -70,10 +70,9 @@ def _check_well_formed(zf: zipfile.ZipFile, part: str, feeders: Sequence[Any] = 
         with zf.open(part) as fh:
             while chunk := fh.read(1 << 20):
                 parser.Parse(chunk, False)
-                for feeder in feeders:
-                    feeder.feed(chunk)
+                if keeper is not None:
+                    keeper.feed(chunk)
         parser.Parse(b"", True)
-
     except xml.parsers.expat.ExpatError as exc:
         raise _NotWellFormed(f"{part}: {exc}") from exc
 
@@ -161,7 +160,7 @@ def _stream_rows(path: Path, part: str, stream: AppendedRows) -> None:
 
 
 def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], changed_parts: list[str],
-                     feeders: dict[str, list[Any]], master_name: str) -> None:
+                     tails: dict[str, TailKeeper], master_name: str) -> None:
     """The zip is whole and every changed XML part is well-formed (feeding the tails of append-only sheets)."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -175,7 +174,7 @@ def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], change
                         pass
             for part in {*(parts[s] for s in sheets), *changed_parts}:
                 if part in names and part.endswith(_XML_PARTS):
-                    _check_well_formed(zf, part, feeders.get(part, []))
+                    _check_well_formed(zf, part, tails.get(part))
     except (zipfile.BadZipFile, etree.XMLSyntaxError, _NotWellFormed, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
 
@@ -205,7 +204,6 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
                                lambda r, got, want, s=s: _appended_row_problem(s, r, got, want),
                                styles=styles, date1904=date1904)
                for s, first in (appended_at or {}).items() if s in sheets and _many_appends_only(changes, s)}
-    feeders: dict[str, list[Any]] = {part: [keeper] for part, keeper in tails.items()}
 
     from python_calamine import CalamineWorkbook
 
@@ -214,7 +212,7 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     # Whatever finishes first, failures are reported in the order of the checks: structure, openpyxl, values.
     values_failed: Exception | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify") as pool:
-        structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, feeders, master_name)
+        structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, tails, master_name)
         try:
             with open(path, "rb") as fh:
                 wb = CalamineWorkbook.from_filelike(fh)

@@ -60,7 +60,7 @@ def _unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
-def cell_value(c: Any) -> tuple[bool, Any]:
+def _cell_value(c: Any) -> tuple[bool, Any]:
     """(understood, value) of a ``<c>`` element."""
     t = c.get("t", "n")
     if t == "inlineStr":
@@ -86,12 +86,9 @@ def cell_value(c: Any) -> tuple[bool, Any]:
     return False, None  # "s" (needs the shared strings), "e", "d": read the sheet whole
 
 
-_COLUMNS: dict[str, int] = {}
-
-
 def row_values(row: Any) -> list[Any] | None:
     """The values of a ``<row>`` element from column A (``None`` where no cell is), or ``None`` when a
-    cell has no reference or is not one :func:`cell_value` understands."""
+    cell has no reference or is not one :func:`_cell_value` understands."""
     values: dict[int, Any] = {}
     for c in row:
         if _local(c.tag) != "c":
@@ -99,11 +96,8 @@ def row_values(row: Any) -> list[Any] | None:
         ref = c.get("r")
         if ref is None:
             return None
-        letters = ref.rstrip("0123456789")
-        col = _COLUMNS.get(letters)
-        if col is None:
-            col = _COLUMNS.setdefault(letters, col_number(letters)) if len(_COLUMNS) < 16384 else col_number(letters)
-        ok, value = cell_value(c)
+        col = col_number(ref.rstrip("0123456789"))
+        ok, value = _cell_value(c)
         if not ok:
             return None
         values[col] = value
