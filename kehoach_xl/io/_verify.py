@@ -32,6 +32,7 @@ from lxml import etree
 from kehoach_xl.io.write_errors import VerifyFailedError
 from kehoach_xl.io.xlsx_appended import AppendedRows
 from kehoach_xl.io.xlsx_package import HARDENED_PARSER, Parts, rels, workbook_part, zip_sheet_map
+from kehoach_xl.io.xlsx_slices import SliceUnreadable, sheet_rows
 from kehoach_xl.io.xlsx_tail import TailKeeper, last_used_rows
 from kehoach_xl.model.changes import Link, MasterChanges
 
@@ -159,6 +160,35 @@ def _stream_rows(path: Path, part: str, stream: AppendedRows) -> None:
     stream.close()
 
 
+_SLICED_FROM = 8 << 20  # a sheet part larger than this whose cells only were set is read a slice at a time
+
+
+def _cells_only(changes: MasterChanges, sheet: str) -> bool:
+    return sheet not in changes.appends and sheet not in changes.clear_from and sheet not in changes.new_sheets
+
+
+def _sliced_rows(path: Path, part: str, name: str, changes: MasterChanges, styles: bytes | None,
+                 date1904: bool) -> _Sparse | None:
+    """The sheet as :func:`_check_sheet` reads it (the rows holding changed cells, only those cells
+    kept), read by calamine a slice at a time (io/xlsx_slices); None when it cannot be read that way.
+
+    A merge at 50,000 tasks sets cells in the task sheet and the sheet "Phần việc" (~100 MB of XML):
+    loaded whole, calamine's cells of the latter were the peak of the check."""
+    cells = changes.cells.get(name, {})
+    rows_of_cells = {r for r, _c in cells}
+    kept: dict[int, list[Any]] = {}
+    height = 0
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
+            for r, values in sheet_rows(iter(lambda: fh.read(1 << 20), b""), styles, date1904):
+                if r in rows_of_cells:
+                    kept[r] = [v if (r, c) in cells else None for c, v in enumerate(values, start=1)]
+                height = r
+    except (SliceUnreadable, zipfile.BadZipFile, KeyError, OSError):
+        return None  # the whole read (and the structure check says what is wrong with the file)
+    return _Sparse(height, kept)
+
+
 def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], changed_parts: list[str],
                      tails: dict[str, TailKeeper], master_name: str) -> None:
     """The zip is whole and every changed XML part is well-formed (feeding the tails of append-only sheets)."""
@@ -190,7 +220,8 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     try:
         with zipfile.ZipFile(path) as zf:
             _, parts = zip_sheet_map(zf)
-            styles, date1904 = _styles_and_dates(zf) if appended_at else (None, False)
+            sizes = {part: zf.getinfo(part).file_size for part in parts.values() if part in zf.NameToInfo}
+            styles, date1904 = _styles_and_dates(zf)
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
     sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
@@ -220,7 +251,9 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
                     _check_all(wb, changes, master_name,
                                {s: tails[parts[s]] for s in sheets if _appends_only(changes, s)},
                                ready=structure.result, streams=streams,
-                               streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]))
+                               streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]),
+                               sliced=lambda sheet: _sliced_rows(path, parts[sheet], sheet, changes, styles, date1904)
+                               if _cells_only(changes, sheet) and sizes.get(parts[sheet], 0) > _SLICED_FROM else None)
                 finally:
                     wb.close()
         except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
@@ -293,7 +326,8 @@ def _many_appends_only(changes: MasterChanges, sheet: str) -> bool:
 def _check_all(wb: Any, changes: MasterChanges, master_name: str,
                tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None,
                streams: Mapping[str, AppendedRows] | None = None,
-               streamed: Callable[[str], Any] = lambda sheet: None) -> None:
+               streamed: Callable[[str], Any] = lambda sheet: None,
+               sliced: Callable[[str], Any] = lambda sheet: None) -> None:
     """Every changed cell, appended row and cleared range as calamine reads it; ``ready`` returns once
     the tails of the append-only sheets are fed and their streamed appended rows compared."""
     from kehoach_xl.model.new_sheets import split_new_sheets
@@ -324,7 +358,7 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
         if sheet in tails:
             ready()
             end = last_used_rows(tails[sheet], _count_used(changes.appends.get(sheet, [])))
-        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes, master_name)
+        grid = _Sparse(*end) if end is not None else sliced(sheet) or _rows_needed(wb, sheet, changes, master_name)
         _check_sheet(grid, sheet, changes, master_name)
 
 

@@ -21,50 +21,16 @@ becomes false and the caller reads the sheet whole as before.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from kehoach_xl.io.xlsx_tail import root_namespaces
+from kehoach_xl.io.xlsx_slices import read_slice, worksheet_open
 
 _CARRY = 512  # longer than any row's start tag: a start split between two chunks is still found
 _END = b"</sheetData>"
 _SLICE = 4 << 20  # bytes of rows calamine reads at a time
 _SHARED = b' t="s"'  # how a cell says it holds a shared string (our writer writes none in appended rows)
-
-_CONTENT_TYPES = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    b'<Default Extension="xml" ContentType="application/xml"/>'
-    b'<Override PartName="/xl/workbook.xml" '
-    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    b'<Override PartName="/xl/worksheets/sheet1.xml" '
-    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    b'<Override PartName="/xl/styles.xml" '
-    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
-_RELS = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-    b'Target="xl/workbook.xml"/></Relationships>')
-_WORKBOOK_RELS = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    b'Target="worksheets/sheet1.xml"/>'
-    b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-    b'Target="styles.xml"/></Relationships>')
-_WORKBOOK = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    b'<workbookPr%s/><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>')
-_EMPTY_STYLES = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                 b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>')
-
 
 class AppendedRows:
     """Fed every chunk of a sheet part in order; compares the used rows from ``first_row`` on with ``want``.
@@ -80,7 +46,7 @@ class AppendedRows:
                  styles: bytes | None = None, date1904: bool = False) -> None:
         self.sheet, self.want, self.compare = sheet, want, compare
         self._start = re.compile(rb'<row\s(?:[^>]*\s)?r="%d"[\s/>]' % first_row)
-        self._styles = styles or _EMPTY_STYLES
+        self._styles = styles
         self._date1904 = date1904
         self.usable = True
         self.failure: str | None = None
@@ -104,11 +70,10 @@ class AppendedRows:
             if m is None:
                 self._carry = data[-_CARRY:]
                 return
-            found = root_namespaces(self._head)
-            if found is None:
+            self._open = worksheet_open(self._head)
+            if self._open is None:
                 self.usable = False
                 return
-            self._open = b'<?xml version="1.0" encoding="UTF-8"?><worksheet' + found[1] + b"><sheetData>"
             data = data[m.start():]
         end = data.find(_END)
         if end >= 0:
@@ -150,41 +115,21 @@ class AppendedRows:
         if _SHARED in rows:
             self.usable = False  # a shared string: the slice's workbook has no table to find it in
             return
-        from python_calamine import CalamineWorkbook
-
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-            zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
-            zf.writestr("_rels/.rels", _RELS)
-            zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-            zf.writestr("xl/workbook.xml", _WORKBOOK % (b' date1904="1"' if self._date1904 else b""))
-            zf.writestr("xl/styles.xml", self._styles)
-            zf.writestr("xl/worksheets/sheet1.xml", b"".join((self._open or b"", rows, b"</sheetData></worksheet>")))
-        del rows
-        buf.seek(0)
         try:
-            wb = CalamineWorkbook.from_filelike(buf)
-            try:
-                sheet = wb.get_sheet_by_index(0)
-                start = sheet.start
-                # From the slice's first used row and column (iter_rows would start at row 1: the
-                # empty rows above a slice deep in the sheet, every time).
-                got_rows = sheet.to_python(skip_empty_area=True) if start is not None else []
-                top, left = start if start is not None else (0, 0)
-                pad = [""] * left
-                for i, values in enumerate(got_rows):
-                    if len(values) == values.count("") + values.count(None):
-                        continue  # an empty row: not one of the appended ones
-                    num = top + 1 + i
-                    if self.checked >= len(self.want):
-                        self.failure = f"trang {self.sheet} có giá trị ở dòng {num}, sau các dòng được thêm"
-                        return
-                    message = self.compare(num, pad + values if left else values, self.want[self.checked])
-                    self.checked += 1
-                    if message is not None:
-                        self.failure = message
-                        return
-            finally:
-                wb.close()
+            top, left, got_rows = read_slice(self._open or b"", rows, self._styles, self._date1904)
+            del rows
+            pad = [""] * left
+            for i, values in enumerate(got_rows):
+                if len(values) == values.count("") + values.count(None):
+                    continue  # an empty row: not one of the appended ones
+                num = top + 1 + i
+                if self.checked >= len(self.want):
+                    self.failure = f"trang {self.sheet} có giá trị ở dòng {num}, sau các dòng được thêm"
+                    return
+                message = self.compare(num, pad + values if left else values, self.want[self.checked])
+                self.checked += 1
+                if message is not None:
+                    self.failure = message
+                    return
         except Exception:  # noqa: BLE001 - calamine's own errors: the whole read decides (and says why)
             self.usable = False

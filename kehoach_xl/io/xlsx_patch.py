@@ -29,6 +29,7 @@ from defusedxml.ElementTree import fromstring
 from kehoach_xl.io.xlsx_package import Parts, rels, sheets, table_parts, workbook_part
 from kehoach_xl.io.xlsx_ranges import exact_rule, grow_rule, map_defined_names, map_ranges
 from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
+from kehoach_xl.io.xlsx_sheet_stream import patch_sheet_stream
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.io.xlsx_zip import Content, ZipFormatError, ZipPackage
 from kehoach_xl.model.address import col_letters, col_number
@@ -225,9 +226,14 @@ def patch_xlsx(src: Path, dst: Path, changes: MasterChanges, *, compresslevel: i
             append_heights=changes.append_heights.get(name, []),
             row_heights=changes.row_heights.get(name, {}), footers=dict(footers),
         )
-        old_xml = pkg.read(part)
+        old_xml = b""
         try:
-            res = patch_sheet(old_xml, edit, styles, wb.date1904)
+            # Only cells set (a merge's and a refresh's task and part sheets): patched as the part is
+            # inflated, a window of rows at a time; anything else, the part whole.
+            res = patch_sheet_stream(lambda part=part: pkg.stream(part), edit, styles, wb.date1904)
+            if res is None:
+                old_xml = pkg.read(part)
+                res = patch_sheet(old_xml, edit, styles, wb.date1904)
             if res.cells_written or clear_from is not None or res.footers_written:
                 # Deflated now, as the patch makes it: the sheet's new XML is never held whole, and
                 # the old (100 MB at 50,000 tasks) is let go before the next sheet is read.
