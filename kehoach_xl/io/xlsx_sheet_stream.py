@@ -124,7 +124,9 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
     no_style: Callable[[int], int | None] = lambda _col: None  # noqa: E731 - no row is appended here
     ti, n_touched = 0, len(touched)
     prev = 0
-    buf = b""
+    pending: list[bytes] = []  # joined once per window: adding each chunk to one buffer copied it ~3 times
+    held = 0
+    edge = b""  # the last bytes of the chunk before: an end tag split between two chunks is still found
     done = False
     for chunk in chunks:
         if done:
@@ -135,16 +137,24 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
             chunk, skip = chunk[cut:], skip - cut
             if not chunk:
                 continue
-        buf += chunk
+        pending.append(chunk)
+        held += len(chunk)
+        ends = close in chunk or close in edge + chunk[: len(close)]
+        edge = (edge + chunk[-len(close):])[-len(close):]
+        if not ends and held < WINDOW:
+            continue
+        buf = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending, held = [], 0
         end = buf.find(close)
         if end >= 0:
             window, rest, done = buf[:end], buf[end:], True
         else:
             last = buf.rfind(t.row_close)
-            if last < 0 or len(buf) < WINDOW:
+            if last < 0:  # no row ends here yet: wait for more
+                pending, held = [buf], len(buf)
                 continue
             window, rest = buf[: last + len(t.row_close)], buf[last + len(t.row_close):]
-        buf = b""
+        del buf
         rows, prev = _index_window(window, t, prev)
         view = memoryview(window)
         pos = 0
@@ -179,8 +189,8 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
         del view, window
         if done:
             yield rest
-        else:
-            buf = rest
+        elif rest:
+            pending, held = [rest], len(rest)
     if not done:
         raise SheetPatchError("không tìm thấy </sheetData> trong phần bảng tính")
 

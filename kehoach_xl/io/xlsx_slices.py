@@ -117,9 +117,10 @@ def sheet_rows(chunks: Iterable[bytes], styles: bytes | None = None, date1904: b
     part cannot be read that way."""
     head = b""
     open_tag: bytes | None = None
-    pending: list[bytes] = []
+    pending: list[bytes] = []  # joined once per slice: no copy of each chunk on the way
     held = 0
-    carry = b""
+    edge = b""  # the last bytes of the chunk before: an end tag split between two chunks is still found
+    n = len(_SHEET_DATA_END)
     for chunk in chunks:
         if open_tag is None:
             head += chunk
@@ -134,31 +135,32 @@ def sheet_rows(chunks: Iterable[bytes], styles: bytes | None = None, date1904: b
             if open_tag is None:
                 raise SliceUnreadable("no worksheet start tag")
             chunk, head = head[m.end():], b""
-        data = carry + chunk
-        end = data.find(_SHEET_DATA_END)
+        pending.append(chunk)
+        held += len(chunk)
+        ends = _SHEET_DATA_END in chunk or _SHEET_DATA_END in edge + chunk[:n]
+        edge = (edge + chunk[-n:])[-n:]
+        if not ends and held < size:
+            continue
+        joined = pending[0] if len(pending) == 1 else b"".join(pending)
+        end = joined.find(_SHEET_DATA_END)
         if end >= 0:
-            pending.append(data[:end])
-            yield from _slice_rows(open_tag, b"".join(pending), styles, date1904)
+            yield from _slice_rows(open_tag, joined[:end], styles, date1904)
             return
-        keep = len(_SHEET_DATA_END) - 1  # an end tag split between two chunks
-        carry = data[-keep:]
-        pending.append(data[:-keep])
-        held += len(data) - keep
-        if held >= size:
-            joined = b"".join(pending)
-            cut = joined.rfind(_ROW_END) + len(_ROW_END)
-            if cut < len(_ROW_END):  # one row longer than a slice: wait for its end
-                pending, held = [joined], len(joined)
-                continue
-            pending, held = [joined[cut:]], len(joined) - cut
-            yield from _slice_rows(open_tag, joined[:cut], styles, date1904)
-            del joined
+        cut = joined.rfind(_ROW_END) + len(_ROW_END)
+        if cut < len(_ROW_END):  # one row longer than a slice: wait for its end
+            pending, held = [joined], len(joined)
+            continue
+        pending = [joined[cut:]] if cut < len(joined) else []
+        held = len(joined) - cut
+        yield from _slice_rows(open_tag, joined[:cut], styles, date1904)
+        del joined
     raise SliceUnreadable("no </sheetData> (a prefixed sheet, or the part ends early)")
 
 
-def _slice_rows(open_tag: bytes, rows: bytes, styles: bytes | None, date1904: bool) -> Iterator[tuple[int, list[Any]]]:
-    if not rows.strip():
-        return
+def _slice_rows(open_tag: bytes, rows: bytes, styles: bytes | None,
+                date1904: bool) -> Iterator[tuple[int, list[Any]]]:
+    if b"<row" not in rows:
+        return  # no row (the blanks between the last row and </sheetData>)
     if rows.count(b"<row") != rows.count(b'<row r="'):
         raise SliceUnreadable("a row without its number first")  # calamine would count from the slice
     if b' t="s"' in rows:
