@@ -17,8 +17,8 @@ How a part goes through :func:`patch_sheet_stream`:
    is the one after the row before it). Each changed row in it is rebuilt by the same
    :class:`~kehoach_xl.io.xlsx_sheet._RowEditor`; a changed row the sheet lacks is made just before
    the next row the sheet has, or before ``</sheetData>``.
-3. What follows ``</sheetData>`` passes through unchanged (the edit grows no range and sets no
-   footer: those edits go the whole way).
+3. What follows ``</sheetData>`` passes through unchanged (the edit grows no range), but for the
+   print footer's right part, set there as the whole patch sets it (the refresh's "as of" date).
 
 The output is byte for byte what :func:`~kehoach_xl.io.xlsx_sheet.patch_sheet` makes of the same
 part and edit (``tests/write/test_sheet_stream.py`` compares them over the patcher's scenarios, cut
@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+from kehoach_xl.io.xlsx_footer import set_footers
 from kehoach_xl.io.xlsx_sheet import (
     SheetEdit,
     SheetPatchError,
@@ -52,9 +53,8 @@ _ATTR_R = re.compile(rb'\sr="([^"]*)"')
 
 
 def streamable(edit: SheetEdit) -> bool:
-    """Only cells are set: no appended rows, no cleared range, no heights, no footer."""
-    return bool(edit.cells) and not edit.appends and edit.clear_from is None and not edit.row_heights \
-        and not edit.footers
+    """Cells are set (and perhaps the print footer): no appended rows, no cleared range, no heights."""
+    return bool(edit.cells) and not edit.appends and edit.clear_from is None and not edit.row_heights
 
 
 def patch_sheet_stream(read: Callable[[], Iterator[bytes]], edit: SheetEdit, styles: Styles,
@@ -86,7 +86,7 @@ def patch_sheet_stream(read: Callable[[], Iterator[bytes]], edit: SheetEdit, sty
 
     def emit(editor: _RowEditor) -> Iterator[bytes | memoryview]:
         yield new_head
-        yield from _body(read(), body_start, tags, touched, by_row, editor)
+        yield from _body(read(), body_start, tags, touched, by_row, editor, edit.footers, result)
         result.removed_formulas = editor.removed_formulas
 
     def pieces() -> Iterator[bytes | memoryview]:
@@ -117,8 +117,9 @@ def _head(chunks: Iterator[bytes]) -> tuple[bytes | None, int]:
 
 
 def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_row: dict[int, dict[int, CellValue]],
-          editor: _RowEditor) -> Iterator[bytes | memoryview]:
-    """The part after its first ``skip`` bytes, the rows in ``touched`` rebuilt."""
+          editor: _RowEditor, footers: dict[str, str], result: SheetResult) -> Iterator[bytes | memoryview]:
+    """The part after its first ``skip`` bytes, the rows in ``touched`` rebuilt and the right part of
+    each print footer in ``footers`` set (io/xlsx_footer; ``result.footers_written`` names them)."""
     close = b"</" + t.prefix + b"sheetData>"
     fast_row = editor.fast_row
     no_style: Callable[[int], int | None] = lambda _col: None  # noqa: E731 - no row is appended here
@@ -128,9 +129,13 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
     held = 0
     edge = b""  # the last bytes of the chunk before: an end tag split between two chunks is still found
     done = False
+    after: list[bytes] = []  # from </sheetData> on, when a footer is to be set there
     for chunk in chunks:
         if done:
-            yield chunk
+            if footers:
+                after.append(chunk)
+            else:
+                yield chunk
             continue
         if skip:
             cut = min(skip, len(chunk))
@@ -188,11 +193,17 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
         yield view[pos:]
         del view, window
         if done:
-            yield rest
+            if footers:
+                after.append(rest)
+            else:
+                yield rest
         elif rest:
             pending, held = [rest], len(rest)
     if not done:
         raise SheetPatchError("không tìm thấy </sheetData> trong phần bảng tính")
+    if footers:  # what follows the rows (ranges, margins, the footer): a few kilobytes
+        tail, result.footers_written = set_footers(b"".join(after), footers)
+        yield tail
 
 
 def _index_window(xml: bytes, t: _Tags, prev: int) -> tuple[list[_Row], int]:

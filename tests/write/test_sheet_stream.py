@@ -4,6 +4,7 @@ byte, what the whole-part patch makes, however the part is cut into pieces and w
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import zipfile
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from kehoach_xl.io.xlsx_sheet import SheetEdit, SheetPatchError, patch_sheet
 from kehoach_xl.io.xlsx_sheet_stream import patch_sheet_stream, streamable
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import MasterChanges
+from kehoach_xl.model.footer import as_of_part
 from tests.master.test_patch_identity import _STYLES, INPUT, _sheet, _value
 
 
@@ -38,23 +40,37 @@ def _outcome(make):
         return ("refused", str(exc))
 
 
+_FOOTER = (b'<headerFooter><oddFooter>&amp;LS&#7903; A&amp;RIn ng&#224;y &amp;D</oddFooter>'
+           b"<evenFooter>&amp;CX</evenFooter></headerFooter>")
+
+
 def _cells_edit(rng: random.Random, n_rows: int, n_cols: int) -> SheetEdit:
     top = n_rows + 6
     cells = {(rng.randrange(1, top), rng.randrange(1, n_cols + 3)): _value(rng, links=True)
              for _ in range(rng.choice([1, 2, 5, 40, 200]))}
-    return SheetEdit(cells=cells)
+    footers = {"oddFooter": as_of_part(dt.date(2025, 5, 5))} if rng.random() < 0.3 else {}
+    return SheetEdit(cells=cells, footers=footers)
+
+
+def _with_footer(xml: bytes) -> bytes:
+    """The part with a print footer the program wrote (the right part "In ngày &D"), before its end."""
+    if b"<x:worksheet" in xml:
+        return xml
+    return xml.replace(b"</worksheet>", _FOOTER + b"</worksheet>")
 
 
 @pytest.mark.parametrize(("piece", "window"), [(7, 64), (100, 1), (4096, 300), (1 << 20, 4 << 20)])
 def test_streamed_patch_is_the_whole_patch(monkeypatch: pytest.MonkeyPatch, piece: int, window: int) -> None:
     monkeypatch.setattr(xlsx_sheet_stream, "WINDOW", window)
     rng = random.Random(2026)
-    compared = refused = 0
+    compared = refused = footed = 0
     for _ in range(250):
         n_rows, n_cols = rng.choice([(1, 2), (4, 5), (12, 8), (40, 6), (120, 12)])
         prefix = "x" if rng.random() < 0.15 else ""
         xml = _sheet(rng, prefix, n_rows, n_cols)
         edit = _cells_edit(rng, n_rows, n_cols)
+        if rng.random() < 0.5:
+            xml = _with_footer(xml)
         date1904 = rng.random() < 0.2
         whole = _outcome(lambda st, xml=xml, edit=edit, d=date1904: patch_sheet(xml, edit, st, d))
         streamed = _outcome(lambda st, xml=xml, edit=edit, d=date1904: patch_sheet_stream(_pieces(xml, piece), edit,
@@ -64,9 +80,10 @@ def test_streamed_patch_is_the_whole_patch(monkeypatch: pytest.MonkeyPatch, piec
             continue
         assert streamed == whole, xml[:300]
         compared += 1
+        footed += bool(edit.footers) and streamed[0] != "refused" and b"ng\xc3\xa0y 05/05/2025" in streamed[0]
         refused += streamed[0] == "refused"
     # (the refusals are overwritten anchors of shared formulas: the part made again, whole, to look)
-    assert compared > 200 and 10 < refused < 60, (compared, refused)
+    assert compared > 200 and 10 < refused < 60 and footed > 20, (compared, refused, footed)
 
 
 def test_rows_out_of_order_across_windows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,8 +99,9 @@ def test_rows_out_of_order_across_windows_are_refused(monkeypatch: pytest.Monkey
 
 def test_only_a_cells_edit_is_streamed() -> None:
     assert streamable(SheetEdit(cells={(2, 2): 1}))
+    assert streamable(SheetEdit(cells={(2, 2): 1}, footers={"oddFooter": "y"}))
     for edit in (SheetEdit(cells={(2, 2): 1}, appends=[["a"]]), SheetEdit(cells={(2, 2): 1}, clear_from=3),
-                 SheetEdit(cells={(2, 2): 1}, row_heights={2: 30}), SheetEdit(cells={(2, 2): 1}, footers={"x": "y"}),
+                 SheetEdit(cells={(2, 2): 1}, row_heights={2: 30}), SheetEdit(footers={"oddFooter": "y"}),
                  SheetEdit()):
         assert not streamable(edit)
 
