@@ -275,9 +275,9 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     validate_ch = parts.pop("validate", None)
     if validate_ch is not None and (parts or changes_anything(grids_after_merge, validate_ch, ignore=problems_cell)):
         parts = {"merge": parts.get("merge"), "validate": validate_ch, **parts}
-    changes = combine(ch for ch in parts.values() if ch is not None)
+    changes = combine((ch for ch in parts.values() if ch is not None), consume=True)
     # The steps' data is not needed to write (at 50,000 tasks, hundreds of MiB): the writer's peak is
-    # its own. ``combine`` copied the steps' cells and rows, so of ``parts`` only which steps wrote is kept.
+    # its own. ``combine`` took the steps' cells and rows over, so of ``parts`` only which steps wrote is kept.
     md = grids = grids_after_merge = out = None  # noqa: F841
     below.clear()
     wrote = {k: ch is not None for k, ch in parts.items()}

@@ -73,9 +73,14 @@ def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) 
     return out
 
 
-def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
+def combine(parts: Iterable[MasterChanges], *, consume: bool = False) -> MasterChanges:
     """One change set doing what ``parts`` do in order: a later cell wins, a later clear drops the
-    earlier cells it covers, appended rows and log entries are concatenated, a later footer wins."""
+    earlier cells it covers, appended rows and log entries are concatenated, a later footer wins.
+
+    ``consume``: the parts are not used again, so their dicts and lists are taken over rather than
+    copied (the nightly at 50,000 tasks: the merge's million cells and hundred thousand history rows
+    were copied while the parts were still held, the night's peak).
+    """
     out = MasterChanges()
     for ch in parts:
         for sheet, start in ch.clear_from.items():
@@ -84,12 +89,21 @@ def combine(parts: Iterable[MasterChanges]) -> MasterChanges:
                 out.cells[sheet] = {k: v for k, v in cells.items() if k[0] < start}
             out.clear_from[sheet] = min(start, out.clear_from.get(sheet, start))
         for sheet, cells in ch.cells.items():
-            out.cells.setdefault(sheet, {}).update(cells)
+            if consume and sheet not in out.cells:
+                out.cells[sheet] = cells
+            else:
+                out.cells.setdefault(sheet, {}).update(cells)
         for sheet, rows in ch.appends.items():
-            heights = list(ch.append_heights.get(sheet, []))
+            heights = list(ch.append_heights.get(sheet, [])[: len(rows)])
             heights.extend([None] * (len(rows) - len(heights)))
-            for values, h in zip(rows, heights, strict=False):
-                out.append(sheet, values, height=h)
+            if consume and sheet not in out.appends:
+                out.appends[sheet], out.append_heights[sheet] = rows, heights
+                continue
+            got = out.appends.setdefault(sheet, [])
+            got_heights = out.append_heights.setdefault(sheet, [])
+            got_heights.extend([None] * (len(got) - len(got_heights)))  # rows added with no height
+            got.extend(rows if consume else [list(values) for values in rows])
+            got_heights.extend(heights)
         for sheet, hs in ch.row_heights.items():
             out.row_heights.setdefault(sheet, {}).update(hs)
         out.log.extend(ch.log)

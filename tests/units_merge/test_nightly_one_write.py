@@ -132,3 +132,31 @@ def test_apply_and_combine_in_memory():
     stamp = MasterChanges()
     stamp.set("A", 1, 1, "t2")
     assert not changes_anything(grids, stamp, ignore=[("A", 1, 1)])
+
+
+def test_combine_consuming_the_parts_is_combine_copying_them():
+    """The nightly hands its steps' change sets over (``consume``): their dicts and lists are taken,
+    not copied, and the result is the same change set."""
+    def parts() -> list[MasterChanges]:
+        a, b, c = MasterChanges(), MasterChanges(), MasterChanges()
+        a.set("T", 2, 2, "a")
+        a.append("H", ["h1"], height=15)
+        a.appends["H"].append(["h2"])  # added straight to the list: no height
+        a.log.append(LogEntry(action="merge"))
+        b.set("T", 2, 2, "b")
+        b.set("T", 3, 1, 7)
+        b.append("H", ["h3"])
+        b.clear_from["S"] = 3
+        c.set("S", 4, 1, "s")
+        c.append("L", ["l1"], height=30)
+        c.footers["T"] = {"oddFooter": "x"}
+        return [a, b, c]
+
+    copied = combine(parts())
+    given = parts()
+    taken = combine(given, consume=True)
+    assert taken == copied
+    assert taken.appends["H"] == [["h1"], ["h2"], ["h3"]] and taken.append_heights["H"] == [15, None, None]
+    assert taken.cells["T"] is given[0].cells["T"] and taken.appends["H"] is given[0].appends["H"]
+    kept = parts()
+    assert combine(kept).appends["H"][0] is not kept[0].appends["H"][0]  # without ``consume``: copies
