@@ -190,3 +190,18 @@ def test_a_changed_cell_altered_on_disk_is_refused_by_the_sliced_read(tmp_path: 
     with pytest.raises(VerifyFailedError, match="R2C9 đọc lại là 'SAI'"):
         write_master(master, _task_cells({(2, 9): 55.0}), action="sửa", config=cfg())
     assert master.read_bytes() == before
+
+
+def test_a_slices_workbook_is_a_sound_zip() -> None:
+    """The slice's workbook is made by hand, in one join: zipfile reads it back member by member, CRCs checked."""
+    import io
+
+    from kehoach_xl.io.xlsx_slices import _package
+
+    rows = '<row r="7"><c r="B7" t="inlineStr"><is><t>Sở</t></is></c></row>'.encode()
+    data = _package(b"<worksheet><sheetData>", rows, None, True)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist()[-1] == "xl/worksheets/sheet1.xml"
+        assert zf.read("xl/worksheets/sheet1.xml") == b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"
+        assert b'date1904="1"' in zf.read("xl/workbook.xml")
