@@ -220,8 +220,11 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     try:
         with zipfile.ZipFile(path) as zf:
             _, parts = zip_sheet_map(zf)
-            sizes = {part: zf.getinfo(part).file_size for part in parts.values() if part in zf.NameToInfo}
-            styles, date1904 = _styles_and_dates(zf)
+            # Sheets of set cells big enough to be read back a slice at a time (not the whole read).
+            sliced = {s for s in changes.cells if _cells_only(changes, s) and s in parts
+                      and parts[s] in zf.NameToInfo and zf.getinfo(parts[s]).file_size > _SLICED_FROM}
+            # What a slice's workbook needs of the written one; only read when a sheet is read in slices.
+            styles, date1904 = _styles_and_dates(zf) if appended_at or sliced else (None, False)
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
         raise _fail(master_name, f"cấu trúc tệp: {exc}") from exc
     sheets = set(changes.cells) | set(changes.appends) | set(changes.clear_from)
@@ -253,7 +256,7 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
                                ready=structure.result, streams=streams,
                                streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]),
                                sliced=lambda sheet: _sliced_rows(path, parts[sheet], sheet, changes, styles, date1904)
-                               if _cells_only(changes, sheet) and sizes.get(parts[sheet], 0) > _SLICED_FROM else None)
+                               if sheet in sliced else None)
                 finally:
                     wb.close()
         except Exception as exc:  # noqa: BLE001 - reported after the checks that come first

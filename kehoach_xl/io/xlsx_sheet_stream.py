@@ -43,6 +43,7 @@ from kehoach_xl.io.xlsx_sheet import (
     _Tags,
     _update_dimension,
 )
+from kehoach_xl.io.xlsx_slices import row_windows
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
 
@@ -125,41 +126,8 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
     no_style: Callable[[int], int | None] = lambda _col: None  # noqa: E731 - no row is appended here
     ti, n_touched = 0, len(touched)
     prev = 0
-    pending: list[bytes] = []  # joined once per window: adding each chunk to one buffer copied it ~3 times
-    held = 0
-    edge = b""  # the last bytes of the chunk before: an end tag split between two chunks is still found
-    done = False
-    after: list[bytes] = []  # from </sheetData> on, when a footer is to be set there
-    for chunk in chunks:
-        if done:
-            if footers:
-                after.append(chunk)
-            else:
-                yield chunk
-            continue
-        if skip:
-            cut = min(skip, len(chunk))
-            chunk, skip = chunk[cut:], skip - cut
-            if not chunk:
-                continue
-        pending.append(chunk)
-        held += len(chunk)
-        ends = close in chunk or close in edge + chunk[: len(close)]
-        edge = (edge + chunk[-len(close):])[-len(close):]
-        if not ends and held < WINDOW:
-            continue
-        buf = pending[0] if len(pending) == 1 else b"".join(pending)
-        pending, held = [], 0
-        end = buf.find(close)
-        if end >= 0:
-            window, rest, done = buf[:end], buf[end:], True
-        else:
-            last = buf.rfind(t.row_close)
-            if last < 0:  # no row ends here yet: wait for more
-                pending, held = [buf], len(buf)
-                continue
-            window, rest = buf[: last + len(t.row_close)], buf[last + len(t.row_close):]
-        del buf
+    for window, rest in row_windows(_after(chunks, skip), WINDOW, end=close, row_end=t.row_close):
+        done = rest is not None
         rows, prev = _index_window(window, t, prev)
         view = memoryview(window)
         pos = 0
@@ -192,18 +160,24 @@ def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_r
                 yield editor.edit(row_xml, num, changes, False, no_style)
         yield view[pos:]
         del view, window
-        if done:
-            if footers:
-                after.append(rest)
+        if rest is not None:
+            if footers:  # what follows the rows (ranges, margins, the footer): a few kilobytes
+                tail, result.footers_written = set_footers(b"".join(rest), footers)
+                yield tail
             else:
-                yield rest
-        elif rest:
-            pending, held = [rest], len(rest)
-    if not done:
-        raise SheetPatchError("không tìm thấy </sheetData> trong phần bảng tính")
-    if footers:  # what follows the rows (ranges, margins, the footer): a few kilobytes
-        tail, result.footers_written = set_footers(b"".join(after), footers)
-        yield tail
+                yield from rest
+            return
+    raise SheetPatchError("không tìm thấy </sheetData> trong phần bảng tính")
+
+
+def _after(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
+    """``chunks`` without their first ``skip`` bytes."""
+    for chunk in chunks:
+        if skip >= len(chunk):
+            skip -= len(chunk)
+            continue
+        yield chunk[skip:] if skip else chunk
+        skip = 0
 
 
 def _index_window(xml: bytes, t: _Tags, prev: int) -> tuple[list[_Row], int]:

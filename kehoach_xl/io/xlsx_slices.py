@@ -20,6 +20,7 @@ changed cell that reads back as the mark was not written, and the check says so.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import struct
 import zlib
@@ -140,51 +141,70 @@ def read_slice(open_tag: bytes, rows: bytes, styles: bytes | None, date1904: boo
         wb.close()
 
 
+def row_windows(chunks: Iterator[bytes], size: int, *, end: bytes = _SHEET_DATA_END,
+                row_end: bytes = _ROW_END) -> Iterator[tuple[bytes, Iterator[bytes] | None]]:
+    """The rows of a sheet part (``chunks`` from just after ``<sheetData>``) in windows of about ``size``
+    bytes, each cut just after a row's end tag, as ``(window, None)``; the last window, up to ``end``
+    (``</sheetData>``), comes as ``(window, rest)``, ``rest`` the part from ``end`` on. Nothing comes
+    after windows without a last one when the part has no ``end``.
+
+    The chunks are gathered and joined once per window (not added to one buffer), and ``end`` is found
+    even when split between two chunks. Shared by the streamed patch and the sliced read-back.
+    """
+    n = len(end)
+    pending: list[bytes] = []
+    held = 0
+    edge = b""  # the last bytes of the chunks before
+    for chunk in chunks:
+        pending.append(chunk)
+        held += len(chunk)
+        ends = end in chunk or end in edge + chunk[:n]
+        edge = (edge + chunk[-n:])[-n:]
+        if not ends and held < size:
+            continue
+        joined = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending, held = [], 0
+        stop = joined.find(end)
+        if stop >= 0:
+            yield joined[:stop], itertools.chain((joined[stop:],), chunks)
+            return
+        cut = joined.rfind(row_end)
+        if cut < 0:  # one row longer than a window: wait for its end
+            pending, held = [joined], len(joined)
+            continue
+        cut += len(row_end)
+        if cut < len(joined):
+            pending, held = [joined[cut:]], len(joined) - cut
+        yield joined[:cut], None
+        del joined
+
+
 def sheet_rows(chunks: Iterable[bytes], styles: bytes | None = None, date1904: bool = False,
                size: int = SLICE) -> Iterator[tuple[int, list[Any]]]:
     """(row number, values from column A) of each used row of the sheet part that ``chunks`` holds,
     read by calamine a slice of about ``size`` bytes at a time; :class:`SliceUnreadable` when the
     part cannot be read that way."""
+    it = iter(chunks)
     head = b""
-    open_tag: bytes | None = None
-    pending: list[bytes] = []  # joined once per slice: no copy of each chunk on the way
-    held = 0
-    edge = b""  # the last bytes of the chunk before: an end tag split between two chunks is still found
-    n = len(_SHEET_DATA_END)
-    for chunk in chunks:
-        if open_tag is None:
-            head += chunk
-            m = _SHEET_DATA.search(head)
-            if m is None:
-                if len(head) > 64 << 20:
-                    raise SliceUnreadable("no <sheetData> at the start of the part")
-                continue
-            if m.group(1):
-                return  # <sheetData/>: no rows
-            open_tag = worksheet_open(head[: m.start()])
-            if open_tag is None:
-                raise SliceUnreadable("no worksheet start tag")
-            chunk, head = head[m.end():], b""
-        pending.append(chunk)
-        held += len(chunk)
-        ends = _SHEET_DATA_END in chunk or _SHEET_DATA_END in edge + chunk[:n]
-        edge = (edge + chunk[-n:])[-n:]
-        if not ends and held < size:
-            continue
-        joined = pending[0] if len(pending) == 1 else b"".join(pending)
-        end = joined.find(_SHEET_DATA_END)
-        if end >= 0:
-            yield from _slice_rows(open_tag, joined[:end], styles, date1904)
+    for chunk in it:
+        head += chunk
+        m = _SHEET_DATA.search(head)
+        if m is not None:
+            break
+        if len(head) > 64 << 20:
+            raise SliceUnreadable("no <sheetData> at the start of the part")
+    else:
+        raise SliceUnreadable("no <sheetData> (a prefixed sheet, or not a sheet)")
+    if m.group(1):
+        return  # <sheetData/>: no rows
+    open_tag = worksheet_open(head[: m.start()])
+    if open_tag is None:
+        raise SliceUnreadable("no worksheet start tag")
+    for window, rest in row_windows(itertools.chain((head[m.end():],), it), size):
+        yield from _slice_rows(open_tag, window, styles, date1904)
+        if rest is not None:
             return
-        cut = joined.rfind(_ROW_END) + len(_ROW_END)
-        if cut < len(_ROW_END):  # one row longer than a slice: wait for its end
-            pending, held = [joined], len(joined)
-            continue
-        pending = [joined[cut:]] if cut < len(joined) else []
-        held = len(joined) - cut
-        yield from _slice_rows(open_tag, joined[:cut], styles, date1904)
-        del joined
-    raise SliceUnreadable("no </sheetData> (a prefixed sheet, or the part ends early)")
+    raise SliceUnreadable("no </sheetData> (the part ends early)")
 
 
 def _slice_rows(open_tag: bytes, rows: bytes, styles: bytes | None,
