@@ -135,6 +135,33 @@ def same_value(expected: Any, got: Any) -> bool:
     return got == expected
 
 
+class _LazyBook:
+    """The written workbook as calamine opens it, opened only when a sheet is read whole.
+
+    calamine takes the whole file in memory (a file object it is given is read to its end: the
+    temporary file's name has no suffix it knows). A merge's sheets are all read in slices or
+    streamed, so it never opens it: at 50,000 tasks that was ~90 MiB over the write's peak."""
+
+    def __init__(self, open_book: Callable[[], Any]) -> None:
+        self._open, self._book = open_book, None
+
+    def _get(self) -> Any:
+        if self._book is None:
+            self._book = self._open()
+        return self._book
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return self._get().sheet_names
+
+    def get_sheet_by_name(self, name: str) -> Any:
+        return self._get().get_sheet_by_name(name)
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+
+
 def _grid(wb: Any, name: str) -> list[list[Any]]:
     return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
@@ -167,26 +194,51 @@ def _cells_only(changes: MasterChanges, sheet: str) -> bool:
     return sheet not in changes.appends and sheet not in changes.clear_from and sheet not in changes.new_sheets
 
 
-def _sliced_rows(path: Path, part: str, name: str, changes: MasterChanges, styles: bytes | None,
-                 date1904: bool) -> _Sparse | None:
-    """The sheet as :func:`_check_sheet` reads it (the rows holding changed cells, only those cells
-    kept), read by calamine a slice at a time (io/xlsx_slices); None when it cannot be read that way.
+def _sliced_check(path: Path, part: str, name: str, changes: MasterChanges, styles: bytes | None,
+                  date1904: bool, master_name: str) -> bool:
+    """Every changed cell of a sheet of set cells compared as calamine reads the part a slice at a
+    time (io/xlsx_slices); False when it cannot be read that way (the whole read decides then).
 
-    A merge at 50,000 tasks sets cells in the task sheet and the sheet "Phần việc" (~100 MB of XML):
-    loaded whole, calamine's cells of the latter were the peak of the check."""
+    Nothing read is kept: each row is compared as it comes and let go. A merge at 50,000 tasks sets
+    a million cells in the task sheet and the sheet "Phần việc" (~100 MB of XML); holding the rows
+    of the changed cells until a later comparison was ~100 MiB, the peak of the whole write."""
     cells = changes.cells.get(name, {})
-    rows_of_cells = {r for r, _c in cells}
-    kept: dict[int, list[Any]] = {}
-    height = 0
+    if not cells:
+        return True
+    width = max(c for _r, c in cells)
+    seen = bytearray(max(r for r, _c in cells) + 1)  # rows read back (a row read as empty never comes)
+    checked = 0
     try:
         with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
             for r, values in sheet_rows(iter(lambda: fh.read(1 << 20), b""), styles, date1904):
-                if r in rows_of_cells:
-                    kept[r] = [v if (r, c) in cells else None for c, v in enumerate(values, start=1)]
-                height = r
+                if r >= len(seen):
+                    continue
+                seen[r] = 1
+                n = len(values)
+                for c in range(1, width + 1):
+                    want = cells.get((r, c), _ABSENT)
+                    if want is not _ABSENT:
+                        _check_cell(name, r, c, want, values[c - 1] if c <= n else None, master_name)
+                        checked += 1
     except (SliceUnreadable, zipfile.BadZipFile, KeyError, OSError):
-        return None  # the whole read (and the structure check says what is wrong with the file)
-    return _Sparse(height, kept)
+        return False  # the whole read (and the structure check says what is wrong with the file)
+    if checked < len(cells):  # cells of rows that read back empty: they were to be emptied
+        for (r, c), want in cells.items():
+            if not seen[r]:
+                _check_cell(name, r, c, want, None, master_name)
+    return True
+
+
+_ABSENT = object()
+
+
+def _check_cell(sheet: str, r: int, c: int, want: Any, got: Any, master_name: str) -> None:
+    # The very value read back, of its type (or a whole number read as a float, as readers give numbers),
+    # is equal as stored; anything else is judged by same_value.
+    if got == want and (type(got) is type(want) or (type(got) is float and type(want) is int)):
+        return
+    if not same_value(want, got):
+        raise _fail(master_name, f"ô {sheet}!R{r}C{c} đọc lại là {got!r}, cần {want!r}")
 
 
 def _check_structure(path: Path, parts: dict[str, str], sheets: set[str], changed_parts: list[str],
@@ -249,14 +301,14 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
         structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, tails, master_name)
         try:
             with open(path, "rb") as fh:
-                wb = CalamineWorkbook.from_filelike(fh)
+                wb = _LazyBook(lambda: CalamineWorkbook.from_filelike(fh))
                 try:
                     _check_all(wb, changes, master_name,
                                {s: tails[parts[s]] for s in sheets if _appends_only(changes, s)},
                                ready=structure.result, streams=streams,
                                streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]),
-                               sliced=lambda sheet: _sliced_rows(path, parts[sheet], sheet, changes, styles, date1904)
-                               if sheet in sliced else None)
+                               sliced=lambda sheet: sheet in sliced and _sliced_check(
+                                   path, parts[sheet], sheet, changes, styles, date1904, master_name))
                 finally:
                     wb.close()
         except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
@@ -330,12 +382,12 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
                tails: dict[str, TailKeeper] | None = None, ready: Callable[[], Any] = lambda: None,
                streams: Mapping[str, AppendedRows] | None = None,
                streamed: Callable[[str], Any] = lambda sheet: None,
-               sliced: Callable[[str], Any] = lambda sheet: None) -> None:
+               sliced: Callable[[str], bool] = lambda sheet: False) -> None:
     """Every changed cell, appended row and cleared range as calamine reads it; ``ready`` returns once
     the tails of the append-only sheets are fed and their streamed appended rows compared."""
     from kehoach_xl.model.new_sheets import split_new_sheets
 
-    added = set(changes.new_sheets) - set(wb.sheet_names)
+    added = set(changes.new_sheets) - set(wb.sheet_names) if changes.new_sheets else set()
     if added:
         raise _fail(master_name, f"thiếu trang mới {', '.join(sorted(added))}")
     changes, grafts = split_new_sheets(changes, [])
@@ -357,11 +409,13 @@ def _check_all(wb: Any, changes: MasterChanges, master_name: str,
                 raise _fail(master_name, stream.failure)
             if stream.usable:
                 continue  # every appended row compared as the part streamed past
+        if sliced(sheet):
+            continue  # every changed cell compared as the slices were read
         end = None
         if sheet in tails:
             ready()
             end = last_used_rows(tails[sheet], _count_used(changes.appends.get(sheet, [])))
-        grid = _Sparse(*end) if end is not None else sliced(sheet) or _rows_needed(wb, sheet, changes, master_name)
+        grid = _Sparse(*end) if end is not None else _rows_needed(wb, sheet, changes, master_name)
         _check_sheet(grid, sheet, changes, master_name)
 
 
@@ -497,13 +551,7 @@ def _check_sheet(grid: Any, sheet: str, changes: MasterChanges, master_name: str
     for (r, c), want in cells.items():
         if r != at:  # a change set holds a row's cells together: look the row up once
             at, row = r, (grid[r - 1] if r <= height else [])
-        got = row[c - 1] if c <= len(row) else None
-        # The very value read back, of its type (or a whole number read as a float, as readers give numbers),
-        # is equal as stored; anything else is judged by same_value.
-        if got == want and (type(got) is type(want) or (type(got) is float and type(want) is int)):
-            continue
-        if not same_value(want, got):
-            raise _fail(master_name, f"ô {sheet}!R{r}C{c} đọc lại là {got!r}, cần {want!r}")
+        _check_cell(sheet, r, c, want, row[c - 1] if c <= len(row) else None, master_name)
     appended = changes.appends.get(sheet, [])
     first_appended = None
     if appended:

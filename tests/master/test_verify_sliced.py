@@ -115,16 +115,16 @@ def test_what_slices_cannot_read_as_the_whole_read_is_refused(xml: bytes) -> Non
 def _sliced_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every sheet of cells only is read in slices; the whole read must not be needed."""
     read: list[str] = []
-    real = _verify._sliced_rows
+    real = _verify._sliced_check
 
     def spy(path, part, name, *args):  # noqa: ANN001, ANN202
         read.append(name)
-        grid = real(path, part, name, *args)
-        assert grid is not None, "the sliced read should have read it"
-        return grid
+        done = real(path, part, name, *args)
+        assert done, "the sliced read should have read it"
+        return done
 
     monkeypatch.setattr(_verify, "_SLICED_FROM", 0)
-    monkeypatch.setattr(_verify, "_sliced_rows", spy)
+    monkeypatch.setattr(_verify, "_sliced_check", spy)
     monkeypatch.setattr(_verify, "_rows_needed", lambda *a: pytest.fail("the sliced read should decide"))
     return read
 
@@ -139,9 +139,11 @@ def _task_cells(values: dict[tuple[int, int], object]) -> MasterChanges:
 def test_a_write_of_cells_checks_them_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     master = make_master(tmp_path)
     read = _sliced_only(monkeypatch)
+    opened: list[str] = []
+    monkeypatch.setattr(_verify._LazyBook, "_get", lambda self: opened.append("whole") or pytest.fail("opened whole"))
     ch = _task_cells({(2, 2): "Nhiệm vụ đã sửa", (3, 9): 42.5, (4, 12): dt.date(2024, 7, 1), (2, 40): None})
     write_master(master, ch, action="sửa", config=cfg())
-    assert read == [TASKS]
+    assert read == [TASKS] and opened == []  # the slices only: calamine never took the whole file
     grid = CalamineWorkbook.from_path(str(master)).get_sheet_by_name(TASKS).to_python()
     assert grid[1][1] == "Nhiệm vụ đã sửa" and _verify.same_value(42.5, grid[2][8])  # (a date column)
 
@@ -205,3 +207,26 @@ def test_a_slices_workbook_is_a_sound_zip() -> None:
         assert zf.namelist()[-1] == "xl/worksheets/sheet1.xml"
         assert zf.read("xl/worksheets/sheet1.xml") == b"<worksheet><sheetData>" + rows + b"</sheetData></worksheet>"
         assert b'date1904="1"' in zf.read("xl/workbook.xml")
+
+
+def test_a_changed_cell_in_a_row_that_reads_back_empty_is_refused(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slices never give a row that reads empty: its cells are compared with nothing after the read
+    (a cell to be emptied there is right, a value is not)."""
+    from kehoach_xl.io.xlsx_patch import patch_xlsx
+
+    master = make_master(tmp_path)
+    read = _sliced_only(monkeypatch)
+    write_master(master, _task_cells({(300, 2): None, (2, 9): 10}), action="sửa", config=cfg())  # nothing to read
+    assert read == [TASKS]
+
+    def lying_patcher(src: Path, dst: Path, changes: MasterChanges, **options):  # noqa: ANN202
+        dropped = MasterChanges(cells={s: {k: v for k, v in cells.items() if k[0] != 300}
+                                       for s, cells in changes.cells.items()}, appends=changes.appends)
+        return patch_xlsx(src, dst, dropped, **options)
+
+    monkeypatch.setattr("kehoach_xl.io.xlsx_patch.patch_xlsx", lying_patcher)
+    before = master.read_bytes()
+    with pytest.raises(VerifyFailedError, match="R300C2 đọc lại là None, cần 'mất'"):
+        write_master(master, _task_cells({(300, 2): "mất", (2, 9): 11}), action="sửa", config=cfg())
+    assert master.read_bytes() == before
