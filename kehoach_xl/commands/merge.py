@@ -94,7 +94,8 @@ def merge(master: Path | str, inbox: Path | str | None = None, *, period: str | 
     del md, out  # the master's rows are not needed to write: the writer's peak is its own
     if not changes.is_empty():
         # expect: if someone saved the master while the inbox was read, refuse rather than overwrite.
-        write_master(master, changes, action="merge", config=cfg, wait_seconds=wait_seconds, expect=stamp)
+        write_master(master, changes, action="merge", config=cfg, wait_seconds=wait_seconds, expect=stamp,
+                     consume=True)
         report.written = True
     file_away(inbox, report)
     return report

@@ -284,7 +284,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     parts.clear()
     if not changes.is_empty() or changes.log:
         try:
-            res = write_master(master, changes, action="nightly", config=cfg, expect=stamp)
+            res = write_master(master, changes, action="nightly", config=cfg, expect=stamp, consume=True)
         except (MasterOpenInExcelError, MasterLockedError):
             raise  # nightly() waits and tries again
         except KehoachError as exc:

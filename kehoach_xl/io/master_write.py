@@ -107,8 +107,10 @@ def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
     return name, found
 
 
-def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tuple[MasterChanges, int]:
-    """A copy of ``changes`` whose appends include the log rows; the caller's object is untouched."""
+def _with_log(src: Path, changes: MasterChanges, action: str, user: str,
+              consume: bool = False) -> tuple[MasterChanges, int]:
+    """A copy of ``changes`` whose appends include the log rows; the caller's object is untouched,
+    unless ``consume``: then its log entries are let go once they are rows."""
     entries = list(changes.log)
     if not entries:
         n_cells = sum(len(v) for v in changes.cells.values())
@@ -116,7 +118,7 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tupl
         entries = [LogEntry(action=action, new=f"Ghi {n_cells} ô, thêm {n_rows} dòng")]
     full = MasterChanges(
         cells=dict(changes.cells), appends={k: list(v) for k, v in changes.appends.items()},
-        clear_from=dict(changes.clear_from), log=list(changes.log),
+        clear_from=dict(changes.clear_from), log=[] if consume else list(changes.log),
         append_heights={k: list(v) for k, v in changes.append_heights.items()},
         row_heights={k: dict(v) for k, v in changes.row_heights.items()},
         new_sheets=dict(changes.new_sheets), footers={k: dict(v) for k, v in changes.footers.items()},
@@ -127,6 +129,8 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str) -> tupl
         return full, 0
     sheet, cols = found
     rows = log_rows(entries, cols, user)
+    if consume:
+        changes.log.clear()
     full.appends.setdefault(sheet, []).extend(rows)
     return full, len(rows)
 
@@ -200,7 +204,7 @@ def _fit_text(changes: MasterChanges, master_name: str) -> int:
 
 
 def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | None, user: str | None,
-           wait_seconds: float, source: Path | None = None, expect: tuple[int, int] | None = None,
+           wait_seconds: float, consume: bool = False, source: Path | None = None, expect: tuple[int, int] | None = None,
            protect: Path | None = None) -> WriteResult:
     t0 = time.perf_counter()
     path = Path(path)
@@ -228,7 +232,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
         step = "tạo bản sao lưu"
         bak = _backup.make_backup(path, on_chunk=lambda: _fault("backup_copying"), operation=action)
         _fault("backup_done")
-        full, n_log = _with_log(src, changes, action, user or current_user())
+        full, n_log = _with_log(src, changes, action, user or current_user(), consume)
         _fit_text(full, path.name)
         step = "ghi tệp tạm"
         from kehoach_xl.io.xlsx_patch import patch_xlsx  # late: reading commands never pay for the patcher
@@ -281,7 +285,7 @@ def _write(path: Path, changes: MasterChanges, *, action: str, config: Config | 
 
 def write_master(path: Path, changes: MasterChanges, *, action: str, config: Config | None = None,
                  user: str | None = None, wait_seconds: float = 0,
-                 expect: tuple[int, int] | None = None) -> WriteResult:
+                 expect: tuple[int, int] | None = None, consume: bool = False) -> WriteResult:
     """Apply ``changes`` to the master at ``path`` safely (lock, backup, verify, atomic replace).
 
     ``action`` names the command for the log sheet ("refresh", "merge" …); ``user`` defaults to
@@ -290,9 +294,13 @@ def write_master(path: Path, changes: MasterChanges, *, action: str, config: Con
     ``expect`` is ``MasterData.stamp`` of the read the changes were computed from: when the file
     was saved since (staff inserted a row …), the cell addresses may be stale, so nothing is
     written and :class:`DataError` asks to run the command again.
+    ``consume``: the caller does not use ``changes`` again, so its log entries are let go as soon as
+    they are the log sheet's rows (a merge at 50,000 tasks: a quarter of a million entries, ~37 MiB,
+    held through the patch and the check). They stay while the lock is awaited and Excel is asked
+    to close the file, so a caller may still try again after those.
     """
     return _write(Path(path), changes, action=action, config=config, user=user, wait_seconds=wait_seconds,
-                  expect=expect)
+                  expect=expect, consume=consume)
 
 
 def list_backups(path: Path) -> list[BackupInfo]:

@@ -116,6 +116,18 @@ def test_write_sets_cells_logs_and_backs_up(master: Path) -> None:
     assert isinstance(row["time"], dt.datetime)
     assert leftovers(master.parent) == []
     assert ch.appends == {}  # the caller's changes are not modified
+    assert len(ch.log) == 1
+
+
+def test_a_write_that_consumes_lets_the_log_entries_go_once_they_are_rows(master: Path) -> None:
+    """``consume``: the caller does not use the change set again (merge, nightly); its log entries go
+    once they are rows, and the log sheet holds the same rows as without it."""
+    ch = status_change(schema.STATUS_DONE)
+    res = write_master(master, ch, action="merge", config=cfg(), user="Chuyên viên A", consume=True)
+    assert res.log_rows == 1 and ch.log == []
+    [row] = log_rows(master)
+    assert row["task_id"] == "NV1" and row["new"] == schema.STATUS_DONE and row["user"] == "Chuyên viên A"
+    assert cell(master, TASKS, 2, STATUS_COL) == schema.STATUS_DONE
 
 
 def test_summary_log_row_when_no_entries_and_values_stringified(master: Path) -> None:
