@@ -9,7 +9,9 @@ python-calamine parses a sheet without holding the GIL, so the zip and XML check
 while calamine reads the sheets back: every check still runs, and a failure is reported in the order of
 the checks (structure, openpyxl, values), whichever finished first. A sheet the write only appended
 many rows to (a merge's log and history) is not read back whole: calamine reads it from the first
-appended row on, a slice of rows at a time (io/xlsx_appended), and each row is compared as it comes.
+appended row on, a slice of rows at a time (io/xlsx_appended), and each row is compared as it comes;
+a big sheet whose cells only were set is read in slices too, each changed cell compared as its slice
+comes (io/xlsx_slices). calamine opens the written file whole only for a sheet read whole.
 Comparisons take whole rows first (a row read back equal to the one written is equal as stored) and go cell by cell, through
 :func:`same_value`, only where they differ.
 """
