@@ -144,12 +144,15 @@ class _LazyBook:
     temporary file's name has no suffix it knows). A merge's sheets are all read in slices or
     streamed, so it never opens it: at 50,000 tasks that was ~90 MiB over the write's peak."""
 
-    def __init__(self, open_book: Callable[[], Any]) -> None:
-        self._open, self._book = open_book, None
+    def __init__(self, path: Path) -> None:
+        self._path, self._book = path, None
 
     def _get(self) -> Any:
         if self._book is None:
-            self._book = self._open()
+            from python_calamine import CalamineWorkbook
+
+            with open(self._path, "rb") as fh:
+                self._book = CalamineWorkbook.from_filelike(fh)
         return self._book
 
     @property
@@ -293,8 +296,6 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
                                styles=styles, date1904=date1904)
                for s, first in (appended_at or {}).items() if s in sheets and _many_appends_only(changes, s)}
 
-    from python_calamine import CalamineWorkbook
-
     # The zip and XML checks run on a worker thread while calamine reads the sheets back here (it
     # parses without holding the GIL, and in this thread its memory is the memory the write just freed).
     # Whatever finishes first, failures are reported in the order of the checks: structure, openpyxl, values.
@@ -302,17 +303,16 @@ def verify_workbook(path: Path, changes: MasterChanges, changed_parts: list[str]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehoach-verify") as pool:
         structure = pool.submit(_check_structure, path, parts, sheets, changed_parts, tails, master_name)
         try:
-            with open(path, "rb") as fh:
-                wb = _LazyBook(lambda: CalamineWorkbook.from_filelike(fh))
-                try:
-                    _check_all(wb, changes, master_name,
-                               {s: tails[parts[s]] for s in sheets if _appends_only(changes, s)},
-                               ready=structure.result, streams=streams,
-                               streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]),
-                               sliced=lambda sheet: sheet in sliced and _sliced_check(
-                                   path, parts[sheet], sheet, changes, styles, date1904, master_name))
-                finally:
-                    wb.close()
+            wb = _LazyBook(path)
+            try:
+                _check_all(wb, changes, master_name,
+                           {s: tails[parts[s]] for s in sheets if _appends_only(changes, s)},
+                           ready=structure.result, streams=streams,
+                           streamed=lambda sheet: _stream_rows(path, parts[sheet], streams[sheet]),
+                           sliced=lambda sheet: sheet in sliced and _sliced_check(
+                               path, parts[sheet], sheet, changes, styles, date1904, master_name))
+            finally:
+                wb.close()
         except Exception as exc:  # noqa: BLE001 - reported after the checks that come first
             values_failed = exc
         structure.result()

@@ -109,8 +109,8 @@ def _log_columns(src: Path) -> tuple[str, dict[str, int]] | None:
 
 def _with_log(src: Path, changes: MasterChanges, action: str, user: str,
               consume: bool = False) -> tuple[MasterChanges, int]:
-    """A copy of ``changes`` whose appends include the log rows; the caller's object is untouched,
-    unless ``consume``: then its log entries are let go once they are rows."""
+    """A copy of ``changes`` whose appends include the log rows (in place of its log entries); the
+    caller's object is untouched, unless ``consume``: then its log entries are let go once they are rows."""
     entries = list(changes.log)
     if not entries:
         n_cells = sum(len(v) for v in changes.cells.values())
@@ -118,7 +118,7 @@ def _with_log(src: Path, changes: MasterChanges, action: str, user: str,
         entries = [LogEntry(action=action, new=f"Ghi {n_cells} ô, thêm {n_rows} dòng")]
     full = MasterChanges(
         cells=dict(changes.cells), appends={k: list(v) for k, v in changes.appends.items()},
-        clear_from=dict(changes.clear_from), log=[] if consume else list(changes.log),
+        clear_from=dict(changes.clear_from),
         append_heights={k: list(v) for k, v in changes.append_heights.items()},
         row_heights={k: dict(v) for k, v in changes.row_heights.items()},
         new_sheets=dict(changes.new_sheets), footers={k: dict(v) for k, v in changes.footers.items()},

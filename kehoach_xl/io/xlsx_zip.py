@@ -36,20 +36,13 @@ class Deflated:
     and those in a spooled file once they pass ``SPOOL`` (at 50,000 tasks a merge rewrote four
     sheets, ~41 MB deflated, all held in memory while the package was written)."""
 
-    data: bytes | IO[bytes]  # the compressed bytes, or a file holding them from its start
+    data: IO[bytes]  # a (spooled) file holding the compressed bytes from its start
     crc: int
     size: int
     method: int
-    length: int = -1  # of the compressed bytes (-1: len(data))
-
-    def __post_init__(self) -> None:
-        if self.length < 0:
-            object.__setattr__(self, "length", len(self.data))  # type: ignore[arg-type]
+    length: int  # of the compressed bytes
 
     def pieces(self, block: int = 1 << 20) -> Iterator[bytes]:
-        if isinstance(self.data, (bytes, bytearray, memoryview)):
-            yield bytes(self.data)
-            return
         self.data.seek(0)
         while piece := self.data.read(block):
             yield piece
