@@ -47,8 +47,15 @@ class NightlyReport:
     started: dt.datetime
     finished: dt.datetime | None = None
     steps: list[StepResult] = field(default_factory=list)
-    merge: dict[str, Any] | None = None
+    # The merge's own report (rules.merge.MergeReport), shown as a dict only when asked: at 50,000
+    # tasks its quarter of a million changes as dicts were ~67 MiB, held through the later steps and the write.
+    merge_result: Any = None
     log_file: str = ""
+
+    @property
+    def merge(self) -> dict[str, Any] | None:
+        """The merge step's report as plain data (files, what each changed, conflicts), or None."""
+        return None if self.merge_result is None else self.merge_result.to_dict()
 
     @property
     def ok(self) -> bool:
@@ -100,7 +107,7 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
     try:
         log.info("bắt đầu lượt chạy hằng đêm: sổ theo dõi %s, thư mục nhận %s", master, cfg.inbox_dir)
         for attempt in range(retries + 1):
-            rep.steps, rep.merge = [], None
+            rep.steps, rep.merge_result = [], None
             try:
                 _one_night(master, cfg, rep, as_of=as_of, progress=progress)
                 break
@@ -127,8 +134,9 @@ def nightly(config_path_or_master: Path | str | None = None, *, wait_seconds: fl
 def _log_files(rep: NightlyReport, cfg: Config) -> None:
     """One line per inbox file saying what became of it, whatever step failed (or if none ran)."""
     try:
-        if rep.merge is not None:
-            for f in rep.merge.get("files", []):
+        merged = rep.merge
+        if merged is not None:
+            for f in merged.get("files", []):
                 where = f"chuyển tới {f['moved_to']}" if f.get("moved_to") else "để lại trong thư mục nhận"
                 first = next((p["message"] for p in f.get("problems", [])), "")
                 log.info("tệp %s: đã đọc, kết quả %s; %s%s", ascii(f["file"]) if not f["file"].isprintable() else f["file"],
@@ -206,8 +214,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     # merge
     try:
         out = compute_inbox(md, cfg.inbox_dir, config=cfg, as_of=as_of, progress=progress)
-        merge_report = out.result
-        rep.merge = merge_report.to_dict()
+        merge_report = rep.merge_result = out.result
         files = merge_report.files
         n_rej = sum(1 for f in files if f.status == "rejected")
         n_part = sum(1 for f in files if f.status == "partial")
@@ -223,12 +230,15 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         log.error("bước tổng hợp lỗi: %s", exc)
         rep.steps.append(StepResult("merge", "failed", str(exc)))
 
-    problems_cell: list[tuple[str, int, int]] = []
+    problems_fresh: list[bool] = []  # whether the problems sheet differs in more than its "checked at" time
 
     def _validate() -> str:
         v = validation_report(md, below, as_of=as_of, config=cfg)
         ch = compute_problems_sheet(md, v)
-        problems_cell.append((find_sheet_name(md.sheet_names, schema.PROBLEMS_SHEET_NAME) or "", 2, 1))
+        cell = (find_sheet_name(md.sheet_names, schema.PROBLEMS_SHEET_NAME) or "", 2, 1)
+        # Decided now, on the data the sheet was made from: keeping that data to decide after the
+        # write's other steps held a second copy of every row refresh changes (the night's peak).
+        problems_fresh.append(changes_anything(grids, ch, ignore=[cell]))
         parts["validate"] = ch  # the data the later steps read does not change
         return f"{len(v.errors)} lỗi, {len(v.warnings)} cảnh báo (sheet Kiểm tra)"
 
@@ -258,7 +268,6 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         t = s.total
         return f"hoàn thành {t.done}/{t.total}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}"
 
-    grids_after_merge = grids
     for step, compute in (("validate", _validate), ("refresh", _refresh), ("summary", _summary)):
         run(step, compute)
 
@@ -273,12 +282,12 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         return
     # The problems sheet's "checked at" time alone is no reason to write; with anything else it is fresh.
     validate_ch = parts.pop("validate", None)
-    if validate_ch is not None and (parts or changes_anything(grids_after_merge, validate_ch, ignore=problems_cell)):
+    if validate_ch is not None and (parts or problems_fresh[0]):
         parts = {"merge": parts.get("merge"), "validate": validate_ch, **parts}
     changes = combine((ch for ch in parts.values() if ch is not None), consume=True)
     # The steps' data is not needed to write (at 50,000 tasks, hundreds of MiB): the writer's peak is
     # its own. ``combine`` took the steps' cells and rows over, so of ``parts`` only which steps wrote is kept.
-    md = grids = grids_after_merge = out = None  # noqa: F841
+    md = grids = out = None  # noqa: F841
     below.clear()
     wrote = {k: ch is not None for k, ch in parts.items()}
     parts.clear()
@@ -301,7 +310,6 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         log.info("đêm nay không có gì mới: sổ theo dõi giữ nguyên")
     if merge_report is not None:
         file_away(cfg.inbox_dir, merge_report)
-        rep.merge = merge_report.to_dict()
     _archive_step(master, cfg, rep, day)
     if cfg.mail.imap_host and cfg.mail.replies:
         _reply_step(master, cfg, rep, merge_report)
