@@ -170,7 +170,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     from kehoach_xl.io.master_read import read_master_and
     from kehoach_xl.io.master_write import write_master
     from kehoach_xl.model import schema
-    from kehoach_xl.model.apply import apply_changes, changes_anything, combine
+    from kehoach_xl.model.apply import apply_changes, changes_anything, combine, follow_changes, held_in_rows
     from kehoach_xl.model.changes import MasterChanges
     from kehoach_xl.model.master import find_sheet_name, master_from_grids, summary_sheet_is_ours
     from kehoach_xl.reports.summary import SHEET, summary_changes, summary_of
@@ -180,7 +180,10 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     if cfg.mail.imap_host:
         _fetch_step(master, cfg, rep)  # replies by mail join the inbox before it is read
     below: dict[str, Any] = {}
-    md, grids = read_master_and(master, [schema.PROBLEMS_SHEET_NAME, SHEET], below=below)
+    extra = [schema.PROBLEMS_SHEET_NAME, SHEET]
+    md, grids = read_master_and(master, extra, below=below)
+    # The steps follow the sheets read into rows on those rows: their grids go (see follow_changes).
+    last_used, grids = held_in_rows(md, grids)
     # The read master is a few hundred thousand objects that live all night: the cycle collector's
     # full passes would scan them again and again for nothing (their memory is still freed by
     # reference counting; ``nightly`` unfreezes them at the end).
@@ -192,16 +195,30 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     merge_report = None
     failed: list[str] = []
 
+    applied: list[MasterChanges] = []  # the steps' changes the data has moved on by, in order
+
     def advance(step: str, changes: MasterChanges) -> None:
         """Keep ``changes`` and move the data on to what they leave."""
         nonlocal md, grids
         if changes.is_empty():
             return
         parts[step] = changes
-        before = grids
-        grids = apply_changes(grids, changes)
-        md = master_from_grids(grids, master, stamp, previous=(before, md))
+        applied.append(changes)
+        grids = apply_changes(grids, changes)  # the sheets kept as grids (summary, problems list)
+        md = follow_changes(md, changes, last_used) or read_again()
         gc.freeze()  # the step's data lives on as the next step's input
+
+    def read_again() -> Any:
+        """The data as the night's changes so far leave it, from the sheets read again: for a change
+        only the grids can follow (a sheet added to an older master, say). Rare; the file is unchanged
+        until the write, which refuses it if it was saved meanwhile."""
+        nonlocal last_used
+        again = read_master_and(master, extra, below={})[1]
+        for ch in applied:
+            again = apply_changes(again, ch)
+        data = master_from_grids(again, master, stamp, previous=({}, md))  # rows read afresh, caches handed on
+        last_used = held_in_rows(data, again)[0]
+        return data
 
     def run(step: str, compute: Callable[[], str]) -> None:
         try:

@@ -9,13 +9,16 @@ would leave every cell as it is from one that would not.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kehoach_xl.model import schema
 from kehoach_xl.model.changes import Link, MasterChanges
-from kehoach_xl.model.master import find_sheet_name
-from kehoach_xl.text import normalize_text
+from kehoach_xl.model.master import SHEET_ATTRS, MasterData, SheetData, find_sheet_name, read_value
+from kehoach_xl.model.rows import row_maker
+from kehoach_xl.text import name_key, normalize_text
 
 Grids = dict[str, list[list[Any]]]
 
@@ -70,6 +73,145 @@ def apply_changes(grids: Mapping[str, list[list[Any]]], changes: MasterChanges) 
             del grid[last:]
             grid.extend([_cell(v) for v in r] for r in rows)
         out[actual] = grid
+    return out
+
+
+def last_used_row(grid: list[list[Any]]) -> int:
+    """The Excel row of a grid's last row holding anything (0 for none): where appended rows go after."""
+    n = len(grid)
+    while n and not _used(grid[n - 1]):
+        n -= 1
+    return n
+
+
+def held_in_rows(md: MasterData, grids: Mapping[str, list[list[Any]]]) -> tuple[dict[str, int], Grids]:
+    """The sheets ``md`` holds as rows (and the settings): each one's last used row, and the other grids.
+
+    What :func:`follow_changes` needs in place of those sheets' grids, which can then go: at 50,000
+    tasks the nightly kept ~110 MiB of grids (and the copies of every row a step changed) beside the rows.
+    """
+    held = {find_sheet_name(grids, getattr(md, attr).sheet.name) for attr in SHEET_ATTRS.values()}
+    held.add(find_sheet_name(grids, schema.SETTINGS.name))
+    held.discard(None)
+    return ({n: last_used_row(grids[n]) for n in held if n is not None},
+            {n: g for n, g in grids.items() if n not in held})
+
+
+def follow_changes(md: MasterData, changes: MasterChanges, last_used: dict[str, int]) -> MasterData | None:
+    """``md`` as a write of ``changes`` would leave it, worked out on its rows, without the sheets' grids.
+
+    The same data as ``master_from_grids(apply_changes(grids, changes))`` for the changes the
+    night's steps make: cells set in rows the data holds, rows appended below the last used row.
+    ``last_used``: each read sheet's last used row (:func:`last_used_row` of its grid when read);
+    it is moved on past the appended rows. Rows a change leaves alone keep their dicts, sheets it
+    leaves alone their ``SheetData``.
+
+    None, and ``md`` and ``last_used`` untouched, for a change only the grids can follow: a new
+    sheet, a sheet cleared, the settings, a cell outside the rows held (the header, an empty row),
+    a row left with no value, an appended row with nothing in it, a sheet found under two names.
+    """
+    if changes.new_sheets:
+        return None
+    touched: dict[str, list[str]] = {}
+    for wanted in (*changes.cells, *changes.appends, *changes.clear_from):
+        if not changes.cells.get(wanted) and not changes.appends.get(wanted) and wanted not in changes.clear_from:
+            continue  # an empty entry changes nothing
+        touched.setdefault(name_key(wanted), [])
+        if wanted not in touched[name_key(wanted)]:
+            touched[name_key(wanted)].append(wanted)
+    new: dict[str, Any] = {}
+    names = touched.pop(name_key(schema.SETTINGS.name), None)
+    if names:
+        if len(names) > 1 or names[0] in changes.clear_from or changes.appends.get(names[0]):
+            return None
+        new["settings"] = _follow_settings(md, changes.cells.get(names[0]) or {})
+        if new["settings"] is None:
+            return None
+    moved: dict[str, int] = {}
+    for attr in SHEET_ATTRS.values():
+        data = getattr(md, attr)
+        sheet = data.sheet
+        names = touched.pop(name_key(sheet.name), None)
+        if not names:
+            continue
+        actual = find_sheet_name(md.sheet_names, sheet.name)
+        if (len(names) > 1 or names[0] in changes.clear_from or type(data) is not SheetData or not data.present
+                or actual is None or actual not in last_used or len(data.columns) < 2):
+            return None
+        followed = _follow_sheet(data, changes.cells.get(names[0]) or {}, changes.appends.get(names[0]) or [],
+                                 last_used[actual])
+        if followed is None:
+            return None
+        new[attr], moved[actual] = followed
+    if not new:
+        return md  # nothing the rows hold changed: what was worked out from them still holds
+    out = replace_sheets(md, new)
+    last_used.update(moved)
+    return out
+
+
+def _follow_settings(md: MasterData, cells: Mapping[tuple[int, int], Any]) -> dict[str, Any] | None:
+    """The settings as the cells leave them: only values (column B) of the rows a read takes them from."""
+    key_at = {r: k for k, r in md.settings_rows.items()}
+    out = dict(md.settings)
+    for (r, c), v in cells.items():
+        if c != 2 or r not in key_at:
+            return None  # a label, or a row no setting is read from: a read by label may find another
+        out[key_at[r]] = read_value(_cell(v))
+    return out
+
+
+def _follow_sheet(data: SheetData, cells: Mapping[tuple[int, int], Any], appends: list[list[Any]],
+                  last: int) -> tuple[SheetData, int] | None:
+    keys = list(data.columns)
+    key_at = {c: k for k, c in data.columns.items()}
+    make = row_maker(keys)  # changed rows on one new key table, as a read makes them
+    rows = list(data.rows)
+    numbers = data.row_numbers
+    if cells:
+        index = {r: i for i, r in enumerate(numbers)}
+        changed: dict[int, dict[str, Any]] = {}
+        for (r, c), v in cells.items():
+            i = index.get(r)
+            if i is None:
+                return None
+            key = key_at.get(c)
+            if key is None:
+                continue  # a column the rows do not hold (staff's own): nothing to follow
+            row = changed.get(i)
+            if row is None:
+                row = changed[i] = make(map(rows[i].get, keys))
+            row[key] = read_value(_cell(v))
+        for i, row in changed.items():
+            if all(v is None for v in row.values()):
+                return None  # a read would drop the row: only the grid knows what else it holds
+            rows[i] = row
+    if appends:
+        numbers = list(numbers)
+        places = list(data.columns.values())
+        for values in appends:
+            cells_of = [_cell(v) for v in values]
+            if not _used(cells_of):
+                return None
+            last += 1
+            n = len(cells_of)
+            got = [read_value(cells_of[j - 1]) if j <= n else None for j in places]
+            if any(v is not None for v in got):
+                rows.append(make(got))
+                numbers.append(last)
+    out = SheetData(sheet=data.sheet, present=True, columns=data.columns, headers=data.headers, rows=rows,
+                    row_numbers=numbers, missing=data.missing, header_row=data.header_row)
+    return out, last
+
+
+def replace_sheets(md: MasterData, sheets: Mapping[str, Any]) -> MasterData:
+    """A new MasterData: ``md`` with ``sheets`` (attribute → its ``SheetData``, or the settings) put in.
+
+    It answers nothing from ``md``'s memo (its data differs) but shares its value-keyed caches.
+    """
+    out = dataclasses.replace(md, **sheets)
+    out._caches = md._caches  # value-keyed: right for the new data too
+    out.chained = md.chained
     return out
 
 

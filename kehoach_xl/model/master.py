@@ -156,7 +156,8 @@ def match_headers(sheet: Sheet, header_cells: Sequence[Any]) -> tuple[dict[str, 
     return found, headers
 
 
-def _to_python(value: Any) -> Any:
+def read_value(value: Any) -> Any:
+    """A cell's value as the rows hold it: blank text is None, 5.0 is 5, a midnight datetime its date."""
     t = type(value)  # every cell of every sheet read passes here: the common types first, by identity
     if t is str:
         return value if value and not value.isspace() else None
@@ -191,7 +192,7 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0,
     data.missing = [c.key for c in sheet.columns if c.required and c.key not in data.columns]
     places = [j - 1 for j in data.columns.values()]
     make = row_maker(data.columns)  # the rows share one key table (model/rows)
-    conv = _to_python
+    conv = read_value
     old_grid: list[list[Any]] = []
     old: dict[int, dict[str, Any]] = {}
     if previous is not None and previous[1].columns == data.columns and previous[1].header_row == data.header_row:
@@ -246,8 +247,8 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             d.missing = [c.key for c in s.columns if c.required]
             return d
         if previous is not None and previous[0].get(actual) is grids[actual]:
-            return getattr(previous[1], _SHEET_ATTRS[s.key])
-        before = getattr(previous[1], _SHEET_ATTRS[s.key]) if previous is not None else None
+            return getattr(previous[1], SHEET_ATTRS[s.key])
+        before = getattr(previous[1], SHEET_ATTRS[s.key]) if previous is not None else None
         if previous is not None and previous[0].get(actual) is not None and type(before) is SheetData:
             # The steps of a night change a few rows of a sheet: the others keep their dicts.
             return read_sheet_rows(s, grids[actual], previous=(previous[0][actual], before))
@@ -262,7 +263,7 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             label = normalize_text(row[0]) if row else ""
             if label in schema.SETTINGS_LABEL_KEYS:
                 key = schema.SETTINGS_LABEL_KEYS[label]
-                settings[key] = _to_python(row[1]) if len(row) > 1 else None
+                settings[key] = read_value(row[1]) if len(row) > 1 else None
                 settings_rows[key] = r
     md = MasterData(
         path=Path(path),
@@ -283,7 +284,8 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
     return md
 
 
-_SHEET_ATTRS = {schema.TASKS.key: "tasks", schema.UNITS.key: "units", schema.LEADERS.key: "leaders",
+# Schema key of each sheet read into rows → its attribute of MasterData.
+SHEET_ATTRS = {schema.TASKS.key: "tasks", schema.UNITS.key: "units", schema.LEADERS.key: "leaders",
                 schema.SCORES.key: "scores", schema.HISTORY.key: "history", schema.PARTS.key: "parts"}
 
 # Sheets whose contents the rules need; the summary, log and problems sheets are skipped for speed.

@@ -29,7 +29,8 @@ def _watch(monkeypatch, module, name: str, refs: list) -> None:
 
     def reading(*a, **kw):
         out = real(*a, **kw)
-        refs.append(weakref.ref(out[0] if isinstance(out, tuple) else out))
+        if out is not None:  # follow_changes: None when only the grids can follow
+            refs.append(weakref.ref(out[0] if isinstance(out, tuple) else out))
         return out
 
     monkeypatch.setattr(module, name, reading)
@@ -63,12 +64,14 @@ def test_merge_lets_the_read_master_go_before_it_writes(tmp_path, monkeypatch):
 
 def test_the_night_lets_its_steps_data_go_before_it_writes(tmp_path, monkeypatch):
     from kehoach_xl.io import master_read
+    from kehoach_xl.model import apply as apply_model
     from kehoach_xl.model import master as master_model
 
     _month(tmp_path)
     refs: list = []
     _watch(monkeypatch, master_read, "read_master_and", refs)  # the night's read
-    _watch(monkeypatch, master_model, "master_from_grids", refs)  # the data each step leaves
+    _watch(monkeypatch, apply_model, "follow_changes", refs)  # the data each step leaves
+    _watch(monkeypatch, master_model, "master_from_grids", refs)  # … or, read again, a step that only grids follow
     seen = _alive_at_write(monkeypatch, refs)
     rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, progress=False)
     assert rep.merge["written"] is True, rep.to_dict()
