@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from kehoach_xl.io.xlsx_cells import CellText, cell_bytes, cell_xml, is_date_value
@@ -20,6 +20,7 @@ from kehoach_xl.io.xlsx_ranges import grow_rule, map_ranges
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.address import col_letters, col_number
 from kehoach_xl.model.changes import CellValue
+from kehoach_xl.model.changes import by_row as cells_by_row
 
 _REF = re.compile(rb"([A-Z]{1,3})(\d+)")
 _ATTR_R = re.compile(rb'\sr="([^"]*)"')
@@ -385,6 +386,14 @@ def _template(xml: bytes, row: _Row | None, t: _Tags) -> tuple[dict[int, int], b
     return styles, attrs
 
 
+def check_addresses(by_row: Mapping[int, Mapping[int, CellValue]]) -> None:
+    """Refuse a row or column number below 1 before a byte is written."""
+    for r, cells in by_row.items():
+        c = min(cells, default=1)
+        if r < 1 or c < 1:
+            raise SheetPatchError(f"địa chỉ ô không hợp lệ: dòng {r}, cột {c}")
+
+
 def _update_dimension(xml: bytes, max_row: int, max_col: int, prefix: bytes) -> bytes:
     m = re.search(rb"<" + re.escape(prefix) + rb'dimension\b[^>]*\bref="([^"]*)"', xml)
     if not m or max_row == 0:
@@ -429,7 +438,9 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         rows = _index_rows(xml, body_start, body_end, tags)
     by_num = {r.num: r for r in rows} if edit.appends else {}  # only appending looks rows up by number
 
-    cells = dict(edit.cells)
+    edited = cells_by_row(edit.cells)
+    # A copy, row by row: the appended rows' cells join it below, and the change set stays as given.
+    by_row: dict[int, dict[int, CellValue]] = {r: dict(cs) for r, cs in edited.items()}
     result = SheetResult([xml])
     template_styles: dict[int, int] = {}
     template_attrs = b""
@@ -455,22 +466,19 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         # sheet: they go, in order, just before </sheetData>. Rows before (the Table's placeholder
         # rows, rows that also get single cells) take the general way below.
         bulk_from = bulk_to if tags.prefix else max(first_row, rows[-1].num + 1 if rows else 0,
-                                                    max((r for r, _ in edit.cells), default=0) + 1)
+                                                    max(edited, default=0) + 1)
         for i, values in enumerate(edit.appends):
             rnum = first_row + i
             if rnum >= bulk_from:
                 break
             append_rows.add(rnum)
+            row_cells = by_row.setdefault(rnum, {})
             for j, v in enumerate(values):
-                cells.setdefault((rnum, first_col + j), v)
+                row_cells.setdefault(first_col + j, v)
         result.rows_appended = len(edit.appends)
         result.append_rows = (first_row, first_row + len(edit.appends) - 1)
 
-    by_row: dict[int, dict[int, CellValue]] = {}
-    for (r, c), v in cells.items():
-        if r < 1 or c < 1:
-            raise SheetPatchError(f"địa chỉ ô không hợp lệ: dòng {r}, cột {c}")
-        by_row.setdefault(r, {})[c] = v
+    check_addresses(by_row)
     clear_from = edit.clear_from
     touched = set(by_row)
     if clear_from is not None:

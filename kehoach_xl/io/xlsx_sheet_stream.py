@@ -42,10 +42,12 @@ from kehoach_xl.io.xlsx_sheet import (
     _RowEditor,
     _Tags,
     _update_dimension,
+    check_addresses,
 )
 from kehoach_xl.io.xlsx_slices import row_windows
 from kehoach_xl.io.xlsx_styles import Styles
 from kehoach_xl.model.changes import CellValue
+from kehoach_xl.model.changes import by_row as cells_by_row
 
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 _HEAD_MAX = 64 << 20  # a part whose rows have not begun by then is not one to stream
@@ -74,11 +76,8 @@ def patch_sheet_stream(read: Callable[[], Iterator[bytes]], edit: SheetEdit, sty
     if sd.group(2):
         return None  # <sheetData/>: rows would be added into an empty element
     tags = _Tags(sd.group(1) or b"")
-    by_row: dict[int, dict[int, CellValue]] = {}
-    for (r, c), v in edit.cells.items():
-        if r < 1 or c < 1:
-            raise SheetPatchError(f"địa chỉ ô không hợp lệ: dòng {r}, cột {c}")
-        by_row.setdefault(r, {})[c] = v
+    by_row = cells_by_row(edit.cells)  # read only: a change set's own rows when it holds them so
+    check_addresses(by_row)
     max_row = max(by_row)
     max_col = max(max(changes) for changes in by_row.values())
     result = SheetResult([], cells_written=len(edit.cells), last_col=max_col)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kehoach_xl.model import schema
-from kehoach_xl.model.changes import Link, MasterChanges
+from kehoach_xl.model.changes import Cells, Link, MasterChanges
 from kehoach_xl.model.master import SHEET_ATTRS, MasterData, SheetData, find_sheet_name, read_value
 from kehoach_xl.model.rows import row_maker
 from kehoach_xl.text import name_key, normalize_text
@@ -228,13 +228,13 @@ def combine(parts: Iterable[MasterChanges], *, consume: bool = False) -> MasterC
         for sheet, start in ch.clear_from.items():
             cells = out.cells.get(sheet)
             if cells:
-                out.cells[sheet] = {k: v for k, v in cells.items() if k[0] < start}
+                out.cells[sheet] = Cells((k, v) for k, v in cells.items() if k[0] < start)
             out.clear_from[sheet] = min(start, out.clear_from.get(sheet, start))
         for sheet, cells in ch.cells.items():
             if consume and sheet not in out.cells:
                 out.cells[sheet] = cells
             else:
-                out.cells.setdefault(sheet, {}).update(cells)
+                out.cells.setdefault(sheet, Cells()).update(cells)
         for sheet, rows in ch.appends.items():
             heights = list(ch.append_heights.get(sheet, [])[: len(rows)])
             heights.extend([None] * (len(rows) - len(heights)))

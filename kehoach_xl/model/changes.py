@@ -8,7 +8,7 @@ which is the only code that touches the master file on disk.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,114 @@ class Link:
 
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | Link | None
+
+
+class Cells(MutableMapping[tuple[int, int], "CellValue"]):
+    """A sheet's cells to set, ``(row, col) → value`` as a mapping, held row by row (``rows``).
+
+    A merge at 50,000 tasks sets a million cells: keyed by a ``(row, col)`` tuple each they were
+    ~74 MiB, held through the later steps and the write; here a row's cells share one small dict
+    under their row number (~30 MiB), and the writers, which go row by row, read ``rows`` as it is.
+    Iteration gives a row's cells together, rows in the order they were first set.
+    """
+
+    __slots__ = ("rows", "_n")
+
+    def __init__(self, items: Mapping[tuple[int, int], CellValue] | Iterable[tuple[tuple[int, int], CellValue]] = ()
+                 ) -> None:
+        self.rows: dict[int, dict[int, CellValue]] = {}
+        self._n = 0
+        if items:
+            self.update(items)
+
+    def put(self, row: int, col: int, value: CellValue) -> None:
+        """``self[row, col] = value`` without the key tuple (the merge's million calls)."""
+        cells = self.rows.get(row)
+        if cells is None:
+            cells = self.rows[row] = {}
+        if col not in cells:
+            self._n += 1
+        cells[col] = value
+
+    def __setitem__(self, key: tuple[int, int], value: CellValue) -> None:
+        self.put(key[0], key[1], value)
+
+    def __getitem__(self, key: tuple[int, int]) -> CellValue:
+        return self.rows[key[0]][key[1]]
+
+    def __delitem__(self, key: tuple[int, int]) -> None:
+        cells = self.rows[key[0]]
+        del cells[key[1]]
+        self._n -= 1
+        if not cells:
+            del self.rows[key[0]]
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        cells = self.rows.get(key[0])
+        return cells is not None and key[1] in cells
+
+    def get(self, key: tuple[int, int], default: Any = None) -> Any:
+        cells = self.rows.get(key[0])
+        return default if cells is None else cells.get(key[1], default)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        for r, cells in self.rows.items():
+            for c in cells:
+                yield r, c
+
+    def __len__(self) -> int:
+        return self._n
+
+    def items(self) -> ItemsView[tuple[int, int], CellValue]:
+        return _CellItems(self)
+
+    def values(self) -> ValuesView[CellValue]:
+        return _CellValues(self)
+
+    def update(self, other: Any = (), /, **kw: Any) -> None:  # type: ignore[override]
+        if isinstance(other, Cells):
+            for r, cells in other.rows.items():
+                for c, v in cells.items():
+                    self.put(r, c, v)
+            return
+        pairs = other.items() if isinstance(other, Mapping) else other
+        for (r, c), v in pairs:
+            self.put(r, c, v)
+
+    def copy(self) -> Cells:
+        return Cells(self)
+
+    def __repr__(self) -> str:
+        return f"Cells({dict(self.items())!r})"
+
+
+class _CellItems(ItemsView[tuple[int, int], CellValue]):
+    _mapping: Cells
+
+    def __iter__(self) -> Iterator[tuple[tuple[int, int], CellValue]]:
+        for r, cells in self._mapping.rows.items():
+            for c, v in cells.items():
+                yield (r, c), v
+
+
+class _CellValues(ValuesView[CellValue]):
+    _mapping: Cells
+
+    def __iter__(self) -> Iterator[CellValue]:
+        for cells in self._mapping.rows.values():
+            yield from cells.values()
+
+
+def by_row(cells: Mapping[tuple[int, int], CellValue]) -> dict[int, dict[int, CellValue]]:
+    """Row → {column → value}: the very dicts of :class:`Cells` (read them, never change them), else made."""
+    if isinstance(cells, Cells):
+        return cells.rows
+    out: dict[int, dict[int, CellValue]] = {}
+    for (r, c), v in cells.items():
+        out.setdefault(r, {})[c] = v
+    return out
 
 
 @dataclass(slots=True)  # a merge at 50,000 tasks makes a quarter of a million: no __dict__ each
@@ -85,7 +193,8 @@ def log_rows(entries: Iterable[LogEntry], cols: Mapping[str, int], user: str) ->
 class MasterChanges:
     """Cells to set, rows to append, and log rows, addressed by sheet name.
 
-    ``cells[sheet][(row, col)] = value`` with 1-based row/col as Excel shows them.
+    ``cells[sheet][(row, col)] = value`` with 1-based row/col as Excel shows them (a :class:`Cells`
+    when made by :meth:`set`; any mapping of that shape is taken).
     ``appends[sheet]`` are whole rows added after the sheet's last used row; they
     take the style of the row above, and an Excel Table on that sheet grows to
     include them.
@@ -95,7 +204,7 @@ class MasterChanges:
     Strings are always written as text, even when they start with "=".
     """
 
-    cells: dict[str, dict[tuple[int, int], CellValue]] = field(default_factory=dict)
+    cells: dict[str, MutableMapping[tuple[int, int], CellValue]] = field(default_factory=dict)
     appends: dict[str, list[list[CellValue]]] = field(default_factory=dict)
     clear_from: dict[str, int] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
@@ -114,7 +223,13 @@ class MasterChanges:
     footers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def set(self, sheet: str, row: int, col: int, value: CellValue) -> None:
-        self.cells.setdefault(sheet, {})[(row, col)] = value
+        cells = self.cells.get(sheet)
+        if cells is None:
+            cells = self.cells[sheet] = Cells()
+        if type(cells) is Cells:
+            cells.put(row, col, value)
+        else:
+            cells[(row, col)] = value
 
     def append(self, sheet: str, values: list[CellValue], *, height: float | None = None) -> None:
         rows = self.appends.setdefault(sheet, [])

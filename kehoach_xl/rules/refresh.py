@@ -146,7 +146,10 @@ def parts_step(md: MasterData, ch: MasterChanges, as_of: dt.date, config: Config
     sheet = parts_sheet_changes(md, parts, as_of, statuses=statuses, due_soon_days=config.due_soon_days,
                                 due_soon_unit=config.due_soon_unit, tasks=rows)
     for name, cs in sheet.cells.items():
-        ch.cells.setdefault(name, {}).update(cs)
+        if name in ch.cells:
+            ch.cells[name].update(cs)
+        else:
+            ch.cells[name] = cs  # taken over, not copied cell by cell
     for name, appended in sheet.appends.items():
         for values in appended:
             ch.append(name, values)
