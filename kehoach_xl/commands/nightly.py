@@ -172,7 +172,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     from kehoach_xl.model import schema
     from kehoach_xl.model.apply import apply_changes, changes_anything, combine, follow_changes, held_in_rows
     from kehoach_xl.model.changes import MasterChanges
-    from kehoach_xl.model.master import find_sheet_name, master_from_grids, summary_sheet_is_ours
+    from kehoach_xl.model.master import MasterData, find_sheet_name, master_from_grids, summary_sheet_is_ours
     from kehoach_xl.reports.summary import SHEET, summary_changes, summary_of
     from kehoach_xl.rules.refresh import compute_refresh
     from kehoach_xl.rules.validate import compute_problems_sheet
@@ -208,7 +208,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         md = follow_changes(md, changes, last_used) or read_again()
         gc.freeze()  # the step's data lives on as the next step's input
 
-    def read_again() -> Any:
+    def read_again() -> MasterData:
         """The data as the night's changes so far leave it, from the sheets read again: for a change
         only the grids can follow (a sheet added to an older master, say). Rare; the file is unchanged
         until the write, which refuses it if it was saved meanwhile."""
@@ -304,10 +304,11 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     changes = combine((ch for ch in parts.values() if ch is not None), consume=True)
     # The steps' data is not needed to write (at 50,000 tasks, hundreds of MiB): the writer's peak is
     # its own. ``combine`` took the steps' cells and rows over, so of ``parts`` only which steps wrote is kept.
-    md = grids = out = None  # noqa: F841
+    md = grids = out = validate_ch = None  # noqa: F841
     below.clear()
     wrote = {k: ch is not None for k, ch in parts.items()}
     parts.clear()
+    applied.clear()  # else the steps' log lists would outlive the write's use of them (consume)
     if not changes.is_empty() or changes.log:
         try:
             res = write_master(master, changes, action="nightly", config=cfg, expect=stamp, consume=True)

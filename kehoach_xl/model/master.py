@@ -89,10 +89,11 @@ class MasterData:
     parts: SheetData = field(default_factory=lambda: SheetData(sheet=schema.PARTS, present=False))
     # What the rules derive from this read and several steps ask for again (who owes what, each
     # part): worked out once per MasterData. Nobody edits a MasterData's rows in place; a step
-    # that changes the data builds a new one (``master_from_grids``), which starts empty.
+    # that changes the data builds a new one (``model/apply.follow_changes``, else
+    # ``master_from_grids``), which starts empty.
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     # Caches whose keys hold every input of the value they map to (a part row's cells → its Part):
-    # right for any data, so ``master_from_grids(previous=...)`` hands them on to the next step's
+    # right for any data, so ``follow_changes`` and ``master_from_grids(previous=...)`` hand them on to the next step's
     # MasterData, which then works out again only what a change touched.
     _caches: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     # True for the reads of a chain of steps (the nightly): only they keep those caches, keyed by every

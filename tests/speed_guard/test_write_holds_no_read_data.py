@@ -90,3 +90,25 @@ def test_summary_lets_the_read_master_go_before_it_writes(tmp_path, monkeypatch)
     s = summary(master, as_of=AS_OF, export=tmp_path / "tong_hop.xlsx")
     assert s.total.total > 0 and (tmp_path / "tong_hop.xlsx").is_file()
     assert len(refs) == 1 and seen == [[False]]
+
+
+def test_the_night_lets_its_steps_change_sets_go_once_combined(tmp_path, monkeypatch):
+    """``combine(consume=True)`` takes the steps' cells over: the steps' own change sets (and with them
+    their log lists, which the write lets go once they are rows) must not be held by the night too."""
+    from kehoach_xl.model import apply as apply_model
+
+    _month(tmp_path)
+    refs: list = []
+    real = apply_model.combine
+
+    def combining(parts, **kw):
+        parts = list(parts)
+        refs.extend(weakref.ref(ch) for ch in parts)
+        return real(parts, **kw)
+
+    monkeypatch.setattr(apply_model, "combine", combining)
+    seen = _alive_at_write(monkeypatch, refs)
+    rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, progress=False)
+    assert rep.merge["written"] is True, rep.to_dict()
+    assert len(refs) >= 3  # merge, validate, refresh (and the summary)
+    assert len(seen) == 1 and not any(seen[0]), seen
