@@ -67,14 +67,16 @@ class SheetResult:
 
 
 @dataclass(slots=True)  # one per row of a sheet edited in place: 150,000 for the parts sheet at 50,000 tasks
-class _Row:
+class Row:
+    """Where one ``<row>`` of a part's XML lies: its number and byte offsets."""
+
     num: int
     start: int
     end: int
     tag_end: int  # offset just past the start tag
 
 
-class _Tags:
+class Tags:
     """Byte patterns for one namespace prefix (usually none, sometimes "x:")."""
 
     def __init__(self, prefix: bytes) -> None:
@@ -91,7 +93,8 @@ class _Tags:
         self.si = re.compile(rb'\bsi="(\d+)"')
 
 
-def _check_prolog(xml: bytes) -> None:
+def check_prolog(xml: bytes) -> None:
+    """Refuse a part declaring a DOCTYPE or an entity, or not in UTF-8, before anything is patched."""
     root = re.search(rb"<(?![?!])", xml)
     head = xml[: root.start() if root else len(xml)]
     if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in xml[:4096].upper():
@@ -101,8 +104,10 @@ def _check_prolog(xml: bytes) -> None:
         raise SheetPatchError("phần bảng tính không mã hóa UTF-8: không hỗ trợ")
 
 
-class _RowEditor:
-    def __init__(self, tags: _Tags, styles: Styles, date1904: bool) -> None:
+class RowEditor:
+    """Sets cells inside one row's XML (values only, the cell's style kept) and notes the formulas it removes."""
+
+    def __init__(self, tags: Tags, styles: Styles, date1904: bool) -> None:
         self.t = tags
         self.styles = styles
         self.date1904 = date1904
@@ -113,7 +118,7 @@ class _RowEditor:
         self.text = CellText(self.date_style, date1904)
 
     def fast_row(
-        self, xml: bytes, row: _Row, num: int, changes: dict[int, CellValue]
+        self, xml: bytes, row: Row, num: int, changes: dict[int, CellValue]
     ) -> list[tuple[int, int, bytes]] | None:
         """Replacements (start, end, new bytes) when every target cell exists as a
         plain value cell whose start tag begins with its r attribute; else None."""
@@ -313,8 +318,8 @@ class _RowEditor:
         return b"".join(out)
 
 
-def _index_rows(xml: bytes, start: int, end: int, t: _Tags) -> list[_Row]:
-    rows: list[_Row] = []
+def _index_rows(xml: bytes, start: int, end: int, t: Tags) -> list[Row]:
+    rows: list[Row] = []
     prev = 0
     for m in t.row_open.finditer(xml, start, end):
         tag = m.group(0)
@@ -326,20 +331,20 @@ def _index_rows(xml: bytes, start: int, end: int, t: _Tags) -> list[_Row]:
             row_end = m.end()
         else:
             row_end = xml.index(t.row_close, m.end()) + len(t.row_close)
-        rows.append(_Row(num, m.start(), row_end, m.end()))
+        rows.append(Row(num, m.start(), row_end, m.end()))
         prev = num
     return rows
 
 
 def _tail_rows(
-    xml: bytes, start: int, end: int, t: _Tags, table: tuple[int, int, int] | None
-) -> list[_Row] | None:
+    xml: bytes, start: int, end: int, t: Tags, table: tuple[int, int, int] | None
+) -> list[Row] | None:
     """The last rows of sheetData, enough to place appended rows: back to the last row holding
     values (with a Table: the last one inside it holding values, or its header), found from the end
     instead of indexing every row of a 50,000-row log. None when a row there has no ``r`` (its
     number depends on the rows before it): then the whole sheet is indexed."""
     opener = b"<" + t.prefix + b"row"
-    found: list[_Row] = []
+    found: list[Row] = []
     pos = end
     while True:
         i = xml.rfind(opener, start, pos)
@@ -357,7 +362,7 @@ def _tail_rows(
         if table is not None and num <= table[1]:
             break
         row_end = m.end() if tag.endswith(b"/>") else xml.index(t.row_close, m.end()) + len(t.row_close)
-        row = _Row(num, i, row_end, m.end())
+        row = Row(num, i, row_end, m.end())
         found.append(row)
         if (table is None or num <= table[2]) and _has_values(xml, row, t):
             break
@@ -368,7 +373,7 @@ def _tail_rows(
     return found
 
 
-def _template(xml: bytes, row: _Row | None, t: _Tags) -> tuple[dict[int, int], bytes]:
+def _template(xml: bytes, row: Row | None, t: Tags) -> tuple[dict[int, int], bytes]:
     """Per-column styles and height/format attributes of the row new rows copy."""
     if row is None:
         return {}, b""
@@ -394,7 +399,8 @@ def check_addresses(by_row: Mapping[int, Mapping[int, CellValue]]) -> None:
             raise SheetPatchError(f"địa chỉ ô không hợp lệ: dòng {r}, cột {c}")
 
 
-def _update_dimension(xml: bytes, max_row: int, max_col: int, prefix: bytes) -> bytes:
+def update_dimension(xml: bytes, max_row: int, max_col: int, prefix: bytes) -> bytes:
+    """``<dimension ref>`` grown to cover ``max_row`` × ``max_col`` (it sits before the rows)."""
     m = re.search(rb"<" + re.escape(prefix) + rb'dimension\b[^>]*\bref="([^"]*)"', xml)
     if not m or max_row == 0:
         return xml
@@ -414,7 +420,7 @@ def _update_dimension(xml: bytes, max_row: int, max_col: int, prefix: bytes) -> 
 
 
 def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = False) -> SheetResult:
-    _check_prolog(xml)
+    check_prolog(xml)
     if edit.footers and not (edit.cells or edit.appends or edit.clear_from is not None or edit.row_heights):
         # Only the footer (a refresh on a day that changes no cell): the rows are not even looked at.
         cut = tail_start(xml)
@@ -423,7 +429,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     sd = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
     if sd is None:
         raise SheetPatchError("không tìm thấy <sheetData> trong phần bảng tính")
-    tags = _Tags(sd.group(1) or b"")
+    tags = Tags(sd.group(1) or b"")
     if sd.group(2):  # <sheetData/>: open it so rows can be added
         open_tag = sd.group(0)[:-2] + b">"
         xml = xml[: sd.start()] + open_tag + b"</" + tags.prefix + b"sheetData>" + xml[sd.end() :]
@@ -509,10 +515,10 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
             tail = map_ranges(tail, grow_rule(result.append_rows[0] - 1, result.append_rows[1], header))
         if edit.footers:
             tail, result.footers_written = set_footers(tail, edit.footers)
-    head = _update_dimension(xml[:body_start], max_row, max_col, tags.prefix)
+    head = update_dimension(xml[:body_start], max_row, max_col, tags.prefix)
     result.last_col = max_col
 
-    def emit(editor: _RowEditor) -> Iterator[bytes | memoryview]:
+    def emit(editor: RowEditor) -> Iterator[bytes | memoryview]:
         """The new part, piece by piece, as the caller deflates it: an edited 100 MB sheet was a list
         of a million slices and cells (~150 MiB at 50,000 tasks) before the first byte was compressed."""
         view = memoryview(xml)  # unchanged stretches are slices: no copy of a 100 MB part
@@ -575,18 +581,18 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
         result.removed_formulas = editor.removed_formulas
 
     def pieces() -> Iterator[bytes | memoryview]:
-        editor = _RowEditor(tags, styles, date1904)
+        editor = RowEditor(tags, styles, date1904)
         yield from emit(editor)
         if editor.removed_shared:
             # A shared formula's anchor was overwritten: no other cell may still point at it. Rare
             # (staff's formula in a column the program writes), so the part is made again, whole, to look.
-            _check_shared_formulas(b"".join(emit(_RowEditor(tags, styles, date1904))), editor.removed_shared, tags)
+            check_shared_formulas(b"".join(emit(RowEditor(tags, styles, date1904))), editor.removed_shared, tags)
 
-    result.chunks = _Pieces(pieces)
+    result.chunks = Pieces(pieces)
     return result
 
 
-class _Pieces:
+class Pieces:
     """The pieces of a patched part, made as they are read; each reading makes them again."""
 
     def __init__(self, make: Callable[[], Iterator[bytes | memoryview]]) -> None:
@@ -610,7 +616,7 @@ def _bulk_extent(edit: SheetEdit, first_row: int, first_col: int, start: int) ->
 
 def _bulk_rows(
     edit: SheetEdit, first_row: int, first_col: int, start: int, template_styles: dict[int, int],
-    template_attrs: bytes, heights: dict[int, float], editor: _RowEditor,
+    template_attrs: bytes, heights: dict[int, float], editor: RowEditor,
 ) -> Iterator[bytes]:
     """New rows ``start``… of the appended block, none of which exists yet, as runs of bytes (what
     the general way writes); :func:`_bulk_extent` counts them."""
@@ -651,7 +657,7 @@ def _bulk_rows(
 _BULK_BLOCK = 3 * 2048  # pieces (three per row) encoded together
 
 
-def _has_values(xml: bytes, row: _Row, t: _Tags) -> bool:
+def _has_values(xml: bytes, row: Row, t: Tags) -> bool:
     span = xml[row.tag_end : row.end]
     return any(mark in span for mark in t.value_marks)
 
@@ -679,7 +685,7 @@ def _with_height(row_xml: bytes, height: float) -> bytes:
     return tag[: -len(end)] + _height_attrs(height) + end + row_xml[k + 1 :]
 
 
-def _set_row_height(xml: bytes, row: _Row, height: float, t: _Tags, body_start: int):
+def _set_row_height(xml: bytes, row: Row, height: float, t: Tags, body_start: int):
     """Give an existing row a custom height; returns the re-indexed document."""
     tag = xml[row.start: row.tag_end]
     new_tag = _ROW_HEIGHT_ATTRS.sub(b"", tag)
@@ -692,7 +698,7 @@ def _set_row_height(xml: bytes, row: _Row, height: float, t: _Tags, body_start: 
 
 
 def _first_append_row(
-    xml: bytes, rows: list[_Row], t: _Tags, table: tuple[int, int, int] | None, count: int
+    xml: bytes, rows: list[Row], t: Tags, table: tuple[int, int, int] | None, count: int
 ) -> int:
     """First row of the appended block: after the last used row (of the Table, if any).
 
@@ -714,7 +720,8 @@ def _first_append_row(
     return first
 
 
-def _check_shared_formulas(xml: bytes, removed: set[bytes], t: _Tags) -> None:
+def check_shared_formulas(xml: bytes, removed: set[bytes], t: Tags) -> None:
+    """Refuse a patch that removed the master cell of a shared formula other cells still use."""
     pat = re.compile(rb"<" + re.escape(t.prefix) + rb'f\b[^>]*\bt="shared"[^>]*>')
     for m in pat.finditer(xml):
         si = t.si.search(m.group(0))

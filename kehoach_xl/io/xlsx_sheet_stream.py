@@ -15,7 +15,7 @@ How a part goes through :func:`patch_sheet_stream`:
 2. The rows follow in windows cut after a row's end tag (``</row>``), each a few megabytes. A window
    is indexed like the whole part (row numbers must rise, across windows too; a row without ``r``
    is the one after the row before it). Each changed row in it is rebuilt by the same
-   :class:`~kehoach_xl.io.xlsx_sheet._RowEditor`; a changed row the sheet lacks is made just before
+   :class:`~kehoach_xl.io.xlsx_sheet.RowEditor`; a changed row the sheet lacks is made just before
    the next row the sheet has, or before ``</sheetData>``.
 3. What follows ``</sheetData>`` passes through unchanged (the edit grows no range), but for the
    print footer's right part, set there as the whole patch sets it (the refresh's "as of" date).
@@ -32,17 +32,17 @@ from collections.abc import Callable, Iterator
 
 from kehoach_xl.io.xlsx_footer import set_footers
 from kehoach_xl.io.xlsx_sheet import (
+    Pieces,
+    Row,
+    RowEditor,
     SheetEdit,
     SheetPatchError,
     SheetResult,
-    _check_prolog,
-    _check_shared_formulas,
-    _Pieces,
-    _Row,
-    _RowEditor,
-    _Tags,
-    _update_dimension,
+    Tags,
     check_addresses,
+    check_prolog,
+    check_shared_formulas,
+    update_dimension,
 )
 from kehoach_xl.io.xlsx_slices import row_windows
 from kehoach_xl.io.xlsx_styles import Styles
@@ -69,33 +69,33 @@ def patch_sheet_stream(read: Callable[[], Iterator[bytes]], edit: SheetEdit, sty
     start, body_start = _head(read())
     if start is None:
         return None
-    _check_prolog(start)
+    check_prolog(start)
     head = start[:body_start]
     sd = _SHEET_DATA.search(head)
     assert sd is not None  # _head found it
     if sd.group(2):
         return None  # <sheetData/>: rows would be added into an empty element
-    tags = _Tags(sd.group(1) or b"")
+    tags = Tags(sd.group(1) or b"")
     by_row = cells_by_row(edit.cells)  # read only: a change set's own rows when it holds them so
     check_addresses(by_row)
     max_row = max(by_row)
     max_col = max(max(changes) for changes in by_row.values())
     result = SheetResult([], cells_written=len(edit.cells), last_col=max_col)
-    new_head = _update_dimension(head, max_row, max_col, tags.prefix)
+    new_head = update_dimension(head, max_row, max_col, tags.prefix)
     touched = sorted(by_row)
 
-    def emit(editor: _RowEditor) -> Iterator[bytes | memoryview]:
+    def emit(editor: RowEditor) -> Iterator[bytes | memoryview]:
         yield new_head
         yield from _body(read(), body_start, tags, touched, by_row, editor, edit.footers, result)
         result.removed_formulas = editor.removed_formulas
 
     def pieces() -> Iterator[bytes | memoryview]:
-        editor = _RowEditor(tags, styles, date1904)
+        editor = RowEditor(tags, styles, date1904)
         yield from emit(editor)
         if editor.removed_shared:  # rare (see patch_sheet): the part is made again, whole, to look
-            _check_shared_formulas(b"".join(emit(_RowEditor(tags, styles, date1904))), editor.removed_shared, tags)
+            check_shared_formulas(b"".join(emit(RowEditor(tags, styles, date1904))), editor.removed_shared, tags)
 
-    result.chunks = _Pieces(pieces)
+    result.chunks = Pieces(pieces)
     return result
 
 
@@ -116,8 +116,8 @@ def _head(chunks: Iterator[bytes]) -> tuple[bytes | None, int]:
     return (buf, found) if found else (None, 0)
 
 
-def _body(chunks: Iterator[bytes], skip: int, t: _Tags, touched: list[int], by_row: dict[int, dict[int, CellValue]],
-          editor: _RowEditor, footers: dict[str, str], result: SheetResult) -> Iterator[bytes | memoryview]:
+def _body(chunks: Iterator[bytes], skip: int, t: Tags, touched: list[int], by_row: dict[int, dict[int, CellValue]],
+          editor: RowEditor, footers: dict[str, str], result: SheetResult) -> Iterator[bytes | memoryview]:
     """The part after its first ``skip`` bytes, the rows in ``touched`` rebuilt and the right part of
     each print footer in ``footers`` set (io/xlsx_footer; ``result.footers_written`` names them)."""
     close = b"</" + t.prefix + b"sheetData>"
@@ -179,10 +179,10 @@ def _after(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
         skip = 0
 
 
-def _index_window(xml: bytes, t: _Tags, prev: int) -> tuple[list[_Row], int]:
+def _index_window(xml: bytes, t: Tags, prev: int) -> tuple[list[Row], int]:
     """The rows of one window (as :func:`~kehoach_xl.io.xlsx_sheet._index_rows` finds them), numbers
     rising from ``prev`` (the last row of the windows before)."""
-    rows: list[_Row] = []
+    rows: list[Row] = []
     for m in t.row_open.finditer(xml):
         tag = m.group(0)
         r = _ATTR_R.search(tag)
@@ -190,6 +190,6 @@ def _index_window(xml: bytes, t: _Tags, prev: int) -> tuple[list[_Row], int]:
         if num <= prev:
             raise SheetPatchError("các dòng trong bảng tính không theo thứ tự tăng dần")
         row_end = m.end() if tag.endswith(b"/>") else xml.index(t.row_close, m.end()) + len(t.row_close)
-        rows.append(_Row(num, m.start(), row_end, m.end()))
+        rows.append(Row(num, m.start(), row_end, m.end()))
         prev = num
     return rows, prev
