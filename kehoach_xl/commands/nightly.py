@@ -188,7 +188,6 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     # full passes would scan them again and again for nothing (their memory is still freed by
     # reference counting; ``nightly`` unfreezes them at the end).
     gc.freeze()
-    md.chained = True  # each step's data is the next one's input: the parts worked out are handed on
     stamp = md.stamp
     day = as_of or dt.date.today()
     parts: dict[str, MasterChanges] = {}
@@ -216,7 +215,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         again = read_master_and(master, extra, below={})[1]
         for ch in applied:
             again = apply_changes(again, ch)
-        data = master_from_grids(again, master, stamp, previous=({}, md))  # rows read afresh, caches handed on
+        data = master_from_grids(again, master, stamp)
         last_used = held_in_rows(data, again)[0]
         return data
 

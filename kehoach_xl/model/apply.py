@@ -207,12 +207,9 @@ def _follow_sheet(data: SheetData, cells: Mapping[tuple[int, int], Any], appends
 def replace_sheets(md: MasterData, sheets: Mapping[str, Any]) -> MasterData:
     """A new MasterData: ``md`` with ``sheets`` (attribute → its ``SheetData``, or the settings) put in.
 
-    It answers nothing from ``md``'s memo (its data differs) but shares its value-keyed caches.
+    It answers nothing from ``md``'s memo (its data differs).
     """
-    out = dataclasses.replace(md, **sheets)
-    out._caches = md._caches  # value-keyed: right for the new data too
-    out.chained = md.chained
-    return out
+    return dataclasses.replace(md, **sheets)
 
 
 def combine(parts: Iterable[MasterChanges], *, consume: bool = False) -> MasterChanges:

@@ -92,13 +92,6 @@ class MasterData:
     # that changes the data builds a new one (``model/apply.follow_changes``, else
     # ``master_from_grids``), which starts empty.
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # Caches whose keys hold every input of the value they map to (a part row's cells → its Part):
-    # right for any data, so ``follow_changes`` and ``master_from_grids(previous=...)`` hand them on to the next step's
-    # MasterData, which then works out again only what a change touched.
-    _caches: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # True for the reads of a chain of steps (the nightly): only they keep those caches, keyed by every
-    # input; a command that reads once would only pay for the keys (~70 MiB at 50,000 tasks).
-    chained: bool = field(default=False, repr=False, compare=False)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> MasterData:
         # A copy is made to be changed (tests, what-if runs): it must not answer from the original's memo.
@@ -106,7 +99,7 @@ class MasterData:
 
         new = object.__new__(MasterData)
         for f in fields(self):
-            setattr(new, f.name, {} if f.name in ("_memo", "_caches") else copy.deepcopy(getattr(self, f.name), memo))
+            setattr(new, f.name, {} if f.name == "_memo" else copy.deepcopy(getattr(self, f.name), memo))
         return new
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -114,15 +107,6 @@ class MasterData:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
-
-    def cache(self, name: str) -> Any:
-        """The value-keyed cache ``name`` shared along a chain of steps (None the first time);
-        :meth:`keep_cache` stores the one built from this read."""
-        return self._caches.get(name)
-
-    def keep_cache(self, name: str, value: Any) -> None:
-        if self.chained:
-            self._caches[name] = value
 
     @property
     def plan_year(self) -> int | None:
@@ -173,10 +157,8 @@ def read_value(value: Any) -> Any:
     return value
 
 
-def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0,
-                    previous: tuple[list[list[Any]], SheetData] | None = None) -> SheetData:
-    """The sheet's rows by header. ``previous``: (grid, data) of an earlier read of the same sheet; a
-    row that is the very same list there (``model/apply`` copies only the rows it changes) keeps its dict."""
+def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0) -> SheetData:
+    """The sheet's rows by header."""
     data = SheetData(sheet=sheet)
     if not grid:
         data.present = True
@@ -194,17 +176,8 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0,
     places = [j - 1 for j in data.columns.values()]
     make = row_maker(data.columns)  # the rows share one key table (model/rows)
     conv = read_value
-    old_grid: list[list[Any]] = []
-    old: dict[int, dict[str, Any]] = {}
-    if previous is not None and previous[1].columns == data.columns and previous[1].header_row == data.header_row:
-        old_grid, old = previous[0], dict(zip(previous[1].row_numbers, previous[1].rows, strict=True))
-    n_old = len(old_grid)
     for i in range(hdr_idx + 1, len(grid)):
         row = grid[i]
-        if i < n_old and row is old_grid[i] and (i + 1 + offset_row) in old:
-            data.rows.append(old[i + 1 + offset_row])
-            data.row_numbers.append(i + 1 + offset_row)
-            continue
         n = len(row)
         values = [conv(row[j]) if j < n else None for j in places]
         if not any(v is not None for v in values):
@@ -224,14 +197,11 @@ def find_sheet_name(names: Iterable[str], wanted: str) -> str | None:
 
 def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "",
                       stamp: tuple[int, int] | None = None, *,
-                      previous: tuple[Mapping[str, list[list[Any]]], MasterData] | None = None,
                       later: Mapping[str, Callable[[], list[list[Any]]]] | None = None) -> MasterData:
     """Build :class:`MasterData` from raw sheet grids (sheet name -> rows of values).
 
     This is how a live workbook inside Excel (xlwings) and a file on disk share
-    one code path: both are turned into grids first. ``previous``: (grids, data) of an earlier
-    call; a sheet whose grid is the very same list there keeps its ``SheetData`` (the nightly's
-    steps change a few sheets of many, and ``apply_changes`` copies only those). ``later``: sheet
+    one code path: both are turned into grids first. ``later``: sheet
     name → a function giving its grid, for sheets read only when a rule first looks at their rows
     (:class:`DeferredSheetData`).
     """
@@ -247,12 +217,6 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
             d = SheetData(sheet=s, present=False)
             d.missing = [c.key for c in s.columns if c.required]
             return d
-        if previous is not None and previous[0].get(actual) is grids[actual]:
-            return getattr(previous[1], SHEET_ATTRS[s.key])
-        before = getattr(previous[1], SHEET_ATTRS[s.key]) if previous is not None else None
-        if previous is not None and previous[0].get(actual) is not None and type(before) is SheetData:
-            # The steps of a night change a few rows of a sheet: the others keep their dicts.
-            return read_sheet_rows(s, grids[actual], previous=(previous[0][actual], before))
         return read_sheet_rows(s, grids[actual])  # read, never changed: no copy of a 50,000-row grid
 
     settings: dict[str, Any] = {}
@@ -279,9 +243,6 @@ def master_from_grids(grids: Mapping[str, list[list[Any]]], path: Path | str = "
         stamp=stamp,
         parts=sheet(schema.PARTS),
     )
-    if previous is not None:
-        md._caches = previous[1]._caches  # value-keyed: right for the new data too
-        md.chained = True
     return md
 
 

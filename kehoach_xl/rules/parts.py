@@ -193,39 +193,18 @@ def _sheet_rows(md: MasterData) -> tuple[dict[tuple[str, str], Part], list[tuple
     return md.memo("sheet_parts", lambda: _sheet_parts(md))
 
 
-# The cells of a part row its Part is read from (the other columns are what the program writes).
-_PART_INPUTS = ("task_id", "unit", "role", "status", "progress", "completed_on", "result", "difficulties",
-                "proposals", "period")
-
-
-def _cells_key(row: Mapping[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
-    """The cells ``keys`` of ``row`` with their types (1, 1.0 and True are different cells), as a key."""
-    values = tuple(map(row.get, keys))
-    return (values, tuple(map(type, values)))
-
-
 def _sheet_parts(md: MasterData) -> tuple[dict[tuple[str, str], Part], list[tuple[str, str]]]:
     out: dict[tuple[str, str], Part] = {}
     keys: list[tuple[str, str]] = []
     if not md.parts.present:
         return out, keys
-    seen: dict[tuple[Any, ...], Part | None] = md.cache("sheet_parts") or {}
-    cache: dict[tuple[Any, ...], Part | None] = {}  # this read's rows only: the cache does not grow night by night
-    chained = md.chained
     for row in md.parts.rows:
-        if not chained:
-            part = _sheet_part(row)
-        elif (key := _cells_key(row, _PART_INPUTS)) in cache:
-            part = cache[key]
-        else:
-            part = seen[key] if key in seen else _sheet_part(row)
-            cache[key] = part
+        part = _sheet_part(row)
         if part is not None:
             out[(part.task_id, part.unit)] = part
             keys.append((part.task_id, part.unit))
         else:
             keys.append(_row_key(row))
-    md.keep_cache("sheet_parts", cache)
     return out, keys
 
 
@@ -265,11 +244,6 @@ def parts_of(md: MasterData, registry: Registry | None = None, *, from_sheet: bo
     return _parts_of(md, registry, from_sheet)
 
 
-# The cells of a task row its parts are built from (with its units' roles and its rows in "Phần việc").
-_TASK_INPUTS = ("id", "lead_units", "coordinating_units", "coordination_reports", "status", "progress",
-                "completed_on", "result", "difficulties", "proposals")
-
-
 def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part]:
     stored = sheet_parts(md) if from_sheet else {}
     stored_by_task: dict[str, list[Part]] = {}
@@ -282,16 +256,6 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
     periods: dict[tuple[str, str], str] | None = None  # from the history, only for a part the sheet lacks
     canonical: dict[str, str] = {}
     order = {u: i for i, u in enumerate(registry.unit_names)}
-    # A task whose inputs (its cells, roles and part rows; the registry; the history when it was
-    # read) are those of an earlier step of the night gets the parts worked out then.
-    name = f"parts_of:{from_sheet}"
-    seen = md.cache(name)
-    if seen is None or seen["units"] != registry.units or seen["leaders"] != registry.leaders:
-        seen = {"tasks": {}}
-    seen_tasks: dict[str, tuple[Any, Any, list[Part]]] = seen["tasks"]
-    chained = md.chained
-    cache: dict[str, tuple[Any, Any, list[Part]]] = {}
-    history = md.history
     out: list[Part] = []
     for row in md.tasks.rows:
         tid = normalize_text(row.get("id"))
@@ -299,13 +263,6 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
             continue
         owed = dict(roles.get(tid, {}))
         own_rows = tuple(stored_by_task.get(tid, ()))
-        key = (_cells_key(row, _TASK_INPUTS), tuple(owed.items()), own_rows) if chained else None
-        hit = seen_tasks.get(tid)
-        if hit is not None and hit[0] == key and (hit[1] is None or hit[1] is history):
-            cache[tid] = hit
-            out.extend(hit[2])
-            continue
-        used_history = False
         lines: dict[str, str] = {}
         for written, line in _lines(row.get("coordination_reports")):
             if written not in canonical:  # the same few names on every task: match each once
@@ -325,7 +282,6 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
             elif role in (Role.LEAD, Role.SYNTH):
                 if periods is None:
                     periods = _latest_periods(md)
-                used_history = True
                 parts.append(_column_part(tid, unit, role, row, line, periods.get((tid, unit))))
             elif line:
                 parts.append(_line_part(tid, unit, role, line))
@@ -334,10 +290,7 @@ def _parts_of(md: MasterData, registry: Registry, from_sheet: bool) -> list[Part
         if stored:
             parts = _with_stored(parts, stored, own_rows)
         parts.sort(key=lambda p: (ROLE_STRENGTH.index(p.role), order.get(p.unit, len(order)), p.unit))
-        if chained:
-            cache[tid] = (key, history if used_history else None, parts)
         out.extend(parts)
-    md.keep_cache(name, {"units": registry.units, "leaders": registry.leaders, "tasks": cache})
     return out
 
 
@@ -449,7 +402,7 @@ def _status_record(status: str, progress: float) -> str:
 
 def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                 _index: Mapping[str, int] | None = None,
-                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | _Asked | None = None,
+                _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
                 _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     """The task's status: derived from its parts unless the office set the cell by hand (rule 4)."""
     ts = _task_status(md, tid, parts, _index=_index, _history=_history, _recorded=_recorded)
@@ -461,7 +414,7 @@ def task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
 
 def _task_status(md: MasterData, tid: str, parts: Sequence[Part], *,
                  _index: Mapping[str, int] | None = None,
-                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | _Asked | None = None,
+                 _history: Mapping[tuple[str, str], set[str | None]] | _OwnerStatuses | None = None,
                  _recorded: Mapping[str, tuple[str | None, float | None]] | None = None) -> TaskStatus:
     status, progress = derive_task_status(parts)
     i = (md.task_index() if _index is None else _index).get(tid)
@@ -507,44 +460,10 @@ class _OwnerStatuses:
         return self._map.get(key, default)
 
 
-class _Asked:
-    """The history as :func:`_task_status` sees it, noting whether it was asked."""
-
-    def __init__(self, inner: _OwnerStatuses) -> None:
-        self.inner, self.asked = inner, False
-
-    def get(self, key: tuple[str, str], default: Any = ()) -> Any:
-        self.asked = True
-        return self.inner.get(key, default)
-
-
 def task_statuses(md: MasterData, parts: Iterable[Part]) -> dict[str, TaskStatus]:
     index, history, recorded = md.task_index(), _OwnerStatuses(md), recorded_statuses(md)
-    # A task whose parts, status and progress cells and recorded status are those of an earlier
-    # step of the night keeps the status worked out then (unless the history decided it).
-    seen: dict[str, tuple[Any, TaskStatus]] = md.cache("task_statuses") or {}
-    cache: dict[str, tuple[Any, TaskStatus]] = {}
-    rows = md.tasks.rows
-    out: dict[str, TaskStatus] = {}
-    chained = md.chained
-    for tid, ps in parts_by_task(parts).items():
-        i = index.get(tid)
-        key = ((tuple(ps), _cells_key(rows[i] if i is not None else {}, ("status", "progress")), recorded.get(tid))
-               if chained else None)
-        hit = seen.get(tid)
-        if hit is not None and hit[0] == key:
-            ts = hit[1]
-        else:
-            asked = _Asked(history)
-            ts = task_status(md, tid, ps, _index=index, _history=asked, _recorded=recorded)
-            if asked.asked:
-                out[tid] = ts
-                continue
-        if chained:
-            cache[tid] = (key, ts)
-        out[tid] = ts
-    md.keep_cache("task_statuses", cache)
-    return out
+    return {tid: task_status(md, tid, ps, _index=index, _history=history, _recorded=recorded)
+            for tid, ps in parts_by_task(parts).items()}
 
 
 def part_state(row: Mapping[str, Any], part: Part, as_of: dt.date, *, task_done: bool = False,

@@ -32,9 +32,7 @@ EXTRA = [schema.PROBLEMS_SHEET_NAME, "Tổng hợp"]
 
 
 def _read(master: Path) -> tuple[MasterData, dict[str, list[list[Any]]]]:
-    md, grids = read_master_and(master, EXTRA)
-    md.chained = True
-    return md, grids
+    return read_master_and(master, EXTRA)
 
 
 def _assert_same(md: MasterData, last: dict[str, int], grids: dict[str, list[list[Any]]]) -> None:

@@ -1,8 +1,8 @@
-"""The nightly's steps hand their worked-out parts, statuses and rows on to the next step's data.
+"""The nightly's steps hand their rows on to the next step's data (``follow_changes``).
 
 What a step gets that way must be exactly what a fresh read of the same cells gives: these tests
-chain the steps as the nightly does (``apply_changes`` then ``master_from_grids(previous=...)``)
-and compare each step's parts, task statuses and rows with those of data built afresh.
+chain the steps as the nightly does and compare each step's parts, task statuses and rows with
+those of data built afresh from the changed grids.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from kehoach_xl.commands.merge import compute_inbox
 from kehoach_xl.io.master_read import read_master_and
 from kehoach_xl.model import schema
-from kehoach_xl.model.apply import apply_changes
+from kehoach_xl.model.apply import apply_changes, follow_changes, held_in_rows
 from kehoach_xl.model.changes import MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData, master_from_grids
@@ -42,8 +42,9 @@ def _same_as_fresh(md: MasterData, grids: dict[str, list[list[Any]]]) -> None:
 
 def _step(md: MasterData, grids: dict[str, list[list[Any]]], ch: MasterChanges
           ) -> tuple[MasterData, dict[str, list[list[Any]]]]:
-    after = apply_changes(grids, ch)
-    return master_from_grids(after, "x.xlsx", previous=(grids, md)), after
+    followed = follow_changes(md, ch, held_in_rows(md, grids)[0])
+    assert followed is not None
+    return followed, apply_changes(grids, ch)
 
 
 def test_each_step_sees_the_parts_a_fresh_read_gives(tmp_path: Path) -> None:
@@ -54,7 +55,6 @@ def test_each_step_sees_the_parts_a_fresh_read_gives(tmp_path: Path) -> None:
         if slug.startswith("Thanh"):
             break
     md, grids = read_master_and(master)
-    md.chained = True  # as the nightly marks its first read
     grids = {k: v for k, v in grids.items()}
     parts_of(md), task_statuses(md, parts_of(md))  # the first step works them out
     cfg = Config()
@@ -70,7 +70,6 @@ def test_each_step_sees_the_parts_a_fresh_read_gives(tmp_path: Path) -> None:
 def test_a_changed_cell_is_not_answered_from_the_earlier_step(tmp_path: Path) -> None:
     master, _files, _inbox = setup_month(tmp_path)
     md, grids = read_master_and(master)
-    md.chained = True
     before = {(p.task_id, p.unit): p for p in parts_of(md)}
     statuses = task_statuses(md, parts_of(md))
     i = next(k for k, r in enumerate(md.parts.rows) if r["task_id"] == T6)

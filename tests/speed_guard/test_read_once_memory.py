@@ -1,5 +1,7 @@
-"""What one read of the master costs in memory: rows on a shared key table, no caches for a next step
-when there is none. (Operation counts and object sizes, not timings: bench/ measures the peaks.)
+"""What one read of the master costs in memory: rows on a shared key table. (Operation counts and
+object sizes, not timings: bench/ measures the peaks.) The value-keyed caches that once handed parts
+from one step of the nightly to the next are gone: at 50,000 tasks they cost 58–85 MiB of the night's
+peak and saved no time (bench/results_round11_memory.md).
 
 At 50,000 tasks these two brought summary, report and briefing from 429–473 MiB to 304–325 MiB
 (bench/results_round5.md).
@@ -13,12 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from kehoach_xl.io.master_read import read_master, read_master_and
-from kehoach_xl.model.apply import apply_changes
-from kehoach_xl.model.changes import MasterChanges
-from kehoach_xl.model.master import master_from_grids
+from kehoach_xl.io.master_read import read_master
 from kehoach_xl.model.rows import row_maker
-from kehoach_xl.rules import parts as parts_rules
 from tests.bad_inputs.make import setup_month
 
 
@@ -46,50 +44,6 @@ def test_a_row_maker_past_the_shared_limit_gives_plain_dicts() -> None:
     assert a == {"k0": 0, "k1": 1, "k2": 2, "k3": 3, "k4": 4} and b["k4"] == 9
     b["extra"] = 1  # a key added later: that row alone, the others unchanged
     assert "extra" not in a and b["extra"] == 1
-
-
-def test_a_single_read_keys_nothing_for_a_next_step(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    keyed: list[object] = []
-    real = parts_rules._cells_key
-    monkeypatch.setattr(parts_rules, "_cells_key", lambda *a: keyed.append(a) or real(*a))
-    md = read_master(master)
-    ps = parts_rules.parts_of(md)
-    parts_rules.task_statuses(md, ps)
-    assert ps and keyed == [] and md._caches == {}
-
-
-def test_the_nightly_chain_still_hands_its_parts_on(master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[object] = []
-    real = parts_rules._sheet_part
-    monkeypatch.setattr(parts_rules, "_sheet_part", lambda row: built.append(row) or real(row))
-    md, grids = read_master_and(master)
-    md.chained = True
-    first = parts_rules.parts_of(md)
-    n = len(built)
-    assert n == len(md.parts.rows) > 0
-    ch = MasterChanges()
-    ch.set("Nhiệm vụ", md.tasks.row_numbers[0], md.tasks.columns["notes"], "ghi chú mới")
-    after = apply_changes(grids, ch)
-    md2 = master_from_grids(after, master, previous=(grids, md))
-    assert md2.chained
-    assert parts_rules.parts_of(md2) == first
-    assert len(built) == n  # no part row read again: the step before had worked them out
-
-
-def test_every_read_of_the_night_is_chained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kehoach_xl.commands.nightly import nightly
-    from kehoach_xl.commands.simulate import simulate_unit_submissions
-    from tests.bad_inputs.make import AS_OF
-
-    master, files, inbox = setup_month(tmp_path)
-    (tmp_path / "kehoach.toml").write_text('master = "so_theo_doi.xlsx"\n', encoding="utf-8")
-    simulate_unit_submissions(inbox, list(files.values()), seed=3)
-    chained: list[bool] = []
-    real = parts_rules._sheet_parts
-    monkeypatch.setattr(parts_rules, "_sheet_parts", lambda md: chained.append(md.chained) or real(md))
-    rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, progress=False)
-    assert rep.merge["written"] is True, rep.to_dict()
-    assert len(chained) >= 2 and all(chained), chained  # the merge's read and the steps after it
 
 
 # What is loaded when the write starts (the verification opens the written file with openpyxl at the
