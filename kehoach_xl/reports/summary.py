@@ -492,8 +492,8 @@ def _issue_lines(s: Summary) -> tuple[list[list[Any]], list[str]]:
         for text, units in items:
             lines.append([text])
             roles.append("b")
-            lines.append(["Đơn vị nêu: " + "; ".join(
-                f"{unit} (nhiệm vụ {', '.join(f.id for f in fs)})" for unit, fs in units) + "."])
+            lines.append([clipped("Đơn vị nêu: " + "; ".join(
+                f"{unit} (nhiệm vụ {', '.join(f.id for f in fs)})" for unit, fs in units) + ".")])
             roles.append("d")
     return lines, roles
 
@@ -523,13 +523,43 @@ def month_label(period: str) -> str:
     return f"tháng {int(m)}/{y}"
 
 
-def _cites(fs: list[TaskFact]) -> str:
-    return "; ".join(cite(f) for f in fs)
+# What one cell holds (Excel). A longer line would be cut by the writer, so the sheet would never equal
+# the summary made from it and every night, even one with nothing new, would write it again.
+CELL_TEXT_MAX = 32_767
+
+
+def cited_line(head: str, fs: list[TaskFact]) -> str:
+    """``head`` and the tasks cited, "; " between them; as many as one cell holds, the rest counted
+    ("…; … và 1.234 nhiệm vụ khác"): the count of them all stands in the next column."""
+    text = head + "; ".join(cite(f) for f in fs)
+    if len(text) <= CELL_TEXT_MAX:
+        return text
+    room = CELL_TEXT_MAX - len(f"; … và {vn.integer(len(fs))} nhiệm vụ khác")
+    out, n = head, 0
+    for f in fs:
+        piece = ("; " if n else "") + cite(f)
+        if len(out) + len(piece) > room:
+            break
+        out, n = out + piece, n + 1
+    return out + f"{'; ' if n else ''}… và {vn.integer(len(fs) - n)} nhiệm vụ khác"
+
+
+_CLIPPED = " … (danh sách dài hơn một ô Excel chứa được; xem đủ ở sheet “Nhiệm vụ”)."
+
+
+def clipped(text: str) -> str:
+    """``text`` as one cell holds it: a longer one cut after its last full item (", " or "; ") and
+    said so, the same way every time (so a night with nothing new finds the sheet as it would make it)."""
+    if len(text) <= CELL_TEXT_MAX:
+        return text
+    room = CELL_TEXT_MAX - len(_CLIPPED)
+    cut = max(text.rfind(", ", 0, room), text.rfind("; ", 0, room))
+    return text[: cut if cut > 0 else room] + _CLIPPED
 
 
 def _comparison_rows(s: Summary) -> list[list[Any]]:
     c = s.comparison
-    finished = (f"Nhiệm vụ hoàn thành trong {month_label(s.period)}: {_cites(s.finished)}"
+    finished = (cited_line(f"Nhiệm vụ hoàn thành trong {month_label(s.period)}: ", s.finished)
                 if s.finished else "")
     if c is None:
         return [[finished, len(s.finished)]] if s.finished else []
@@ -539,9 +569,9 @@ def _comparison_rows(s: Summary) -> list[list[Any]]:
         ["Số nhiệm vụ quá hạn", c.previous_overdue, s.total.overdue],
     ]
     if c.newly_overdue:
-        rows.append([f"Nhiệm vụ mới quá hạn trong kỳ: {_cites(c.newly_overdue)}", None, len(c.newly_overdue)])
+        rows.append([cited_line("Nhiệm vụ mới quá hạn trong kỳ: ", c.newly_overdue), None, len(c.newly_overdue)])
     if c.no_longer_overdue:
-        rows.append([f"Nhiệm vụ hết quá hạn so với kỳ trước: {_cites(c.no_longer_overdue)}", None,
+        rows.append([cited_line("Nhiệm vụ hết quá hạn so với kỳ trước: ", c.no_longer_overdue), None,
                      len(c.no_longer_overdue)])
     return rows
 
