@@ -107,8 +107,9 @@ def follow_changes(md: MasterData, changes: MasterChanges, last_used: dict[str, 
     leaves alone their ``SheetData``.
 
     None, and ``md`` and ``last_used`` untouched, for a change only the grids can follow: a new
-    sheet, a sheet cleared, the settings, a cell outside the rows held (the header, an empty row),
-    a row left with no value, an appended row with nothing in it, a sheet found under two names.
+    sheet, a sheet cleared, a settings label or a settings row no setting is read from, a cell
+    outside the rows held (the header, an empty row), a row left with no value, an appended row
+    with nothing in it, a sheet found under two names.
     """
     if changes.new_sheets:
         return None
