@@ -194,15 +194,12 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
     merge_report = None
     failed: list[str] = []
 
-    applied: list[MasterChanges] = []  # the steps' changes the data has moved on by, in order
-
     def advance(step: str, changes: MasterChanges) -> None:
         """Keep ``changes`` and move the data on to what they leave."""
         nonlocal md, grids
         if changes.is_empty():
             return
         parts[step] = changes
-        applied.append(changes)
         grids = apply_changes(grids, changes)  # the sheets kept as grids (summary, problems list)
         md = follow_changes(md, changes, last_used) or read_again()
         gc.freeze()  # the step's data lives on as the next step's input
@@ -213,8 +210,9 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         until the write, which refuses it if it was saved meanwhile."""
         nonlocal last_used
         again = read_master_and(master, extra, below={})[1]
-        for ch in applied:
-            again = apply_changes(again, ch)
+        for step, ch in parts.items():  # in the order the steps ran; validation changes no data
+            if step != "validate":
+                again = apply_changes(again, ch)
         data = master_from_grids(again, master, stamp)
         last_used = held_in_rows(data, again)[0]
         return data
@@ -246,15 +244,12 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         log.error("bước tổng hợp lỗi: %s", exc)
         rep.steps.append(StepResult("merge", "failed", str(exc)))
 
-    problems_fresh: list[bool] = []  # whether the problems sheet differs in more than its "checked at" time
+    problems_cell: list[tuple[str, int, int]] = []
 
     def _validate() -> str:
         v = validation_report(md, below, as_of=as_of, config=cfg)
         ch = compute_problems_sheet(md, v)
-        cell = (find_sheet_name(md.sheet_names, schema.PROBLEMS_SHEET_NAME) or "", 2, 1)
-        # Decided now, on the data the sheet was made from: keeping that data to decide after the
-        # write's other steps held a second copy of every row refresh changes (the night's peak).
-        problems_fresh.append(changes_anything(grids, ch, ignore=[cell]))
+        problems_cell.append((find_sheet_name(md.sheet_names, schema.PROBLEMS_SHEET_NAME) or "", 2, 1))
         parts["validate"] = ch  # the data the later steps read does not change
         return f"{len(v.errors)} lỗi, {len(v.warnings)} cảnh báo (sheet Kiểm tra)"
 
@@ -284,6 +279,7 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         t = s.total
         return f"hoàn thành {t.done}/{t.total}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}"
 
+    grids_after_merge = grids  # the summary and problems sheets only: the rows' grids went after the read
     for step, compute in (("validate", _validate), ("refresh", _refresh), ("summary", _summary)):
         run(step, compute)
 
@@ -298,16 +294,15 @@ def _night(master: Path, cfg: Config, rep: NightlyReport, *, as_of: dt.date | No
         return
     # The problems sheet's "checked at" time alone is no reason to write; with anything else it is fresh.
     validate_ch = parts.pop("validate", None)
-    if validate_ch is not None and (parts or problems_fresh[0]):
+    if validate_ch is not None and (parts or changes_anything(grids_after_merge, validate_ch, ignore=problems_cell)):
         parts = {"merge": parts.get("merge"), "validate": validate_ch, **parts}
     changes = combine((ch for ch in parts.values() if ch is not None), consume=True)
     # The steps' data is not needed to write (at 50,000 tasks, hundreds of MiB): the writer's peak is
     # its own. ``combine`` took the steps' cells and rows over, so of ``parts`` only which steps wrote is kept.
-    md = grids = out = validate_ch = None  # noqa: F841
+    md = grids = grids_after_merge = out = validate_ch = None  # noqa: F841
     below.clear()
     wrote = {k: ch is not None for k, ch in parts.items()}
-    parts.clear()
-    applied.clear()  # else the steps' log lists would outlive the write's use of them (consume)
+    parts.clear()  # else the steps' log lists would outlive the write's use of them (consume)
     if not changes.is_empty() or changes.log:
         try:
             res = write_master(master, changes, action="nightly", config=cfg, expect=stamp, consume=True)

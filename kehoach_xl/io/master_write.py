@@ -42,7 +42,7 @@ from kehoach_xl.io.write_errors import (
 )
 from kehoach_xl.model import schema
 from kehoach_xl.model.address import col_letters
-from kehoach_xl.model.changes import CellValue, LogEntry, MasterChanges, log_rows
+from kehoach_xl.model.changes import EXCEL_TEXT_MAX, CellValue, LogEntry, MasterChanges, log_rows
 from kehoach_xl.model.config import Config, load_config
 
 __all__ = [
@@ -172,9 +172,6 @@ def _check_unchanged(path: Path, expect: tuple[int, int] | None) -> None:
             f"Sổ theo dõi '{path.name}' vừa được thay đổi trong lúc chương trình đang xử lý; hãy chạy lại lệnh. "
             f"Sổ theo dõi vẫn giữ nguyên."
         )
-
-
-EXCEL_TEXT_MAX = 32767  # characters a cell holds; Excel "repairs" (cuts) a longer one when it opens the file
 
 
 def _fit_text(changes: MasterChanges, master_name: str) -> int:

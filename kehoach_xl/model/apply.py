@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kehoach_xl.model import schema
-from kehoach_xl.model.changes import Cells, Link, MasterChanges
+from kehoach_xl.model.changes import EXCEL_TEXT_MAX, Cells, Link, MasterChanges
 from kehoach_xl.model.master import SHEET_ATTRS, MasterData, SheetData, find_sheet_name, read_value
 from kehoach_xl.model.rows import row_maker
 from kehoach_xl.text import name_key, normalize_text
@@ -146,9 +146,8 @@ def follow_changes(md: MasterData, changes: MasterChanges, last_used: dict[str, 
         new[attr], moved[actual] = followed
     if not new:
         return md  # nothing the rows hold changed: what was worked out from them still holds
-    out = replace_sheets(md, new)
     last_used.update(moved)
-    return out
+    return dataclasses.replace(md, **new)  # a new MasterData: its memo starts empty, the data differs
 
 
 def _follow_settings(md: MasterData, cells: Mapping[tuple[int, int], Any]) -> dict[str, Any] | None:
@@ -205,14 +204,6 @@ def _follow_sheet(data: SheetData, cells: Mapping[tuple[int, int], Any], appends
     return out, last
 
 
-def replace_sheets(md: MasterData, sheets: Mapping[str, Any]) -> MasterData:
-    """A new MasterData: ``md`` with ``sheets`` (attribute → its ``SheetData``, or the settings) put in.
-
-    It answers nothing from ``md``'s memo (its data differs).
-    """
-    return dataclasses.replace(md, **sheets)
-
-
 def combine(parts: Iterable[MasterChanges], *, consume: bool = False) -> MasterChanges:
     """One change set doing what ``parts`` do in order: a later cell wins, a later clear drops the
     earlier cells it covers, appended rows and log entries are concatenated, a later footer wins.
@@ -254,12 +245,13 @@ def combine(parts: Iterable[MasterChanges], *, consume: bool = False) -> MasterC
 
 
 def same_value(a: Any, b: Any) -> bool:
-    """Equal as the workbook shows them: '' is empty, 5.0 is 5, a midnight datetime is its date."""
+    """Equal as the workbook holds them: '' is empty, 5.0 is 5, a midnight datetime is its date, a
+    text longer than a cell is what the writer keeps of it (else the sheet never equals it)."""
     a, b = _cell(a), _cell(b)
     if isinstance(a, str):
-        a = normalize_text(a, keep_newlines=True) or None
+        a = normalize_text(a[:EXCEL_TEXT_MAX], keep_newlines=True) or None
     if isinstance(b, str):
-        b = normalize_text(b, keep_newlines=True) or None
+        b = normalize_text(b[:EXCEL_TEXT_MAX], keep_newlines=True) or None
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, dt.datetime) and a.time() == dt.time(0):

@@ -38,6 +38,8 @@ class Link:
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | Link | None
 
+EXCEL_TEXT_MAX = 32_767  # characters a cell holds; Excel "repairs" (cuts) a longer one when it opens the file
+
 
 class Cells(MutableMapping[tuple[int, int], "CellValue"]):
     """A sheet's cells to set, ``(row, col) → value`` as a mapping, held row by row (``rows``).
@@ -112,9 +114,6 @@ class Cells(MutableMapping[tuple[int, int], "CellValue"]):
         pairs = other.items() if isinstance(other, Mapping) else other
         for (r, c), v in pairs:
             self.put(r, c, v)
-
-    def copy(self) -> Cells:
-        return Cells(self)
 
     def __repr__(self) -> str:
         return f"Cells({dict(self.items())!r})"

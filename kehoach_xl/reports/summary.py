@@ -22,7 +22,7 @@ from typing import Any
 from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.address import col_letters
-from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.changes import EXCEL_TEXT_MAX, LogEntry, MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
@@ -523,18 +523,14 @@ def month_label(period: str) -> str:
     return f"tháng {int(m)}/{y}"
 
 
-# What one cell holds (Excel). A longer line would be cut by the writer, so the sheet would never equal
-# the summary made from it and every night, even one with nothing new, would write it again.
-CELL_TEXT_MAX = 32_767
-
-
 def cited_line(head: str, fs: list[TaskFact]) -> str:
     """``head`` and the tasks cited, "; " between them; as many as one cell holds, the rest counted
-    ("…; … và 1.234 nhiệm vụ khác"): the count of them all stands in the next column."""
+    ("…; … và 1.234 nhiệm vụ khác"): the count of them all stands in the next column. (The writer
+    would cut a longer line mid-citation.)"""
     text = head + "; ".join(cite(f) for f in fs)
-    if len(text) <= CELL_TEXT_MAX:
+    if len(text) <= EXCEL_TEXT_MAX:
         return text
-    room = CELL_TEXT_MAX - len(f"; … và {vn.integer(len(fs))} nhiệm vụ khác")
+    room = EXCEL_TEXT_MAX - len(f"; … và {vn.integer(len(fs))} nhiệm vụ khác")
     out, n = head, 0
     for f in fs:
         piece = ("; " if n else "") + cite(f)
@@ -550,9 +546,9 @@ _CLIPPED = " … (danh sách dài hơn một ô Excel chứa được; xem đủ
 def clipped(text: str) -> str:
     """``text`` as one cell holds it: a longer one cut after its last full item (", " or "; ") and
     said so, the same way every time (so a night with nothing new finds the sheet as it would make it)."""
-    if len(text) <= CELL_TEXT_MAX:
+    if len(text) <= EXCEL_TEXT_MAX:
         return text
-    room = CELL_TEXT_MAX - len(_CLIPPED)
+    room = EXCEL_TEXT_MAX - len(_CLIPPED)
     cut = max(text.rfind(", ", 0, room), text.rfind("; ", 0, room))
     return text[: cut if cut > 0 else room] + _CLIPPED
 

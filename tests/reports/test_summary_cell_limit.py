@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from kehoach_xl.model.changes import EXCEL_TEXT_MAX as CELL_TEXT_MAX
 from kehoach_xl.reports.figures import TaskFact
-from kehoach_xl.reports.summary import CELL_TEXT_MAX, cite, cited_line, clipped
+from kehoach_xl.reports.summary import cite, cited_line, clipped
 
 HEAD = "Nhiệm vụ mới quá hạn trong kỳ: "
 
@@ -48,3 +49,17 @@ def test_a_long_line_is_cut_after_its_last_whole_item_and_says_so() -> None:
     assert text.startswith(kept) and text[len(kept):len(kept) + 2] in (", ", "; ")  # cut after a whole item
     assert len(kept) > CELL_TEXT_MAX - 200  # as much as the cell holds
     assert clipped(text) == out and clipped("ngắn") == "ngắn"  # the same every time; a short line as it is
+
+
+def test_a_text_longer_than_a_cell_equals_what_the_writer_kept_of_it() -> None:
+    """The mechanism under every program-written sheet: a change is judged against the sheet as the
+    writer leaves it, so a longer text already written (cut) is no reason to write again."""
+    from kehoach_xl.model.apply import changes_anything, same_value
+    from kehoach_xl.model.changes import MasterChanges
+
+    long = "NV00001; " * 5_000
+    assert same_value(long[:CELL_TEXT_MAX], long) and not same_value(long[: CELL_TEXT_MAX - 1], long)
+    ch = MasterChanges()
+    ch.set("Tổng hợp", 2, 1, long)
+    assert not changes_anything({"Tổng hợp": [["Tiêu đề"], [long[:CELL_TEXT_MAX]]]}, ch)
+    assert changes_anything({"Tổng hợp": [["Tiêu đề"], [long[:100]]]}, ch)
