@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, ValuesView
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from kehoach_xl import vn
 from kehoach_xl.model.schema import LIST_SEP, LOG
@@ -159,7 +159,22 @@ class LogEntry:
     user: str = ""
 
 
-def log_rows(entries: Iterable[LogEntry], cols: Mapping[str, int], user: str) -> list[list[CellValue]]:
+class LogRecord(Protocol):
+    """What a row of the log sheet is made from: a :class:`LogEntry`, or a record of a command's own
+    that carries the same attributes (the merge's ``AppliedChange``, one record per cell it set)."""
+
+    action: str
+    file: str
+    unit: str
+    task_id: str
+    field: str
+    old: Any
+    new: Any
+    time: dt.datetime | None
+    user: str
+
+
+def log_rows(entries: Iterable[LogRecord], cols: Mapping[str, int], user: str) -> list[list[CellValue]]:
     """Rows for the log sheet ("Nhật ký"), each value in the column its header was found in.
 
     Old and new values as the log shows them (dd/mm/yyyy, decimal comma); an entry without a time
@@ -206,7 +221,7 @@ class MasterChanges:
     cells: dict[str, MutableMapping[tuple[int, int], CellValue]] = field(default_factory=dict)
     appends: dict[str, list[list[CellValue]]] = field(default_factory=dict)
     clear_from: dict[str, int] = field(default_factory=dict)
-    log: list[LogEntry] = field(default_factory=list)
+    log: list[LogRecord] = field(default_factory=list)  # LogEntry, or a command's record of the same shape
     # Row height (points) of each appended row, parallel to ``appends``; None keeps the copied one.
     append_heights: dict[str, list[float | None]] = field(default_factory=dict)
     # Custom heights (points) of rows the change set writes, for sheets the program owns (the summary).

@@ -8,12 +8,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
-from typing import Any
+from typing import Any, ClassVar
 
 from kehoach_xl import vn
 from kehoach_xl.model import schema
 from kehoach_xl.model.address import sheet_cell
-from kehoach_xl.model.changes import LogEntry, MasterChanges
+from kehoach_xl.model.changes import MasterChanges
 from kehoach_xl.model.config import Config
 from kehoach_xl.model.master import MasterData
 from kehoach_xl.model.outcome import Outcome
@@ -50,12 +50,14 @@ log = logging.getLogger(__name__)
 
 # A merge compares the same few values again and again (each period, status and figure of 40 files
 # against the master): their text forms and fingerprints are worked out once. ``typed``: 1 and True differ.
-@functools.lru_cache(maxsize=1 << 16, typed=True)
+# Small on purpose: the values met again are few, a unit's own text is met once, and 65,536 of them
+# held ~16 MiB through a merge at 50,000 tasks for no gain in time.
+@functools.lru_cache(maxsize=1 << 12, typed=True)
 def _canon_cached(value: Any) -> str:
     return canon_value(value)
 
 
-@functools.lru_cache(maxsize=1 << 16, typed=True)
+@functools.lru_cache(maxsize=1 << 12, typed=True)
 def _hash_cached(value: Any) -> str:
     return value_hash(value)
 
@@ -116,23 +118,48 @@ class Conflict:
         return out
 
 
-@dataclass(slots=True)  # one per cell a merge sets: ~190,000 at 50,000 tasks
+@dataclass(slots=True, eq=False)  # one per cell a merge sets: ~240,000 at 50,000 tasks
 class AppliedChange:
-    """A cell of the task list a file's report set: the values as they were read, shown on output.
+    """A cell of the task list a file's report set: shown on output, and the change's row of the log.
 
-    The values are the very objects the change set and the log already hold, and the address is
-    made when shown: as a dict with its address and both values' text it was ~50 MiB of a merge at
-    50,000 tasks, kept through the write for the report.
+    One record serves both: it has every attribute the log's rows are made from (``action``,
+    ``file``, ``unit``, ``task_id``, ``field`` as its header, ``old``, ``new``, ``time``, ``user``:
+    :class:`~kehoach_xl.model.changes.LogRecord`), so the change set's log holds these very objects.
+    A log entry beside each was ~26 MiB of a merge at 50,000 tasks. The values are the objects the
+    change set holds, and the address is made when shown: as a dict with its address and both
+    values' text it was ~50 MiB more, kept through the write for the report.
     """
 
     task_id: str
-    field: str
+    key: str  # the task column's key ("status"), or the attributed lines' (shown as they are)
     old: Any
     new: Any
-    sheet: str
     row: int
     col: int
-    shown: bool = False  # ``old`` and ``new`` are already the text to show (attributed lines)
+    origin: FileReport = field(repr=False)  # the file whose report set it: its name and unit
+    time: dt.datetime | None = None
+
+    action: ClassVar[str] = "merge"
+    user: ClassVar[str] = ""
+    sheet: ClassVar[str] = schema.TASKS.name  # a merge sets cells of the task list only
+
+    @property
+    def file(self) -> str:
+        return self.origin.file
+
+    @property
+    def unit(self) -> str:
+        return self.origin.unit
+
+    @property
+    def field(self) -> str:
+        """The column's header, as the log shows it."""
+        return FIELD_LABELS.get(self.key, self.key)
+
+    @property
+    def shown(self) -> bool:
+        """``old`` and ``new`` are already the text to show (attributed lines)."""
+        return self.key == _LINES
 
     @property
     def cell(self) -> str:
@@ -141,7 +168,7 @@ class AppliedChange:
 
     def to_dict(self) -> dict[str, Any]:
         old, new = (self.old, self.new) if self.shown else (_canon(self.old), _canon(self.new))
-        return {"task_id": self.task_id, "field": self.field, "old": old, "new": new, "cell": self.cell}
+        return {"task_id": self.task_id, "field": self.key, "old": old, "new": new, "cell": self.cell}
 
 
 @dataclass
@@ -388,12 +415,15 @@ def _column_situations(m: _Merge, tid: str, key: str, i: int | None, cands: list
 def _apply(m: _Merge, tid: str, key: str, i: int, r: _Report) -> None:
     cur = m.md.tasks.rows[i].get(key)
     m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[key], r.value)
-    m.changes.log.append(LogEntry("merge", file=r.sub.name, unit=r.sub.unit, task_id=tid, field=FIELD_LABELS[key],
-                                  old=cur, new=r.value, time=m.now))
-    tasks = m.md.tasks
-    m.files[r.sub.name].changes.append(AppliedChange(tid, key, cur, r.value, tasks.sheet.name, tasks.row_numbers[i],
-                                                     tasks.columns[key]))
+    _applied(m, AppliedChange(tid, key, cur, r.value, m.md.tasks.row_numbers[i], m.md.tasks.columns[key],
+                              m.files[r.sub.name], m.now))
     m.touched[tid] = r.sub
+
+
+def _applied(m: _Merge, change: AppliedChange) -> None:
+    """One record, in the file's report and in the log, in the order the merge set the cells."""
+    change.origin.changes.append(change)
+    m.changes.log.append(change)
 
 
 def _tell_column(m: _Merge, tid: str, key: str, s: Submission, reason: Reason) -> None:
@@ -486,11 +516,8 @@ def _write_lines(m: _Merge, tid: str, new_lines: dict[str, tuple[tuple[int, int]
     m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[_LINES], text)
     for unit, (_p, line, s) in sorted(new_lines.items()):
         old = existing.get(unit, (None, ""))[1]
-        m.changes.log.append(LogEntry("merge", file=s.name, unit=unit, task_id=tid, field=FIELD_LABELS[_LINES],
-                                      old=old, new=line, time=m.now))
-        m.files[s.name].changes.append(AppliedChange(tid, _LINES, old, line, m.md.tasks.sheet.name,
-                                                     m.md.tasks.row_numbers[i], m.md.tasks.columns[_LINES],
-                                                     shown=True))
+        _applied(m, AppliedChange(tid, _LINES, old, line, m.md.tasks.row_numbers[i], m.md.tasks.columns[_LINES],
+                                  m.files[s.name], m.now))
         m.touched.setdefault(tid, s)
 
 
@@ -598,10 +625,11 @@ def _merge_part(m: _Merge, part: Part, items: list[tuple[Submission, dict[str, A
 def _updated_parts(m: _Merge) -> tuple[list[Part], set[str]]:
     """Every part, each reporting unit's updated from its reports (a unit the task does not name that
     reports on it gets a coordinating part: its report is kept), and the tasks reported on."""
-    before = parts_of(m.md)
-    stored = {(p.task_id, p.unit) for p in before} if m.md.parts.present else set()
-    by_key = {(p.task_id, p.unit): k for k, p in enumerate(before)}
-    after = list(before)
+    after = parts_of(m.md)  # a list of its own (the parts stay the master's until replaced)
+    # A part the sheet "Phần việc" is read for is one the master had before the merge: the key's
+    # position is below ``had`` (a set of them beside this index was ~11 MiB at 50,000 tasks).
+    by_key = {(p.task_id, p.unit): k for k, p in enumerate(after)}
+    had = len(after) if m.md.parts.present else 0
     recorded = _recorded_reports(m)
     reports = _part_reports(m)
     reported = {tid for tid, _unit in reports}
@@ -614,7 +642,7 @@ def _updated_parts(m: _Merge) -> tuple[list[Part], set[str]]:
         if k is None:
             after.append(Part(tid, unit, Role.COORD))
             k = by_key[(tid, unit)] = len(after) - 1
-        after[k] = _merge_part(m, after[k], items, (tid, unit) in stored, recorded.get((tid, unit)))
+        after[k] = _merge_part(m, after[k], items, k < had, recorded.get((tid, unit)))
     return after, reported
 
 

@@ -90,7 +90,7 @@ def test_a_lead_changing_one_cell_reports_that_cell_only(month: Month) -> None:
     assert [(e.task_id, e.field, e.value) for e in sub.entries] == [(T3, "result", "Đã rà soát 15 cuộc kiểm tra.")]
     rep = merge(month.master, month.inbox, now=NOW)
     assert rep.applied == 1
-    assert [c.field for f in rep.files for c in f.changes] == ["result"]
+    assert [c.key for f in rep.files for c in f.changes] == ["result"]
 
 
 def test_a_coordinator_changing_its_contribution(month: Month) -> None:

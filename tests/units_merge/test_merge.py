@@ -282,7 +282,7 @@ def test_applied_is_counted_from_the_files(tmp_path):
     from kehoach_xl.rules.merge import AppliedChange, FileReport, MergeReport
 
     def one(row: int) -> AppliedChange:
-        return AppliedChange("T1", "status", None, "Hoàn thành", "Nhiệm vụ", row, 10)
+        return AppliedChange("T1", "status", None, "Hoàn thành", row, 10, FileReport("a.xlsx"))
 
     rep = MergeReport(files=[FileReport("a", changes=[one(2), one(3)]), FileReport("b", changes=[one(4)])])
     assert rep.applied == 3 and rep.to_dict()["applied"] == 3
@@ -309,3 +309,26 @@ def test_deadline_state_follows_the_merge_without_a_refresh(tmp_path):
     assert row["status"] == schema.STATUS_DONE
     assert row["deadline_state"] == schema.DEADLINE_STATES["done_on_time"]
     assert row["days_remaining"] is None
+
+
+def test_one_record_per_applied_change_is_its_log_row(tmp_path_factory):
+    """The log holds the files' applied changes themselves: each row names the file, its unit and the
+    column's header, in the order the cells were set; nothing is counted twice."""
+    from kehoach_xl.model.changes import log_rows
+    from kehoach_xl.model.schema import LOG, TASKS
+
+    md, subs, cfg = _prepared(tmp_path_factory)
+    out = compute_merge(md, subs, config=cfg, as_of=NOW)
+    merged = [e for e in out.changes.log if e.action == "merge"]
+    applied = [c for f in out.result.files for c in f.changes]
+    assert merged and sorted(map(id, merged)) == sorted(map(id, applied))
+    cols = {c.key: j for j, c in enumerate(LOG.columns, start=1)}
+    rows = log_rows(merged, cols, "tester")
+    by_file = {f.file: f.unit for f in out.result.files}
+    headers = {c.header for c in TASKS.columns}
+    for e, row in zip(merged, rows, strict=True):
+        got = {k: row[j - 1] for k, j in cols.items()}
+        assert got["action"] == "merge" and got["file"] == e.origin.file and got["unit"] == by_file[e.origin.file]
+        assert got["field"] in headers and got["task_id"] == e.task_id and got["user"] == "tester"
+        assert got["time"] == NOW
+    assert {r[cols["field"] - 1] for r in rows} >= {"Tiến độ (%)"}
