@@ -112,3 +112,30 @@ def test_the_night_lets_its_steps_change_sets_go_once_combined(tmp_path, monkeyp
     assert rep.merge["written"] is True, rep.to_dict()
     assert len(refs) >= 3  # merge, validate, refresh (and the summary)
     assert len(seen) == 1 and not any(seen[0]), seen
+
+
+def test_the_check_opens_the_written_workbook_by_path_not_whole(tmp_path, monkeypatch):
+    """A night reads its small sheets back (settings, problems, summary) through calamine opened on the
+    written file's path: given a file object, calamine took the whole file in memory (~110 MiB at
+    50,000 tasks, the night's peak). The check still reads those sheets (by path)."""
+    import python_calamine
+
+    real = python_calamine.CalamineWorkbook
+    opened: list[str] = []
+
+    class Spy:
+        @staticmethod
+        def from_path(path, *a, **kw):
+            opened.append("path")
+            return real.from_path(path, *a, **kw)
+
+        @staticmethod
+        def from_filelike(fh, *a, **kw):
+            opened.append("filelike")
+            return real.from_filelike(fh, *a, **kw)
+
+    master, inbox = _month(tmp_path)
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Spy)
+    rep = nightly(tmp_path / "kehoach.toml", as_of=AS_OF, progress=False)
+    assert rep.merge["written"] is True, rep.to_dict()
+    assert "path" in opened and "filelike" not in opened, opened
