@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -523,34 +523,56 @@ def month_label(period: str) -> str:
     return f"tháng {int(m)}/{y}"
 
 
+# Excel shows and prints no row taller than 409 points: a first-column line wrapping past what that
+# height holds is cut on screen and on paper, and LibreOffice prints it over the page's footer. A
+# line the program writes stops at what the row shows (the lines it wraps to, at 13.2 points a line,
+# as ``row_heights`` sizes the row) and counts or points to the rest.
+ROW_MAX_PT = 409.0
+_LINES_MAX = int((ROW_MAX_PT - 4) / 13.2)
+
+
+def _fits(text: str) -> bool:
+    """``text`` whole in one first-column cell of the summary, as it is shown and printed."""
+    return len(text) <= EXCEL_TEXT_MAX and _lines(text, _WIDTHS[1], True) <= _LINES_MAX
+
+
+def _longest(n: int, fits: Callable[[int], bool]) -> int:
+    """The largest ``k`` in 0..n with ``fits(k)`` (``fits`` true up to some k, false after it)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def cited_line(head: str, fs: list[TaskFact]) -> str:
-    """``head`` and the tasks cited, "; " between them; as many as one cell holds, the rest counted
-    ("…; … và 1.234 nhiệm vụ khác"): the count of them all stands in the next column. (The writer
-    would cut a longer line mid-citation.)"""
-    text = head + "; ".join(cite(f) for f in fs)
-    if len(text) <= EXCEL_TEXT_MAX:
+    """``head`` and the tasks cited, "; " between them; as many as the row shows, the rest counted
+    ("…; … và 1.234 nhiệm vụ khác"): the count of them all stands in the next column."""
+    cites = [cite(f) for f in fs[: 4 * EXCEL_TEXT_MAX // 10]]  # more never fit: a cite is over 10 characters
+    text = head + "; ".join(cites)
+    if len(cites) == len(fs) and _fits(text):
         return text
-    room = EXCEL_TEXT_MAX - len(f"; … và {vn.integer(len(fs))} nhiệm vụ khác")
-    out, n = head, 0
-    for f in fs:
-        piece = ("; " if n else "") + cite(f)
-        if len(out) + len(piece) > room:
-            break
-        out, n = out + piece, n + 1
-    return out + f"{'; ' if n else ''}… và {vn.integer(len(fs) - n)} nhiệm vụ khác"
+
+    def line(n: int) -> str:
+        return head + "; ".join(cites[:n]) + f"{'; ' if n else ''}… và {vn.integer(len(fs) - n)} nhiệm vụ khác"
+
+    return line(_longest(len(cites), lambda n: _fits(line(n))))
 
 
-_CLIPPED = " … (danh sách dài hơn một ô Excel chứa được; xem đủ ở sheet “Nhiệm vụ”)."
+_CLIPPED = " … (danh sách còn tiếp; xem đủ ở sheet “Nhiệm vụ”)."
 
 
 def clipped(text: str) -> str:
-    """``text`` as one cell holds it: a longer one cut after its last full item (", " or "; ") and
+    """``text`` as the row shows it: a longer one cut after its last whole item (", " or "; ") and
     said so, the same way every time (so a night with nothing new finds the sheet as it would make it)."""
-    if len(text) <= EXCEL_TEXT_MAX:
+    if _fits(text):
         return text
-    room = EXCEL_TEXT_MAX - len(_CLIPPED)
-    cut = max(text.rfind(", ", 0, room), text.rfind("; ", 0, room))
-    return text[: cut if cut > 0 else room] + _CLIPPED
+    cuts = [m.start() for m in re.finditer(r"[,;] ", text[:EXCEL_TEXT_MAX])] or [0]
+    k = _longest(len(cuts), lambda k: k == 0 or _fits(text[: cuts[k - 1]] + _CLIPPED))
+    return (text[: cuts[k - 1]] if k else "") + _CLIPPED
 
 
 def _comparison_rows(s: Summary) -> list[list[Any]]:
@@ -746,6 +768,11 @@ def _lines(text: str, width: float, bold: bool) -> int:
     per_line = max(4, int(width * (1.05 if bold else 1.25)) - 1)
     if len(text) <= per_line and "\n" not in text and "\t" not in text:
         return 1  # what textwrap says of a text that fits (most cells are short figures), without asking it
+    # Capitals and digits are wider than the small letters the factor above is measured on: a list of
+    # task codes ("NV00485, NV00925, …") wraps at ~63 characters where Vietnamese prose does at ~74,
+    # and its row, sized for prose, was cut by a line on paper.
+    wide = sum(map(str.isupper, text)) + sum(map(str.isdigit, text))
+    per_line = max(4, int(per_line / (1 + 0.25 * wide / len(text))))
     return sum(len(textwrap.wrap(part, per_line, break_long_words=True)) or 1 for part in text.split("\n"))
 
 

@@ -1,8 +1,10 @@
-"""A summary line never holds more than one Excel cell does (32,767 characters).
+"""A summary line never holds more than its row shows (Excel's tallest row, 409 points) nor more than a
+cell holds (32,767 characters).
 
-The writer cuts a longer text, so the sheet would never equal the summary made from it: every night,
-even one with nothing new, wrote the whole summary again (with a backup). Seen at 10,000 tasks, where
-5,169 tasks newly overdue made an 86,761-character line.
+Past the cell, the writer cut the text, so the sheet never equalled the summary made from it: every
+night, even one with nothing new, wrote the whole summary again (with a backup). Seen at 10,000 tasks,
+where 5,169 tasks newly overdue made an 86,761-character line. Past the row, the text was cut on screen
+and on paper, and LibreOffice printed it over the page's footer (the 10,000-task export's last page).
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ import dataclasses
 
 from kehoach_xl.model.changes import EXCEL_TEXT_MAX as CELL_TEXT_MAX
 from kehoach_xl.reports.figures import TaskFact
-from kehoach_xl.reports.summary import cite, cited_line, clipped
+from kehoach_xl.reports.summary import ROW_MAX_PT, cite, cited_line, clipped, row_heights
+
+
+def _height(text: str) -> float:
+    """The height the summary gives the row of ``text`` (first column, a comparison line's row)."""
+    from kehoach_xl.reports.summary import MARK_COL
+
+    return row_heights({(30, 1): text, (30, MARK_COL): "c"})[30]
 
 HEAD = "Nhiệm vụ mới quá hạn trong kỳ: "
 
@@ -28,15 +37,25 @@ def test_a_list_that_fits_is_every_task_cited() -> None:
     assert cited_line(HEAD, fs) == HEAD + "; ".join(cite(f) for f in fs)
 
 
-def test_a_list_longer_than_a_cell_cites_whole_tasks_and_counts_the_rest() -> None:
+def test_a_list_longer_than_its_row_cites_whole_tasks_and_counts_the_rest() -> None:
     fs = _facts(5_169)
     text = cited_line(HEAD, fs)
-    assert len(text) <= CELL_TEXT_MAX
+    assert len(text) <= CELL_TEXT_MAX and _height(text) <= ROW_MAX_PT
     listed, _, tail = text[len(HEAD):].rpartition("; … và ")
     cited = listed.split("; ")
     assert cited == [cite(f) for f in fs[: len(cited)]]  # whole cites, in order, none cut
     assert tail == f"{5_169 - len(cited):,} nhiệm vụ khác".replace(",", ".")
-    assert len(cited) > 1_000 and cited_line(HEAD, fs) == text  # as full as a cell allows; the same every time
+    # as full as the row allows: one task more would not show
+    one_more = HEAD + "; ".join(cite(f) for f in fs[: len(cited) + 1]) + f"; … và {5_169 - len(cited) - 1:,} nhiệm vụ khác"
+    assert _height(one_more.replace(",", ".")) > ROW_MAX_PT
+    assert len(cited) > 50 and cited_line(HEAD, fs) == text  # the same every time
+
+
+def test_a_list_that_fits_the_cell_but_not_the_row_is_counted_too() -> None:
+    fs = _facts(300)  # ~6,000 characters: a cell holds it, a 409-point row shows a third of it
+    text = cited_line(HEAD, fs)
+    assert _height(HEAD + "; ".join(cite(f) for f in fs)) > ROW_MAX_PT
+    assert _height(text) <= ROW_MAX_PT and text.endswith("nhiệm vụ khác")
 
 
 def test_a_long_line_is_cut_after_its_last_whole_item_and_says_so() -> None:
@@ -44,10 +63,12 @@ def test_a_long_line_is_cut_after_its_last_whole_item_and_says_so() -> None:
                                       for u in range(20)) + "."
     assert len(text) > CELL_TEXT_MAX
     out = clipped(text)
-    assert len(out) <= CELL_TEXT_MAX and out.endswith("xem đủ ở sheet “Nhiệm vụ”).")
+    assert len(out) <= CELL_TEXT_MAX and _height(out) <= ROW_MAX_PT
+    assert out.endswith(" … (danh sách còn tiếp; xem đủ ở sheet “Nhiệm vụ”).")
     kept = out[: out.rindex(" … (")]
     assert text.startswith(kept) and text[len(kept):len(kept) + 2] in (", ", "; ")  # cut after a whole item
-    assert len(kept) > CELL_TEXT_MAX - 200  # as much as the cell holds
+    following = text.index(", ", len(kept) + 2)
+    assert _height(text[:following] + out[len(kept):]) > ROW_MAX_PT  # as much as the row shows
     assert clipped(text) == out and clipped("ngắn") == "ngắn"  # the same every time; a short line as it is
 
 
@@ -63,3 +84,16 @@ def test_a_text_longer_than_a_cell_equals_what_the_writer_kept_of_it() -> None:
     ch.set("Tổng hợp", 2, 1, long)
     assert not changes_anything({"Tổng hợp": [["Tiêu đề"], [long[:CELL_TEXT_MAX]]]}, ch)
     assert changes_anything({"Tổng hợp": [["Tiêu đề"], [long[:100]]]}, ch)
+
+
+def test_capitals_and_digits_wrap_sooner_than_prose() -> None:
+    """Rows are sized by the lines their text wraps to; capitals and digits are wider than small
+    letters. Seen on the 10,000-task export: "Phòng Chuyên môn số 28" in the unit column showed two
+    of its three lines, and a list of task codes lost its last line, on paper."""
+    from kehoach_xl.reports.summary import _lines
+
+    assert _lines("Phòng Chuyên môn số 01", 11, False) == 3  # LibreOffice: Phòng / Chuyên môn / số 01
+    codes = ", ".join(f"NV{i:05d}" for i in range(150))
+    prose = ("đã rà soát và tổng hợp ý kiến các phòng " * 40)[: len(codes)]
+    assert _lines(codes, 60, False) > _lines(prose, 60, False)
+    assert _lines(codes, 60, False) >= len(codes) // 64  # ~63 characters a line, as printed
