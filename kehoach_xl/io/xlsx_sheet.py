@@ -318,9 +318,11 @@ class RowEditor:
         return b"".join(out)
 
 
-def _index_rows(xml: bytes, start: int, end: int, t: Tags) -> list[Row]:
+def index_rows(xml: bytes, start: int, end: int, t: Tags, prev: int = 0) -> list[Row]:
+    """The ``<row>`` elements between ``start`` and ``end``, numbers rising from ``prev`` (a row
+    without ``r`` is the one after the row before it); a part patched in windows passes the last
+    row of the windows before."""
     rows: list[Row] = []
-    prev = 0
     for m in t.row_open.finditer(xml, start, end):
         tag = m.group(0)
         r = _ATTR_R.search(tag)
@@ -441,7 +443,7 @@ def patch_sheet(xml: bytes, edit: SheetEdit, styles: Styles, date1904: bool = Fa
     # Only appends (the log, the history): the rows that matter are at the end, found from there.
     rows = (_tail_rows(xml, body_start, body_end, tags, edit.table) if append_only else None)
     if rows is None:
-        rows = _index_rows(xml, body_start, body_end, tags)
+        rows = index_rows(xml, body_start, body_end, tags)
     by_num = {r.num: r for r in rows} if edit.appends else {}  # only appending looks rows up by number
 
     edited = cells_by_row(edit.cells)
@@ -693,7 +695,7 @@ def _set_row_height(xml: bytes, row: Row, height: float, t: Tags, body_start: in
     new_tag = new_tag[: -len(end)] + b' ht="%s" customHeight="1"' % _fmt_height(height) + end
     xml = xml[: row.start] + new_tag + xml[row.tag_end:]
     body_end = xml.index(b"</" + t.prefix + b"sheetData>", body_start)
-    rows = _index_rows(xml, body_start, body_end, t)
+    rows = index_rows(xml, body_start, body_end, t)
     return xml, rows, {r.num: r for r in rows}, body_end
 
 

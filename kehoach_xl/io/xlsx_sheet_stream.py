@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from kehoach_xl.io.xlsx_footer import set_footers
 from kehoach_xl.io.xlsx_sheet import (
     Pieces,
-    Row,
     RowEditor,
     SheetEdit,
     SheetPatchError,
@@ -42,6 +41,7 @@ from kehoach_xl.io.xlsx_sheet import (
     check_addresses,
     check_prolog,
     check_shared_formulas,
+    index_rows,
     update_dimension,
 )
 from kehoach_xl.io.xlsx_slices import row_windows
@@ -52,7 +52,6 @@ from kehoach_xl.model.changes import by_row as cells_by_row
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 _HEAD_MAX = 64 << 20  # a part whose rows have not begun by then is not one to stream
 WINDOW = 4 << 20  # bytes of rows edited at a time
-_ATTR_R = re.compile(rb'\sr="([^"]*)"')
 
 
 def streamable(edit: SheetEdit) -> bool:
@@ -127,7 +126,8 @@ def _body(chunks: Iterator[bytes], skip: int, t: Tags, touched: list[int], by_ro
     prev = 0
     for window, rest in row_windows(_after(chunks, skip), WINDOW, end=close, row_end=t.row_close):
         done = rest is not None
-        rows, prev = _index_window(window, t, prev)
+        rows = index_rows(window, 0, len(window), t, prev)
+        prev = rows[-1].num if rows else prev
         view = memoryview(window)
         pos = 0
         ri, n_rows = 0, len(rows)
@@ -177,19 +177,3 @@ def _after(chunks: Iterator[bytes], skip: int) -> Iterator[bytes]:
             continue
         yield chunk[skip:] if skip else chunk
         skip = 0
-
-
-def _index_window(xml: bytes, t: Tags, prev: int) -> tuple[list[Row], int]:
-    """The rows of one window (as :func:`~kehoach_xl.io.xlsx_sheet._index_rows` finds them), numbers
-    rising from ``prev`` (the last row of the windows before)."""
-    rows: list[Row] = []
-    for m in t.row_open.finditer(xml):
-        tag = m.group(0)
-        r = _ATTR_R.search(tag)
-        num = int(r.group(1)) if r else prev + 1
-        if num <= prev:
-            raise SheetPatchError("các dòng trong bảng tính không theo thứ tự tăng dần")
-        row_end = m.end() if tag.endswith(b"/>") else xml.index(t.row_close, m.end()) + len(t.row_close)
-        rows.append(Row(num, m.start(), row_end, m.end()))
-        prev = num
-    return rows, prev

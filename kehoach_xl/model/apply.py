@@ -16,7 +16,7 @@ from typing import Any
 
 from kehoach_xl.model import schema
 from kehoach_xl.model.changes import EXCEL_TEXT_MAX, Cells, Link, MasterChanges
-from kehoach_xl.model.master import SHEET_ATTRS, MasterData, SheetData, find_sheet_name, read_value
+from kehoach_xl.model.master import SHEET_ATTRS, MasterData, SheetData, find_sheet_name, read_row, read_value
 from kehoach_xl.model.rows import row_maker
 from kehoach_xl.text import name_key, normalize_text
 
@@ -90,11 +90,9 @@ def held_in_rows(md: MasterData, grids: Mapping[str, list[list[Any]]]) -> tuple[
     What :func:`follow_changes` needs in place of those sheets' grids, which can then go: at 50,000
     tasks the nightly kept ~110 MiB of grids (and the copies of every row a step changed) beside the rows.
     """
-    held = {find_sheet_name(grids, getattr(md, attr).sheet.name) for attr in SHEET_ATTRS.values()}
-    held.add(find_sheet_name(grids, schema.SETTINGS.name))
-    held.discard(None)
-    return ({n: last_used_row(grids[n]) for n in held if n is not None},
-            {n: g for n, g in grids.items() if n not in held})
+    wanted = [getattr(md, attr).sheet.name for attr in SHEET_ATTRS.values()] + [schema.SETTINGS.name]
+    held = {n for w in wanted if (n := find_sheet_name(grids, w)) is not None}
+    return {n: last_used_row(grids[n]) for n in held}, {n: g for n, g in grids.items() if n not in held}
 
 
 def follow_changes(md: MasterData, changes: MasterChanges, last_used: dict[str, int]) -> MasterData | None:
@@ -113,13 +111,10 @@ def follow_changes(md: MasterData, changes: MasterChanges, last_used: dict[str, 
     """
     if changes.new_sheets:
         return None
-    touched: dict[str, list[str]] = {}
-    for wanted in (*changes.cells, *changes.appends, *changes.clear_from):
-        if not changes.cells.get(wanted) and not changes.appends.get(wanted) and wanted not in changes.clear_from:
-            continue  # an empty entry changes nothing
-        touched.setdefault(name_key(wanted), [])
-        if wanted not in touched[name_key(wanted)]:
-            touched[name_key(wanted)].append(wanted)
+    touched: dict[str, list[str]] = {}  # sheet key → the names the changes give it (two: refused below)
+    for wanted in dict.fromkeys((*changes.cells, *changes.appends, *changes.clear_from)):
+        if changes.cells.get(wanted) or changes.appends.get(wanted) or wanted in changes.clear_from:
+            touched.setdefault(name_key(wanted), []).append(wanted)  # an empty entry changes nothing
     new: dict[str, Any] = {}
     names = touched.pop(name_key(schema.SETTINGS.name), None)
     if names:
@@ -188,14 +183,13 @@ def _follow_sheet(data: SheetData, cells: Mapping[tuple[int, int], Any], appends
             rows[i] = row
     if appends:
         numbers = list(numbers)
-        places = list(data.columns.values())
+        places = [j - 1 for j in data.columns.values()]
         for values in appends:
             cells_of = [_cell(v) for v in values]
             if not _used(cells_of):
                 return None
             last += 1
-            n = len(cells_of)
-            got = [read_value(cells_of[j - 1]) if j <= n else None for j in places]
+            got = read_row(cells_of, places)  # as a read of the sheet would take the row
             if any(v is not None for v in got):
                 rows.append(make(got))
                 numbers.append(last)

@@ -157,6 +157,13 @@ def read_value(value: Any) -> Any:
     return value
 
 
+def read_row(row: Sequence[Any], places: Sequence[int]) -> list[Any]:
+    """The cells at ``places`` (0-based columns) of a grid row as the rows hold them
+    (:func:`read_value`); None past the row's end."""
+    n = len(row)
+    return [read_value(row[j]) if j < n else None for j in places]
+
+
 def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0) -> SheetData:
     """The sheet's rows by header."""
     data = SheetData(sheet=sheet)
@@ -175,11 +182,8 @@ def read_sheet_rows(sheet: Sheet, grid: list[list[Any]], *, offset_row: int = 0)
     data.missing = [c.key for c in sheet.columns if c.required and c.key not in data.columns]
     places = [j - 1 for j in data.columns.values()]
     make = row_maker(data.columns)  # the rows share one key table (model/rows)
-    conv = read_value
     for i in range(hdr_idx + 1, len(grid)):
-        row = grid[i]
-        n = len(row)
-        values = [conv(row[j]) if j < n else None for j in places]
+        values = read_row(grid[i], places)
         if not any(v is not None for v in values):
             continue
         data.rows.append(make(values))

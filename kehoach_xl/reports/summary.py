@@ -571,7 +571,7 @@ def clipped(text: str) -> str:
     said so, the same way every time (so a night with nothing new finds the sheet as it would make it)."""
     if _fits(text):
         return text
-    cuts = [m.start() for m in re.finditer(r"[,;] ", text[:EXCEL_TEXT_MAX])] or [0]
+    cuts = [m.start() for m in re.finditer(r"[,;] ", text[:EXCEL_TEXT_MAX])]
     k = _longest(len(cuts), lambda k: k == 0 or _fits(text[: cuts[k - 1]] + _CLIPPED))
     return (text[: cuts[k - 1]] if k else "") + _CLIPPED
 

@@ -124,7 +124,7 @@ class Conflict:
         return out
 
 
-@dataclass(slots=True, eq=False)  # one per cell a merge sets: ~240,000 at 50,000 tasks
+@dataclass(slots=True)  # one per cell a merge sets: ~240,000 at 50,000 tasks
 class AppliedChange:
     """A cell of the task list a file's report set: shown on output, and the change's row of the log.
 
@@ -142,20 +142,13 @@ class AppliedChange:
     new: Any
     row: int
     col: int
-    origin: FileReport = field(repr=False)  # the file whose report set it: its name and unit
+    file: str  # the file whose report set it (its report lists this change), and its unit
+    unit: str
     time: dt.datetime | None = None
 
     action: ClassVar[str] = "merge"
     user: ClassVar[str] = ""
     sheet: ClassVar[str] = schema.TASKS.name  # a merge sets cells of the task list only
-
-    @property
-    def file(self) -> str:
-        return self.origin.file
-
-    @property
-    def unit(self) -> str:
-        return self.origin.unit
 
     @property
     def field(self) -> str:
@@ -429,13 +422,13 @@ def _apply(m: _Merge, tid: str, key: str, i: int, r: _Report) -> None:
     cur = m.md.tasks.rows[i].get(key)
     m.changes.set(schema.TASKS.name, m.md.tasks.row_numbers[i], m.md.tasks.columns[key], r.value)
     _applied(m, AppliedChange(tid, key, cur, r.value, m.md.tasks.row_numbers[i], m.md.tasks.columns[key],
-                              m.files[r.sub.name], m.now))
+                              r.sub.name, r.sub.unit, m.now))
     m.touched[tid] = r.sub
 
 
 def _applied(m: _Merge, change: AppliedChange) -> None:
     """One record, in the file's report and in the log, in the order the merge set the cells."""
-    change.origin.changes.append(change)
+    m.files[change.file].changes.append(change)
     m.changes.log.append(change)
 
 
@@ -530,7 +523,7 @@ def _write_lines(m: _Merge, tid: str, new_lines: dict[str, tuple[tuple[int, int]
     for unit, (_p, line, s) in sorted(new_lines.items()):
         old = existing.get(unit, (None, ""))[1]
         _applied(m, AppliedChange(tid, _LINES, old, line, m.md.tasks.row_numbers[i], m.md.tasks.columns[_LINES],
-                                  m.files[s.name], m.now))
+                                  s.name, unit, m.now))
         m.touched.setdefault(tid, s)
 
 

@@ -33,13 +33,13 @@ def _log(n: int, *, placeholders: int = 0, r_on_last: bool = True) -> bytes:
 @pytest.fixture()
 def no_full_index(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = xlsx_sheet._index_rows
+    real = xlsx_sheet.index_rows
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(xlsx_sheet, "_index_rows", counting)
+    monkeypatch.setattr(xlsx_sheet, "index_rows", counting)
     return calls
 
 

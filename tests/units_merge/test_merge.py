@@ -282,7 +282,7 @@ def test_applied_is_counted_from_the_files(tmp_path):
     from kehoach_xl.rules.merge import AppliedChange, FileReport, MergeReport
 
     def one(row: int) -> AppliedChange:
-        return AppliedChange("T1", "status", None, "Hoàn thành", row, 10, FileReport("a.xlsx"))
+        return AppliedChange("T1", "status", None, "Hoàn thành", row, 10, "a.xlsx", "")
 
     rep = MergeReport(files=[FileReport("a", changes=[one(2), one(3)]), FileReport("b", changes=[one(4)])])
     assert rep.applied == 3 and rep.to_dict()["applied"] == 3
@@ -328,7 +328,7 @@ def test_one_record_per_applied_change_is_its_log_row(tmp_path_factory):
     headers = {c.header for c in TASKS.columns}
     for e, row in zip(merged, rows, strict=True):
         got = {k: row[j - 1] for k, j in cols.items()}
-        assert got["action"] == "merge" and got["file"] == e.origin.file and got["unit"] == by_file[e.origin.file]
+        assert got["action"] == "merge" and got["file"] == e.file and got["unit"] == by_file[e.file]
         assert got["field"] in headers and got["task_id"] == e.task_id and got["user"] == "tester"
         assert got["time"] == NOW
     assert {r[cols["field"] - 1] for r in rows} >= {"Tiến độ (%)"}
