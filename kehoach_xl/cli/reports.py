@@ -35,8 +35,11 @@ def register(cli: click.Group) -> None:
             emit_json(s.to_dict())
             return
         t = s.total
-        click.echo(f"Đã ghi sheet Tổng hợp (số liệu đến ngày {vn.date(s.as_of)}): {t.total} nhiệm vụ, "
-                   f"hoàn thành {t.done}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}.")
+        figures = (f"{t.total} nhiệm vụ, hoàn thành {t.done}, quá hạn {t.overdue}, sắp đến hạn {t.due_soon}")
+        if s.written:
+            click.echo(f"Đã ghi sheet Tổng hợp (số liệu đến ngày {vn.date(s.as_of)}): {figures}.")
+        else:  # no sheet of the program's to write into: the note below says why
+            click.echo(f"Số liệu tổng hợp đến ngày {vn.date(s.as_of)}: {figures}; sổ theo dõi giữ nguyên.")
         for w in s.warnings:
             click.echo(f"Lưu ý: {w}", err=True)
         if s.export_path:

@@ -64,6 +64,7 @@ def summary(master: Path | str, *, as_of: dt.date | None = None, export: Path | 
                           "nên không ghi đè; đổi tên sheet đó nếu muốn chương trình lập bảng tổng hợp.")
     else:
         write_master(master, summary_changes(s), action="summary", config=config, expect=stamp)
+        s.written = True
     if export is not None:
         s.export_path = export_summary(s, Path(export))
     return s

@@ -134,6 +134,7 @@ class Summary:
     derived_source: str = "sheet"
     export_path: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    written: bool = False  # the master's summary sheet was written (not in ``to_dict``)
     # the overdue and due-soon parts with their states, as the figures above were computed (not in
     # ``to_dict``): the briefing's reminders read them instead of building every part again
     part_figures: PartFigures | None = field(default=None, repr=False, compare=False)
